@@ -1,0 +1,195 @@
+package engine
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Result reports what Exec did.
+type Result struct {
+	// Count is the number of entries written (list, get) or counted (count).
+	Count int
+	// Stats describes the scan, when there was one.
+	Stats ScanStats
+	// FromCounter is set when a count came from the kernel's global counter
+	// instead of a scan.
+	FromCounter bool
+}
+
+// Counter is implemented by sources that know the size of the conntrack
+// table without scanning it (the kernel's global counter).
+type Counter interface {
+	Count(ctx context.Context) (int, error)
+}
+
+// errStop ends a scan early once a limit is reached; Exec never returns it.
+var errStop = errors.New("stop scan")
+
+// Exec runs p against src, writing selected entries to w (unused by
+// ActCount). It does not flush w.
+func Exec(ctx context.Context, src Source, p *Plan, w Writer) (Result, error) {
+	switch p.Action {
+	case ActGet:
+		return execGet(ctx, src, p, w)
+	case ActCount:
+		if c, ok := src.(Counter); ok && p.Match == nil && p.Filter.Empty() &&
+			p.Limit < 0 && p.Table == TableConntrack {
+			n, err := c.Count(ctx)
+			if err != nil {
+				return Result{}, fmt.Errorf("count entries: %w", err)
+			}
+			return Result{Count: n, FromCounter: true}, nil
+		}
+		return execScan(ctx, src, p, func(*Flow) error { return nil })
+	case ActList:
+		if len(p.Order) > 0 {
+			return execSorted(ctx, src, p, w)
+		}
+		return execScan(ctx, src, p, w.Write)
+	}
+	return Result{}, fmt.Errorf("unknown action %d", p.Action)
+}
+
+// execScan streams the table through the predicate into emit, honouring
+// the limit.
+func execScan(ctx context.Context, src Source, p *Plan, emit func(*Flow) error) (Result, error) {
+	var res Result
+	if p.Limit == 0 {
+		return res, nil
+	}
+	stats, err := src.Scan(ctx, p.Table, &p.Filter, func(f *Flow) error {
+		if p.Match != nil {
+			ok, err := p.Match(f)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+		}
+		if err := emit(f); err != nil {
+			return err
+		}
+		res.Count++
+		if p.Limit > 0 && res.Count >= p.Limit {
+			return errStop
+		}
+		return nil
+	})
+	res.Stats = stats
+	if err != nil && !errors.Is(err, errStop) {
+		return res, err
+	}
+	return res, nil
+}
+
+func execGet(ctx context.Context, src Source, p *Plan, w Writer) (Result, error) {
+	if p.Key == nil {
+		return Result{}, errors.New("get: no tuple given")
+	}
+	f, err := src.Get(ctx, p.Key)
+	if err != nil {
+		return Result{}, err
+	}
+	if p.Match != nil {
+		ok, err := p.Match(f)
+		if err != nil || !ok {
+			return Result{}, err
+		}
+	}
+	if p.Limit == 0 {
+		return Result{}, nil
+	}
+	if err := w.Write(f); err != nil {
+		return Result{}, err
+	}
+	return Result{Count: 1}, nil
+}
+
+// sortedRow is a selected entry with its evaluated sort keys.
+type sortedRow struct {
+	flow Flow
+	keys []any
+	seq  int // scan order, to keep the sort stable
+}
+
+// execSorted selects, sorts and writes. With a limit it keeps only the best
+// Limit rows in a heap, so memory grows with the limit, not the table;
+// without one it must hold every selected entry.
+func execSorted(ctx context.Context, src Source, p *Plan, w Writer) (Result, error) {
+	rows := &rowHeap{order: p.Order}
+	res, err := execScan(ctx, src, &Plan{Table: p.Table, Filter: p.Filter, Match: p.Match, Limit: -1},
+		func(f *Flow) error {
+			keys := make([]any, len(p.Order))
+			for i, k := range p.Order {
+				v, err := k.Value(f)
+				if err != nil {
+					return fmt.Errorf("order by: %w", err)
+				}
+				keys[i] = v
+			}
+			r := sortedRow{flow: *f, keys: keys, seq: rows.seen}
+			rows.seen++
+			if p.Limit < 0 || len(rows.rows) < p.Limit {
+				heap.Push(rows, r)
+			} else if rows.less(r, rows.rows[0]) {
+				rows.rows[0] = r
+				heap.Fix(rows, 0)
+			}
+			return rows.err
+		})
+	if err != nil {
+		return res, err
+	}
+	out := rows.rows
+	sort.Slice(out, func(i, j int) bool { return rows.less(out[i], out[j]) })
+	if rows.err != nil {
+		return res, rows.err
+	}
+	res.Count = 0
+	for i := range out {
+		if err := w.Write(&out[i].flow); err != nil {
+			return res, err
+		}
+		res.Count++
+	}
+	return res, nil
+}
+
+// rowHeap is a max-heap under the plan's order (the worst kept row on top),
+// so a better row can replace it.
+type rowHeap struct {
+	rows  []sortedRow
+	order []OrderKey
+	seen  int
+	err   error // first comparison error (mixed key types)
+}
+
+func (h *rowHeap) less(a, b sortedRow) bool {
+	for i, k := range h.order {
+		c, err := compareValues(a.keys[i], b.keys[i])
+		if err != nil && h.err == nil {
+			h.err = fmt.Errorf("order by: %w", err)
+		}
+		if c != 0 {
+			if k.Desc {
+				return c > 0
+			}
+			return c < 0
+		}
+	}
+	return a.seq < b.seq
+}
+
+func (h *rowHeap) Len() int           { return len(h.rows) }
+func (h *rowHeap) Less(i, j int) bool { return h.less(h.rows[j], h.rows[i]) }
+func (h *rowHeap) Swap(i, j int)      { h.rows[i], h.rows[j] = h.rows[j], h.rows[i] }
+func (h *rowHeap) Push(x any)         { h.rows = append(h.rows, x.(sortedRow)) }
+func (h *rowHeap) Pop() any {
+	r := h.rows[len(h.rows)-1]
+	h.rows = h.rows[:len(h.rows)-1]
+	return r
+}
