@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os/exec"
+	"sort"
+	"syscall"
+	"time"
+)
+
+// benchCase is one command run inside the namespace.
+type benchCase struct {
+	name string
+	argv []string
+	// wantLines, when not negative, is the number of stdout lines the
+	// command must print (a check that it did the work).
+	wantLines int
+}
+
+// result is the outcome of a case: median wall time, largest peak RSS.
+type result struct {
+	wall   time.Duration
+	maxRSS int64 // KiB
+	lines  int
+}
+
+// Case names, used to pair them in the report.
+const (
+	caseRaw       = "raw netlink dump, no decoding (kernel floor)"
+	caseConntrack = "conntrack -L"
+	caseCtqList   = "ctq -e list"
+	caseConnSel   = "conntrack -L -p tcp --dport 22"
+	caseCtqSel    = "ctq -e 'count where proto == tcp and dport == 22'"
+)
+
+func listCase(cfg config) benchCase {
+	return benchCase{name: caseCtqList, argv: []string{cfg.ctq, "-e", "list"}, wantLines: -1}
+}
+
+func cases(cfg config) []benchCase {
+	return []benchCase{
+		{name: caseRaw, argv: []string{cfg.self, rawDumpCommand}, wantLines: 1},
+		{name: caseConntrack, argv: []string{cfg.conntrack, "-L"}, wantLines: cfg.flows},
+		{name: caseCtqList, argv: listCase(cfg).argv, wantLines: cfg.flows},
+		{name: caseConnSel, argv: []string{cfg.conntrack, "-L", "-p", "tcp", "--dport", "22"}, wantLines: selected(cfg.flows)},
+		{name: caseCtqSel, argv: []string{cfg.ctq, "-e", "count where proto == tcp and dport == 22"}, wantLines: 1},
+	}
+}
+
+// measure runs c runs times inside ns.
+func measure(ns *namespace, cfg config, runs int, c benchCase) (result, error) {
+	var walls []time.Duration
+	var res result
+	for i := 0; i < runs; i++ {
+		cmd := exec.Command("ip", append([]string{"netns", "exec", ns.name}, c.argv...)...)
+		cmd.Stderr = io.Discard
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return res, err
+		}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			return res, fmt.Errorf("%s: %w", c.name, err)
+		}
+		lines, err := countLines(out)
+		if err != nil {
+			return res, fmt.Errorf("%s: read output: %w", c.name, err)
+		}
+		if err := cmd.Wait(); err != nil {
+			return res, fmt.Errorf("%s: %w", c.name, err)
+		}
+		walls = append(walls, time.Since(start))
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > res.maxRSS {
+			res.maxRSS = ru.Maxrss
+		}
+		res.lines = lines
+		if c.wantLines >= 0 && lines != c.wantLines {
+			return res, fmt.Errorf("%s printed %d lines, want %d", c.name, lines, c.wantLines)
+		}
+	}
+	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
+	res.wall = walls[len(walls)/2]
+	return res, nil
+}
+
+// countLines reads r to the end and counts newlines.
+func countLines(r io.Reader) (int, error) {
+	buf := make([]byte, 64<<10)
+	n := 0
+	for {
+		k, err := r.Read(buf)
+		for _, b := range buf[:k] {
+			if b == '\n' {
+				n++
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// report prints the results side by side with the ratios the project
+// tracks.
+func report(w io.Writer, cfg config, small result, r map[string]result) {
+	fmt.Fprintf(w, "%-56s %10s %12s\n", fmt.Sprintf("command (%d flows)", cfg.flows), "time", "peak RSS")
+	for _, name := range []string{caseRaw, caseConntrack, caseCtqList, caseConnSel, caseCtqSel} {
+		x := r[name]
+		fmt.Fprintf(w, "%-56s %9.3fs %8.1f MiB\n", name, x.wall.Seconds(), float64(x.maxRSS)/1024)
+	}
+	ratio := func(a, b string) float64 { return r[a].wall.Seconds() / r[b].wall.Seconds() }
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "list vs conntrack -L:               %.2fx  (goal <= 0.70x)\n", ratio(caseCtqList, caseConntrack))
+	fmt.Fprintf(w, "list vs raw dump floor:             %.2fx  (goal <= 1.30x)\n", ratio(caseCtqList, caseRaw))
+	fmt.Fprintf(w, "selective count vs conntrack -p -d: %.2fx  (goal <= 0.30x)\n", ratio(caseCtqSel, caseConnSel))
+	fmt.Fprintf(w, "ctq list peak RSS: %.1f MiB at %d flows, %.1f MiB at %d flows (goal <= 48 MiB, flat)\n",
+		float64(small.maxRSS)/1024, cfg.small, float64(r[caseCtqList].maxRSS)/1024, cfg.flows)
+}
+
+// selected is how many of the synthetic flows are tcp to port 22.
+func selected(n int) int {
+	k := 0
+	for i := 0; i < n; i++ {
+		if synth(i).dport == 22 && synth(i).proto == "tcp" {
+			k++
+		}
+	}
+	return k
+}

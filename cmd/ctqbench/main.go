@@ -1,0 +1,90 @@
+// Command ctqbench compares ctq with conntrack(8) and with the kernel's raw
+// dump on one synthetic table, side by side in one run, and prints the
+// ratios and peak memory.
+//
+//	go build -o ctq ./cmd/ctq && go build -o ctqbench ./cmd/ctqbench
+//	sudo ./ctqbench -n 200000 -ctq ./ctq
+//
+// It creates its own network namespace, fills it with conntrack -R, runs
+// every command inside it several times (median wall time, largest peak
+// RSS), and removes the namespace. It needs root, ip(8) and conntrack(8).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == rawDumpCommand {
+		// Internal: the kernel floor, run by ctqbench inside the namespace.
+		if err := rawDump(); err != nil {
+			fmt.Fprintln(os.Stderr, "ctqbench rawdump:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	cfg := config{}
+	flag.IntVar(&cfg.flows, "n", 200000, "flows in the benchmark table")
+	flag.IntVar(&cfg.small, "small", 20000, "flows in the small table (peak RSS must stay flat from small to n)")
+	flag.IntVar(&cfg.runs, "runs", 3, "runs per command (the median time is reported)")
+	flag.StringVar(&cfg.ctq, "ctq", "./ctq", "the ctq binary to measure")
+	flag.StringVar(&cfg.conntrack, "conntrack", "conntrack", "the conntrack binary to compare with")
+	flag.Parse()
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "ctqbench:", err)
+		os.Exit(1)
+	}
+}
+
+// config is ctqbench's command line.
+type config struct {
+	flows, small, runs int
+	ctq, conntrack     string
+	self               string // this binary, for the raw dump
+}
+
+func run(cfg config) error {
+	if cfg.small >= cfg.flows {
+		return fmt.Errorf("-small (%d) must be below -n (%d)", cfg.small, cfg.flows)
+	}
+	var err error
+	if cfg.ctq, err = filepath.Abs(cfg.ctq); err != nil {
+		return err
+	}
+	if _, err := os.Stat(cfg.ctq); err != nil {
+		return fmt.Errorf("ctq binary: %w (build it with: go build -o ctq ./cmd/ctq)", err)
+	}
+	if cfg.self, err = os.Executable(); err != nil {
+		return fmt.Errorf("find own binary: %w", err)
+	}
+	ns, err := newNamespace()
+	if err != nil {
+		return err
+	}
+	defer ns.remove()
+
+	fmt.Printf("ctqbench: namespace %s, %d runs per command\n\n", ns.name, cfg.runs)
+	if err := ns.fill(cfg.conntrack, 0, cfg.small); err != nil {
+		return err
+	}
+	small, err := measure(ns, cfg, cfg.runs, listCase(cfg))
+	if err != nil {
+		return err
+	}
+	if err := ns.fill(cfg.conntrack, cfg.small, cfg.flows); err != nil {
+		return err
+	}
+	results := map[string]result{}
+	for _, c := range cases(cfg) {
+		r, err := measure(ns, cfg, cfg.runs, c)
+		if err != nil {
+			return err
+		}
+		results[c.name] = r
+	}
+	report(os.Stdout, cfg, small, results)
+	return nil
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// namespace is the benchmark's own network namespace.
+type namespace struct{ name string }
+
+func newNamespace() (*namespace, error) {
+	ns := &namespace{name: fmt.Sprintf("ctqbench-%d", os.Getpid())}
+	if out, err := exec.Command("ip", "netns", "add", ns.name).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("create namespace (needs root and ip(8)): %v: %s", err, out)
+	}
+	for _, args := range [][]string{
+		{"ip", "-n", ns.name, "link", "set", "lo", "up"},
+		{"ip", "netns", "exec", ns.name, "sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1", "net.netfilter.nf_conntrack_timestamp=1"},
+	} {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			ns.remove()
+			return nil, fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	return ns, nil
+}
+
+// remove deletes the namespace and with it its conntrack table.
+func (ns *namespace) remove() {
+	if out, err := exec.Command("ip", "netns", "del", ns.name).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "ctqbench: remove namespace %s: %v: %s\n", ns.name, err, out)
+	}
+}
+
+// fill loads synthetic flows from..to-1 with conntrack -R.
+func (ns *namespace) fill(conntrack string, from, to int) error {
+	dir, err := os.MkdirTemp("", "ctqbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "flows.save")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for i := from; i < to; i++ {
+		fmt.Fprintln(w, synth(i).saveLine())
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	out, err := exec.Command("ip", "netns", "exec", ns.name, conntrack, "-R", path).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("load %d flows with conntrack -R: %v: %s", to-from, err, out)
+	}
+	return nil
+}
+
+// flowSpec is one synthetic flow.
+type flowSpec struct {
+	proto        string
+	src, dst     netip.Addr
+	sport, dport int
+	state        string
+	status       string
+}
+
+// synth describes synthetic flow i: three in four IPv4 (198.18.0.0/15 to
+// 203.0.113.0/24), one in four IPv6 (2001:db8::/32); mostly tcp, some udp
+// and icmp; one tcp flow in ten to port 22.
+func synth(i int) flowSpec {
+	var s flowSpec
+	n := i % 131072
+	hi := i / 131072
+	if i%4 == 3 {
+		s.src = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 12: byte(i >> 24), 13: byte(i >> 16), 14: byte(i >> 8), 15: byte(i)})
+		s.dst = netip.MustParseAddr("2001:db8:ffff::1")
+	} else {
+		s.src = netip.AddrFrom4([4]byte{198, 18 + byte(n>>16), byte(n >> 8), byte(n)})
+		s.dst = netip.AddrFrom4([4]byte{203, 0, 113, byte(1 + i%200)})
+	}
+	s.sport = 1024 + hi*7 + i%7
+	switch {
+	case i%10 < 7:
+		s.proto = "tcp"
+		s.dport = 443
+		if i%10 == 0 {
+			s.dport = 22
+		}
+		s.state, s.status = "ESTABLISHED", "SEEN_REPLY,ASSURED"
+		if i%10 == 6 {
+			s.state, s.status = "SYN_SENT", "UNSET"
+		}
+	case i%10 < 9:
+		s.proto, s.dport, s.status = "udp", 53, "SEEN_REPLY"
+	default:
+		s.proto, s.status = "icmp", "SEEN_REPLY"
+		if s.src.Is6() {
+			s.proto = "icmpv6"
+		}
+	}
+	return s
+}
+
+// saveLine is the flow as a conntrack -R line.
+func (s flowSpec) saveLine() string {
+	head := fmt.Sprintf("-A -t 3600 -u %s -s %s -d %s -r %s -q %s -p %s", s.status, s.src, s.dst, s.dst, s.src, s.proto)
+	switch s.proto {
+	case "tcp":
+		return fmt.Sprintf("%s --sport %d --dport %d --reply-port-src %d --reply-port-dst %d --state %s", head, s.sport, s.dport, s.dport, s.sport, s.state)
+	case "udp":
+		return fmt.Sprintf("%s --sport %d --dport %d --reply-port-src %d --reply-port-dst %d", head, s.sport, s.dport, s.dport, s.sport)
+	case "icmpv6":
+		return fmt.Sprintf("%s --icmpv6-type 128 --icmpv6-code 0 --icmpv6-id %d", head, s.sport)
+	}
+	return fmt.Sprintf("%s --icmp-type 8 --icmp-code 0 --icmp-id %d", head, s.sport)
+}
