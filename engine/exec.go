@@ -48,7 +48,10 @@ func Exec(ctx context.Context, src Source, p *Plan, w Writer) (Result, error) {
 		if len(p.Order) > 0 {
 			return execSorted(ctx, src, p, w)
 		}
-		return execScan(ctx, src, p, w.Write)
+		// Unsorted lists come in the kernel's order, as conntrack -L's do.
+		ordered := *p
+		ordered.Filter.Ordered = true
+		return execScan(ctx, src, &ordered, w.Write)
 	}
 	return Result{}, fmt.Errorf("unknown action %d", p.Action)
 }

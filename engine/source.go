@@ -57,6 +57,11 @@ type KernelFilter struct {
 	ZoneSet bool
 	// Orig and Reply are exact matches on tuple fields (CTA_FILTER).
 	Orig, Reply TupleFilter
+	// Ordered asks for the entries in the order of one plain dump (the
+	// kernel's hash order, as conntrack -L prints them): the source must not
+	// split the scan into several dumps (one per family), even where that
+	// would let it push more of the filter.
+	Ordered bool
 }
 
 // Empty reports whether the filter selects everything.

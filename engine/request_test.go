@@ -1,0 +1,318 @@
+package engine
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// littleEndian guards the tests that compare against literal bytes: netlink
+// attribute headers and the CTA_FILTER flags are in host byte order.
+func littleEndian(t *testing.T) {
+	t.Helper()
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		t.Skip("expected bytes are written for a little-endian host")
+	}
+}
+
+// hexBytes decodes hex with spaces between groups.
+func hexBytes(t *testing.T, s string) []byte {
+	t.Helper()
+	return mustHex(t, strings.ReplaceAll(s, " ", ""))
+}
+
+var allSupported = FilterSupport{Family: true, Mark: true, Status: true, Zone: true, Tuple: true}
+
+func TestEncodeDump(t *testing.T) {
+	littleEndian(t)
+	tests := []struct {
+		name   string
+		table  Table
+		filter *KernelFilter
+		want   []string // one request per pass
+	}{{
+		name:  "no filter",
+		table: TableConntrack,
+		want:  []string{"00000000"},
+	}, {
+		name:  "family, mark, status and zone",
+		table: TableConntrack,
+		filter: &KernelFilter{Family: AF_INET, Mark: 42, MarkMask: 0xff,
+			Status: IPS_SEEN_REPLY, StatusMask: IPS_SEEN_REPLY, Zone: 7, ZoneSet: true},
+		want: []string{"02000000" +
+			" 08000800 0000002a" + // CTA_MARK 42
+			" 08001500 000000ff" + // CTA_MARK_MASK
+			" 08000300 00000002" + // CTA_STATUS
+			" 08001a00 00000002" + // CTA_STATUS_MASK
+			" 06001200 00070000"}, // CTA_ZONE 7, padded
+	}, {
+		name:  "dying table takes the family only",
+		table: TableDying,
+		filter: &KernelFilter{Family: AF_INET6, MarkMask: 1,
+			Orig: TupleFilter{Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM, Proto: 6}},
+		want: []string{"0a000000"},
+	}, {
+		name:  "ipv4 source, tcp dport, reply protocol: family from the address",
+		table: TableConntrack,
+		filter: &KernelFilter{
+			Orig: TupleFilter{
+				Fields: CTA_FILTER_FLAG_CTA_IP_SRC | CTA_FILTER_FLAG_CTA_PROTO_NUM | CTA_FILTER_FLAG_CTA_PROTO_DST_PORT,
+				Src:    netip.MustParseAddr("192.0.2.1"), Proto: 6, Dport: 22,
+			},
+			Reply: TupleFilter{Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM, Proto: 6},
+		},
+		want: []string{"02000000" +
+			" 24000180" + // CTA_TUPLE_ORIG
+			" 0c000180 08000100 c0000201" + // CTA_TUPLE_IP, CTA_IP_V4_SRC
+			" 14000280 05000100 06000000 06000300 00160000" + // CTA_TUPLE_PROTO: num 6, dport 22
+			" 10000280" + // CTA_TUPLE_REPLY
+			" 0c000280 05000100 06000000" + // CTA_TUPLE_PROTO: num 6
+			" 14001980" + // CTA_FILTER
+			" 08000100 29000000" + // CTA_FILTER_ORIG_FLAGS, host order
+			" 08000200 08000000"}, // CTA_FILTER_REPLY_FLAGS
+	}, {
+		name:  "udp sport without family: one dump per family",
+		table: TableConntrack,
+		filter: &KernelFilter{Orig: TupleFilter{
+			Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM | CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT, Proto: 17, Sport: 53}},
+		want: []string{
+			"02000000 18000180 14000280 05000100 11000000 06000200 00350000 0c001980 08000100 18000000",
+			"0a000000 18000180 14000280 05000100 11000000 06000200 00350000 0c001980 08000100 18000000",
+		},
+	}, {
+		name:  "icmpv6 echo request",
+		table: TableConntrack,
+		filter: &KernelFilter{Family: AF_INET6, Orig: TupleFilter{
+			Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM | CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE | CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID,
+			Proto:  58, ICMPType: 128, ICMPID: 99}},
+		want: []string{"0a000000" +
+			" 20000180 1c000280" +
+			" 05000100 3a000000" + // CTA_PROTO_NUM 58
+			" 05000800 80000000" + // CTA_PROTO_ICMPV6_TYPE 128
+			" 06000700 00630000" + // CTA_PROTO_ICMPV6_ID 99
+			" 0c001980 08000100 080a0000"}, // PROTO_NUM|ICMPV6_TYPE|ICMPV6_ID
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan := planDump(tt.table, tt.filter, allSupported)
+			if len(plan.families) != len(tt.want) {
+				t.Fatalf("%d passes (%v), want %d", len(plan.families), plan.families, len(tt.want))
+			}
+			for i, fam := range plan.families {
+				got := encodeDump(&plan, fam)
+				if want := hexBytes(t, tt.want[i]); !reflect.DeepEqual(got, want) {
+					t.Errorf("pass %d:\n got %x\nwant %x", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestPlanDump(t *testing.T) {
+	v4 := netip.MustParseAddr("198.18.0.1")
+	v6 := netip.MustParseAddr("2001:db8::1")
+	const (
+		num   = CTA_FILTER_FLAG_CTA_PROTO_NUM
+		sport = CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
+		dport = CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
+		src   = CTA_FILTER_FLAG_CTA_IP_SRC
+		dst   = CTA_FILTER_FLAG_CTA_IP_DST
+	)
+	tests := []struct {
+		name      string
+		table     Table
+		sup       FilterSupport
+		filter    *KernelFilter
+		pushed    KernelFilter
+		families  []int
+		tupleFam  int
+		hasFilter bool
+	}{{
+		name: "nil filter", sup: allSupported,
+		families: []int{AF_UNSPEC},
+	}, {
+		name: "zone 0 is not pushed (the kernel reads it as any zone)", sup: allSupported,
+		filter:   &KernelFilter{ZoneSet: true, Zone: 0, MarkMask: 3, Mark: 1},
+		pushed:   KernelFilter{MarkMask: 3, Mark: 1},
+		families: []int{AF_UNSPEC},
+	}, {
+		name: "nothing supported", sup: FilterSupport{},
+		filter:   &KernelFilter{Family: AF_INET, MarkMask: 1, ZoneSet: true, Zone: 3},
+		families: []int{AF_UNSPEC},
+	}, {
+		name: "old kernel: family and mark only", sup: FilterSupport{Family: true, Mark: true},
+		filter: &KernelFilter{Family: AF_INET6, MarkMask: 1, StatusMask: IPS_ASSURED, ZoneSet: true, Zone: 3,
+			Orig: TupleFilter{Fields: num, Proto: 6}},
+		pushed:   KernelFilter{Family: AF_INET6, MarkMask: 1},
+		families: []int{AF_INET6},
+	}, {
+		name: "unreplied status", sup: allSupported,
+		filter:   &KernelFilter{Status: 0, StatusMask: IPS_SEEN_REPLY},
+		pushed:   KernelFilter{Status: 0, StatusMask: IPS_SEEN_REPLY},
+		families: []int{AF_UNSPEC},
+	}, {
+		name: "unreplied status on the unconfirmed table", table: TableUnconfirmed, sup: allSupported,
+		filter:   &KernelFilter{StatusMask: IPS_SEEN_REPLY},
+		families: []int{AF_UNSPEC},
+	}, {
+		name: "sctp ports are not compared by the kernel", sup: allSupported,
+		filter:   &KernelFilter{Orig: TupleFilter{Fields: num | dport, Proto: 132, Dport: 80}},
+		pushed:   KernelFilter{Orig: TupleFilter{Fields: num, Proto: 132}},
+		families: []int{AF_INET, AF_INET6}, hasFilter: true,
+	}, {
+		name: "ordered: no split by family, the tuple filter stays in userspace", sup: allSupported,
+		filter:   &KernelFilter{Ordered: true, MarkMask: 0xffffffff, Mark: 1, Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}},
+		pushed:   KernelFilter{MarkMask: 0xffffffff, Mark: 1},
+		families: []int{AF_UNSPEC},
+	}, {
+		name: "ordered with a known family keeps the tuple filter", sup: allSupported,
+		filter:   &KernelFilter{Ordered: true, Family: AF_INET, Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}},
+		pushed:   KernelFilter{Family: AF_INET, Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}},
+		families: []int{AF_INET}, hasFilter: true,
+	}, {
+		name: "ports need the protocol", sup: allSupported,
+		filter:   &KernelFilter{Family: AF_INET, Orig: TupleFilter{Fields: sport | dport, Sport: 1, Dport: 2}},
+		pushed:   KernelFilter{Family: AF_INET},
+		families: []int{AF_INET},
+	}, {
+		name: "ipv6 addresses are not pushed but fix the family", sup: allSupported,
+		filter: &KernelFilter{Orig: TupleFilter{Fields: src | num | dport, Src: v6, Proto: 6, Dport: 22},
+			Reply: TupleFilter{Fields: dst, Dst: v6}},
+		pushed:   KernelFilter{Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}},
+		families: []int{AF_UNSPEC}, tupleFam: AF_INET6, hasFilter: true,
+	}, {
+		name: "ipv4 reply destination", sup: allSupported,
+		filter:   &KernelFilter{Reply: TupleFilter{Fields: dst, Dst: v4}},
+		pushed:   KernelFilter{Reply: TupleFilter{Fields: dst, Dst: v4}},
+		families: []int{AF_UNSPEC}, tupleFam: AF_INET, hasFilter: true,
+	}, {
+		name: "address of the other family than asked", sup: allSupported,
+		filter:   &KernelFilter{Family: AF_INET6, Orig: TupleFilter{Fields: src, Src: v4}},
+		pushed:   KernelFilter{Family: AF_INET6},
+		families: []int{AF_INET6},
+	}, {
+		name: "icmp: untrackable type dropped, flags of the family", sup: allSupported,
+		filter: &KernelFilter{Family: AF_INET, Orig: TupleFilter{
+			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE | CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE,
+			Proto:  1, ICMPType: 3, ICMPCode: 1}},
+		pushed: KernelFilter{Family: AF_INET, Orig: TupleFilter{
+			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE, Proto: 1, ICMPCode: 1}},
+		families: []int{AF_INET}, hasFilter: true,
+	}, {
+		name: "icmp fields without a family are not pushed", sup: allSupported,
+		filter: &KernelFilter{Orig: TupleFilter{
+			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, Proto: 1, ICMPType: 8}},
+		pushed:   KernelFilter{Orig: TupleFilter{Fields: num, Proto: 1}},
+		families: []int{AF_INET, AF_INET6}, hasFilter: true,
+	}, {
+		name: "tuple zone is not pushed", sup: allSupported,
+		filter:   &KernelFilter{Orig: TupleFilter{Fields: CTA_FILTER_FLAG_CTA_TUPLE_ZONE, Zone: 4}},
+		families: []int{AF_UNSPEC},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := planDump(tt.table, tt.filter, tt.sup)
+			if !reflect.DeepEqual(p.pushed, tt.pushed) {
+				t.Errorf("pushed %+v\n want %+v", p.pushed, tt.pushed)
+			}
+			if !reflect.DeepEqual(p.families, tt.families) || p.tupleFamily != tt.tupleFam {
+				t.Errorf("families %v (tuple family %d), want %v (%d)", p.families, p.tupleFamily, tt.families, tt.tupleFam)
+			}
+			if p.hasTuple() != tt.hasFilter {
+				t.Errorf("hasTuple = %v, want %v", p.hasTuple(), tt.hasFilter)
+			}
+			if tt.hasFilter {
+				w := p.withoutTuple()
+				if w.hasTuple() || w.tupleFamily != AF_UNSPEC || len(w.families) != 1 || w.families[0] != tt.pushed.Family {
+					t.Errorf("withoutTuple = %+v", w)
+				}
+			}
+		})
+	}
+}
+
+func TestEncodeGet(t *testing.T) {
+	littleEndian(t)
+	tcp := Flow{Family: "ipv4", ProtoNum: 6, Src: netip.MustParseAddr("192.0.2.1"),
+		Dst: netip.MustParseAddr("198.51.100.7"), Sport: 42002, Dport: 443}
+	tcpZone := tcp
+	tcpZone.Zone = 11
+	origZone := tcp
+	origZone.Family, origZone.OrigZone = "", 5
+	icmp := Flow{ProtoNum: 1, Src: netip.MustParseAddr("192.0.2.1"),
+		Dst: netip.MustParseAddr("192.0.2.2"), ICMPType: 8, ICMPID: 77}
+	icmp6 := Flow{Family: "ipv6", ProtoNum: 58, Src: netip.MustParseAddr("2001:db8::1"),
+		Dst: netip.MustParseAddr("2001:db8::2"), ICMPType: 128, ICMPCode: 0, ICMPID: 1}
+	other := Flow{Family: "ipv4", ProtoNum: 50, Src: netip.MustParseAddr("198.18.0.13"),
+		Dst: netip.MustParseAddr("198.18.0.14")}
+	const tcpTuple = "02000000 34000180" +
+		" 14000180 08000100 c0000201 08000200 c6336407" +
+		" 1c000280 05000100 06000000 06000200 a4120000 06000300 01bb0000"
+	tests := []struct {
+		name string
+		key  *Flow
+		want string
+	}{
+		{"tcp", &tcp, tcpTuple},
+		{"tcp in zone 11", &tcpZone, tcpTuple + " 06001200 000b0000"},
+		{"directional zone, family from the address", &origZone, tcpTuple + " 06001200 00050000"},
+		{"icmp", &icmp, "02000000 3c000180" +
+			" 14000180 08000100 c0000201 08000200 c0000202" +
+			" 24000280 05000100 01000000 05000500 08000000 05000600 00000000 06000400 004d0000"},
+		{"icmpv6", &icmp6, "0a000000 54000180" +
+			" 2c000180 14000300 20010db8000000000000000000000001 14000400 20010db8000000000000000000000002" +
+			" 24000280 05000100 3a000000 05000800 80000000 05000900 00000000 06000700 00010000"},
+		{"protocol without ports", &other, "02000000 24000180" +
+			" 14000180 08000100 c612000d 08000200 c612000e" +
+			" 0c000280 05000100 32000000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := encodeGet(tt.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := hexBytes(t, tt.want); !reflect.DeepEqual(got, want) {
+				t.Errorf("\n got %x\nwant %x", got, want)
+			}
+		})
+	}
+}
+
+func TestEncodeGetErrors(t *testing.T) {
+	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
+	for _, key := range []Flow{
+		{},
+		{Src: v4},
+		{Src: v4, Dst: v6},
+		{Family: "ipv6", Src: v4, Dst: v4},
+		{Src: v4, Dst: v4, ProtoNum: 300},
+	} {
+		if b, err := encodeGet(&key); err == nil {
+			t.Errorf("encodeGet(%+v) = %s, want an error", key, hex.EncodeToString(b))
+		}
+	}
+}
+
+func TestAttrEncoderNesting(t *testing.T) {
+	littleEndian(t)
+	e := newRequest(AF_INET)
+	outer := e.begin(1)
+	inner := e.begin(2)
+	e.u8(3, 0xaa)
+	e.end(inner)
+	e.bytes(4, []byte{1, 2, 3, 4, 5})
+	e.end(outer)
+	want := hexBytes(t, "02000000 1c000180 0c000280 05000300 aa000000 09000400 0102030405000000")
+	if !reflect.DeepEqual(e.b, want) {
+		t.Errorf("\n got %x\nwant %x", e.b, want)
+	}
+	// What the encoder writes, the decoder's walker reads back.
+	typ, val, rest, err := nextAttr(e.b[nfgenmsgLen:])
+	if err != nil || typ != 1 || len(rest) != 0 || len(val) != 24 {
+		t.Fatalf("nextAttr = %d, %x, %x, %v", typ, val, rest, err)
+	}
+}
