@@ -1,0 +1,289 @@
+package format
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+
+	"ctq/engine"
+)
+
+// csvColumn is one column of the csv format: its header and an appender of
+// the raw (unquoted) cell, which appends nothing for an absent attribute.
+type csvColumn struct {
+	name string
+	cell func(buf []byte, f *engine.Flow, names map[int]string) []byte
+}
+
+// csvColumns is the fixed column set of the csv format.
+var csvColumns = []csvColumn{
+	{"family", func(b []byte, f *engine.Flow, _ map[int]string) []byte { return append(b, f.Family...) }},
+	{"proto", func(b []byte, f *engine.Flow, _ map[int]string) []byte { return append(b, f.Proto...) }},
+	{"protonum", func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		return strconv.AppendInt(b, int64(f.ProtoNum), 10)
+	}},
+	{"src", func(b []byte, f *engine.Flow, _ map[int]string) []byte { return appendValidAddr(b, f.Src) }},
+	{"dst", func(b []byte, f *engine.Flow, _ map[int]string) []byte { return appendValidAddr(b, f.Dst) }},
+	{"sport", portCell(func(f *engine.Flow) int { return f.Sport }, false)},
+	{"dport", portCell(func(f *engine.Flow) int { return f.Dport }, false)},
+	{"icmp_type", icmpCell(func(f *engine.Flow) int { return f.ICMPType }, false)},
+	{"icmp_code", icmpCell(func(f *engine.Flow) int { return f.ICMPCode }, false)},
+	{"icmp_id", icmpCell(func(f *engine.Flow) int { return f.ICMPID }, false)},
+	{"reply_src", func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if f.Has&engine.HasReply == 0 {
+			return b
+		}
+		return appendValidAddr(b, f.ReplySrc)
+	}},
+	{"reply_dst", func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if f.Has&engine.HasReply == 0 {
+			return b
+		}
+		return appendValidAddr(b, f.ReplyDst)
+	}},
+	{"reply_sport", portCell(func(f *engine.Flow) int { return f.ReplySport }, true)},
+	{"reply_dport", portCell(func(f *engine.Flow) int { return f.ReplyDport }, true)},
+	{"reply_icmp_type", icmpCell(func(f *engine.Flow) int { return f.ReplyICMPType }, true)},
+	{"reply_icmp_code", icmpCell(func(f *engine.Flow) int { return f.ReplyICMPCode }, true)},
+	{"reply_icmp_id", icmpCell(func(f *engine.Flow) int { return f.ReplyICMPID }, true)},
+	{"state", func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if f.Has&engine.HasState == 0 {
+			return b
+		}
+		return append(b, f.State...)
+	}},
+	{"status", func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if f.Has&engine.HasStatus == 0 {
+			return b
+		}
+		return appendStatusNames(b, f.Status, '|')
+	}},
+	{"mark", optCell(func(f *engine.Flow) int { return f.Mark }, engine.HasMark)},
+	{"secmark", optCell(func(f *engine.Flow) int { return f.Secmark }, engine.HasSecmark)},
+	{"zone", optCell(func(f *engine.Flow) int { return f.Zone }, engine.HasZone)},
+	{"orig_zone", optCell(func(f *engine.Flow) int { return f.OrigZone }, engine.HasOrigZone)},
+	{"reply_zone", optCell(func(f *engine.Flow) int { return f.ReplyZone }, engine.HasReplyZone)},
+	{"timeout", optCell(func(f *engine.Flow) int { return f.Timeout }, engine.HasTimeout)},
+	{"id", optCell(func(f *engine.Flow) int { return f.ID }, engine.HasID)},
+	{"use", optCell(func(f *engine.Flow) int { return f.Use }, engine.HasUse)},
+	{"labels", func(b []byte, f *engine.Flow, names map[int]string) []byte {
+		if f.Has&engine.HasLabels == 0 {
+			return b
+		}
+		return appendLabelList(b, f.Labels, names, '|')
+	}},
+	{"helper", func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if f.Has&engine.HasHelper == 0 {
+			return b
+		}
+		return append(b, f.Helper...)
+	}},
+	{"secctx", func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if f.Has&engine.HasSecctx == 0 {
+			return b
+		}
+		return append(b, f.Secctx...)
+	}},
+	{"packets", optCell(func(f *engine.Flow) int { return f.Packets }, engine.HasCounters)},
+	{"bytes", optCell(func(f *engine.Flow) int { return f.Bytes }, engine.HasCounters)},
+	{"orig_packets", optCell(func(f *engine.Flow) int { return f.OrigPackets }, engine.HasCounters)},
+	{"orig_bytes", optCell(func(f *engine.Flow) int { return f.OrigBytes }, engine.HasCounters)},
+	{"reply_packets", optCell(func(f *engine.Flow) int { return f.ReplyPackets }, engine.HasCounters)},
+	{"reply_bytes", optCell(func(f *engine.Flow) int { return f.ReplyBytes }, engine.HasCounters)},
+	{"start", func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if f.Has&engine.HasStart == 0 {
+			return b
+		}
+		return f.Start.UTC().AppendFormat(b, jsonTimeLayout)
+	}},
+	{"stop", func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if f.Has&engine.HasStop == 0 {
+			return b
+		}
+		return f.Stop.UTC().AppendFormat(b, jsonTimeLayout)
+	}},
+	{"age", func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if f.Has&engine.HasStart == 0 {
+			return b
+		}
+		return appendSeconds(b, f.Age)
+	}},
+}
+
+// portCell renders a port (or GRE key) for protocols that have ports; a
+// reply cell also needs the reply tuple.
+func portCell(get func(*engine.Flow) int, reply bool) func([]byte, *engine.Flow, map[int]string) []byte {
+	return func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if !engine.HasPorts(f.ProtoNum) || reply && f.Has&engine.HasReply == 0 {
+			return b
+		}
+		return strconv.AppendInt(b, int64(get(f)), 10)
+	}
+}
+
+// icmpCell renders an ICMP field for ICMP and ICMPv6 flows.
+func icmpCell(get func(*engine.Flow) int, reply bool) func([]byte, *engine.Flow, map[int]string) []byte {
+	return func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if !isICMP(f.ProtoNum) || reply && f.Has&engine.HasReply == 0 {
+			return b
+		}
+		return strconv.AppendInt(b, int64(get(f)), 10)
+	}
+}
+
+// optCell renders an optional number, present when its Has bit is set.
+func optCell(get func(*engine.Flow) int, bit engine.Attr) func([]byte, *engine.Flow, map[int]string) []byte {
+	return func(b []byte, f *engine.Flow, _ map[int]string) []byte {
+		if f.Has&bit == 0 {
+			return b
+		}
+		return strconv.AppendInt(b, int64(get(f)), 10)
+	}
+}
+
+// appendValidAddr appends a, or nothing for a missing address.
+func appendValidAddr(b []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return b
+	}
+	return a.AppendTo(b)
+}
+
+// appendStatusNames appends the names of the set status bits joined by
+// sep, or "0" when none is set.
+func appendStatusNames(b []byte, s engine.Status, sep byte) []byte {
+	start := len(b)
+	for i, name := range engine.StatusNames {
+		if s&(1<<i) == 0 {
+			continue
+		}
+		if len(b) > start {
+			b = append(b, sep)
+		}
+		b = append(b, name...)
+	}
+	if len(b) == start {
+		b = append(b, '0')
+	}
+	return b
+}
+
+// appendLabelList appends the set label bits, by name where names has one,
+// joined by sep.
+func appendLabelList(b []byte, l engine.Labels, names map[int]string, sep byte) []byte {
+	first := true
+	for n := nextLabel(&l, 0); n >= 0; n = nextLabel(&l, n+1) {
+		if !first {
+			b = append(b, sep)
+		}
+		first = false
+		if name := names[n]; name != "" {
+			b = append(b, name...)
+		} else {
+			b = strconv.AppendInt(b, int64(n), 10)
+		}
+	}
+	return b
+}
+
+// appendCSVField appends one field, quoted as RFC 4180 requires when it
+// holds a comma, a double quote, CR or LF.
+func appendCSVField(b []byte, field []byte) []byte {
+	quote := false
+	for _, c := range field {
+		if c == ',' || c == '"' || c == '\r' || c == '\n' {
+			quote = true
+			break
+		}
+	}
+	if !quote {
+		return append(b, field...)
+	}
+	b = append(b, '"')
+	for _, c := range field {
+		if c == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, c)
+	}
+	return append(b, '"')
+}
+
+// AppendCSVHeader appends the csv header row (no newline).
+func AppendCSVHeader(buf []byte) []byte {
+	for i, c := range csvColumns {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, c.name...)
+	}
+	return buf
+}
+
+// AppendCSV appends f as one csv row (no newline), in the columns of
+// AppendCSVHeader; scratch is a reusable buffer for the cells and is
+// returned for reuse. opts may be nil.
+func AppendCSV(buf, scratch []byte, f *engine.Flow, opts *Options) ([]byte, []byte) {
+	names := opts.labelNames()
+	for i, c := range csvColumns {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		scratch = c.cell(scratch[:0], f, names)
+		buf = appendCSVField(buf, scratch)
+	}
+	return buf, scratch
+}
+
+// csvWriter writes the csv format: the header row before the first flow
+// (or at Flush when there was none), then one row a flow.
+type csvWriter struct {
+	bw      *bufio.Writer
+	buf     []byte
+	scratch []byte
+	opts    *Options
+	header  bool
+}
+
+func newCSVWriter(w io.Writer, opts *Options) *csvWriter {
+	return &csvWriter{bw: bufio.NewWriterSize(w, bufSize), opts: opts}
+}
+
+func (c *csvWriter) writeHeader() error {
+	c.header = true
+	c.buf = append(AppendCSVHeader(c.buf[:0]), '\n')
+	if _, err := c.bw.Write(c.buf); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+// Write writes f as one row.
+func (c *csvWriter) Write(f *engine.Flow) error {
+	if !c.header {
+		if err := c.writeHeader(); err != nil {
+			return err
+		}
+	}
+	c.buf, c.scratch = AppendCSV(c.buf[:0], c.scratch, f, c.opts)
+	c.buf = append(c.buf, '\n')
+	if _, err := c.bw.Write(c.buf); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+// Flush writes the header if no row was written, and flushes the output.
+func (c *csvWriter) Flush() error {
+	if !c.header {
+		if err := c.writeHeader(); err != nil {
+			return err
+		}
+	}
+	if err := c.bw.Flush(); err != nil {
+		return fmt.Errorf("flush csv: %w", err)
+	}
+	return nil
+}
