@@ -1,0 +1,109 @@
+package lang
+
+import (
+	"fmt"
+
+	"ctq/engine"
+)
+
+// Script is a parsed script: its statements in order.
+type Script struct {
+	stmts []Stmt
+}
+
+// Stmts returns the statements of the script in source order.
+func (s *Script) Stmts() []Stmt {
+	return s.stmts
+}
+
+// Stmt is one parsed statement. The concrete types are *ListStmt,
+// *CountStmt and *GetStmt.
+type Stmt interface {
+	// Pos is the position of the statement's keyword.
+	Pos() Pos
+	// Keyword is the statement's keyword ("list").
+	Keyword() string
+	stmt()
+}
+
+// node holds what every statement carries: its position and the script it
+// came from (to place compile errors).
+type node struct {
+	start Pos
+	src   *source
+}
+
+// Pos is the position of the statement's keyword.
+func (n *node) Pos() Pos { return n.start }
+
+func (n *node) stmt() {}
+
+// errAt builds an Error at p; a statement built by hand (no source) gets
+// the bare position.
+func (n *node) errAt(p Pos, format string, args ...any) *Error {
+	if n.src == nil {
+		return &Error{Line: max(p.Line, 1), Col: max(p.Col, 1), Msg: fmt.Sprintf(format, args...)}
+	}
+	return n.src.errAt(p.Offset, format, args...)
+}
+
+// Expr is an embedded expr-lang expression: its source text and where that
+// text starts in the script.
+type Expr struct {
+	Text string
+	Pos  Pos
+	src  *source // the whole script; nil for an Expr built by hand
+}
+
+// Word is a word of the script with its position (a format name).
+type Word struct {
+	Name string
+	Pos  Pos
+}
+
+// OrderItem is one key of an "order by" clause.
+type OrderItem struct {
+	Expr *Expr
+	Desc bool
+}
+
+// ListStmt is "list [TABLE] [where EXPR] [order by EXPR [asc|desc], ...]
+// [limit N] [as FORMAT]".
+type ListStmt struct {
+	node
+	Table engine.Table
+	Where *Expr // nil without a where clause
+	Order []OrderItem
+	Limit int    // -1 without a limit clause
+	As    []Word // the format words of "as", nil without it
+}
+
+// Keyword returns "list".
+func (*ListStmt) Keyword() string { return "list" }
+
+// CountStmt is "count [TABLE] [where EXPR]".
+type CountStmt struct {
+	node
+	Table engine.Table
+	Where *Expr // nil without a where clause
+}
+
+// Keyword returns "count".
+func (*CountStmt) Keyword() string { return "count" }
+
+// GetStmt is "get {field: EXPR, ...} [as FORMAT]".
+type GetStmt struct {
+	node
+	Fields []GetField
+	As     []Word
+}
+
+// Keyword returns "get".
+func (*GetStmt) Keyword() string { return "get" }
+
+// GetField is one "field: EXPR" of a get statement.
+type GetField struct {
+	Name  string
+	Pos   Pos // position of the field name
+	Value *Expr
+}

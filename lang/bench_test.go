@@ -1,0 +1,56 @@
+package lang
+
+import (
+	"net/netip"
+	"testing"
+
+	"ctq/engine"
+)
+
+// benchFlow is an established SSH flow.
+func benchFlow() *engine.Flow {
+	f := &engine.Flow{
+		Family: "ipv4", Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("198.51.100.7"),
+		Sport: 40000, Dport: 22,
+	}
+	f.SetProto(engine.IPPROTO_TCP)
+	f.SetState(3) // ESTABLISHED
+	f.SetStatus(engine.IPS_ASSURED | engine.IPS_SEEN_REPLY | engine.IPS_CONFIRMED)
+	return f
+}
+
+// BenchmarkMatch measures Plan.Match per flow.
+func BenchmarkMatch(b *testing.B) {
+	for _, bc := range []struct{ name, cond string }{
+		{"proto_dport_state", `proto==tcp && dport==22 && state=="ESTABLISHED"`},
+		{"first_false", `proto==udp && dport==22 && state=="ESTABLISHED"`},
+		{"cidr", `proto == tcp && dst in cidr("198.51.100.0/24")`},
+		{"addr_eq", `src == "192.0.2.1"`},
+		{"status_flag", `"ASSURED" in status && assured`},
+		{"port_range", `dport in 8000..8100 or dport in [22, 80]`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			plans, err := CompileScript("list where "+bc.cond, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			match, f := plans[0].Match, benchFlow()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := match(f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCompile measures parsing and compiling one statement.
+func BenchmarkCompile(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := CompileScript(`list where proto==tcp && dport==22 && state=="ESTABLISHED"`, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package lang
+
+import (
+	"fmt"
+	"net/netip"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+
+	"ctq/engine"
+)
+
+var (
+	addrType   = reflect.TypeFor[netip.Addr]()
+	statusType = reflect.TypeFor[engine.Status]()
+	labelsType = reflect.TypeFor[engine.Labels]()
+)
+
+// folder is the expr Patch visitor of the language. It runs once over the
+// type-annotated tree, children before parents, and
+//   - turns the constant words (tcp, ipv4, ...) into string literals;
+//   - folds cidr("literal") and duration("literal") into constants;
+//   - turns a string literal compared with an address (src == "192.0.2.1",
+//     src in ["192.0.2.1", ...]) into an address constant;
+//   - checks literal status flag names ("ASSURED" in status) and literal
+//     protocol, family and state names compared with those fields;
+//   - turns a label name ("name" in labels) into its bit number.
+//
+// A visitor cannot fail, so the first error is kept in err for the caller.
+type folder struct {
+	labels map[string]int // label name -> bit (connlabel.conf)
+	err    *file.Error
+}
+
+func (f *folder) fail(n ast.Node, format string, args ...any) {
+	if f.err == nil {
+		f.err = &file.Error{Location: n.Location(), Message: fmt.Sprintf(format, args...)}
+	}
+}
+
+// Visit implements ast.Visitor.
+func (f *folder) Visit(n *ast.Node) {
+	switch x := (*n).(type) {
+	case *ast.IdentifierNode:
+		if slices.Contains(constants, x.Value) {
+			ast.Patch(n, &ast.StringNode{Value: x.Value})
+		}
+	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == fnCIDR && len(x.Arguments) == 1 {
+			if s, ok := x.Arguments[0].(*ast.StringNode); ok {
+				p, err := parseCIDR(s.Value)
+				if err != nil {
+					f.fail(s, "%v", err)
+					return
+				}
+				ast.Patch(n, &ast.ConstantNode{Value: p})
+			}
+		}
+	case *ast.BuiltinNode:
+		if x.Name == "duration" && len(x.Arguments) == 1 {
+			if s, ok := x.Arguments[0].(*ast.StringNode); ok {
+				d, err := time.ParseDuration(s.Value)
+				if err != nil {
+					f.fail(s, "invalid duration %q (write e.g. \"90s\", \"5m\", \"1h30m\")", s.Value)
+					return
+				}
+				ast.Patch(n, &ast.ConstantNode{Value: d})
+			}
+		}
+	case *ast.BinaryNode:
+		switch x.Operator {
+		case "==", "!=":
+			f.comparison(x)
+		case "in":
+			f.membership(x)
+		}
+	}
+}
+
+// comparison folds and checks the literal side of == and !=.
+func (f *folder) comparison(x *ast.BinaryNode) {
+	for _, sides := range [2][2]*ast.Node{{&x.Left, &x.Right}, {&x.Right, &x.Left}} {
+		field, lit := *sides[0], sides[1]
+		s, ok := (*lit).(*ast.StringNode)
+		if !ok {
+			continue
+		}
+		if field.Type() == addrType {
+			f.address(lit, s)
+			return
+		}
+		id, ok := field.(*ast.IdentifierNode)
+		if !ok {
+			continue
+		}
+		switch id.Value {
+		case "proto":
+			if !slices.Contains(engine.ProtoNames, s.Value) && s.Value != "unknown" {
+				f.fail(s, "unknown protocol %q%s", s.Value, didYouMean(strings.ToLower(s.Value), engine.ProtoNames))
+			}
+		case "family":
+			if s.Value != "ipv4" && s.Value != "ipv6" {
+				f.fail(s, "unknown family %q (it is \"ipv4\" or \"ipv6\")", s.Value)
+			}
+		case "state":
+			if s.Value != "" && !slices.Contains(stateNames, s.Value) {
+				f.fail(s, "unknown state %q%s", s.Value, didYouMean(strings.ToUpper(s.Value), stateNames))
+			}
+		}
+		return
+	}
+}
+
+// stateNames lists the TCP, SCTP and DCCP state names.
+var stateNames = slices.Concat(engine.TCPStates, engine.SCTPStates, engine.DCCPStates, []string{"LISTEN"})
+
+// address replaces the string literal at lit by the address it spells.
+func (f *folder) address(lit *ast.Node, s *ast.StringNode) {
+	a, err := netip.ParseAddr(s.Value)
+	if err != nil {
+		hint := ""
+		if strings.Contains(s.Value, "/") {
+			hint = " (for a network write `in cidr(\"" + s.Value + "\")`)"
+		}
+		f.fail(s, "invalid address %q%s", s.Value, hint)
+		return
+	}
+	ast.Patch(lit, &ast.ConstantNode{Value: a})
+}
+
+// membership folds and checks the literal operand of "in".
+func (f *folder) membership(x *ast.BinaryNode) {
+	switch {
+	case x.Left.Type() == addrType:
+		if arr, ok := x.Right.(*ast.ArrayNode); ok {
+			for i := range arr.Nodes {
+				if s, ok := arr.Nodes[i].(*ast.StringNode); ok {
+					f.address(&arr.Nodes[i], s)
+				}
+			}
+		}
+	case x.Right.Type() == statusType:
+		if s, ok := x.Left.(*ast.StringNode); ok {
+			if _, known := engine.StatusBit(s.Value); !known {
+				f.fail(s, "unknown status flag %q%s", s.Value, didYouMean(strings.ToUpper(s.Value), engine.StatusNames))
+			}
+		}
+	case x.Right.Type() == labelsType:
+		switch l := x.Left.(type) {
+		case *ast.StringNode:
+			bit, ok := f.labels[l.Value]
+			if !ok {
+				names := make([]string, 0, len(f.labels))
+				for name := range f.labels {
+					names = append(names, name)
+				}
+				slices.Sort(names)
+				if len(names) == 0 {
+					f.fail(l, "unknown label %q (no label names are loaded from connlabel.conf; use the bit number)", l.Value)
+				} else {
+					f.fail(l, "unknown label %q%s", l.Value, didYouMean(l.Value, names))
+				}
+				return
+			}
+			ast.Patch(&x.Left, &ast.IntegerNode{Value: bit})
+		case *ast.IntegerNode:
+			if l.Value < 0 || l.Value > 127 {
+				f.fail(l, "label bit %d is out of range (0 to 127)", l.Value)
+			}
+		}
+	}
+}

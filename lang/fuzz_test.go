@@ -1,0 +1,78 @@
+package lang
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzParse checks that parsing and compiling any input never panics, that
+// every error is an *Error placed inside the input, and that compiled
+// plans evaluate without panicking.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"",
+		"list",
+		"list where proto == tcp and dport == 22",
+		`list where src in cidr("198.51.100.0/24") or dst in cidr("2001:db8::/32")`,
+		`delete where proto==tcp && dport==22 && state=="ESTABLISHED"`,
+		"count where proto == tcp",
+		"count by dport",
+		"list expect",
+		"list where dprt == 22",
+		"list where (proto == tcp\n and dport == 22)\nlist order by bytes desc, src limit 10 as extended,id",
+		`list where helper == "a;b#c"; count # comment`,
+		`list where "ASSURED" in status && !snat && mark == 7 && zone == 1`,
+		`list where src == "192.0.2.1" && "blue" in labels && 3 in labels`,
+		`list where age > duration("5m") and start < now()`,
+		`list where dport in 8000..8100 or dport in [22, 80]`,
+		`get {src: "192.0.2.1", dst: "192.0.2.2", proto: tcp, sport: 1, dport: 2, zone: 3} as json`,
+		"get {\n src: \"2001:db8::1\", dst: \"2001:db8::2\", proto: icmpv6, icmp_type: 128, icmp_code: 0, icmp_id: 1\n}",
+		"list where all([1,2], # > 0) /* ; */ // x",
+		"list where `raw\nstring` == helper",
+		"list where x == \"é€\"\r\ncount",
+		"list order\r",
+	} {
+		f.Add(s)
+	}
+	opts := &Options{Formats: []string{"text", "json"}, LabelNames: map[int]string{3: "blue"}}
+	f.Fuzz(func(t *testing.T, src string) {
+		lines := strings.Count(src, "\n") + 1
+		check := func(err error) {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v (%T) is not an *Error", err, err)
+			}
+			if e.Line < 1 || e.Col < 1 || e.Line > lines {
+				t.Fatalf("error %d:%d outside the input (%d lines): %v", e.Line, e.Col, lines, e)
+			}
+			if e.Src != "" && e.Col > utf8.RuneCountInString(e.Src)+1 {
+				t.Fatalf("error column %d beyond its line %q", e.Col, e.Src)
+			}
+		}
+		s, err := Parse(src)
+		if err != nil {
+			check(err)
+			return
+		}
+		flow := ssh()
+		for _, st := range s.Stmts() {
+			p, err := Compile(st, opts)
+			if err != nil {
+				check(err)
+				continue
+			}
+			if p.Match != nil {
+				if _, err := p.Match(flow); err != nil {
+					check(err)
+				}
+			}
+			for _, k := range p.Order {
+				if _, err := k.Value(flow); err != nil {
+					check(err)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,168 @@
+package lang
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+
+	"github.com/expr-lang/expr"
+
+	"ctq/engine"
+)
+
+// get compiles "get {field: EXPR, ...}": each value is evaluated once, now,
+// into Plan.Key.
+func (c *compiler) get(s *GetStmt) (*engine.Plan, error) {
+	vals := map[string]any{}
+	at := map[string]*Expr{}
+	for _, f := range s.Fields {
+		v, err := c.constant(f.Value)
+		if err != nil {
+			return nil, err
+		}
+		v, err = getValue(f.Name, v)
+		if err != nil {
+			return nil, f.Value.errAt(0, "%v", err)
+		}
+		vals[f.Name], at[f.Name] = v, f.Value
+	}
+	for _, need := range []string{"src", "dst", "proto"} {
+		if _, ok := vals[need]; !ok {
+			return nil, s.errAt(s.start, "`get` needs `src`, `dst` and `proto`: `%s` is missing", need)
+		}
+	}
+	src, dst, proto := vals["src"].(netip.Addr), vals["dst"].(netip.Addr), vals["proto"].(int)
+	if src.Is4() != dst.Is4() {
+		return nil, at["dst"].errAt(0, "`src` and `dst` must be of the same family")
+	}
+	af := engine.AF_INET6
+	if src.Is4() {
+		af = engine.AF_INET
+	}
+	if fam, ok := vals["family"]; ok && fam.(int) != af {
+		return nil, at["family"].errAt(0, "`family` is %s but the addresses are %s", engine.FamilyName(fam.(int)), engine.FamilyName(af))
+	}
+	key := &engine.Flow{Src: src, Dst: dst}
+	key.SetFamily(af)
+	key.SetProto(proto)
+
+	// The fields the protocol's tuple needs; any other tuple field is a
+	// mistake.
+	var needs []string
+	switch {
+	case engine.HasPorts(proto):
+		needs = []string{"sport", "dport"}
+	case proto == engine.IPPROTO_ICMP || proto == engine.IPPROTO_ICMPV6:
+		needs = []string{"icmp_type", "icmp_code", "icmp_id"}
+		if (proto == engine.IPPROTO_ICMP) != (af == engine.AF_INET) {
+			return nil, at["proto"].errAt(0, "%s does not go with %s addresses", key.Proto, key.Family)
+		}
+	}
+	for _, f := range s.Fields {
+		switch f.Name {
+		case "family", "proto", "src", "dst", "zone":
+			continue
+		}
+		if !slices.Contains(needs, f.Name) {
+			return nil, s.errAt(f.Pos, "`%s` does not apply to protocol %s", f.Name, protoLabel(proto))
+		}
+	}
+	for _, n := range needs {
+		if _, ok := vals[n]; !ok {
+			return nil, s.errAt(s.start, "`get` needs `%s` for protocol %s", n, protoLabel(proto))
+		}
+	}
+	for name, v := range vals {
+		n, _ := v.(int)
+		switch name {
+		case "sport":
+			key.Sport = n
+		case "dport":
+			key.Dport = n
+		case "icmp_type":
+			key.ICMPType = n
+		case "icmp_code":
+			key.ICMPCode = n
+		case "icmp_id":
+			key.ICMPID = n
+		case "zone":
+			key.Zone = n
+			key.Has |= engine.HasZone
+		}
+	}
+	format, err := c.format(&s.node, s.As)
+	if err != nil {
+		return nil, err
+	}
+	return &engine.Plan{Action: engine.ActGet, Table: engine.TableConntrack, Key: key, Limit: -1, Format: format}, nil
+}
+
+// protoLabel names a protocol number for messages.
+func protoLabel(n int) string {
+	if name := engine.ProtoName(n); name != "unknown" {
+		return name
+	}
+	return fmt.Sprint(n)
+}
+
+// constant evaluates an expression that may not use flow fields.
+func (c *compiler) constant(e *Expr) (any, error) {
+	prog, err := c.compileExpr(e, struct{}{})
+	if err != nil {
+		return nil, err
+	}
+	out, err := expr.Run(prog, struct{}{})
+	if err != nil {
+		return nil, e.runtimeError(err)
+	}
+	return out, nil
+}
+
+// getValue checks and normalizes the value of a get field: addresses
+// become netip.Addr, family and proto their numbers, the rest ints in the
+// range of their kernel attribute.
+func getValue(field string, v any) (any, error) {
+	switch field {
+	case "src", "dst":
+		switch a := v.(type) {
+		case netip.Addr:
+			return a, nil
+		case string:
+			addr, err := netip.ParseAddr(a)
+			if err != nil {
+				return nil, fmt.Errorf("invalid address %q", a)
+			}
+			return addr, nil
+		}
+		return nil, fmt.Errorf("`%s` must be an address string, not %T", field, v)
+	case "family":
+		if s, ok := v.(string); ok {
+			if af := engine.FamilyNum(s); af != engine.AF_UNSPEC {
+				return af, nil
+			}
+		}
+		return nil, fmt.Errorf("`family` must be ipv4 or ipv6, not %#v", v)
+	case "proto":
+		switch p := v.(type) {
+		case string:
+			if n, ok := engine.ProtoNum(p); ok {
+				return n, nil
+			}
+			return nil, fmt.Errorf("unknown protocol %q%s", p, didYouMean(p, engine.ProtoNames))
+		case int:
+			if p >= 0 && p <= math.MaxUint8 {
+				return p, nil
+			}
+		}
+		return nil, fmt.Errorf("`proto` must be a protocol name or a number from 0 to 255, not %#v", v)
+	}
+	hi := math.MaxUint16
+	if field == "icmp_type" || field == "icmp_code" {
+		hi = math.MaxUint8
+	}
+	if n, ok := v.(int); ok && n >= 0 && n <= hi {
+		return n, nil
+	}
+	return nil, fmt.Errorf("`%s` must be a whole number from 0 to %d, not %#v", field, hi, v)
+}

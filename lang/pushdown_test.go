@@ -1,0 +1,177 @@
+package lang
+
+import (
+	"net/netip"
+	"testing"
+
+	"ctq/engine"
+)
+
+func TestPushdown(t *testing.T) {
+	const (
+		protoNum = engine.CTA_FILTER_FLAG_CTA_PROTO_NUM
+		ipSrc    = engine.CTA_FILTER_FLAG_CTA_IP_SRC
+		ipDst    = engine.CTA_FILTER_FLAG_CTA_IP_DST
+		srcPort  = engine.CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
+		dstPort  = engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
+	)
+	addr := netip.MustParseAddr
+	tests := []struct {
+		cond string
+		want engine.KernelFilter
+	}{
+		// Exact matches of the top-level && chain, either way round.
+		{`proto == tcp and dport == 22`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: protoNum | dstPort, Proto: 6, Dport: 22}}},
+		{`22 == dport && tcp == proto`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: protoNum | dstPort, Proto: 6, Dport: 22}}},
+		{`proto==tcp && dport==22 && state=="ESTABLISHED"`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: protoNum | dstPort, Proto: 6, Dport: 22}}},
+		{`proto == "udp"`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: protoNum, Proto: 17}}},
+		{`protonum == 132`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: protoNum, Proto: 132}}},
+		{`family == ipv4`, engine.KernelFilter{Family: engine.AF_INET}},
+		{`family == "ipv6" and zone == 3`, engine.KernelFilter{Family: engine.AF_INET6, Zone: 3, ZoneSet: true}},
+		{`src == "192.0.2.1" && dst == "198.51.100.7"`,
+			engine.KernelFilter{Family: engine.AF_INET, Orig: engine.TupleFilter{Fields: ipSrc | ipDst, Src: addr("192.0.2.1"), Dst: addr("198.51.100.7")}}},
+		{`"192.0.2.1" == src`, engine.KernelFilter{Family: engine.AF_INET, Orig: engine.TupleFilter{Fields: ipSrc, Src: addr("192.0.2.1")}}},
+		{`reply_src == "2001:db8::1" && reply_dst == "2001:db8::2"`,
+			engine.KernelFilter{Family: engine.AF_INET6, Reply: engine.TupleFilter{Fields: ipSrc | ipDst, Src: addr("2001:db8::1"), Dst: addr("2001:db8::2")}}},
+		{`sport == 1024 && reply_sport == 80 && reply_dport == 1024`,
+			engine.KernelFilter{Orig: engine.TupleFilter{Fields: srcPort, Sport: 1024}, Reply: engine.TupleFilter{Fields: srcPort | dstPort, Sport: 80, Dport: 1024}}},
+		{`icmp_type == 8 && icmp_code == 0 && icmp_id == 77`, engine.KernelFilter{Orig: engine.TupleFilter{
+			Fields:   engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE | engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE | engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID,
+			ICMPType: 8, ICMPID: 77}}},
+		{`mark == 7`, engine.KernelFilter{Mark: 7, MarkMask: 0xffffffff}},
+		{`mark == 0`, engine.KernelFilter{MarkMask: 0xffffffff}},
+		{`mark == 4294967295`, engine.KernelFilter{Mark: 0xffffffff, MarkMask: 0xffffffff}},
+		{`dport == 20 + 2`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: dstPort, Dport: 22}}},
+		// Status bits.
+		{`assured && !snat && not dnat`, engine.KernelFilter{Status: engine.IPS_ASSURED,
+			StatusMask: engine.IPS_ASSURED | engine.IPS_SRC_NAT | engine.IPS_DST_NAT}},
+		{`assured == true && seen_reply == false`, engine.KernelFilter{Status: engine.IPS_ASSURED,
+			StatusMask: engine.IPS_ASSURED | engine.IPS_SEEN_REPLY}},
+		{`false == confirmed`, engine.KernelFilter{StatusMask: engine.IPS_CONFIRMED}},
+		{`"SEEN_REPLY" in status && "dying" in status`, engine.KernelFilter{Status: engine.IPS_SEEN_REPLY | engine.IPS_DYING,
+			StatusMask: engine.IPS_SEEN_REPLY | engine.IPS_DYING}},
+		{`!offload`, engine.KernelFilter{StatusMask: engine.IPS_OFFLOAD | engine.IPS_HW_OFFLOAD}},
+		{`offload`, engine.KernelFilter{}},
+		// Only the top-level conjuncts: parentheses group, or/not block.
+		{`(proto == tcp && dport == 22) && mark == 1`,
+			engine.KernelFilter{Mark: 1, MarkMask: 0xffffffff, Orig: engine.TupleFilter{Fields: protoNum | dstPort, Proto: 6, Dport: 22}}},
+		{`proto == tcp && (dport == 22 || dport == 80) && mark == 1`,
+			engine.KernelFilter{Mark: 1, MarkMask: 0xffffffff, Orig: engine.TupleFilter{Fields: protoNum, Proto: 6}}},
+		{`proto == tcp && !(dport == 22 && assured)`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: protoNum, Proto: 6}}},
+		{`proto == tcp or dport == 22`, engine.KernelFilter{}},
+		{`not (proto == tcp)`, engine.KernelFilter{}},
+		{`!assured || snat`, engine.KernelFilter{}},
+		{`(let p = 22; dport == p)`, engine.KernelFilter{}},
+		{`assured ? dport == 22 : true`, engine.KernelFilter{}},
+		// Not exact, or not something the kernel filters on.
+		{`proto != tcp`, engine.KernelFilter{}},
+		{`dport > 22`, engine.KernelFilter{}},
+		{`dport in [22]`, engine.KernelFilter{}},
+		{`dport in 22..22`, engine.KernelFilter{}},
+		{`src in cidr("192.0.2.1/32")`, engine.KernelFilter{}},
+		{`src != "192.0.2.1"`, engine.KernelFilter{}},
+		{`dport == sport`, engine.KernelFilter{}},
+		{`state == "ESTABLISHED" && helper == "ftp" && 3 in labels`, engine.KernelFilter{}},
+		// Values no flow holds are not pushed.
+		{`dport == 70000`, engine.KernelFilter{}},
+		{`mark == -1`, engine.KernelFilter{}},
+		{`mark == 4294967296`, engine.KernelFilter{}},
+		{`zone == 65536`, engine.KernelFilter{}},
+		{`protonum == 300`, engine.KernelFilter{}},
+		{`icmp_type == 256`, engine.KernelFilter{}},
+		{`proto == "unknown"`, engine.KernelFilter{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cond, func(t *testing.T) {
+			p := compileOne(t, "list where "+tt.cond, nil)
+			if p.Filter != tt.want {
+				t.Errorf("filter\n got %+v\nwant %+v", p.Filter, tt.want)
+			}
+		})
+	}
+}
+
+// passes applies a KernelFilter the way the kernel does (per its
+// documentation in engine): every set part must match.
+func passes(k *engine.KernelFilter, f *engine.Flow) bool {
+	if k.Family != engine.AF_UNSPEC && f.L3Num() != k.Family {
+		return false
+	}
+	if k.MarkMask != 0 && uint32(f.Mark)&k.MarkMask != k.Mark {
+		return false
+	}
+	if k.StatusMask != 0 && f.Status&k.StatusMask != k.Status {
+		return false
+	}
+	if k.ZoneSet && f.Zone != int(k.Zone) {
+		return false
+	}
+	tuple := func(t engine.TupleFilter, src, dst netip.Addr, sport, dport int) bool {
+		checks := []struct {
+			flag engine.TupleFields
+			ok   bool
+		}{
+			{engine.CTA_FILTER_FLAG_CTA_IP_SRC, src == t.Src},
+			{engine.CTA_FILTER_FLAG_CTA_IP_DST, dst == t.Dst},
+			{engine.CTA_FILTER_FLAG_CTA_PROTO_NUM, f.ProtoNum == int(t.Proto)},
+			{engine.CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT, sport == int(t.Sport)},
+			{engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT, dport == int(t.Dport)},
+			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, f.ICMPType == int(t.ICMPType)},
+			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE, f.ICMPCode == int(t.ICMPCode)},
+			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID, f.ICMPID == int(t.ICMPID)},
+		}
+		for _, c := range checks {
+			if t.Fields&c.flag != 0 && !c.ok {
+				return false
+			}
+		}
+		return true
+	}
+	return tuple(k.Orig, f.Src, f.Dst, f.Sport, f.Dport) &&
+		tuple(k.Reply, f.ReplySrc, f.ReplyDst, f.ReplySport, f.ReplyDport)
+}
+
+// TestPushdownIsSafe checks that the filter never rejects a flow that the
+// whole condition accepts.
+func TestPushdownIsSafe(t *testing.T) {
+	flows := []*engine.Flow{ssh(), dns(), web(), ping()}
+	for _, f := range []*engine.Flow{ssh(), dns(), web()} {
+		g := *f
+		g.Mark, g.Zone = 1, 3
+		g.SetStatus(engine.IPS_DYING | engine.IPS_OFFLOAD | engine.IPS_SEEN_REPLY)
+		flows = append(flows, &g)
+	}
+	conds := []string{
+		`proto == tcp and dport == 22`,
+		`src == "192.0.2.1" && sport == 40000 && reply_dport == 40000 && reply_src == "198.51.100.7"`,
+		`family == ipv6 && zone == 4 && snat && !assured`,
+		`mark == 7 && assured && seen_reply && confirmed && !dnat && "ASSURED" in status`,
+		`mark == 1 && zone == 3 && !confirmed && offload && "DYING" in status`,
+		`icmp_type == 8 && icmp_code == 0 && icmp_id == 77 && proto == icmp && family == "ipv4"`,
+		`protonum == 17 && dport == 53 && dst == "2001:db8:53::53"`,
+		`proto == tcp && (dport == 22 || dport == 8080) && !(mark == 1)`,
+		`!offload && sport > 0`,
+	}
+	for _, cond := range conds {
+		p := compileOne(t, "list where "+cond, nil)
+		matched := 0
+		for i, f := range flows {
+			ok, err := p.Match(f)
+			if err != nil {
+				t.Fatalf("%s: Match(flow %d): %v", cond, i, err)
+			}
+			if ok {
+				matched++
+				if !passes(&p.Filter, f) {
+					t.Errorf("%s: flow %d matches but the filter %+v rejects it", cond, i, p.Filter)
+				}
+			}
+		}
+		if matched == 0 {
+			t.Errorf("%s: matches no test flow; the check is void", cond)
+		}
+		if p.Filter.Empty() {
+			t.Errorf("%s: nothing pushed; the check is void", cond)
+		}
+	}
+}
