@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// version is ctq's version string.
+const version = "0.1.0"
+
+const usage = `usage: ctq [flags] [SCRIPT]
+
+Runs ctq statements against the conntrack tables: the -e statements, the
+SCRIPT file, or standard input (the interactive shell on a terminal).
+
+flags:
+  -e STMT          run STMT (repeatable; all are checked before any runs)
+  -o, --output F   default output format: text, extended, id, xml, save,
+                   json, csv, table (or conntrack flags such as extended,id)
+  --from FILE      query a saved table (conntrack -o save / text / extended
+                   output, or ctq's -o json) instead of the kernel; no root
+                   needed; - reads it from standard input
+  --netns NAME     use the conntrack table of network namespace NAME
+  -V, --version    print the version
+  -h, --help       print this help
+
+exit codes: 0 ok, 1 runtime or kernel error, 2 usage, parse or type error
+(nothing ran), 130 interrupted.
+`
+
+const usageHint = "Try `ctq --help' for more information.\n"
+
+// options are ctq's parsed command line.
+type options struct {
+	exprs   []string
+	format  string
+	from    string
+	netns   string
+	script  string
+	help    bool
+	version bool
+}
+
+// parseArgs parses flags and the optional script argument; flags may come
+// before or after the script. "--" ends the flags.
+func parseArgs(args []string) (*options, error) {
+	o := &options{}
+	var positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			positional = append(positional, a)
+			continue
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		value := func() (string, error) {
+			if hasVal {
+				return val, nil
+			}
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("flag %s needs a value", a)
+			}
+			i++
+			return args[i], nil
+		}
+		var err error
+		switch name {
+		case "e", "exec":
+			var v string
+			v, err = value()
+			o.exprs = append(o.exprs, v)
+		case "o", "output":
+			o.format, err = value()
+		case "from":
+			o.from, err = value()
+		case "netns":
+			o.netns, err = value()
+		case "h", "help":
+			o.help = true
+		case "V", "version":
+			o.version = true
+		default:
+			return nil, fmt.Errorf("unknown flag %s", a)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case len(positional) > 1:
+		return nil, fmt.Errorf("one script at a time, got %q", positional)
+	case len(positional) == 1 && len(o.exprs) > 0:
+		return nil, fmt.Errorf("give statements with -e or a script file, not both")
+	case len(positional) == 1:
+		o.script = positional[0]
+	}
+	if o.from != "" && o.netns != "" {
+		return nil, fmt.Errorf("--from and --netns exclude each other: a saved table has no namespace")
+	}
+	return o, nil
+}
+
+// isTerminalReader reports whether r is a file open on a terminal.
+func isTerminalReader(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

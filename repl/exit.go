@@ -1,0 +1,35 @@
+package repl
+
+import (
+	"context"
+	"errors"
+)
+
+// Exit codes of ctq.
+const (
+	ExitOK          = 0   // success
+	ExitRuntime     = 1   // a runtime or kernel error
+	ExitUsage       = 2   // a usage, parse or type error: nothing ran
+	ExitInterrupted = 130 // interrupted by SIGINT
+)
+
+// ExitCode maps an error returned by a Session (or ctq's flag handling) to
+// ctq's exit code.
+func ExitCode(err error) int {
+	var se *SourceError
+	var ue *UsageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &se), errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	}
+	return ExitRuntime
+}
+
+// UsageError is a wrong invocation of ctq (a bad flag or argument).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }

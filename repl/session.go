@@ -1,0 +1,211 @@
+// Package repl runs ctq statements: a Session holds the settings, the
+// source and the output of one ctq run, and executes scripts, one-liners and
+// interactive lines through it.
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"ctq/engine"
+	"ctq/engine/format"
+	"ctq/engine/snapshot"
+	"ctq/lang"
+)
+
+// Config sets up a Session.
+type Config struct {
+	// Stdout receives data; Stderr receives warnings and errors.
+	Stdout, Stderr io.Writer
+	// Format is the default output format ("text" when empty).
+	Format string
+	// From is a saved table to query instead of the live kernel ("-" for
+	// standard input); empty means the live table.
+	From string
+	// NetNS names the network namespace of the live table (as `ip netns`
+	// knows it); empty means ctq's own.
+	NetNS string
+	// Now is the clock for ages and delta-time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Session runs statements against one source with one set of settings.
+// It is not safe for concurrent use.
+type Session struct {
+	cfg    Config
+	src    engine.Source
+	labels map[int]string
+	// labelsRead records that the label names were looked up (they may be
+	// absent).
+	labelsRead bool
+}
+
+// NewSession returns a Session; it opens its source on first use, so a
+// script that fails to compile touches nothing.
+func NewSession(cfg Config) *Session {
+	if cfg.Format == "" {
+		cfg.Format = "text"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Session{cfg: cfg}
+}
+
+// Close releases the session's source.
+func (s *Session) Close() error {
+	if s.src == nil {
+		return nil
+	}
+	err := s.src.Close()
+	s.src = nil
+	return err
+}
+
+// Run compiles the whole of text (a script, a one-liner, or a line typed
+// in the shell) and, only if all of it compiles, runs its statements in
+// order, stopping at the first runtime error. name labels positions in
+// errors (a file name, "-e", "<stdin>").
+func (s *Session) Run(ctx context.Context, name, text string) error {
+	labels, err := s.labelNames()
+	if err != nil {
+		return err
+	}
+	plans, err := lang.CompileScript(text, &lang.Options{Formats: format.Names(), LabelNames: labels})
+	if err != nil {
+		return &SourceError{Name: name, Err: err}
+	}
+	for _, p := range plans {
+		if err := s.exec(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SourceError is a parse or type error in named input; nothing of that
+// input ran.
+type SourceError struct {
+	Name string
+	Err  error
+}
+
+func (e *SourceError) Error() string {
+	var le *lang.Error
+	if e.Name != "" && errors.As(e.Err, &le) {
+		return e.Name + ":" + e.Err.Error()
+	}
+	return e.Err.Error()
+}
+
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// exec runs one compiled statement.
+func (s *Session) exec(ctx context.Context, p *engine.Plan) error {
+	src, err := s.source()
+	if err != nil {
+		return err
+	}
+	name := p.Format
+	if name == "" {
+		name = s.cfg.Format
+	}
+	if p.Action == engine.ActCount {
+		res, err := engine.Exec(ctx, src, p, nil)
+		if err != nil {
+			return fmt.Errorf("count %s: %w", p.Table, err)
+		}
+		s.warn(res.Stats)
+		return s.printCount(name, res.Count)
+	}
+	w, err := format.New(name, s.cfg.Stdout, s.formatOptions(name))
+	if err != nil {
+		return err
+	}
+	res, err := engine.Exec(ctx, src, p, w)
+	if ferr := w.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write output: %w", ferr)
+	}
+	s.warn(res.Stats)
+	if err != nil {
+		if p.Action == engine.ActGet {
+			return fmt.Errorf("get: %w", err)
+		}
+		return fmt.Errorf("list %s: %w", p.Table, err)
+	}
+	return nil
+}
+
+// printCount prints a count as a bare number, or as {"count":N} for json.
+func (s *Session) printCount(formatName string, n int) error {
+	var err error
+	if formatName == "json" {
+		_, err = fmt.Fprintf(s.cfg.Stdout, "{\"count\":%d}\n", n)
+	} else {
+		_, err = fmt.Fprintf(s.cfg.Stdout, "%d\n", n)
+	}
+	if err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// warn reports on stderr what a scan could not deliver faithfully.
+func (s *Session) warn(st engine.ScanStats) {
+	if st.Skipped > 0 {
+		fmt.Fprintf(s.cfg.Stderr, "ctq: warning: %d entries could not be decoded and were skipped\n", st.Skipped)
+	}
+	if st.Interrupted {
+		fmt.Fprintln(s.cfg.Stderr, "ctq: warning: the kernel interrupted the dump (the table changed meanwhile): entries may be missing or repeated")
+	}
+}
+
+// formatOptions gives the label names only to the formats that print them:
+// conntrack's text and xml show labels just with its "labels" flag, so the
+// default line stays byte-identical to conntrack -L.
+func (s *Session) formatOptions(name string) format.Options {
+	o := format.Options{Now: s.cfg.Now}
+	spec, err := format.Parse(name)
+	labels := err == nil && (spec.Kind == format.KindJSON || spec.Kind == format.KindCSV || spec.Kind == format.KindTable)
+	for _, item := range strings.Split(strings.ToLower(name), ",") {
+		labels = labels || strings.TrimSpace(item) == "labels"
+	}
+	if labels {
+		o.LabelNames = s.labels
+	}
+	return o
+}
+
+// labelNames reads connlabel.conf once per session.
+func (s *Session) labelNames() (map[int]string, error) {
+	if !s.labelsRead {
+		m, err := engine.LoadConnlabels()
+		if err != nil {
+			return nil, err
+		}
+		s.labels, s.labelsRead = m, true
+	}
+	return s.labels, nil
+}
+
+// source opens the session's source on first use.
+func (s *Session) source() (engine.Source, error) {
+	if s.src != nil {
+		return s.src, nil
+	}
+	var err error
+	if s.cfg.From != "" {
+		s.src, err = snapshot.Open(s.cfg.From, &snapshot.Options{Now: s.cfg.Now})
+	} else {
+		s.src, err = engine.OpenLive(&engine.LiveConfig{NetNS: s.cfg.NetNS})
+	}
+	if err != nil {
+		s.src = nil
+		return nil, err
+	}
+	return s.src, nil
+}
