@@ -218,8 +218,49 @@ func (l *Live) Scan(ctx context.Context, table Table, filter *KernelFilter, yiel
 	}
 }
 
-// dump runs the dumps of plan on a socket of its own.
+// dump runs the dumps of plan. One dump per family (plan.families has
+// two entries only when the caller did not ask for the kernel's order) run
+// at the same time, each on a socket of its own: the kernel walks the whole
+// conntrack hash for each, and the walks proceed in parallel. Calls of
+// yield are serialized.
 func (l *Live) dump(ctx context.Context, op string, msgType int, plan *dumpPlan, f *Flow, st *ScanStats, yield func(*Flow) error) error {
+	if len(plan.families) == 1 {
+		return l.dumpFamily(ctx, op, msgType, plan, plan.families[0], f, st, yield)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		mu       sync.Mutex // serializes yield and guards st and firstErr
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	locked := func(f *Flow) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return yield(f)
+	}
+	for _, fam := range plan.families {
+		wg.Go(func() {
+			var own ScanStats
+			err := l.dumpFamily(ctx, op, msgType, plan, fam, new(Flow), &own, locked)
+			mu.Lock()
+			defer mu.Unlock()
+			st.Received += own.Received
+			st.Skipped += own.Skipped
+			st.Interrupted = st.Interrupted || own.Interrupted
+			if err != nil && firstErr == nil {
+				firstErr = err
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// dumpFamily runs the dump of plan for one nfgenmsg family on a socket of
+// its own, decoding into f.
+func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dumpPlan, fam int, f *Flow, st *ScanStats, yield func(*Flow) error) error {
 	c, err := l.dial()
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
@@ -235,24 +276,28 @@ func (l *Live) dump(ctx context.Context, op string, msgType int, plan *dumpPlan,
 	defer stop()
 	done := ctx.Done()
 
-	for _, fam := range plan.families {
-		req := ctMessage(msgType, netlink.Dump, encodeDump(plan, fam))
-		if _, err := c.Send(req); err != nil {
-			return kernelError(op, err)
-		}
-		for m, err := range c.ReceiveIter() {
+	req := ctMessage(msgType, netlink.Dump, encodeDump(plan, fam))
+	if _, err := c.Send(req); err != nil {
+		return kernelError(op, err)
+	}
+	// The kernel fills the next dump datagrams inside recvmsg, so receiving
+	// runs in a goroutine of its own while this one decodes and yields:
+	// on two cores the kernel's work and ours overlap.
+	quit := make(chan struct{})
+	defer close(quit)
+	batches := receiveBatches(c, quit)
+	now, sinceNow := time.Now(), 0
+	for b := range batches {
+		for _, m := range b.msgs {
 			select {
 			case <-done:
 				abort()
-				return fmt.Errorf("%s: %w", op, ctx.Err())
+				return fmt.Errorf("%s: %w", op, context.Cause(ctx))
 			default:
 			}
 			if l.closed.Load() {
 				abort()
 				return fmt.Errorf("%s: %w", op, errClosed)
-			}
-			if err != nil {
-				return kernelError(op, err)
 			}
 			if m.Header.Flags&netlink.DumpInterrupted != 0 {
 				st.Interrupted = true
@@ -261,7 +306,11 @@ func (l *Live) dump(ctx context.Context, op string, msgType int, plan *dumpPlan,
 				st.Skipped++
 				continue
 			}
-			if err := DecodeFlow(m.Data, f, time.Now()); err != nil {
+			// Ages need a clock, not one reading per entry.
+			if sinceNow++; sinceNow == clockEvery {
+				now, sinceNow = time.Now(), 0
+			}
+			if err := DecodeFlow(m.Data, f, now); err != nil {
 				st.Skipped++
 				continue
 			}
@@ -271,8 +320,63 @@ func (l *Live) dump(ctx context.Context, op string, msgType int, plan *dumpPlan,
 				return err
 			}
 		}
+		if b.err != nil {
+			return kernelError(op, b.err)
+		}
 	}
 	return nil
+}
+
+// clockEvery is how many entries a dump decodes between two readings of
+// the clock (for Flow.Age).
+const clockEvery = 256
+
+// msgBatch is a run of received messages, or the error that ended the
+// receiving.
+type msgBatch struct {
+	msgs []netlink.Message
+	err  error
+}
+
+// batchSize is the number of messages handed over at a time: about one
+// datagram's worth.
+const batchSize = 128
+
+// receiveBatches receives the rest of a dump on c in a goroutine and hands
+// the messages over in batches; the channel closes at the end of the dump,
+// after an error batch, or once quit is closed (the caller must also make
+// a blocked read return, with a read deadline).
+func receiveBatches(c *netlink.Conn, quit <-chan struct{}) <-chan msgBatch {
+	out := make(chan msgBatch, 4)
+	go func() {
+		defer close(out)
+		send := func(b msgBatch) bool {
+			select {
+			case out <- b:
+				return true
+			case <-quit:
+				return false
+			}
+		}
+		b := msgBatch{msgs: make([]netlink.Message, 0, batchSize)}
+		for m, err := range c.ReceiveIter() {
+			if err != nil {
+				b.err = err
+				break
+			}
+			b.msgs = append(b.msgs, m)
+			if len(b.msgs) == batchSize {
+				if !send(b) {
+					return
+				}
+				b = msgBatch{msgs: make([]netlink.Message, 0, batchSize)}
+			}
+		}
+		if len(b.msgs) > 0 || b.err != nil {
+			send(b)
+		}
+	}()
+	return out
 }
 
 // request runs one request/response exchange on the shared request
