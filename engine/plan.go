@@ -12,6 +12,15 @@ const (
 	// ActGet looks one entry up by its original tuple (Plan.Key) and
 	// writes it if it also satisfies Match.
 	ActGet
+	// ActDelete deletes each selected entry (with Dry: counts them).
+	ActDelete
+	// ActUpdate applies Plan.Change to each selected entry (with Dry:
+	// counts them).
+	ActUpdate
+	// ActInsert creates the entries of Plan.Create.
+	ActInsert
+	// ActFlush empties Plan.Table (Plan.Filter.Family: one family).
+	ActFlush
 )
 
 // Plan is a compiled statement, ready for Exec. lang builds it; nothing in
@@ -34,6 +43,23 @@ type Plan struct {
 	// Format is the output format the statement asked for ("as FORMAT"),
 	// empty for the session's default.
 	Format string
+
+	// Exact is set when Filter is exactly equivalent to Match (every
+	// conjunct was pushed), so a kernel that applies all of Filter needs no
+	// userspace check: a delete may then be one filtered flush.
+	Exact bool
+	// Dry makes ActDelete and ActUpdate count what they would touch and
+	// touch nothing.
+	Dry bool
+	// Change computes the change an ActUpdate makes to one selected entry.
+	Change func(*Flow) (Change, error)
+	// Create holds the entries an ActInsert creates.
+	Create []Flow
+
+	// For Table == TableExpect, MatchExpect replaces Match, and
+	// CreateExpect holds the expectations an ActInsert creates.
+	MatchExpect  func(*Expect) (bool, error)
+	CreateExpect []Expect
 }
 
 // OrderKey is one sort key of a Plan. Value returns an int, uint, float64,

@@ -1,0 +1,72 @@
+package engine
+
+import "context"
+
+// Change is what an update does to one entry. Only the parts whose Set*
+// flag is on (or whose label sets are non-empty) are sent to the kernel.
+type Change struct {
+	SetMark bool
+	Mark    uint32
+	// SetTimeout replaces the remaining timeout (seconds).
+	SetTimeout bool
+	Timeout    uint32
+	// SetStatus ORs these bits into the entry's status (the kernel accepts
+	// SEEN_REPLY, ASSURED and FIXED_TIMEOUT; others fail per entry).
+	SetStatus Status
+	// AddLabels and DelLabels set and clear label bits.
+	AddLabels, DelLabels Labels
+}
+
+// Empty reports whether c changes nothing.
+func (c *Change) Empty() bool {
+	return !c.SetMark && !c.SetTimeout && c.SetStatus == 0 && c.AddLabels.Empty() && c.DelLabels.Empty()
+}
+
+// Mutator is implemented by sources whose entries can be changed (the live
+// kernel). Changes are queued in a Batch and sent many to a message.
+type Mutator interface {
+	// NewBatch starts a batch of changes; nothing is guaranteed sent
+	// before Close.
+	NewBatch(ctx context.Context) (Batch, error)
+	// Flush empties a table (TableConntrack or TableExpect); family
+	// AF_UNSPEC flushes both families, AF_INET or AF_INET6 only that one
+	// where the kernel can (an error where it cannot: it never flushes
+	// more than asked).
+	Flush(ctx context.Context, table Table, family int) error
+	// FlushFilter deletes every conntrack entry that matches f exactly, in
+	// one request, when the kernel applies every part of f to a flush. It
+	// returns false, having done nothing, when it cannot guarantee that.
+	FlushFilter(ctx context.Context, f *KernelFilter) (bool, error)
+}
+
+// Batch queues changes and sends them in batches, many requests per
+// sendmsg, with one acknowledgement asked for per batch. A Batch is used by
+// one goroutine.
+type Batch interface {
+	// Delete queues the deletion of f, identified by its original tuple,
+	// zone and (when f.Has&HasID) its ID, so only the entry that was read
+	// is removed.
+	Delete(f *Flow) error
+	// Update queues c for the entry f (identified as for Delete).
+	Update(f *Flow, c Change) error
+	// Create queues the creation of f (its tuples, timeout, status OR
+	// IPS_CONFIRMED, state, mark, zone, labels).
+	Create(f *Flow) error
+	// Close sends what is queued, waits for every answer and reports.
+	Close() (BatchStats, error)
+}
+
+// BatchStats counts the outcome of a batch's requests.
+type BatchStats struct {
+	// Done counts requests the kernel carried out.
+	Done int
+	// Gone counts deletes and updates of entries that no longer existed
+	// (ENOENT): benign, the entry went away by itself.
+	Gone int
+	// Failed counts other failures; Errors holds the first few of them.
+	Failed int
+	Errors []error
+	// Unknown counts requests whose outcome could not be read (the answers
+	// overflowed the socket buffer); they are neither Done nor Failed.
+	Unknown int
+}
