@@ -1,5 +1,7 @@
 package engine
 
+import "time"
+
 // Action is what a Plan does with the entries it selects.
 type Action uint8
 
@@ -21,6 +23,14 @@ const (
 	ActInsert
 	// ActFlush empties Plan.Table (Plan.Filter.Family: one family).
 	ActFlush
+	// ActLoad applies the conntrack -R lines of the file Plan.Path ("-":
+	// standard input); it is carried out above the engine, which has no
+	// parser for them.
+	ActLoad
+	// ActWatch streams the events of Plan.Table that Plan.Events selects
+	// and Match accepts, for Plan.For (zero: until cancelled) or until
+	// Plan.Limit events.
+	ActWatch
 )
 
 // Plan is a compiled statement, ready for Exec. lang builds it; nothing in
@@ -55,6 +65,11 @@ type Plan struct {
 	Change func(*Flow) (Change, error)
 	// Create holds the entries an ActInsert creates.
 	Create []Flow
+	// Path is the file of an ActLoad.
+	Path string
+	// Events and For bound an ActWatch.
+	Events EventMask
+	For    time.Duration
 
 	// For Table == TableExpect, MatchExpect replaces Match, and
 	// CreateExpect holds the expectations an ActInsert creates.

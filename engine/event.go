@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// EventType is the kind of a conntrack event.
+type EventType uint8
+
+// Event types, as conntrack -E labels them.
+const (
+	EventNew     EventType = 1 << iota // [NEW]: IPCTNL_MSG_CT_NEW with NLM_F_CREATE
+	EventUpdate                        // [UPDATE]: IPCTNL_MSG_CT_NEW without it
+	EventDestroy                       // [DESTROY]: IPCTNL_MSG_CT_DELETE
+)
+
+// EventMask is a set of EventTypes; zero means all of them.
+type EventMask = EventType
+
+// Event is one change of a table. Flow (or Expect, for the expect table) is
+// reused for the next event: copy it to keep it.
+type Event struct {
+	Type   EventType
+	Flow   *Flow
+	Expect *Expect
+	// PortID is the netlink port of the process that caused the change (0
+	// for the kernel, i.e. packets); conntrack -E prints it as
+	// "[USERSPACE] portid=N".
+	PortID uint32
+	// Time is when the event was received.
+	Time time.Time
+}
+
+// WatchConfig selects what Watch delivers.
+type WatchConfig struct {
+	Table  Table     // TableConntrack or TableExpect
+	Events EventMask // zero: all
+	// Filter is the kernel-side part of the predicate; a source may use it
+	// (e.g. as a socket filter) or ignore it.
+	Filter KernelFilter
+	// Resync, when set, is called after the kernel reported lost events
+	// (ENOBUFS); the watch goes on afterwards.
+	Resync func(ctx context.Context) error
+}
+
+// WatchStats counts what a watch saw.
+type WatchStats struct {
+	Received int // events delivered to yield
+	Skipped  int // messages that did not decode
+	// Overflows counts ENOBUFS reports: each means the kernel dropped an
+	// unknown number of events.
+	Overflows int
+}
+
+// EventSource is implemented by sources with an event stream (the live
+// kernel).
+type EventSource interface {
+	// Watch calls yield for each event until ctx is done or yield returns
+	// an error; ctx ending is not an error.
+	Watch(ctx context.Context, cfg WatchConfig, yield func(*Event) error) (WatchStats, error)
+}
