@@ -17,6 +17,17 @@ type Result struct {
 	// FromCounter is set when a count came from the kernel's global counter
 	// instead of a scan.
 	FromCounter bool
+	// Batch reports the requests of a mutation.
+	Batch BatchStats
+	// FilteredFlush is set when a delete was one kernel-side filtered flush.
+	FilteredFlush bool
+}
+
+// ExecOptions tune Exec; nil means none.
+type ExecOptions struct {
+	// Progress, when set, is called with the number of changes a mutation
+	// has queued so far (for a progress bar).
+	Progress func(n int)
 }
 
 // Counter is implemented by sources that know the size of the conntrack
@@ -28,10 +39,20 @@ type Counter interface {
 // errStop ends a scan early once a limit is reached; Exec never returns it.
 var errStop = errors.New("stop scan")
 
-// Exec runs p against src, writing selected entries to w (unused by
-// ActCount). It does not flush w.
-func Exec(ctx context.Context, src Source, p *Plan, w Writer) (Result, error) {
+// Exec runs p against src, writing selected entries to w (used by ActList
+// and ActGet only). It does not flush w. Plans of the expect table run
+// with ExecExpect, ActWatch with Watch, ActLoad above the engine.
+func Exec(ctx context.Context, src Source, p *Plan, w Writer, opts *ExecOptions) (Result, error) {
+	if p.Table == TableExpect {
+		return Result{}, errors.New("expect table plans run with ExecExpect")
+	}
+	var progress func(int)
+	if opts != nil {
+		progress = opts.Progress
+	}
 	switch p.Action {
+	case ActDelete, ActUpdate, ActInsert, ActFlush:
+		return execMutation(ctx, src, p, progress)
 	case ActGet:
 		return execGet(ctx, src, p, w)
 	case ActCount:

@@ -89,7 +89,7 @@ func TestExec(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &collect{}
-			res, err := Exec(context.Background(), &sliceSource{flows: testFlows()}, &tt.plan, w)
+			res, err := Exec(context.Background(), &sliceSource{flows: testFlows()}, &tt.plan, w, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +105,7 @@ func TestExec(t *testing.T) {
 
 func TestExecCountUsesCounter(t *testing.T) {
 	src := &countingSource{sliceSource{flows: testFlows(), counter: 1234}}
-	res, err := Exec(context.Background(), src, &Plan{Action: ActCount, Limit: -1}, nil)
+	res, err := Exec(context.Background(), src, &Plan{Action: ActCount, Limit: -1}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestExecCountUsesCounter(t *testing.T) {
 		t.Errorf("got %+v, want the counter's 1234", res)
 	}
 	// A filtered count must scan.
-	res, err = Exec(context.Background(), src, &Plan{Action: ActCount, Limit: -1, Filter: KernelFilter{Family: AF_INET}}, nil)
+	res, err = Exec(context.Background(), src, &Plan{Action: ActCount, Limit: -1, Filter: KernelFilter{Family: AF_INET}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestExecCountUsesCounter(t *testing.T) {
 func TestExecErrors(t *testing.T) {
 	boom := errors.New("boom")
 	_, err := Exec(context.Background(), &sliceSource{flows: testFlows()},
-		&Plan{Action: ActList, Limit: -1, Match: func(*Flow) (bool, error) { return false, boom }}, &collect{})
+		&Plan{Action: ActList, Limit: -1, Match: func(*Flow) (bool, error) { return false, boom }}, &collect{}, nil)
 	if !errors.Is(err, boom) {
 		t.Errorf("predicate error: got %v", err)
 	}
@@ -136,12 +136,12 @@ func TestExecErrors(t *testing.T) {
 		return f.Sport, nil
 	}}}
 	_, err = Exec(context.Background(), &sliceSource{flows: testFlows()},
-		&Plan{Action: ActList, Limit: -1, Order: mixed}, &collect{})
+		&Plan{Action: ActList, Limit: -1, Order: mixed}, &collect{}, nil)
 	if err == nil {
 		t.Error("mixed key types: want an error")
 	}
 	_, err = Exec(context.Background(), &sliceSource{flows: testFlows()},
-		&Plan{Action: ActGet, Limit: -1, Key: &Flow{Sport: 999}}, &collect{})
+		&Plan{Action: ActGet, Limit: -1, Key: &Flow{Sport: 999}}, &collect{}, nil)
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("get missing: got %v", err)
 	}

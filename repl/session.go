@@ -115,7 +115,7 @@ func (s *Session) exec(ctx context.Context, p *engine.Plan) error {
 		name = s.cfg.Format
 	}
 	if p.Action == engine.ActCount {
-		res, err := engine.Exec(ctx, src, p, nil)
+		res, err := engine.Exec(ctx, src, p, nil, nil)
 		if err != nil {
 			return fmt.Errorf("count %s: %w", p.Table, err)
 		}
@@ -126,7 +126,7 @@ func (s *Session) exec(ctx context.Context, p *engine.Plan) error {
 	if err != nil {
 		return err
 	}
-	res, err := engine.Exec(ctx, src, p, w)
+	res, err := engine.Exec(ctx, src, p, w, nil)
 	if ferr := w.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("write output: %w", ferr)
 	}

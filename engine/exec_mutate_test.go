@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// fakeMutator is a sliceSource whose changes are recorded.
+type fakeMutator struct {
+	sliceSource
+	deleted, updated, created []int // sports
+	marks                     []uint32
+	flushed                   []Table
+	filterOK                  bool // FlushFilter's answer
+	filtered                  int  // FlushFilter calls
+	fail                      bool // every request fails
+}
+
+func (m *fakeMutator) NewBatch(context.Context) (Batch, error) { return &fakeBatch{m: m}, nil }
+
+func (m *fakeMutator) Flush(_ context.Context, t Table, family int) error {
+	m.flushed = append(m.flushed, t)
+	return nil
+}
+
+func (m *fakeMutator) FlushFilter(context.Context, *KernelFilter) (bool, error) {
+	m.filtered++
+	return m.filterOK, nil
+}
+
+type fakeBatch struct {
+	m     *fakeMutator
+	stats BatchStats
+}
+
+func (b *fakeBatch) outcome() {
+	if b.m.fail {
+		b.stats.Failed++
+		b.stats.Errors = append(b.stats.Errors, errors.New("EBUSY"))
+		return
+	}
+	b.stats.Done++
+}
+
+func (b *fakeBatch) Delete(f *Flow) error {
+	b.m.deleted = append(b.m.deleted, f.Sport)
+	b.outcome()
+	return nil
+}
+
+func (b *fakeBatch) Update(f *Flow, c Change) error {
+	b.m.updated = append(b.m.updated, f.Sport)
+	b.m.marks = append(b.m.marks, c.Mark)
+	b.outcome()
+	return nil
+}
+
+func (b *fakeBatch) Create(f *Flow) error {
+	b.m.created = append(b.m.created, f.Sport)
+	b.outcome()
+	return nil
+}
+
+func (b *fakeBatch) Close() (BatchStats, error) { return b.stats, nil }
+
+func TestExecMutations(t *testing.T) {
+	dport22 := func(f *Flow) (bool, error) { return f.Dport == 22, nil }
+	ctx := context.Background()
+
+	m := &fakeMutator{sliceSource: sliceSource{flows: testFlows()}}
+	res, err := Exec(ctx, m, &Plan{Action: ActDelete, Limit: -1, Match: dport22}, nil, nil)
+	if err != nil || res.Count != 3 || !reflect.DeepEqual(m.deleted, []int{50, 40, 30}) {
+		t.Errorf("delete: %+v %v, deleted %v", res, err, m.deleted)
+	}
+
+	m = &fakeMutator{sliceSource: sliceSource{flows: testFlows()}}
+	res, err = Exec(ctx, m, &Plan{Action: ActDelete, Limit: -1, Match: dport22, Dry: true}, nil, nil)
+	if err != nil || res.Count != 3 || m.deleted != nil {
+		t.Errorf("dry delete: %+v %v, deleted %v", res, err, m.deleted)
+	}
+
+	m = &fakeMutator{sliceSource: sliceSource{flows: testFlows()}}
+	var progress []int
+	change := func(f *Flow) (Change, error) {
+		if f.Sport == 40 {
+			return Change{}, nil // nothing to change: not sent
+		}
+		return Change{SetMark: true, Mark: uint32(f.Sport)}, nil
+	}
+	res, err = Exec(ctx, m, &Plan{Action: ActUpdate, Limit: -1, Match: dport22, Change: change}, nil,
+		&ExecOptions{Progress: func(n int) { progress = append(progress, n) }})
+	if err != nil || res.Count != 2 || !reflect.DeepEqual(m.updated, []int{50, 30}) ||
+		!reflect.DeepEqual(m.marks, []uint32{50, 30}) || !reflect.DeepEqual(progress, []int{1, 2}) {
+		t.Errorf("update: %+v %v, updated %v marks %v progress %v", res, err, m.updated, m.marks, progress)
+	}
+
+	m = &fakeMutator{sliceSource: sliceSource{flows: testFlows()}}
+	res, err = Exec(ctx, m, &Plan{Action: ActInsert, Limit: -1, Create: []Flow{{Sport: 7}, {Sport: 8}}}, nil, nil)
+	if err != nil || res.Count != 2 || !reflect.DeepEqual(m.created, []int{7, 8}) {
+		t.Errorf("insert: %+v %v, created %v", res, err, m.created)
+	}
+
+	m = &fakeMutator{sliceSource: sliceSource{flows: testFlows()}}
+	if _, err = Exec(ctx, m, &Plan{Action: ActFlush, Limit: -1}, nil, nil); err != nil || !reflect.DeepEqual(m.flushed, []Table{TableConntrack}) {
+		t.Errorf("flush: %v, flushed %v", err, m.flushed)
+	}
+
+	// An exact plan is one filtered flush when the kernel can do it ...
+	m = &fakeMutator{sliceSource: sliceSource{flows: testFlows()}, filterOK: true}
+	res, err = Exec(ctx, m, &Plan{Action: ActDelete, Limit: -1, Match: dport22, Exact: true}, nil, nil)
+	if err != nil || res.Count != 3 || !res.FilteredFlush || m.filtered != 1 || m.deleted != nil {
+		t.Errorf("filtered flush: %+v %v, deleted %v", res, err, m.deleted)
+	}
+	// ... and batched deletes when it cannot.
+	m = &fakeMutator{sliceSource: sliceSource{flows: testFlows()}}
+	res, err = Exec(ctx, m, &Plan{Action: ActDelete, Limit: -1, Match: dport22, Exact: true}, nil, nil)
+	if err != nil || res.Count != 3 || res.FilteredFlush || m.filtered != 1 || len(m.deleted) != 3 {
+		t.Errorf("no filtered flush: %+v %v, deleted %v", res, err, m.deleted)
+	}
+
+	// Failures are reported, with the rest done.
+	m = &fakeMutator{sliceSource: sliceSource{flows: testFlows()}, fail: true}
+	_, err = Exec(ctx, m, &Plan{Action: ActDelete, Limit: -1, Match: dport22}, nil, nil)
+	var me *MutationError
+	if !errors.As(err, &me) || me.Stats.Failed != 3 {
+		t.Errorf("failed deletes: %v", err)
+	}
+
+	// A read-only source refuses.
+	if _, err = Exec(ctx, &sliceSource{flows: testFlows()}, &Plan{Action: ActDelete, Limit: -1, Match: dport22}, nil, nil); err == nil {
+		t.Error("delete on a read-only source: want an error")
+	}
+}
