@@ -56,6 +56,15 @@ func NewSession(cfg Config) *Session {
 	return &Session{cfg: cfg}
 }
 
+// CheckFormat reports whether name is an output format ctq knows, as a
+// UsageError naming the valid ones.
+func CheckFormat(name string) error {
+	if _, err := format.Parse(name); err != nil {
+		return &UsageError{Msg: err.Error()}
+	}
+	return nil
+}
+
 // Close releases the session's source.
 func (s *Session) Close() error {
 	if s.src == nil {

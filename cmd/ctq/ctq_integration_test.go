@@ -240,6 +240,14 @@ func TestCountAndGet(t *testing.T) {
 	}
 }
 
+func TestBadFormatIsUsage(t *testing.T) {
+	t.Parallel()
+	out, stderr, rc := ctq(t, "-o", "yaml", "-e", "count")
+	if rc != 2 || out != "" || !strings.Contains(stderr, "json") {
+		t.Errorf("-o yaml: exit %d, stdout %q, stderr %q; want 2 and the valid formats", rc, out, stderr)
+	}
+}
+
 func TestTypoRunsNothing(t *testing.T) {
 	t.Parallel()
 	out, stderr, rc := ctq(t, "-e", "count", "-e", "list where dprt == 22")

@@ -37,6 +37,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "ctq", version)
 		return repl.ExitOK
 	}
+	if opts.format != "" {
+		if err := repl.CheckFormat(opts.format); err != nil {
+			fmt.Fprintf(stderr, "ctq: %v\n%s", err, usageHint)
+			return repl.ExitUsage
+		}
+	}
 
 	// The shell handles Ctrl-C itself (it cancels one statement); everywhere
 	// else SIGINT ends the run.
