@@ -323,3 +323,63 @@ func TestUnprivileged(t *testing.T) {
 		t.Errorf("live list as nobody: exit %d, stderr %q; want exit 1 and a message naming CAP_NET_ADMIN", rc, stderr)
 	}
 }
+
+// withLabelNames runs a shell script in a private mount namespace whose
+// /etc is the host's with label names added (an overlay): conntrack(8)
+// reads its label names only from /etc, and the host's /etc stays
+// untouched.
+func withLabelNames(t *testing.T, script string) string {
+	t.Helper()
+	dir := t.TempDir()
+	upper, work := filepath.Join(dir, "upper"), filepath.Join(dir, "work")
+	names := "0 web\n1 db\n5 vip\n"
+	for _, p := range []string{filepath.Join(upper, "xtables"), work} {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{filepath.Join(upper, "xtables", "connlabel.conf"), filepath.Join(upper, "connlabel.conf")} {
+		if err := os.WriteFile(p, []byte(names), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mount := fmt.Sprintf("mount -t overlay overlay -o lowerdir=/etc,upperdir=%s,workdir=%s /etc", upper, work)
+	out, err := exec.Command("unshare", "-m", "sh", "-ec", mount+"\n"+script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s\n%s", err, script, out)
+	}
+	return string(out)
+}
+
+func TestLabelsMatchConntrack(t *testing.T) {
+	t.Parallel()
+	bin := buildCtq(t)
+	ns := nstest.New(t)
+	// conntrack 1.4.7 -U needs -f (its bug 4). A rule that uses labels makes the kernel give new entries room for
+	// them.
+	rules := filepath.Join(t.TempDir(), "labels.nft")
+	if err := os.WriteFile(rules, []byte("table inet t {\n chain c {\n  type filter hook output priority 0;\n  ct label set 1\n }\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ns.Run(t, "nft", "-f", rules)
+	ns.Load(t, mixedTable(200))
+
+	x := "ip netns exec " + ns.Name() + " "
+	out := withLabelNames(t, x+"conntrack -U -f ipv4 -p tcp --dport 22 --label-add db >/dev/null 2>&1\n"+
+		x+"conntrack -U -f ipv4 -s 198.18.0.4 --label-add web >/dev/null 2>&1\n"+
+		x+"conntrack -U -f ipv4 -s 198.18.0.4 --label-add vip >/dev/null 2>&1\n"+
+		"echo ==conntrack\n"+x+"conntrack -L -o labels 2>/dev/null\n"+
+		"echo ==ctq\n"+bin+" --netns "+ns.Name()+" -o labels -e list\n"+
+		"echo ==conntrack-vip\n"+x+"conntrack -L -l vip 2>/dev/null\n"+
+		"echo ==ctq-vip\n"+bin+" --netns "+ns.Name()+" -o labels -e 'list where \"vip\" in labels'\n")
+	parts := map[string]string{}
+	for _, sec := range strings.Split(out, "==")[1:] {
+		name, body, _ := strings.Cut(sec, "\n")
+		parts[name] = body
+	}
+	if !strings.Contains(parts["conntrack"], "labels=web,vip") || !strings.Contains(parts["conntrack"], "labels=db") {
+		t.Fatalf("the labels were not set:\n%s", out)
+	}
+	sameLines(t, "-o labels", parts["ctq"], parts["conntrack"])
+	sameLines(t, "vip in labels", parts["ctq-vip"], parts["conntrack-vip"])
+}
