@@ -1,0 +1,23 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExamples runs every example script against a saved table.
+func TestExamples(t *testing.T) {
+	scripts, err := filepath.Glob("../../examples/*.ctq")
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	for _, s := range scripts {
+		t.Run(filepath.Base(s), func(t *testing.T) {
+			out, stderr, rc := ctq(t, "--from", "../../repl/testdata/table.save", s)
+			if rc != 0 || strings.TrimSpace(out) == "" {
+				t.Errorf("exit %d, stdout %q, stderr %q", rc, out, stderr)
+			}
+		})
+	}
+}
