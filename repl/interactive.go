@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/chzyer/readline"
+
+	"ctq/lang"
 )
 
 // Interactive runs the shell on a terminal: a prompt, history in
@@ -19,37 +21,74 @@ import (
 // Ctrl-D at the prompt ends the shell.
 func Interactive(ctx context.Context, sess *Session, stdin *os.File, stderr io.Writer) error {
 	cfg := &readline.Config{
-		Prompt:          "ctq> ",
+		Prompt:          prompt,
 		HistoryFile:     historyPath(),
 		InterruptPrompt: "^C",
+		AutoComplete:    newCompleter(),
 		Stdin:           stdin,
 		Stderr:          stderr,
+		// A statement spread over lines is one history entry.
+		DisableAutoSaveHistory: true,
 	}
 	rl, err := readline.NewEx(cfg)
 	if err != nil {
 		return fmt.Errorf("start the shell: %w", err)
 	}
 	defer rl.Close()
+	var pending []string // lines of a statement that continues
 	for {
 		line, err := rl.Readline()
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
+			pending = nil
+			rl.SetPrompt(prompt)
 			continue
 		case errors.Is(err, io.EOF):
 			return nil
 		case err != nil:
 			return fmt.Errorf("read input: %w", err)
 		}
-		if strings.TrimSpace(line) == "" {
+		if len(pending) == 0 && strings.TrimSpace(line) == "" {
 			continue
 		}
-		if err := runInterruptible(ctx, sess, line); err != nil {
-			fmt.Fprintf(stderr, "ctq: %v\n", err)
+		if cut, ok := strings.CutSuffix(line, "\\"); ok {
+			pending = append(pending, cut)
+			rl.SetPrompt(continuePrompt)
+			continue
+		}
+		pending = append(pending, line)
+		text := strings.Join(pending, "\n")
+		if incomplete(text) {
+			rl.SetPrompt(continuePrompt)
+			continue
+		}
+		pending = nil
+		rl.SetPrompt(prompt)
+		_ = rl.SaveHistory(text)
+		if err := runInterruptible(ctx, sess, text); err != nil {
+			fmt.Fprintf(stderr, "%sctq: %v%s\n", colourError, err, colourReset)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
+}
+
+// The shell's prompts, and the colour of its error messages (it only runs
+// on a terminal).
+const (
+	prompt         = "ctq> "
+	continuePrompt = "...> "
+	colourError    = "\x1b[31m"
+	colourReset    = "\x1b[0m"
+)
+
+// incomplete reports whether text stops inside an open bracket, string or
+// comment, so the statement goes on on the next line.
+func incomplete(text string) bool {
+	_, err := lang.Parse(text)
+	var le *lang.Error
+	return errors.As(err, &le) && le.Incomplete
 }
 
 // runInterruptible runs one line with SIGINT cancelling just that line.

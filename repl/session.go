@@ -80,6 +80,9 @@ func (s *Session) Close() error {
 // order, stopping at the first runtime error. name labels positions in
 // errors (a file name, "-e", "<stdin>").
 func (s *Session) Run(ctx context.Context, name, text string) error {
+	if topic, ok := isHelp(text); ok {
+		return writeHelp(s.cfg.Stdout, topic)
+	}
 	labels, err := s.labelNames()
 	if err != nil {
 		return err

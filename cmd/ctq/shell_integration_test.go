@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// shell drives ctq's interactive shell in a tmux pane.
+type shell struct {
+	t       *testing.T
+	session string
+}
+
+// startShell starts ctq with args in a detached tmux session, with HOME in
+// a temporary directory (the history file goes there).
+func startShell(t *testing.T, bin string, args ...string) *shell {
+	t.Helper()
+	home := t.TempDir()
+	s := &shell{t: t, session: fmt.Sprintf("ctqshell%d", time.Now().UnixNano())}
+	cmd := fmt.Sprintf("HOME=%s %s %s", home, bin, strings.Join(args, " "))
+	if out, err := exec.Command("tmux", "new-session", "-d", "-s", s.session, "-x", "200", "-y", "40", cmd).CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", s.session).Run() })
+	s.waitFor("ctq>")
+	return s
+}
+
+// keys sends tmux key names or literal text.
+func (s *shell) keys(keys ...string) {
+	s.t.Helper()
+	args := append([]string{"send-keys", "-t", s.session}, keys...)
+	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
+		s.t.Fatalf("tmux send-keys: %v: %s", err, out)
+	}
+}
+
+// screen is what the pane shows (tmux drops trailing spaces).
+func (s *shell) screen() string {
+	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", s.session).Output()
+	return string(out)
+}
+
+// waitFor waits until the screen shows want, failing the test after a
+// generous deadline (this bounds the wait; it asserts no speed).
+func (s *shell) waitFor(want string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		scr := s.screen()
+		if strings.Contains(scr, want) {
+			return scr
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the shell never showed %q; screen:\n%s", want, scr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitForLast waits until the last non-empty line of the screen (where
+// the cursor is) is want.
+func (s *shell) waitForLast(want string) {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		lines := strings.Split(strings.TrimRight(s.screen(), "\n "), "\n")
+		if last := lines[len(lines)-1]; last == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the last line never became %q; screen:\n%s", want, s.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// alive reports whether the tmux session (so ctq) still runs.
+func (s *shell) alive() bool {
+	return exec.Command("tmux", "has-session", "-t", s.session).Run() == nil
+}
+
+func TestShell(t *testing.T) {
+	t.Parallel()
+	bin := buildCtq(t)
+	table, err := filepath.Abs("../../repl/testdata/table.save")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startShell(t, bin, "--from", table)
+
+	// Tab completes a field name.
+	s.keys("count where dpo", "Tab")
+	s.waitFor("ctq> count where dport")
+	s.keys("== 22", "Enter")
+	s.waitFor("\n2\n")
+
+	// Up recalls the last statement.
+	s.waitForLast("ctq>")
+	s.keys("Up")
+	s.waitForLast("ctq> count where dport == 22")
+	s.keys("C-u")
+
+	// An open bracket continues the statement on the next line.
+	s.keys("list where (proto ==", "Enter")
+	s.waitFor("...>")
+	s.keys("udp) as save", "Enter")
+	s.waitFor("-A -t 29 -u SEEN_REPLY -s 192.0.2.1")
+
+	// Errors show the caret; the shell goes on.
+	s.keys("list where dprt == 1", "Enter")
+	s.waitFor("did you mean `dport`?")
+
+	// Ctrl-C at the prompt does not leave; Ctrl-D does.
+	s.keys("C-c")
+	time.Sleep(200 * time.Millisecond)
+	if !s.alive() {
+		t.Fatal("Ctrl-C at the prompt ended the shell")
+	}
+	s.keys("help count", "Enter")
+	s.waitFor("count [TABLE] [where EXPR]")
+	s.keys("C-d")
+	deadline := time.Now().Add(10 * time.Second)
+	for s.alive() {
+		if time.Now().After(deadline) {
+			t.Fatalf("Ctrl-D did not end the shell; screen:\n%s", s.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
