@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"time"
 
 	"ctq/engine"
 )
@@ -17,7 +18,8 @@ func (s *Script) Stmts() []Stmt {
 }
 
 // Stmt is one parsed statement. The concrete types are *ListStmt,
-// *CountStmt and *GetStmt.
+// *CountStmt, *GetStmt, *DeleteStmt, *UpdateStmt, *InsertStmt, *FlushStmt,
+// *LoadStmt and *WatchStmt.
 type Stmt interface {
 	// Pos is the position of the statement's keyword.
 	Pos() Pos
@@ -94,16 +96,105 @@ func (*CountStmt) Keyword() string { return "count" }
 // GetStmt is "get {field: EXPR, ...} [as FORMAT]".
 type GetStmt struct {
 	node
-	Fields []GetField
+	Fields []Field
 	As     []Word
 }
 
 // Keyword returns "get".
 func (*GetStmt) Keyword() string { return "get" }
 
-// GetField is one "field: EXPR" of a get statement.
-type GetField struct {
+// Field is one "field: EXPR" of a get or insert record.
+type Field struct {
 	Name  string
 	Pos   Pos // position of the field name
 	Value *Expr
 }
+
+// DeleteStmt is "delete [TABLE] where EXPR [dry]".
+type DeleteStmt struct {
+	node
+	Table    engine.Table
+	TablePos Pos   // position of the table word; zero when it was left out
+	Where    *Expr // nil without a where clause (a compile error)
+	Dry      bool
+}
+
+// Keyword returns "delete".
+func (*DeleteStmt) Keyword() string { return "delete" }
+
+// UpdateStmt is "update [TABLE] set FIELD = EXPR[, ...] where EXPR [dry]".
+type UpdateStmt struct {
+	node
+	Table    engine.Table
+	TablePos Pos
+	Set      []Assign // nil without a set clause (a compile error)
+	Where    *Expr    // nil without a where clause (a compile error)
+	Dry      bool
+}
+
+// Keyword returns "update".
+func (*UpdateStmt) Keyword() string { return "update" }
+
+// Assign is one "FIELD = EXPR" (or += / -=) of an update's set clause.
+type Assign struct {
+	Field string
+	Pos   Pos    // position of the field name
+	Op    string // "=", "+=" or "-="
+	Value *Expr
+}
+
+// InsertStmt is "insert [TABLE] {field: EXPR, ...}" or
+// "insert [TABLE] [{...}, {...}]".
+type InsertStmt struct {
+	node
+	Table    engine.Table
+	TablePos Pos
+	Records  []Record
+}
+
+// Keyword returns "insert".
+func (*InsertStmt) Keyword() string { return "insert" }
+
+// Record is one "{field: EXPR, ...}" of an insert statement.
+type Record struct {
+	Pos    Pos // position of the "{"
+	Fields []Field
+}
+
+// FlushStmt is "flush [TABLE] [ipv4|ipv6]".
+type FlushStmt struct {
+	node
+	Table    engine.Table
+	TablePos Pos
+	// Family is engine.AF_INET or engine.AF_INET6 with a family word,
+	// engine.AF_UNSPEC without.
+	Family int
+}
+
+// Keyword returns "flush".
+func (*FlushStmt) Keyword() string { return "flush" }
+
+// LoadStmt is `load "FILE"` or "load -" (standard input).
+type LoadStmt struct {
+	node
+	Path string // the file name, unquoted; "-" for standard input
+}
+
+// Keyword returns "load".
+func (*LoadStmt) Keyword() string { return "load" }
+
+// WatchStmt is "watch [TABLE] [EVENTS] [where EXPR] [for DURATION]
+// [limit N] [as FORMAT]".
+type WatchStmt struct {
+	node
+	Table    engine.Table
+	TablePos Pos
+	Events   engine.EventMask // zero: every event
+	Where    *Expr
+	For      time.Duration // zero without a for clause
+	Limit    int           // -1 without a limit clause
+	As       []Word
+}
+
+// Keyword returns "watch".
+func (*WatchStmt) Keyword() string { return "watch" }

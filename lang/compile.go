@@ -64,6 +64,18 @@ func Compile(st Stmt, opts *Options) (*engine.Plan, error) {
 		return c.count(s)
 	case *GetStmt:
 		return c.get(s)
+	case *DeleteStmt:
+		return c.delete(s)
+	case *UpdateStmt:
+		return c.update(s)
+	case *InsertStmt:
+		return c.insert(s)
+	case *FlushStmt:
+		return c.flush(s)
+	case *LoadStmt:
+		return &engine.Plan{Action: engine.ActLoad, Path: s.Path, Limit: -1}, nil
+	case *WatchStmt:
+		return c.watch(s)
 	}
 	return nil, fmt.Errorf("compile: unknown statement type %T", st)
 }
@@ -80,8 +92,8 @@ func (c *compiler) list(s *ListStmt) (*engine.Plan, error) {
 		return nil, err
 	}
 	for _, o := range s.Order {
-		if err := checkTable(s.Table, o.Expr); err != nil {
-			return nil, err
+		if s.Table == engine.TableExpect {
+			return nil, o.Expr.errAt(0, "expectations cannot be sorted: `order by` works on conntrack, dying and unconfirmed entries")
 		}
 		v, err := c.orderKey(o.Expr)
 		if err != nil {
@@ -105,42 +117,43 @@ func (c *compiler) count(s *CountStmt) (*engine.Plan, error) {
 	return plan, nil
 }
 
-// checkTable refuses expressions over expectations: their records are not
-// flows and the language has no fields for them yet.
-func checkTable(t engine.Table, e *Expr) error {
-	if t == engine.TableExpect {
-		return e.errAt(0, "conditions and sort keys on `expect` entries are not supported yet")
-	}
-	return nil
-}
-
-// where compiles the condition e (nil: every entry) into plan.Match and
-// plan.Filter.
+// where compiles the condition e (nil: every entry) into plan.Match (or
+// plan.MatchExpect for the expect table) and plan.Filter, and sets
+// plan.Exact when the filter is the whole condition.
 func (c *compiler) where(plan *engine.Plan, e *Expr) error {
 	if e == nil {
 		return nil
 	}
-	if err := checkTable(plan.Table, e); err != nil {
-		return err
+	if plan.Table == engine.TableExpect {
+		return c.whereExpect(plan, e)
 	}
 	prog, err := c.compileExpr(e, engine.Flow{}, expr.AsBool())
 	if err != nil {
 		return err
 	}
-	plan.Filter = pushdown(prog.Node())
+	var exact bool
+	plan.Filter, exact = pushdown(prog.Node())
+	// Only the conntrack table is ever flushed by filter; elsewhere Exact
+	// would promise nothing useful.
+	plan.Exact = exact && plan.Table == engine.TableConntrack
 	var machine vm.VM
 	plan.Match = func(f *engine.Flow) (bool, error) {
-		out, err := machine.Run(prog, f)
-		if err != nil {
-			return false, e.runtimeError(err)
-		}
-		b, ok := out.(bool)
-		if !ok {
-			return false, e.errAt(0, "the condition gave %T, not a boolean", out)
-		}
-		return b, nil
+		return runBool(&machine, prog, f, e)
 	}
 	return nil
+}
+
+// runBool runs a condition on env and checks that it gave a boolean.
+func runBool(machine *vm.VM, prog *vm.Program, env any, e *Expr) (bool, error) {
+	out, err := machine.Run(prog, env)
+	if err != nil {
+		return false, e.runtimeError(err)
+	}
+	b, ok := out.(bool)
+	if !ok {
+		return false, e.errAt(0, "the condition gave %T, not a boolean", out)
+	}
+	return b, nil
 }
 
 // format validates the words of "as FORMAT" and joins them with ",".
@@ -160,7 +173,8 @@ func (c *compiler) format(n *node, words []Word) (string, error) {
 }
 
 // compileExpr compiles e against env with the language's functions,
-// operators and folding; errors carry script positions.
+// operators and folding; errors carry script positions. env is
+// engine.Flow, engine.Expect, or struct{} for a constant.
 func (c *compiler) compileExpr(e *Expr, env any, extra ...expr.Option) (*vm.Program, error) {
 	fold := &folder{labels: c.labels}
 	prog, err := expr.Compile(e.Text, append(exprOptions(env, fold), extra...)...)
@@ -168,15 +182,26 @@ func (c *compiler) compileExpr(e *Expr, env any, extra ...expr.Option) (*vm.Prog
 		return nil, e.errAt(fold.err.From, "%s", fold.err.Message)
 	}
 	if err != nil {
-		_, isFlow := env.(engine.Flow)
-		return nil, e.compileError(err, isFlow)
+		return nil, e.compileError(err, envFields(env))
 	}
 	return prog, nil
 }
 
+// envFields are the field names an expression environment has: nil for a
+// constant.
+func envFields(env any) []string {
+	switch env.(type) {
+	case engine.Flow:
+		return flowFields
+	case engine.Expect:
+		return expectFields
+	}
+	return nil
+}
+
 // compileError maps an expr compile error into the script and rewords the
-// common ones. isFlow says whether flow fields were in scope.
-func (e *Expr) compileError(err error, isFlow bool) *Error {
+// common ones. fields are the names in scope (nil: none, a constant).
+func (e *Expr) compileError(err error, fields []string) *Error {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
 		// Only the result type check has no position.
@@ -188,16 +213,39 @@ func (e *Expr) compileError(err error, isFlow bool) *Error {
 	}
 	msg, at := fe.Message, fe.From
 	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
-		msg = e.unknownName(name, fe.To, isFlow)
+		msg = e.unknownName(name, fe.To, fields)
 	} else if msg == "unexpected token EOF" {
 		msg, at = "unexpected end of expression", utf8.RuneCountInString(e.Text)
+	} else if op, ok := e.bitOperator(msg, at); ok {
+		msg, at = "expr has no bitwise operators: write bitor(a, b) (also bitand, bitxor, bitnot, bitshl, bitshr)", op
 	}
 	return e.errAt(at, "%s", msg)
 }
 
+// bitOperator reports whether the parse error msg at rune offset at comes
+// from a C-style bitwise operator (a & b, or a | b, which expr reads as a
+// pipe into a function), and where that operator is.
+func (e *Expr) bitOperator(msg string, at int) (int, bool) {
+	if !strings.HasPrefix(msg, "unexpected token ") {
+		return 0, false
+	}
+	if msg == `unexpected token Operator("&")` {
+		return at, true
+	}
+	runes := []rune(e.Text)
+	i := min(at, len(runes)) - 1
+	for i >= 0 && (runes[i] == ' ' || runes[i] == '\t') {
+		i--
+	}
+	if i >= 0 && runes[i] == '|' && (i == 0 || runes[i-1] != '|') {
+		return i, true
+	}
+	return 0, false
+}
+
 // unknownName words the error for an unknown identifier that ends at rune
-// offset end of the expression.
-func (e *Expr) unknownName(name string, end int, isFlow bool) string {
+// offset end of the expression; fields are the names in scope.
+func (e *Expr) unknownName(name string, end int, fields []string) string {
 	rest := strings.TrimLeft(e.Text[byteOffset(e.Text, end):], " \t\r\n")
 	if strings.HasPrefix(rest, "(") {
 		return "unknown function `" + name + "`" + didYouMean(name, builtin.Names, []string{fnCIDR})
@@ -205,13 +253,16 @@ func (e *Expr) unknownName(name string, end int, isFlow bool) string {
 	if slices.Contains(stateNames, name) || slices.Contains(engine.StatusNames, name) {
 		return fmt.Sprintf("unknown field `%s` (state and status names are strings: write \"%s\")", name, name)
 	}
-	if !isFlow {
+	if fields == nil {
 		if slices.Contains(flowFields, name) {
 			return "`" + name + "` is a flow field; this value must be a constant"
 		}
+		if slices.Contains(expectFields, name) {
+			return "`" + name + "` is an expectation field; this value must be a constant"
+		}
 		return "unknown name `" + name + "`" + didYouMean(name, constants)
 	}
-	return "unknown field `" + name + "`" + didYouMean(name, flowFields, constants)
+	return "unknown field `" + name + "`" + didYouMean(name, fields, constants)
 }
 
 // runtimeError maps an error from running e into the script.

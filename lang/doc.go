@@ -6,23 +6,97 @@
 // "/* */" anywhere) are ignored. A newline inside an open ( [ { continues
 // the statement; a ";" outside brackets always ends it, so expr's
 // "let x = ...; x" sequence needs parentheses. Keywords are lowercase only.
+// CompileScript compiles every statement before anything runs: one fault
+// anywhere fails the whole script.
 //
-// Statements implemented:
+// # Statements
 //
-//	list [TABLE] [where EXPR] [order by EXPR [asc|desc], ...] [limit N] [as FORMAT]
-//	count [TABLE] [where EXPR]
-//	get {field: EXPR, ...} [as FORMAT]
+//	list   [TABLE] [where EXPR] [order by EXPR [asc|desc], ...] [limit N] [as FORMAT]
+//	count  [TABLE] [where EXPR]
+//	get    {field: EXPR, ...} [as FORMAT]
+//	delete [TABLE] where EXPR [dry]
+//	update [conntrack] set ASSIGN, ... where EXPR [dry]
+//	insert [TABLE] RECORD
+//	insert [TABLE] [RECORD, RECORD, ...]
+//	flush  [TABLE] [ipv4|ipv6]
+//	load   "FILE" | load -
+//	watch  [TABLE] [EVENTS] [where EXPR] [for DURATION] [limit N] [as FORMAT]
 //
 // TABLE is conntrack (the default), expect, dying or unconfirmed; FORMAT
 // is a format name or a comma list of names ("extended,id"). Clauses may
 // come in any order, each once. The other statement keywords of the
-// language (delete, update, watch, ...) are recognized and refused with
-// "statement `delete` is not supported yet".
+// language (stats, top, let, ...) are recognized and refused with
+// "statement `top` is not supported yet".
 //
-// EXPR is an expr-lang/expr expression over the fields of engine.Flow (see
-// Fields), compiled once and type-checked. It runs to the next clause word
-// (where, order, by, asc, desc, limit, as) outside brackets and strings,
-// or to the end of the statement. On top of expr the language has:
+// delete removes the entries its condition selects; with dry it only
+// counts them (Plan.Dry). A delete without where is refused: flush empties
+// a table. update changes the selected entries (Plan.Change computes the
+// change of each); it needs both set and where ("where true" updates every
+// entry). ASSIGN is one of
+//
+//	mark = EXPR            a whole number 0..4294967295; EXPR may read the
+//	                       flow: mark = bitor(mark, 0x10)
+//	timeout = EXPR         seconds, or a duration (rounded up to seconds)
+//	labels += BITS         set label bits: a bit, a name (Options.LabelNames)
+//	labels -= BITS         or a list of them; clear them
+//	status += FLAGS        "SEEN_REPLY", "ASSURED" or "FIXED_TIMEOUT", or a
+//	                       list of them (the kernel sets no other bit, and
+//	                       clears none)
+//
+// expr has no bitwise operators ("|" is its pipe): bitor, bitand, bitxor,
+// bitnot, bitshl and bitshr are its functions for them.
+//
+// insert creates entries from RECORD, {field: EXPR, ...}, whose values
+// are constants evaluated once at compile time (a flow field in a value is
+// an error). For conntrack (Plan.Create) the fields are
+//
+//	src, dst, proto, timeout    required; timeout in seconds or a duration
+//	family                      optional, must agree with the addresses
+//	sport, dport                required for tcp, udp, udplite, sctp, dccp,
+//	                            gre (keys)
+//	icmp_type, icmp_code, icmp_id
+//	                            required for icmp and icmpv6 (echo,
+//	                            timestamp, info and address mask types)
+//	state                       required for tcp, optional for sctp and dccp
+//	reply_src, reply_dst, reply_sport, reply_dport
+//	                            the reply tuple, for NAT; each defaults to the
+//	                            inverted original tuple
+//	status                      a list of SEEN_REPLY, ASSURED, FIXED_TIMEOUT
+//	mark, zone, orig_zone, reply_zone, labels, orig_vtag, reply_vtag (sctp)
+//
+// For expect (Plan.CreateExpect) a record is flat, with the names the
+// fields of engine.Expect have in conditions:
+//
+//	master_src, master_dst, master_sport, master_dport
+//	                            the master connection's original tuple
+//	                            (required; it must exist)
+//	proto, src, dst, sport, dport, timeout
+//	                            the expected tuple and the lifetime (required)
+//	master_proto                defaults to proto
+//	mask_src, mask_dst, mask_sport, mask_dport
+//	                            default to every bit (the exact tuple); write
+//	                            mask_sport: 0 for any source port
+//	helper, zone, class         optional
+//	flags                       a number, or a list of PERMANENT, INACTIVE,
+//	                            USERSPACE
+//
+// flush empties conntrack or expect, or with ipv4 or ipv6 one family of it
+// (Plan.Filter.Family). load applies a file of conntrack -R lines (the save
+// format); "-" is standard input. The file is read when the plan runs.
+//
+// watch streams the events of conntrack or expect. EVENTS is a comma list
+// of new, update and destroy (none: all of them; Plan.Events); for
+// DURATION (Go's syntax: 20s, 5m, 1h30m) and limit N bound it, whichever
+// comes first.
+//
+// # Conditions
+//
+// EXPR is an expr-lang/expr expression, compiled once and type-checked,
+// over the fields of engine.Flow (see Fields), or of engine.Expect (see
+// ExpectFields) for the expect table. It runs to the next clause word
+// (where, order, by, asc, desc, limit, as, set, dry, for) outside brackets
+// and strings, or to the end of the statement. On top of expr the language
+// has:
 //
 //   - bare words tcp, udp, udplite, icmp, icmpv6, sctp, dccp, gre, ipv4 and
 //     ipv6 read as strings: proto == tcp is proto == "tcp" (they are
@@ -40,10 +114,19 @@
 //
 // Literal protocol, family, state, status and label names are checked at
 // compile time, so a typo is an error rather than an empty result.
+// Expectations cannot be sorted (Plan.Order keys take flows).
 //
-// Compile also splits the exact-match conjuncts of the condition's
-// top-level && chain off into Plan.Filter for the kernel (see pushdown);
-// Plan.Match still evaluates the whole condition.
+// # Kernel filters
+//
+// Compile splits the exact-match conjuncts of the condition's top-level
+// && chain off into Plan.Filter for the kernel (see pushdown); Plan.Match
+// still evaluates the whole condition. Plan.Exact is set, for the
+// conntrack table only, when every conjunct went into the filter, none
+// contradicts another, and each means in the kernel's tuple what it means
+// in the flow (ports and ICMP fields only next to their protocol; zone
+// never): a kernel that applies all of the filter then needs no userspace
+// check, and a delete may be one filtered flush. For expectations only the
+// family is pushed, and Exact is never set.
 //
 // Errors are *Error values naming the line and column (in characters, from
 // 1) in the whole script and showing the line with a caret.

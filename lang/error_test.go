@@ -80,9 +80,19 @@ func TestFieldsAndKeywords(t *testing.T) {
 	if Fields()[0] != "family" {
 		t.Error("Fields() shares its slice with the package")
 	}
-	want := []string{"as", "asc", "by", "conntrack", "count", "desc", "dying", "expect", "get", "limit", "list", "order", "unconfirmed", "where"}
+	want := []string{"as", "asc", "by", "conntrack", "count", "delete", "desc", "destroy", "dry", "dying", "expect",
+		"flush", "for", "get", "insert", "limit", "list", "load", "new", "order", "set", "unconfirmed", "update", "watch", "where"}
 	if got := Keywords(); !slices.Equal(got, want) {
 		t.Errorf("Keywords() = %q, want %q", got, want)
+	}
+	expect := ExpectFields()
+	for _, want := range []string{"family", "proto", "src", "dport", "mask_src", "master_dport", "helper", "flags", "permanent"} {
+		if !slices.Contains(expect, want) {
+			t.Errorf("ExpectFields() lacks %q", want)
+		}
+	}
+	if slices.Contains(expect, "Has") || slices.Contains(expect, "state") {
+		t.Errorf("ExpectFields() = %q has hidden or flow-only fields", expect)
 	}
 	if got := Constants(); !slices.Contains(got, "tcp") || !slices.Contains(got, "ipv6") || len(got) != 10 {
 		t.Errorf("Constants() = %q", got)

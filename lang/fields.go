@@ -10,21 +10,34 @@ import (
 
 // flowFields are the field names of engine.Flow as expressions see them
 // (the expr tags), in declaration order.
-var flowFields = func() []string {
+var flowFields = exprTags(reflect.TypeFor[engine.Flow]())
+
+// expectFields are the field names of engine.Expect as expressions over
+// the expect table see them, in declaration order.
+var expectFields = exprTags(reflect.TypeFor[engine.Expect]())
+
+// exprTags lists the expr tags of the fields of struct type t, skipping
+// the hidden ("-") ones.
+func exprTags(t reflect.Type) []string {
 	var out []string
-	t := reflect.TypeFor[engine.Flow]()
 	for i := range t.NumField() {
 		if tag := t.Field(i).Tag.Get("expr"); tag != "" && tag != "-" {
 			out = append(out, tag)
 		}
 	}
 	return out
-}()
+}
 
 // Fields lists the flow fields an expression can use, in the order of
 // engine.Flow.
 func Fields() []string {
 	return slices.Clone(flowFields)
+}
+
+// ExpectFields lists the fields an expression over the expect table can
+// use, in the order of engine.Expect.
+func ExpectFields() []string {
+	return slices.Clone(expectFields)
 }
 
 // constants are the bare words that stand for strings in expressions:

@@ -98,7 +98,7 @@ func (f *folder) comparison(x *ast.BinaryNode) {
 			continue
 		}
 		switch id.Value {
-		case "proto":
+		case "proto", "master_proto":
 			if !slices.Contains(engine.ProtoNames, s.Value) && s.Value != "unknown" {
 				f.fail(s, "unknown protocol %q%s", s.Value, didYouMean(strings.ToLower(s.Value), engine.ProtoNames))
 			}
@@ -154,16 +154,7 @@ func (f *folder) membership(x *ast.BinaryNode) {
 		case *ast.StringNode:
 			bit, ok := f.labels[l.Value]
 			if !ok {
-				names := make([]string, 0, len(f.labels))
-				for name := range f.labels {
-					names = append(names, name)
-				}
-				slices.Sort(names)
-				if len(names) == 0 {
-					f.fail(l, "unknown label %q (no label names are loaded from connlabel.conf; use the bit number)", l.Value)
-				} else {
-					f.fail(l, "unknown label %q%s", l.Value, didYouMean(l.Value, names))
-				}
+				f.fail(l, "%s", unknownLabel(l.Value, f.labels))
 				return
 			}
 			ast.Patch(&x.Left, &ast.IntegerNode{Value: bit})

@@ -33,6 +33,21 @@ func FuzzParse(f *testing.F) {
 		"list where `raw\nstring` == helper",
 		"list where x == \"é€\"\r\ncount",
 		"list order\r",
+		`delete where proto == tcp && dport == 22 dry`,
+		`delete expect where helper == "ftp"`,
+		"delete",
+		`update set mark = 7 where dport in 8000..8100`,
+		`update set mark = bitor(mark, 0x10), timeout = duration("5m"), labels += [1, "blue"], labels -= 2, status += "ASSURED" where true dry`,
+		`update set mark = mark | 0x10 where true`,
+		`insert {src: "192.0.2.1", dst: "198.51.100.7", proto: tcp, sport: 1, dport: 22, timeout: 60, state: "ESTABLISHED", status: ["ASSURED"], mark: 1, zone: 2, labels: [3]}`,
+		"insert [\n {src: \"2001:db8::1\", dst: \"2001:db8::2\", proto: icmpv6, icmp_type: 128, icmp_code: 0, icmp_id: 1, timeout: 5, reply_src: \"2001:db8::3\"},\n]",
+		`insert expect {master_src: "192.0.2.1", master_dst: "192.0.2.2", master_sport: 1, master_dport: 21, proto: tcp, src: "192.0.2.1", dst: "192.0.2.2", sport: 0, dport: 2, timeout: 1, flags: ["PERMANENT"], helper: "ftp"}`,
+		`load "/tmp/x.save"; load -; load 'a\'b'`,
+		"flush; flush expect ipv6; flush dying",
+		"watch new,destroy where proto == udp and dport == 53",
+		`watch expect update for 1h30m limit 5 as json where helper == "sip"`,
+		`list expect where master_dport == 21 && family == ipv4 limit 3`,
+		"count expect where permanent",
 	} {
 		f.Add(s)
 	}
@@ -70,6 +85,16 @@ func FuzzParse(f *testing.F) {
 			}
 			for _, k := range p.Order {
 				if _, err := k.Value(flow); err != nil {
+					check(err)
+				}
+			}
+			if p.Change != nil {
+				if _, err := p.Change(flow); err != nil {
+					check(err)
+				}
+			}
+			if p.MatchExpect != nil {
+				if _, err := p.MatchExpect(ftpExpect()); err != nil {
 					check(err)
 				}
 			}

@@ -2,7 +2,6 @@ package lang
 
 import (
 	"fmt"
-	"math"
 	"net/netip"
 	"slices"
 
@@ -21,7 +20,7 @@ func (c *compiler) get(s *GetStmt) (*engine.Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err = getValue(f.Name, v)
+		v, err = c.value(f.Name, v)
 		if err != nil {
 			return nil, f.Value.errAt(0, "%v", err)
 		}
@@ -117,52 +116,4 @@ func (c *compiler) constant(e *Expr) (any, error) {
 		return nil, e.runtimeError(err)
 	}
 	return out, nil
-}
-
-// getValue checks and normalizes the value of a get field: addresses
-// become netip.Addr, family and proto their numbers, the rest ints in the
-// range of their kernel attribute.
-func getValue(field string, v any) (any, error) {
-	switch field {
-	case "src", "dst":
-		switch a := v.(type) {
-		case netip.Addr:
-			return a, nil
-		case string:
-			addr, err := netip.ParseAddr(a)
-			if err != nil {
-				return nil, fmt.Errorf("invalid address %q", a)
-			}
-			return addr, nil
-		}
-		return nil, fmt.Errorf("`%s` must be an address string, not %T", field, v)
-	case "family":
-		if s, ok := v.(string); ok {
-			if af := engine.FamilyNum(s); af != engine.AF_UNSPEC {
-				return af, nil
-			}
-		}
-		return nil, fmt.Errorf("`family` must be ipv4 or ipv6, not %#v", v)
-	case "proto":
-		switch p := v.(type) {
-		case string:
-			if n, ok := engine.ProtoNum(p); ok {
-				return n, nil
-			}
-			return nil, fmt.Errorf("unknown protocol %q%s", p, didYouMean(p, engine.ProtoNames))
-		case int:
-			if p >= 0 && p <= math.MaxUint8 {
-				return p, nil
-			}
-		}
-		return nil, fmt.Errorf("`proto` must be a protocol name or a number from 0 to 255, not %#v", v)
-	}
-	hi := math.MaxUint16
-	if field == "icmp_type" || field == "icmp_code" {
-		hi = math.MaxUint8
-	}
-	if n, ok := v.(int); ok && n >= 0 && n <= hi {
-		return n, nil
-	}
-	return nil, fmt.Errorf("`%s` must be a whole number from 0 to %d, not %#v", field, hi, v)
 }

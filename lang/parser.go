@@ -14,8 +14,8 @@ import (
 //
 // Statement keywords and clause words are lowercase only. A condition or
 // value is an expr-lang expression; it runs to the next clause word
-// (where, order, by, asc, desc, limit, as) outside brackets and strings, or
-// to the end of the statement.
+// (where, order, by, asc, desc, limit, as, set, dry, for) outside brackets
+// and strings, or to the end of the statement.
 func Parse(text string) (*Script, error) {
 	stmts, err := parse(text)
 	if err != nil {
@@ -168,17 +168,18 @@ func (p *parser) stmt() (Stmt, error) {
 	return nil, p.errAt(t, "unknown statement `%s`%s", t.text, didYouMean(t.text, known, futureStatements))
 }
 
-// table parses the optional TABLE after a statement keyword.
-func (p *parser) table(clauses []string) (engine.Table, error) {
+// table parses the optional TABLE after a statement keyword, returning the
+// table and the position of its word (a zero Pos when it was left out).
+func (p *parser) table(clauses []string) (engine.Table, Pos, error) {
 	t := p.peek()
 	if t.kind != tokWord || slices.Contains(clauseWords, t.text) {
-		return engine.TableConntrack, nil
+		return engine.TableConntrack, Pos{}, nil
 	}
 	if tb, ok := engine.ParseTable(t.text); ok {
 		p.i++
-		return tb, nil
+		return tb, p.src.pos(t.off), nil
 	}
-	return 0, p.errAt(t, "unknown table `%s`%s", t.text, didYouMean(t.text, engine.TableNames, clauses))
+	return 0, Pos{}, p.errAt(t, "unknown table `%s`%s", t.text, didYouMean(t.text, engine.TableNames, clauses))
 }
 
 // clause reads the word that starts the next clause of a statement whose
@@ -281,7 +282,7 @@ func (p *parser) list(kw token) (Stmt, error) {
 	clauses := []string{"where", "order", "limit", "as"}
 	s := &ListStmt{node: p.node(kw), Limit: -1}
 	var err error
-	if s.Table, err = p.table(clauses); err != nil {
+	if s.Table, _, err = p.table(clauses); err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
@@ -337,7 +338,7 @@ func (p *parser) count(kw token) (Stmt, error) {
 	clauses := []string{"where", "by"}
 	s := &CountStmt{node: p.node(kw)}
 	var err error
-	if s.Table, err = p.table(clauses); err != nil {
+	if s.Table, _, err = p.table(clauses); err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
@@ -361,42 +362,11 @@ var getFields = []string{"family", "proto", "src", "dst", "sport", "dport", "zon
 // get parses "get {field: EXPR, ...} [as FORMAT]".
 func (p *parser) get(kw token) (Stmt, error) {
 	s := &GetStmt{node: p.node(kw)}
-	open := p.peek()
-	if !isPunct(open, "{") {
-		return nil, p.errAt(open, "expected `{` after `get`, found %s", describe(open))
+	r, err := p.record(kw, "get field", getFields)
+	if err != nil {
+		return nil, err
 	}
-	p.i++
-	seen := map[string]bool{}
-	for !isPunct(p.peek(), "}") {
-		name := p.next()
-		if name.kind != tokWord {
-			return nil, p.errAt(name, "expected a field name, found %s", describe(name))
-		}
-		if !slices.Contains(getFields, name.text) {
-			return nil, p.errAt(name, "unknown get field `%s`%s", name.text, didYouMean(name.text, getFields))
-		}
-		if seen[name.text] {
-			return nil, p.errAt(name, "duplicate field `%s`", name.text)
-		}
-		seen[name.text] = true
-		colon := p.next()
-		if !isPunct(colon, ":") {
-			return nil, p.errAt(colon, "expected `:` after `%s`, found %s", name.text, describe(colon))
-		}
-		v, err := p.expr(colon, ",", "}")
-		if err != nil {
-			return nil, err
-		}
-		s.Fields = append(s.Fields, GetField{Name: name.text, Pos: p.src.pos(name.off), Value: v})
-		sep := p.peek()
-		switch {
-		case isPunct(sep, ","):
-			p.i++
-		case !isPunct(sep, "}"):
-			return nil, p.errAt(sep, "expected `,` or `}`, found %s", describe(sep))
-		}
-	}
-	p.i++ // "}"
+	s.Fields = r.Fields
 	t, ok, err := p.clause("get", []string{"as"}, map[string]bool{})
 	if err != nil || !ok {
 		return s, err
@@ -405,4 +375,47 @@ func (p *parser) get(kw token) (Stmt, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// record parses "{field: EXPR, ...}" after token after, each field one of
+// allowed and at most once; what names a field in errors ("get field").
+func (p *parser) record(after token, what string, allowed []string) (Record, error) {
+	open := p.peek()
+	if !isPunct(open, "{") {
+		return Record{}, p.errAt(open, "expected `{` after `%s`, found %s", after.text, describe(open))
+	}
+	p.i++
+	r := Record{Pos: p.src.pos(open.off)}
+	seen := map[string]bool{}
+	for !isPunct(p.peek(), "}") {
+		name := p.next()
+		if name.kind != tokWord {
+			return Record{}, p.errAt(name, "expected a field name, found %s", describe(name))
+		}
+		if !slices.Contains(allowed, name.text) {
+			return Record{}, p.errAt(name, "unknown %s `%s`%s", what, name.text, didYouMean(name.text, allowed))
+		}
+		if seen[name.text] {
+			return Record{}, p.errAt(name, "duplicate field `%s`", name.text)
+		}
+		seen[name.text] = true
+		colon := p.next()
+		if !isPunct(colon, ":") {
+			return Record{}, p.errAt(colon, "expected `:` after `%s`, found %s", name.text, describe(colon))
+		}
+		v, err := p.expr(colon, ",", "}")
+		if err != nil {
+			return Record{}, err
+		}
+		r.Fields = append(r.Fields, Field{Name: name.text, Pos: p.src.pos(name.off), Value: v})
+		sep := p.peek()
+		switch {
+		case isPunct(sep, ","):
+			p.i++
+		case !isPunct(sep, "}"):
+			return Record{}, p.errAt(sep, "expected `,` or `}`, found %s", describe(sep))
+		}
+	}
+	p.i++ // "}"
+	return r, nil
 }

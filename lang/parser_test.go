@@ -6,12 +6,27 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"ctq/engine"
 )
 
 // dump renders a statement compactly: keyword, table and clauses, each
 // expression as its text and position.
 func dump(st Stmt) string {
 	ex := func(e *Expr) string { return fmt.Sprintf("%q@%d:%d", e.Text, e.Pos.Line, e.Pos.Col) }
+	fields := func(fs []Field) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, fmt.Sprintf("%s@%d:%d=%s", f.Name, f.Pos.Line, f.Pos.Col, ex(f.Value)))
+		}
+		return out
+	}
+	table := func(t engine.Table, p Pos) string {
+		if p.Line == 0 {
+			return t.String()
+		}
+		return fmt.Sprintf("%s@%d:%d", t, p.Line, p.Col)
+	}
 	words := func(ws []Word) string {
 		var out []string
 		for _, w := range ws {
@@ -46,8 +61,50 @@ func dump(st Stmt) string {
 			out = append(out, "where="+ex(s.Where))
 		}
 	case *GetStmt:
-		for _, f := range s.Fields {
-			out = append(out, fmt.Sprintf("%s@%d:%d=%s", f.Name, f.Pos.Line, f.Pos.Col, ex(f.Value)))
+		out = append(out, fields(s.Fields)...)
+		if s.As != nil {
+			out = append(out, "as="+words(s.As))
+		}
+	case *DeleteStmt:
+		out = append(out, table(s.Table, s.TablePos))
+		if s.Where != nil {
+			out = append(out, "where="+ex(s.Where))
+		}
+		if s.Dry {
+			out = append(out, "dry")
+		}
+	case *UpdateStmt:
+		out = append(out, table(s.Table, s.TablePos))
+		for _, a := range s.Set {
+			out = append(out, fmt.Sprintf("set %s@%d:%d %s %s", a.Field, a.Pos.Line, a.Pos.Col, a.Op, ex(a.Value)))
+		}
+		if s.Where != nil {
+			out = append(out, "where="+ex(s.Where))
+		}
+		if s.Dry {
+			out = append(out, "dry")
+		}
+	case *InsertStmt:
+		out = append(out, table(s.Table, s.TablePos))
+		for _, r := range s.Records {
+			out = append(out, fmt.Sprintf("{@%d:%d", r.Pos.Line, r.Pos.Col))
+			out = append(out, fields(r.Fields)...)
+			out = append(out, "}")
+		}
+	case *FlushStmt:
+		out = append(out, table(s.Table, s.TablePos), fmt.Sprintf("family=%d", s.Family))
+	case *LoadStmt:
+		out = append(out, fmt.Sprintf("path=%q", s.Path))
+	case *WatchStmt:
+		out = append(out, table(s.Table, s.TablePos), fmt.Sprintf("events=%03b", s.Events))
+		if s.Where != nil {
+			out = append(out, "where="+ex(s.Where))
+		}
+		if s.For != 0 {
+			out = append(out, "for="+s.For.String())
+		}
+		if s.Limit >= 0 {
+			out = append(out, fmt.Sprintf("limit=%d", s.Limit))
 		}
 		if s.As != nil {
 			out = append(out, "as="+words(s.As))
@@ -120,9 +177,8 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"must: delete not yet", `delete where proto==tcp && dport==22 && state=="ESTABLISHED"`,
-			"1:1: statement `delete` is not supported yet"},
-		{"future keyword later in script", "list\n  watch new", "2:3: statement `watch` is not supported yet"},
+		{"must: top not yet", `top 5 src by bytes`, "1:1: statement `top` is not supported yet"},
+		{"future keyword later in script", "list\n  stats", "2:3: statement `stats` is not supported yet"},
 		{"count by not yet", "count by dport", "1:7: `count ... by` is not supported yet"},
 		{"unknown statement", "lsit where dport == 22", "1:1: unknown statement `lsit` (did you mean `list`?)"},
 		{"uppercase keyword", "LIST", "1:1: unknown statement `LIST` (keywords are lowercase: `list`)"},

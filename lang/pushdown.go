@@ -10,18 +10,47 @@ import (
 	"ctq/engine"
 )
 
-// pushdown derives the kernel filter from a checked condition tree. Only
-// the conjuncts of the top-level && / and chain are looked at, and only
-// exact matches are taken (field == constant either way round, a status
-// boolean or its negation, "FLAG" in status), so every flow satisfying the
-// condition passes the filter: nothing under "or" or "not" is pushed.
-// Values no flow can hold (a port above 65535) are not pushed.
-func pushdown(n ast.Node) engine.KernelFilter {
-	var k engine.KernelFilter
+// pushdown derives the kernel filter from a checked condition tree over
+// flows. Only the conjuncts of the top-level && / and chain are looked at,
+// and only exact matches are taken (field == constant either way round, a
+// status boolean or its negation, "FLAG" in status), so every flow
+// satisfying the condition passes the filter: nothing under "or" or "not"
+// is pushed. Values no flow can hold (a port above 65535) are not pushed.
+//
+// exact reports that the filter selects exactly the flows the condition
+// does: every conjunct was pushed, none contradicts another (dport == 22
+// && dport == 80 is not exact: its filter keeps one of the two), and every
+// pushed field means the same in the kernel's tuple as in the flow. Ports
+// and ICMP fields are only exact next to a pushed protocol that has them
+// (a flow's sport is 0 where its tuple holds an ICMP id); zone is never
+// exact (the kernel matches either direction's zone).
+func pushdown(n ast.Node) (k engine.KernelFilter, exact bool) {
+	p := &pusher{claims: map[string]any{}, exact: true}
 	for _, c := range conjuncts(n, nil) {
-		pushConjunct(&k, c)
+		if !p.conjunct(c) {
+			p.exact = false
+		}
 	}
-	return k
+	proto, hasProto := p.claims["proto"].(int)
+	if p.ports && !(hasProto && engine.HasPorts(proto)) ||
+		p.icmp && !(hasProto && (proto == engine.IPPROTO_ICMP || proto == engine.IPPROTO_ICMPV6)) {
+		p.exact = false
+	}
+	return p.k, p.exact
+}
+
+// pushdownExpect derives the kernel filter of a condition over
+// expectations: only the family is pushed (an expect dump filters on it).
+func pushdownExpect(n ast.Node) engine.KernelFilter {
+	p := &pusher{claims: map[string]any{}}
+	for _, c := range conjuncts(n, nil) {
+		if b, ok := c.(*ast.BinaryNode); ok && b.Operator == "==" {
+			if field, v, ok := fieldAndConst(b.Left, b.Right); ok && field == "family" {
+				p.equal(field, v)
+			}
+		}
+	}
+	return p.k
 }
 
 // conjuncts flattens the top-level && chain of n.
@@ -30,6 +59,32 @@ func conjuncts(n ast.Node, out []ast.Node) []ast.Node {
 		return conjuncts(b.Right, conjuncts(b.Left, out))
 	}
 	return append(out, n)
+}
+
+// pusher builds a KernelFilter conjunct by conjunct. Each part of the
+// filter is claimed by the first conjunct that sets it; a later conjunct
+// wanting another value for it is contradictory and is not pushed (the
+// condition then matches nothing, so any filter is safe, but not exact).
+type pusher struct {
+	k      engine.KernelFilter
+	claims map[string]any // filter part -> value
+	exact  bool
+	ports  bool // a port field was pushed
+	icmp   bool // an ICMP field was pushed
+}
+
+// claim records part = v; it reports false when part already holds another
+// value.
+func (p *pusher) claim(part string, v any) bool {
+	if old, ok := p.claims[part]; ok {
+		if old != v {
+			p.exact = false
+			return false
+		}
+		return true
+	}
+	p.claims[part] = v
+	return true
 }
 
 // statusFields maps the boolean fields to the status bits behind them.
@@ -43,60 +98,70 @@ var statusFields = map[string]engine.Status{
 	"offload":    engine.IPS_OFFLOAD | engine.IPS_HW_OFFLOAD,
 }
 
-// pushStatus requires the bits of a status boolean to be set (want) or
-// clear; a set requirement on a field backed by several bits is not exact
-// and is skipped.
-func pushStatus(k *engine.KernelFilter, field string, want bool) {
+// status requires the bits of a status boolean to be set (want) or clear;
+// a set requirement on a field backed by several bits is not exact and is
+// skipped. It reports whether the requirement was pushed.
+func (p *pusher) status(field string, want bool) bool {
 	bits, ok := statusFields[field]
-	if !ok {
-		return
+	if !ok || want && bits&(bits-1) != 0 {
+		return false
 	}
-	if want {
-		if bits&(bits-1) != 0 {
-			return
-		}
-		k.Status |= bits
-	} else {
-		k.Status &^= bits
-	}
-	k.StatusMask |= bits
+	return p.statusBits(bits, want)
 }
 
-func pushConjunct(k *engine.KernelFilter, n ast.Node) {
+// statusBits requires every bit of bits set (want) or clear.
+func (p *pusher) statusBits(bits engine.Status, want bool) bool {
+	for b := engine.Status(1); b != 0; b <<= 1 {
+		if bits&b != 0 && !p.claim("status:"+b.String(), want) {
+			return false
+		}
+	}
+	if want {
+		p.k.Status |= bits
+	} else {
+		p.k.Status &^= bits
+	}
+	p.k.StatusMask |= bits
+	return true
+}
+
+// conjunct pushes one conjunct; it reports whether the conjunct is now
+// exactly in the filter.
+func (p *pusher) conjunct(n ast.Node) bool {
 	switch x := n.(type) {
 	case *ast.IdentifierNode: // assured
-		pushStatus(k, x.Value, true)
+		return p.status(x.Value, true)
 	case *ast.UnaryNode: // !assured, not assured
 		if id, ok := x.Node.(*ast.IdentifierNode); ok && (x.Operator == "!" || x.Operator == "not") {
-			pushStatus(k, id.Value, false)
+			return p.status(id.Value, false)
 		}
 	case *ast.BinaryNode: // field == constant
 		if x.Operator == "==" {
 			if field, v, ok := fieldAndConst(x.Left, x.Right); ok {
-				pushEqual(k, field, v)
+				return p.equal(field, v)
 			}
 		}
 	case *ast.CallNode:
 		id, ok := x.Callee.(*ast.IdentifierNode)
 		if !ok || len(x.Arguments) != 2 {
-			return
+			return false
 		}
 		switch id.Value {
 		case fnAddrEqual: // src == "192.0.2.1", folded
 			if field, v, ok := fieldAndConst(x.Arguments[0], x.Arguments[1]); ok {
-				pushEqual(k, field, v)
+				return p.equal(field, v)
 			}
 		case fnHasStatus: // "ASSURED" in status
 			s, ok := x.Arguments[0].(*ast.StringNode)
 			f, isField := x.Arguments[1].(*ast.IdentifierNode)
 			if ok && isField && f.Value == "status" {
 				if bit, ok := engine.StatusBit(s.Value); ok {
-					k.Status |= bit
-					k.StatusMask |= bit
+					return p.statusBits(bit, true)
 				}
 			}
 		}
 	}
+	return false
 }
 
 // fieldAndConst matches "field, constant" in either order.
@@ -132,112 +197,137 @@ func constValue(n ast.Node) (any, bool) {
 	return nil, false
 }
 
-// pushEqual records field == v in the filter when the kernel can match it.
-func pushEqual(k *engine.KernelFilter, field string, v any) {
+// equal pushes field == v when the kernel can match it, and reports
+// whether it did, exactly.
+func (p *pusher) equal(field string, v any) bool {
 	switch v := v.(type) {
 	case bool:
-		pushStatus(k, field, v)
+		return p.status(field, v)
 	case string:
 		switch field {
 		case "family":
 			if af := engine.FamilyNum(v); af != engine.AF_UNSPEC {
-				k.Family = af
+				return p.family(af)
 			}
 		case "proto":
 			if slices.Contains(engine.ProtoNames, v) {
 				n, _ := engine.ProtoNum(v)
-				pushProto(&k.Orig, n)
+				return p.proto(n)
 			}
 		}
 	case netip.Addr:
-		pushAddr(k, field, v)
+		return p.addr(field, v)
 	case int:
-		pushInt(k, field, v)
+		return p.int(field, v)
 	}
+	return false
 }
 
-func pushProto(t *engine.TupleFilter, n int) {
-	t.Proto = uint8(n)
-	t.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_NUM
+func (p *pusher) family(af int) bool {
+	if !p.claim("family", af) {
+		return false
+	}
+	p.k.Family = af
+	return true
 }
 
-func pushAddr(k *engine.KernelFilter, field string, a netip.Addr) {
+func (p *pusher) proto(n int) bool {
+	if !p.claim("proto", n) {
+		return false
+	}
+	p.k.Orig.Proto = uint8(n)
+	p.k.Orig.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_NUM
+	return true
+}
+
+func (p *pusher) addr(field string, a netip.Addr) bool {
 	var t *engine.TupleFilter
 	var flag engine.TupleFields
 	switch field {
 	case "src":
-		t, flag = &k.Orig, engine.CTA_FILTER_FLAG_CTA_IP_SRC
+		t, flag = &p.k.Orig, engine.CTA_FILTER_FLAG_CTA_IP_SRC
 	case "dst":
-		t, flag = &k.Orig, engine.CTA_FILTER_FLAG_CTA_IP_DST
+		t, flag = &p.k.Orig, engine.CTA_FILTER_FLAG_CTA_IP_DST
 	case "reply_src":
-		t, flag = &k.Reply, engine.CTA_FILTER_FLAG_CTA_IP_SRC
+		t, flag = &p.k.Reply, engine.CTA_FILTER_FLAG_CTA_IP_SRC
 	case "reply_dst":
-		t, flag = &k.Reply, engine.CTA_FILTER_FLAG_CTA_IP_DST
+		t, flag = &p.k.Reply, engine.CTA_FILTER_FLAG_CTA_IP_DST
 	default:
-		return
+		return false
 	}
+	af := engine.AF_INET6
+	if a.Is4() {
+		af = engine.AF_INET
+	}
+	// The family is claimed first: an address of the other family is not
+	// pushed at all, so the filter never mixes families.
+	if !p.claim("family", af) || !p.claim(field, a) {
+		return false
+	}
+	p.k.Family = af
 	if flag == engine.CTA_FILTER_FLAG_CTA_IP_SRC {
 		t.Src = a
 	} else {
 		t.Dst = a
 	}
 	t.Fields |= flag
-	if a.Is4() {
-		k.Family = engine.AF_INET
-	} else {
-		k.Family = engine.AF_INET6
-	}
+	return true
 }
 
-func pushInt(k *engine.KernelFilter, field string, v int) {
+// int pushes an integer field; zone is pushed but never exact.
+func (p *pusher) int(field string, v int) bool {
 	in := func(hi int) bool { return v >= 0 && v <= hi }
 	switch field {
 	case "protonum":
-		if in(math.MaxUint8) {
-			pushProto(&k.Orig, v)
+		return in(math.MaxUint8) && p.proto(v)
+	case "sport", "reply_sport", "dport", "reply_dport":
+		if !in(math.MaxUint16) || !p.claim(field, v) {
+			return false
 		}
-	case "sport", "reply_sport":
-		if in(math.MaxUint16) {
-			t := tuple(k, field)
+		t := &p.k.Orig
+		if field == "reply_sport" || field == "reply_dport" {
+			t = &p.k.Reply
+		}
+		if field == "sport" || field == "reply_sport" {
 			t.Sport = uint16(v)
 			t.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
-		}
-	case "dport", "reply_dport":
-		if in(math.MaxUint16) {
-			t := tuple(k, field)
+		} else {
 			t.Dport = uint16(v)
 			t.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
 		}
-	case "icmp_type":
-		if in(math.MaxUint8) {
-			k.Orig.ICMPType = uint8(v)
-			k.Orig.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE
+		p.ports = true
+		return true
+	case "icmp_type", "icmp_code":
+		if !in(math.MaxUint8) || !p.claim(field, v) {
+			return false
 		}
-	case "icmp_code":
-		if in(math.MaxUint8) {
-			k.Orig.ICMPCode = uint8(v)
-			k.Orig.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE
+		if field == "icmp_type" {
+			p.k.Orig.ICMPType = uint8(v)
+			p.k.Orig.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE
+		} else {
+			p.k.Orig.ICMPCode = uint8(v)
+			p.k.Orig.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE
 		}
+		p.icmp = true
+		return true
 	case "icmp_id":
-		if in(math.MaxUint16) {
-			k.Orig.ICMPID = uint16(v)
-			k.Orig.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID
+		if !in(math.MaxUint16) || !p.claim(field, v) {
+			return false
 		}
+		p.k.Orig.ICMPID = uint16(v)
+		p.k.Orig.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID
+		p.icmp = true
+		return true
 	case "mark":
-		if in(math.MaxUint32) {
-			k.Mark, k.MarkMask = uint32(v), math.MaxUint32
+		if !in(math.MaxUint32) || !p.claim(field, v) {
+			return false
 		}
+		p.k.Mark, p.k.MarkMask = uint32(v), math.MaxUint32
+		return true
 	case "zone":
-		if in(math.MaxUint16) {
-			k.Zone, k.ZoneSet = uint16(v), true
+		if in(math.MaxUint16) && p.claim(field, v) {
+			p.k.Zone, p.k.ZoneSet = uint16(v), true
 		}
 	}
-}
-
-// tuple is the direction a port field belongs to.
-func tuple(k *engine.KernelFilter, field string) *engine.TupleFilter {
-	if field == "reply_sport" || field == "reply_dport" {
-		return &k.Reply
-	}
-	return &k.Orig
+	return false
 }

@@ -92,7 +92,10 @@ func TestPushdown(t *testing.T) {
 }
 
 // passes applies a KernelFilter the way the kernel does (per its
-// documentation in engine): every set part must match.
+// documentation in engine): every set part must match. Like the kernel's
+// tuple, it keeps ports and ICMP fields in the same place: an ICMP flow's
+// "source port" is its ICMP id, and a port flow's ICMP id is its source
+// port.
 func passes(k *engine.KernelFilter, f *engine.Flow) bool {
 	if k.Family != engine.AF_UNSPEC && f.L3Num() != k.Family {
 		return false
@@ -107,6 +110,11 @@ func passes(k *engine.KernelFilter, f *engine.Flow) bool {
 		return false
 	}
 	tuple := func(t engine.TupleFilter, src, dst netip.Addr, sport, dport int) bool {
+		icmpType, icmpCode, icmpID := dport>>8, dport&0xff, sport
+		if f.ProtoNum == engine.IPPROTO_ICMP || f.ProtoNum == engine.IPPROTO_ICMPV6 {
+			icmpType, icmpCode, icmpID = f.ICMPType, f.ICMPCode, f.ICMPID
+			sport, dport = icmpID, icmpType<<8|icmpCode
+		}
 		checks := []struct {
 			flag engine.TupleFields
 			ok   bool
@@ -116,9 +124,9 @@ func passes(k *engine.KernelFilter, f *engine.Flow) bool {
 			{engine.CTA_FILTER_FLAG_CTA_PROTO_NUM, f.ProtoNum == int(t.Proto)},
 			{engine.CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT, sport == int(t.Sport)},
 			{engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT, dport == int(t.Dport)},
-			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, f.ICMPType == int(t.ICMPType)},
-			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE, f.ICMPCode == int(t.ICMPCode)},
-			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID, f.ICMPID == int(t.ICMPID)},
+			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, icmpType == int(t.ICMPType)},
+			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE, icmpCode == int(t.ICMPCode)},
+			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID, icmpID == int(t.ICMPID)},
 		}
 		for _, c := range checks {
 			if t.Fields&c.flag != 0 && !c.ok {
@@ -173,5 +181,149 @@ func TestPushdownIsSafe(t *testing.T) {
 		if p.Filter.Empty() {
 			t.Errorf("%s: nothing pushed; the check is void", cond)
 		}
+	}
+}
+
+func TestExact(t *testing.T) {
+	tests := []struct {
+		cond  string
+		exact bool
+	}{
+		{`proto == tcp && dport == 22`, true},
+		{`proto==tcp && dport==22 && state=="ESTABLISHED"`, false},
+		{`dport == 22`, false}, // a flow's dport is 0 where the kernel's tuple holds an ICMP field
+		{`proto == icmp && dport == 0`, false},
+		{`proto == udp && sport == 53 && reply_dport == 53 && reply_sport == 1`, true},
+		{`protonum == 132 && dport == 9`, true},
+		{`proto == icmp && icmp_type == 8 && icmp_code == 0 && icmp_id == 77`, true},
+		{`proto == icmpv6 && icmp_type == 128`, true},
+		{`icmp_type == 8`, false},
+		{`proto == tcp && icmp_type == 8`, false},
+		{`proto == tcp && protonum == 6`, true},
+		{`proto == tcp && protonum == 17`, false},
+		{`proto == tcp && dport == 22 && dport == 80`, false},
+		{`proto == tcp && dport == 22 && 22 == dport`, true},
+		{`src == "192.0.2.1" && family == ipv4 && dst == "198.51.100.7"`, true},
+		{`family == ipv4 && src == "2001:db8::1"`, false},
+		{`reply_src == "2001:db8::1" && reply_dst == "2001:db8::2"`, true},
+		{`src == "192.0.2.1" && src == "192.0.2.2"`, false},
+		{`family == ipv6`, true},
+		{`mark == 7`, true},
+		{`mark == 7 && mark == 8`, false},
+		{`mark == 4294967296`, false},
+		{`zone == 3`, false},
+		{`assured && !snat && not dnat && "SEEN_REPLY" in status`, true},
+		{`assured == true && seen_reply == false && false == confirmed`, true},
+		{`assured && !assured`, false},
+		{`"ASSURED" in status && !assured`, false},
+		{`offload`, false},
+		{`!offload`, true},
+		{`"OFFLOAD" in status && !offload`, false},
+		{`proto == tcp or dport == 22`, false},
+		{`proto == tcp && (dport == 22 || dport == 80)`, false},
+		{`proto == tcp && dport in [22]`, false},
+		{`proto == tcp && !(mark == 1)`, false},
+		{`true`, false},
+		{`proto == "unknown"`, false},
+		{`proto == tcp && dport == 70000`, false},
+		{`proto == tcp && 3 in labels`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cond, func(t *testing.T) {
+			p := compileOne(t, "delete where "+tt.cond, nil)
+			if p.Exact != tt.exact {
+				t.Errorf("Exact = %v, want %v (filter %+v)", p.Exact, tt.exact, p.Filter)
+			}
+		})
+	}
+	// Exact is only promised for the conntrack table, and only with a
+	// condition.
+	for _, src := range []string{"list dying where mark == 7", "count unconfirmed where mark == 7", "list", "watch"} {
+		if p := compileOne(t, src, nil); p.Exact {
+			t.Errorf("%s: Exact set", src)
+		}
+	}
+	if p := compileOne(t, "list where mark == 7", nil); !p.Exact {
+		t.Error("list where mark == 7: Exact not set")
+	}
+}
+
+// TestContradictionsKeepTheFirst checks that a conjunct contradicting an
+// earlier one is not pushed: the filter never mixes families or values.
+func TestContradictionsKeepTheFirst(t *testing.T) {
+	tests := []struct {
+		cond string
+		want engine.KernelFilter
+	}{
+		{`family == ipv4 && src == "2001:db8::1"`, engine.KernelFilter{Family: engine.AF_INET}},
+		{`src == "2001:db8::1" && dst == "192.0.2.1"`, engine.KernelFilter{Family: engine.AF_INET6,
+			Orig: engine.TupleFilter{Fields: engine.CTA_FILTER_FLAG_CTA_IP_SRC, Src: netip.MustParseAddr("2001:db8::1")}}},
+		{`dport == 22 && dport == 80`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT, Dport: 22}}},
+		{`assured && !assured`, engine.KernelFilter{Status: engine.IPS_ASSURED, StatusMask: engine.IPS_ASSURED}},
+		{`mark == 1 && mark == 2`, engine.KernelFilter{Mark: 1, MarkMask: 0xffffffff}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cond, func(t *testing.T) {
+			if p := compileOne(t, "list where "+tt.cond, nil); p.Filter != tt.want {
+				t.Errorf("filter\n got %+v\nwant %+v", p.Filter, tt.want)
+			}
+		})
+	}
+}
+
+// TestExactAgreesWithMatch checks that wherever Exact is set, the filter
+// accepts exactly the flows the condition accepts.
+func TestExactAgreesWithMatch(t *testing.T) {
+	flows := []*engine.Flow{ssh(), dns(), web(), ping()}
+	for _, f := range []*engine.Flow{ssh(), dns(), web(), ping()} {
+		g := *f
+		g.Mark, g.Zone = 1, 3
+		g.SetStatus(engine.IPS_DYING | engine.IPS_OFFLOAD | engine.IPS_SEEN_REPLY)
+		flows = append(flows, &g)
+	}
+	icmpSport := ping()
+	icmpSport.ICMPID = 22 // sport == 22 would catch it in the kernel's tuple
+	flows = append(flows, icmpSport)
+	conds := []string{
+		`proto == tcp and dport == 22`,
+		`proto == tcp and dport == 8080 and !assured`,
+		`src == "192.0.2.1" && proto == tcp && sport == 40000 && reply_dport == 40000 && reply_src == "198.51.100.7"`,
+		`family == ipv6 && snat && !assured`,
+		`mark == 7 && assured && seen_reply && confirmed && !dnat && "ASSURED" in status`,
+		`mark == 1 && !confirmed && "DYING" in status && !snat`,
+		`icmp_type == 8 && icmp_code == 0 && icmp_id == 77 && proto == icmp && family == "ipv4"`,
+		`protonum == 17 && dport == 53 && dst == "2001:db8:53::53"`,
+		`!offload && mark == 0`,
+		`family == ipv4`,
+	}
+	for _, cond := range conds {
+		p := compileOne(t, "delete where "+cond, nil)
+		if !p.Exact {
+			t.Errorf("%s: not exact", cond)
+			continue
+		}
+		matched := 0
+		for i, f := range flows {
+			ok, err := p.Match(f)
+			if err != nil {
+				t.Fatalf("%s: Match(flow %d): %v", cond, i, err)
+			}
+			if ok {
+				matched++
+			}
+			if pass := passes(&p.Filter, f); pass != ok {
+				t.Errorf("%s: flow %d: Match %v but the filter %+v says %v", cond, i, ok, p.Filter, pass)
+			}
+		}
+		if matched == 0 || matched == len(flows) {
+			t.Errorf("%s: matches %d of %d test flows; the check is void", cond, matched, len(flows))
+		}
+	}
+	// Why a port needs its protocol: without it, the kernel's filter also
+	// takes the ICMP flow whose id is the port.
+	p := compileOne(t, "delete where sport == 22", nil)
+	if ok, _ := p.Match(icmpSport); p.Exact || ok || !passes(&p.Filter, icmpSport) {
+		t.Errorf("sport == 22: exact=%v, Match(icmp id 22)=%v, filter passes it=%v; want false, false, true",
+			p.Exact, ok, passes(&p.Filter, icmpSport))
 	}
 }

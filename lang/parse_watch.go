@@ -1,0 +1,100 @@
+package lang
+
+import (
+	"slices"
+	"time"
+
+	"ctq/engine"
+)
+
+// watch parses "watch [TABLE] [EVENTS] [where EXPR] [for DURATION]
+// [limit N] [as FORMAT]"; EVENTS is a comma list of new, update and
+// destroy.
+func (p *parser) watch(kw token) (Stmt, error) {
+	clauses := []string{"where", "for", "limit", "as"}
+	s := &WatchStmt{node: p.node(kw), Limit: -1}
+	if t := p.peek(); t.kind == tokWord {
+		if tb, ok := engine.ParseTable(t.text); ok {
+			s.Table, s.TablePos = tb, p.src.pos(t.off)
+			p.i++
+		}
+	}
+	if t := p.peek(); t.kind == tokWord && !slices.Contains(clauseWords, t.text) {
+		var err error
+		if s.Events, err = p.events(s.TablePos.Line == 0, clauses); err != nil {
+			return nil, err
+		}
+	}
+	seen := map[string]bool{}
+	for {
+		t, ok, err := p.clause("watch", clauses, seen)
+		if err != nil || !ok {
+			return s, err
+		}
+		switch t.text {
+		case "where":
+			s.Where, err = p.expr(t)
+		case "for":
+			s.For, err = p.duration(t)
+		case "limit":
+			s.Limit, err = p.limit(t)
+		case "as":
+			s.As, err = p.format(t)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// events parses a comma list of event words. orTable says whether a table
+// word could still have stood there (for the error message).
+func (p *parser) events(orTable bool, clauses []string) (engine.EventMask, error) {
+	var mask engine.EventMask
+	for {
+		t := p.peek()
+		ev, ok := eventTypes[t.text]
+		switch {
+		case t.kind != tokWord || slices.Contains(clauseWords, t.text):
+			return 0, p.errAt(t, "expected an event (new, update, destroy) after `,`, found %s", describe(t))
+		case !ok && orTable:
+			return 0, p.errAt(t, "unknown table or event `%s`%s", t.text, didYouMean(t.text, engine.TableNames, eventNames, clauses))
+		case !ok:
+			return 0, p.errAt(t, "unknown event `%s`%s (events: new, update, destroy)", t.text, didYouMean(t.text, eventNames, clauses))
+		case mask&ev != 0:
+			return 0, p.errAt(t, "duplicate event `%s`", t.text)
+		}
+		mask |= ev
+		p.i++
+		if !isPunct(p.peek(), ",") {
+			return mask, nil
+		}
+		p.i++
+	}
+}
+
+// duration parses the DURATION of "for DURATION": Go's duration syntax
+// (20s, 5m, 1h30m), bare or quoted; it must be positive.
+func (p *parser) duration(kw token) (time.Duration, error) {
+	t := p.peek()
+	text := t.text
+	switch t.kind {
+	case tokNumber:
+	case tokString:
+		var err error
+		if text, err = p.unquote(t); err != nil {
+			return 0, err
+		}
+	default:
+		return 0, p.errAt(t, "`%s` needs a duration (e.g. 20s, 5m, 1h30m), found %s", kw.text, describe(t))
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil {
+		return 0, p.errAt(t, "invalid duration %s (write e.g. 20s, 5m, 1h30m)", describe(t))
+	}
+	if d <= 0 {
+		return 0, p.errAt(t, "the duration of `%s` must be positive", kw.text)
+	}
+	p.i++
+	return d, nil
+}

@@ -1,0 +1,213 @@
+package lang
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"time"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
+
+	"ctq/engine"
+)
+
+// update compiles "update ... set ... where ...": the constant parts of
+// the change are computed once, the parts that read the flow (set mark =
+// bitor(mark, 0x10)) per selected flow by Plan.Change.
+func (c *compiler) update(s *UpdateStmt) (*engine.Plan, error) {
+	switch {
+	case s.Table == engine.TableExpect:
+		return nil, s.errAt(s.tableAt(s.TablePos), "expectations cannot be updated (update changes conntrack entries)")
+	case liveOnly(s.Table):
+		return nil, s.errAt(s.tableAt(s.TablePos), "entries of the `%s` table cannot be updated (update changes conntrack entries)", s.Table)
+	case len(s.Set) == 0:
+		return nil, s.errAt(s.start, "update needs a `set` clause: update set mark = 1 where ...")
+	case s.Where == nil:
+		return nil, s.errAt(s.start, "update needs a where clause; use `where true` to update every entry")
+	}
+	var base engine.Change
+	var steps []func(*engine.Flow, *engine.Change) error
+	for _, a := range s.Set {
+		step, err := c.assign(s, a, &base)
+		if err != nil {
+			return nil, err
+		}
+		if step != nil {
+			steps = append(steps, step)
+		}
+	}
+	if both := andLabels(base.AddLabels, base.DelLabels); !both.Empty() {
+		for _, a := range s.Set {
+			if a.Field == "labels" && a.Op == "-=" {
+				return nil, a.Value.errAt(0, "label %d is both added and removed", both.Bits()[0])
+			}
+		}
+	}
+	plan := &engine.Plan{Action: engine.ActUpdate, Table: s.Table, Limit: -1, Dry: s.Dry}
+	if err := c.where(plan, s.Where); err != nil {
+		return nil, err
+	}
+	plan.Change = func(f *engine.Flow) (engine.Change, error) {
+		ch := base
+		for _, step := range steps {
+			if err := step(f, &ch); err != nil {
+				return engine.Change{}, err
+			}
+		}
+		return ch, nil
+	}
+	return plan, nil
+}
+
+// assign compiles one assignment of a set clause. A constant one goes
+// into base; one that reads the flow comes back as a step that fills its
+// part of the change per flow.
+func (c *compiler) assign(s *UpdateStmt, a Assign, base *engine.Change) (func(*engine.Flow, *engine.Change) error, error) {
+	switch a.Field {
+	case "mark", "timeout":
+		if a.Op != "=" {
+			return nil, s.errAt(a.Pos, "`%s` is set with `=`, not `%s`", a.Field, a.Op)
+		}
+		return c.numeric(a, base)
+	case "labels":
+		if a.Op == "=" {
+			return nil, s.errAt(a.Pos, "`labels` is changed with `+=` (set bits) or `-=` (clear bits), not `=`")
+		}
+		v, err := c.constant(a.Value)
+		if err != nil {
+			return nil, err
+		}
+		l, err := c.labelsValue(a.Field, v)
+		if err != nil {
+			return nil, a.Value.errAt(0, "%v", err)
+		}
+		if a.Op == "+=" {
+			base.AddLabels = orLabels(base.AddLabels, l)
+		} else {
+			base.DelLabels = orLabels(base.DelLabels, l)
+		}
+		return nil, nil
+	case "status":
+		if a.Op != "+=" {
+			return nil, s.errAt(a.Pos, "`status` only takes `+=`: the kernel sets SEEN_REPLY, ASSURED and FIXED_TIMEOUT but never clears them")
+		}
+		v, err := c.constant(a.Value)
+		if err != nil {
+			return nil, err
+		}
+		bits, err := statusValue(a.Field, v)
+		if err != nil {
+			return nil, a.Value.errAt(0, "%v", err)
+		}
+		base.SetStatus |= bits
+		return nil, nil
+	}
+	return nil, s.errAt(a.Pos, "unknown field `%s`%s (update sets mark, timeout, labels and status)", a.Field, didYouMean(a.Field, settableFields))
+}
+
+// numeric compiles "mark = EXPR" or "timeout = EXPR": EXPR may read the
+// flow. Its static type must be a whole number (or, for timeout, a
+// duration); a literal is checked and applied once, now.
+func (c *compiler) numeric(a Assign, base *engine.Change) (func(*engine.Flow, *engine.Change) error, error) {
+	prog, err := c.compileExpr(a.Value, engine.Flow{})
+	if err != nil {
+		return nil, err
+	}
+	timeout := a.Field == "timeout"
+	if t := prog.Node().Type(); !numericType(t, timeout) {
+		want := "a whole number"
+		if timeout {
+			want = "a whole number of seconds or a duration"
+		}
+		return nil, a.Value.errAt(0, "`%s` must be %s, not %s", a.Field, want, typeName(t))
+	}
+	apply := func(ch *engine.Change, v any) error {
+		n, err := toUint32(a.Field, v, timeout)
+		if err != nil {
+			return a.Value.errAt(0, "%v", err)
+		}
+		if timeout {
+			ch.SetTimeout, ch.Timeout = true, n
+		} else {
+			ch.SetMark, ch.Mark = true, n
+		}
+		return nil
+	}
+	switch prog.Node().(type) {
+	case *ast.IntegerNode, *ast.ConstantNode: // a literal, or folded into one
+		var machine vm.VM
+		v, err := machine.Run(prog, &engine.Flow{})
+		if err != nil {
+			return nil, a.Value.runtimeError(err)
+		}
+		return nil, apply(base, v)
+	}
+	var machine vm.VM
+	return func(f *engine.Flow, ch *engine.Change) error {
+		v, err := machine.Run(prog, f)
+		if err != nil {
+			return a.Value.runtimeError(err)
+		}
+		return apply(ch, v)
+	}, nil
+}
+
+// numericType reports whether a value of static type t can be a mark (a
+// whole number) or a timeout (also a duration). An unknown type (a value
+// of mixed types) is checked when it is computed.
+func numericType(t reflect.Type, duration bool) bool {
+	if t == nil || t.Kind() == reflect.Interface {
+		return true
+	}
+	if t == durationType {
+		return duration
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+// typeName names a static type for messages.
+func typeName(t reflect.Type) string {
+	if t == nil || t.Kind() == reflect.Interface {
+		return "a value of unknown type"
+	}
+	return t.String()
+}
+
+// toUint32 converts a computed mark or timeout into the kernel's 32-bit
+// value. A duration timeout is rounded up to whole seconds.
+func toUint32(field string, v any, duration bool) (uint32, error) {
+	var n int64
+	switch x := v.(type) {
+	case time.Duration:
+		if !duration {
+			return 0, fmt.Errorf("`%s` must be a whole number, not a duration", field)
+		}
+		if x < 0 {
+			return 0, fmt.Errorf("`%s` must not be negative: %v", field, x)
+		}
+		n = int64((x + time.Second - 1) / time.Second)
+	default:
+		rv := reflect.ValueOf(v)
+		switch rv.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			n = rv.Int()
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			if rv.Uint() > math.MaxUint32 {
+				return 0, fmt.Errorf("`%s` must be from 0 to %d, not %d", field, uint32(math.MaxUint32), rv.Uint())
+			}
+			n = int64(rv.Uint())
+		default:
+			return 0, fmt.Errorf("`%s` must be a whole number, not %T", field, v)
+		}
+	}
+	if n < 0 || n > math.MaxUint32 {
+		return 0, fmt.Errorf("`%s` must be from 0 to %d, not %d", field, uint32(math.MaxUint32), n)
+	}
+	return uint32(n), nil
+}
