@@ -10,15 +10,16 @@ import (
 	"ctq/engine"
 )
 
-// csvColumn is one column of the csv format: its header and an appender of
-// the raw (unquoted) cell, which appends nothing for an absent attribute.
-type csvColumn struct {
+// csvColumn is one column of the csv format for records of type T: its
+// header and an appender of the raw (unquoted) cell, which appends nothing
+// for an absent attribute. names are the label names of Options.
+type csvColumn[T any] struct {
 	name string
-	cell func(buf []byte, f *engine.Flow, names map[int]string) []byte
+	cell func(buf []byte, x *T, names map[int]string) []byte
 }
 
 // csvColumns is the fixed column set of the csv format.
-var csvColumns = []csvColumn{
+var csvColumns = []csvColumn[engine.Flow]{
 	{"family", func(b []byte, f *engine.Flow, _ map[int]string) []byte { return append(b, f.Family...) }},
 	{"proto", func(b []byte, f *engine.Flow, _ map[int]string) []byte { return append(b, f.Proto...) }},
 	{"protonum", func(b []byte, f *engine.Flow, _ map[int]string) []byte {
@@ -213,7 +214,19 @@ func appendCSVField(b []byte, field []byte) []byte {
 
 // AppendCSVHeader appends the csv header row (no newline).
 func AppendCSVHeader(buf []byte) []byte {
-	for i, c := range csvColumns {
+	return appendCSVHeader(buf, csvColumns)
+}
+
+// AppendCSV appends f as one csv row (no newline), in the columns of
+// AppendCSVHeader; scratch is a reusable buffer for the cells and is
+// returned for reuse. opts may be nil.
+func AppendCSV(buf, scratch []byte, f *engine.Flow, opts *Options) ([]byte, []byte) {
+	return appendCSVRow(buf, scratch, csvColumns, f, opts.labelNames())
+}
+
+// appendCSVHeader appends the names of cols joined by commas.
+func appendCSVHeader[T any](buf []byte, cols []csvColumn[T]) []byte {
+	for i, c := range cols {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
@@ -222,52 +235,52 @@ func AppendCSVHeader(buf []byte) []byte {
 	return buf
 }
 
-// AppendCSV appends f as one csv row (no newline), in the columns of
-// AppendCSVHeader; scratch is a reusable buffer for the cells and is
-// returned for reuse. opts may be nil.
-func AppendCSV(buf, scratch []byte, f *engine.Flow, opts *Options) ([]byte, []byte) {
-	names := opts.labelNames()
-	for i, c := range csvColumns {
+// appendCSVRow appends the cells of x in cols, quoted as needed; scratch
+// holds each raw cell and is returned for reuse.
+func appendCSVRow[T any](buf, scratch []byte, cols []csvColumn[T], x *T, names map[int]string) ([]byte, []byte) {
+	for i, c := range cols {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		scratch = c.cell(scratch[:0], f, names)
+		scratch = c.cell(scratch[:0], x, names)
 		buf = appendCSVField(buf, scratch)
 	}
 	return buf, scratch
 }
 
-// csvWriter writes the csv format: the header row before the first flow
-// (or at Flush when there was none), then one row a flow.
-type csvWriter struct {
+// csvWriter writes the csv format for records of type T: the header row
+// before the first record (or at Flush when there was none), then one row
+// a record.
+type csvWriter[T any] struct {
 	bw      *bufio.Writer
 	buf     []byte
 	scratch []byte
-	opts    *Options
+	cols    []csvColumn[T]
+	names   map[int]string
 	header  bool
 }
 
-func newCSVWriter(w io.Writer, opts *Options) *csvWriter {
-	return &csvWriter{bw: bufio.NewWriterSize(w, bufSize), opts: opts}
+func newCSVWriter[T any](w io.Writer, cols []csvColumn[T], opts *Options) *csvWriter[T] {
+	return &csvWriter[T]{bw: bufio.NewWriterSize(w, bufSize), cols: cols, names: opts.labelNames()}
 }
 
-func (c *csvWriter) writeHeader() error {
+func (c *csvWriter[T]) writeHeader() error {
 	c.header = true
-	c.buf = append(AppendCSVHeader(c.buf[:0]), '\n')
+	c.buf = append(appendCSVHeader(c.buf[:0], c.cols), '\n')
 	if _, err := c.bw.Write(c.buf); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	return nil
 }
 
-// Write writes f as one row.
-func (c *csvWriter) Write(f *engine.Flow) error {
+// Write writes x as one row.
+func (c *csvWriter[T]) Write(x *T) error {
 	if !c.header {
 		if err := c.writeHeader(); err != nil {
 			return err
 		}
 	}
-	c.buf, c.scratch = AppendCSV(c.buf[:0], c.scratch, f, c.opts)
+	c.buf, c.scratch = appendCSVRow(c.buf[:0], c.scratch, c.cols, x, c.names)
 	c.buf = append(c.buf, '\n')
 	if _, err := c.bw.Write(c.buf); err != nil {
 		return fmt.Errorf("write csv: %w", err)
@@ -276,7 +289,7 @@ func (c *csvWriter) Write(f *engine.Flow) error {
 }
 
 // Flush writes the header if no row was written, and flushes the output.
-func (c *csvWriter) Flush() error {
+func (c *csvWriter[T]) Flush() error {
 	if !c.header {
 		if err := c.writeHeader(); err != nil {
 			return err

@@ -53,8 +53,35 @@
 // Kept in xml: ICMP type, code and id are not printed (the layer4 element
 // is empty, as in conntrack); the json format has them.
 //
-// The [USERSPACE] portid= suffix of conntrack's events (bug 6) is not part
-// of any line built here; the event stream adds it if it wants it.
+// # Expectations
+//
+// NewExpect writes the expect table in the same formats. AppendExpect is
+// conntrack's expectation line byte for byte, AppendExpectXML its xml
+// (root <expect>; the helper name is escaped, as above), AppendExpectJSON
+// and AppendExpectCSV ctq's typed forms. conntrack ignores extended, id,
+// ktimestamp and save for expectations, and so does ctq.
+//
+// # Events
+//
+// NewEvents writes the event stream of the watch statement: conntrack -E's
+// lines, with the "%9s " label, the -o timestamp prefix and the
+// " [USERSPACE] portid=N progname=NAME" suffix of events a process caused;
+// xml documents of <flow type="..."> elements; -A/-U/-D save lines; json
+// objects and csv rows with the event type, time and port id. The writer
+// buffers: its caller flushes when it has no event waiting (see
+// EventWriter). Fixed in events:
+//
+//   - the [USERSPACE] suffix is left out of xml and save events (bug 6):
+//     conntrack appends it after </flow>, so the document is not
+//     well-formed, and after the save arguments, so conntrack -R and ctq
+//     load cannot read the line.
+//   - -o timestamp prints "[SECONDS.MICROSECONDS]\t" with zero-padded
+//     microseconds for expectations too; conntrack pads an expectation's
+//     microseconds with blanks on the right ("[%-8ld.%-6ld]", bug 24), so
+//     that .5023 means 5023 microseconds. Listings of expectations (NewExpect
+//     with timestamp) print the same prefix, as conntrack -L expect does.
+//   - expectation events carry the [USERSPACE] suffix too; conntrack never
+//     prints it for them, and kernel-made expectations have none anyway.
 //
 // # json
 //

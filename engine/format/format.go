@@ -72,9 +72,10 @@ const (
 	// FlagKTimestamp prints [start=] and [stop=] in text and <timestamp>
 	// in xml (NFCT_OF_TIMESTAMP, -o ktimestamp).
 	FlagKTimestamp
-	// FlagTime adds <when> (the current local time) to xml
-	// (NFCT_OF_TIME, -o timestamp). conntrack honours it for events only;
-	// the writers of New ignore it.
+	// FlagTime is -o timestamp (NFCT_OF_TIME): the "[SECONDS.MICROSECONDS]\t"
+	// prefix of text events and expectation lines, and <when> (the current
+	// local time) in xml. conntrack honours it for events and for
+	// expectation listings; the flow writers of New ignore it.
 	FlagTime
 )
 
@@ -175,7 +176,9 @@ func New(name string, w io.Writer, opts Options) (engine.Writer, error) {
 	flags := s.Flags &^ FlagTime // conntrack -L ignores -o timestamp
 	switch s.Kind {
 	case KindXML:
-		return newXMLWriter(w, flags, o), nil
+		return newXMLWriter(w, XMLHeader, XMLFooter, func(buf []byte, f *engine.Flow) []byte {
+			return AppendXML(buf, f, EventNone, flags, o)
+		}), nil
 	case KindSave:
 		return NewLineWriter(w, func(buf []byte, f *engine.Flow) ([]byte, error) {
 			return AppendSave(buf, f, EventNew)
@@ -185,9 +188,9 @@ func New(name string, w io.Writer, opts Options) (engine.Writer, error) {
 			return AppendJSON(buf, f, o), nil
 		}), nil
 	case KindCSV:
-		return newCSVWriter(w, o), nil
+		return newCSVWriter(w, csvColumns, o), nil
 	case KindTable:
-		return newTableWriter(w), nil
+		return newTableWriter(w, tableColumns), nil
 	}
 	return NewLineWriter(w, func(buf []byte, f *engine.Flow) ([]byte, error) {
 		return AppendText(buf, f, EventNone, flags, o), nil

@@ -14,19 +14,19 @@ import (
 // columns before it streams.
 const tableBuffered = 1000
 
-// tableColumn is one column of the table format.
-type tableColumn struct {
+// tableColumn is one column of the table format for records of type T.
+type tableColumn[T any] struct {
 	name  string
 	right bool // right-aligned (numbers)
-	cell  func(buf []byte, f *engine.Flow) []byte
+	cell  func(buf []byte, x *T) []byte
 }
 
 // tableColumns are the columns of the table format. An absent value
 // prints as "-".
-var tableColumns = []tableColumn{
+var tableColumns = []tableColumn[engine.Flow]{
 	{"PROTO", false, func(b []byte, f *engine.Flow) []byte { return append(b, f.Proto...) }},
-	{"SRC", false, func(b []byte, f *engine.Flow) []byte { return appendEndpoint(b, f, f.Src, f.Sport) }},
-	{"DST", false, func(b []byte, f *engine.Flow) []byte { return appendEndpoint(b, f, f.Dst, f.Dport) }},
+	{"SRC", false, func(b []byte, f *engine.Flow) []byte { return appendEndpoint(b, f.ProtoNum, f.Src, f.Sport) }},
+	{"DST", false, func(b []byte, f *engine.Flow) []byte { return appendEndpoint(b, f.ProtoNum, f.Dst, f.Dport) }},
 	{"STATE", false, func(b []byte, f *engine.Flow) []byte {
 		switch {
 		case f.Has&engine.HasState != 0:
@@ -43,13 +43,13 @@ var tableColumns = []tableColumn{
 		if f.Has&engine.HasReply == 0 {
 			return b
 		}
-		return appendEndpoint(b, f, f.ReplySrc, f.ReplySport)
+		return appendEndpoint(b, f.ProtoNum, f.ReplySrc, f.ReplySport)
 	}},
 	{"REPLY-DST", false, func(b []byte, f *engine.Flow) []byte {
 		if f.Has&engine.HasReply == 0 {
 			return b
 		}
-		return appendEndpoint(b, f, f.ReplyDst, f.ReplyDport)
+		return appendEndpoint(b, f.ProtoNum, f.ReplyDst, f.ReplyDport)
 	}},
 	{"MARK", true, tableNum(func(f *engine.Flow) int { return f.Mark }, engine.HasMark)},
 	{"ZONE", true, tableNum(func(f *engine.Flow) int { return f.Zone }, engine.HasZone)},
@@ -104,11 +104,11 @@ func tableNum(get func(*engine.Flow) int, bit engine.Attr) func([]byte, *engine.
 
 // appendEndpoint appends addr:port ([addr]:port for IPv6), GRE keys in
 // hex, the bare address for protocols without ports.
-func appendEndpoint(b []byte, f *engine.Flow, a netip.Addr, port int) []byte {
+func appendEndpoint(b []byte, proto int, a netip.Addr, port int) []byte {
 	if !a.IsValid() {
 		return b
 	}
-	if !engine.HasPorts(f.ProtoNum) {
+	if !engine.HasPorts(proto) {
 		return a.AppendTo(b)
 	}
 	if a.Is6() && !a.Is4In6() {
@@ -119,18 +119,20 @@ func appendEndpoint(b []byte, f *engine.Flow, a netip.Addr, port int) []byte {
 		b = a.Unmap().AppendTo(b)
 	}
 	b = append(b, ':')
-	if f.ProtoNum == engine.IPPROTO_GRE {
+	if proto == engine.IPPROTO_GRE {
 		b = append(b, "0x"...)
 		return strconv.AppendUint(b, u16(port), 16)
 	}
 	return strconv.AppendInt(b, int64(port), 10)
 }
 
-// tableWriter writes aligned columns. It holds back the first
-// tableBuffered rows to size the columns, then writes them and streams the
-// rest with those widths (a longer cell pushes its row's later cells right).
-type tableWriter struct {
+// tableWriter writes records of type T in aligned columns. It holds back
+// the first tableBuffered rows to size the columns, then writes them and
+// streams the rest with those widths (a longer cell pushes its row's later
+// cells right).
+type tableWriter[T any] struct {
 	bw        *bufio.Writer
+	cols      []tableColumn[T]
 	rows      [][]string
 	widths    []int
 	streaming bool
@@ -138,15 +140,15 @@ type tableWriter struct {
 	line      []byte
 }
 
-func newTableWriter(w io.Writer) *tableWriter {
-	return &tableWriter{bw: bufio.NewWriterSize(w, bufSize)}
+func newTableWriter[T any](w io.Writer, cols []tableColumn[T]) *tableWriter[T] {
+	return &tableWriter[T]{bw: bufio.NewWriterSize(w, bufSize), cols: cols}
 }
 
-// Write adds f as one row.
-func (t *tableWriter) Write(f *engine.Flow) error {
-	row := make([]string, len(tableColumns))
-	for i, c := range tableColumns {
-		t.scratch = c.cell(t.scratch[:0], f)
+// Write adds x as one row.
+func (t *tableWriter[T]) Write(x *T) error {
+	row := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		t.scratch = c.cell(t.scratch[:0], x)
 		if len(t.scratch) == 0 {
 			row[i] = "-"
 		} else {
@@ -165,10 +167,10 @@ func (t *tableWriter) Write(f *engine.Flow) error {
 
 // release sizes the columns from the held rows and writes the header and
 // the rows; later rows stream.
-func (t *tableWriter) release() error {
-	header := make([]string, len(tableColumns))
-	t.widths = make([]int, len(tableColumns))
-	for i, c := range tableColumns {
+func (t *tableWriter[T]) release() error {
+	header := make([]string, len(t.cols))
+	t.widths = make([]int, len(t.cols))
+	for i, c := range t.cols {
 		header[i] = c.name
 		t.widths[i] = len(c.name)
 	}
@@ -192,7 +194,7 @@ func (t *tableWriter) release() error {
 
 // writeRow writes one row with the current widths, two blanks between
 // columns and none at the end of the line.
-func (t *tableWriter) writeRow(row []string) error {
+func (t *tableWriter[T]) writeRow(row []string) error {
 	b := t.line[:0]
 	for i, cell := range row {
 		pad := t.widths[i] - len(cell)
@@ -200,7 +202,7 @@ func (t *tableWriter) writeRow(row []string) error {
 		if i > 0 {
 			b = append(b, ' ', ' ')
 		}
-		if tableColumns[i].right {
+		if t.cols[i].right {
 			b = appendBlanks(b, pad)
 			b = append(b, cell...)
 		} else {
@@ -227,7 +229,7 @@ func appendBlanks(b []byte, n int) []byte {
 
 // Flush writes the held rows (the header alone when there were none) and
 // flushes the output. A later Write starts a new table.
-func (t *tableWriter) Flush() error {
+func (t *tableWriter[T]) Flush() error {
 	if !t.streaming {
 		if err := t.release(); err != nil {
 			return err

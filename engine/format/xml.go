@@ -279,28 +279,30 @@ func appendXMLEscaped(buf []byte, s string) []byte {
 	return buf
 }
 
-// xmlWriter writes conntrack -L -o xml: the header before the first flow,
-// one <flow> a line, and the footer on Flush when the header was written.
-type xmlWriter struct {
-	bw     *bufio.Writer
-	buf    []byte
-	flags  TextFlags
-	opts   *Options
-	opened bool
+// xmlWriter writes a conntrack -o xml listing of records of type T: the
+// header before the first record, one <flow> a line, and the footer on
+// Flush when the header was written.
+type xmlWriter[T any] struct {
+	bw             *bufio.Writer
+	buf            []byte
+	header, footer string
+	render         func(buf []byte, x *T) []byte
+	opened         bool
 }
 
-func newXMLWriter(w io.Writer, flags TextFlags, opts *Options) *xmlWriter {
-	return &xmlWriter{bw: bufio.NewWriterSize(w, bufSize), buf: make([]byte, 0, 2048), flags: flags, opts: opts}
+func newXMLWriter[T any](w io.Writer, header, footer string, render func([]byte, *T) []byte) *xmlWriter[T] {
+	return &xmlWriter[T]{bw: bufio.NewWriterSize(w, bufSize), buf: make([]byte, 0, 2048),
+		header: header, footer: footer, render: render}
 }
 
-// Write writes f as one <flow> line, after the header for the first flow.
-func (x *xmlWriter) Write(f *engine.Flow) error {
+// Write writes x as one <flow> line, after the header for the first one.
+func (x *xmlWriter[T]) Write(v *T) error {
 	b := x.buf[:0]
 	if !x.opened {
-		b = append(b, XMLHeader...)
+		b = append(b, x.header...)
 		x.opened = true
 	}
-	b = AppendXML(b, f, EventNone, x.flags, x.opts)
+	b = x.render(b, v)
 	b = append(b, '\n')
 	x.buf = b
 	if _, err := x.bw.Write(b); err != nil {
@@ -311,10 +313,10 @@ func (x *xmlWriter) Write(f *engine.Flow) error {
 
 // Flush closes the document if one was opened and flushes the output. A
 // later Write starts a new document.
-func (x *xmlWriter) Flush() error {
+func (x *xmlWriter[T]) Flush() error {
 	if x.opened {
 		x.opened = false
-		if _, err := x.bw.WriteString(XMLFooter); err != nil {
+		if _, err := x.bw.WriteString(x.footer); err != nil {
 			return fmt.Errorf("write xml: %w", err)
 		}
 	}
