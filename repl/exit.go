@@ -18,10 +18,11 @@ const (
 func ExitCode(err error) int {
 	var se *SourceError
 	var ue *UsageError
+	var le *LoadError
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &se), errors.As(err, &ue):
+	case errors.As(err, &se), errors.As(err, &ue), errors.As(err, &le):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted

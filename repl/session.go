@@ -126,6 +126,16 @@ func (s *Session) exec(ctx context.Context, p *engine.Plan) error {
 	if name == "" {
 		name = s.cfg.Format
 	}
+	switch {
+	case p.Action == engine.ActWatch:
+		return s.watch(ctx, src, p, name)
+	case p.Table == engine.TableExpect:
+		return s.expect(ctx, src, p, name)
+	case p.Action == engine.ActLoad:
+		return s.load(ctx, src, p, name)
+	case p.Action == engine.ActDelete, p.Action == engine.ActUpdate, p.Action == engine.ActInsert, p.Action == engine.ActFlush:
+		return s.mutate(ctx, src, p, name)
+	}
 	if p.Action == engine.ActCount {
 		res, err := engine.Exec(ctx, src, p, nil, nil)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"sort"
 	"syscall"
 	"time"
 )
@@ -97,8 +96,7 @@ func measure(ns *namespace, cfg config, runs int, c benchCase) (result, error) {
 			res.maxRSS = ru.Maxrss
 		}
 	}
-	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
-	res.wall = walls[len(walls)/2]
+	res.wall = median(walls)
 	return res, nil
 }
 

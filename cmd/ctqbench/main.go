@@ -32,6 +32,7 @@ func main() {
 	flag.IntVar(&cfg.runs, "runs", 3, "runs per command (the median time is reported)")
 	flag.StringVar(&cfg.ctq, "ctq", "./ctq", "the ctq binary to measure")
 	flag.StringVar(&cfg.conntrack, "conntrack", "conntrack", "the conntrack binary to compare with")
+	flag.IntVar(&cfg.deleteFlows, "delete-n", 100000, "flows in each of the two tables of the delete benchmark (0: skip it)")
 	flag.Parse()
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ctqbench:", err)
@@ -42,6 +43,7 @@ func main() {
 // config is ctqbench's command line.
 type config struct {
 	flows, small, runs int
+	deleteFlows        int
 	ctq, conntrack     string
 	self               string // this binary, for the raw dump
 }
@@ -60,7 +62,19 @@ func run(cfg config) error {
 	if cfg.self, err = os.Executable(); err != nil {
 		return fmt.Errorf("find own binary: %w", err)
 	}
-	ns, err := newNamespace()
+	if err := benchList(cfg); err != nil {
+		return err
+	}
+	if cfg.deleteFlows > 0 {
+		return benchDelete(cfg)
+	}
+	return nil
+}
+
+// benchList times list and a selective count against conntrack -L and the
+// raw dump, and checks that peak memory stays flat as the table grows.
+func benchList(cfg config) error {
+	ns, err := newNamespace("list")
 	if err != nil {
 		return err
 	}

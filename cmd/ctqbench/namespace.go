@@ -8,13 +8,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // namespace is the benchmark's own network namespace.
 type namespace struct{ name string }
 
-func newNamespace() (*namespace, error) {
-	ns := &namespace{name: fmt.Sprintf("ctqbench-%d", os.Getpid())}
+// newNamespace creates the namespace ctqbench-PID-TAG.
+func newNamespace(tag string) (*namespace, error) {
+	ns := &namespace{name: fmt.Sprintf("ctqbench-%d-%s", os.Getpid(), tag)}
 	if out, err := exec.Command("ip", "netns", "add", ns.name).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("create namespace (needs root and ip(8)): %v: %s", err, out)
 	}
@@ -35,6 +37,30 @@ func (ns *namespace) remove() {
 	if out, err := exec.Command("ip", "netns", "del", ns.name).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "ctqbench: remove namespace %s: %v: %s\n", ns.name, err, out)
 	}
+}
+
+// run runs a command inside the namespace, stdout discarded, and returns
+// how long it took.
+func (ns *namespace) run(argv ...string) (time.Duration, error) {
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns.name}, argv...)...)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	d := time.Since(start)
+	if err != nil {
+		return d, fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, out)
+	}
+	return d, nil
+}
+
+// count is the namespace's conntrack -C.
+func (ns *namespace) count(conntrack string) (int, error) {
+	out, err := exec.Command("ip", "netns", "exec", ns.name, conntrack, "-C").Output()
+	if err != nil {
+		return 0, fmt.Errorf("conntrack -C: %w", err)
+	}
+	var n int
+	_, err = fmt.Sscan(string(out), &n)
+	return n, err
 }
 
 // fill loads synthetic flows from..to-1 with conntrack -R.

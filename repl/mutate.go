@@ -1,0 +1,68 @@
+package repl
+
+import (
+	"context"
+	"fmt"
+
+	"ctq/engine"
+)
+
+// mutate runs delete, update, insert and flush on the conntrack table and
+// prints one summary line on stdout ({"deleted":N,...} for json).
+func (s *Session) mutate(ctx context.Context, src engine.Source, p *engine.Plan, formatName string) error {
+	verb := map[engine.Action]string{engine.ActDelete: "deleting", engine.ActUpdate: "updating", engine.ActInsert: "inserting"}[p.Action]
+	prog := newProgress(s.cfg.Stderr, verb)
+	res, err := engine.Exec(ctx, src, p, nil, &engine.ExecOptions{Progress: prog.callback()})
+	if prog != nil {
+		prog.done()
+	}
+	s.warn(res.Stats)
+	if perr := s.summary(p, res, formatName); err == nil {
+		err = perr
+	}
+	return err
+}
+
+// summary prints what a mutation did.
+func (s *Session) summary(p *engine.Plan, res engine.Result, formatName string) error {
+	key, line := "", ""
+	n := res.Count
+	switch {
+	case p.Action == engine.ActFlush:
+		key, line = "flushed", fmt.Sprintf("flushed the %s table", p.Table)
+		n = 1
+	case p.Dry:
+		key = map[engine.Action]string{engine.ActDelete: "would_delete", engine.ActUpdate: "would_update"}[p.Action]
+		line = fmt.Sprintf("would %s %s", map[engine.Action]string{engine.ActDelete: "delete", engine.ActUpdate: "update"}[p.Action], entries(n))
+	default:
+		key = map[engine.Action]string{engine.ActDelete: "deleted", engine.ActUpdate: "updated", engine.ActInsert: "inserted"}[p.Action]
+		line = fmt.Sprintf("%s %s", key, entries(n))
+		if res.FilteredFlush {
+			line += " (one kernel-side filtered flush)"
+		}
+		if res.Batch.Gone > 0 {
+			line += fmt.Sprintf(", %d already gone", res.Batch.Gone)
+		}
+		if f := res.Batch.Failed + res.Batch.Unknown; f > 0 {
+			line += fmt.Sprintf(", %d failed", f)
+		}
+	}
+	var err error
+	if formatName == "json" {
+		_, err = fmt.Fprintf(s.cfg.Stdout, "{%q:%d,\"gone\":%d,\"failed\":%d}\n", key, n, res.Batch.Gone, res.Batch.Failed+res.Batch.Unknown)
+	} else {
+		_, err = fmt.Fprintln(s.cfg.Stdout, line)
+	}
+	if err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// entries is "1 entry" or "N entries".
+func entries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", n)
+}
