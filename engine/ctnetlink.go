@@ -6,9 +6,13 @@ package engine
 
 // nfnetlink framing.
 const (
-	nfnlSubsysCTNetlink = 1 // NFNL_SUBSYS_CTNETLINK
-	nfnetlinkV0         = 0 // NFNETLINK_V0
-	nfgenmsgLen         = 4 // sizeof(struct nfgenmsg): family, version, res_id
+	nfnlSubsysCTNetlink    = 1 // NFNL_SUBSYS_CTNETLINK
+	nfnlSubsysCTNetlinkExp = 2 // NFNL_SUBSYS_CTNETLINK_EXP
+	nfnetlinkV0            = 0 // NFNETLINK_V0
+	// nfnetlinkV1 marks a conntrack flush whose nfgen_family must be
+	// honoured (kernel 5.3+; version 0 flushes every family).
+	nfnetlinkV1 = 1
+	nfgenmsgLen = 4 // sizeof(struct nfgenmsg): family, version, res_id
 )
 
 // enum cntl_msg_types.
@@ -21,6 +25,13 @@ const (
 	ipctnlMsgCtGetStats       = 5 // IPCTNL_MSG_CT_GET_STATS
 	ipctnlMsgCtGetDying       = 6 // IPCTNL_MSG_CT_GET_DYING
 	ipctnlMsgCtGetUnconfirmed = 7 // IPCTNL_MSG_CT_GET_UNCONFIRMED
+)
+
+// enum ctnl_exp_msg_types.
+const (
+	ipctnlMsgExpNew    = 0 // IPCTNL_MSG_EXP_NEW
+	ipctnlMsgExpGet    = 1 // IPCTNL_MSG_EXP_GET
+	ipctnlMsgExpDelete = 2 // IPCTNL_MSG_EXP_DELETE
 )
 
 // Netlink attribute header flags and the type mask (linux/netlink.h).
@@ -97,14 +108,24 @@ const (
 )
 
 // enum ctattr_protoinfo_tcp, enum ctattr_protoinfo_dccp and enum
-// ctattr_protoinfo_sctp (only the attributes ctq reads).
+// ctattr_protoinfo_sctp (only the attributes ctq reads or sends).
 const (
 	ctaProtoinfoTCPState         = 1 // CTA_PROTOINFO_TCP_STATE (u8)
+	ctaProtoinfoTCPFlagsOriginal = 4 // CTA_PROTOINFO_TCP_FLAGS_ORIGINAL (struct nf_ct_tcp_flags)
+	ctaProtoinfoTCPFlagsReply    = 5 // CTA_PROTOINFO_TCP_FLAGS_REPLY (struct nf_ct_tcp_flags)
 	ctaProtoinfoDCCPState        = 1 // CTA_PROTOINFO_DCCP_STATE (u8)
 	ctaProtoinfoDCCPRole         = 2 // CTA_PROTOINFO_DCCP_ROLE (u8)
 	ctaProtoinfoSCTPState        = 1 // CTA_PROTOINFO_SCTP_STATE (u8)
 	ctaProtoinfoSCTPVtagOriginal = 2 // CTA_PROTOINFO_SCTP_VTAG_ORIGINAL (u32; see decode.go)
 	ctaProtoinfoSCTPVtagReply    = 3 // CTA_PROTOINFO_SCTP_VTAG_REPLY (u32; see decode.go)
+)
+
+// TCP window tracking flags (IP_CT_TCP_FLAG_*), sent in the flags and
+// mask bytes of struct nf_ct_tcp_flags.
+const (
+	ipCTTCPFlagSackPerm  = 0x02 // IP_CT_TCP_FLAG_SACK_PERM
+	ipCTTCPFlagCloseInit = 0x04 // IP_CT_TCP_FLAG_CLOSE_INIT
+	ipCTTCPFlagBeLiberal = 0x08 // IP_CT_TCP_FLAG_BE_LIBERAL
 )
 
 // enum ctattr_help.
@@ -141,4 +162,19 @@ const (
 // enum ctattr_stats_global.
 const (
 	ctaStatsGlobalEntries = 1 // CTA_STATS_GLOBAL_ENTRIES (u32)
+)
+
+// enum ctattr_expect: top-level attributes of an expectation message.
+const (
+	ctaExpectMaster   = 1  // CTA_EXPECT_MASTER (nested, enum ctattr_tuple)
+	ctaExpectTuple    = 2  // CTA_EXPECT_TUPLE (nested, enum ctattr_tuple)
+	ctaExpectMask     = 3  // CTA_EXPECT_MASK (nested, enum ctattr_tuple)
+	ctaExpectTimeout  = 4  // CTA_EXPECT_TIMEOUT (u32, seconds)
+	ctaExpectID       = 5  // CTA_EXPECT_ID (u32)
+	ctaExpectHelpName = 6  // CTA_EXPECT_HELP_NAME (NUL-terminated string)
+	ctaExpectZone     = 7  // CTA_EXPECT_ZONE (u16)
+	ctaExpectFlags    = 8  // CTA_EXPECT_FLAGS (u32)
+	ctaExpectClass    = 9  // CTA_EXPECT_CLASS (u32)
+	ctaExpectNAT      = 10 // CTA_EXPECT_NAT (nested, enum ctattr_expect_nat)
+	ctaExpectFn       = 11 // CTA_EXPECT_FN (NUL-terminated string)
 )

@@ -33,8 +33,9 @@ const netnsDir = "/var/run/netns"
 // fills dump datagrams up to 32 KiB.
 const messageBufferSize = 32768
 
-// errExpectLater is returned for TableExpect, which Live does not list yet.
-var errExpectLater = errors.New("listing expectations is not supported by the live source yet (a later change adds it)")
+// errExpectLater is returned by Scan for TableExpect, whose entries are
+// expectations, not flows.
+var errExpectLater = errors.New("the expect table holds expectations, not conntrack entries: scan it with ScanExpect")
 
 // errClosed is returned by a Live that has been closed.
 var errClosed = errors.New("live conntrack source is closed")
@@ -382,6 +383,12 @@ func receiveBatches(c *netlink.Conn, quit <-chan struct{}) <-chan msgBatch {
 // request runs one request/response exchange on the shared request
 // socket, honouring ctx, and returns the answer.
 func (l *Live) request(ctx context.Context, op string, msgType int, data []byte) (netlink.Message, error) {
+	return l.requestMsg(ctx, op, ctMessage(msgType, 0, data))
+}
+
+// requestMsg is request for a message of any subsystem and flags; req
+// must ask for an answer (a Get, or NLM_F_ACK).
+func (l *Live) requestMsg(ctx context.Context, op string, req netlink.Message) (netlink.Message, error) {
 	if err := ctx.Err(); err != nil {
 		return netlink.Message{}, fmt.Errorf("%s: %w", op, err)
 	}
@@ -396,7 +403,7 @@ func (l *Live) request(ctx context.Context, op string, msgType int, data []byte)
 	}
 	c := l.req
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-	m, err := exchange(c, ctMessage(msgType, 0, data))
+	m, err := exchange(c, req)
 	if !stop() {
 		// Interrupted (or about to be): the socket may hold a late answer
 		// or a past deadline; use a fresh one next time.

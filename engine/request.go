@@ -379,47 +379,13 @@ var errIncompleteKey = errors.New("lookup key needs the source and destination a
 // (and zone) of key: addresses, protocol, and the ports or ICMP fields of
 // protocols that have them.
 func encodeGet(key *Flow) ([]byte, error) {
-	fam := FamilyNum(key.Family)
-	if fam == AF_UNSPEC {
-		fam = addrFamily(key.Src)
-	}
-	if fam == AF_UNSPEC || addrFamily(key.Src) != fam || addrFamily(key.Dst) != fam {
-		return nil, errIncompleteKey
-	}
-	if key.ProtoNum < 0 || key.ProtoNum > 255 {
-		return nil, fmt.Errorf("lookup key: protocol number %d out of range", key.ProtoNum)
+	fam, err := flowFamily(key)
+	if err != nil {
+		return nil, err
 	}
 	e := newRequest(uint8(fam))
-	tn := e.begin(ctaTupleOrig)
-	n := e.begin(ctaTupleIP)
-	e.addr(ctaIPv4Src, ctaIPv6Src, key.Src)
-	e.addr(ctaIPv4Dst, ctaIPv6Dst, key.Dst)
-	e.end(n)
-	n = e.begin(ctaTupleProto)
-	e.u8(ctaProtoNum, uint8(key.ProtoNum))
-	switch {
-	case key.ProtoNum == IPPROTO_ICMP:
-		e.u8(ctaProtoICMPType, uint8(key.ICMPType))
-		e.u8(ctaProtoICMPCode, uint8(key.ICMPCode))
-		e.u16(ctaProtoICMPID, uint16(key.ICMPID))
-	case key.ProtoNum == IPPROTO_ICMPV6:
-		e.u8(ctaProtoICMPv6Type, uint8(key.ICMPType))
-		e.u8(ctaProtoICMPv6Code, uint8(key.ICMPCode))
-		e.u16(ctaProtoICMPv6ID, uint16(key.ICMPID))
-	case HasPorts(key.ProtoNum):
-		e.u16(ctaProtoSrcPort, uint16(key.Sport))
-		e.u16(ctaProtoDstPort, uint16(key.Dport))
-	}
-	e.end(n)
-	e.end(tn)
-	// A directional zone is looked up like a zone of both directions: the
-	// kernel hashes the original tuple with the original direction's zone.
-	zone := key.Zone
-	if zone == 0 {
-		zone = key.OrigZone
-	}
-	if zone != 0 {
-		e.u16(ctaZone, uint16(zone))
+	if err := e.lookupKey(key); err != nil {
+		return nil, fmt.Errorf("lookup key: %w", err)
 	}
 	return e.b, nil
 }
