@@ -12,7 +12,7 @@ import (
 // or its limit is reached. Lost events are reported on stderr and make the
 // statement fail.
 func (s *Session) watch(ctx context.Context, src engine.Source, p *engine.Plan, formatName string) error {
-	opts := format.EventOptions{Options: s.formatOptions(formatName), ProgName: engine.ProgName}
+	opts := format.EventOptions{Options: s.formatOptions(formatName), ProgName: cachedProgName()}
 	w, err := format.NewEvents(formatName, s.cfg.Stdout, opts)
 	if err != nil {
 		return err
@@ -76,4 +76,19 @@ func actionWord(a engine.Action) string {
 		return "flush"
 	}
 	return "statement"
+}
+
+// cachedProgName looks up the program behind a netlink port once per port
+// for the watch (a lookup walks /proc: far too slow for every event of a
+// burst from one process).
+func cachedProgName() func(uint32) string {
+	names := map[uint32]string{}
+	return func(portid uint32) string {
+		name, ok := names[portid]
+		if !ok {
+			name = engine.ProgName(portid)
+			names[portid] = name
+		}
+		return name
+	}
 }
