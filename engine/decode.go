@@ -59,6 +59,21 @@ func attrU32(typ uint16, val []byte) (uint32, error) {
 	return binary.BigEndian.Uint32(val), nil
 }
 
+// scalarInto decodes a big-endian unsigned attribute of size bytes (2 or
+// 4) into *dst and records attr in *has.
+func scalarInto(typ uint16, val []byte, size int, dst *int, has *Attr, attr Attr) error {
+	if len(val) != size {
+		return badSize(typ, val)
+	}
+	if size == 2 {
+		*dst = int(binary.BigEndian.Uint16(val))
+	} else {
+		*dst = int(binary.BigEndian.Uint32(val))
+	}
+	*has |= attr
+	return nil
+}
+
 func attrU64(typ uint16, val []byte) (uint64, error) {
 	if len(val) != 8 {
 		return 0, badSize(typ, val)
@@ -175,51 +190,21 @@ func (d *flowDecoder) top(b []byte) error {
 				return fmt.Errorf("helper: %w", err)
 			}
 		case ctaTimeout:
-			v, err := attrU32(typ, val)
-			if err != nil {
-				return err
-			}
-			f.Timeout = int(v)
-			f.Has |= HasTimeout
+			err = scalarInto(typ, val, 4, &f.Timeout, &f.Has, HasTimeout)
 		case ctaMark:
-			v, err := attrU32(typ, val)
-			if err != nil {
-				return err
-			}
-			f.Mark = int(v)
-			f.Has |= HasMark
+			err = scalarInto(typ, val, 4, &f.Mark, &f.Has, HasMark)
 		case ctaSecmark:
-			v, err := attrU32(typ, val)
-			if err != nil {
-				return err
-			}
-			f.Secmark = int(v)
-			f.Has |= HasSecmark
+			err = scalarInto(typ, val, 4, &f.Secmark, &f.Has, HasSecmark)
 		case ctaCountersOrig, ctaCountersReply:
 			if err := d.counter(val, typ == ctaCountersReply); err != nil {
 				return fmt.Errorf("counters: %w", err)
 			}
 		case ctaUse:
-			v, err := attrU32(typ, val)
-			if err != nil {
-				return err
-			}
-			f.Use = int(v)
-			f.Has |= HasUse
+			err = scalarInto(typ, val, 4, &f.Use, &f.Has, HasUse)
 		case ctaID:
-			v, err := attrU32(typ, val)
-			if err != nil {
-				return err
-			}
-			f.ID = int(v)
-			f.Has |= HasID
+			err = scalarInto(typ, val, 4, &f.ID, &f.Has, HasID)
 		case ctaZone:
-			v, err := attrU16(typ, val)
-			if err != nil {
-				return err
-			}
-			f.Zone = int(v)
-			f.Has |= HasZone
+			err = scalarInto(typ, val, 2, &f.Zone, &f.Has, HasZone)
 		case ctaSecctx:
 			if err := d.secctx(val); err != nil {
 				return fmt.Errorf("secctx: %w", err)
@@ -232,6 +217,9 @@ func (d *flowDecoder) top(b []byte) error {
 			if err := d.labels(val); err != nil {
 				return fmt.Errorf("labels: %w", err)
 			}
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
