@@ -5,9 +5,12 @@
 //	go build -o ctq ./cmd/ctq && go build -o ctqbench ./cmd/ctqbench
 //	sudo ./ctqbench -n 200000 -ctq ./ctq
 //
-// It creates its own network namespace, fills it with conntrack -R, runs
-// every command inside it several times (median wall time, largest peak
-// RSS), and removes the namespace. It needs root, ip(8) and conntrack(8).
+// It creates its own network namespaces, fills them with conntrack -R, runs
+// every command inside them several times (median wall time, largest peak
+// RSS), and removes them. Besides list and count it times a delete against
+// conntrack -D on two identical tables, and counts the events ctq's watch
+// and conntrack -E receive during a conntrack -R burst. It needs root,
+// ip(8) and conntrack(8).
 package main
 
 import (
@@ -33,6 +36,7 @@ func main() {
 	flag.StringVar(&cfg.ctq, "ctq", "./ctq", "the ctq binary to measure")
 	flag.StringVar(&cfg.conntrack, "conntrack", "conntrack", "the conntrack binary to compare with")
 	flag.IntVar(&cfg.deleteFlows, "delete-n", 100000, "flows in each of the two tables of the delete benchmark (0: skip it)")
+	flag.IntVar(&cfg.burstFlows, "burst-n", 200000, "flows in the event burst (0: skip it)")
 	flag.Parse()
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ctqbench:", err)
@@ -44,6 +48,7 @@ func main() {
 type config struct {
 	flows, small, runs int
 	deleteFlows        int
+	burstFlows         int
 	ctq, conntrack     string
 	self               string // this binary, for the raw dump
 }
@@ -66,7 +71,12 @@ func run(cfg config) error {
 		return err
 	}
 	if cfg.deleteFlows > 0 {
-		return benchDelete(cfg)
+		if err := benchDelete(cfg); err != nil {
+			return err
+		}
+	}
+	if cfg.burstFlows > 0 {
+		return benchBurst(cfg)
 	}
 	return nil
 }
