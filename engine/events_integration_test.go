@@ -10,8 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,8 +19,6 @@ import (
 	"time"
 
 	"ctq/internal/nstest"
-
-	"golang.org/x/sys/unix"
 )
 
 // These tests watch the events of a network namespace of their own (root
@@ -255,36 +251,12 @@ func (c *ctEvents) stop(t *testing.T) (lines []string, counted, all int) {
 	return slices.Clone(c.lines), c.counted, c.all
 }
 
-// inNetNS runs fn on a thread that has entered the network namespace
-// name; sockets fn creates belong to that namespace.
-func inNetNS(t *testing.T, name string, fn func() error) error {
-	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		// The thread is never unlocked: it ends with this goroutine, and
-		// no other goroutine runs in the namespace.
-		runtime.LockOSThread()
-		f, err := os.Open(filepath.Join(netnsDir, name))
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns: %w", err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
-
 // tcpExchange makes one TCP connection on 127.0.0.1 inside ns, exchanges
 // a message each way and closes it; it returns the server port.
-func tcpExchange(t *testing.T, ns string) int {
+func tcpExchange(t *testing.T, ns *nstest.NS) int {
 	t.Helper()
 	port := 0
-	err := inNetNS(t, ns, func() error {
+	err := ns.Do(func() error {
 		ln, err := net.Listen("tcp4", "127.0.0.1:0")
 		if err != nil {
 			return err
@@ -334,7 +306,7 @@ func tcpExchange(t *testing.T, ns string) int {
 		return <-served
 	})
 	if err != nil {
-		t.Fatalf("TCP exchange in %s: %v", ns, err)
+		t.Fatalf("TCP exchange in %s: %v", ns.Name(), err)
 	}
 	return port
 }
@@ -436,7 +408,7 @@ func TestWatchLoopbackTCP(t *testing.T) {
 	isTCP := func(s string) bool { return strings.Contains(s, " tcp ") }
 	ce, sentinel := startConntrackE(t, ns, 1, isTCP, true)
 
-	port := tcpExchange(t, ns.Name())
+	port := tcpExchange(t, ns)
 	// The connection is in TIME_WAIT for minutes: delete it to see it
 	// destroyed (an event caused by a process). The kernel may send a
 	// DESTROY event twice (when it retries one it could not deliver), and
@@ -504,69 +476,6 @@ func TestWatchLoopbackTCP(t *testing.T) {
 	t.Logf("%d events for the connection, same as conntrack -E:\n  %s", len(got), strings.Join(got, "\n  "))
 }
 
-// ftpHelperRules makes TCP connections to port 21 use the FTP helper.
-const ftpHelperRules = `table inet ctqtest {
-	ct helper ftp-standard { type "ftp" protocol tcp; }
-	chain out {
-		type filter hook output priority 10; policy accept;
-		tcp dport 21 ct helper set "ftp-standard"
-	}
-}
-`
-
-// ftpPassive runs an FTP control connection to 127.0.0.1:21 inside ns
-// whose "server" answers PASV with port dataPort, which makes the FTP
-// helper expect the data connection. (The helper reads only lines that
-// follow a line it has seen, hence the greeting.)
-func ftpPassive(t *testing.T, ns string, dataPort int) {
-	t.Helper()
-	err := inNetNS(t, ns, func() error {
-		ln, err := net.Listen("tcp4", "127.0.0.1:21")
-		if err != nil {
-			return err
-		}
-		defer ln.Close()
-		served := make(chan error, 1)
-		go func() {
-			c, err := ln.Accept()
-			if err != nil {
-				served <- err
-				return
-			}
-			defer c.Close()
-			if _, err := io.WriteString(c, "220 ready\r\n"); err != nil {
-				served <- err
-				return
-			}
-			if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
-				served <- err
-				return
-			}
-			_, err = fmt.Fprintf(c, "227 Entering Passive Mode (127,0,0,1,%d,%d).\r\n", dataPort>>8, dataPort&0xff)
-			served <- err
-		}()
-		c, err := net.Dial("tcp4", "127.0.0.1:21")
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		r := bufio.NewReader(c)
-		if _, err := r.ReadString('\n'); err != nil {
-			return fmt.Errorf("read greeting: %w", err)
-		}
-		if _, err := io.WriteString(c, "PASV\r\n"); err != nil {
-			return err
-		}
-		if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "227 ") {
-			return fmt.Errorf("PASV reply %q: %v", line, err)
-		}
-		return <-served
-	})
-	if err != nil {
-		t.Fatalf("FTP exchange in %s: %v", ns, err)
-	}
-}
-
 // expectLine is an expectation event as conntrack -E expect prints it
 // (without the leading blanks and with single spaces).
 func expectLine(ev *seenEvent) string {
@@ -582,16 +491,10 @@ func expectLine(ev *seenEvent) string {
 // and compares the events with those conntrack -E expect shows.
 func TestWatchExpect(t *testing.T) {
 	ns := nstest.New(t)
-	rules := filepath.Join(t.TempDir(), "helper.nft")
-	if err := os.WriteFile(rules, []byte(ftpHelperRules), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ns.Run(t, "nft", "-f", rules)
 	l := openLive(t, &LiveConfig{NetNS: ns.Name()})
 	w, _ := startWatch(t, l, WatchConfig{Table: TableExpect}, watchReadBuffer, nil)
 
-	// conntrack -E expect reports events once an expectation (for data
-	// port 40000 + n) shows up.
+	// conntrack -E expect reports events once an expectation shows up.
 	cmd := exec.Command("ip", "netns", "exec", ns.Name(), "conntrack", "-E", "expect")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -616,9 +519,9 @@ func TestWatchExpect(t *testing.T) {
 		_ = cmd.Wait()
 	})
 	start := time.Now()
-	for n := 0; ; n++ {
-		ftpPassive(t, ns.Name(), 40000+n)
-		if ce.waitLine(fmt.Sprintf(" dport=%d ", 40000+n), 200*time.Millisecond) {
+	for {
+		ftp := ns.FTPExpectation(t, true)
+		if ce.waitLine(fmt.Sprintf(" dport=%d ", ftp.DataPort), 200*time.Millisecond) {
 			break
 		}
 		if time.Since(start) > waitLimit {
@@ -626,13 +529,11 @@ func TestWatchExpect(t *testing.T) {
 		}
 	}
 
-	const dataPort = 50000
-	ftpPassive(t, ns.Name(), dataPort)
+	dataPort := ns.FTPExpectation(t, true).DataPort
 	// Deleting the master connections removes their expectations. A
 	// last expectation marks the end for both watchers.
 	ns.Run(t, "conntrack", "-D", "-p", "tcp", "--dport", "21")
-	const endPort = dataPort + 1
-	ftpPassive(t, ns.Name(), endPort)
+	endPort := ns.FTPExpectation(t, true).DataPort
 	w.waitFor(t, "the last expectation", func(evs []seenEvent) bool {
 		return slices.ContainsFunc(evs, func(ev seenEvent) bool { return ev.Expect.Dport == endPort })
 	})

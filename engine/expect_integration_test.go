@@ -1,15 +1,11 @@
 package engine
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"maps"
 	"math"
-	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,77 +16,6 @@ import (
 
 	"ctq/internal/nstest"
 )
-
-// ftpHelper assigns conntrack's ftp helper to connections to port 21 (as
-// in the reference captures, helper.nft).
-const ftpHelper = `table inet helpers {
-  ct helper ftp-standard { type "ftp" protocol tcp; }
-  chain out {
-    type filter hook output priority 10; policy accept;
-    tcp dport 21 ct helper set "ftp-standard"
-  }
-}
-`
-
-// ftpSession runs an FTP control connection to 192.0.2.1:21 in ns. With
-// passive, the client asks for a passive data connection and the server
-// answers 227 with port 50000; else the client offers an active one (PORT
-// with port 50001). Conntrack's ftp helper reads either and expects the
-// data connection (one per control connection: the ftp helper keeps one
-// expectation per master). It returns the client's port.
-func ftpSession(t *testing.T, ns *nstest.NS, passive bool) int {
-	t.Helper()
-	var client net.Conn
-	// The sockets are opened in the namespace (inNetNS is in
-	// events_integration_test.go).
-	var ln net.Listener
-	if err := inNetNS(t, ns.Name(), func() error {
-		var err error
-		if ln, err = net.Listen("tcp", "192.0.2.1:21"); err != nil {
-			return err
-		}
-		client, err = net.DialTimeout("tcp", "192.0.2.1:21", 5*time.Second)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	t.Cleanup(func() { client.Close() })
-	if err := client.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	server, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Close() })
-	if err := server.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	cr, sr := bufio.NewReader(client), bufio.NewReader(server)
-	say := func(c net.Conn, r *bufio.Reader, line string) {
-		t.Helper()
-		if _, err := c.Write([]byte(line + "\r\n")); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := r.ReadString('\n'); err != nil || got != line+"\r\n" {
-			t.Fatalf("read %q, %v; sent %q", got, err, line)
-		}
-	}
-	// The helper reads a command only after a line it has seen end (the
-	// first line of each direction is not parsed).
-	say(server, cr, "220 ctq test server")
-	say(client, sr, "USER ctq")
-	say(server, cr, "331 Password required.")
-	if passive {
-		say(client, sr, "PASV")
-		say(server, cr, "227 Entering Passive Mode (192,0,2,1,195,80).")
-	} else {
-		say(client, sr, "PORT 192,0,2,1,195,81")
-		say(server, cr, "200 PORT command successful.")
-	}
-	return client.LocalAddr().(*net.TCPAddr).Port
-}
 
 // expLine is one line of `conntrack -L expect`, split into its parts.
 type expLine struct {
@@ -181,13 +106,9 @@ func TestLiveExpect(t *testing.T) {
 	if got := scanExpects(t, l); len(got) != 0 {
 		t.Fatalf("%d expectations in a new namespace", len(got))
 	}
-	ns.Run(t, "ip", "addr", "add", "192.0.2.1/32", "dev", "lo")
-	rules := filepath.Join(t.TempDir(), "helper.nft")
-	if err := os.WriteFile(rules, []byte(ftpHelper), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ns.Run(t, "nft", "-f", rules)
-	passivePort, activePort := ftpSession(t, ns, true), ftpSession(t, ns, false)
+	passiveFTP, activeFTP := ns.FTPExpectation(t, true), ns.FTPExpectation(t, false)
+	passivePort, activePort := int(passiveFTP.Client.Port()), int(activeFTP.Client.Port())
+	passiveData, activeData := strconv.Itoa(passiveFTP.DataPort), strconv.Itoa(activeFTP.DataPort)
 
 	scanned := time.Now()
 	exps := scanExpects(t, l)
@@ -201,7 +122,7 @@ func TestLiveExpect(t *testing.T) {
 		e := &exps[i]
 		byDport[strconv.Itoa(e.Dport)] = e
 		clientPort := passivePort
-		if e.Dport == 50001 {
+		if e.Dport == activeFTP.DataPort {
 			clientPort = activePort
 		}
 		if e.Family != "ipv4" || e.Proto != "tcp" || e.MasterProto != "tcp" || e.MasterSport != clientPort ||
@@ -227,16 +148,16 @@ func TestLiveExpect(t *testing.T) {
 			t.Errorf("timeout %d class %d helper %q, conntrack: %s", e.Timeout, e.Class, e.Helper, line)
 		}
 	}
-	passive, active := byDport["50000"], byDport["50001"]
+	passive, active := byDport[passiveData], byDport[activeData]
 	if passive == nil || active == nil {
-		t.Fatalf("expected ports 50000 and 50001, got %v", slices.Sorted(maps.Keys(byDport)))
+		t.Fatalf("expected ports %s and %s, got %v", passiveData, activeData, slices.Sorted(maps.Keys(byDport)))
 	}
 
 	// Delete one: conntrack no longer lists it; a second delete finds none.
 	if err := l.DeleteExpect(ctx, passive); err != nil {
 		t.Fatalf("DeleteExpect: %v", err)
 	}
-	if lines := listExpect(t, ns); len(lines) != 1 || !strings.Contains(lines[0], "dport=50001 ") {
+	if lines := listExpect(t, ns); len(lines) != 1 || !strings.Contains(lines[0], "dport="+activeData+" ") {
 		t.Errorf("after DeleteExpect conntrack lists %q", lines)
 	}
 	if err := l.DeleteExpect(ctx, passive); !errors.Is(err, ErrNotFound) {
@@ -250,7 +171,7 @@ func TestLiveExpect(t *testing.T) {
 	if err := l.CreateExpect(ctx, &made); err != nil {
 		t.Fatalf("CreateExpect: %v", err)
 	}
-	out := ns.Run(t, "conntrack", "-G", "expect", "-s", "192.0.2.1", "-d", "192.0.2.1", "-p", "tcp",
+	out := ns.Run(t, "conntrack", "-G", "expect", "-s", nstest.FTPAddr, "-d", nstest.FTPAddr, "-p", "tcp",
 		"--sport", "0", "--dport", "50010", "--reply-port-src", "1", "--reply-port-dst", "1")
 	if c := parseExpLine(t, strings.TrimSpace(out)); c.master["sport"] != strconv.Itoa(passivePort) || c.helper != "ftp" {
 		t.Errorf("created expectation: %s", out)

@@ -383,3 +383,20 @@ func TestLabelsMatchConntrack(t *testing.T) {
 	sameLines(t, "-o labels", parts["ctq"], parts["conntrack"])
 	sameLines(t, "vip in labels", parts["ctq-vip"], parts["conntrack-vip"])
 }
+
+func TestDyingAndUnconfirmed(t *testing.T) {
+	t.Parallel()
+	ns := nstest.New(t)
+	ns.Load(t, mixedTable(100))
+	for _, table := range []string{"dying", "unconfirmed"} {
+		got, stderr, rc := ctq(t, "--netns", ns.Name(), "-e", "list "+table)
+		want := ns.Run(t, "conntrack", "-L", table)
+		if rc != 0 || got != want {
+			t.Errorf("list %s: exit %d (%s), %q; conntrack -L %s: %q", table, rc, stderr, got, table, want)
+		}
+		got, _, rc = ctq(t, "--netns", ns.Name(), "-e", "count "+table)
+		if rc != 0 || got != fmt.Sprintf("%d\n", strings.Count(want, "\n")) {
+			t.Errorf("count %s: exit %d, %q", table, rc, got)
+		}
+	}
+}

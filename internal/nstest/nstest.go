@@ -10,12 +10,20 @@ import (
 	"encoding/hex"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // NS is a network namespace made for one test.
 type NS struct {
 	name string
+
+	// mu guards the FTP state of FTPExpectation.
+	mu sync.Mutex
+	// ftpReady is set once the namespace has the FTP address and rules.
+	ftpReady bool
+	// ftpSessions counts the FTP sessions run; it picks their data ports.
+	ftpSessions int
 }
 
 // tagLen bounds the part of a namespace name taken from the test name.
