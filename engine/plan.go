@@ -31,6 +31,10 @@ const (
 	// and Match accepts, for Plan.For (zero: until cancelled) or until
 	// Plan.Limit events.
 	ActWatch
+	// ActGroup groups the selected entries as Plan.Group says and computes
+	// one value per group, largest first, at most Plan.Limit groups; it
+	// runs with Aggregate.
+	ActGroup
 )
 
 // Plan is a compiled statement, ready for Exec. lang builds it; nothing in
@@ -75,6 +79,9 @@ type Plan struct {
 	// CreateExpect holds the expectations an ActInsert creates.
 	MatchExpect  func(*Expect) (bool, error)
 	CreateExpect []Expect
+
+	// Group says how an ActGroup groups and what it computes.
+	Group *Grouping
 }
 
 // OrderKey is one sort key of a Plan. Value returns an int, uint, float64,
@@ -83,4 +90,16 @@ type Plan struct {
 type OrderKey struct {
 	Value func(*Flow) (any, error)
 	Desc  bool
+}
+
+// Grouping is how an ActGroup plan groups entries and what it computes.
+type Grouping struct {
+	// By computes the group keys of an entry: each value an int, uint,
+	// float64, string, bool, netip.Addr, time.Time or time.Duration (any
+	// comparable value). No keys: one group of every selected entry.
+	By []func(*Flow) (any, error)
+	// Agg is what is computed over each group.
+	Agg AggFunc
+	// Value is the number Agg sums, averages or bounds; nil for AggCount.
+	Value func(*Flow) (float64, error)
 }

@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// AggFunc is what an ActGroup plan computes over each group.
+type AggFunc uint8
+
+// The aggregate functions.
+const (
+	// AggCount counts the entries of a group.
+	AggCount AggFunc = iota
+	// AggSum adds up Grouping.Value over a group.
+	AggSum
+	// AggMin is the least Grouping.Value of a group.
+	AggMin
+	// AggMax is the greatest Grouping.Value of a group.
+	AggMax
+	// AggAvg is the mean of Grouping.Value over a group.
+	AggAvg
+)
+
+// String is the function's name: count, sum, min, max or avg.
+func (a AggFunc) String() string {
+	switch a {
+	case AggSum:
+		return "sum"
+	case AggMin:
+		return "min"
+	case AggMax:
+		return "max"
+	case AggAvg:
+		return "avg"
+	}
+	return "count"
+}
+
+// MaxGroupKeys is the most keys a Grouping may have.
+const MaxGroupKeys = 4
+
+// Group is one group of an aggregation: its keys (in the order of
+// Grouping.By), the number of entries in it and the computed value (the
+// count again for AggCount).
+type Group struct {
+	Keys  []any
+	Count int
+	Value float64
+}
+
+// groupKey is the map key of a group: comparable key values.
+type groupKey [MaxGroupKeys]any
+
+// accumulator gathers one group.
+type accumulator struct {
+	n   int
+	val float64
+}
+
+// Aggregate runs an ActGroup plan: it streams the table through the
+// predicate and keeps one accumulator per group, so memory grows with the
+// number of groups, never with the table. The groups come largest value
+// first, ties by their keys in ascending order, at most p.Limit of them
+// (negative: all).
+func Aggregate(ctx context.Context, src Source, p *Plan) ([]Group, Result, error) {
+	g := p.Group
+	if g == nil {
+		return nil, Result{}, errors.New("aggregate: the plan has no grouping")
+	}
+	if len(g.By) > MaxGroupKeys {
+		return nil, Result{}, fmt.Errorf("aggregate: at most %d group keys", MaxGroupKeys)
+	}
+	if g.Agg != AggCount && g.Value == nil {
+		return nil, Result{}, fmt.Errorf("aggregate: %s needs a value", g.Agg)
+	}
+	groups := map[groupKey]*accumulator{}
+	scan := &Plan{Table: p.Table, Filter: p.Filter, Match: p.Match, Limit: -1}
+	res, err := execScan(ctx, src, scan, func(f *Flow) error {
+		var k groupKey
+		for i, by := range g.By {
+			v, err := by(f)
+			if err != nil {
+				return fmt.Errorf("group key: %w", err)
+			}
+			k[i] = v
+		}
+		var v float64
+		if g.Value != nil {
+			var err error
+			if v, err = g.Value(f); err != nil {
+				return fmt.Errorf("%s: %w", g.Agg, err)
+			}
+		}
+		a, ok := groups[k]
+		if !ok {
+			a = &accumulator{val: v}
+			groups[k] = a
+		} else {
+			switch g.Agg {
+			case AggSum, AggAvg:
+				a.val += v
+			case AggMin:
+				a.val = min(a.val, v)
+			case AggMax:
+				a.val = max(a.val, v)
+			}
+		}
+		a.n++
+		return nil
+	})
+	if err != nil {
+		return nil, res, err
+	}
+	out := make([]Group, 0, len(groups))
+	for k, a := range groups {
+		grp := Group{Keys: slices.Clone(k[:len(g.By)]), Count: a.n, Value: a.val}
+		switch g.Agg {
+		case AggCount:
+			grp.Value = float64(a.n)
+		case AggAvg:
+			grp.Value = a.val / float64(a.n)
+		}
+		out = append(out, grp)
+	}
+	var cmpErr error
+	slices.SortFunc(out, func(a, b Group) int {
+		if a.Value != b.Value {
+			if a.Value > b.Value {
+				return -1
+			}
+			return 1
+		}
+		for i := range a.Keys {
+			c, err := compareValues(a.Keys[i], b.Keys[i])
+			if err != nil && cmpErr == nil {
+				cmpErr = fmt.Errorf("group key: %w", err)
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	if cmpErr != nil {
+		return nil, res, cmpErr
+	}
+	if p.Limit >= 0 && len(out) > p.Limit {
+		out = out[:p.Limit]
+	}
+	res.Count = len(out)
+	return out, res, nil
+}
