@@ -19,13 +19,15 @@ func (s *Script) Stmts() []Stmt {
 
 // Stmt is one parsed statement. The concrete types are *ListStmt,
 // *CountStmt, *GetStmt, *DeleteStmt, *UpdateStmt, *InsertStmt, *FlushStmt,
-// *LoadStmt and *WatchStmt.
+// *LoadStmt, *WatchStmt, *TopStmt, *AggStmt, *LetStmt, *PrintStmt,
+// *IfStmt, *ExitStmt, *SourceStmt, *SetStmt and *ExplainStmt.
 type Stmt interface {
 	// Pos is the position of the statement's keyword.
 	Pos() Pos
 	// Keyword is the statement's keyword ("list").
 	Keyword() string
 	stmt()
+	errAt(p Pos, format string, args ...any) *Error
 }
 
 // node holds what every statement carries: its position and the script it
@@ -83,11 +85,12 @@ type ListStmt struct {
 // Keyword returns "list".
 func (*ListStmt) Keyword() string { return "list" }
 
-// CountStmt is "count [TABLE] [where EXPR]".
+// CountStmt is "count [TABLE] [where EXPR] [by EXPR, ...]".
 type CountStmt struct {
 	node
 	Table engine.Table
-	Where *Expr // nil without a where clause
+	Where *Expr   // nil without a where clause
+	By    []*Expr // the group keys; nil without a by clause
 }
 
 // Keyword returns "count".

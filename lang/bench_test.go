@@ -45,6 +45,26 @@ func BenchmarkMatch(b *testing.B) {
 	}
 }
 
+// BenchmarkMatchVariable measures Plan.Match of a condition that reads a
+// script variable (folded to a constant when the statement runs).
+func BenchmarkMatchVariable(b *testing.B) {
+	prog, err := CompileProgram("", "let n = count\nlist where proto==tcp && dport==n && state==\"ESTABLISHED\"", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan, err := prog.Steps[1].(*PlanStep).Plan(map[string]any{"n": 22})
+	if err != nil {
+		b.Fatal(err)
+	}
+	match, f := plan.Match, benchFlow()
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, err := match(f); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+	}
+}
+
 // BenchmarkCompile measures parsing and compiling one statement.
 func BenchmarkCompile(b *testing.B) {
 	b.ReportAllocs()

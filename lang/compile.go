@@ -3,6 +3,7 @@ package lang
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -22,25 +23,12 @@ type Options struct {
 	Formats []string
 	// LabelNames maps label bits to names (connlabel.conf); may be nil.
 	LabelNames map[int]string
-}
-
-// CompileScript parses and compiles a whole script before anything runs:
-// a fault anywhere fails the whole script with an *Error, the first fault
-// in source order.
-func CompileScript(src string, opts *Options) ([]*engine.Plan, error) {
-	stmts, parseErr := parse(src)
-	plans := make([]*engine.Plan, 0, len(stmts))
-	for _, st := range stmts {
-		p, err := Compile(st, opts)
-		if err != nil {
-			return nil, err
-		}
-		plans = append(plans, p)
-	}
-	if parseErr != nil {
-		return nil, parseErr
-	}
-	return plans, nil
+	// Vars are the script variables already set (by an earlier line of
+	// the shell) and their values; a statement may use them.
+	Vars map[string]any
+	// Dir is the directory a relative `source` path is read from; empty
+	// means the current directory.
+	Dir string
 }
 
 // Compile turns a statement into a Plan: its expressions are compiled once
@@ -50,18 +38,39 @@ func CompileScript(src string, opts *Options) ([]*engine.Plan, error) {
 //
 // The Plan's closures each own an expr VM: a Plan is for one goroutine.
 func Compile(st Stmt, opts *Options) (*engine.Plan, error) {
+	c := newCompiler(opts)
+	for name, v := range c.opts.Vars {
+		c.vars[name] = v
+	}
+	return c.plan(st)
+}
+
+// newCompiler returns a compiler for opts (nil: none) with no variables.
+func newCompiler(opts *Options) *compiler {
 	if opts == nil {
 		opts = &Options{}
 	}
-	c := &compiler{opts: opts, labels: map[string]int{}}
+	c := &compiler{opts: opts, labels: map[string]int{}, vars: map[string]any{}, types: map[string]reflect.Type{}}
 	for bit, name := range opts.LabelNames {
 		c.labels[name] = bit
 	}
+	return c
+}
+
+// plan compiles a statement that becomes a Plan.
+func (c *compiler) plan(st Stmt) (*engine.Plan, error) {
 	switch s := st.(type) {
 	case *ListStmt:
 		return c.list(s)
 	case *CountStmt:
+		if s.By != nil {
+			return c.countBy(s)
+		}
 		return c.count(s)
+	case *TopStmt:
+		return c.top(s)
+	case *AggStmt:
+		return c.agg(s)
 	case *GetStmt:
 		return c.get(s)
 	case *DeleteStmt:
@@ -76,14 +85,30 @@ func Compile(st Stmt, opts *Options) (*engine.Plan, error) {
 		return &engine.Plan{Action: engine.ActLoad, Path: s.Path, Limit: -1}, nil
 	case *WatchStmt:
 		return c.watch(s)
+	case *LetStmt, *PrintStmt, *IfStmt, *ExitStmt, *SourceStmt, *SetStmt, *ExplainStmt:
+		return nil, st.errAt(st.Pos(), "`%s` is not a query: it runs in a script (CompileProgram)", st.Keyword())
 	}
 	return nil, fmt.Errorf("compile: unknown statement type %T", st)
 }
 
-// compiler holds the options of one Compile call.
+// compiler holds the options and the script state of one compilation.
 type compiler struct {
 	opts   *Options
 	labels map[string]int // label name -> bit
+	// vars holds the value of each script variable an expression may use:
+	// its value, or an unknownValue when only the run will tell.
+	vars map[string]any
+	// types holds the declared type of each variable of the script.
+	types map[string]reflect.Type
+	// used and unknown record that an expression compiled since they were
+	// last cleared read a variable, and one whose value is unknown.
+	used, unknown bool
+	// file is the name of the script being compiled, dir the directory
+	// its source statements read from, and sources the stack of files
+	// being sourced (to refuse a cycle).
+	file    string
+	dir     string
+	sources []string
 }
 
 func (c *compiler) list(s *ListStmt) (*engine.Plan, error) {
@@ -176,8 +201,10 @@ func (c *compiler) format(n *node, words []Word) (string, error) {
 // operators and folding; errors carry script positions. env is
 // engine.Flow, engine.Expect, or struct{} for a constant.
 func (c *compiler) compileExpr(e *Expr, env any, extra ...expr.Option) (*vm.Program, error) {
-	fold := &folder{labels: c.labels}
+	fold := &folder{labels: c.labels, vars: c.vars}
 	prog, err := expr.Compile(e.Text, append(exprOptions(env, fold), extra...)...)
+	c.used = c.used || fold.used
+	c.unknown = c.unknown || fold.unknown
 	if fold.err != nil {
 		return nil, e.errAt(fold.err.From, "%s", fold.err.Message)
 	}

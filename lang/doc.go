@@ -6,8 +6,8 @@
 // "/* */" anywhere) are ignored. A newline inside an open ( [ { continues
 // the statement; a ";" outside brackets always ends it, so expr's
 // "let x = ...; x" sequence needs parentheses. Keywords are lowercase only.
-// CompileScript compiles every statement before anything runs: one fault
-// anywhere fails the whole script.
+// CompileProgram compiles every statement (and every sourced file) before
+// anything runs: one fault anywhere fails the whole script.
 //
 // # Statements
 //
@@ -21,12 +21,73 @@
 //	flush  [TABLE] [ipv4|ipv6]
 //	load   "FILE" | load -
 //	watch  [TABLE] [EVENTS] [where EXPR] [for DURATION] [limit N] [as FORMAT]
+//	count  [TABLE] [where EXPR] by EXPR, ...
+//	top    [TABLE] N EXPR [by EXPR] [where EXPR]
+//	sum|min|max|avg EXPR [where EXPR] [by EXPR, ...]
+//	let NAME = EXPR | let NAME = count|sum|min|max|avg ...
+//	print EXPR
+//	if EXPR { ... } [else { ... } | else if EXPR { ... }]
+//	exit [EXPR]
+//	source "FILE"
+//	set output FORMAT | set netns NAME
+//	explain STMT
 //
 // TABLE is conntrack (the default), expect, dying or unconfirmed; FORMAT
 // is a format name or a comma list of names ("extended,id"). Clauses may
 // come in any order, each once. The other statement keywords of the
-// language (stats, top, let, ...) are recognized and refused with
-// "statement `top` is not supported yet".
+// language (stats, sync, help) are recognized and refused with
+// "statement `stats` is not supported yet" (the shell answers help).
+//
+// # Grouping
+//
+// count ... by, top, sum, min, max and avg compile to an engine.ActGroup
+// plan (Plan.Group): engine.Aggregate streams the table through the
+// condition into one accumulator per group, so memory grows with the
+// number of groups, not the table. Groups come largest value first, ties
+// by their keys ascending. A key is any value a sort key may be (number,
+// string, boolean, address, time, duration), at most engine.MaxGroupKeys
+// of them; the value of sum, min, max, avg and of top's by is a number or
+// a duration (in seconds). "top N K by V" sums V per K and keeps the N
+// largest; without by it counts entries. PlanStep.Columns names the keys
+// (their source text) and the value (count, sum, min, max, avg, or top's
+// by expression). The expect table cannot be grouped; sum, min, max and
+// avg read the conntrack table.
+//
+// # Scripts
+//
+// CompileProgram turns a script into a Program of Steps: a PlanStep for
+// each query or change statement, and a step for each of let, print, if,
+// exit, set and explain (a source statement's steps are spliced in: the
+// file is read and compiled with the script, relative to Options.Dir, and
+// errors in it carry its name in Error.File). The caller runs the steps.
+//
+// let declares a variable for the rest of the script with the static type
+// of its value: an expression over earlier variables (no flow fields), or
+// "count ..." (an int) or "sum|min|max|avg EXPR ..." without by (a
+// float64; 0 when nothing matches) run when the let runs; "count(...)"
+// with a parenthesis stays expr's builtin. A variable keeps its type: a
+// let of another type is an error. Names of flow fields, constants,
+// functions and keywords are refused. A variable is visible in every
+// later expression, where clauses included: it is replaced by its value
+// as a constant when the statement runs (PlanStep.Plan compiles the
+// statement again with the current values), so it costs nothing per flow
+// and reaches the kernel filter (let p = 22 then list where dport == p
+// pushes dport 22). At compile time a variable whose value is known (a
+// constant expression) is checked with that value, else with the zero
+// value of its type. A let inside a block that did not run leaves the
+// zero value (Program.Vars lists the declared variables and ZeroValue
+// gives it). Options.Vars carries the variables of earlier shell lines.
+//
+// if runs one block or the other: a block is "{", statements on lines or
+// separated by ";", "}" (the lexer treats a block's "{" as the top level:
+// newlines end statements and "#" starts a comment inside it); "else"
+// goes on the line of the "}". An if condition runs to the first "{"
+// outside brackets, so a condition that starts with a map literal needs
+// parentheses. exit's code is a whole number (0..255, checked when it
+// runs). set output takes format names (checked against Options.Formats);
+// set netns takes a namespace name, quoted or as written (ns-1). explain
+// takes a list, count, delete, update, top, sum, min, max or avg
+// statement.
 //
 // delete removes the entries its condition selects; with dry it only
 // counts them (Plan.Dry). A delete without where is refused: flush empties

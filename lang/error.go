@@ -19,6 +19,9 @@ type Pos struct {
 // names the line and column and shows the source line with a caret under
 // the fault.
 type Error struct {
+	// File names the sourced file the fault is in; empty for the script
+	// given to CompileProgram (whose name the caller knows).
+	File      string
 	Line, Col int
 	Msg       string
 	// Src is the source line holding the fault, without its newline.

@@ -22,6 +22,7 @@ var (
 
 // folder is the expr Patch visitor of the language. It runs once over the
 // type-annotated tree, children before parents, and
+//   - replaces script variables by their values (constants);
 //   - turns the constant words (tcp, ipv4, ...) into string literals;
 //   - folds cidr("literal") and duration("literal") into constants;
 //   - turns a string literal compared with an address (src == "192.0.2.1",
@@ -33,7 +34,12 @@ var (
 // A visitor cannot fail, so the first error is kept in err for the caller.
 type folder struct {
 	labels map[string]int // label name -> bit (connlabel.conf)
-	err    *file.Error
+	// vars are the script variables and their values (an unknownValue
+	// when only the run will tell); used and unknown record that one, and
+	// one of unknown value, was read.
+	vars          map[string]any
+	used, unknown bool
+	err           *file.Error
 }
 
 func (f *folder) fail(n ast.Node, format string, args ...any) {
@@ -46,6 +52,16 @@ func (f *folder) fail(n ast.Node, format string, args ...any) {
 func (f *folder) Visit(n *ast.Node) {
 	switch x := (*n).(type) {
 	case *ast.IdentifierNode:
+		if v, ok := f.vars[x.Value]; ok {
+			f.used = true
+			if u, ok := v.(unknownValue); ok {
+				f.unknown = true
+				ast.Patch(n, u.node())
+				return
+			}
+			ast.Patch(n, literal(v))
+			return
+		}
 		if slices.Contains(constants, x.Value) {
 			ast.Patch(n, &ast.StringNode{Value: x.Value})
 		}

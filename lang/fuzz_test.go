@@ -48,6 +48,11 @@ func FuzzParse(f *testing.F) {
 		`watch expect update for 1h30m limit 5 as json where helper == "sip"`,
 		`list expect where master_dport == 21 && family == ipv4 limit 3`,
 		"count expect where permanent",
+		"let n = count where state == \"SYN_SENT\"\nif n > 0 { print \"x=\" + string(n); exit 3 }",
+		"let p = 22\nlist where dport == p\nif p > 1 {\n # c\n print p\n} else if false { exit } else { set output json }",
+		"count by dport; top 10 src by bytes; sum bytes by proto; avg timeout; min age by src, dst; max mark",
+		"explain delete where proto == tcp and dport == 22; set netns ns-1; source \"/nonexistent\"",
+		"let s = sum bytes\nlet a = s / 2\nprint a; exit int(a) % 256",
 	} {
 		f.Add(s)
 	}
@@ -65,6 +70,13 @@ func FuzzParse(f *testing.F) {
 			if e.Src != "" && e.Col > utf8.RuneCountInString(e.Src)+1 {
 				t.Fatalf("error column %d beyond its line %q", e.Col, e.Src)
 			}
+		}
+		if _, err := CompileProgram("", src, opts); err != nil {
+			var e *Error
+			if errors.As(err, &e) && e.File != "" {
+				return // an error in a sourced file is placed in that file
+			}
+			check(err)
 		}
 		s, err := Parse(src)
 		if err != nil {

@@ -8,24 +8,61 @@ import (
 
 // Keywords are lowercase only: "LIST" is not a statement.
 
-// statements maps the keywords of the statements this package implements
-// to their parsers.
-var statements = map[string]func(*parser, token) (Stmt, error){
-	"list":   (*parser).list,
-	"count":  (*parser).count,
-	"get":    (*parser).get,
-	"delete": (*parser).delete,
-	"update": (*parser).update,
-	"insert": (*parser).insert,
-	"flush":  (*parser).flush,
-	"load":   (*parser).load,
-	"watch":  (*parser).watch,
+// statementNames are the keywords of the statements this package
+// implements (parserFor dispatches on them).
+var statementNames = []string{
+	"list", "count", "get", "delete", "update", "insert", "flush", "load", "watch",
+	"top", "sum", "min", "max", "avg", "let", "print", "if", "exit", "source", "set", "explain",
+}
+
+// parserFor returns the parser of the statement whose keyword is kw, nil
+// for a word that is not one of statementNames.
+func (p *parser) parserFor(kw string) func(token) (Stmt, error) {
+	switch kw {
+	case "list":
+		return p.list
+	case "count":
+		return p.count
+	case "get":
+		return p.get
+	case "delete":
+		return p.delete
+	case "update":
+		return p.update
+	case "insert":
+		return p.insert
+	case "flush":
+		return p.flush
+	case "load":
+		return p.load
+	case "watch":
+		return p.watch
+	case "top":
+		return p.top
+	case "sum", "min", "max", "avg":
+		return p.agg
+	case "let":
+		return p.let
+	case "print":
+		return p.print
+	case "if":
+		return p.ifStmt
+	case "exit":
+		return p.exit
+	case "source":
+		return p.sourceFile
+	case "set":
+		return p.set
+	case "explain":
+		return p.explain
+	}
+	return nil
 }
 
 // futureStatements are statement keywords of the language that are not
 // implemented yet; using one is a parse error that says so.
 var futureStatements = []string{
-	"stats", "let", "print", "if", "exit", "source", "set", "help", "explain", "sync", "top",
+	"stats", "help", "sync",
 }
 
 // clauseWords are the words with a meaning inside statements. An
@@ -48,9 +85,9 @@ var eventTypes = map[string]engine.EventType{
 // to expr.)
 func Keywords() []string {
 	var out []string
-	for k := range statements {
-		out = append(out, k)
-	}
+	out = append(out, statementNames...)
+	out = append(out, "else")
+	out = append(out, settings...)
 	out = append(out, clauseWords...)
 	out = append(out, engine.TableNames...)
 	out = append(out, eventNames...)

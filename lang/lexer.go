@@ -29,12 +29,29 @@ type token struct {
 // or a newline ends a statement only outside strings and brackets. "#"
 // starts a comment outside brackets (inside them it is expr's closure
 // pointer); expr's own "//" and "/* */" comments are skipped anywhere.
+// The "{" of an if block (markBlock) counts as the top level for all this.
 type lexer struct {
 	src     *source
 	text    string
 	i       int
 	open    []token // unclosed brackets, innermost last
+	blocks  []bool  // blocks[i]: open[i] is a block's "{" (see markBlock)
 	lastEnd bool    // the last token returned was tokEnd
+}
+
+// markBlock makes the innermost open bracket (the "{" the parser just
+// read) a statement block: inside it, as at the top level, newlines and
+// ";" end statements and "#" starts a comment.
+func (l *lexer) markBlock() {
+	if n := len(l.blocks); n > 0 {
+		l.blocks[n-1] = true
+	}
+}
+
+// atTop reports whether the lexer is outside any bracket but blocks.
+func (l *lexer) atTop() bool {
+	n := len(l.blocks)
+	return n == 0 || l.blocks[n-1]
 }
 
 // token returns the next token; consecutive statement ends come out as
@@ -74,12 +91,12 @@ func (l *lexer) next() (token, error) {
 			if r == '\r' {
 				l.i++
 			}
-			if len(l.open) == 0 {
+			if l.atTop() {
 				return l.tok(tokEnd, off), nil
 			}
 		case r == ' ' || r == '\t' || r == '\r' || r == '\f' || r == '\v':
 			l.i += w
-		case r == '#' && len(l.open) == 0:
+		case r == '#' && l.atTop():
 			l.skipLine()
 		case r == '/' && l.peekAt(1) == '/':
 			l.skipLine()
@@ -87,7 +104,7 @@ func (l *lexer) next() (token, error) {
 			if err := l.skipBlockComment(); err != nil {
 				return token{}, err
 			}
-		case r == ';' && len(l.open) == 0:
+		case r == ';' && l.atTop():
 			l.i += w
 			return l.tok(tokEnd, off), nil
 		case r == '"' || r == '\'':
@@ -105,6 +122,7 @@ func (l *lexer) next() (token, error) {
 			l.i += w
 			t := l.tok(tokPunct, off)
 			l.open = append(l.open, t)
+			l.blocks = append(l.blocks, false)
 			return t, nil
 		case r == ')' || r == ']' || r == '}':
 			l.i += w
@@ -118,6 +136,7 @@ func (l *lexer) next() (token, error) {
 					t.text, b.text, l.src.pos(b.off).Line, l.src.pos(b.off).Col)
 			}
 			l.open = l.open[:len(l.open)-1]
+			l.blocks = l.blocks[:len(l.blocks)-1]
 			return t, nil
 		default:
 			l.i += w
@@ -145,9 +164,10 @@ func (l *lexer) peekAt(n int) byte {
 	return 0
 }
 
-// skipLine skips to the end of the line, leaving the newline.
+// skipLine skips to the end of the line, leaving the newline ("\n" or
+// "\r\n").
 func (l *lexer) skipLine() {
-	for l.i < len(l.text) && l.text[l.i] != '\n' {
+	for l.i < len(l.text) && l.text[l.i] != '\n' && !(l.text[l.i] == '\r' && l.peekAt(1) == '\n') {
 		l.i++
 	}
 }

@@ -14,6 +14,12 @@ import (
 // a key of any other type (a list, labels, a value of mixed types) is a
 // compile error.
 func (c *compiler) orderKey(e *Expr) (func(*engine.Flow) (any, error), error) {
+	return c.flowKey(e, "sort by")
+}
+
+// flowKey compiles a sort or group key; verb names its use in errors
+// ("sort by", "group by").
+func (c *compiler) flowKey(e *Expr, verb string) (func(*engine.Flow) (any, error), error) {
 	prog, err := c.compileExpr(e, engine.Flow{})
 	if err != nil {
 		return nil, err
@@ -25,7 +31,7 @@ func (c *compiler) orderKey(e *Expr) (func(*engine.Flow) (any, error), error) {
 		if t != nil && t.Kind() != reflect.Interface {
 			name = t.String()
 		}
-		return nil, e.errAt(0, "cannot sort by a value of %s (sort keys are numbers, strings, booleans, addresses, times or durations)", name)
+		return nil, e.errAt(0, "cannot %s a value of %s (keys are numbers, strings, booleans, addresses, times or durations)", verb, name)
 	}
 	var machine vm.VM
 	return func(f *engine.Flow) (any, error) {

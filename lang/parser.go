@@ -59,6 +59,7 @@ type parser struct {
 	toks   []token
 	i      int
 	lexErr error // the lexer's error; the token stream ends there
+	blocks int   // how many if blocks enclose the current statement
 }
 
 // at returns token i, lexing as far as needed; past the end of the script
@@ -144,12 +145,12 @@ func (p *parser) stmt() (Stmt, error) {
 	if t.kind != tokWord {
 		return nil, p.errAt(t, "expected a statement, found %s", describe(t))
 	}
-	if parse, ok := statements[t.text]; ok {
-		st, err := parse(p, t)
+	if parse := p.parserFor(t.text); parse != nil {
+		st, err := parse(t)
 		if err != nil {
 			return nil, err
 		}
-		if end := p.peek(); !atEnd(end) {
+		if end := p.peek(); !atEnd(end) && !(p.blocks > 0 && isPunct(end, "}")) {
 			return nil, p.errAt(end, "unexpected %s after the `%s` statement", describe(end), t.text)
 		}
 		return st, nil
@@ -157,14 +158,10 @@ func (p *parser) stmt() (Stmt, error) {
 	if slices.Contains(futureStatements, t.text) {
 		return nil, p.errAt(t, "statement `%s` is not supported yet", t.text)
 	}
-	if lower := strings.ToLower(t.text); statements[lower] != nil || slices.Contains(futureStatements, lower) {
+	if lower := strings.ToLower(t.text); slices.Contains(statementNames, lower) || slices.Contains(futureStatements, lower) {
 		return nil, p.errAt(t, "unknown statement `%s` (keywords are lowercase: `%s`)", t.text, lower)
 	}
-	var known []string
-	for k := range statements {
-		known = append(known, k)
-	}
-	slices.Sort(known)
+	known := slices.Sorted(slices.Values(statementNames))
 	return nil, p.errAt(t, "unknown statement `%s`%s", t.text, didYouMean(t.text, known, futureStatements))
 }
 
@@ -333,7 +330,7 @@ func (p *parser) orderBy(order token) ([]OrderItem, error) {
 	}
 }
 
-// count parses "count [TABLE] [where EXPR]".
+// count parses "count [TABLE] [where EXPR] [by EXPR, ...]".
 func (p *parser) count(kw token) (Stmt, error) {
 	clauses := []string{"where", "by"}
 	s := &CountStmt{node: p.node(kw)}
@@ -348,9 +345,11 @@ func (p *parser) count(kw token) (Stmt, error) {
 			return s, err
 		}
 		if t.text == "by" {
-			return nil, p.errAt(t, "`count ... by` is not supported yet")
+			s.By, err = p.exprList(t)
+		} else {
+			s.Where, err = p.expr(t)
 		}
-		if s.Where, err = p.expr(t); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
