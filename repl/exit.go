@@ -3,6 +3,7 @@ package repl
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Exit codes of ctq.
@@ -19,9 +20,12 @@ func ExitCode(err error) int {
 	var se *SourceError
 	var ue *UsageError
 	var le *LoadError
+	var ee *ExitError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &ee):
+		return ee.Code
 	case errors.As(err, &se), errors.As(err, &ue), errors.As(err, &le):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
@@ -34,3 +38,9 @@ func ExitCode(err error) int {
 type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
+
+// ExitError is a script's exit statement with a code other than 0: the
+// run ends with Code.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("the script exited with code %d", e.Code) }

@@ -13,7 +13,7 @@ import (
 // helpTexts holds the help topics: a statement or a subject, each with
 // examples.
 func helpTexts() map[string]string {
-	return map[string]string{
+	t := map[string]string{
 		"list": `list [TABLE] [where EXPR] [order by EXPR [asc|desc], ...] [limit N] [as FORMAT]
   Print the entries that match, in the kernel's order unless ordered.
   TABLE is conntrack (default), expect, dying or unconfirmed.
@@ -22,10 +22,119 @@ func helpTexts() map[string]string {
     list where src in cidr("198.51.100.0/24") or dst in cidr("2001:db8::/32")
     list where timeout < 60 order by timeout limit 10 as table
     list expect`,
-		"count": `count [TABLE] [where EXPR]
+		"count": `count [TABLE] [where EXPR] [by EXPR, ...]
   Print how many entries match; without where, the kernel's own counter.
+  With by, the count of each group, largest first (ties by key): the keys,
+  then the count (json: {"dport":22,"count":7}; csv: a header, then rows).
+  Grouping streams the table: memory grows with the number of groups only.
     count
-    count where proto == tcp and state == "SYN_SENT"`,
+    count where proto == tcp and state == "SYN_SENT"
+    count by dport
+    count where proto == tcp by src, dport
+    let n = count where state == "SYN_SENT"`,
+		"top": `top [TABLE] N EXPR [by EXPR] [where EXPR]
+  The N values of the first EXPR with the largest sum of the by EXPR
+  (without by: the most entries), largest first.
+    top 10 src by bytes
+    top 5 dport where proto == tcp
+    top 3 dst by packets where state == "ESTABLISHED"`,
+		"sum": `sum|min|max|avg EXPR [where EXPR] [by EXPR, ...]
+  Add up, bound or average a number (or a duration, in seconds) over the
+  matching entries of the conntrack table; with by, per group, largest
+  first. Without by the result is one number, and let can keep it.
+    sum bytes
+    avg timeout by proto
+    max age by src
+    min timeout where proto == udp by dport
+    let total = sum bytes where dport == 443`,
+		"delete": `delete [TABLE] where EXPR [dry]
+  Remove the entries that match (a bare delete is refused: use flush). With
+  dry, only count them. Where the kernel can apply the whole condition the
+  delete is one kernel-side filtered flush.
+    delete where proto==tcp && dport==22 && state=="ESTABLISHED"
+    delete where src in cidr("192.0.2.0/24") dry
+    delete expect where helper == "ftp"`,
+		"update": `update set FIELD = EXPR[, ...] where EXPR [dry]
+  Change mark, timeout, labels (+= / -=) or status (+=) of the entries that
+  match; EXPR may read the entry. "where true" updates every entry.
+    update set mark = 7 where dport in 8000..8100
+    update set mark = bitor(mark, 0x10), timeout = duration("5m") where proto == udp
+    update set labels += "web", status += "ASSURED" where dport == 443 dry`,
+		"insert": `insert [TABLE] {field: VALUE, ...} | insert [TABLE] [{...}, {...}]
+  Create entries from constant values (see help fields for the names).
+    insert {src: "192.0.2.1", dst: "198.51.100.7", proto: tcp, sport: 40000, dport: 22, timeout: 60, state: "ESTABLISHED"}
+    insert {src: "192.0.2.1", dst: "192.0.2.2", proto: icmp, icmp_type: 8, icmp_code: 0, icmp_id: 7, timeout: 30}`,
+		"load": `load "FILE" | load -
+  Apply a file of conntrack -R lines (-o save format); "-" is standard
+  input. Every line is checked before any is applied.
+    load "/var/lib/ctq/table.save"
+    load -`,
+		"flush": `flush [TABLE] [ipv4|ipv6]
+  Empty conntrack or expect, or one family of it.
+    flush
+    flush ipv6
+    flush expect`,
+		"watch": `watch [TABLE] [EVENTS] [where EXPR] [for DURATION] [limit N] [as FORMAT]
+  Stream events (new, update, destroy) until Ctrl-C, the duration or the
+  limit. Lost events are reported and make the statement fail.
+    watch new,destroy where proto == udp and dport == 53
+    watch new for 30s as json
+    watch expect limit 10`,
+		"let": `let NAME = EXPR | let NAME = count|sum|min|max|avg ...
+  Set a variable for the rest of the script (and, in the shell, the
+  following lines). Its type comes from the value (count gives an int; sum,
+  min, max and avg a float) and stays; a variable may be used in any
+  expression, where clauses too, as a constant (it reaches the kernel
+  filter). A let inside an if that did not run leaves the zero value.
+    let p = 22
+    list where dport == p
+    let n = count where state == "SYN_SENT"
+    let total = sum bytes`,
+		"print": `print EXPR
+  Print a value: strings as they are, numbers without trailing zeros,
+  lists and maps as JSON.
+    print 6*7
+    print "x=" + string(n)`,
+		"if": `if EXPR { ... } [else { ... } | else if EXPR { ... }]
+  Run a block when EXPR is true. Blocks hold statements on lines or
+  separated by ";"; else goes on the line of the "}". A condition that
+  starts with "{" needs parentheses.
+    let n = count where state == "SYN_SENT"
+    if n > 100 { print "SYN flood? " + string(n); exit 3 } else { print "ok" }`,
+		"exit": `exit [N]
+  End the script (or the shell) with exit code N (0..255; default 0).
+    exit
+    exit 3
+    exit n > 0 ? 1 : 0`,
+		"source": `source "FILE"
+  Run the statements of another file here. It is read and compiled with the
+  script, before anything runs; errors name that file. A relative path is
+  read from the directory of the script that sources it (in the shell and
+  -e, the current directory).
+    source "common.ctq"`,
+		"set": `set output FORMAT | set netns NAME
+  Change the session's default output format, or switch the live table to
+  another network namespace (as ip netns names it).
+    set output json
+    set output extended,id
+    set netns blue`,
+		"explain": `explain STMT
+  Show how a list, count, delete, update, top, sum, min, max or avg would
+  run: the kernel filter it asks for and the part the kernel applies, the
+  condition checked in userspace, whether a delete can be one filtered
+  flush, and how many entries the kernel returns against how many match
+  (one counting scan; nothing is changed).
+    explain delete where proto == tcp && dport == 22
+    explain count where mark == 1 and src in cidr("192.0.2.0/24")`,
+		"scripts": `Scripts (ctq FILE, -e, stdin) are statements on lines or separated by ";"; # starts a comment.
+  The whole script (with sourced files) parses and type-checks before its
+  first statement runs. A runtime error stops it with exit code 1 and
+  names the line (script.ctq:4: ...); exit N ends it with code N.
+    let n = count where dport == 22
+    if n > 0 {
+      print "ssh flows: " + string(n)
+      exit 3
+    }`,
 		"get": `get {proto: P, src: ADDR, dst: ADDR, sport: N, dport: N [, zone: Z]} [as FORMAT]
   Look one entry up by its original tuple (a kernel lookup, not a scan).
     get {proto: tcp, src: "192.0.2.1", dst: "198.51.100.7", sport: 40000, dport: 22}
@@ -52,6 +161,10 @@ func helpTexts() map[string]string {
   statement on the next line; Ctrl-C cancels the running statement (or the
   line); Ctrl-D leaves.`,
 	}
+	for _, alias := range []string{"min", "max", "avg"} {
+		t[alias] = t["sum"]
+	}
+	return t
 }
 
 // helpTopics lists the topics of help, sorted.
@@ -82,7 +195,8 @@ func isHelp(text string) (topic string, ok bool) {
 func writeHelp(w io.Writer, topic string) error {
 	switch topic {
 	case "":
-		_, err := fmt.Fprintf(w, "Statements: list, count, get. Topics: %s.\nhelp TOPIC shows one, with examples.\n",
+		_, err := fmt.Fprintf(w, "Statements: list, count, get, top, sum, min, max, avg, delete, update, insert, load, flush, watch,\n"+
+			"let, print, if, exit, source, set, explain. Topics: %s.\nhelp TOPIC shows one, with examples.\n",
 			strings.Join(helpTopics(), ", "))
 		return err
 	case "fields":

@@ -18,7 +18,8 @@ import (
 // Interactive runs the shell on a terminal: a prompt, history in
 // ~/.ctq_history, and one statement line at a time. Ctrl-C cancels the
 // running statement (or the line being typed) and returns to the prompt;
-// Ctrl-D at the prompt ends the shell.
+// Ctrl-D at the prompt, or an exit statement, ends the shell (exit N: with
+// that code). Variables set with let stay for the following lines.
 func Interactive(ctx context.Context, sess *Session, stdin *os.File, stderr io.Writer) error {
 	cfg := &readline.Config{
 		Prompt:          prompt,
@@ -65,7 +66,11 @@ func Interactive(ctx context.Context, sess *Session, stdin *os.File, stderr io.W
 		pending = nil
 		rl.SetPrompt(prompt)
 		_ = rl.SaveHistory(text)
-		if err := runInterruptible(ctx, sess, text); err != nil {
+		err = runInterruptible(ctx, sess, text)
+		if sess.exited {
+			return err
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "%sctq: %v%s\n", colourError, err, colourReset)
 		}
 		if ctx.Err() != nil {

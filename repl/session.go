@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -42,6 +43,11 @@ type Session struct {
 	// labelsRead records that the label names were looked up (they may be
 	// absent).
 	labelsRead bool
+	// vars are the script variables (let) and their values; they live as
+	// long as the session (the shell's lines share them).
+	vars map[string]any
+	// exited records that an exit statement ran (the shell then ends).
+	exited bool
 }
 
 // NewSession returns a Session; it opens its source on first use, so a
@@ -53,7 +59,7 @@ func NewSession(cfg Config) *Session {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Session{cfg: cfg}
+	return &Session{cfg: cfg, vars: map[string]any{}}
 }
 
 // CheckFormat reports whether name is an output format ctq knows, as a
@@ -76,9 +82,12 @@ func (s *Session) Close() error {
 }
 
 // Run compiles the whole of text (a script, a one-liner, or a line typed
-// in the shell) and, only if all of it compiles, runs its statements in
-// order, stopping at the first runtime error. name labels positions in
-// errors (a file name, "-e", "<stdin>").
+// in the shell) and, only if all of it compiles (sourced files included),
+// runs its statements in order, stopping at the first runtime error (a
+// *RuntimeError naming the line) or exit statement (an *ExitError, or nil
+// for exit 0). name
+// labels positions in errors (a file name, "-e", "<stdin>"); relative
+// source paths are read from the directory of a named file.
 func (s *Session) Run(ctx context.Context, name, text string) error {
 	if topic, ok := isHelp(text); ok {
 		return writeHelp(s.cfg.Stdout, topic)
@@ -87,16 +96,26 @@ func (s *Session) Run(ctx context.Context, name, text string) error {
 	if err != nil {
 		return err
 	}
-	plans, err := lang.CompileScript(text, &lang.Options{Formats: format.Names(), LabelNames: labels})
+	opts := &lang.Options{Formats: format.Names(), LabelNames: labels, Vars: s.vars}
+	if name != "" && !strings.HasPrefix(name, "<") && name != "-e" {
+		opts.Dir = filepath.Dir(name)
+	}
+	prog, err := lang.CompileProgram(name, text, opts)
 	if err != nil {
 		return &SourceError{Name: name, Err: err}
 	}
-	for _, p := range plans {
-		if err := s.exec(ctx, p); err != nil {
-			return err
+	for n, t := range prog.Vars {
+		s.vars[n] = lang.ZeroValue(t)
+	}
+	err = s.steps(ctx, prog.Steps, !strings.Contains(strings.TrimSpace(text), "\n"))
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		s.exited = true
+		if ee.Code == 0 {
+			return nil
 		}
 	}
-	return nil
+	return err
 }
 
 // SourceError is a parse or type error in named input; nothing of that
@@ -108,6 +127,9 @@ type SourceError struct {
 
 func (e *SourceError) Error() string {
 	var le *lang.Error
+	if errors.As(e.Err, &le) && le.File != "" {
+		return le.File + ":" + e.Err.Error()
+	}
 	if e.Name != "" && errors.As(e.Err, &le) {
 		return e.Name + ":" + e.Err.Error()
 	}
@@ -116,8 +138,9 @@ func (e *SourceError) Error() string {
 
 func (e *SourceError) Unwrap() error { return e.Err }
 
-// exec runs one compiled statement.
-func (s *Session) exec(ctx context.Context, p *engine.Plan) error {
+// exec runs one compiled statement; ps gives the column names of a
+// grouping.
+func (s *Session) exec(ctx context.Context, p *engine.Plan, ps *lang.PlanStep) error {
 	src, err := s.source()
 	if err != nil {
 		return err
@@ -127,6 +150,8 @@ func (s *Session) exec(ctx context.Context, p *engine.Plan) error {
 		name = s.cfg.Format
 	}
 	switch {
+	case p.Action == engine.ActGroup:
+		return s.group(ctx, src, p, ps.Columns, name)
 	case p.Action == engine.ActWatch:
 		return s.watch(ctx, src, p, name)
 	case p.Table == engine.TableExpect:

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -64,7 +65,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer sess.Close()
 
 	err = runInputs(ctx, sess, opts, stdin, stderr)
-	if err != nil {
+	var exit *repl.ExitError
+	if err != nil && !errors.As(err, &exit) {
 		fmt.Fprintf(stderr, "ctq: %v\n", err)
 	}
 	return repl.ExitCode(err)

@@ -1,0 +1,137 @@
+package repl
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"ctq/engine"
+	"ctq/lang"
+)
+
+// explain prints how a statement would run: the kernel filter it asks
+// for and the part the source applied, the userspace predicate, whether a
+// delete can be one filtered flush, and how many entries the kernel
+// returns against how many match (one counting scan; nothing is changed).
+func (s *Session) explain(ctx context.Context, ps *lang.PlanStep) error {
+	p, err := ps.Plan(s.vars)
+	if err != nil {
+		return err
+	}
+	if p.Table == engine.TableExpect {
+		return fmt.Errorf("explain: the expect table is always read whole (only the family reaches the kernel); explain works on conntrack, dying and unconfirmed")
+	}
+	src, err := s.source()
+	if err != nil {
+		return err
+	}
+	returned, matching := 0, 0
+	filter := p.Filter
+	stats, err := src.Scan(ctx, p.Table, &filter, func(f *engine.Flow) error {
+		returned++
+		if p.Match != nil {
+			ok, err := p.Match(f)
+			if err != nil || !ok {
+				return err
+			}
+		}
+		matching++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("explain: %w", err)
+	}
+	s.warn(stats)
+	var b strings.Builder
+	row := func(label, value string) { fmt.Fprintf(&b, "%-18s %s\n", label+":", value) }
+	row("statement", ps.Keyword+" "+p.Table.String())
+	row("kernel filter", describeFilter(&p.Filter))
+	applied := describeFilter(&stats.Pushed)
+	if sup, ok := src.(interface{ Support() engine.FilterSupport }); ok && !p.Filter.Empty() {
+		applied += " (kernel " + sup.Support().Kernel + ")"
+	}
+	row("kernel applies", applied)
+	switch {
+	case p.Match == nil:
+		row("userspace check", "none: every entry")
+	case p.Exact:
+		row("userspace check", ps.Cond+" (the kernel filter is the whole condition)")
+	default:
+		row("userspace check", ps.Cond)
+	}
+	if p.Action == engine.ActDelete {
+		if p.Exact {
+			row("delete", "one kernel-side filtered flush where the kernel applies the whole filter, else entry by entry")
+		} else {
+			row("delete", "entry by entry (part of the condition is evaluated in userspace)")
+		}
+	}
+	if p.Action == engine.ActGroup {
+		row("grouping", "in userspace, one accumulator a group")
+	}
+	row("kernel returns", entries(returned))
+	row("matching", entries(matching))
+	if _, err := fmt.Fprint(s.cfg.Stdout, b.String()); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// describeFilter renders a kernel filter: "family ipv4, proto tcp, dport
+// 22", or "none".
+func describeFilter(k *engine.KernelFilter) string {
+	if k.Empty() {
+		return "none"
+	}
+	var parts []string
+	if k.Family != engine.AF_UNSPEC {
+		parts = append(parts, "family "+engine.FamilyName(k.Family))
+	}
+	if k.MarkMask != 0 {
+		parts = append(parts, fmt.Sprintf("mark 0x%x/0x%x", k.Mark, k.MarkMask))
+	}
+	if k.StatusMask != 0 {
+		parts = append(parts, fmt.Sprintf("status %s of %s", k.Status, k.StatusMask))
+	}
+	if k.ZoneSet {
+		parts = append(parts, fmt.Sprintf("zone %d", k.Zone))
+	}
+	parts = append(parts, describeTuple("", &k.Orig)...)
+	parts = append(parts, describeTuple("reply_", &k.Reply)...)
+	return strings.Join(parts, ", ")
+}
+
+// describeTuple lists the fields of one direction's tuple filter.
+func describeTuple(prefix string, t *engine.TupleFilter) []string {
+	var out []string
+	has := func(f engine.TupleFields) bool { return t.Fields&f != 0 }
+	add := func(name string, v any) { out = append(out, fmt.Sprintf("%s%s %v", prefix, name, v)) }
+	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_NUM) {
+		add("proto", engine.ProtoName(int(t.Proto)))
+	}
+	if has(engine.CTA_FILTER_FLAG_CTA_IP_SRC) {
+		add("src", t.Src)
+	}
+	if has(engine.CTA_FILTER_FLAG_CTA_IP_DST) {
+		add("dst", t.Dst)
+	}
+	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT) {
+		add("sport", t.Sport)
+	}
+	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT) {
+		add("dport", t.Dport)
+	}
+	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE | engine.CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE) {
+		add("icmp_type", t.ICMPType)
+	}
+	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE | engine.CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE) {
+		add("icmp_code", t.ICMPCode)
+	}
+	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID | engine.CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_ID) {
+		add("icmp_id", t.ICMPID)
+	}
+	if has(engine.CTA_FILTER_FLAG_CTA_TUPLE_ZONE) {
+		add("zone", t.Zone)
+	}
+	return out
+}

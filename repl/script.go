@@ -1,0 +1,200 @@
+package repl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+
+	"ctq/engine"
+	"ctq/lang"
+)
+
+// RuntimeError is a statement that failed while the script ran; File and
+// Line name the statement (File is empty for -e and the shell).
+type RuntimeError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *RuntimeError) Error() string {
+	if e.File != "" {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+}
+
+func (e *RuntimeError) Unwrap() error { return e.Err }
+
+// steps runs steps in order until one fails or exits. bare leaves the
+// errors of a one-line input without a line number.
+func (s *Session) steps(ctx context.Context, steps []lang.Step, bare bool) error {
+	for _, st := range steps {
+		err := s.step(ctx, st, bare)
+		if err == nil {
+			continue
+		}
+		var ee *ExitError
+		var re *RuntimeError
+		at := st.Where()
+		if errors.As(err, &ee) || errors.As(err, &re) || bare && at.File == "" {
+			return err
+		}
+		return &RuntimeError{File: at.File, Line: at.Line, Err: err}
+	}
+	return nil
+}
+
+// step runs one step.
+func (s *Session) step(ctx context.Context, st lang.Step, bare bool) error {
+	switch st := st.(type) {
+	case *lang.PlanStep:
+		p, err := st.Plan(s.vars)
+		if err != nil {
+			return err
+		}
+		return s.exec(ctx, p, st)
+	case *lang.LetStep:
+		v, err := s.value(ctx, st.Value)
+		if err != nil {
+			return err
+		}
+		s.vars[st.Name] = v
+		return nil
+	case *lang.PrintStep:
+		v, err := s.value(ctx, st.Value)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(s.cfg.Stdout, display(v)); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+		return nil
+	case *lang.IfStep:
+		v, err := s.value(ctx, st.Cond)
+		if err != nil {
+			return err
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return fmt.Errorf("if: the condition gave %s, not true or false", display(v))
+		}
+		if b {
+			return s.steps(ctx, st.Then, bare)
+		}
+		return s.steps(ctx, st.Else, bare)
+	case *lang.ExitStep:
+		return s.exit(ctx, st)
+	case *lang.SetStep:
+		return s.set(st)
+	case *lang.ExplainStep:
+		return s.explain(ctx, st.Stmt)
+	}
+	return fmt.Errorf("unknown step %T", st)
+}
+
+// value computes a Value: an expression, or the result of a count, sum,
+// min, max or avg (0 when nothing matched).
+func (s *Session) value(ctx context.Context, v *lang.Value) (any, error) {
+	if v.Agg == nil {
+		return v.Eval(s.vars)
+	}
+	p, err := v.Agg.Plan(s.vars)
+	if err != nil {
+		return nil, err
+	}
+	src, err := s.source()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case p.Table == engine.TableExpect:
+		res, err := engine.ExecExpect(ctx, src, p, nil)
+		if err != nil {
+			return nil, fmt.Errorf("count expect: %w", err)
+		}
+		s.warn(res.Stats)
+		return res.Count, nil
+	case p.Action == engine.ActCount:
+		res, err := engine.Exec(ctx, src, p, nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("count %s: %w", p.Table, err)
+		}
+		s.warn(res.Stats)
+		return res.Count, nil
+	}
+	groups, res, err := engine.Aggregate(ctx, src, p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", v.Agg.Keyword, err)
+	}
+	s.warn(res.Stats)
+	if len(groups) == 0 {
+		return 0.0, nil
+	}
+	return groups[0].Value, nil
+}
+
+// exit ends the script with the step's code.
+func (s *Session) exit(ctx context.Context, st *lang.ExitStep) error {
+	if st.Code == nil {
+		return &ExitError{Code: 0}
+	}
+	v, err := s.value(ctx, st.Code)
+	if err != nil {
+		return err
+	}
+	n, ok := v.(int)
+	if !ok || n < 0 || n > 255 {
+		return fmt.Errorf("exit: the code must be a whole number 0..255, not %s", display(v))
+	}
+	return &ExitError{Code: n}
+}
+
+// set changes a session setting: the default output format, or the
+// network namespace of the live table (the source is reopened there).
+func (s *Session) set(st *lang.SetStep) error {
+	switch st.Name {
+	case "output":
+		if err := CheckFormat(st.Value); err != nil {
+			return err
+		}
+		s.cfg.Format = st.Value
+	case "netns":
+		if s.cfg.From != "" {
+			return fmt.Errorf("set netns: the session reads the saved table %s, not a namespace", s.cfg.From)
+		}
+		if err := s.Close(); err != nil {
+			return fmt.Errorf("set netns: close the table of the old namespace: %w", err)
+		}
+		s.cfg.NetNS = st.Value
+		if _, err := s.source(); err != nil {
+			return fmt.Errorf("set netns %s: %w", st.Value, err)
+		}
+	}
+	return nil
+}
+
+// display renders a value for print: strings as they are, whole numbers
+// without a fraction, lists and maps as JSON, the rest as Go prints it.
+func display(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "nil"
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case fmt.Stringer:
+		return x.String()
+	}
+	switch reflect.TypeOf(v).Kind() {
+	case reflect.Slice, reflect.Array, reflect.Map:
+		if b, err := json.Marshal(v); err == nil {
+			return string(b)
+		}
+	}
+	return fmt.Sprint(v)
+}
