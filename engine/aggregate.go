@@ -76,65 +76,91 @@ func Aggregate(ctx context.Context, src Source, p *Plan) ([]Group, Result, error
 	if g.Agg != AggCount && g.Value == nil {
 		return nil, Result{}, fmt.Errorf("aggregate: %s needs a value", g.Agg)
 	}
-	groups := map[groupKey]*accumulator{}
+	agg := newAggregator(g)
 	scan := &Plan{Table: p.Table, Filter: p.Filter, Match: p.Match, Limit: -1}
-	res, err := execScan(ctx, src, scan, func(f *Flow) error {
-		var k groupKey
-		for i, by := range g.By {
-			v, err := by(f)
-			if err != nil {
-				return fmt.Errorf("group key: %w", err)
-			}
-			k[i] = v
-		}
-		var v float64
-		if g.Value != nil {
-			var err error
-			if v, err = g.Value(f); err != nil {
-				return fmt.Errorf("%s: %w", g.Agg, err)
-			}
-		}
-		a, ok := groups[k]
-		if !ok {
-			a = &accumulator{val: v}
-			groups[k] = a
-		} else {
-			switch g.Agg {
-			case AggSum, AggAvg:
-				a.val += v
-			case AggMin:
-				a.val = min(a.val, v)
-			case AggMax:
-				a.val = max(a.val, v)
-			}
-		}
-		a.n++
-		return nil
-	})
+	res, err := execScan(ctx, src, scan, agg.add)
 	if err != nil {
 		return nil, res, err
 	}
-	out := make([]Group, 0, len(groups))
-	for k, a := range groups {
-		grp := Group{Keys: slices.Clone(k[:len(g.By)]), Count: a.n, Value: a.val}
+	out, err := agg.result(p.Limit)
+	if err != nil {
+		return nil, res, err
+	}
+	res.Count = len(out)
+	return out, res, nil
+}
+
+// aggregator keeps one accumulator per group of a Grouping.
+type aggregator struct {
+	g      *Grouping
+	groups map[groupKey]*accumulator
+}
+
+func newAggregator(g *Grouping) *aggregator {
+	return &aggregator{g: g, groups: map[groupKey]*accumulator{}}
+}
+
+// add counts f into its group.
+func (a *aggregator) add(f *Flow) error {
+	g := a.g
+	var k groupKey
+	for i, by := range g.By {
+		v, err := by(f)
+		if err != nil {
+			return fmt.Errorf("group key: %w", err)
+		}
+		k[i] = v
+	}
+	var v float64
+	if g.Value != nil {
+		var err error
+		if v, err = g.Value(f); err != nil {
+			return fmt.Errorf("%s: %w", g.Agg, err)
+		}
+	}
+	acc, ok := a.groups[k]
+	if !ok {
+		acc = &accumulator{val: v}
+		a.groups[k] = acc
+	} else {
+		switch g.Agg {
+		case AggSum, AggAvg:
+			acc.val += v
+		case AggMin:
+			acc.val = min(acc.val, v)
+		case AggMax:
+			acc.val = max(acc.val, v)
+		}
+	}
+	acc.n++
+	return nil
+}
+
+// result lists the groups, largest value first, ties by their keys in
+// ascending order, at most limit of them (negative: all).
+func (a *aggregator) result(limit int) ([]Group, error) {
+	g := a.g
+	out := make([]Group, 0, len(a.groups))
+	for k, acc := range a.groups {
+		grp := Group{Keys: slices.Clone(k[:len(g.By)]), Count: acc.n, Value: acc.val}
 		switch g.Agg {
 		case AggCount:
-			grp.Value = float64(a.n)
+			grp.Value = float64(acc.n)
 		case AggAvg:
-			grp.Value = a.val / float64(a.n)
+			grp.Value = acc.val / float64(acc.n)
 		}
 		out = append(out, grp)
 	}
 	var cmpErr error
-	slices.SortFunc(out, func(a, b Group) int {
-		if a.Value != b.Value {
-			if a.Value > b.Value {
+	slices.SortFunc(out, func(x, y Group) int {
+		if x.Value != y.Value {
+			if x.Value > y.Value {
 				return -1
 			}
 			return 1
 		}
-		for i := range a.Keys {
-			c, err := compareValues(a.Keys[i], b.Keys[i])
+		for i := range x.Keys {
+			c, err := compareValues(x.Keys[i], y.Keys[i])
 			if err != nil && cmpErr == nil {
 				cmpErr = fmt.Errorf("group key: %w", err)
 			}
@@ -145,11 +171,15 @@ func Aggregate(ctx context.Context, src Source, p *Plan) ([]Group, Result, error
 		return 0
 	})
 	if cmpErr != nil {
-		return nil, res, cmpErr
+		return nil, cmpErr
 	}
-	if p.Limit >= 0 && len(out) > p.Limit {
-		out = out[:p.Limit]
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit]
 	}
-	res.Count = len(out)
-	return out, res, nil
+	return out, nil
+}
+
+// reset empties every group.
+func (a *aggregator) reset() {
+	clear(a.groups)
 }

@@ -74,6 +74,10 @@ type Plan struct {
 	// Events and For bound an ActWatch.
 	Events EventMask
 	For    time.Duration
+	// Every, for an ActWatch with a Group, is the interval over which
+	// events are counted per group (one report an interval); Limit then
+	// counts reports.
+	Every time.Duration
 
 	// For Table == TableExpect, MatchExpect replaces Match, and
 	// CreateExpect holds the expectations an ActInsert creates.

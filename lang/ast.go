@@ -197,6 +197,10 @@ type WatchStmt struct {
 	For      time.Duration // zero without a for clause
 	Limit    int           // -1 without a limit clause
 	As       []Word
+	// Every makes the watch count events per interval instead of printing
+	// them (zero: print each event); By are the group keys of "count by".
+	Every time.Duration
+	By    []*Expr
 }
 
 // Keyword returns "watch".

@@ -48,6 +48,16 @@ func (c *compiler) watch(s *WatchStmt) (*engine.Plan, error) {
 	if err := c.where(plan, s.Where); err != nil {
 		return nil, err
 	}
+	if s.Every > 0 {
+		if s.Table == engine.TableExpect {
+			return nil, s.errAt(s.start, "expectation events cannot be counted by group: count conntrack events")
+		}
+		plan.Every = s.Every
+		plan.Group = &engine.Grouping{Agg: engine.AggCount}
+		if err := c.groupKeys(plan, s.By); err != nil {
+			return nil, err
+		}
+	}
 	var err error
 	if plan.Format, err = c.format(&s.node, s.As); err != nil {
 		return nil, err

@@ -105,7 +105,7 @@ func TestParseChangeAndWatchErrors(t *testing.T) {
 		{"watch duplicate event", "watch new,new", "1:11: duplicate event `new`"},
 		{"watch trailing comma", "watch new,", "1:11: expected an event (new, update, destroy) after `,`, found end of input"},
 		{"watch comma before clause", "watch new, where a", "1:12: expected an event (new, update, destroy) after `,`, found `where`"},
-		{"watch table after events", "watch new expect", "1:11: unexpected `expect`: expected `where`, `for`, `limit`, `as` or the end of the statement"},
+		{"watch table after events", "watch new expect", "1:11: unexpected `expect`: expected `where`, `count`, `every`, `for`, `limit`, `as` or the end of the statement"},
 		{"bad duration", "watch for 20", "1:11: invalid duration `20` (write e.g. 20s, 5m, 1h30m)"},
 		{"bad duration unit", "watch new for 5 m", "1:15: invalid duration `5` (write e.g. 20s, 5m, 1h30m)"},
 		{"bad quoted duration", `watch for "5 minutes"`, "1:11: invalid duration `\"5 minutes\"` (write e.g. 20s, 5m, 1h30m)"},

@@ -7,11 +7,11 @@ import (
 	"ctq/engine"
 )
 
-// watch parses "watch [TABLE] [EVENTS] [where EXPR] [for DURATION]
-// [limit N] [as FORMAT]"; EVENTS is a comma list of new, update and
-// destroy.
+// watch parses "watch [TABLE] [EVENTS] [where EXPR] [count [by KEYS]
+// every DURATION] [for DURATION] [limit N] [as FORMAT]"; EVENTS is a comma
+// list of new, update and destroy.
 func (p *parser) watch(kw token) (Stmt, error) {
-	clauses := []string{"where", "for", "limit", "as"}
+	clauses := []string{"where", "count", "every", "for", "limit", "as"}
 	s := &WatchStmt{node: p.node(kw), Limit: -1}
 	if t := p.peek(); t.kind == tokWord {
 		if tb, ok := engine.ParseTable(t.text); ok {
@@ -19,21 +19,36 @@ func (p *parser) watch(kw token) (Stmt, error) {
 			p.i++
 		}
 	}
-	if t := p.peek(); t.kind == tokWord && !slices.Contains(clauseWords, t.text) {
+	if t := p.peek(); t.kind == tokWord && !slices.Contains(clauseWords, t.text) && !slices.Contains(clauses, t.text) {
 		var err error
 		if s.Events, err = p.events(s.TablePos.Line == 0, clauses); err != nil {
 			return nil, err
 		}
 	}
 	seen := map[string]bool{}
+	var countAt token
 	for {
 		t, ok, err := p.clause("watch", clauses, seen)
-		if err != nil || !ok {
-			return s, err
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			if seen["count"] && s.Every == 0 {
+				return nil, p.errAt(countAt, "`count` in a watch needs `every DURATION` (e.g. `watch new count by dport every 1s`)")
+			}
+			return s, nil
 		}
 		switch t.text {
 		case "where":
-			s.Where, err = p.expr(t)
+			s.Where, err = p.expr(t, "count")
+		case "count":
+			countAt = t
+			if b := p.peek(); b.kind == tokWord && b.text == "by" {
+				p.i++
+				s.By, err = p.exprList(b)
+			}
+		case "every":
+			s.Every, err = p.duration(t)
 		case "for":
 			s.For, err = p.duration(t)
 		case "limit":

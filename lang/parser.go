@@ -211,7 +211,8 @@ func (p *parser) clause(stmt string, allowed []string, seen map[string]bool) (t 
 
 // expr collects the tokens of an expression that follows token after: up
 // to the end of the statement, a clause word outside brackets, or (outside
-// brackets) one of the punctuation marks in stops.
+// brackets) one of the punctuation marks or words in stops (a word that is
+// called, like expr's count(...), does not stop it).
 func (p *parser) expr(after token, stops ...string) (*Expr, error) {
 	start := p.i
 	depth := 0
@@ -221,7 +222,8 @@ loop:
 		if atEnd(t) {
 			break
 		}
-		if depth == 0 && (p.keywordAt(p.i, clauseWords...) || t.kind == tokPunct && slices.Contains(stops, t.text)) {
+		if depth == 0 && (p.keywordAt(p.i, clauseWords...) || t.kind == tokPunct && slices.Contains(stops, t.text) ||
+			t.kind == tokWord && slices.Contains(stops, t.text) && !isPunct(p.at(p.i+1), "(")) {
 			break
 		}
 		if t.kind == tokPunct {

@@ -86,20 +86,29 @@ func writeGroupsText(w io.Writer, groups []engine.Group) error {
 func writeGroupsJSON(w io.Writer, cols []string, groups []engine.Group) error {
 	var b strings.Builder
 	for _, g := range groups {
-		b.WriteByte('{')
-		for i, k := range g.Keys {
-			name, _ := json.Marshal(cols[i])
-			val, err := json.Marshal(k)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(&b, "%s:%s,", name, val)
+		if err := writeGroupObject(&b, cols, g); err != nil {
+			return err
 		}
-		name, _ := json.Marshal(cols[len(cols)-1])
-		fmt.Fprintf(&b, "%s:%s}\n", name, number(g.Value))
+		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeGroupObject writes one group as a JSON object, keys named by cols.
+func writeGroupObject(b *strings.Builder, cols []string, g engine.Group) error {
+	b.WriteByte('{')
+	for i, k := range g.Keys {
+		name, _ := json.Marshal(cols[i])
+		val, err := json.Marshal(k)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b, "%s:%s,", name, val)
+	}
+	name, _ := json.Marshal(cols[len(cols)-1])
+	fmt.Fprintf(b, "%s:%s}", name, number(g.Value))
+	return nil
 }
 
 // writeGroupsCSV writes a header of cols, then a row a group.
