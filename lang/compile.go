@@ -85,7 +85,7 @@ func (c *compiler) plan(st Stmt) (*engine.Plan, error) {
 		return &engine.Plan{Action: engine.ActLoad, Path: s.Path, Limit: -1}, nil
 	case *WatchStmt:
 		return c.watch(s)
-	case *LetStmt, *PrintStmt, *IfStmt, *ExitStmt, *SourceStmt, *SetStmt, *ExplainStmt:
+	case *LetStmt, *PrintStmt, *IfStmt, *ExitStmt, *SourceStmt, *SetStmt, *ExplainStmt, *StatsStmt, *ServeStmt, *AccountStmt:
 		return nil, st.errAt(st.Pos(), "`%s` is not a query: it runs in a script (CompileProgram)", st.Keyword())
 	}
 	return nil, fmt.Errorf("compile: unknown statement type %T", st)

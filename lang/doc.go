@@ -20,7 +20,7 @@
 //	insert [TABLE] [RECORD, RECORD, ...]
 //	flush  [TABLE] [ipv4|ipv6]
 //	load   "FILE" | load -
-//	watch  [TABLE] [EVENTS] [where EXPR] [for DURATION] [limit N] [as FORMAT]
+//	watch  [TABLE] [EVENTS] [where EXPR] [count [by KEYS] every DURATION] [for DURATION] [limit N] [as FORMAT]
 //	count  [TABLE] [where EXPR] by EXPR, ...
 //	top    [TABLE] N EXPR [by EXPR] [where EXPR]
 //	sum|min|max|avg EXPR [where EXPR] [by EXPR, ...]
@@ -31,12 +31,24 @@
 //	source "FILE"
 //	set output FORMAT | set netns NAME
 //	explain STMT
+//	stats  [conntrack|expect] [as FORMAT]
+//	serve  "ADDR" [where EXPR] [by EXPR, ...] [every DURATION] [for DURATION]
+//	serve  textfile "FILE" [where EXPR] [by EXPR, ...]
+//	account "FILE" [where EXPR] [every DURATION] [for DURATION] [as FORMAT]
 //
 // TABLE is conntrack (the default), expect, dying or unconfirmed; FORMAT
 // is a format name or a comma list of names ("extended,id"). Clauses may
 // come in any order, each once. The other statement keywords of the
-// language (stats, sync, help) are recognized and refused with
-// "statement `stats` is not supported yet" (the shell answers help).
+// language (sync, help) are recognized and refused with "statement `sync`
+// is not supported yet" (the shell answers help).
+//
+// stats (a StatsStep) prints the kernel's per-CPU counters of conntrack or
+// expect. serve (a ServeStep) exports metrics to Prometheus: at ADDR until
+// interrupted or for DURATION, or once to FILE (textfile); its where and
+// by clauses compile as "count where EXPR by EXPR, ..." into
+// ServeStep.Series, the user's own series. account (an AccountStep) logs
+// destroyed flows to FILE; it compiles as "watch destroy [where EXPR] [for
+// DURATION] [as FORMAT]" into AccountStep.Watch.
 //
 // # Grouping
 //
@@ -148,14 +160,19 @@
 // watch streams the events of conntrack or expect. EVENTS is a comma list
 // of new, update and destroy (none: all of them; Plan.Events); for
 // DURATION (Go's syntax: 20s, 5m, 1h30m) and limit N bound it, whichever
-// comes first.
+// comes first. With "count [by KEYS] every DURATION" it prints no events
+// but one report an interval (Plan.Every, Plan.Group): how many matching
+// events the interval saw, per group of KEYS, largest first — rates for
+// people who want them ("watch new count by dport every 1s"); limit N
+// then counts reports. The where expression ends at "count" (unless it is
+// called, as expr's count(...)) and at "every".
 //
 // # Conditions
 //
 // EXPR is an expr-lang/expr expression, compiled once and type-checked,
 // over the fields of engine.Flow (see Fields), or of engine.Expect (see
 // ExpectFields) for the expect table. It runs to the next clause word
-// (where, order, by, asc, desc, limit, as, set, dry, for) outside brackets
+// (where, order, by, asc, desc, limit, as, set, dry, for, every) outside brackets
 // and strings, or to the end of the statement. On top of expr the language
 // has:
 //

@@ -80,9 +80,9 @@ func TestFieldsAndKeywords(t *testing.T) {
 	if Fields()[0] != "family" {
 		t.Error("Fields() shares its slice with the package")
 	}
-	want := []string{"as", "asc", "avg", "by", "conntrack", "count", "delete", "desc", "destroy", "dry", "dying", "else",
+	want := []string{"account", "as", "asc", "avg", "by", "conntrack", "count", "delete", "desc", "destroy", "dry", "dying", "else", "every",
 		"exit", "expect", "explain", "flush", "for", "get", "if", "insert", "let", "limit", "list", "load", "max", "min",
-		"netns", "new", "order", "output", "print", "set", "source", "sum", "top", "unconfirmed", "update", "watch", "where"}
+		"netns", "new", "order", "output", "print", "serve", "set", "source", "stats", "sum", "top", "unconfirmed", "update", "watch", "where"}
 	if got := Keywords(); !slices.Equal(got, want) {
 		t.Errorf("Keywords() = %q, want %q", got, want)
 	}

@@ -13,6 +13,7 @@ import (
 var statementNames = []string{
 	"list", "count", "get", "delete", "update", "insert", "flush", "load", "watch",
 	"top", "sum", "min", "max", "avg", "let", "print", "if", "exit", "source", "set", "explain",
+	"stats", "serve", "account",
 }
 
 // parserFor returns the parser of the statement whose keyword is kw, nil
@@ -55,6 +56,12 @@ func (p *parser) parserFor(kw string) func(token) (Stmt, error) {
 		return p.set
 	case "explain":
 		return p.explain
+	case "stats":
+		return p.stats
+	case "serve":
+		return p.serve
+	case "account":
+		return p.account
 	}
 	return nil
 }
@@ -62,12 +69,12 @@ func (p *parser) parserFor(kw string) func(token) (Stmt, error) {
 // futureStatements are statement keywords of the language that are not
 // implemented yet; using one is a parse error that says so.
 var futureStatements = []string{
-	"stats", "help", "sync",
+	"help", "sync",
 }
 
 // clauseWords are the words with a meaning inside statements. An
 // expression ends before any of them (outside brackets).
-var clauseWords = []string{"where", "order", "by", "asc", "desc", "limit", "as", "set", "dry", "for"}
+var clauseWords = []string{"where", "order", "by", "asc", "desc", "limit", "as", "set", "dry", "for", "every"}
 
 // eventNames are the event words of watch.
 var eventNames = []string{"new", "update", "destroy"}

@@ -34,7 +34,7 @@ type Site struct {
 }
 
 // Step is one step of a Program: *PlanStep, *LetStep, *PrintStep,
-// *IfStep, *ExitStep, *SetStep or *ExplainStep (a source statement's
+// *IfStep, *ExitStep, *SetStep, *ExplainStep, *StatsStep, *ServeStep or *AccountStep (a source statement's
 // steps are spliced in).
 type Step interface {
 	// Where is the site of the step.
@@ -269,6 +269,24 @@ func (c *compiler) steps(stmts []Stmt) ([]Step, error) {
 				return nil, err
 			}
 			out = append(out, step)
+		case *StatsStmt:
+			step, err := c.statsStep(s, at)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, step)
+		case *ServeStmt:
+			step, err := c.serveStep(s, at)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, step)
+		case *AccountStmt:
+			step, err := c.accountStep(s, at)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, step)
 		case *ExplainStmt:
 			ps, err := c.planStep(s.Stmt, Site{File: c.file, Line: s.Stmt.Pos().Line})
 			if err != nil {
@@ -306,6 +324,9 @@ func (c *compiler) planStep(st Stmt, at Site) (*PlanStep, error) {
 		ps.Cond = exprText(s.Where)
 	case *WatchStmt:
 		ps.Cond = exprText(s.Where)
+		if s.Every > 0 {
+			ps.Columns = columns(s.By, "count")
+		}
 	case *TopStmt:
 		ps.Cond = exprText(s.Where)
 		val := "count"

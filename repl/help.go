@@ -74,12 +74,59 @@ func helpTexts() map[string]string {
     flush
     flush ipv6
     flush expect`,
-		"watch": `watch [TABLE] [EVENTS] [where EXPR] [for DURATION] [limit N] [as FORMAT]
+		"watch": `watch [TABLE] [EVENTS] [where EXPR] [count [by KEYS] every DURATION] [for DURATION] [limit N] [as FORMAT]
   Stream events (new, update, destroy) until Ctrl-C, the duration or the
-  limit. Lost events are reported and make the statement fail.
+  limit. Lost events are reported and make the statement fail. With
+  count ... every, print a report an interval instead: how many events,
+  per group, largest first (limit then counts reports).
     watch new,destroy where proto == udp and dport == 53
     watch new for 30s as json
-    watch expect limit 10`,
+    watch expect limit 10
+    watch new count by dport every 1s
+    watch new where proto == tcp count every 10s as json`,
+		"stats": `stats [conntrack|expect] [as FORMAT]
+  The kernel's per-CPU counters. text: conntrack -S's lines byte for byte
+  (conntrack -S expect for expect), then for conntrack one line
+  "entries=N max=N" (the global entry count, as conntrack -C, and
+  nf_conntrack_max). json: an object a CPU ({"cpu":0,"found":0,...}), then
+  {"entries":N,"max":N}. csv and table: a row a CPU, the counters in the
+  kernel's order, then entries and max.
+    stats
+    stats expect
+    stats as json`,
+		"serve": `serve "ADDR" [where EXPR] [by EXPR, ...] [every DURATION] [for DURATION]
+serve textfile "FILE" [where EXPR] [by EXPR, ...]
+  Answer Prometheus scrapes on http://ADDR/metrics until Ctrl-C (or the
+  duration): ctq_conntrack_entries and ctq_conntrack_max, every conntrack
+  -S counter (ctq_conntrack_stat_NAME_total{cpu}, ctq_expect_stat_..),
+  ctq_conntrack_entries_by_state{proto,state}, event counters
+  (ctq_conntrack_events_total{type}, ..._event_overflows_total,
+  ..._resyncs_total), and with where/by the user's series
+  ctq_conntrack_series_entries{KEY...} (labels named after the keys).
+  The per-state and user series come from one full dump, then events, then
+  a full dump every 60s (or every DURATION) and after lost events: a
+  scrape never dumps the table. They may be stale by up to that: entries created before the server
+  started send no events where net.netfilter.nf_conntrack_events=2 (the
+  default), and an update that does not change the state does not
+  re-evaluate where/by. "127.0.0.1:0" picks a free port; the address is
+  printed on stderr. textfile writes the same metrics (no event counters)
+  once, from one dump, for node_exporter's textfile collector.
+    serve "127.0.0.1:9555"
+    serve "127.0.0.1:9555" where proto == tcp by dport
+    serve textfile "/var/lib/node_exporter/textfile/ctq.prom" by zone`,
+		"account": `account "FILE" [where EXPR] [every DURATION] [for DURATION] [as FORMAT]
+  Flow accounting (conntrackd's stats mode): append every destroyed entry
+  the condition selects to FILE, with its counters and timestamps, until
+  Ctrl-C or the duration. FORMAT is extended,ktimestamp by default (conntrack
+  -E -o extended,ktimestamp lines), another of conntrack's text formats, or
+  json. SIGHUP reopens FILE (for logrotate). Lost events (ENOBUFS) are
+  counted, not fatal. Entries that end without a destroy event (made
+  before account started, where nf_conntrack_events=2, or whose event was
+  lost) are found by a table dump every 30s (or every DURATION) and logged
+  with the counters the dump before saw. Counters need net.netfilter.nf_conntrack_acct=1,
+  timestamps nf_conntrack_timestamp=1.
+    account "/var/log/ctq/flows.log"
+    account "/var/log/ctq/flows.json" where proto == tcp as json`,
 		"let": `let NAME = EXPR | let NAME = count|sum|min|max|avg ...
   Set a variable for the rest of the script (and, in the shell, the
   following lines). Its type comes from the value (count gives an int; sum,
@@ -196,7 +243,7 @@ func writeHelp(w io.Writer, topic string) error {
 	switch topic {
 	case "":
 		_, err := fmt.Fprintf(w, "Statements: list, count, get, top, sum, min, max, avg, delete, update, insert, load, flush, watch,\n"+
-			"let, print, if, exit, source, set, explain. Topics: %s.\nhelp TOPIC shows one, with examples.\n",
+			"stats, serve, account, let, print, if, exit, source, set, explain. Topics: %s.\nhelp TOPIC shows one, with examples.\n",
 			strings.Join(helpTopics(), ", "))
 		return err
 	case "fields":

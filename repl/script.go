@@ -92,6 +92,12 @@ func (s *Session) step(ctx context.Context, st lang.Step, bare bool) error {
 		return s.set(st)
 	case *lang.ExplainStep:
 		return s.explain(ctx, st.Stmt)
+	case *lang.StatsStep:
+		return s.stats(ctx, st)
+	case *lang.ServeStep:
+		return s.serve(ctx, st)
+	case *lang.AccountStep:
+		return s.account(ctx, st)
 	}
 	return fmt.Errorf("unknown step %T", st)
 }

@@ -152,6 +152,8 @@ func (s *Session) exec(ctx context.Context, p *engine.Plan, ps *lang.PlanStep) e
 	switch {
 	case p.Action == engine.ActGroup:
 		return s.group(ctx, src, p, ps.Columns, name)
+	case p.Action == engine.ActWatch && p.Group != nil:
+		return s.watchGroups(ctx, src, p, ps.Columns, name)
 	case p.Action == engine.ActWatch:
 		return s.watch(ctx, src, p, name)
 	case p.Table == engine.TableExpect:

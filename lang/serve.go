@@ -1,0 +1,115 @@
+package lang
+
+import (
+	"time"
+
+	"ctq/engine"
+)
+
+// ServeStmt is `serve "ADDR" [where EXPR] [by EXPR, ...] [every DURATION]
+// [for DURATION]` or `serve textfile "FILE" [where EXPR] [by EXPR, ...]`.
+type ServeStmt struct {
+	node
+	// Addr is the listen address (host:port); empty for textfile.
+	Addr string
+	// Textfile is the file of the one-shot form; empty for a server.
+	Textfile string
+	Where    *Expr   // nil without a where clause
+	By       []*Expr // nil without a by clause
+	For      time.Duration
+	Every    time.Duration // zero without an every clause
+}
+
+// Keyword is "serve".
+func (*ServeStmt) Keyword() string { return "serve" }
+
+// ServeStep is a compiled serve statement.
+type ServeStep struct {
+	At Site
+	// Addr is where the /metrics endpoint listens; empty for Textfile.
+	Addr string
+	// Textfile, when set, is the file the metrics are written to once, in
+	// node_exporter's textfile format.
+	Textfile string
+	// For bounds how long the server runs (zero: until interrupted).
+	For time.Duration
+	// Resync is the interval of the full dumps that correct the per-state
+	// counts (every DURATION; zero: the server's default).
+	Resync time.Duration
+	// Series is the user's own series: a count statement over the
+	// conntrack table with the serve statement's where and by clauses (its
+	// Columns name the by keys), nil without them.
+	Series *PlanStep
+}
+
+// Where is the site of the step.
+func (s *ServeStep) Where() Site { return s.At }
+
+// serve parses the serve statement.
+func (p *parser) serve(kw token) (Stmt, error) {
+	clauses := []string{"where", "by", "every", "for"}
+	s := &ServeStmt{node: p.node(kw)}
+	textfile := p.keywordAt(p.i, "textfile")
+	if textfile {
+		p.i++
+		clauses = clauses[:2]
+	}
+	t := p.peek()
+	what := "a listen address (\"127.0.0.1:9100\")"
+	if textfile {
+		what = "a file name"
+	}
+	if t.kind != tokString {
+		return nil, p.errAt(t, "expected %s in quotes after `%s`, found %s", what, p.at(p.i-1).text, describe(t))
+	}
+	v, err := p.unquote(t)
+	if err != nil {
+		return nil, err
+	}
+	if v == "" {
+		return nil, p.errAt(t, "`serve` needs %s, not an empty string", what)
+	}
+	p.i++
+	if textfile {
+		s.Textfile = v
+	} else {
+		s.Addr = v
+	}
+	seen := map[string]bool{}
+	for {
+		t, ok, err := p.clause("serve", clauses, seen)
+		if err != nil || !ok {
+			return s, err
+		}
+		switch t.text {
+		case "where":
+			s.Where, err = p.expr(t)
+		case "by":
+			s.By, err = p.exprList(t)
+		case "for":
+			s.For, err = p.duration(t)
+		case "every":
+			s.Every, err = p.duration(t)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// serveStep compiles a serve statement; its where and by clauses compile
+// as "count where EXPR by EXPR, ...".
+func (c *compiler) serveStep(s *ServeStmt, at Site) (*ServeStep, error) {
+	step := &ServeStep{At: at, Addr: s.Addr, Textfile: s.Textfile, For: s.For, Resync: s.Every}
+	if s.Where == nil && s.By == nil {
+		return step, nil
+	}
+	count := &CountStmt{node: s.node, Table: engine.TableConntrack, Where: s.Where, By: s.By}
+	ps, err := c.planStep(count, at)
+	if err != nil {
+		return nil, err
+	}
+	ps.Keyword = "serve"
+	step.Series = ps
+	return step, nil
+}
