@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -251,66 +250,6 @@ func (c *ctEvents) stop(t *testing.T) (lines []string, counted, all int) {
 	return slices.Clone(c.lines), c.counted, c.all
 }
 
-// tcpExchange makes one TCP connection on 127.0.0.1 inside ns, exchanges
-// a message each way and closes it; it returns the server port.
-func tcpExchange(t *testing.T, ns *nstest.NS) int {
-	t.Helper()
-	port := 0
-	err := ns.Do(func() error {
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		defer ln.Close()
-		port = ln.Addr().(*net.TCPAddr).Port
-		served := make(chan error, 1)
-		go func() {
-			c, err := ln.Accept()
-			if err != nil {
-				served <- err
-				return
-			}
-			defer c.Close()
-			buf := make([]byte, 4)
-			if _, err := io.ReadFull(c, buf); err != nil {
-				served <- err
-				return
-			}
-			if _, err := c.Write([]byte("pong")); err != nil {
-				served <- err
-				return
-			}
-			// Wait for the client's FIN before closing.
-			_, err = c.Read(buf)
-			if errors.Is(err, io.EOF) {
-				err = nil
-			}
-			served <- err
-		}()
-		c, err := net.Dial("tcp4", ln.Addr().String())
-		if err != nil {
-			return err
-		}
-		if _, err := c.Write([]byte("ping")); err != nil {
-			c.Close()
-			return err
-		}
-		buf := make([]byte, 4)
-		if _, err := io.ReadFull(c, buf); err != nil {
-			c.Close()
-			return err
-		}
-		if err := c.Close(); err != nil {
-			return err
-		}
-		return <-served
-	})
-	if err != nil {
-		t.Fatalf("TCP exchange in %s: %v", ns.Name(), err)
-	}
-	return port
-}
-
 // eventLabels are conntrack -E's labels, by EventType.
 var eventLabels = map[EventType]string{EventNew: "[NEW]", EventUpdate: "[UPDATE]", EventDestroy: "[DESTROY]"}
 
@@ -408,7 +347,7 @@ func TestWatchLoopbackTCP(t *testing.T) {
 	isTCP := func(s string) bool { return strings.Contains(s, " tcp ") }
 	ce, sentinel := startConntrackE(t, ns, 1, isTCP, true)
 
-	port := tcpExchange(t, ns)
+	port := ns.TCPExchange(t)
 	// The connection is in TIME_WAIT for minutes: delete it to see it
 	// destroyed (an event caused by a process). The kernel may send a
 	// DESTROY event twice (when it retries one it could not deliver), and

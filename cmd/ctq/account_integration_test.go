@@ -93,7 +93,7 @@ func TestAccountLogsLoopbackFlows(t *testing.T) {
 	t.Cleanup(func() { stop("") })
 	next := waitMarker(t, ns, path, 1000)
 
-	port := loopbackExchange(t, ns)
+	port := ns.TCPExchange(t)
 	ext := ns.Run(t, "conntrack", "-L", "-p", "tcp", "--dport", strconv.Itoa(port), "-o", "extended")
 	m := extendedCounters.FindStringSubmatch(ext)
 	if m == nil {

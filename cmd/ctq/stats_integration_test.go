@@ -239,7 +239,7 @@ func TestServeMatchesConntrack(t *testing.T) {
 		"add rule inet ctqserve raw tcp dport "+port+" notrack; add rule inet ctqserve raw tcp sport "+port+" notrack; "+
 		"add chain inet ctqserve out { type filter hook output priority 0; }; "+
 		"add rule inet ctqserve out ct state new counter")
-	loopbackExchange(t, ns)
+	ns.TCPExchange(t)
 	want := tcpStates(t, ns)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -259,53 +259,6 @@ func TestServeMatchesConntrack(t *testing.T) {
 	if m[`ctq_conntrack_events_total{type="new"}`] < 3 || m[`ctq_conntrack_events_total{type="destroy"}`] < 1 {
 		t.Errorf("event counters: new %v, destroy %v", m[`ctq_conntrack_events_total{type="new"}`], m[`ctq_conntrack_events_total{type="destroy"}`])
 	}
-}
-
-// loopbackExchange runs one TCP exchange over the namespace's loopback:
-// connect, ping, pong, close. It returns the server's port.
-func loopbackExchange(t *testing.T, ns *nstest.NS) int {
-	t.Helper()
-	port := 0
-	err := ns.Do(func() error {
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		defer ln.Close()
-		port = ln.Addr().(*net.TCPAddr).Port
-		served := make(chan error, 1)
-		go func() {
-			c, err := ln.Accept()
-			if err != nil {
-				served <- err
-				return
-			}
-			defer c.Close()
-			buf := make([]byte, 4)
-			if _, err := io.ReadFull(c, buf); err != nil {
-				served <- err
-				return
-			}
-			_, err = c.Write([]byte("pong"))
-			served <- err
-		}()
-		c, err := net.Dial("tcp4", ln.Addr().String())
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		if _, err := c.Write([]byte("ping")); err != nil {
-			return err
-		}
-		if _, err := io.ReadFull(c, make([]byte, 4)); err != nil {
-			return err
-		}
-		return <-served
-	})
-	if err != nil {
-		t.Fatalf("loopback exchange: %v", err)
-	}
-	return port
 }
 
 // TestServeTextfile checks the one-shot form against conntrack -C.
