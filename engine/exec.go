@@ -69,9 +69,8 @@ func Exec(ctx context.Context, src Source, p *Plan, w Writer, opts *ExecOptions)
 		if len(p.Order) > 0 {
 			return execSorted(ctx, src, p, w)
 		}
-		// Unsorted lists come in the kernel's order, as conntrack -L's do.
 		ordered := *p
-		ordered.Filter.Ordered = true
+		ordered.Filter = p.ScanFilter()
 		return execScan(ctx, src, &ordered, w.Write)
 	}
 	return Result{}, fmt.Errorf("unknown action %d", p.Action)

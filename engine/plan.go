@@ -107,3 +107,12 @@ type Grouping struct {
 	// Value is the number Agg sums, averages or bounds; nil for AggCount.
 	Value func(*Flow) (float64, error)
 }
+
+// ScanFilter is the kernel filter a scan for p sends: Filter, asking for
+// the kernel's single-dump order when p lists entries without sorting them
+// (as conntrack -L prints them).
+func (p *Plan) ScanFilter() KernelFilter {
+	f := p.Filter
+	f.Ordered = p.Action == ActList && len(p.Order) == 0
+	return f
+}

@@ -26,7 +26,7 @@ func (s *Session) explain(ctx context.Context, ps *lang.PlanStep) error {
 		return err
 	}
 	returned, matching := 0, 0
-	filter := p.Filter
+	filter := p.ScanFilter()
 	stats, err := src.Scan(ctx, p.Table, &filter, func(f *engine.Flow) error {
 		returned++
 		if p.Match != nil {
@@ -51,6 +51,10 @@ func (s *Session) explain(ctx context.Context, ps *lang.PlanStep) error {
 		applied += " (kernel " + sup.Support().Kernel + ")"
 	}
 	row("kernel applies", applied)
+	if filter.Ordered && p.Filter.Family == engine.AF_UNSPEC && p.Filter.Orig.Fields|p.Filter.Reply.Fields != 0 &&
+		stats.Pushed.Orig.Fields|stats.Pushed.Reply.Fields == 0 {
+		row("note", "a list keeps conntrack -L's order, one dump of both families, and the kernel's tuple filter needs a family: add `family == ipv4` (or ipv6) to send it")
+	}
 	switch {
 	case p.Match == nil:
 		row("userspace check", "none: every entry")
