@@ -1,19 +1,15 @@
 package engine
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -130,124 +126,9 @@ func (w *watchRun) stop(t *testing.T) (WatchStats, error, []seenEvent) {
 	return w.st, w.err, w.events
 }
 
-// ctEvents is `conntrack -E` running in a namespace.
-type ctEvents struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-
-	mu      sync.Mutex
-	lines   []string // sentinel lines, and the counted lines if stored
-	counted int      // lines count accepted
-	all     int
-}
-
-// sentinelSrc is the source address of the entries that synchronize a
-// test with conntrack -E; the tests' own entries use other addresses.
-const sentinelSrc = "203.0.113.1"
-
+// isSentinel reports whether f is a sentinel entry (nstest.InsertSentinel).
 func isSentinel(f *Flow) bool {
-	return f.Src == netip.MustParseAddr(sentinelSrc)
-}
-
-// insertSentinel creates an entry from sentinelSrc with source port n.
-func insertSentinel(t *testing.T, ns *nstest.NS, n int) {
-	t.Helper()
-	ns.Run(t, "conntrack", "-I", "-t", "60", "-s", sentinelSrc, "-d", "203.0.113.2", "-p", "udp",
-		"--sport", strconv.Itoa(n), "--dport", "9")
-}
-
-func sentinelLine(n int) string {
-	return fmt.Sprintf("src=%s dst=203.0.113.2 sport=%d dport=9 ", sentinelSrc, n)
-}
-
-// startConntrackE runs conntrack -E with args in ns and returns once it
-// reports events (a sentinel entry created from next on shows up); it
-// returns the next free sentinel number. It counts the lines count
-// accepts, and keeps them if store is set (and sentinel lines always).
-func startConntrackE(t *testing.T, ns *nstest.NS, next int, count func(string) bool, store bool, args ...string) (*ctEvents, int) {
-	t.Helper()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", ns.Name(), "conntrack", "-E"}, args...)...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("conntrack -E: %v", err)
-	}
-	c := &ctEvents{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			line := sc.Text()
-			c.mu.Lock()
-			c.all++
-			counted := count(line)
-			if counted {
-				c.counted++
-			}
-			if counted && store || strings.Contains(line, "src="+sentinelSrc+" ") {
-				c.lines = append(c.lines, line)
-			}
-			c.mu.Unlock()
-		}
-		_, _ = io.Copy(io.Discard, out)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-c.done
-		_ = cmd.Wait()
-	})
-	// conntrack -E subscribes some time after it starts: create sentinel
-	// entries until one is reported.
-	start := time.Now()
-	for ; ; next++ {
-		insertSentinel(t, ns, next)
-		if c.waitLine(sentinelLine(next), 200*time.Millisecond) {
-			return c, next + 1
-		}
-		if time.Since(start) > waitLimit {
-			t.Fatalf("conntrack -E reported no event within %v", waitLimit)
-		}
-	}
-}
-
-// waitLine reports whether a line containing s arrives within d.
-func (c *ctEvents) waitLine(s string, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for {
-		c.mu.Lock()
-		found := false
-		for _, l := range c.lines {
-			if strings.Contains(l, s) {
-				found = true
-				break
-			}
-		}
-		c.mu.Unlock()
-		if found {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// stop ends conntrack -E (SIGTERM) and returns the lines kept, the
-// number of lines counted and of all lines.
-func (c *ctEvents) stop(t *testing.T) (lines []string, counted, all int) {
-	t.Helper()
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(waitLimit):
-		t.Fatalf("conntrack -E did not end after SIGTERM")
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.lines), c.counted, c.all
+	return f.Src == netip.MustParseAddr(nstest.SentinelSrc)
 }
 
 // eventLabels are conntrack -E's labels, by EventType.
@@ -345,7 +226,7 @@ func TestWatchLoopbackTCP(t *testing.T) {
 	l := openLive(t, &LiveConfig{NetNS: ns.Name()})
 	w, _ := startWatch(t, l, WatchConfig{}, watchReadBuffer, nil)
 	isTCP := func(s string) bool { return strings.Contains(s, " tcp ") }
-	ce, sentinel := startConntrackE(t, ns, 1, isTCP, true)
+	ce, sentinel := ns.ConntrackE(t, 1, isTCP, true)
 
 	port := ns.TCPExchange(t)
 	// The connection is in TIME_WAIT for minutes: delete it to see it
@@ -354,15 +235,15 @@ func TestWatchLoopbackTCP(t *testing.T) {
 	// conntrack -E shows both: compare what both received before a
 	// sentinel entry created afterwards.
 	ns.Run(t, "conntrack", "-D", "-p", "tcp", "--dport", strconv.Itoa(port))
-	insertSentinel(t, ns, sentinel)
+	ns.InsertSentinel(t, sentinel)
 	isBarrier := func(ev seenEvent) bool { return isSentinel(&ev.Flow) && ev.Flow.Sport == sentinel }
 	w.waitFor(t, "the sentinel after the DESTROY", func(evs []seenEvent) bool {
 		return slices.ContainsFunc(evs, isBarrier)
 	})
-	if !ce.waitLine(sentinelLine(sentinel), waitLimit) {
+	if ce.WaitLine(nstest.SentinelLine(sentinel), waitLimit) == "" {
 		t.Fatal("conntrack -E does not show the sentinel after the DESTROY")
 	}
-	lines, _, _ := ce.stop(t)
+	lines, _, _ := ce.Stop(t)
 	st, err, all := w.stop(t)
 	if err != nil {
 		t.Fatalf("watch: %v", err)
@@ -379,7 +260,7 @@ func TestWatchLoopbackTCP(t *testing.T) {
 	dport := fmt.Sprintf(" dport=%d ", port)
 	var want, got []string
 	for _, l := range lines {
-		if strings.Contains(l, sentinelLine(sentinel)) {
+		if strings.Contains(l, nstest.SentinelLine(sentinel)) {
 			break
 		}
 		if strings.Contains(l, dport) {
@@ -433,41 +314,7 @@ func TestWatchExpect(t *testing.T) {
 	l := openLive(t, &LiveConfig{NetNS: ns.Name()})
 	w, _ := startWatch(t, l, WatchConfig{Table: TableExpect}, watchReadBuffer, nil)
 
-	// conntrack -E expect reports events once an expectation shows up.
-	cmd := exec.Command("ip", "netns", "exec", ns.Name(), "conntrack", "-E", "expect")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ce := &ctEvents{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		defer close(ce.done)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			ce.mu.Lock()
-			ce.lines = append(ce.lines, strings.Join(strings.Fields(sc.Text()), " "))
-			ce.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-ce.done
-		_ = cmd.Wait()
-	})
-	start := time.Now()
-	for {
-		ftp := ns.FTPExpectation(t, true)
-		if ce.waitLine(fmt.Sprintf(" dport=%d ", ftp.DataPort), 200*time.Millisecond) {
-			break
-		}
-		if time.Since(start) > waitLimit {
-			t.Fatal("conntrack -E expect reported no event")
-		}
-	}
-
+	ce := ns.ConntrackEExpect(t)
 	dataPort := ns.FTPExpectation(t, true).DataPort
 	// Deleting the master connections removes their expectations. A
 	// last expectation marks the end for both watchers.
@@ -476,10 +323,10 @@ func TestWatchExpect(t *testing.T) {
 	w.waitFor(t, "the last expectation", func(evs []seenEvent) bool {
 		return slices.ContainsFunc(evs, func(ev seenEvent) bool { return ev.Expect.Dport == endPort })
 	})
-	if !ce.waitLine(fmt.Sprintf(" dport=%d ", endPort), waitLimit) {
+	if ce.WaitLine(fmt.Sprintf(" dport=%d ", endPort), waitLimit) == "" {
 		t.Fatal("conntrack -E expect does not show the last expectation")
 	}
-	lines, _, _ := ce.stop(t)
+	lines, _, _ := ce.Stop(t)
 	st, err, evs := w.stop(t)
 	if err != nil || st.Skipped != 0 || st.Overflows != 0 {
 		t.Fatalf("watch = %+v, %v", st, err)
@@ -548,7 +395,7 @@ func TestWatchUserspace(t *testing.T) {
 	// first has its PID as port ID, the event socket another one. ProgName
 	// finds them, and the source's own socket there, whose process (this
 	// one) is in another namespace.
-	ce, _ := startConntrackE(t, ns, 1, func(string) bool { return false }, false)
+	ce, _ := ns.ConntrackE(t, 1, func(string) bool { return false }, false)
 	self, err := os.ReadFile("/proc/self/comm")
 	if err != nil {
 		t.Fatal(err)
@@ -577,10 +424,10 @@ func TestWatchUserspace(t *testing.T) {
 	if names["conntrack"] != 2 {
 		t.Errorf("ProgName found conntrack -E for %d sockets, want 2; table:\n%s", names["conntrack"], table)
 	}
-	if got := ProgName(uint32(ce.cmd.Process.Pid)); got != "conntrack" {
+	if got := ProgName(uint32(ce.Pid())); got != "conntrack" {
 		t.Errorf("ProgName(pid of conntrack -E) = %q", got)
 	}
-	ce.stop(t)
+	ce.Stop(t)
 }
 
 // burstLine is the entry number i of a burst: UDP from a distinct source
@@ -651,7 +498,7 @@ func TestWatchBurst(t *testing.T) {
 	if granted < 2*watchReadBuffer {
 		t.Errorf("receive buffer %d bytes granted for %d requested", granted, watchReadBuffer)
 	}
-	ce, sentinel := startConntrackE(t, ns, 1, func(s string) bool {
+	ce, sentinel := ns.ConntrackE(t, 1, func(s string) bool {
 		return strings.Contains(s, " dst=198.51.100.1 sport=")
 	}, false, "-e", "NEW")
 
@@ -659,13 +506,13 @@ func TestWatchBurst(t *testing.T) {
 	ns.Load(t, lines)
 	loaded := time.Since(start)
 	// A last sentinel marks the end of the burst for both watchers.
-	insertSentinel(t, ns, sentinel)
+	ns.InsertSentinel(t, sentinel)
 	w.waitFor(t, "the last sentinel", func(evs []seenEvent) bool {
 		return len(evs) > 0 && evs[len(evs)-1].Flow.Sport == sentinel
 	})
 	delivered := time.Since(start)
-	ce.waitLine(sentinelLine(sentinel), waitLimit)
-	_, ceGot, ceAll := ce.stop(t)
+	ce.WaitLine(nstest.SentinelLine(sentinel), waitLimit)
+	_, ceGot, ceAll := ce.Stop(t)
 	st, err, sentinels := w.stop(t)
 	if err != nil {
 		t.Fatalf("watch: %v", err)
@@ -729,7 +576,7 @@ func TestWatchOverflow(t *testing.T) {
 	// room in the tiny buffer: the first sentinels may be lost too).
 	start := time.Now()
 	for n, arrived := 1, false; !arrived; n++ {
-		insertSentinel(t, ns, n)
+		ns.InsertSentinel(t, n)
 		select {
 		case <-sentinels:
 			arrived = true
@@ -778,7 +625,7 @@ func TestWatchCancel(t *testing.T) {
 		// Wait until the watch delivers an event, so that it is running.
 		start := time.Now()
 		for running := false; !running; sentinel++ {
-			insertSentinel(t, ns, sentinel)
+			ns.InsertSentinel(t, sentinel)
 			select {
 			case <-got:
 				running = true

@@ -10,8 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -154,105 +152,6 @@ func TestInsertFoundByConntrack(t *testing.T) {
 	}
 }
 
-// sentinelSrc is the source of the entries that tell when conntrack -E
-// reports events; the tests' own entries use other addresses.
-const sentinelSrc = "203.0.113.1"
-
-// ctEvents is a conntrack -E run in a namespace: it counts the lines
-// match accepts and keeps them if asked to.
-type ctEvents struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-
-	mu    sync.Mutex
-	lines []string
-	count int
-}
-
-// startConntrackE runs conntrack -E with args in ns and returns once it
-// reports events: sentinel entries are created until one shows up. It
-// counts the lines match accepts and keeps them if store is set (and the
-// sentinel lines always).
-func startConntrackE(t *testing.T, ns *nstest.NS, match func(string) bool, store bool, args ...string) *ctEvents {
-	t.Helper()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", ns.Name(), "conntrack", "-E"}, args...)...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("conntrack -E: %v", err)
-	}
-	c := &ctEvents{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			line := sc.Text()
-			c.mu.Lock()
-			matched := match(line)
-			if matched {
-				c.count++
-			}
-			if matched && store || strings.Contains(line, " src="+sentinelSrc+" ") {
-				c.lines = append(c.lines, line)
-			}
-			c.mu.Unlock()
-		}
-		_, _ = io.Copy(io.Discard, out)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-c.done
-		_ = cmd.Wait()
-	})
-	start := time.Now()
-	for sport := 1; ; sport++ {
-		ns.Run(t, "conntrack", "-I", "-t", "60", "-s", sentinelSrc, "-d", "203.0.113.2", "-p", "udp",
-			"--sport", strconv.Itoa(sport), "--dport", "9")
-		if c.waitLine(fmt.Sprintf(" sport=%d dport=9 ", sport), 200*time.Millisecond) != "" {
-			return c
-		}
-		if time.Since(start) > waitLimit {
-			t.Fatalf("conntrack -E reported no event within %v", waitLimit)
-		}
-	}
-}
-
-// waitLine returns the first kept line containing s, waiting up to d for
-// it; "" if none came.
-func (c *ctEvents) waitLine(s string, d time.Duration) string {
-	deadline := time.Now().Add(d)
-	for {
-		c.mu.Lock()
-		for _, l := range c.lines {
-			if strings.Contains(l, s) {
-				c.mu.Unlock()
-				return l
-			}
-		}
-		c.mu.Unlock()
-		if time.Now().After(deadline) {
-			return ""
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// stop ends conntrack -E and returns the number of lines counted.
-func (c *ctEvents) stop(t *testing.T) int {
-	t.Helper()
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(waitLimit):
-		t.Fatal("conntrack -E did not end after SIGTERM")
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.count
-}
-
 // waitSubscribed waits until n netfilter netlink sockets of ns belong
 // to multicast groups, i.e. until n event listeners are subscribed.
 func waitSubscribed(t *testing.T, ns *nstest.NS, n int) {
@@ -341,7 +240,7 @@ func TestWatchMatchesConntrackE(t *testing.T) {
 	bin := buildCtq(t)
 	ns := nstest.New(t)
 	const flow = " src=198.51.100.20 dst=198.51.100.21 sport=3000 dport=443 "
-	ce := startConntrackE(t, ns, func(l string) bool { return strings.Contains(l, flow) }, true, "-e", "NEW")
+	ce, _ := ns.ConntrackE(t, 1, func(l string) bool { return strings.Contains(l, flow) }, true, "-e", "NEW")
 	var out strings.Builder
 	wait := startCtq(t, bin, &out, "--netns", ns.Name(), "-e", "watch new limit 1")
 	waitSubscribed(t, ns, 2)
@@ -351,7 +250,7 @@ func TestWatchMatchesConntrackE(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ctq watch: %v: %s", err, stderr)
 	}
-	want := ce.waitLine(flow, waitLimit)
+	want := ce.WaitLine(flow, waitLimit)
 	if want == "" {
 		t.Fatal("conntrack -E did not show the inserted entry")
 	}
@@ -390,7 +289,7 @@ func TestWatchBurst(t *testing.T) {
 	bin := buildCtq(t)
 	ns := nstest.New(t)
 	burst := func(l string) bool { return strings.Contains(l, " dst=198.51.100.53 ") }
-	ce := startConntrackE(t, ns, burst, false, "-e", "NEW")
+	ce, _ := ns.ConntrackE(t, 1, burst, false, "-e", "NEW")
 
 	// ctq's output is counted as it comes: all lines, and the distinct
 	// burst flows among them.
@@ -426,7 +325,8 @@ func TestWatchBurst(t *testing.T) {
 	if got != n || flows != n {
 		t.Errorf("ctq printed %d lines for %d distinct flows of the burst; want %d of each", got, flows, n)
 	}
-	t.Logf("ctq printed %d events of the burst of %d; conntrack -E -e NEW printed %d of them", flows, n, ce.stop(t))
+	_, ceGot, _ := ce.Stop(t)
+	t.Logf("ctq printed %d events of the burst of %d; conntrack -E -e NEW printed %d of them", flows, n, ceGot)
 }
 
 // readInt reads a number from a file such as a sysctl.
