@@ -1,0 +1,41 @@
+package link
+
+import (
+	"fmt"
+
+	"ctq/sync/config"
+)
+
+// Link is a dedicated link to the peer.
+type Link interface {
+	// Send sends one datagram of whole messages to the peer.
+	Send(b []byte) error
+	// Recv reads one datagram into buf and returns its length; it fails
+	// once the link is closed.
+	Recv(buf []byte) (int, error)
+	// MaxPayload is the most bytes a Send should carry: the interface MTU
+	// less the IPv4 and UDP headers (28), as conntrackd sizes its buffer.
+	MaxPayload() int
+	// Stats returns the traffic counters.
+	Stats() Stats
+	// Close closes the link's sockets.
+	Close() error
+}
+
+// Stats counts a link's traffic, as `conntrackd -s` shows it.
+type Stats struct {
+	SentBytes, SentDatagrams, SendErrors uint64
+	RecvBytes, RecvDatagrams, RecvErrors uint64
+}
+
+// Open opens the link a configuration block describes, in the calling
+// thread's network namespace.
+func Open(l *config.Link) (Link, error) {
+	switch l.Transport {
+	case config.TransportUDP:
+		return OpenUDP(l)
+	case config.TransportMulticast:
+		return OpenMulticast(l)
+	}
+	return nil, fmt.Errorf("open %s link: not implemented yet", l.Transport)
+}
