@@ -1,0 +1,272 @@
+package node
+
+import (
+	"container/list"
+
+	"ctq/sync/cache"
+	"ctq/sync/wire"
+)
+
+// helloState is where a node is in the HELLO handshake (sync-ftfw.c).
+type helloState uint8
+
+const (
+	helloInit helloState = iota // HELLO_INIT: nothing sent yet
+	helloSay                    // HELLO_SAY: sending HELLO until a HELLO_BACK arrives
+	helloDone                   // HELLO_DONE: the peer answered
+)
+
+// verdict is what FTFW's receiver makes of a message (MSG_*).
+type verdict uint8
+
+const (
+	verdictData verdict = iota // MSG_DATA: process the data
+	verdictCtl                 // MSG_CTL: a control message, handled
+	verdictBad                 // MSG_BAD: malformed, counted
+	verdictDrop                // MSG_DROP: behind the expected sequence, dropped
+)
+
+// rsItem is one entry of the resend queue: what was sent and its sequence
+// number.
+type rsItem struct {
+	seq  uint32
+	item txItem
+}
+
+// ftfw is the state of FTFW, conntrackd's reliable mode: the receiver's
+// sequence tracking and acknowledgement window, the sender's resend queue
+// and the HELLO handshake. It holds no sockets and no caches: the node
+// feeds it received headers and sent messages and appends what it returns
+// to its transmit queue.
+type ftfw struct {
+	windowSize uint32
+	window     uint32
+	ackFrom    uint32
+	ackFromSet bool
+
+	hello        helloState
+	sayHelloBack bool
+
+	// rxLast is the last accepted peer sequence number, once rxSet.
+	rxLast uint32
+	rxSet  bool
+	// lost and before are conntrackd's "Packets lost" and "Packets before".
+	lost, before uint64
+
+	// rs is the resend queue in send order; rsEntries finds the element of
+	// a cache entry; rsLimit is ResendQueueSize; rsDropped counts entries
+	// dropped for lack of room.
+	rs        *list.List
+	rsEntries map[*cache.Entry]*list.Element
+	rsLimit   int
+	rsDropped uint64
+	// release is called for a cache entry that leaves the resend queue
+	// without being sent again (acknowledged, dropped or flushed).
+	release func(*cache.Entry)
+}
+
+// newFTFW returns FTFW's state for an ACK window and a resend queue size.
+func newFTFW(windowSize, rsLimit int, release func(*cache.Entry)) *ftfw {
+	return &ftfw{
+		windowSize: uint32(windowSize),
+		window:     uint32(windowSize),
+		rs:         list.New(),
+		rsEntries:  make(map[*cache.Entry]*list.Element),
+		rsLimit:    rsLimit,
+		release:    release,
+	}
+}
+
+// stamp sets the HELLO flags of an outgoing message (nethdr_set_hello):
+// HELLO on every message until a HELLO_BACK arrives, HELLO_BACK once after
+// a HELLO was received.
+func (s *ftfw) stamp(f *wire.Flags) {
+	if s.hello == helloInit {
+		s.hello = helloSay
+	}
+	if s.hello == helloSay {
+		*f |= wire.NET_F_HELLO
+	}
+	if s.sayHelloBack {
+		*f |= wire.NET_F_HELLO_BACK
+		s.sayHelloBack = false
+	}
+}
+
+// sent records a message that went out with sequence number seq: cache
+// entries and ACK, NACK and RESYNC wait in the resend queue for an
+// acknowledgement; ALIVE does not. When the queue is full its oldest entry
+// is dropped.
+func (s *ftfw) sent(it txItem, seq uint32) {
+	if it.entry == nil && it.ctl&(wire.NET_F_ACK|wire.NET_F_NACK|wire.NET_F_RESYNC) == 0 {
+		return
+	}
+	if s.rs.Len() >= s.rsLimit {
+		s.rsDropped++
+		s.drop(s.rs.Front(), true)
+	}
+	el := s.rs.PushBack(rsItem{seq: seq, item: it})
+	if it.entry != nil {
+		s.rsEntries[it.entry] = el
+	}
+}
+
+// drop removes an element from the resend queue, releasing its entry when
+// it will not be sent again.
+func (s *ftfw) drop(el *list.Element, release bool) {
+	it := s.rs.Remove(el).(rsItem).item
+	if it.entry != nil {
+		delete(s.rsEntries, it.entry)
+		if release {
+			s.release(it.entry)
+		}
+	}
+}
+
+// takeBack removes a cache entry from the resend queue, because it changed
+// and goes out again from the transmit queue (ftfw_enqueue).
+func (s *ftfw) takeBack(e *cache.Entry) {
+	if el, ok := s.rsEntries[e]; ok {
+		s.drop(el, false)
+	}
+}
+
+// flushRS empties the resend queue (a HELLO: the peer knows nothing of it).
+func (s *ftfw) flushRS() {
+	for el := s.rs.Front(); el != nil; el = s.rs.Front() {
+		s.drop(el, true)
+	}
+}
+
+// ack drops the resend-queue entries with a sequence number in [from, to].
+func (s *ftfw) ack(from, to uint32) {
+	for el := s.rs.Front(); el != nil; {
+		next := el.Next()
+		seq := el.Value.(rsItem).seq
+		if wire.SeqBefore(to, seq) {
+			break
+		}
+		if !wire.SeqBefore(seq, from) {
+			s.drop(el, true)
+		}
+		el = next
+	}
+}
+
+// nack moves the resend-queue entries with a sequence number in [from, to]
+// to the end of tx: they go out again, with new sequence numbers.
+func (s *ftfw) nack(from, to uint32, tx []txItem) []txItem {
+	for el := s.rs.Front(); el != nil; {
+		next := el.Next()
+		r := el.Value.(rsItem)
+		if wire.SeqBefore(to, r.seq) {
+			break
+		}
+		if !wire.SeqBefore(r.seq, from) {
+			s.drop(el, false)
+			tx = append(tx, r.item)
+		}
+		el = next
+	}
+	return tx
+}
+
+// alive is the control message of the alive timer: an ACK of what was
+// received and not yet acknowledged, else an ALIVE.
+func (s *ftfw) alive() txItem {
+	if s.ackFromSet && s.rxSet {
+		s.ackFromSet = false
+		return txItem{ctl: wire.NET_F_ACK, from: s.ackFrom, to: s.rxLast}
+	}
+	return txItem{ctl: wire.NET_F_ALIVE}
+}
+
+// recv runs FTFW's receiver on one well-formed message (ftfw_recv): the
+// HELLO handshake, the sequence check, the acknowledgement window, and the
+// control messages (ACK and NACK act on the resend queue). It returns the
+// verdict, whether the message is a RESYNC (the caller bulk-sends), and tx
+// with the control messages and resends to send appended.
+func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
+	h := m.Header
+	v, resync := verdictData, false
+	hello := h.IsHello()
+	if hello {
+		s.sayHelloBack = true
+	}
+	if h.IsHelloBack() && s.hello == helloSay {
+		s.hello = helloDone
+	}
+	inSync := true
+	if hello {
+		// The peer restarted: restart the window if needed and forget
+		// what it cannot acknowledge.
+		if s.ackFromSet && wire.SeqBefore(h.Seq, s.ackFrom) {
+			s.window = s.windowSize - 1
+			s.ackFrom = h.Seq
+		}
+		s.flushRS()
+	} else if s.rxSet {
+		want := s.rxLast + 1
+		switch {
+		case h.Seq == want:
+		case wire.SeqBefore(want, h.Seq):
+			s.lost += uint64(h.Seq - s.rxLast + 1)
+			inSync = false
+		default:
+			s.before++
+			return verdictDrop, false, tx
+		}
+	}
+	v, resync, tx = s.digest(m, tx)
+	if v == verdictBad {
+		return v, false, tx
+	}
+	if inSync {
+		if !s.ackFromSet {
+			s.ackFromSet = true
+			s.ackFrom = h.Seq
+		}
+		s.window--
+		if s.window == 0 {
+			tx = append(tx, txItem{ctl: wire.NET_F_ACK, from: s.ackFrom, to: h.Seq})
+			s.window = s.windowSize
+			s.ackFromSet = false
+		}
+	} else {
+		if s.ackFromSet {
+			tx = append(tx, txItem{ctl: wire.NET_F_ACK, from: s.ackFrom, to: s.rxLast})
+			s.ackFromSet = false
+		}
+		tx = append(tx, txItem{ctl: wire.NET_F_NACK, from: s.rxLast + 1, to: h.Seq - 1})
+		s.window = s.windowSize - 1
+		s.ackFrom = h.Seq
+		s.ackFromSet = true
+	}
+	s.rxLast, s.rxSet = h.Seq, true
+	return v, resync, tx
+}
+
+// digest classifies a message and carries out ACK and NACK (digest_msg).
+func (s *ftfw) digest(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
+	h := m.Header
+	switch {
+	case h.IsData():
+		return verdictData, false, tx
+	case h.IsACK():
+		if m.Control == nil || wire.SeqBefore(m.Control.To, m.Control.From) {
+			return verdictBad, false, tx
+		}
+		s.ack(m.Control.From, m.Control.To)
+		return verdictCtl, false, tx
+	case h.IsNACK():
+		if m.Control == nil || wire.SeqBefore(m.Control.To, m.Control.From) {
+			return verdictBad, false, tx
+		}
+		return verdictCtl, false, s.nack(m.Control.From, m.Control.To, tx)
+	case h.IsResync():
+		return verdictCtl, true, tx
+	case h.IsAlive():
+		return verdictCtl, false, tx
+	}
+	return verdictBad, false, tx
+}

@@ -1,0 +1,179 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"ctq/engine"
+	"ctq/internal/nstest"
+	"ctq/sync/config"
+	"ctq/sync/link"
+	"ctq/sync/wire"
+)
+
+// chanLink is a link whose datagrams go to a channel and whose Recv blocks
+// until Close.
+type chanLink struct {
+	sent   chan []byte
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (l *chanLink) Send(b []byte) error {
+	l.sent <- append([]byte(nil), b...)
+	return nil
+}
+func (l *chanLink) Recv([]byte) (int, error) {
+	<-l.closed
+	return 0, errors.New("closed")
+}
+func (l *chanLink) MaxPayload() int   { return 1472 }
+func (l *chanLink) Stats() link.Stats { return link.Stats{} }
+func (l *chanLink) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+// next returns the data messages of the next datagrams until n have come,
+// skipping control messages and the warm-up entry's.
+func (l *chanLink) next(t *testing.T, n int, diag func() string) []*wire.Message {
+	t.Helper()
+	var out []*wire.Message
+	var seen []string
+	timeout := time.After(30 * time.Second)
+	for len(out) < n {
+		select {
+		case d := <-l.sent:
+			wire.Decode(d, func(m *wire.Message, err error) error {
+				if err != nil {
+					t.Fatalf("sent a bad message: %v", err)
+				}
+				if m.CT != nil {
+					seen = append(seen, fmt.Sprintf("%v %v", m.Header.Type, m.CT.Orig.Dst))
+					if m.CT.Orig.Dst.String() != warmDst {
+						out = append(out, m)
+					}
+				}
+				return nil
+			})
+		case <-timeout:
+			t.Fatalf("%d of %d messages sent; all seen: %v; %s", len(out), n, seen, diag())
+		}
+	}
+	return out
+}
+
+// TestKernelDumpAndEvents runs a node on a namespace's table: the start-up
+// dump fills the internal cache silently, kernel events go out as CT NEW,
+// UPD and DEL, and a resync dump advertises the table and purges what the
+// kernel no longer has.
+func TestKernelDumpAndEvents(t *testing.T) {
+	ns := nstest.New(t)
+	ns.Load(t, []string{
+		"-I -t 600 -u SEEN_REPLY,ASSURED -m 1 -s 198.51.100.1 -d 198.51.100.2 -p tcp --sport 1000 --dport 22 --state ESTABLISHED",
+		"-I -t 600 -s 198.51.100.1 -d 198.51.100.3 -p udp --sport 1001 --dport 53",
+	})
+	cfg, err := config.Parse("k.conf", []byte(notrackConf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &chanLink{sent: make(chan []byte, 100), closed: make(chan struct{})}
+	n, err := New(cfg, Options{Live: openLive(t, ns), Link: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := n.BulkSend(context.Background()); !errors.Is(err, ErrStopped) {
+			t.Errorf("BulkSend after Run: %v", err)
+		}
+	}()
+	internal, err := n.Internal(ctx)
+	if err != nil || len(internal) != 2 {
+		t.Fatalf("internal cache after start: %d entries, %v", len(internal), err)
+	}
+	select {
+	case d := <-l.sent:
+		t.Fatalf("sent at start-up: %x", d)
+	default:
+	}
+	waitWatching(t, ns, n)
+	diag := func() string {
+		st, err := n.Stats(ctx)
+		return fmt.Sprintf("node stats %+v %v; kernel:\n%s", st, err, ns.Run(t, "conntrack", "-L"))
+	}
+
+	// Each change goes out as its message. The entries changed here are
+	// made after the node subscribed: with nf_conntrack_events=2 (the
+	// default) the kernel reports changes only of entries created while
+	// someone listened.
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-I", "-t", "60", "-s", "198.51.100.1", "-d", "198.51.100.4", "-p", "udp", "--sport", "1", "--dport", "2"}, "CT_NEW 198.51.100.4"},
+		{[]string{"-U", "-s", "198.51.100.1", "-d", "198.51.100.4", "-p", "udp", "-m", "5"}, "CT_UPD 198.51.100.4 mark=5"},
+		{[]string{"-I", "-t", "60", "-s", "198.51.100.1", "-d", "198.51.100.5", "-p", "udp", "--sport", "1", "--dport", "2"}, "CT_NEW 198.51.100.5"},
+		{[]string{"-D", "-s", "198.51.100.1", "-d", "198.51.100.5", "-p", "udp"}, "CT_DEL 198.51.100.5"},
+	}
+	for _, st := range steps {
+		ns.Run(t, "conntrack", st.args...)
+		m := l.next(t, 1, diag)[0]
+		var f engine.Flow
+		m.CT.ToFlow(&f)
+		got := m.Header.Type.String() + " " + f.Dst.String()
+		if f.Mark != 0 {
+			got += fmt.Sprintf(" mark=%d", f.Mark)
+		}
+		if got != st.want {
+			t.Errorf("conntrack %v: sent %s, want %s", st.args, got, st.want)
+		}
+	}
+
+	// A resync after an overrun: the table again, and a DEL for an entry
+	// the cache has and the kernel does not (put in the cache here, as if
+	// its destroy event had been lost).
+	if err := n.do(ctx, func() {
+		f := flow(9)
+		n.internal.Replace(&f)
+		if err := n.dump(ctx, true); err != nil {
+			t.Error(err)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range l.next(t, 4, diag) { // and the warm-up entry's, skipped
+		var f engine.Flow
+		m.CT.ToFlow(&f)
+		got = append(got, m.Header.Type.String()+" "+f.Dst.String())
+	}
+	counts := map[string]int{}
+	for _, g := range got {
+		counts[g]++
+	}
+	if counts["CT_UPD 198.51.100.2"] != 1 || counts["CT_UPD 198.51.100.3"] != 1 || counts["CT_UPD 198.51.100.4"] != 1 ||
+		counts["CT_DEL 198.51.100.20"] != 1 {
+		t.Errorf("resync sent %v", got)
+	}
+	internal, err = n.Internal(ctx)
+	kept := 0
+	for _, e := range internal {
+		if e.Key.Dst.String() != warmDst {
+			kept++
+		}
+	}
+	if err != nil || kept != 3 {
+		t.Errorf("internal cache after resync: %d entries besides the warm-up ones, want 3 (%v)", kept, err)
+	}
+}

@@ -1,0 +1,304 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"ctq/engine"
+	"ctq/sync/cache"
+	"ctq/sync/config"
+	"ctq/sync/link"
+	"ctq/sync/wire"
+)
+
+const (
+	// aliveInterval is conntrackd's ALIVE_INT: an ALIVE goes out after this
+	// long without a transmission.
+	aliveInterval = time.Second
+	// eventQueue is how many kernel events wait for the loop before the
+	// watch blocks (and the kernel, once its socket buffer is full,
+	// reports an overrun).
+	eventQueue = 4096
+	// datagramQueue is how many received datagrams wait for the loop.
+	datagramQueue = 1024
+	// maxDatagram is conntrackd's receive buffer.
+	maxDatagram = 65536
+	// ownWindow bounds how long after a commit the kernel events for the
+	// committed keys are taken as the commit's own (not advertised).
+	ownWindow = 10 * time.Second
+)
+
+// ErrStopped is returned by the methods of a Node whose Run has returned.
+var ErrStopped = errors.New("sync node is not running")
+
+// Options are what a Node runs on besides its configuration.
+type Options struct {
+	// Live is this node's kernel conntrack table.
+	Live *engine.Live
+	// Link is the dedicated link to the peer; Run closes it when it
+	// returns.
+	Link link.Link
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Node is one sync node. Make it with New and start it with Run.
+type Node struct {
+	cfg  *config.Config
+	live *engine.Live
+	link link.Link
+	now  func() time.Time
+
+	reqs    chan func()
+	started chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+
+	// Owned by Run's goroutine.
+	internal, external *cache.Cache
+	seq                uint32
+	seqSet             bool
+	lastRecv           uint32
+	recvSet            bool
+	txq                []txItem
+	queued             map[*cache.Entry]bool
+	buf                []byte
+	own                map[cache.Key]time.Time
+	stats              Stats
+	// ftfw is FTFW's state; nil in NOTRACK.
+	ftfw *ftfw
+}
+
+// txItem is one entry of the transmit queue: a cache entry, sent as its
+// state at transmit time, or a control message (flags, and the range of
+// an ACK or NACK).
+type txItem struct {
+	entry    *cache.Entry
+	ctl      wire.Flags
+	from, to uint32
+}
+
+// New checks that cfg asks only for what is implemented and returns a Node
+// that is not running yet.
+func New(cfg *config.Config, opts Options) (*Node, error) {
+	if err := supported(cfg); err != nil {
+		return nil, fmt.Errorf("sync node: %w", err)
+	}
+	if opts.Live == nil || opts.Link == nil {
+		return nil, errors.New("sync node: Options need Live and Link")
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	limit := cfg.General.HashLimit
+	n := &Node{
+		cfg:      cfg,
+		live:     opts.Live,
+		link:     opts.Link,
+		now:      now,
+		reqs:     make(chan func()),
+		started:  make(chan struct{}),
+		stopped:  make(chan struct{}),
+		internal: cache.New("internal", limit, now),
+		external: cache.New("external", limit, now),
+		queued:   make(map[*cache.Entry]bool),
+		own:      make(map[cache.Key]time.Time),
+		stats:    Stats{RecvErrors: make(map[wire.Kind]uint64)},
+	}
+	if cfg.Sync.Mode == config.ModeFTFW {
+		n.ftfw = newFTFW(cfg.Sync.ACKWindowSize, cfg.Sync.ResendQueueSize, n.internal.Release)
+	}
+	return n, nil
+}
+
+// supported rejects the settings the node does not implement yet.
+func supported(cfg *config.Config) error {
+	s := &cfg.Sync
+	switch {
+	case !cfg.HasSync:
+		return errors.New("the configuration has no Sync section")
+	case s.Mode == config.ModeALARM:
+		return errors.New("mode ALARM is not implemented yet (FTFW and NOTRACK are)")
+	case len(s.Links) != 1:
+		return fmt.Errorf("%d dedicated links: exactly one is implemented", len(s.Links))
+	case s.DisableInternalCache:
+		return errors.New("DisableInternalCache is not implemented yet")
+	case s.DisableExternalCache:
+		return errors.New("DisableExternalCache is not implemented yet")
+	case s.ExpectationSync:
+		return errors.New("ExpectationSync is not implemented yet")
+	case cfg.General.Filter != nil:
+		return fmt.Errorf("%s:%d: Filter is not implemented yet", cfg.File, cfg.General.Filter.Line)
+	}
+	return nil
+}
+
+// event is a kernel event copied for the loop, or an overrun report.
+type event struct {
+	typ     engine.EventType
+	flow    engine.Flow
+	portID  uint32
+	overrun bool
+}
+
+// Run runs the node until ctx is cancelled (it then returns nil) or its
+// link or kernel watch fails. It first loads the kernel table into the
+// internal cache without advertising it, as conntrackd does at start, and
+// sends a RESYNC when StartupResync is on. Run closes the link when it
+// returns and may be called once.
+func (n *Node) Run(ctx context.Context) error {
+	first := false
+	n.once.Do(func() { first = true })
+	if !first {
+		return errors.New("sync node: Run called twice")
+	}
+	defer close(n.stopped)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		n.link.Close()
+		wg.Wait()
+	}()
+
+	events := make(chan event, eventQueue)
+	datagrams := make(chan []byte, datagramQueue)
+	errc := make(chan error, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		errc <- n.watch(ctx, events)
+	}()
+	go func() {
+		defer wg.Done()
+		errc <- n.receive(ctx, datagrams)
+	}()
+
+	if err := n.dump(ctx, false); err != nil {
+		return err
+	}
+	if n.cfg.Sync.StartupResync {
+		n.txq = append(n.txq, txItem{ctl: wire.NET_F_RESYNC})
+	}
+	close(n.started)
+	alive := time.NewTimer(aliveInterval)
+	defer alive.Stop()
+	var resync <-chan time.Time
+	for {
+		if len(events) == 0 && len(datagrams) == 0 && n.transmit() {
+			alive.Reset(aliveInterval)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		case ev := <-events:
+			if ev.overrun {
+				n.stats.EventOverflows++
+				if resync == nil && n.cfg.General.NetlinkOverrunResync > 0 {
+					resync = time.After(n.cfg.General.NetlinkOverrunResync)
+				}
+				continue
+			}
+			n.kernelEvent(&ev)
+		case d := <-datagrams:
+			n.datagram(d)
+		case fn := <-n.reqs:
+			fn()
+		case <-resync:
+			resync = nil
+			if err := n.dump(ctx, true); err != nil {
+				return err
+			}
+		case <-alive.C:
+			if n.ftfw != nil {
+				n.txq = append(n.txq, n.ftfw.alive())
+			} else {
+				n.txq = append(n.txq, txItem{ctl: wire.NET_F_ALIVE})
+			}
+		}
+	}
+}
+
+// watch follows the kernel's conntrack events and hands copies to the loop.
+func (n *Node) watch(ctx context.Context, events chan<- event) error {
+	wc := engine.WatchConfig{
+		Table: engine.TableConntrack,
+		Resync: func(ctx context.Context) error {
+			select {
+			case events <- event{overrun: true}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	}
+	_, err := n.live.Watch(ctx, wc, func(ev *engine.Event) error {
+		if ev.Flow == nil {
+			return nil
+		}
+		select {
+		case events <- event{typ: ev.Type, flow: *ev.Flow, portID: ev.PortID}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("sync node: kernel events: %w", err)
+	}
+	return errors.New("sync node: kernel event watch ended")
+}
+
+// receive reads datagrams from the link and hands copies to the loop.
+func (n *Node) receive(ctx context.Context, datagrams chan<- []byte) error {
+	buf := make([]byte, maxDatagram)
+	for {
+		m, err := n.link.Recv(buf)
+		if err != nil {
+			return fmt.Errorf("sync node: %w", err)
+		}
+		select {
+		case datagrams <- append([]byte(nil), buf[:m]...):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// do runs fn in the loop and waits for it.
+func (n *Node) do(ctx context.Context, fn func()) error {
+	done := make(chan struct{})
+	wrapped := func() {
+		fn()
+		close(done)
+	}
+	select {
+	case <-n.started:
+	case <-n.stopped:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case n.reqs <- wrapped:
+	case <-n.stopped:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-n.stopped:
+		return ErrStopped
+	}
+}

@@ -1,0 +1,99 @@
+package node
+
+import (
+	"errors"
+
+	"ctq/engine"
+	"ctq/sync/wire"
+)
+
+// datagram handles one received datagram.
+func (n *Node) datagram(d []byte) {
+	wire.Decode(d, func(m *wire.Message, err error) error {
+		if err != nil {
+			var werr *wire.Error
+			if errors.As(err, &werr) {
+				n.stats.RecvErrors[werr.Kind]++
+			}
+			return nil
+		}
+		n.message(m)
+		return nil
+	})
+}
+
+// message handles one well-formed message the NOTRACK way: sequence
+// numbers are tracked for the statistics only, data goes into the
+// external cache, RESYNC is answered with a bulk send, ALIVE needs nothing,
+// and the FTFW control messages (ACK, NACK) are counted as malformed
+// headers, as conntrackd's NOTRACK receiver does.
+func (n *Node) message(m *wire.Message) {
+	if n.ftfw != nil {
+		n.messageFTFW(m)
+		return
+	}
+	h := m.Header
+	if n.recvSet {
+		want := n.lastRecv + 1
+		switch {
+		case h.Seq == want:
+		case wire.SeqBefore(want, h.Seq):
+			n.stats.SeqLost += uint64(h.Seq - n.lastRecv + 1)
+		default:
+			n.stats.SeqBefore++
+		}
+	}
+	switch {
+	case h.IsData():
+		n.data(m)
+	case h.IsResync():
+		n.stats.RecvControl++
+		n.stats.ResyncsAnswered++
+		n.bulkSend()
+	case h.IsAlive():
+		n.stats.RecvControl++
+	default:
+		n.stats.RecvErrors[wire.KindBadHeader]++
+		return
+	}
+	n.lastRecv, n.recvSet = h.Seq, true
+}
+
+// messageFTFW handles one well-formed message the FTFW way: the sequence
+// check, acknowledgements and resends are FTFW's; data behind the
+// expected sequence number is dropped.
+func (n *Node) messageFTFW(m *wire.Message) {
+	v, resync, tx := n.ftfw.recv(m, n.txq)
+	n.txq = tx
+	switch v {
+	case verdictData:
+		n.data(m)
+	case verdictCtl:
+		n.stats.RecvControl++
+		if resync {
+			n.stats.ResyncsAnswered++
+			n.bulkSend()
+		}
+	case verdictBad:
+		n.stats.RecvErrors[wire.KindBadHeader]++
+	}
+}
+
+// data applies a received CT NEW, UPD or DEL to the external cache.
+func (n *Node) data(m *wire.Message) {
+	if m.CT == nil {
+		n.stats.RecvExpect++
+		return
+	}
+	n.stats.RecvData++
+	var f engine.Flow
+	m.CT.ToFlow(&f)
+	switch m.Header.Type {
+	case wire.NET_T_STATE_CT_NEW:
+		n.external.Replace(&f)
+	case wire.NET_T_STATE_CT_UPD:
+		n.external.Update(&f)
+	case wire.NET_T_STATE_CT_DEL:
+		n.external.Delete(&f)
+	}
+}

@@ -1,0 +1,49 @@
+package node
+
+import (
+	"ctq/sync/cache"
+	"ctq/sync/link"
+	"ctq/sync/wire"
+)
+
+// Stats are a node's counters, after `conntrackd -s` and `-s network`.
+type Stats struct {
+	Internal, External cache.Stats
+	Link               link.Stats
+
+	// Messages sent and received, by kind.
+	SentData, SentControl uint64
+	RecvData, RecvControl uint64
+	// RecvExpect counts expectation messages, dropped because
+	// ExpectationSync is not implemented.
+	RecvExpect uint64
+	// RecvErrors counts rejected messages by wire.Kind ("Malformed
+	// payload" ...), as `conntrackd -s network` does.
+	RecvErrors map[wire.Kind]uint64
+	// SeqLost and SeqBefore are conntrackd's "Packets lost" (including its
+	// over-count of 2 per gap) and "Packets before".
+	SeqLost, SeqBefore uint64
+	// ResendQueue is the length of FTFW's resend queue (`conntrackd -s
+	// rsqueue`), ResendObjects how many of its entries are flows (not
+	// control messages); ResendDropped counts entries it dropped when
+	// full.
+	ResendQueue, ResendObjects int
+	ResendDropped              uint64
+	// ResyncsAnswered counts RESYNC requests answered with a bulk send.
+	ResyncsAnswered uint64
+	// EventOverflows counts kernel event overruns (ENOBUFS), each followed
+	// by a re-dump of the kernel table.
+	EventOverflows uint64
+	// SendErrors counts datagrams the link failed to send.
+	SendErrors uint64
+}
+
+// clone copies the stats, map included.
+func (s *Stats) clone() Stats {
+	c := *s
+	c.RecvErrors = make(map[wire.Kind]uint64, len(s.RecvErrors))
+	for k, v := range s.RecvErrors {
+		c.RecvErrors[k] = v
+	}
+	return c
+}

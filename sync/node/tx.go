@@ -1,0 +1,132 @@
+package node
+
+import (
+	"ctq/sync/cache"
+	"ctq/sync/wire"
+)
+
+// enqueue queues a cache entry for transmission, once: it goes out with
+// the state it has when the queue is sent.
+func (n *Node) enqueue(e *cache.Entry) {
+	if n.ftfw != nil {
+		n.ftfw.takeBack(e)
+	}
+	if n.queued[e] {
+		return
+	}
+	n.queued[e] = true
+	n.txq = append(n.txq, txItem{entry: e})
+}
+
+// bulkSend queues every live entry of the internal cache (the answer to a
+// RESYNC, and `conntrackd -B`).
+func (n *Node) bulkSend() {
+	n.internal.Range(func(e *cache.Entry) bool {
+		if e.State != cache.StateDead {
+			n.enqueue(e)
+		}
+		return true
+	})
+}
+
+// msgType is the message type of an entry's state.
+func msgType(s cache.State) wire.MsgType {
+	switch s {
+	case cache.StateAlive:
+		return wire.NET_T_STATE_CT_UPD
+	case cache.StateDead:
+		return wire.NET_T_STATE_CT_DEL
+	}
+	return wire.NET_T_STATE_CT_NEW
+}
+
+// nextSeq returns the next sequence number; the first is the Unix time.
+func (n *Node) nextSeq() uint32 {
+	if !n.seqSet {
+		n.seq = uint32(n.now().Unix())
+		n.seqSet = true
+	}
+	s := n.seq
+	n.seq++
+	return s
+}
+
+// transmit sends the queue, packing messages into datagrams of at most
+// the link's payload size, and reports whether it sent anything. In
+// NOTRACK, DEAD entries leave the internal cache once their DEL is sent;
+// in FTFW what was sent waits in the resend queue, and DEAD entries leave
+// when the peer acknowledges them.
+func (n *Node) transmit() bool {
+	if len(n.txq) == 0 {
+		return false
+	}
+	for i, it := range n.txq {
+		n.txq[i] = txItem{}
+		if it.entry == nil {
+			m := &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: it.ctl}}
+			if it.ctl&(wire.NET_F_ACK|wire.NET_F_NACK|wire.NET_F_RESYNC) != 0 {
+				m.Control = &wire.Control{From: it.from, To: it.to}
+			}
+			n.send(m, it)
+			n.stats.SentControl++
+			continue
+		}
+		e := it.entry
+		delete(n.queued, e)
+		var ct wire.Conntrack
+		ct.FromFlow(&e.Flow)
+		n.send(&wire.Message{Header: wire.Header{Type: msgType(e.State)}, CT: &ct}, it)
+		n.stats.SentData++
+		if n.ftfw == nil && e.State == cache.StateDead {
+			n.internal.Release(e)
+		}
+	}
+	n.txq = n.txq[:0]
+	n.sendBuf(len(n.buf))
+	return true
+}
+
+// send stamps m with FTFW's HELLO flags, buffers it and lets FTFW keep it
+// for resending.
+func (n *Node) send(m *wire.Message, it txItem) {
+	if n.ftfw != nil {
+		n.ftfw.stamp(&m.Header.Flags)
+	}
+	seq, ok := n.appendMsg(m)
+	if ok && n.ftfw != nil {
+		n.ftfw.sent(it, seq)
+	}
+}
+
+// appendMsg encodes m with the next sequence number into the transmit
+// buffer; when the buffer would reach the payload size, what it held
+// before goes out first (conntrackd adds a message only while
+// buffered + length < size).
+func (n *Node) appendMsg(m *wire.Message) (seq uint32, ok bool) {
+	m.Header.Seq = n.nextSeq()
+	mark := len(n.buf)
+	b, err := wire.AppendMessage(n.buf, m)
+	if err != nil {
+		// FromFlow makes only valid messages; count the impossible.
+		n.stats.SendErrors++
+		n.buf = n.buf[:mark]
+		return 0, false
+	}
+	n.buf = b
+	if len(n.buf) >= n.link.MaxPayload() && mark > 0 {
+		n.sendBuf(mark)
+	}
+	return m.Header.Seq, true
+}
+
+// sendBuf sends the first end bytes of the buffer and keeps the rest.
+func (n *Node) sendBuf(end int) {
+	if end == 0 {
+		return
+	}
+	if err := n.link.Send(n.buf[:end]); err != nil {
+		n.stats.SendErrors++
+	}
+	rest := copy(n.buf, n.buf[end:])
+	n.buf = n.buf[:rest]
+}
