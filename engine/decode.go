@@ -415,34 +415,37 @@ func (d *flowDecoder) protoinfoL4(proto uint16, b []byte) error {
 
 // help decodes a CTA_HELP nest.
 func (d *flowDecoder) help(b []byte) error {
-	for len(b) > 0 {
-		typ, val, rest, err := nextAttr(b)
-		if err != nil {
-			return err
-		}
-		b = rest
-		if typ == ctaHelpName {
-			d.f.Helper = internHelper(attrString(val))
-			d.f.Has |= HasHelper
-		}
+	name, ok, err := nestString(b, ctaHelpName)
+	if ok {
+		d.f.Helper = internHelper(name)
+		d.f.Has |= HasHelper
 	}
-	return nil
+	return err
 }
 
 // secctx decodes a CTA_SECCTX nest.
 func (d *flowDecoder) secctx(b []byte) error {
+	name, ok, err := nestString(b, ctaSecctxName)
+	if ok {
+		d.f.Secctx = string(name)
+		d.f.Has |= HasSecctx
+	}
+	return err
+}
+
+// nestString returns the (last) string attribute want of a nest.
+func nestString(b []byte, want uint16) (val []byte, ok bool, err error) {
 	for len(b) > 0 {
-		typ, val, rest, err := nextAttr(b)
+		typ, v, rest, err := nextAttr(b)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
 		b = rest
-		if typ == ctaSecctxName {
-			d.f.Secctx = string(attrString(val))
-			d.f.Has |= HasSecctx
+		if typ == want {
+			val, ok = attrString(v), true
 		}
 	}
-	return nil
+	return val, ok, nil
 }
 
 // counter decodes a CTA_COUNTERS_ORIG or CTA_COUNTERS_REPLY nest, 64-bit
