@@ -1,0 +1,62 @@
+package control
+
+import (
+	"fmt"
+	"slices"
+
+	"ctq/sync/cache"
+	"ctq/sync/node"
+	"ctq/sync/wire"
+)
+
+// StatusLines renders a node's counters for a person, in the order of
+// `conntrackd -s`: the caches, the link's traffic, the messages.
+func StatusLines(s *node.Stats) []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	for _, c := range []struct {
+		name string
+		st   *cache.Stats
+	}{{"internal", &s.Internal}, {"external", &s.External}} {
+		add("cache %s:", c.name)
+		add("  active entries:      %12d   objects held: %12d", c.st.Active, c.st.Objects)
+		add("  entries added:       %12d   failed: %12d   (full: %d)", c.st.AddOK, c.st.AddFail, c.st.AddFailFull)
+		add("  entries updated:     %12d   failed: %12d   (no entry: %d)", c.st.UpdOK, c.st.UpdFail, c.st.UpdFailNoEntry)
+		add("  entries destroyed:   %12d   failed: %12d   (no entry: %d)", c.st.DelOK, c.st.DelFail, c.st.DelFailNoEntry)
+		add("")
+	}
+	l := &s.Link
+	add("link:")
+	add("  bytes sent:          %12d   received: %12d", l.SentBytes, l.RecvBytes)
+	add("  datagrams sent:      %12d   received: %12d", l.SentDatagrams, l.RecvDatagrams)
+	add("  errors sending:      %12d   receiving: %12d", l.SendErrors, l.RecvErrors)
+	add("")
+	add("messages:")
+	add("  data sent:           %12d   received: %12d", s.SentData, s.RecvData)
+	add("  control sent:        %12d   received: %12d", s.SentControl, s.RecvControl)
+	add("  expectations dropped:%12d", s.RecvExpect)
+	add("  sequence lost:       %12d   before: %12d", s.SeqLost, s.SeqBefore)
+	add("  resend queue:        %12d   flows: %12d   dropped: %d", s.ResendQueue, s.ResendObjects, s.ResendDropped)
+	add("  resyncs answered:    %12d", s.ResyncsAnswered)
+	add("  event overruns:      %12d", s.EventOverflows)
+	add("  send errors:         %12d", s.SendErrors)
+	kinds := make([]wire.Kind, 0, len(s.RecvErrors))
+	for k := range s.RecvErrors {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		add("  rejected (%s): %d", k, s.RecvErrors[k])
+	}
+	return out
+}
+
+// CommitLines renders the result of a commit.
+func CommitLines(r *node.CommitResult) []string {
+	out := []string{fmt.Sprintf("%d entries committed (%d created, %d replaced, %d failed)",
+		r.Entries, r.Created, r.Replaced, r.Failed)}
+	for _, err := range r.Errors {
+		out = append(out, "  error: "+err.Error())
+	}
+	return out
+}
