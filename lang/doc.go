@@ -38,9 +38,14 @@
 //
 // TABLE is conntrack (the default), expect, dying or unconfirmed; FORMAT
 // is a format name or a comma list of names ("extended,id"). Clauses may
-// come in any order, each once. The other statement keywords of the
-// language (sync, help) are recognized and refused with "statement `sync`
-// is not supported yet" (the shell answers help).
+// come in any order, each once. The other statement keyword of the
+// language (help) is recognized and refused with "statement `help` is not
+// supported yet" (the shell answers help).
+//
+// sync (a SyncStep) is `sync run|start|stop|status|commit|flush|resync|
+// dump internal|dump external ["PATH"]`: run a sync node from a
+// conntrackd configuration file, or ask the running one over its control
+// socket; without PATH the default file is chosen when the step runs.
 //
 // stats (a StatsStep) prints the kernel's per-CPU counters of conntrack or
 // expect. serve (a ServeStep) exports metrics to Prometheus: at ADDR until

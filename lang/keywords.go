@@ -13,7 +13,7 @@ import (
 var statementNames = []string{
 	"list", "count", "get", "delete", "update", "insert", "flush", "load", "watch",
 	"top", "sum", "min", "max", "avg", "let", "print", "if", "exit", "source", "set", "explain",
-	"stats", "serve", "account",
+	"stats", "serve", "account", "sync",
 }
 
 // parserFor returns the parser of the statement whose keyword is kw, nil
@@ -62,6 +62,8 @@ func (p *parser) parserFor(kw string) func(token) (Stmt, error) {
 		return p.serve
 	case "account":
 		return p.account
+	case "sync":
+		return p.syncStmt
 	}
 	return nil
 }
@@ -69,7 +71,7 @@ func (p *parser) parserFor(kw string) func(token) (Stmt, error) {
 // futureStatements are statement keywords of the language that are not
 // implemented yet; using one is a parse error that says so.
 var futureStatements = []string{
-	"help", "sync",
+	"help",
 }
 
 // clauseWords are the words with a meaning inside statements. An

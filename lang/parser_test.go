@@ -177,8 +177,8 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"sync not yet", `sync`, "1:1: statement `sync` is not supported yet"},
-		{"future keyword later in script", "list\n  sync", "2:3: statement `sync` is not supported yet"},
+		{"help not yet", `help`, "1:1: statement `help` is not supported yet"},
+		{"future keyword later in script", "list\n  help", "2:3: statement `help` is not supported yet"},
 		{"unknown statement", "lsit where dport == 22", "1:1: unknown statement `lsit` (did you mean `list`?)"},
 		{"uppercase keyword", "LIST", "1:1: unknown statement `LIST` (keywords are lowercase: `list`)"},
 		{"not a word", "42", "1:1: expected a statement, found `42`"},

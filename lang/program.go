@@ -34,8 +34,8 @@ type Site struct {
 }
 
 // Step is one step of a Program: *PlanStep, *LetStep, *PrintStep,
-// *IfStep, *ExitStep, *SetStep, *ExplainStep, *StatsStep, *ServeStep or *AccountStep (a source statement's
-// steps are spliced in).
+// *IfStep, *ExitStep, *SetStep, *ExplainStep, *StatsStep, *ServeStep,
+// *AccountStep or *SyncStep (a source statement's steps are spliced in).
 type Step interface {
 	// Where is the site of the step.
 	Where() Site
@@ -281,6 +281,8 @@ func (c *compiler) steps(stmts []Stmt) ([]Step, error) {
 				return nil, err
 			}
 			out = append(out, step)
+		case *SyncStmt:
+			out = append(out, c.syncStep(s, at))
 		case *AccountStmt:
 			step, err := c.accountStep(s, at)
 			if err != nil {

@@ -127,6 +127,22 @@ serve textfile "FILE" [where EXPR] [by EXPR, ...]
   timestamps nf_conntrack_timestamp=1.
     account "/var/log/ctq/flows.log"
     account "/var/log/ctq/flows.json" where proto == tcp as json`,
+		"sync": `sync run|start ["PATH"]
+sync stop|status|commit|flush|resync ["PATH"]
+sync dump internal|external ["PATH"]
+  State synchronization with a peer (conntrackd's sync modes FTFW and
+  NOTRACK, on its wire protocol) from a conntrackd configuration file:
+  PATH, by default /etc/ctq/sync.conf, else /etc/conntrackd/conntrackd.conf.
+  run keeps a node in the foreground until Ctrl-C or SIGTERM (for systemd);
+  start runs one in the background of the shell until sync stop or the end
+  of the session. The others ask the running node over its control socket
+  (General { UNIX { Path } }): stop ends it, status prints its counters,
+  commit writes the external cache into the kernel table and says how many
+  entries it wrote, flush empties both caches, resync asks the peer for
+  its whole table, dump prints a cache as conntrack -L does.
+    sync run "/etc/ctq/sync.conf"
+    sync commit "/etc/ctq/sync.conf"
+    sync dump external`,
 		"let": `let NAME = EXPR | let NAME = count|sum|min|max|avg ...
   Set a variable for the rest of the script (and, in the shell, the
   following lines). Its type comes from the value (count gives an int; sum,
@@ -243,7 +259,7 @@ func writeHelp(w io.Writer, topic string) error {
 	switch topic {
 	case "":
 		_, err := fmt.Fprintf(w, "Statements: list, count, get, top, sum, min, max, avg, delete, update, insert, load, flush, watch,\n"+
-			"stats, serve, account, let, print, if, exit, source, set, explain. Topics: %s.\nhelp TOPIC shows one, with examples.\n",
+			"stats, serve, account, sync, let, print, if, exit, source, set, explain. Topics: %s.\nhelp TOPIC shows one, with examples.\n",
 			strings.Join(helpTopics(), ", "))
 		return err
 	case "fields":

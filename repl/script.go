@@ -98,6 +98,8 @@ func (s *Session) step(ctx context.Context, st lang.Step, bare bool) error {
 		return s.serve(ctx, st)
 	case *lang.AccountStep:
 		return s.account(ctx, st)
+	case *lang.SyncStep:
+		return s.syncStep(ctx, st)
 	}
 	return fmt.Errorf("unknown step %T", st)
 }
@@ -172,7 +174,7 @@ func (s *Session) set(st *lang.SetStep) error {
 		if s.cfg.From != "" {
 			return fmt.Errorf("set netns: the session reads the saved table %s, not a namespace", s.cfg.From)
 		}
-		if err := s.Close(); err != nil {
+		if err := s.closeSource(); err != nil {
 			return fmt.Errorf("set netns: close the table of the old namespace: %w", err)
 		}
 		s.cfg.NetNS = st.Value

@@ -48,6 +48,8 @@ type Session struct {
 	vars map[string]any
 	// exited records that an exit statement ran (the shell then ends).
 	exited bool
+	// daemon is the sync node of sync start, nil when none runs.
+	daemon *syncDaemon
 }
 
 // NewSession returns a Session; it opens its source on first use, so a
@@ -71,8 +73,13 @@ func CheckFormat(name string) error {
 	return nil
 }
 
-// Close releases the session's source.
+// Close stops the session's background sync node and releases its source.
 func (s *Session) Close() error {
+	return errors.Join(s.stopDaemon(), s.closeSource())
+}
+
+// closeSource releases the session's source.
+func (s *Session) closeSource() error {
 	if s.src == nil {
 		return nil
 	}

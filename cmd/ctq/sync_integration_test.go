@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"ctq/internal/nstest"
+)
+
+// syncTestConf is a sync configuration of one side of the bench: FTFW
+// over UDP; %[1]s is the scratch directory, %[2]s the side, %[3]s the
+// interface, %[4]s the local and %[5]s the peer address.
+const syncTestConf = `Sync {
+	Mode FTFW {
+		ResendQueueSize 131072
+		ACKWindowSize 300
+	}
+	UDP Default {
+		IPv4_address %[4]s
+		IPv4_Destination_Address %[5]s
+		Port 3780
+		Interface %[3]s
+		Checksum on
+	}
+}
+General {
+	HashSize 8192
+	HashLimit 65536
+	LockFile %[1]s/%[2]s.lock
+	UNIX {
+		Path %[1]s/%[2]s.sock
+	}
+}
+`
+
+// syncDaemon is a `ctq --netns NS -e 'sync run "CONF"'` process.
+type syncDaemon struct {
+	cmd *exec.Cmd
+	out bytes.Buffer
+	// done is closed when the process has exited; err is then Wait's.
+	done chan struct{}
+	err  error
+}
+
+// startSyncDaemon starts a ctq sync node in ns and stops it (SIGTERM,
+// then SIGKILL) when the test ends.
+func startSyncDaemon(t *testing.T, bin string, ns *nstest.NS, conf string) *syncDaemon {
+	t.Helper()
+	d := &syncDaemon{done: make(chan struct{})}
+	d.cmd = exec.Command(bin, "--netns", ns.Name(), "-e", `sync run "`+conf+`"`)
+	d.cmd.Stdout, d.cmd.Stderr = &d.out, &d.out
+	if err := d.cmd.Start(); err != nil {
+		t.Fatalf("start ctq sync run: %v", err)
+	}
+	go func() {
+		d.err = d.cmd.Wait()
+		close(d.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-d.done:
+		default:
+			d.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-d.done:
+			case <-time.After(10 * time.Second):
+				d.cmd.Process.Kill()
+				<-d.done
+			}
+		}
+		if t.Failed() {
+			t.Logf("ctq sync run %s output:\n%s", conf, d.out.String())
+		}
+	})
+	return d
+}
+
+// wait waits for the daemon to exit and returns its error.
+func (d *syncDaemon) wait(t *testing.T) error {
+	t.Helper()
+	select {
+	case <-d.done:
+		return d.err
+	case <-time.After(15 * time.Second):
+		t.Fatal("ctq sync run did not end")
+	}
+	return nil
+}
+
+// syncCtl runs a sync client statement in-process and fails the test when
+// it fails.
+func syncCtl(t *testing.T, stmt string) string {
+	t.Helper()
+	out, errOut, rc := ctq(t, "-e", stmt)
+	if rc != 0 {
+		t.Fatalf("ctq -e '%s': exit %d: %s", stmt, rc, errOut)
+	}
+	return out
+}
+
+// tupleRE is the original tuple of a UDP conntrack text line.
+var tupleRE = regexp.MustCompile(`src=\S+ dst=\S+ sport=\d+ dport=\d+`)
+
+// syncTuples returns the sorted original tuples of the text lines of out
+// whose destination is dst.
+func syncTuples(out, dst string) []string {
+	var ts []string
+	for _, l := range strings.Split(out, "\n") {
+		if m := tupleRE.FindString(l); m != "" && strings.Contains(m, "dst="+dst+" ") {
+			ts = append(ts, m)
+		}
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// TestSyncDaemons runs two ctq sync nodes in namespaces joined by a veth
+// pair and drives them with client statements: A's table reaches B's
+// external cache, a commit writes it into B's kernel table, stop ends both.
+func TestSyncDaemons(t *testing.T) {
+	bin := buildCtq(t)
+	a, b := nstest.New(t), nstest.New(t)
+	a.Run(t, "ip", "link", "add", "ctqa", "type", "veth", "peer", "name", "ctqb", "netns", b.Name())
+	a.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "ctqa")
+	b.Run(t, "ip", "addr", "add", "192.0.2.2/24", "dev", "ctqb")
+	a.Run(t, "ip", "link", "set", "ctqa", "up")
+	b.Run(t, "ip", "link", "set", "ctqb", "up")
+	waitUntil(t, "the veth pair up", func() bool {
+		return strings.Contains(a.Run(t, "ip", "-o", "link", "show", "ctqa"), "state UP") &&
+			strings.Contains(b.Run(t, "ip", "-o", "link", "show", "ctqb"), "state UP")
+	})
+
+	// A's table before its node starts: loaded by the node's first dump.
+	const dst = "203.0.113.7"
+	var want []string
+	for port := 1000; port < 1005; port++ {
+		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "198.51.100.1", "-d", dst,
+			"--sport", strconv.Itoa(port), "--dport", "53")
+		want = append(want, fmt.Sprintf("src=198.51.100.1 dst=%s sport=%d dport=53", dst, port))
+	}
+	slices.Sort(want)
+
+	dir := t.TempDir()
+	confA, confB := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
+	os.WriteFile(confA, fmt.Appendf(nil, syncTestConf, dir, "a", "ctqa", "192.0.2.1", "192.0.2.2"), 0o600)
+	os.WriteFile(confB, fmt.Appendf(nil, syncTestConf, dir, "b", "ctqb", "192.0.2.2", "192.0.2.1"), 0o600)
+	da := startSyncDaemon(t, bin, a, confA)
+	db := startSyncDaemon(t, bin, b, confB)
+	for _, conf := range []string{confA, confB} {
+		waitUntil(t, "the control socket of "+conf, func() bool {
+			_, _, rc := ctq(t, "-e", `sync status "`+conf+`"`)
+			return rc == 0
+		})
+	}
+
+	if got := syncTuples(syncCtl(t, `sync dump internal "`+confA+`"`), dst); !slices.Equal(got, want) {
+		t.Fatalf("A's internal cache: %q, want %q", got, want)
+	}
+	// B asks A for its table (again, should a datagram be lost).
+	var external string
+	waitUntil(t, "A's table in B's external cache", func() bool {
+		syncCtl(t, `sync resync "`+confB+`"`)
+		time.Sleep(100 * time.Millisecond)
+		external = syncCtl(t, `sync dump external "`+confB+`"`)
+		return slices.Equal(syncTuples(external, dst), want)
+	})
+	if got := syncTuples(b.Run(t, "conntrack", "-L"), dst); len(got) != 0 {
+		t.Fatalf("B's kernel table before the commit: %q", got)
+	}
+
+	status := syncCtl(t, `sync status "`+confB+`"`)
+	for _, s := range []string{"cache external:", "datagrams sent:", "data sent:"} {
+		if !strings.Contains(status, s) {
+			t.Errorf("status lacks %q:\n%s", s, status)
+		}
+	}
+
+	commit := syncCtl(t, `sync commit "`+confB+`"`)
+	if !strings.HasPrefix(commit, fmt.Sprintf("%d entries committed (%d created", len(want), len(want))) {
+		t.Errorf("commit: %q", commit)
+	}
+	if got := syncTuples(b.Run(t, "conntrack", "-L"), dst); !slices.Equal(got, want) {
+		t.Errorf("B's kernel table after the commit: %q, want %q", got, want)
+	}
+
+	// A flow made while the nodes run travels as an event (a new one each
+	// try: the node may not follow the kernel's events yet).
+	port := 2000
+	waitUntil(t, "a new flow of A in B's external cache", func() bool {
+		port++
+		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "198.51.100.2", "-d", dst,
+			"--sport", strconv.Itoa(port), "--dport", "53")
+		time.Sleep(100 * time.Millisecond)
+		return strings.Contains(syncCtl(t, `sync dump external "`+confB+`"`), fmt.Sprintf("src=198.51.100.2 dst=%s sport=%d", dst, port))
+	})
+
+	for _, d := range []struct {
+		conf string
+		p    *syncDaemon
+	}{{confA, da}, {confB, db}} {
+		syncCtl(t, `sync stop "`+d.conf+`"`)
+		if err := d.p.wait(t); err != nil {
+			t.Errorf("ctq sync run %s after sync stop: %v", d.conf, err)
+		}
+		if _, err := os.Stat(strings.TrimSuffix(d.conf, ".conf") + ".sock"); !os.IsNotExist(err) {
+			t.Errorf("control socket of %s after stop: %v", d.conf, err)
+		}
+	}
+	if _, errOut, rc := ctq(t, "-e", `sync status "`+confB+`"`); rc == 0 || !strings.Contains(errOut, "is it running?") {
+		t.Errorf("status of a stopped node: exit %d, %s", rc, errOut)
+	}
+
+	// SIGTERM ends sync run cleanly, as systemd stops it.
+	da = startSyncDaemon(t, bin, a, confA)
+	waitUntil(t, "the control socket of "+confA, func() bool {
+		_, _, rc := ctq(t, "-e", `sync status "`+confA+`"`)
+		return rc == 0
+	})
+	da.cmd.Process.Signal(syscall.SIGTERM)
+	if err := da.wait(t); err != nil {
+		t.Errorf("ctq sync run after SIGTERM: %v", err)
+	}
+}
+
+// waitUntil polls cond for up to 20 seconds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,67 @@
+package lang
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCompileSync(t *testing.T) {
+	tests := []struct {
+		in, action, config string
+	}{
+		{`sync run`, "run", ""},
+		{`sync run "/etc/ctq/a.conf"`, "run", "/etc/ctq/a.conf"},
+		{`sync start "a.conf"`, "start", "a.conf"},
+		{`sync stop`, "stop", ""},
+		{`sync status "b.conf"`, "status", "b.conf"},
+		{`sync commit`, "commit", ""},
+		{`sync flush`, "flush", ""},
+		{`sync resync "x"`, "resync", "x"},
+		{`sync dump internal`, "dump internal", ""},
+		{`sync dump external "/tmp/b.conf"`, "dump external", "/tmp/b.conf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			prog, err := CompileProgram("", tt.in, &Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(prog.Steps) != 1 {
+				t.Fatalf("%d steps", len(prog.Steps))
+			}
+			s, ok := prog.Steps[0].(*SyncStep)
+			if !ok {
+				t.Fatalf("step %T", prog.Steps[0])
+			}
+			if s.Action != tt.action || s.Config != tt.config || s.At.Line != 1 {
+				t.Errorf("got %+v, want action %q config %q", s, tt.action, tt.config)
+			}
+		})
+	}
+}
+
+func TestSyncErrors(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"no action", `sync`, "1:5: expected a sync action"},
+		{"typo", `sync stauts`, "did you mean `status`?"},
+		{"dump without cache", `sync dump`, "expected `internal` or `external` after `sync dump`"},
+		{"dump typo", `sync dump extrenal`, "did you mean `external`?"},
+		{"bare path", `sync run /etc/x`, "expected the configuration path in quotes"},
+		{"empty path", `sync run ""`, "not an empty string"},
+		{"two paths", `sync run "a" "b"`, "unexpected `\"b\"` after the `sync` statement"},
+		{"uppercase", `SYNC run`, "keywords are lowercase: `sync`"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := CompileProgram("", tt.in, &Options{})
+			if err == nil {
+				t.Fatalf("%q compiled", tt.in)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}

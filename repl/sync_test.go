@@ -1,0 +1,144 @@
+package repl
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ctq/internal/nstest"
+)
+
+// syncConf is a NOTRACK configuration over UDP on interface d0; %[1]s is
+// the scratch directory (d0 is one end of a veth pair whose other end,
+// d1, has no address: what the node sends goes nowhere).
+const syncConf = `Sync {
+	Mode NOTRACK {
+		DisableExternalCache off
+	}
+	UDP Default {
+		IPv4_address 192.0.2.1
+		IPv4_Destination_Address 192.0.2.2
+		Port 3780
+		Interface d0
+		Checksum on
+	}
+}
+General {
+	HashSize 1024
+	HashLimit 4096
+	LockFile %[1]s/lock
+	UNIX {
+		Path %[1]s/ctl.sock
+	}
+}
+`
+
+func TestSyncErrors(t *testing.T) {
+	dir := t.TempDir()
+	noUnix := filepath.Join(dir, "nounix.conf")
+	os.WriteFile(noUnix, []byte("Sync {\n\tMode NOTRACK {\n\t}\n}\nGeneral {\n\tHashSize 1024\n}\n"), 0o600)
+	conf := filepath.Join(dir, "a.conf")
+	os.WriteFile(conf, fmt.Appendf(nil, syncConf, dir), 0o600)
+	tests := []struct {
+		name, script, want string
+	}{
+		{"missing file", `sync status "` + dir + `/nope.conf"`, "nope.conf"},
+		{"no control socket", `sync status "` + noUnix + `"`, "has no control socket"},
+		{"nothing running", `sync status "` + conf + `"`, "is it running?"},
+		{"dump nothing running", `sync dump external "` + conf + `"`, "sync dump external: connect"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			s := NewSession(Config{Stdout: &out, Stderr: &errb, From: ""})
+			defer s.Close()
+			err := s.Run(context.Background(), "-e", tt.script)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSyncConfigPath(t *testing.T) {
+	if p, err := syncConfigPath("/x/y.conf"); err != nil || p != "/x/y.conf" {
+		t.Errorf("given path: %q, %v", p, err)
+	}
+	p, err := syncConfigPath("")
+	exists := false
+	for _, d := range defaultSyncConfigs {
+		if _, err := os.Stat(d); err == nil {
+			exists = true
+			if p != d || err != nil {
+				t.Errorf("default: %q, %v, want %q", p, err, d)
+			}
+			break
+		}
+	}
+	if !exists && (err == nil || !strings.Contains(err.Error(), "none of")) {
+		t.Errorf("no default file: %q, %v", p, err)
+	}
+}
+
+// TestSyncStartStop runs a node in the background of a session in a
+// namespace of its own, asks it for its status and stops it.
+func TestSyncStartStop(t *testing.T) {
+	ns := nstest.New(t)
+	ns.Run(t, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d1")
+	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "d0")
+	ns.Run(t, "ip", "link", "set", "d0", "up")
+	ns.Run(t, "ip", "link", "set", "d1", "up")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "a.conf")
+	if err := os.WriteFile(conf, fmt.Appendf(nil, syncConf, dir), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	s := NewSession(Config{Stdout: &out, Stderr: &errb, NetNS: ns.Name()})
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	run := func(script string) {
+		t.Helper()
+		out.Reset()
+		if err := s.Run(ctx, "", script); err != nil {
+			t.Fatalf("%s: %v (stderr %s)", script, err, errb.String())
+		}
+	}
+	run(`sync start "` + conf + `"`)
+	if err := s.Run(ctx, "", `sync start "`+conf+`"`); err == nil || !strings.Contains(err.Error(), "already runs") {
+		t.Errorf("second start: %v", err)
+	}
+	run(`sync status "` + conf + `"`)
+	if !strings.Contains(out.String(), "cache external:") || !strings.Contains(out.String(), "datagrams sent:") {
+		t.Errorf("status:\n%s", out.String())
+	}
+	run(`sync dump external "` + conf + `"`)
+	if out.Len() != 0 {
+		t.Errorf("external cache of a node without a peer:\n%s", out.String())
+	}
+	run(`sync commit "` + conf + `"`)
+	if !strings.HasPrefix(out.String(), "0 entries committed") {
+		t.Errorf("commit: %q", out.String())
+	}
+	run(`sync flush "` + conf + `"; sync resync "` + conf + `"`)
+	run(`sync stop "` + conf + `"`)
+	if s.daemon != nil {
+		t.Error("the session still holds the node after sync stop")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ctl.sock")); !os.IsNotExist(err) {
+		t.Errorf("control socket after stop: %v", err)
+	}
+	// A new node may start once the old one stopped; the session's end
+	// stops it.
+	run(`sync start "` + conf + `"`)
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ctl.sock")); !os.IsNotExist(err) {
+		t.Errorf("control socket after Close: %v", err)
+	}
+}
