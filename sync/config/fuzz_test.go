@@ -13,6 +13,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("Sync { Mode ALARM { RefreshTime 5 } }"))
 	f.Add([]byte("General { Filter { State Ignore { SYN_SENT for TCP } } }"))
 	f.Add([]byte("#\n{}}{"))
+	f.Add([]byte("Sync { UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 1 AuthKey 000102030405060708090a0b0c0d0e0f } }"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("f.conf", data)
 		if err != nil {

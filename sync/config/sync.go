@@ -1,6 +1,9 @@
 package config
 
-import "strings"
+import (
+	"encoding/hex"
+	"strings"
+)
 
 // sync reads the Sync section.
 func (p *parser) sync(opened int) error {
@@ -208,6 +211,8 @@ func (p *parser) link(key token) error {
 			l.RcvSocketBuffer, err = p.number(k)
 		case k.text == "Checksum":
 			l.Checksum, err = p.boolean(k)
+		case k.text == "AuthKey":
+			err = p.authKey(k, &l)
 		case l.Transport == TransportTCP && k.text == "ErrorQueueLength":
 			s.ErrorQueueLength, err = p.numberOr(k, DefaultErrorQueueLength)
 		default:
@@ -250,5 +255,37 @@ func (p *parser) checkLink(l *Link) error {
 			return p.errf(l.Line, "%s: local and destination addresses of different families", name)
 		}
 	}
+	return nil
+}
+
+// MinAuthKey is the shortest AuthKey, in bytes (the link package refuses
+// shorter keys too).
+const MinAuthKey = 16
+
+// authKey reads ctq's AuthKey: the shared key of a UDP or Multicast link's
+// datagram authentication, in hex (conntrackd would refuse the key: only
+// for links between ctq nodes).
+func (p *parser) authKey(key token, l *Link) error {
+	t, err := p.value(key)
+	if err != nil {
+		return err
+	}
+	if l.Transport == TransportTCP {
+		// A TCP link's receiver cuts its stream at message boundaries,
+		// which a trailer would break.
+		return p.errf(key.line, "AuthKey: only UDP and Multicast links can be authenticated")
+	}
+	if l.AuthKeyLine != 0 {
+		return p.errf(key.line, "AuthKey given twice (first at line %d)", l.AuthKeyLine)
+	}
+	b, err := hex.DecodeString(t.text)
+	if err != nil {
+		return p.errf(t.line, "AuthKey: bad value: want hex digits")
+	}
+	if len(b) < MinAuthKey {
+		return p.errf(t.line, "AuthKey: a key of %d bytes: want at least %d (%d hex digits)",
+			len(b), MinAuthKey, 2*MinAuthKey)
+	}
+	l.AuthKey, l.AuthKeyLine = b, key.line
 	return nil
 }

@@ -154,6 +154,13 @@ type Link struct {
 	RcvSocketBuffer int
 	// Checksum is false with "Checksum off" (no UDP checksum).
 	Checksum bool
+	// AuthKey is ctq's AuthKey (hex, at least MinAuthKey bytes; UDP and
+	// Multicast only; conntrackd has no such key): when set, every
+	// datagram carries an HMAC trailer keyed by it (see link.Auth). Nil
+	// means no authentication, as conntrackd does.
+	AuthKey []byte
+	// AuthKeyLine is the line of AuthKey, 0 without one.
+	AuthKeyLine int
 }
 
 // General is the General section.

@@ -10,6 +10,9 @@ import (
 type Stats struct {
 	Internal, External cache.Stats
 	Link               link.Stats
+	// Auth counts the datagrams the link's authentication (AuthKey) took
+	// and dropped; zero without a key.
+	Auth link.AuthStats
 
 	// Messages sent and received, by kind.
 	SentData, SentControl uint64
