@@ -181,7 +181,7 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 	var l link.Link
 	err = inNetNS(s.cfg.NetNS, func() error {
 		var err error
-		l, err = link.Open(&cfg.Sync.Links[0])
+		l, err = link.Open(&cfg.Sync.Links[0], cfg.Sync.ErrorQueueLength)
 		return err
 	})
 	if err != nil {

@@ -10,11 +10,12 @@ import (
 type Link interface {
 	// Send sends one datagram of whole messages to the peer.
 	Send(b []byte) error
-	// Recv reads one datagram into buf and returns its length; it fails
-	// once the link is closed.
+	// Recv reads one datagram into buf and returns its length (over TCP:
+	// whole messages from the stream); it fails once the link is closed.
 	Recv(buf []byte) (int, error)
 	// MaxPayload is the most bytes a Send should carry: the interface MTU
-	// less the IPv4 and UDP headers (28), as conntrackd sizes its buffer.
+	// less the IPv4 and UDP headers (28), or TCP's (40), as conntrackd
+	// sizes its buffer.
 	MaxPayload() int
 	// Stats returns the traffic counters.
 	Stats() Stats
@@ -29,13 +30,16 @@ type Stats struct {
 }
 
 // Open opens the link a configuration block describes, in the calling
-// thread's network namespace.
-func Open(l *config.Link) (Link, error) {
+// thread's network namespace. errorQueueLength is Sync's ErrorQueueLength:
+// how many messages a TCP link holds while its peer is unreachable.
+func Open(l *config.Link, errorQueueLength int) (Link, error) {
 	switch l.Transport {
 	case config.TransportUDP:
 		return OpenUDP(l)
 	case config.TransportMulticast:
 		return OpenMulticast(l)
+	case config.TransportTCP:
+		return OpenTCP(l, errorQueueLength)
 	}
 	return nil, fmt.Errorf("open %s link: not implemented yet", l.Transport)
 }

@@ -26,10 +26,10 @@ func TestMulticast(t *testing.T) {
 	c2 := c1
 	c2.InterfaceAddr, c2.Interface = netip.MustParseAddr("192.0.2.2"), "m2"
 	var l1, l2 Link
-	if err := ns1.Do(func() (err error) { l1, err = Open(&c1); return err }); err != nil {
+	if err := ns1.Do(func() (err error) { l1, err = Open(&c1, config.DefaultErrorQueueLength); return err }); err != nil {
 		t.Fatal(err)
 	}
-	if err := ns2.Do(func() (err error) { l2, err = Open(&c2); return err }); err != nil {
+	if err := ns2.Do(func() (err error) { l2, err = Open(&c2, config.DefaultErrorQueueLength); return err }); err != nil {
 		t.Fatal(err)
 	}
 	defer l1.Close()
@@ -53,7 +53,7 @@ func TestMulticast(t *testing.T) {
 		l    config.Link
 		want string
 	}{
-		{config.Link{Transport: config.TransportTCP}, "open TCP link: not implemented yet"},
+		{config.Link{Transport: config.TransportTCP}, "open TCP link: link of line 0 needs a local and a destination address"},
 		{config.Link{Transport: config.TransportMulticast, Address: netip.MustParseAddr("ff02::1")}, "IPv6 multicast is not implemented yet"},
 		{config.Link{Transport: config.TransportUDP}, "open multicast link: link of line 0 is UDP"},
 	} {
@@ -61,7 +61,7 @@ func TestMulticast(t *testing.T) {
 		if tc.l.Transport == config.TransportUDP {
 			_, err = OpenMulticast(&tc.l)
 		} else {
-			_, err = Open(&tc.l)
+			_, err = Open(&tc.l, config.DefaultErrorQueueLength)
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want %q", tc.l.Transport, err, tc.want)

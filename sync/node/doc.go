@@ -14,8 +14,12 @@
 //     and asks for gaps with NACK; the sender keeps what it sent in a
 //     resend queue (ResendQueueSize) until acknowledged and resends NACKed
 //     state with new sequence numbers; HELLO and HELLO_BACK mark a start.
+//   - Mode ALARM: the same data messages and no control messages; every
+//     internal-cache entry is sent again after a random 1..RefreshTime
+//     seconds, and external-cache entries not refreshed within
+//     CacheTimeout expire; flagged messages are ignored.
 //
-// New rejects what is not implemented yet (ALARM, Filter,
+// New rejects what is not implemented yet (Filter,
 // DisableInternalCache, DisableExternalCache, ExpectationSync) rather than
 // run with a different meaning.
 //

@@ -68,8 +68,10 @@ type Node struct {
 	buf                []byte
 	own                map[cache.Key]time.Time
 	stats              Stats
-	// ftfw is FTFW's state; nil in NOTRACK.
+	// ftfw is FTFW's state; nil in NOTRACK and ALARM.
 	ftfw *ftfw
+	// alarm is ALARM's state; nil in FTFW and NOTRACK.
+	alarm *alarm
 }
 
 // txItem is one entry of the transmit queue: a cache entry, sent as its
@@ -90,6 +92,14 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	if opts.Live == nil || opts.Link == nil {
 		return nil, errors.New("sync node: Options need Live and Link")
 	}
+	l := opts.Link
+	if key := cfg.Sync.Links[0].AuthKey; key != nil {
+		a, err := link.NewAuth(l, key)
+		if err != nil {
+			return nil, fmt.Errorf("sync node: %w", err)
+		}
+		l = a
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -98,7 +108,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	n := &Node{
 		cfg:      cfg,
 		live:     opts.Live,
-		link:     opts.Link,
+		link:     l,
 		now:      now,
 		reqs:     make(chan func()),
 		started:  make(chan struct{}),
@@ -112,6 +122,9 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	if cfg.Sync.Mode == config.ModeFTFW {
 		n.ftfw = newFTFW(cfg.Sync.ACKWindowSize, cfg.Sync.ResendQueueSize, n.internal.Release)
 	}
+	if cfg.Sync.Mode == config.ModeALARM {
+		n.alarm = newAlarm(cfg.Sync.RefreshTime, cfg.Sync.CacheTimeout, uint64(now().UnixNano()))
+	}
 	return n, nil
 }
 
@@ -121,8 +134,6 @@ func supported(cfg *config.Config) error {
 	switch {
 	case !cfg.HasSync:
 		return errors.New("the configuration has no Sync section")
-	case s.Mode == config.ModeALARM:
-		return errors.New("mode ALARM is not implemented yet (FTFW and NOTRACK are)")
 	case len(s.Links) != 1:
 		return fmt.Errorf("%d dedicated links: exactly one is implemented", len(s.Links))
 	case s.DisableInternalCache:
@@ -187,9 +198,16 @@ func (n *Node) Run(ctx context.Context) error {
 	close(n.started)
 	alive := time.NewTimer(aliveInterval)
 	defer alive.Stop()
+	var alarms <-chan time.Time
+	if n.alarm != nil {
+		alive.Stop() // ALARM sends no control messages
+		tick := time.NewTicker(alarmTick)
+		defer tick.Stop()
+		alarms = tick.C
+	}
 	var resync <-chan time.Time
 	for {
-		if len(events) == 0 && len(datagrams) == 0 && n.transmit() {
+		if len(events) == 0 && len(datagrams) == 0 && n.transmit() && n.alarm == nil {
 			alive.Reset(aliveInterval)
 		}
 		select {
@@ -218,6 +236,8 @@ func (n *Node) Run(ctx context.Context) error {
 			if err := n.dump(ctx, true); err != nil {
 				return err
 			}
+		case <-alarms:
+			n.alarmTick()
 		case <-alive.C:
 			if n.ftfw != nil {
 				n.txq = append(n.txq, n.ftfw.alive())

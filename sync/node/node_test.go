@@ -84,7 +84,6 @@ func TestSupported(t *testing.T) {
 	base := "UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }"
 	tests := []struct{ text, want string }{
 		{"General { }", "no Sync section"},
-		{"Sync { Mode ALARM { } " + base + " }", "mode ALARM is not implemented yet"},
 		{"Sync { Mode NOTRACK { } }", "0 dedicated links"},
 		{"Sync { Mode NOTRACK { } " + base + base + " }", "2 dedicated links"},
 		{"Sync { Mode NOTRACK { DisableInternalCache on } " + base + " }", "DisableInternalCache"},

@@ -147,7 +147,7 @@ func newPair(t *testing.T, mode string, mcast bool) *pair {
 	var l link.Link
 	if err := p.a.Do(func() error {
 		var err error
-		l, err = link.Open(&cfg.Sync.Links[0])
+		l, err = link.Open(&cfg.Sync.Links[0], cfg.Sync.ErrorQueueLength)
 		return err
 	}); err != nil {
 		t.Fatal(err)

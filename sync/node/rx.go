@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"ctq/engine"
+	"ctq/sync/cache"
 	"ctq/sync/wire"
 )
 
@@ -26,13 +27,17 @@ func (n *Node) datagram(d []byte) {
 // numbers are tracked for the statistics only, data goes into the
 // external cache, RESYNC is answered with a bulk send, ALIVE needs nothing,
 // and the FTFW control messages (ACK, NACK) are counted as malformed
-// headers, as conntrackd's NOTRACK receiver does.
+// headers, as conntrackd's NOTRACK receiver does. ALARM handles messages
+// the same way but ignores every message with a flag set.
 func (n *Node) message(m *wire.Message) {
 	if n.ftfw != nil {
 		n.messageFTFW(m)
 		return
 	}
 	h := m.Header
+	if n.alarm != nil && h.Flags != 0 {
+		return // ALARM ignores any flagged message, as conntrackd does
+	}
 	if n.recvSet {
 		want := n.lastRecv + 1
 		switch {
@@ -88,6 +93,9 @@ func (n *Node) data(m *wire.Message) {
 	n.stats.RecvData++
 	var f engine.Flow
 	m.CT.ToFlow(&f)
+	if n.alarm != nil {
+		n.alarm.received(cache.KeyOf(&f), m.Header.Type == wire.NET_T_STATE_CT_DEL, n.now())
+	}
 	switch m.Header.Type {
 	case wire.NET_T_STATE_CT_NEW:
 		n.external.Replace(&f)

@@ -6,10 +6,14 @@ import (
 )
 
 // enqueue queues a cache entry for transmission, once: it goes out with
-// the state it has when the queue is sent.
+// the state it has when the queue is sent. In ALARM, it (re)arms the
+// entry's refresh.
 func (n *Node) enqueue(e *cache.Entry) {
 	if n.ftfw != nil {
 		n.ftfw.takeBack(e)
+	}
+	if n.alarm != nil && e.State != cache.StateDead {
+		n.alarm.arm(e, n.now())
 	}
 	if n.queued[e] {
 		return
