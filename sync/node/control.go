@@ -7,6 +7,7 @@ import (
 
 	"ctq/engine"
 	"ctq/sync/cache"
+	"ctq/sync/link"
 	"ctq/sync/wire"
 )
 
@@ -91,6 +92,9 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 		s.Internal = n.internal.Stats()
 		s.External = n.external.Stats()
 		s.Link = n.link.Stats()
+		if a, ok := n.link.(*link.Auth); ok {
+			s.Auth = a.AuthStats()
+		}
 	})
 	return s, err
 }
@@ -146,11 +150,21 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 		return res, err
 	}
 	start := time.Now()
-	del, err := n.batch(ctx, flows, engine.Batch.Delete)
+	// Entries the kernel already holds are replaced: found with one dump
+	// (a backup's table is usually small) and deleted first, so the
+	// creates do not fail and no delete is sent for an entry that is not
+	// there (an error answer each).
+	existing, err := n.existing(ctx, flows)
 	if err != nil {
-		return res, fmt.Errorf("commit: remove existing entries: %w", err)
+		return res, fmt.Errorf("commit: read the kernel table: %w", err)
 	}
-	res.Replaced = del.Done
+	if len(existing) > 0 {
+		del, err := n.batch(ctx, existing, engine.Batch.Delete)
+		if err != nil {
+			return res, fmt.Errorf("commit: remove existing entries: %w", err)
+		}
+		res.Replaced = del.Done
+	}
 	cre, err := n.batch(ctx, flows, engine.Batch.Create)
 	if err != nil {
 		return res, fmt.Errorf("commit: create entries: %w", err)
@@ -158,6 +172,22 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 	res.Created, res.Failed, res.Errors = cre.Done, cre.Failed+cre.Unknown, cre.Errors
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// existing returns the kernel's entries that have the key of one of flows.
+func (n *Node) existing(ctx context.Context, flows []engine.Flow) ([]engine.Flow, error) {
+	want := make(map[cache.Key]struct{}, len(flows))
+	for i := range flows {
+		want[cache.KeyOf(&flows[i])] = struct{}{}
+	}
+	var out []engine.Flow
+	_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
+		if _, ok := want[cache.KeyOf(f)]; ok {
+			out = append(out, *f)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // batch runs op on every flow in one kernel batch.
