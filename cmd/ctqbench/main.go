@@ -9,8 +9,9 @@
 // every command inside them several times (median wall time, largest peak
 // RSS), and removes them. Besides list and count it times a delete against
 // conntrack -D on two identical tables, and counts the events ctq's watch
-// and conntrack -E receive during a conntrack -R burst. It needs root,
-// ip(8) and conntrack(8).
+// and conntrack -E receive during a conntrack -R burst, and compares the
+// replication lag and commit time of a ctq sync pair with a conntrackd
+// pair. It needs root, ip(8), conntrack(8) and conntrackd(8).
 package main
 
 import (
@@ -37,6 +38,7 @@ func main() {
 	flag.StringVar(&cfg.conntrack, "conntrack", "conntrack", "the conntrack binary to compare with")
 	flag.IntVar(&cfg.deleteFlows, "delete-n", 100000, "flows in each of the two tables of the delete benchmark (0: skip it)")
 	flag.IntVar(&cfg.burstFlows, "burst-n", 200000, "flows in the event burst (0: skip it)")
+	flag.IntVar(&cfg.syncFlows, "sync-n", 100000, "flows replicated and committed by a conntrackd pair and a ctq pair (0: skip it)")
 	flag.Parse()
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ctqbench:", err)
@@ -49,6 +51,7 @@ type config struct {
 	flows, small, runs int
 	deleteFlows        int
 	burstFlows         int
+	syncFlows          int
 	ctq, conntrack     string
 	self               string // this binary, for the raw dump
 }
@@ -76,7 +79,12 @@ func run(cfg config) error {
 		}
 	}
 	if cfg.burstFlows > 0 {
-		return benchBurst(cfg)
+		if err := benchBurst(cfg); err != nil {
+			return err
+		}
+	}
+	if cfg.syncFlows > 0 {
+		return benchSync(cfg)
 	}
 	return nil
 }

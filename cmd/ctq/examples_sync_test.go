@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"ctq/internal/nstest"
+)
+
+// The HA examples, relative to this package.
+const (
+	notifyScript = "../../examples/keepalived-notify.sh"
+	syncUnit     = "../../examples/ctq-sync.service"
+)
+
+// TestSyncExamplesSyntax checks the notify script with bash -n and the
+// systemd unit with systemd-analyze verify (with its ctq path pointed at a
+// built binary), when systemd-analyze is installed.
+func TestSyncExamplesSyntax(t *testing.T) {
+	if out, err := exec.Command("bash", "-n", notifyScript).CombinedOutput(); err != nil {
+		t.Errorf("bash -n %s: %v\n%s", notifyScript, err, out)
+	}
+	unit, err := os.ReadFile(syncUnit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(unit), `ExecStart=/usr/local/bin/ctq -e 'sync run "/etc/ctq/sync.conf"'`) {
+		t.Errorf("%s does not run sync run on /etc/ctq/sync.conf:\n%s", syncUnit, unit)
+	}
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Logf("systemd-analyze not installed: %s not verified", syncUnit)
+		return
+	}
+	// verify wants the executables to exist.
+	bin := buildCtq(t)
+	path := filepath.Join(t.TempDir(), "ctq-sync.service")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(unit), "/usr/local/bin/ctq", bin)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(analyze, "verify", path).CombinedOutput(); err != nil || len(out) != 0 {
+		t.Errorf("systemd-analyze verify %s: %v\n%s", syncUnit, err, out)
+	}
+}
+
+// notify runs the notify script as keepalived does (TYPE NAME STATE
+// PRIORITY) and returns its standard error and exit code.
+func notify(t *testing.T, bin, conf, state string) (string, int) {
+	t.Helper()
+	cmd := exec.Command("bash", notifyScript, "INSTANCE", "VI_1", state, "100")
+	cmd.Env = append(os.Environ(), "CTQ="+bin, "CTQ_SYNC_CONF="+conf, "CTQ_SYNC_LOG=-")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		return string(out), 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out), ee.ExitCode()
+	}
+	t.Fatalf("run %s: %v", notifyScript, err)
+	return "", 0
+}
+
+// TestKeepalivedNotifyMaster runs a ctq sync pair and the notify script's
+// MASTER branch on the backup: the flows replicated from the primary end up
+// in the backup's kernel table.
+func TestKeepalivedNotifyMaster(t *testing.T) {
+	bin := buildCtq(t)
+	a, b := nstest.New(t), nstest.New(t)
+	a.Run(t, "ip", "link", "add", "ctqa", "type", "veth", "peer", "name", "ctqb", "netns", b.Name())
+	a.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "ctqa")
+	b.Run(t, "ip", "addr", "add", "192.0.2.2/24", "dev", "ctqb")
+	a.Run(t, "ip", "link", "set", "ctqa", "up")
+	b.Run(t, "ip", "link", "set", "ctqb", "up")
+	waitUntil(t, "the veth pair up", func() bool {
+		return strings.Contains(a.Run(t, "ip", "-o", "link", "show", "ctqa"), "state UP") &&
+			strings.Contains(b.Run(t, "ip", "-o", "link", "show", "ctqb"), "state UP")
+	})
+
+	const dst = "203.0.113.9"
+	var want []string
+	for port := 3000; port < 3004; port++ {
+		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "198.51.100.3", "-d", dst,
+			"--sport", strconv.Itoa(port), "--dport", "53")
+		want = append(want, fmt.Sprintf("src=198.51.100.3 dst=%s sport=%d dport=53", dst, port))
+	}
+	slices.Sort(want)
+
+	dir := t.TempDir()
+	confA, confB := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
+	for _, c := range []struct{ path, side, iface, local, peer string }{
+		{confA, "a", "ctqa", "192.0.2.1", "192.0.2.2"},
+		{confB, "b", "ctqb", "192.0.2.2", "192.0.2.1"},
+	} {
+		if err := os.WriteFile(c.path, fmt.Appendf(nil, syncTestConf, dir, c.side, c.iface, c.local, c.peer), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	startSyncDaemon(t, bin, a, confA)
+	startSyncDaemon(t, bin, b, confB)
+	for _, conf := range []string{confA, confB} {
+		waitUntil(t, "the control socket of "+conf, func() bool {
+			_, _, rc := ctq(t, "-e", `sync status "`+conf+`"`)
+			return rc == 0
+		})
+	}
+	waitUntil(t, "A's table in B's external cache", func() bool {
+		syncCtl(t, `sync resync "`+confB+`"`)
+		return slices.Equal(syncTuples(syncCtl(t, `sync dump external "`+confB+`"`), dst), want)
+	})
+	if got := syncTuples(b.Run(t, "conntrack", "-L"), dst); len(got) != 0 {
+		t.Fatalf("B's kernel table before MASTER: %q", got)
+	}
+
+	out, rc := notify(t, bin, confB, "MASTER")
+	if rc != 0 {
+		t.Fatalf("notify MASTER: exit %d: %s", rc, out)
+	}
+	if !strings.Contains(out, fmt.Sprintf("sync commit: %d entries committed", len(want))) {
+		t.Errorf("notify MASTER log: %q", out)
+	}
+	if got := syncTuples(b.Run(t, "conntrack", "-L"), dst); !slices.Equal(got, want) {
+		t.Errorf("B's kernel table after MASTER: %q, want %q", got, want)
+	}
+
+	if out, rc := notify(t, bin, confB, "BOGUS"); rc != 2 || !strings.Contains(out, "unknown state 'BOGUS'") {
+		t.Errorf("notify BOGUS: exit %d: %q", rc, out)
+	}
+}
