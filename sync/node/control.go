@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"ctq/engine"
@@ -165,7 +166,7 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 		}
 		res.Replaced = del.Done
 	}
-	cre, err := n.batch(ctx, flows, engine.Batch.Create)
+	cre, err := n.parallelBatch(ctx, flows, engine.Batch.Create)
 	if err != nil {
 		return res, fmt.Errorf("commit: create entries: %w", err)
 	}
@@ -188,6 +189,40 @@ func (n *Node) existing(ctx context.Context, flows []engine.Flow) ([]engine.Flow
 		return nil
 	})
 	return out, err
+}
+
+// commitWorkers is how many batches a commit runs at once: the kernel
+// inserts on the CPU of the sending thread, so two sockets use two CPUs.
+const commitWorkers = 2
+
+// parallelBatch runs op on every flow, the flows split between
+// commitWorkers batches that run at the same time.
+func (n *Node) parallelBatch(ctx context.Context, flows []engine.Flow, op func(engine.Batch, *engine.Flow) error) (engine.BatchStats, error) {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total engine.BatchStats
+		first error
+	)
+	per := (len(flows) + commitWorkers - 1) / commitWorkers
+	for lo := 0; lo < len(flows); lo += per {
+		part := flows[lo:min(lo+per, len(flows))]
+		wg.Go(func() {
+			st, err := n.batch(ctx, part, op)
+			mu.Lock()
+			defer mu.Unlock()
+			total.Done += st.Done
+			total.Gone += st.Gone
+			total.Failed += st.Failed
+			total.Unknown += st.Unknown
+			total.Errors = append(total.Errors, st.Errors...)
+			if err != nil && first == nil {
+				first = err
+			}
+		})
+	}
+	wg.Wait()
+	return total, first
 }
 
 // batch runs op on every flow in one kernel batch.
