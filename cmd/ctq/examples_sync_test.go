@@ -71,16 +71,7 @@ func notify(t *testing.T, bin, conf, state string) (string, int) {
 // in the backup's kernel table.
 func TestKeepalivedNotifyMaster(t *testing.T) {
 	bin := buildCtq(t)
-	a, b := nstest.New(t), nstest.New(t)
-	a.Run(t, "ip", "link", "add", "ctqa", "type", "veth", "peer", "name", "ctqb", "netns", b.Name())
-	a.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "ctqa")
-	b.Run(t, "ip", "addr", "add", "192.0.2.2/24", "dev", "ctqb")
-	a.Run(t, "ip", "link", "set", "ctqa", "up")
-	b.Run(t, "ip", "link", "set", "ctqb", "up")
-	waitUntil(t, "the veth pair up", func() bool {
-		return strings.Contains(a.Run(t, "ip", "-o", "link", "show", "ctqa"), "state UP") &&
-			strings.Contains(b.Run(t, "ip", "-o", "link", "show", "ctqb"), "state UP")
-	})
+	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 
 	const dst = "203.0.113.9"
 	var want []string
@@ -104,12 +95,12 @@ func TestKeepalivedNotifyMaster(t *testing.T) {
 	startSyncDaemon(t, bin, a, confA)
 	startSyncDaemon(t, bin, b, confB)
 	for _, conf := range []string{confA, confB} {
-		waitUntil(t, "the control socket of "+conf, func() bool {
+		nstest.WaitFor(t, "the control socket of "+conf, func() bool {
 			_, _, rc := ctq(t, "-e", `sync status "`+conf+`"`)
 			return rc == 0
 		})
 	}
-	waitUntil(t, "A's table in B's external cache", func() bool {
+	nstest.WaitFor(t, "A's table in B's external cache", func() bool {
 		syncCtl(t, `sync resync "`+confB+`"`)
 		return slices.Equal(syncTuples(syncCtl(t, `sync dump external "`+confB+`"`), dst), want)
 	})

@@ -129,16 +129,7 @@ func syncTuples(out, dst string) []string {
 // external cache, a commit writes it into B's kernel table, stop ends both.
 func TestSyncDaemons(t *testing.T) {
 	bin := buildCtq(t)
-	a, b := nstest.New(t), nstest.New(t)
-	a.Run(t, "ip", "link", "add", "ctqa", "type", "veth", "peer", "name", "ctqb", "netns", b.Name())
-	a.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "ctqa")
-	b.Run(t, "ip", "addr", "add", "192.0.2.2/24", "dev", "ctqb")
-	a.Run(t, "ip", "link", "set", "ctqa", "up")
-	b.Run(t, "ip", "link", "set", "ctqb", "up")
-	waitUntil(t, "the veth pair up", func() bool {
-		return strings.Contains(a.Run(t, "ip", "-o", "link", "show", "ctqa"), "state UP") &&
-			strings.Contains(b.Run(t, "ip", "-o", "link", "show", "ctqb"), "state UP")
-	})
+	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 
 	// A's table before its node starts: loaded by the node's first dump.
 	const dst = "203.0.113.7"
@@ -157,7 +148,7 @@ func TestSyncDaemons(t *testing.T) {
 	da := startSyncDaemon(t, bin, a, confA)
 	db := startSyncDaemon(t, bin, b, confB)
 	for _, conf := range []string{confA, confB} {
-		waitUntil(t, "the control socket of "+conf, func() bool {
+		nstest.WaitFor(t, "the control socket of "+conf, func() bool {
 			_, _, rc := ctq(t, "-e", `sync status "`+conf+`"`)
 			return rc == 0
 		})
@@ -168,7 +159,7 @@ func TestSyncDaemons(t *testing.T) {
 	}
 	// B asks A for its table (again, should a datagram be lost).
 	var external string
-	waitUntil(t, "A's table in B's external cache", func() bool {
+	nstest.WaitFor(t, "A's table in B's external cache", func() bool {
 		syncCtl(t, `sync resync "`+confB+`"`)
 		time.Sleep(100 * time.Millisecond)
 		external = syncCtl(t, `sync dump external "`+confB+`"`)
@@ -196,7 +187,7 @@ func TestSyncDaemons(t *testing.T) {
 	// A flow made while the nodes run travels as an event (a new one each
 	// try: the node may not follow the kernel's events yet).
 	port := 2000
-	waitUntil(t, "a new flow of A in B's external cache", func() bool {
+	nstest.WaitFor(t, "a new flow of A in B's external cache", func() bool {
 		port++
 		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "198.51.100.2", "-d", dst,
 			"--sport", strconv.Itoa(port), "--dport", "53")
@@ -222,24 +213,12 @@ func TestSyncDaemons(t *testing.T) {
 
 	// SIGTERM ends sync run cleanly, as systemd stops it.
 	da = startSyncDaemon(t, bin, a, confA)
-	waitUntil(t, "the control socket of "+confA, func() bool {
+	nstest.WaitFor(t, "the control socket of "+confA, func() bool {
 		_, _, rc := ctq(t, "-e", `sync status "`+confA+`"`)
 		return rc == 0
 	})
 	da.cmd.Process.Signal(syscall.SIGTERM)
 	if err := da.wait(t); err != nil {
 		t.Errorf("ctq sync run after SIGTERM: %v", err)
-	}
-}
-
-// waitUntil polls cond for up to 20 seconds.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -14,12 +14,7 @@ import (
 func TestMulticast(t *testing.T) {
 	// Two namespaces: a multicast datagram looping into its own namespace
 	// would carry a local source address and be dropped as martian.
-	ns1, ns2 := nstest.New(t), nstest.New(t)
-	ns1.Run(t, "ip", "link", "add", "m1", "type", "veth", "peer", "name", "m2", "netns", ns2.Name())
-	ns1.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "m1")
-	ns2.Run(t, "ip", "addr", "add", "192.0.2.2/24", "dev", "m2")
-	ns1.Run(t, "ip", "link", "set", "m1", "up")
-	ns2.Run(t, "ip", "link", "set", "m2", "up")
+	ns1, ns2 := nstest.Joined(t, "m1", "192.0.2.1", "m2", "192.0.2.2")
 	group := netip.MustParseAddr("225.0.0.50")
 	c1 := config.Link{Transport: config.TransportMulticast, Address: group, Port: 3780,
 		InterfaceAddr: netip.MustParseAddr("192.0.2.1"), Interface: "m1", Checksum: true}

@@ -1,14 +1,11 @@
 package link
 
 import (
-	"bytes"
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,15 +45,7 @@ General {
 // and a flow added to conntrackd's kernel table reaches ctq as whole
 // messages.
 func TestTCPInteropConntrackd(t *testing.T) {
-	if _, err := exec.LookPath("conntrackd"); err != nil {
-		t.Fatalf("conntrackd is needed: %v", err)
-	}
-	a, b := nstest.New(t), nstest.New(t)
-	a.Run(t, "ip", "link", "add", "ctqa", "type", "veth", "peer", "name", "ctqb", "netns", b.Name())
-	a.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "ctqa")
-	b.Run(t, "ip", "addr", "add", "192.0.2.2/24", "dev", "ctqb")
-	a.Run(t, "ip", "link", "set", "ctqa", "up")
-	b.Run(t, "ip", "link", "set", "ctqb", "up")
+	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 
 	c := config.Link{Transport: config.TransportTCP, Address: netip.MustParseAddr("192.0.2.1"),
 		Destination: netip.MustParseAddr("192.0.2.2"), Port: 3780, Interface: "ctqa"}
@@ -74,31 +63,7 @@ func TestTCPInteropConntrackd(t *testing.T) {
 	if err := os.WriteFile(conf, fmt.Appendf(nil, tcpConf, dir), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", b.Name(), "conntrackd", "-C", conf)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start conntrackd: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "b.log"))
-			t.Logf("conntrackd output: %s\nlog:\n%s", out.Bytes(), log)
-		}
-	})
-	waitUntil(t, "conntrackd's control socket", func() bool {
-		_, err := os.Stat(filepath.Join(dir, "b.sock"))
-		return err == nil
-	})
+	b.StartConntrackd(t, conf, filepath.Join(dir, "b.sock"), filepath.Join(dir, "b.log"))
 
 	// ctq to conntrackd: a CT NEW, sent until it shows in the external
 	// cache (the first may go out before conntrackd's server listens).
@@ -114,7 +79,7 @@ func TestTCPInteropConntrackd(t *testing.T) {
 	var ct wire.Conntrack
 	ct.FromFlow(&f)
 	seq := uint32(time.Now().Unix())
-	waitUntil(t, "ctq's flow in conntrackd's external cache", func() bool {
+	nstest.WaitFor(t, "ctq's flow in conntrackd's external cache", func() bool {
 		msg, err := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.NET_T_STATE_CT_NEW, Seq: seq}, CT: &ct})
 		if err != nil {
 			t.Fatal(err)
@@ -171,18 +136,5 @@ func TestTCPInteropConntrackd(t *testing.T) {
 		if ok && strings.HasPrefix(strings.TrimSpace(name), "Malformed") && strings.TrimSpace(val) != "0" {
 			t.Errorf("conntrackd -s network: %s", line)
 		}
-	}
-}
-
-// waitUntil polls cond until it holds, failing after a generous bound (a
-// guard against hanging, not a timing assertion).
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ctq/engine"
+	"ctq/internal/nstest"
 	"ctq/sync/cache"
 	"ctq/sync/config"
 	"ctq/sync/wire"
@@ -224,10 +225,10 @@ func TestInteropConntrackdALARM(t *testing.T) {
 			}
 			return true
 		}
-		waitFor(t, "A's flows in B's external cache", arrived)
+		nstest.WaitFor(t, "A's flows in B's external cache", arrived)
 
 		p.a.Run(t, "conntrack", "-D", "-p", "udp", "-s", "198.51.100.10", "-d", "198.51.100.30", "-w", "5")
-		waitFor(t, "the destroy in B", func() bool {
+		nstest.WaitFor(t, "the destroy in B", func() bool {
 			for k := range p.externalB(t) {
 				if k.Sport == 5353 {
 					return false
@@ -237,7 +238,7 @@ func TestInteropConntrackdALARM(t *testing.T) {
 		})
 		kernelA = scan(t, p.liveA)
 		p.ctl(t, "-f", "external")
-		waitFor(t, "B's external cache refilled by refreshes", arrived)
+		nstest.WaitFor(t, "B's external cache refilled by refreshes", arrived)
 	})
 
 	t.Run("conntrackd to ctq", func(t *testing.T) {
@@ -266,11 +267,11 @@ func TestInteropConntrackdALARM(t *testing.T) {
 			}
 			return have == len(fromB)
 		}
-		waitFor(t, "B's flows in ctq's external cache", arrived)
+		nstest.WaitFor(t, "B's flows in ctq's external cache", arrived)
 		if err := p.node.FlushCaches(ctx, false, true); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "ctq's external cache refilled by refreshes", arrived)
+		nstest.WaitFor(t, "ctq's external cache refilled by refreshes", arrived)
 	})
 
 	st, err := p.node.Stats(ctx)

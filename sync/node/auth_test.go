@@ -81,16 +81,7 @@ func nodeStats(t *testing.T, n *Node) Stats {
 // and datagrams without a valid trailer sent to the backup's port are
 // dropped and counted without touching its caches or stalling the link.
 func TestAuthPair(t *testing.T) {
-	a, b := nstest.New(t), nstest.New(t)
-	a.Run(t, "ip", "link", "add", "ctqa", "type", "veth", "peer", "name", "ctqb", "netns", b.Name())
-	a.Run(t, "ip", "addr", "add", addrA+"/24", "dev", "ctqa")
-	b.Run(t, "ip", "addr", "add", addrB+"/24", "dev", "ctqb")
-	a.Run(t, "ip", "link", "set", "ctqa", "up")
-	b.Run(t, "ip", "link", "set", "ctqb", "up")
-	waitFor(t, "the veth pair up", func() bool {
-		return strings.Contains(a.Run(t, "ip", "-o", "link", "show", "ctqa"), "state UP") &&
-			strings.Contains(b.Run(t, "ip", "-o", "link", "show", "ctqb"), "state UP")
-	})
+	a, b := nstest.Joined(t, "ctqa", addrA, "ctqb", addrB)
 	key := strings.Repeat("5a", 32)
 	dir := t.TempDir()
 	na := startAuthNode(t, a, dir, "a", "ctqa", addrA, addrB, key)
@@ -101,7 +92,7 @@ func TestAuthPair(t *testing.T) {
 			"--sport", fmt.Sprint(sport), "--dport", "22", "--state", "ESTABLISHED", "-u", "SEEN_REPLY,ASSURED")
 	}
 	addFlow(40000)
-	waitFor(t, "the first flow in B's external cache", func() bool { return hasSport(t, nb, 40000) })
+	nstest.WaitFor(t, "the first flow in B's external cache", func() bool { return hasSport(t, nb, 40000) })
 
 	// Forgeries: a flow of A's range keyed with another key, the same
 	// datagram without a trailer (what conntrackd sends), and a runt.
@@ -131,7 +122,7 @@ func TestAuthPair(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the forgeries counted", func() bool {
+	nstest.WaitFor(t, "the forgeries counted", func() bool {
 		s := nodeStats(t, nb).Auth
 		return s.BadMAC-before.BadMAC == 2 && s.Short-before.Short == 1
 	})
@@ -139,7 +130,7 @@ func TestAuthPair(t *testing.T) {
 	// The real peer goes on: a later flow replicates, the forged one
 	// never appears.
 	addFlow(40001)
-	waitFor(t, "the second flow in B's external cache", func() bool { return hasSport(t, nb, 40001) })
+	nstest.WaitFor(t, "the second flow in B's external cache", func() bool { return hasSport(t, nb, 40001) })
 	if hasSport(t, nb, uint16(forged.Sport)) {
 		t.Fatal("the forged flow reached B's external cache")
 	}
@@ -153,7 +144,7 @@ func TestAuthPair(t *testing.T) {
 		}
 	}
 	// A hears from B at least once a second (ACKs, ALIVEs); wait for it.
-	waitFor(t, "A accepts an authenticated datagram", func() bool { return nodeStats(t, na).Auth.Accepted > 0 })
+	nstest.WaitFor(t, "A accepts an authenticated datagram", func() bool { return nodeStats(t, na).Auth.Accepted > 0 })
 	sb, sa := nodeStats(t, nb), nodeStats(t, na)
 	if sb.Auth.Accepted == 0 || sb.Auth.Replayed+sb.Auth.Stale+sb.Auth.Reflected != 0 {
 		t.Errorf("B's auth stats %+v", sb.Auth)

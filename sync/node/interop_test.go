@@ -109,7 +109,7 @@ func lossy(t *testing.T, p *pair) {
 	p.b.Load(t, bulkLines(n, 3))
 	inserted := time.Now()
 	kernelA, kernelB := scan(t, p.liveA), scan(t, p.liveB)
-	waitFor(t, "B's external cache", func() bool {
+	nstest.WaitFor(t, "B's external cache", func() bool {
 		ext := p.externalB(t)
 		for k := range kernelA {
 			if k.Dst.String() == "198.19.2.1" {
@@ -120,7 +120,7 @@ func lossy(t *testing.T, p *pair) {
 		}
 		return true
 	})
-	waitFor(t, "ctq's external cache", func() bool {
+	nstest.WaitFor(t, "ctq's external cache", func() bool {
 		ext, err := p.node.External(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -166,7 +166,7 @@ func interop(t *testing.T, p *pair, ftfw bool) {
 		p.a.Load(t, bulkLines(n, 0))
 		inserted := time.Now()
 		var ext map[cache.Key]int
-		waitFor(t, "B's external cache", func() bool {
+		nstest.WaitFor(t, "B's external cache", func() bool {
 			ext = p.externalB(t)
 			return len(ext) >= n+len(specialA)
 		})
@@ -194,7 +194,7 @@ func interop(t *testing.T, p *pair, ftfw bool) {
 				udpKey = k
 			}
 		}
-		waitFor(t, "the update and the destroy in B", func() bool {
+		nstest.WaitFor(t, "the update and the destroy in B", func() bool {
 			ext = p.externalB(t)
 			_, udp := ext[udpKey]
 			return ext[tcpKey] == 9 && !udp
@@ -230,7 +230,7 @@ func interop(t *testing.T, p *pair, ftfw bool) {
 		if len(fromB) != n+len(specialB) {
 			t.Fatalf("B's kernel has %d new entries, want %d", len(fromB), n+len(specialB))
 		}
-		waitFor(t, "ctq's external cache", func() bool {
+		nstest.WaitFor(t, "ctq's external cache", func() bool {
 			ext, err := p.node.External(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -259,7 +259,7 @@ func interop(t *testing.T, p *pair, ftfw bool) {
 		// later entry of A has reached B, none of the committed ones has.
 		insert(t, p, "a", []string{"-t 60 -p udp -s 198.51.100.77 -d 198.51.100.78 --sport 1 --dport 2"})
 		var ext map[cache.Key]int
-		waitFor(t, "the sentinel in B", func() bool {
+		nstest.WaitFor(t, "the sentinel in B", func() bool {
 			ext = p.externalB(t)
 			for k := range ext {
 				if k.Src.String() == "198.51.100.77" {
@@ -283,7 +283,7 @@ func interop(t *testing.T, p *pair, ftfw bool) {
 		}
 		p.ctl(t, "-f", "external")
 		p.ctl(t, "-n")
-		waitFor(t, "B's external cache refilled", func() bool {
+		nstest.WaitFor(t, "B's external cache refilled", func() bool {
 			return len(p.externalB(t)) == len(internal)
 		})
 		ext := p.externalB(t)
@@ -301,7 +301,7 @@ func interop(t *testing.T, p *pair, ftfw bool) {
 			t.Fatal(err)
 		}
 		lines := strings.Count(p.ctl(t, "-i"), "\n")
-		waitFor(t, "ctq's external cache refilled", func() bool {
+		nstest.WaitFor(t, "ctq's external cache refilled", func() bool {
 			ext, err := p.node.External(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -313,7 +313,7 @@ func interop(t *testing.T, p *pair, ftfw bool) {
 	if ftfw {
 		// Every flow sent both ways gets acknowledged (the idle pair's
 		// ACKs of ACKs come and go).
-		waitFor(t, "no flow in the resend queues", func() bool {
+		nstest.WaitFor(t, "no flow in the resend queues", func() bool {
 			st, err := p.node.Stats(ctx)
 			if err != nil {
 				t.Fatal(err)

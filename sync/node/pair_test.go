@@ -1,16 +1,13 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -94,51 +91,15 @@ const (
 // UDP or multicast; everything goes when the test ends.
 func newPair(t *testing.T, mode string, mcast bool) *pair {
 	t.Helper()
-	if _, err := exec.LookPath("conntrackd"); err != nil {
-		t.Fatalf("conntrackd is needed: %v", err)
-	}
-	p := &pair{a: nstest.New(t), b: nstest.New(t)}
-	p.a.Run(t, "ip", "link", "add", "ctqa", "type", "veth", "peer", "name", "ctqb", "netns", p.b.Name())
-	p.a.Run(t, "ip", "addr", "add", addrA+"/24", "dev", "ctqa")
-	p.b.Run(t, "ip", "addr", "add", addrB+"/24", "dev", "ctqb")
-	p.a.Run(t, "ip", "link", "set", "ctqa", "up")
-	p.b.Run(t, "ip", "link", "set", "ctqb", "up")
-	// NOTRACK loses what a link that is not up yet drops.
-	waitFor(t, "the veth pair up", func() bool {
-		return strings.Contains(p.a.Run(t, "ip", "-o", "link", "show", "ctqa"), "state UP") &&
-			strings.Contains(p.b.Run(t, "ip", "-o", "link", "show", "ctqb"), "state UP")
-	})
+	p := &pair{}
+	p.a, p.b = nstest.Joined(t, "ctqa", addrA, "ctqb", addrB)
 
 	dir := t.TempDir()
 	p.confB = filepath.Join(dir, "b.conf")
 	if err := os.WriteFile(p.confB, fmt.Appendf(nil, confText, dir, "b", "ctqb", addrB, addrA, mode, linkBlock(mcast, "ctqb", addrB, addrA)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", p.b.Name(), "conntrackd", "-C", p.confB)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start conntrackd: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "b.log"))
-			t.Logf("conntrackd output: %s\nlog:\n%s", out.Bytes(), log)
-		}
-	})
-	waitFor(t, "conntrackd's control socket", func() bool {
-		_, err := os.Stat(filepath.Join(dir, "b.sock"))
-		return err == nil
-	})
+	p.b.StartConntrackd(t, p.confB, filepath.Join(dir, "b.sock"), filepath.Join(dir, "b.log"))
 
 	cfg, err := config.Parse("a.conf", fmt.Appendf(nil, confText, dir, "a", "ctqa", addrA, addrB, mode, linkBlock(mcast, "ctqa", addrA, addrB)))
 	if err != nil {
@@ -319,17 +280,4 @@ func summary(f *engine.Flow, carried engine.Status) string {
 	return fmt.Sprintf("%s %s:%d > %s:%d state=%q status=%#x mark=%d zone=%d reply %s:%d > %s:%d icmp=%d/%d/%d",
 		f.Proto, f.Src, f.Sport, f.Dst, f.Dport, f.State, uint32(f.Status&carried), f.Mark, f.Zone,
 		f.ReplySrc, f.ReplySport, f.ReplyDst, f.ReplyDport, f.ICMPType, f.ICMPCode, f.ICMPID)
-}
-
-// waitFor polls cond until it holds, failing the test after a generous
-// bound (not a timing assertion: only a guard against hanging).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

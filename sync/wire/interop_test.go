@@ -7,16 +7,12 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"ctq/engine"
 	"ctq/internal/nstest"
@@ -75,16 +71,20 @@ type conntrackd struct {
 // peer's socket; everything goes when the test ends.
 func startConntrackd(t *testing.T) *conntrackd {
 	t.Helper()
-	if _, err := exec.LookPath("conntrackd"); err != nil {
-		t.Fatalf("conntrackd is needed: %v", err)
-	}
 	ns := nstest.New(t)
 	ns.Run(t, "ip", "link", "add", "sync0", "type", "veth", "peer", "name", "sync1")
 	ns.Run(t, "ip", "addr", "add", ctdAddr+"/24", "dev", "sync0")
 	ns.Run(t, "ip", "addr", "add", peerAddr+"/24", "dev", "sync1")
 	ns.Run(t, "ip", "link", "set", "sync0", "up")
 	ns.Run(t, "ip", "link", "set", "sync1", "up")
-	c := &conntrackd{ns: ns, conn: listenInNS(t, ns.Name())}
+	c := &conntrackd{ns: ns}
+	// A socket keeps the namespace it was made in.
+	if err := ns.Do(func() (err error) {
+		c.conn, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(a4(peerAddr), syncPort)))
+		return err
+	}); err != nil {
+		t.Fatalf("peer socket in %s: %v", ns.Name(), err)
+	}
 	t.Cleanup(func() { c.conn.Close() })
 
 	dir := t.TempDir()
@@ -92,53 +92,8 @@ func startConntrackd(t *testing.T) *conntrackd {
 	if err := os.WriteFile(c.conf, fmt.Appendf(nil, ctdConf, dir), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", ns.Name(), "conntrackd", "-C", c.conf)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start conntrackd: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "ctd.log"))
-			t.Logf("conntrackd output: %s\nlog:\n%s", out.Bytes(), log)
-		}
-	})
+	ns.StartConntrackd(t, c.conf, filepath.Join(dir, "ctd.sock"), filepath.Join(dir, "ctd.log"))
 	return c
-}
-
-// listenInNS opens a UDP socket on the peer's address inside namespace
-// ns. The goroutine that enters the namespace keeps its thread locked and
-// ends, so the thread ends with it.
-func listenInNS(t *testing.T, ns string) *net.UDPConn {
-	t.Helper()
-	type result struct {
-		conn *net.UDPConn
-		err  error
-	}
-	ch := make(chan result)
-	go func() {
-		runtime.LockOSThread()
-		fd, err := unix.Open("/var/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			ch <- result{err: err}
-			return
-		}
-		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			ch <- result{err: fmt.Errorf("setns: %w", err)}
-			return
-		}
-		conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(a4(peerAddr), syncPort)))
-		ch <- result{conn, err}
-	}()
-	r := <-ch
-	if r.err != nil {
-		t.Fatalf("peer socket in %s: %v", ns, r.err)
-	}
-	return r.conn
 }
 
 // recv reads one datagram, failing the test after a generous wait.
