@@ -51,6 +51,19 @@ const (
 // errBatchClosed is returned by a Batch used after Close.
 var errBatchClosed = errors.New("batch is closed")
 
+// ErrUnencodable is matched (errors.Is) by the error of a Delete, Update
+// or Create whose flow cannot be put into a request: nothing was queued,
+// and the batch goes on.
+var ErrUnencodable = errors.New("flow cannot be put into a request")
+
+// unencodable wraps an encoding error so that it matches ErrUnencodable;
+// its text is the encoder's.
+type unencodable struct{ err error }
+
+func (u unencodable) Error() string        { return u.err.Error() }
+func (u unencodable) Unwrap() error        { return u.err }
+func (u unencodable) Is(target error) bool { return target == ErrUnencodable }
+
 // batchOp is the kind of a queued request.
 type batchOp uint8
 
@@ -78,6 +91,8 @@ type pendingReq struct {
 	flags      netlink.HeaderFlags
 	start, end int
 	key        entryKey
+	// ordinal is the request's number in the batch (BatchConfig.Failed).
+	ordinal int
 }
 
 // liveBatch is the Batch of a Live source, on a socket of its own.
@@ -89,6 +104,9 @@ type liveBatch struct {
 
 	maxRequests int
 	maxBytes    int
+
+	onFailed func(req int, err error)
+	queued   int // requests queued so far, the next one's ordinal
 
 	arena    []byte
 	reqs     []pendingReq
@@ -112,6 +130,28 @@ var _ Mutator = (*Live)(nil)
 // are dropped (and not counted).
 func (l *Live) NewBatch(ctx context.Context) (Batch, error) {
 	return l.newBatch(ctx, batchReadBuffer)
+}
+
+// BatchConfig tunes a batch opened by OpenBatch.
+type BatchConfig struct {
+	// Failed, when set, is called for every request the kernel answered
+	// with an error (ENOENT of a delete or update included, which the
+	// stats count as Gone), with the request's number in the batch (0 for
+	// the first call of Delete, Update or Create that queued one) and the
+	// kernel's error. It runs in the call that sent the request: Delete,
+	// Update, Create or Close. Requests whose outcome is unknown (see
+	// BatchStats.Unknown) are not reported.
+	Failed func(req int, err error)
+}
+
+// OpenBatch opens a batch as NewBatch does, tuned by cfg.
+func (l *Live) OpenBatch(ctx context.Context, cfg BatchConfig) (Batch, error) {
+	b, err := l.newBatch(ctx, batchReadBuffer)
+	if err != nil {
+		return nil, err
+	}
+	b.onFailed = cfg.Failed
+	return b, nil
 }
 
 // newBatch opens a batch whose socket asks for readBuffer bytes of
@@ -196,11 +236,12 @@ func (b *liveBatch) queue(op batchOp, msgType int, flags netlink.HeaderFlags, f 
 	e := attrEncoder{b: b.arena}
 	if err := encode(&e); err != nil {
 		b.arena = e.b[:start]
-		return fmt.Errorf("%s %v: %w", op, keyOf(f), err)
+		return fmt.Errorf("%s %v: %w", op, keyOf(f), unencodable{err})
 	}
 	b.arena = e.b
 	b.reqs = append(b.reqs, pendingReq{op: op, msgType: msgType, flags: flags,
-		start: start, end: len(e.b), key: keyOf(f)})
+		start: start, end: len(e.b), key: keyOf(f), ordinal: b.queued})
+	b.queued++
 	b.bytes += nlmsgHdrLen + len(e.b) - start
 	if len(b.reqs) >= b.maxRequests || b.bytes > b.maxBytes {
 		b.send()
@@ -338,6 +379,9 @@ func (b *liveBatch) failed(i int, err error) {
 	}
 	b.answered[i] = true
 	r := &b.reqs[i]
+	if b.onFailed != nil {
+		b.onFailed(r.ordinal, err)
+	}
 	if errors.Is(err, unix.ENOENT) && r.op != opCreate {
 		b.stats.Gone++
 		return

@@ -42,6 +42,11 @@ type WatchConfig struct {
 	// Resync, when set, is called after the kernel reported lost events
 	// (ENOBUFS); the watch goes on afterwards.
 	Resync func(ctx context.Context) error
+	// Subscribed, when set, is called once the socket has joined its
+	// groups and before the first event is read: every change the kernel
+	// makes from then on is delivered (or counted as lost). sub lets the
+	// caller leave and join groups while the watch runs.
+	Subscribed func(sub *Subscription)
 }
 
 // WatchStats counts what a watch saw.

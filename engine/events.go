@@ -47,6 +47,13 @@ func (l *Live) Watch(ctx context.Context, cfg WatchConfig, yield func(*Event) er
 		return WatchStats{}, err
 	}
 	defer l.release(c)
+	if cfg.Subscribed != nil {
+		mask := cfg.Events
+		if mask == 0 {
+			mask = EventNew | EventUpdate | EventDestroy
+		}
+		cfg.Subscribed(&Subscription{c: c, table: cfg.Table, joined: mask & (EventNew | EventUpdate | EventDestroy)})
+	}
 	return l.runWatch(ctx, c, &cfg, yield)
 }
 

@@ -470,7 +470,7 @@ func TestBatchCreate(t *testing.T) {
 	}
 	noTimeout := flows[1]
 	noTimeout.Timeout, noTimeout.Has = 0, 0
-	if err := b.Create(&noTimeout); !errors.Is(err, errNoTimeout) {
+	if err := b.Create(&noTimeout); !errors.Is(err, errNoTimeout) || !errors.Is(err, ErrUnencodable) {
 		t.Errorf("Create without a timeout = %v", err)
 	}
 	st, err = b.Close()
@@ -500,6 +500,35 @@ func TestBatchCreate(t *testing.T) {
 	})
 	if !statsEqual(st, BatchStats{Done: n}) || ctCount(t, ns) != n+len(flows) {
 		t.Errorf("%d creates: %+v, conntrack -C %d", n, st, ctCount(t, ns))
+	}
+
+	// BatchConfig.Failed names the refused requests by their number, over
+	// several sendmsgs: every third one exists already.
+	var failed []int
+	b, err = l.OpenBatch(context.Background(), BatchConfig{Failed: func(req int, err error) {
+		if !errors.Is(err, unix.EEXIST) {
+			t.Errorf("request %d: %v, want EEXIST", req, err)
+		}
+		failed = append(failed, req)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int
+	for i := range 3000 {
+		f := many[i]
+		if i%3 == 0 {
+			want = append(want, i)
+		} else {
+			f.Src = netip.AddrFrom4([4]byte{198, 19, byte(200 + i>>8), byte(i)})
+		}
+		if err := b.Create(&f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err = b.Close()
+	if err != nil || st.Done != 2000 || st.Failed != 1000 || !slices.Equal(failed, want) {
+		t.Errorf("creates with Failed: %+v, %v; %d reported (%v...)", st.Done, err, len(failed), failed[:min(len(failed), 5)])
 	}
 }
 

@@ -39,6 +39,7 @@ func main() {
 	flag.IntVar(&cfg.deleteFlows, "delete-n", 100000, "flows in each of the two tables of the delete benchmark (0: skip it)")
 	flag.IntVar(&cfg.burstFlows, "burst-n", 200000, "flows in the event burst (0: skip it)")
 	flag.IntVar(&cfg.syncFlows, "sync-n", 100000, "flows replicated and committed by a conntrackd pair and a ctq pair (0: skip it)")
+	flag.IntVar(&cfg.syncRuns, "sync-runs", 3, "runs of each sync pair (alternating which goes first; the median is reported)")
 	flag.Parse()
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ctqbench:", err)
@@ -52,11 +53,18 @@ type config struct {
 	deleteFlows        int
 	burstFlows         int
 	syncFlows          int
+	syncRuns           int
 	ctq, conntrack     string
 	self               string // this binary, for the raw dump
+	// baseline is how many conntrack entries the kernel held before
+	// ctqbench made any (see settle).
+	baseline int
 }
 
 func run(cfg config) error {
+	if cfg.syncRuns < 1 {
+		return fmt.Errorf("-sync-runs must be at least 1")
+	}
 	if cfg.small >= cfg.flows {
 		return fmt.Errorf("-small (%d) must be below -n (%d)", cfg.small, cfg.flows)
 	}
@@ -69,6 +77,9 @@ func run(cfg config) error {
 	}
 	if cfg.self, err = os.Executable(); err != nil {
 		return fmt.Errorf("find own binary: %w", err)
+	}
+	if cfg.baseline, err = liveConntracks(); err != nil {
+		return err
 	}
 	if err := benchList(cfg); err != nil {
 		return err

@@ -87,6 +87,7 @@ func syncImpls(cfg config) []syncImpl {
 type syncResult struct {
 	load   time.Duration // conntrack -R of the flows on the primary
 	synced time.Duration // from the start of the load to a complete external cache on the backup
+	lag    time.Duration // synced less load (the median of its own over runs)
 	commit time.Duration // from the commit request to a complete kernel table on the backup
 }
 
@@ -105,16 +106,52 @@ func benchSync(cfg config) error {
 	if err := writeSyncFlows(flows, cfg.syncFlows); err != nil {
 		return err
 	}
-	var results []syncResult
-	for i, impl := range syncImpls(cfg) {
-		r, err := benchSyncPair(ctx, cfg, impl, filepath.Join(dir, impl.name), flows, i)
-		if err != nil {
-			return fmt.Errorf("sync %s: %w", impl.name, err)
+	impls := syncImpls(cfg)
+	results := make([][]syncResult, len(impls))
+	for run := range cfg.syncRuns {
+		// The order alternates, so that neither always runs on a kernel
+		// the other has just used.
+		for k := range impls {
+			i := k
+			if run%2 == 1 {
+				i = len(impls) - 1 - k
+			}
+			impl := impls[i]
+			// Each pair starts on a kernel done with the namespaces before it.
+			if err := settle(ctx, cfg.baseline); err != nil {
+				return fmt.Errorf("sync %s: wait for the kernel to settle: %w", impl.name, err)
+			}
+			scratch := filepath.Join(dir, impl.name)
+			if err := os.RemoveAll(scratch); err != nil {
+				return fmt.Errorf("sync scratch directory: %w", err)
+			}
+			r, err := benchSyncPair(ctx, cfg, impl, scratch, flows, i)
+			if err != nil {
+				return fmt.Errorf("sync %s: %w", impl.name, err)
+			}
+			results[i] = append(results[i], r)
 		}
-		results = append(results, r)
 	}
-	reportSync(cfg, results[0], results[1])
+	cd, ctq := medianSync(results[0]), medianSync(results[1])
+	reportSync(cfg, cd, ctq)
 	return nil
+}
+
+// medianSync is the median of each measurement of runs.
+func medianSync(runs []syncResult) syncResult {
+	pick := func(get func(*syncResult) time.Duration) time.Duration {
+		d := make([]time.Duration, len(runs))
+		for i := range runs {
+			d[i] = get(&runs[i])
+		}
+		return median(d)
+	}
+	return syncResult{
+		load:   pick(func(r *syncResult) time.Duration { return r.load }),
+		synced: pick(func(r *syncResult) time.Duration { return r.synced }),
+		lag:    pick(func(r *syncResult) time.Duration { return r.synced - r.load }),
+		commit: pick(func(r *syncResult) time.Duration { return r.commit }),
+	}
 }
 
 // writeSyncFlows writes n established TCP flows with unique tuples as
@@ -274,6 +311,7 @@ func benchSyncPair(ctx context.Context, cfg config, impl syncImpl, dir, flows st
 		return r, fmt.Errorf("wait for %d entries in the backup's external cache: %w", n, err)
 	}
 	r.synced = time.Since(start)
+	r.lag = r.synced - r.load
 	// The status counter is the polling signal; the dump is the proof.
 	out, err := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", p.b.name}, impl.dump(p.confB)...)...).Output()
 	if err != nil {
@@ -346,15 +384,15 @@ func poll(ctx context.Context, limit time.Duration, cond func() (bool, error)) e
 
 // reportSync prints both implementations side by side.
 func reportSync(cfg config, cd, ctq syncResult) {
-	fmt.Printf("\nsync, FTFW over UDP, %d flows loaded into the primary with conntrack -R (polled every %s):\n",
-		cfg.syncFlows, syncPollInterval)
+	fmt.Printf("\nsync, FTFW over UDP, %d flows loaded into the primary with conntrack -R (polled every %s; median of %d runs):\n",
+		cfg.syncFlows, syncPollInterval, cfg.syncRuns)
 	fmt.Printf("%-44s %12s %12s %8s\n", "", "conntrackd", "ctq", "ratio")
 	row := func(what string, a, b time.Duration) {
 		fmt.Printf("%-44s %11.3fs %11.3fs %7.2fx\n", what, a.Seconds(), b.Seconds(), b.Seconds()/a.Seconds())
 	}
 	row("load on the primary (conntrack -R)", cd.load, ctq.load)
 	row("backup's external cache complete", cd.synced, ctq.synced)
-	row("  of which after the load (lag)", cd.synced-cd.load, ctq.synced-ctq.load)
+	row("  of which after the load (lag)", cd.lag, ctq.lag)
 	row("commit until the backup's kernel holds all", cd.commit, ctq.commit)
 	fmt.Printf("commit vs conntrackd -c:            %.2fx  (goal <= 0.8x)\n", ctq.commit.Seconds()/cd.commit.Seconds())
 }

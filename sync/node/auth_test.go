@@ -47,7 +47,7 @@ func startAuthNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, k
 			t.Errorf("node %s Run: %v", side, err)
 		}
 	})
-	waitWatching(t, ns, n)
+	waitStarted(t, n)
 	return n
 }
 

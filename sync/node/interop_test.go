@@ -273,6 +273,30 @@ func interop(t *testing.T, p *pair, ftfw bool) {
 				t.Errorf("%v was advertised back to B after the commit", k)
 			}
 		}
+		// ... but they are in ctq's internal cache, and their later
+		// changes are advertised: the kernel gave them event records.
+		internal, err := p.node.Internal(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inInternal := 0
+		for _, e := range internal {
+			if _, ok := fromB[e.Key]; ok {
+				inInternal++
+			}
+		}
+		if inInternal != len(fromB) {
+			t.Errorf("ctq's internal cache holds %d of the %d committed entries", inInternal, len(fromB))
+		}
+		p.a.Run(t, "conntrack", "-U", "-p", "tcp", "-s", "203.0.113.10", "--sport", "41000", "-m", "44")
+		nstest.WaitFor(t, "the committed entry's update in B", func() bool {
+			for k, mark := range p.externalB(t) {
+				if k.Src.String() == "203.0.113.10" && k.Sport == 41000 {
+					return mark == 44
+				}
+			}
+			return false
+		})
 	})
 
 	t.Run("resync", func(t *testing.T) {

@@ -10,60 +10,31 @@ import (
 
 // kernelEvent applies one kernel event to the internal cache and queues
 // what is to be advertised, as conntrackd's internal cache does: NEW
-// replaces, UPDATE updates (or adds), DESTROY marks DEAD. Events caused by
-// this node's own commit enter the cache but are not advertised.
+// replaces, UPDATE updates (or adds), DESTROY marks DEAD.
 func (n *Node) kernelEvent(ev *event) {
-	own := n.isOwn(ev)
 	switch ev.typ {
 	case engine.EventNew:
-		if e, err := n.internal.Replace(&ev.flow); err == nil && !own {
+		if e, err := n.internal.Replace(&ev.flow); err == nil {
 			n.enqueue(e)
 		}
 	case engine.EventUpdate:
-		if e, err := n.internal.Update(&ev.flow); err == nil && !own {
+		if e, err := n.internal.Update(&ev.flow); err == nil {
 			n.enqueue(e)
 		}
 	case engine.EventDestroy:
-		e := n.internal.Kill(&ev.flow)
-		switch {
-		case e == nil:
-		case own:
-			if !n.queued[e] {
-				n.internal.Release(e)
-			}
-		default:
+		if e := n.internal.Kill(&ev.flow); e != nil {
 			n.enqueue(e)
 		}
 	}
 }
 
-// isOwn reports whether a kernel event was caused by this node's commit: it
-// comes from a netlink socket (a port ID) and is for a key committed
-// within ownWindow. The NEW event of the key ends its claim.
-func (n *Node) isOwn(ev *event) bool {
-	if ev.portID == 0 || len(n.own) == 0 {
-		return false
-	}
-	k := cache.KeyOf(&ev.flow)
-	until, ok := n.own[k]
-	if !ok {
-		return false
-	}
-	if n.now().After(until) {
-		delete(n.own, k)
-		return false
-	}
-	if ev.typ == engine.EventNew {
-		delete(n.own, k)
-	}
-	return true
-}
-
 // dump loads the kernel table into the internal cache. With advertise (a
-// resync after an event overrun) changed entries are queued, and entries
-// the kernel no longer has are marked DEAD and queued, as conntrackd's
-// resync and purge do; without it (start-up) nothing is sent.
-func (n *Node) dump(ctx context.Context, advertise bool) error {
+// resync after an event overrun or a commit) the entries are queued, and
+// entries the kernel no longer has are marked DEAD and queued, as
+// conntrackd's resync and purge do; without it (start-up) nothing is sent.
+// With peerKnown (after a commit) entries the external cache holds are not
+// queued: they came from the peer.
+func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
 	seen := make(map[*cache.Entry]bool)
 	_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
 		e, err := n.internal.Update(f)
@@ -71,7 +42,7 @@ func (n *Node) dump(ctx context.Context, advertise bool) error {
 			return nil
 		}
 		seen[e] = true
-		if advertise {
+		if advertise && !(peerKnown && n.peerHas(e.Key)) {
 			n.enqueue(e)
 		}
 		return nil
@@ -96,4 +67,10 @@ func (n *Node) dump(ctx context.Context, advertise bool) error {
 		}
 	}
 	return nil
+}
+
+// peerHas reports whether the external cache holds a live entry of k.
+func (n *Node) peerHas(k cache.Key) bool {
+	e, ok := n.external.Get(k)
+	return ok && e.State != cache.StateDead
 }

@@ -39,7 +39,7 @@ func (l *chanLink) Close() error {
 }
 
 // next returns the data messages of the next datagrams until n have come,
-// skipping control messages and the warm-up entry's.
+// skipping control messages.
 func (l *chanLink) next(t *testing.T, n int, diag func() string) []*wire.Message {
 	t.Helper()
 	var out []*wire.Message
@@ -54,9 +54,7 @@ func (l *chanLink) next(t *testing.T, n int, diag func() string) []*wire.Message
 				}
 				if m.CT != nil {
 					seen = append(seen, fmt.Sprintf("%v %v", m.Header.Type, m.CT.Orig.Dst))
-					if m.CT.Orig.Dst.String() != warmDst {
-						out = append(out, m)
-					}
+					out = append(out, m)
 				}
 				return nil
 			})
@@ -107,16 +105,13 @@ func TestKernelDumpAndEvents(t *testing.T) {
 		t.Fatalf("sent at start-up: %x", d)
 	default:
 	}
-	waitWatching(t, ns, n)
 	diag := func() string {
 		st, err := n.Stats(ctx)
 		return fmt.Sprintf("node stats %+v %v; kernel:\n%s", st, err, ns.Run(t, "conntrack", "-L"))
 	}
 
-	// Each change goes out as its message. The entries changed here are
-	// made after the node subscribed: with nf_conntrack_events=2 (the
-	// default) the kernel reports changes only of entries created while
-	// someone listened.
+	// Each change goes out as its message. The node subscribed before its
+	// start-up dump (which Internal waited for).
 	steps := []struct {
 		args []string
 		want string
@@ -146,14 +141,14 @@ func TestKernelDumpAndEvents(t *testing.T) {
 	if err := n.do(ctx, func() {
 		f := flow(9)
 		n.internal.Replace(&f)
-		if err := n.dump(ctx, true); err != nil {
+		if err := n.dump(ctx, true, false); err != nil {
 			t.Error(err)
 		}
 	}); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, m := range l.next(t, 4, diag) { // and the warm-up entry's, skipped
+	for _, m := range l.next(t, 4, diag) {
 		var f engine.Flow
 		m.CT.ToFlow(&f)
 		got = append(got, m.Header.Type.String()+" "+f.Dst.String())
@@ -167,13 +162,7 @@ func TestKernelDumpAndEvents(t *testing.T) {
 		t.Errorf("resync sent %v", got)
 	}
 	internal, err = n.Internal(ctx)
-	kept := 0
-	for _, e := range internal {
-		if e.Key.Dst.String() != warmDst {
-			kept++
-		}
-	}
-	if err != nil || kept != 3 {
-		t.Errorf("internal cache after resync: %d entries besides the warm-up ones, want 3 (%v)", kept, err)
+	if err != nil || len(internal) != 3 {
+		t.Errorf("internal cache after resync: %d entries, want 3 (%v)", len(internal), err)
 	}
 }

@@ -26,9 +26,6 @@ const (
 	datagramQueue = 1024
 	// maxDatagram is conntrackd's receive buffer.
 	maxDatagram = 65536
-	// ownWindow bounds how long after a commit the kernel events for the
-	// committed keys are taken as the commit's own (not advertised).
-	ownWindow = 10 * time.Second
 )
 
 // ErrStopped is returned by the methods of a Node whose Run has returned.
@@ -52,10 +49,19 @@ type Node struct {
 	link link.Link
 	now  func() time.Time
 
-	reqs    chan func()
-	started chan struct{}
-	stopped chan struct{}
-	once    sync.Once
+	reqs chan func()
+	// recommitted asks the loop to read the kernel table again after a
+	// commit.
+	recommitted chan struct{}
+	started     chan struct{}
+	stopped     chan struct{}
+	once        sync.Once
+	// commitMu makes commits take turns (each leaves and joins event
+	// groups).
+	commitMu sync.Mutex
+	// sub is the kernel watch's group membership, set before started is
+	// closed.
+	sub *engine.Subscription
 
 	// Owned by Run's goroutine.
 	internal, external *cache.Cache
@@ -66,7 +72,6 @@ type Node struct {
 	txq                []txItem
 	queued             map[*cache.Entry]bool
 	buf                []byte
-	own                map[cache.Key]time.Time
 	stats              Stats
 	// ftfw is FTFW's state; nil in NOTRACK and ALARM.
 	ftfw *ftfw
@@ -106,18 +111,18 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	}
 	limit := cfg.General.HashLimit
 	n := &Node{
-		cfg:      cfg,
-		live:     opts.Live,
-		link:     l,
-		now:      now,
-		reqs:     make(chan func()),
-		started:  make(chan struct{}),
-		stopped:  make(chan struct{}),
-		internal: cache.New("internal", limit, now),
-		external: cache.New("external", limit, now),
-		queued:   make(map[*cache.Entry]bool),
-		own:      make(map[cache.Key]time.Time),
-		stats:    Stats{RecvErrors: make(map[wire.Kind]uint64)},
+		cfg:         cfg,
+		live:        opts.Live,
+		link:        l,
+		now:         now,
+		reqs:        make(chan func()),
+		recommitted: make(chan struct{}),
+		started:     make(chan struct{}),
+		stopped:     make(chan struct{}),
+		internal:    cache.New("internal", limit, now),
+		external:    cache.New("external", limit, now),
+		queued:      make(map[*cache.Entry]bool),
+		stats:       Stats{RecvErrors: make(map[wire.Kind]uint64)},
 	}
 	if cfg.Sync.Mode == config.ModeFTFW {
 		n.ftfw = newFTFW(cfg.Sync.ACKWindowSize, cfg.Sync.ResendQueueSize, n.internal.Release)
@@ -152,7 +157,6 @@ func supported(cfg *config.Config) error {
 type event struct {
 	typ     engine.EventType
 	flow    engine.Flow
-	portID  uint32
 	overrun bool
 }
 
@@ -177,20 +181,29 @@ func (n *Node) Run(ctx context.Context) error {
 	}()
 
 	events := make(chan event, eventQueue)
+	subscribed := make(chan *engine.Subscription, 1)
 	datagrams := make(chan []byte, datagramQueue)
 	errc := make(chan error, 2)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		errc <- n.watch(ctx, events)
+		errc <- n.watch(ctx, events, subscribed)
 	}()
 	go func() {
 		defer wg.Done()
 		errc <- n.receive(ctx, datagrams)
 	}()
 
-	if err := n.dump(ctx, false); err != nil {
-		return err
+	// Subscribed first, then the dump: no change falls between them.
+	select {
+	case n.sub = <-subscribed:
+	case err := <-errc:
+		return stopping(ctx, err)
+	case <-ctx.Done():
+		return nil
+	}
+	if err := n.dump(ctx, false, false); err != nil {
+		return stopping(ctx, err)
 	}
 	if n.cfg.Sync.StartupResync {
 		n.txq = append(n.txq, txItem{ctl: wire.NET_F_RESYNC})
@@ -214,10 +227,7 @@ func (n *Node) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case err := <-errc:
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
+			return stopping(ctx, err)
 		case ev := <-events:
 			if ev.overrun {
 				n.stats.EventOverflows++
@@ -233,8 +243,12 @@ func (n *Node) Run(ctx context.Context) error {
 			fn()
 		case <-resync:
 			resync = nil
-			if err := n.dump(ctx, true); err != nil {
-				return err
+			if err := n.dump(ctx, true, false); err != nil {
+				return stopping(ctx, err)
+			}
+		case <-n.recommitted:
+			if err := n.dump(ctx, true, true); err != nil {
+				return stopping(ctx, err)
 			}
 		case <-alarms:
 			n.alarmTick()
@@ -248,10 +262,21 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 }
 
-// watch follows the kernel's conntrack events and hands copies to the loop.
-func (n *Node) watch(ctx context.Context, events chan<- event) error {
+// stopping returns nil once ctx has ended (err is then a consequence of
+// the end), else err.
+func stopping(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// watch follows the kernel's conntrack events and hands copies to the
+// loop; it sends its group membership on subscribed before the first.
+func (n *Node) watch(ctx context.Context, events chan<- event, subscribed chan<- *engine.Subscription) error {
 	wc := engine.WatchConfig{
-		Table: engine.TableConntrack,
+		Table:      engine.TableConntrack,
+		Subscribed: func(s *engine.Subscription) { subscribed <- s },
 		Resync: func(ctx context.Context) error {
 			select {
 			case events <- event{overrun: true}:
@@ -266,7 +291,7 @@ func (n *Node) watch(ctx context.Context, events chan<- event) error {
 			return nil
 		}
 		select {
-		case events <- event{typ: ev.Type, flow: *ev.Flow, portID: ev.PortID}:
+		case events <- event{typ: ev.Type, flow: *ev.Flow}:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()

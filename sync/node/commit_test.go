@@ -1,0 +1,156 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"testing"
+
+	"ctq/engine"
+	"ctq/internal/nstest"
+	"ctq/sync/cache"
+	"ctq/sync/config"
+	"ctq/sync/wire"
+)
+
+// runningNode runs a NOTRACK node on a namespace's table with a chanLink
+// until the test ends.
+func runningNode(tb testing.TB, ns *nstest.NS) (*Node, *chanLink) {
+	tb.Helper()
+	cfg, err := config.Parse("t.conf", []byte(notrackConf))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	live, err := engine.OpenLive(&engine.LiveConfig{NetNS: ns.Name()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { live.Close() })
+	l := &chanLink{sent: make(chan []byte, 1<<16), closed: make(chan struct{})}
+	n, err := New(cfg, Options{Live: live, Link: l})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("Run: %v", err)
+		}
+	})
+	if _, err := n.Internal(ctx); err != nil {
+		tb.Fatalf("node did not start: %v", err)
+	}
+	return n, l
+}
+
+// commitFlow is the i-th flow of a commit test: TCP from 198.18.0.0/16.
+func commitFlow(i int) engine.Flow {
+	f := flow(0)
+	f.Src = netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
+	f.Sport, f.Mark = 1024+i>>16, i
+	return f
+}
+
+// fillExternal puts commitFlow(0..n-1) into the node's external cache.
+func fillExternal(tb testing.TB, n *Node, count int) {
+	tb.Helper()
+	if err := n.do(context.Background(), func() {
+		for i := range count {
+			f := commitFlow(i)
+			if _, err := n.external.Replace(&f); err != nil {
+				tb.Error(err)
+			}
+		}
+	}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestCommitReplaces commits into a table that holds some of the keys
+// already (with another mark): those are replaced, the kernel ends with
+// the external cache's version of every entry, the committed entries are
+// in the internal cache, and none is advertised back.
+func TestCommitReplaces(t *testing.T) {
+	ns := nstest.New(t)
+	n, l := runningNode(t, ns)
+	const count, held = 3000, 300
+	var lines []string
+	for i := 0; i < count; i += count / held {
+		f := commitFlow(i)
+		lines = append(lines, fmt.Sprintf("-I -t 100 -u ASSURED,SEEN_REPLY -p tcp --state ESTABLISHED -m 999 -s %v -d %v --sport %d --dport %d",
+			f.Src, f.Dst, f.Sport, f.Dport))
+	}
+	ns.Load(t, lines)
+	fillExternal(t, n, count)
+	drain(l)
+
+	ctx := context.Background()
+	res, err := n.Commit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := CommitResult{Entries: count, Created: count, Replaced: held}
+	if res.Entries != want.Entries || res.Created != want.Created || res.Replaced != want.Replaced || res.Failed != 0 || len(res.Errors) != 0 {
+		t.Errorf("commit: %+v, want %+v", res, want)
+	}
+	marks := map[cache.Key]int{}
+	if _, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
+		marks[cache.KeyOf(f)] = f.Mark
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(marks) != count {
+		t.Errorf("kernel holds %d entries, want %d", len(marks), count)
+	}
+	for i := range count {
+		f := commitFlow(i)
+		if m, ok := marks[cache.KeyOf(&f)]; !ok || m != i {
+			t.Errorf("entry %d: in the kernel %v, mark %d", i, ok, m)
+		}
+	}
+	internal, err := n.Internal(ctx) // after the loop's dump
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(internal) != count {
+		t.Errorf("internal cache holds %d entries after the commit, want %d", len(internal), count)
+	}
+	if sent := dataMessages(t, drain(l)); sent != 0 {
+		t.Errorf("%d entries advertised after the commit", sent)
+	}
+}
+
+// drain returns the datagrams the link has sent so far.
+func drain(l *chanLink) [][]byte {
+	var out [][]byte
+	for {
+		select {
+		case d := <-l.sent:
+			out = append(out, d)
+		default:
+			return out
+		}
+	}
+}
+
+// dataMessages counts the entry messages in datagrams.
+func dataMessages(t *testing.T, datagrams [][]byte) int {
+	t.Helper()
+	count := 0
+	for _, d := range datagrams {
+		wire.Decode(d, func(m *wire.Message, err error) error {
+			if err != nil {
+				t.Fatalf("sent a bad message: %v", err)
+			}
+			if m.CT != nil {
+				count++
+			}
+			return nil
+		})
+	}
+	return count
+}
