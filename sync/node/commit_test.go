@@ -17,7 +17,14 @@ import (
 // until the test ends.
 func runningNode(tb testing.TB, ns *nstest.NS) (*Node, *chanLink) {
 	tb.Helper()
-	cfg, err := config.Parse("t.conf", []byte(notrackConf))
+	return runningNodeConf(tb, ns, notrackConf)
+}
+
+// runningNodeConf runs a node of configuration conf on a namespace's table
+// with a chanLink until the test ends.
+func runningNodeConf(tb testing.TB, ns *nstest.NS, conf string) (*Node, *chanLink) {
+	tb.Helper()
+	cfg, err := config.Parse("t.conf", []byte(conf))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,7 +11,13 @@ import (
 // kernelEvent applies one kernel event to the internal cache and queues
 // what is to be advertised, as conntrackd's internal cache does: NEW
 // replaces, UPDATE updates (or adds), DESTROY marks DEAD.
+//
+// Entries the Filter does not pass are left out; an end is applied
+// whatever the filter says, so that no entry stays behind in the cache.
 func (n *Node) kernelEvent(ev *event) {
+	if ev.typ != engine.EventDestroy && !n.filter.pass(&ev.flow) {
+		return
+	}
 	switch ev.typ {
 	case engine.EventNew:
 		if e, err := n.internal.Replace(&ev.flow); err == nil {
@@ -33,10 +39,14 @@ func (n *Node) kernelEvent(ev *event) {
 // entries the kernel no longer has are marked DEAD and queued, as
 // conntrackd's resync and purge do; without it (start-up) nothing is sent.
 // With peerKnown (after a commit) entries the external cache holds are not
-// queued: they came from the peer.
+// queued: they came from the peer. Entries the Filter does not pass are
+// left out (and so purged from the cache when advertising).
 func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
 	seen := make(map[*cache.Entry]bool)
 	_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
+		if !n.filter.pass(f) {
+			return nil
+		}
 		e, err := n.internal.Update(f)
 		if err != nil {
 			return nil

@@ -44,10 +44,11 @@ type Options struct {
 
 // Node is one sync node. Make it with New and start it with Run.
 type Node struct {
-	cfg  *config.Config
-	live *engine.Live
-	link link.Link
-	now  func() time.Time
+	cfg    *config.Config
+	filter *flowFilter
+	live   *engine.Live
+	link   link.Link
+	now    func() time.Time
 
 	reqs chan func()
 	// recommitted asks the loop to read the kernel table again after a
@@ -112,6 +113,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	limit := cfg.General.HashLimit
 	n := &Node{
 		cfg:         cfg,
+		filter:      newFilter(cfg.General.Filter),
 		live:        opts.Live,
 		link:        l,
 		now:         now,
@@ -147,8 +149,6 @@ func supported(cfg *config.Config) error {
 		return errors.New("DisableExternalCache is not implemented yet")
 	case s.ExpectationSync:
 		return errors.New("ExpectationSync is not implemented yet")
-	case cfg.General.Filter != nil:
-		return fmt.Errorf("%s:%d: Filter is not implemented yet", cfg.File, cfg.General.Filter.Line)
 	}
 	return nil
 }
