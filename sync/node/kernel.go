@@ -14,7 +14,11 @@ import (
 //
 // Entries the Filter does not pass are left out; an end is applied
 // whatever the filter says, so that no entry stays behind in the cache.
+// Events of the node's own injector (DisableExternalCache) are ignored.
 func (n *Node) kernelEvent(ev *event) {
+	if n.injector != nil && ev.portID == n.injector.PortID() {
+		return // written from what the peer sent
+	}
 	if ev.typ != engine.EventDestroy && !n.filter.pass(&ev.flow) {
 		return
 	}

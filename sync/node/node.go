@@ -46,9 +46,12 @@ type Options struct {
 type Node struct {
 	cfg    *config.Config
 	filter *flowFilter
-	live   *engine.Live
-	link   link.Link
-	now    func() time.Time
+	// injector writes received entries into the kernel
+	// (DisableExternalCache); nil otherwise. Set by Run before started.
+	injector *engine.Injector
+	live     *engine.Live
+	link     link.Link
+	now      func() time.Time
 
 	reqs chan func()
 	// recommitted asks the loop to read the kernel table again after a
@@ -145,8 +148,6 @@ func supported(cfg *config.Config) error {
 		return fmt.Errorf("%d dedicated links: exactly one is implemented", len(s.Links))
 	case s.DisableInternalCache:
 		return errors.New("DisableInternalCache is not implemented yet")
-	case s.DisableExternalCache:
-		return errors.New("DisableExternalCache is not implemented yet")
 	case s.ExpectationSync:
 		return errors.New("ExpectationSync is not implemented yet")
 	}
@@ -157,6 +158,7 @@ func supported(cfg *config.Config) error {
 type event struct {
 	typ     engine.EventType
 	flow    engine.Flow
+	portID  uint32
 	overrun bool
 }
 
@@ -180,6 +182,14 @@ func (n *Node) Run(ctx context.Context) error {
 		wg.Wait()
 	}()
 
+	if n.cfg.Sync.DisableExternalCache {
+		in, err := n.live.OpenInjector()
+		if err != nil {
+			return fmt.Errorf("sync node: %w", err)
+		}
+		defer in.Close()
+		n.injector = in
+	}
 	events := make(chan event, eventQueue)
 	subscribed := make(chan *engine.Subscription, 1)
 	datagrams := make(chan []byte, datagramQueue)
@@ -291,7 +301,7 @@ func (n *Node) watch(ctx context.Context, events chan<- event, subscribed chan<-
 			return nil
 		}
 		select {
-		case events <- event{typ: ev.Type, flow: *ev.Flow}:
+		case events <- event{typ: ev.Type, flow: *ev.Flow, portID: ev.PortID}:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()

@@ -90,17 +90,23 @@ const (
 // UDP or multicast; everything goes when the test ends.
 func newPair(t *testing.T, mode string, mcast bool) *pair {
 	t.Helper()
+	return newPairModes(t, mode, mode, mcast)
+}
+
+// newPairModes is newPair with ctq's node in modeA and conntrackd in modeB.
+func newPairModes(t *testing.T, modeA, modeB string, mcast bool) *pair {
+	t.Helper()
 	p := &pair{}
 	p.a, p.b = nstest.Joined(t, "ctqa", addrA, "ctqb", addrB)
 
 	dir := t.TempDir()
 	p.confB = filepath.Join(dir, "b.conf")
-	if err := os.WriteFile(p.confB, fmt.Appendf(nil, confText, dir, "b", "ctqb", addrB, addrA, mode, linkBlock(mcast, "ctqb", addrB, addrA)), 0o600); err != nil {
+	if err := os.WriteFile(p.confB, fmt.Appendf(nil, confText, dir, "b", "ctqb", addrB, addrA, modeB, linkBlock(mcast, "ctqb", addrB, addrA)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p.b.StartConntrackd(t, p.confB, filepath.Join(dir, "b.sock"), filepath.Join(dir, "b.log"))
 
-	cfg, err := config.Parse("a.conf", fmt.Appendf(nil, confText, dir, "a", "ctqa", addrA, addrB, mode, linkBlock(mcast, "ctqa", addrA, addrB)))
+	cfg, err := config.Parse("a.conf", fmt.Appendf(nil, confText, dir, "a", "ctqa", addrA, addrB, modeA, linkBlock(mcast, "ctqa", addrA, addrB)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,6 +96,10 @@ func (n *Node) data(m *wire.Message) {
 	if n.alarm != nil {
 		n.alarm.received(cache.KeyOf(&f), m.Header.Type == wire.NET_T_STATE_CT_DEL, n.now())
 	}
+	if n.injector != nil {
+		n.inject(m.Header.Type, &f)
+		return
+	}
 	switch m.Header.Type {
 	case wire.NET_T_STATE_CT_NEW:
 		n.external.Replace(&f)

@@ -39,6 +39,11 @@ type Stats struct {
 	EventOverflows uint64
 	// SendErrors counts datagrams the link failed to send.
 	SendErrors uint64
+	// Injected counts received entries written into the kernel
+	// (DisableExternalCache), InjectErrors those the kernel refused, the
+	// last with its error in LastInjectError.
+	Injected, InjectErrors uint64
+	LastInjectError        string
 }
 
 // clone copies the stats, map included.
