@@ -459,6 +459,8 @@ func errnoText(op batchOp, err error) string {
 		return "the kernel refused the status (EBUSY: only SEEN_REPLY, ASSURED and FIXED_TIMEOUT can be set, and set bits cannot be cleared)"
 	case errno == unix.ENOSPC && op == opUpdate:
 		return "the entry has no room for labels: it was created before any rule set ct labels (ENOSPC)"
+	case errno == unix.EOPNOTSUPP && op == opCreate:
+		return "the kernel cannot set up NAT for this translated entry: it has no NAT support (CONFIG_NF_NAT, module nf_nat) (EOPNOTSUPP)"
 	case errno == unix.EINVAL:
 		return "the kernel rejected the request as invalid (EINVAL)"
 	case errno == unix.EPERM:

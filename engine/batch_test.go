@@ -324,6 +324,7 @@ func TestErrnoText(t *testing.T) {
 		{opCreate, unix.EBUSY, "the kernel refused the status (EBUSY: only SEEN_REPLY, ASSURED and FIXED_TIMEOUT can be set, and set bits cannot be cleared)"},
 		{opUpdate, unix.ENOSPC, "the entry has no room for labels: it was created before any rule set ct labels (ENOSPC)"},
 		{opUpdate, unix.EINVAL, "the kernel rejected the request as invalid (EINVAL)"},
+		{opCreate, unix.EOPNOTSUPP, "the kernel cannot set up NAT for this translated entry: it has no NAT support (CONFIG_NF_NAT, module nf_nat) (EOPNOTSUPP)"},
 		{opDelete, unix.EPERM, ErrPermission.Error()},
 		{opDelete, errors.New("other"), "other"},
 	}

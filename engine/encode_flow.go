@@ -258,6 +258,12 @@ var errNoTimeout = errors.New("a new entry needs a timeout")
 //   - both tuples (the reply as given, or the inverted original); the
 //     directional zones go into them as CTA_TUPLE_ZONE, a zone of both
 //     directions is CTA_ZONE;
+//   - CTA_NAT_SRC and CTA_NAT_DST when the given reply tuple is
+//     translated (see splitNAT): the reply tuple sent is then the
+//     untranslated one, and the kernel translates it again while it sets
+//     up NAT on the new entry, which sets IPS_SRC_NAT or IPS_DST_NAT. A
+//     kernel without NAT (CONFIG_NF_NAT) refuses such an entry with
+//     EOPNOTSUPP;
 //   - CTA_TIMEOUT (required), CTA_STATUS with IPS_CONFIRMED (the kernel
 //     refuses a status without it with EBUSY);
 //   - CTA_PROTOINFO when f has a state: the TCP state with the window
@@ -294,6 +300,12 @@ func encodeCreate(e *attrEncoder, f *Flow) error {
 	}
 	orig := origTuple(f)
 	orig.zone, reply.zone = f.OrigZone, f.ReplyZone
+	var snat, dnat natVals
+	if f.Has&HasReply != 0 {
+		if snat, dnat, err = splitNAT(&orig, &reply); err != nil {
+			return fmt.Errorf("reply tuple: %w", err)
+		}
+	}
 	e.startRequest(fam)
 	if err := e.tuple(ctaTupleOrig, &orig); err != nil {
 		return err
@@ -301,6 +313,8 @@ func encodeCreate(e *attrEncoder, f *Flow) error {
 	if err := e.tuple(ctaTupleReply, &reply); err != nil {
 		return fmt.Errorf("reply tuple: %w", err)
 	}
+	e.nat(ctaNatSrc, &snat)
+	e.nat(ctaNatDst, &dnat)
 	if f.Zone != 0 {
 		e.u16(ctaZone, uint16(f.Zone))
 	}
@@ -321,6 +335,96 @@ func encodeCreate(e *attrEncoder, f *Flow) error {
 		e.end(n)
 	}
 	return nil
+}
+
+// enum ctattr_nat and enum ctattr_protonat: the nests of CTA_NAT_SRC and
+// CTA_NAT_DST.
+const (
+	ctaNatV4MinIP      = 1 // CTA_NAT_V4_MINIP (4 bytes, network order)
+	ctaNatV4MaxIP      = 2 // CTA_NAT_V4_MAXIP (4 bytes, network order)
+	ctaNatProto        = 3 // CTA_NAT_PROTO (nested, enum ctattr_protonat)
+	ctaNatV6MinIP      = 4 // CTA_NAT_V6_MINIP (16 bytes)
+	ctaNatV6MaxIP      = 5 // CTA_NAT_V6_MAXIP (16 bytes)
+	ctaProtonatPortMin = 1 // CTA_PROTONAT_PORT_MIN (u16; ICMP: the id)
+	ctaProtonatPortMax = 2 // CTA_PROTONAT_PORT_MAX (u16)
+)
+
+// natVals is one translation of a new entry: the address and the port
+// (ICMP: the id) the kernel maps a tuple's source or destination to.
+type natVals struct {
+	addr    netip.Addr // invalid: the address is kept
+	port    int
+	hasPort bool
+}
+
+// splitNAT takes the translations out of a given reply tuple: reply is
+// left as the plain inverse of orig in the translated parts, and the
+// translations are returned as the kernel's NAT setup takes them. The
+// kernel sets up the destination NAT, then the source NAT, of a new
+// entry from the inverse of the reply tuple it was given; it marks the
+// entry IPS_DST_NAT or IPS_SRC_NAT only when that changes the tuple, so a
+// reply sent already translated would leave the entry without them (and
+// its packets untranslated).
+//
+//   - source NAT: the reply's destination differs from the original
+//     source, or its destination port from the original source port;
+//   - destination NAT: the reply's source differs from the original
+//     destination, or its source port from the original destination port;
+//   - ICMP: a reply ID that differs from the original one is a source NAT
+//     of the ID (the kernel keeps the ID in the tuples' source part).
+//
+// GRE keys stay in the reply as given: the kernel changes them only for
+// an entry with a master (PPTP), which a created entry has not.
+func splitNAT(orig, reply *tupleVals) (snat, dnat natVals, err error) {
+	if reply.dst != orig.src {
+		snat.addr, reply.dst = reply.dst, orig.src
+	}
+	if reply.src != orig.dst {
+		dnat.addr, reply.src = reply.src, orig.dst
+	}
+	switch {
+	case HasPorts(orig.proto) && orig.proto != IPPROTO_GRE:
+		if err := checkRange("source port", reply.sport, 0xffff); err != nil {
+			return snat, dnat, err
+		}
+		if err := checkRange("destination port", reply.dport, 0xffff); err != nil {
+			return snat, dnat, err
+		}
+		if reply.dport != orig.sport {
+			snat.port, snat.hasPort, reply.dport = reply.dport, true, orig.sport
+		}
+		if reply.sport != orig.dport {
+			dnat.port, dnat.hasPort, reply.sport = reply.sport, true, orig.dport
+		}
+	case orig.proto == IPPROTO_ICMP || orig.proto == IPPROTO_ICMPV6:
+		if err := checkRange("icmp id", reply.icmpID, 0xffff); err != nil {
+			return snat, dnat, err
+		}
+		if reply.icmpID != orig.icmpID {
+			snat.port, snat.hasPort, reply.icmpID = reply.icmpID, true, orig.icmpID
+		}
+	}
+	return snat, dnat, nil
+}
+
+// nat appends n as the nest typ (CTA_NAT_SRC, CTA_NAT_DST), a range of
+// one address and one port; nothing when n translates nothing.
+func (e *attrEncoder) nat(typ uint16, n *natVals) {
+	if !n.addr.IsValid() && !n.hasPort {
+		return
+	}
+	nn := e.begin(typ)
+	if n.addr.IsValid() {
+		e.addr(ctaNatV4MinIP, ctaNatV6MinIP, n.addr)
+		e.addr(ctaNatV4MaxIP, ctaNatV6MaxIP, n.addr)
+	}
+	if n.hasPort {
+		p := e.begin(ctaNatProto)
+		e.u16(ctaProtonatPortMin, uint16(n.port))
+		e.u16(ctaProtonatPortMax, uint16(n.port))
+		e.end(p)
+	}
+	e.end(nn)
 }
 
 // protoinfo appends the CTA_PROTOINFO of a new entry with a state.

@@ -125,8 +125,10 @@ func TestEncodeCreateRoundTrip(t *testing.T) {
 			}
 			want := f
 			want.SetStatus(f.Status | IPS_CONFIRMED)
+			// A translated reply goes out untranslated, with the NAT
+			// attributes (which the decoder skips).
+			want.ReplySrc, want.ReplyDst, want.ReplySport, want.ReplyDport = f.Dst, f.Src, f.Dport, f.Sport
 			if f.Has&HasReply == 0 {
-				want.ReplySrc, want.ReplyDst, want.ReplySport, want.ReplyDport = f.Dst, f.Src, f.Dport, f.Sport
 				want.ReplyICMPType, want.ReplyICMPCode, want.ReplyICMPID = f.ICMPType, f.ICMPCode, f.ICMPID
 				if typ, ok := icmpReplyType(f.L3Num(), f.ProtoNum, f.ICMPType); ok {
 					want.ReplyICMPType = typ
@@ -155,6 +157,111 @@ func TestEncodeCreateRoundTrip(t *testing.T) {
 				t.Errorf("\n got %+v\nwant %+v", got, want)
 			}
 		})
+	}
+}
+
+// TestEncodeCreateNAT checks the NAT attributes of a create whose reply
+// tuple is translated: both translations with ports, in the kernel's
+// layout, and the reply tuple sent untranslated.
+func TestEncodeCreateNAT(t *testing.T) {
+	littleEndian(t)
+	f := tcpFlow()
+	f.Timeout = 300
+	f.ReplySrc, f.ReplyDst = netip.MustParseAddr("192.0.2.80"), netip.MustParseAddr("203.0.113.5")
+	f.ReplySport, f.ReplyDport, f.Has = 8080, 61001, HasReply
+	got, err := encoded(func(e *attrEncoder) error { return encodeCreate(e, &f) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := hexBytes(t, "02000000 "+tcpTupleAttrs+" "+tcpReplyAttrs+
+		// CTA_NAT_SRC: 203.0.113.5 port 61001.
+		" 28000680 08000100 cb007105 08000200 cb007105 14000380 06000100 ee490000 06000200 ee490000"+
+		// CTA_NAT_DST: 192.0.2.80 port 8080.
+		" 28000d80 08000100 c0000250 08000200 c0000250 14000380 06000100 1f900000 06000200 1f900000"+
+		" 08000700 0000012c 08000300 00000008")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("\n got %x\nwant %x", got, want)
+	}
+}
+
+func TestSplitNAT(t *testing.T) {
+	a := netip.MustParseAddr
+	tcp := tupleVals{src: a("192.0.2.1"), dst: a("198.51.100.7"), proto: IPPROTO_TCP, sport: 42002, dport: 443}
+	v6 := tupleVals{src: a("2001:db8::1"), dst: a("2001:db8:1::7"), proto: IPPROTO_UDP, sport: 5000, dport: 53}
+	icmp := tupleVals{src: a("192.0.2.1"), dst: a("198.51.100.7"), proto: IPPROTO_ICMP, icmpType: 8, icmpID: 5}
+	gre := tupleVals{src: a("192.0.2.1"), dst: a("198.51.100.7"), proto: IPPROTO_GRE, sport: 1, dport: 2}
+	inverse := func(o tupleVals) tupleVals {
+		r := o
+		r.src, r.dst, r.sport, r.dport = o.dst, o.src, o.dport, o.sport
+		if o.proto == IPPROTO_ICMP {
+			r.icmpType = 0
+		}
+		return r
+	}
+	with := func(o tupleVals, change func(r *tupleVals)) tupleVals {
+		r := inverse(o)
+		change(&r)
+		return r
+	}
+	tests := []struct {
+		name        string
+		orig, reply tupleVals
+		snat, dnat  natVals
+	}{
+		{"none", tcp, inverse(tcp), natVals{}, natVals{}},
+		{"snat", tcp, with(tcp, func(r *tupleVals) { r.dst = a("203.0.113.5") }),
+			natVals{addr: a("203.0.113.5")}, natVals{}},
+		{"snat with port", tcp, with(tcp, func(r *tupleVals) { r.dst, r.dport = a("203.0.113.5"), 61001 }),
+			natVals{addr: a("203.0.113.5"), port: 61001, hasPort: true}, natVals{}},
+		{"source port only", tcp, with(tcp, func(r *tupleVals) { r.dport = 0 }),
+			natVals{port: 0, hasPort: true}, natVals{}},
+		{"dnat with port", tcp, with(tcp, func(r *tupleVals) { r.src, r.sport = a("192.0.2.80"), 8080 }),
+			natVals{}, natVals{addr: a("192.0.2.80"), port: 8080, hasPort: true}},
+		{"ipv6 both", v6, with(v6, func(r *tupleVals) { r.src, r.dst, r.sport = a("2001:db8:3::53"), a("2001:db8:2::5"), 5353 }),
+			natVals{addr: a("2001:db8:2::5")}, natVals{addr: a("2001:db8:3::53"), port: 5353, hasPort: true}},
+		{"icmp id", icmp, with(icmp, func(r *tupleVals) { r.dst, r.icmpID = a("203.0.113.5"), 9 }),
+			natVals{addr: a("203.0.113.5"), port: 9, hasPort: true}, natVals{}},
+		{"gre keys stay", gre, with(gre, func(r *tupleVals) { r.src, r.sport = a("192.0.2.80"), 7 }),
+			natVals{}, natVals{addr: a("192.0.2.80")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reply := tt.reply
+			snat, dnat, err := splitNAT(&tt.orig, &reply)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if snat != tt.snat || dnat != tt.dnat {
+				t.Errorf("snat %+v dnat %+v, want %+v %+v", snat, dnat, tt.snat, tt.dnat)
+			}
+			want := inverse(tt.orig)
+			if tt.orig.proto == IPPROTO_GRE {
+				want.sport = tt.reply.sport
+			}
+			if reply != want {
+				t.Errorf("reply %+v, want the inverse %+v", reply, want)
+			}
+		})
+	}
+}
+
+// TestEncodeCreateNATAllocs checks that encoding a translated entry into
+// a buffer with room does not allocate.
+func TestEncodeCreateNATAllocs(t *testing.T) {
+	f := tcpFlow()
+	f.Timeout = 300
+	f.ReplySrc, f.ReplyDst = netip.MustParseAddr("2001:db8::80"), netip.MustParseAddr("2001:db8::5")
+	f.Src, f.Dst, f.Family = netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::7"), "ipv6"
+	f.ReplySport, f.ReplyDport, f.Has = 8080, 61001, HasReply
+	f.SetState(3)
+	e := attrEncoder{b: make([]byte, 0, 1024)}
+	if n := testing.AllocsPerRun(100, func() {
+		e.b = e.b[:0]
+		if err := encodeCreate(&e, &f); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("encodeCreate allocates %v times per flow", n)
 	}
 }
 
@@ -205,6 +312,17 @@ func TestEncodeErrors(t *testing.T) {
 		{"reply port", func(f *Flow) {
 			f.ReplySrc, f.ReplyDst, f.ReplySport, f.Has = f.Dst, f.Src, -1, HasReply
 		}, "reply tuple: source port -1 out of range"},
+		{"translated reply port", func(f *Flow) {
+			f.ReplySrc, f.ReplyDst, f.ReplyDport, f.Has = f.Dst, f.Src, 65536, HasReply
+		}, "reply tuple: destination port 65536 out of range"},
+		{"translated icmp id", func(f *Flow) {
+			f.SetProto(IPPROTO_ICMP)
+			f.ICMPType, f.ReplySrc, f.ReplyDst, f.ReplyICMPID, f.Has = 8, f.Dst, f.Src, 1<<16, HasReply
+		}, "reply tuple: icmp id 65536 out of range"},
+		{"reply gre key", func(f *Flow) {
+			f.SetProto(IPPROTO_GRE)
+			f.ReplySrc, f.ReplyDst, f.ReplySport, f.Has = f.Dst, f.Src, -2, HasReply
+		}, "reply tuple: source port -2 out of range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
