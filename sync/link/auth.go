@@ -238,6 +238,12 @@ func (a *Auth) AuthStats() AuthStats {
 	}
 }
 
+// Inner is the link Auth wraps (a *Set for several dedicated links), for
+// a status page that shows its links.
+func (a *Auth) Inner() Link {
+	return a.inner
+}
+
 // Close closes the inner link.
 func (a *Auth) Close() error {
 	return a.inner.Close()

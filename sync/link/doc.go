@@ -4,6 +4,24 @@
 // (over TCP the messages form a stream, which Recv cuts at message
 // boundaries).
 //
-// UDP unicast, IPv4 multicast and TCP are implemented (IPv6 multicast
-// comes later).
+// Implemented:
+//   - UDP unicast (OpenUDP), over IPv4 and IPv6; a link-local IPv6
+//     address takes Interface as its scope, as conntrackd does.
+//   - Multicast (OpenMulticast): IPv4 (the group joined on the interface
+//     of IPv4_interface) and IPv6 (the group joined on, and sent out of,
+//     Interface; IPv6_interface is ignored, as conntrackd does); loopback
+//     off, TTL or hop limit 1, the receive socket bound to the group.
+//   - TCP (OpenTCP), over IPv4 and IPv6, with conntrackd's error queue and
+//     reconnects.
+//   - Several dedicated links (OpenSet, Set): up to config.MaxLinks blocks
+//     of one transport; the Default block is active first. The active link
+//     sends, all links receive; the active link changes when its interface
+//     goes down (rtnetlink link messages), when a send on it fails, and
+//     when a datagram arrives on another link. Set.Links shows each link's
+//     role and counters, as `conntrackd -s link`.
+//   - Datagram authentication between ctq nodes (Auth), a ctq extension.
+//
+// Over IPv6, MaxPayload takes the IPv6 headers off the MTU (48 bytes for
+// UDP, 60 for TCP), where conntrackd takes off the IPv4 ones and so sends
+// its fullest datagrams fragmented.
 package link

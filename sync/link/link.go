@@ -15,7 +15,7 @@ type Link interface {
 	Recv(buf []byte) (int, error)
 	// MaxPayload is the most bytes a Send should carry: the interface MTU
 	// less the IPv4 and UDP headers (28), or TCP's (40), as conntrackd
-	// sizes its buffer.
+	// sizes its buffer; over IPv6 less the IPv6 headers (48, 60).
 	MaxPayload() int
 	// Stats returns the traffic counters.
 	Stats() Stats

@@ -49,7 +49,9 @@ func TestMulticast(t *testing.T) {
 		want string
 	}{
 		{config.Link{Transport: config.TransportTCP}, "open TCP link: link of line 0 needs a local and a destination address"},
-		{config.Link{Transport: config.TransportMulticast, Address: netip.MustParseAddr("ff02::1")}, "IPv6 multicast is not implemented yet"},
+		{config.Link{Transport: config.TransportMulticast, Address: netip.MustParseAddr("ff02::1")}, "the group ff02::1 needs an Interface"},
+		{config.Link{Transport: config.TransportMulticast, Address: netip.MustParseAddr("2001:db8::1")}, "2001:db8::1 is not a multicast group"},
+		{config.Link{Transport: config.TransportMulticast, Address: netip.MustParseAddr("ff05::db8"), Interface: "nosuch0"}, "interface nosuch0"},
 		{config.Link{Transport: config.TransportUDP}, "open multicast link: link of line 0 is UDP"},
 	} {
 		var err error

@@ -24,6 +24,9 @@ const (
 	// tcpOverhead is what conntrackd takes off the MTU for a TCP link's
 	// buffer (IPv4 20 + TCP 20).
 	tcpOverhead = 40
+	// tcp6Overhead is the same over IPv6 (IPv6 40 + TCP 20); see
+	// udp6Overhead.
+	tcp6Overhead = 60
 	// reconnectMin is the first wait before connecting again after a
 	// failure: conntrackd retries at most once a second.
 	reconnectMin = time.Second
@@ -111,19 +114,19 @@ func openTCP(l *config.Link, queueLen int, backoffMin, backoffMax time.Duration)
 	if queueLen <= 0 {
 		queueLen = config.DefaultErrorQueueLength
 	}
-	mtu, err := interfaceMTU(l.Interface)
+	ifindex, mtu, err := iface(l.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("open TCP link: %w", err)
 	}
-	network := "tcp4"
+	network, overhead := "tcp4", tcpOverhead
 	if l.Address.Is6() {
-		network = "tcp6"
+		network, overhead = "tcp6", tcp6Overhead
 	}
 	netns, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
 		return nil, fmt.Errorf("open TCP link: %w", err)
 	}
-	local := netip.AddrPortFrom(l.Address, uint16(l.Port))
+	local := netip.AddrPortFrom(scoped(l.Address, ifindex), uint16(l.Port))
 	ln, err := net.Listen(network, local.String())
 	if err != nil {
 		netns.Close()
@@ -135,8 +138,8 @@ func openTCP(l *config.Link, queueLen int, backoffMin, backoffMax time.Duration)
 		netns:      netns,
 		ctx:        ctx,
 		cancel:     cancel,
-		dst:        netip.AddrPortFrom(l.Destination, uint16(l.Port)),
-		maxPayload: mtu - tcpOverhead,
+		dst:        netip.AddrPortFrom(scoped(l.Destination, ifindex), uint16(l.Port)),
+		maxPayload: mtu - overhead,
 		queueLen:   queueLen,
 		backoffMin: backoffMin,
 		backoffMax: backoffMax,

@@ -65,6 +65,15 @@ func TestTCPInteropConntrackd(t *testing.T) {
 	}
 	b.StartConntrackd(t, conf, filepath.Join(dir, "b.sock"), filepath.Join(dir, "b.log"))
 
+	interop(t, l, b, conf)
+}
+
+// interop exchanges flows with the conntrackd of namespace b running conf
+// over l: a CT NEW sent by ctq reaches conntrackd's external cache, and a
+// flow added to conntrackd's kernel table reaches ctq as whole messages
+// that decode; conntrackd counts no malformed message.
+func interop(t *testing.T, l Link, b *nstest.NS, conf string) {
+	t.Helper()
 	// ctq to conntrackd: a CT NEW, sent until it shows in the external
 	// cache (the first may go out before conntrackd's server listens).
 	var f engine.Flow

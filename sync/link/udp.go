@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 
@@ -18,6 +19,10 @@ const (
 	// udpOverhead is what conntrackd takes off the MTU for its buffer
 	// (IPv4 20 + UDP 8).
 	udpOverhead = 28
+	// udp6Overhead is the same over IPv6 (IPv6 40 + UDP 8). conntrackd
+	// takes the IPv4 overhead off over IPv6 too, so that its fullest
+	// datagrams are fragmented; ctq keeps them within the MTU.
+	udp6Overhead = 48
 	// defaultMTU is used when the link names no interface.
 	defaultMTU = 1500
 )
@@ -27,16 +32,25 @@ const (
 // Unicast (OpenUDP): a receive socket bound to the local address and port
 // (SO_REUSEADDR; any source accepted, as conntrackd does) and an unbound
 // send socket (ephemeral source port) that sends to the destination
-// address and the same port.
+// address and the same port. A link-local IPv6 address takes the
+// interface named by Interface as its scope, on both sockets, as
+// conntrackd does.
 //
 // Multicast (OpenMulticast): a receive socket bound to the group and port
-// that joins the group on the interface of IPv4_interface, and a send
-// socket that sends to the group out of that interface, without loopback,
-// with TTL 1. conntrackd 1.4.7 binds its receive socket to 0.0.0.0, which
+// that joins the group on the link's interface (IPv4: the one holding
+// IPv4_interface; IPv6: Interface), and a send socket that sends to the
+// group out of that interface, without loopback, with a TTL or hop limit
+// of 1. conntrackd 1.4.7 binds its IPv4 receive socket to 0.0.0.0, which
 // also takes unicast to any local address (fixed in 1.4.9, netfilter
 // bugzilla 1819); this binds to the group, as 1.4.9 does.
 type UDP struct {
 	recv, send *net.UDPConn
+	// sendRaw is send's descriptor and sa the destination as a socket
+	// address: Send calls sendto itself so that an IPv6 scope is an
+	// interface index of the link's namespace, not a name the net
+	// package would look up in whatever namespace the sending thread is.
+	sendRaw    syscall.RawConn
+	sa         unix.Sockaddr
 	dst        netip.AddrPort
 	maxPayload int
 
@@ -49,11 +63,11 @@ func OpenUDP(l *config.Link) (*UDP, error) {
 	if l.Transport != config.TransportUDP {
 		return nil, fmt.Errorf("open UDP link: link of line %d is %s", l.Line, l.Transport)
 	}
-	network := "udp4"
+	network, overhead := "udp4", udpOverhead
 	if l.Address.Is6() {
-		network = "udp6"
+		network, overhead = "udp6", udp6Overhead
 	}
-	mtu, err := interfaceMTU(l.Interface)
+	ifindex, mtu, err := iface(l.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("open UDP link: %w", err)
 	}
@@ -70,44 +84,96 @@ func OpenUDP(l *config.Link) (*UDP, error) {
 			return nil
 		})
 	}}
-	local := netip.AddrPortFrom(l.Address, uint16(l.Port))
+	local := netip.AddrPortFrom(scoped(l.Address, ifindex), uint16(l.Port))
 	rc, err := lc.ListenPacket(context.Background(), network, local.String())
 	if err != nil {
 		return nil, fmt.Errorf("open UDP link: listen %s: %w", local, err)
 	}
-	sc, err := net.ListenUDP(network, nil)
+	u, err := newUDP(rc.(*net.UDPConn), network, l, netip.AddrPortFrom(l.Destination, uint16(l.Port)),
+		ifindex, mtu-overhead, func(int) error { return nil })
 	if err != nil {
 		rc.Close()
-		return nil, fmt.Errorf("open UDP link: send socket: %w", err)
+		return nil, fmt.Errorf("open UDP link: %w", err)
+	}
+	return u, nil
+}
+
+// newUDP opens the send socket of a link (sendOpts, then more) and returns
+// the link of it and the receive socket rc. dst is sent to with ifindex as
+// its scope when it needs one.
+func newUDP(rc *net.UDPConn, network string, l *config.Link, dst netip.AddrPort, ifindex, maxPayload int,
+	more func(fd int) error) (*UDP, error) {
+	sc, err := net.ListenUDP(network, nil)
+	if err != nil {
+		return nil, fmt.Errorf("send socket: %w", err)
 	}
 	raw, err := sc.SyscallConn()
 	if err == nil {
-		err = setOpts(raw, func(fd int) error { return sendOpts(fd, l) })
+		err = setOpts(raw, func(fd int) error {
+			if err := sendOpts(fd, l); err != nil {
+				return err
+			}
+			return more(fd)
+		})
 	}
 	if err != nil {
-		rc.Close()
 		sc.Close()
-		return nil, fmt.Errorf("open UDP link: %w", err)
+		return nil, fmt.Errorf("send socket: %w", err)
 	}
 	return &UDP{
-		recv:       rc.(*net.UDPConn),
+		recv:       rc,
 		send:       sc,
-		dst:        netip.AddrPortFrom(l.Destination, uint16(l.Port)),
-		maxPayload: mtu - udpOverhead,
+		sendRaw:    raw,
+		sa:         sockaddr(dst, ifindex),
+		dst:        dst,
+		maxPayload: maxPayload,
 	}, nil
 }
 
-// interfaceMTU is the MTU of the named interface, defaultMTU when name is
-// empty.
-func interfaceMTU(name string) (int, error) {
+// iface is the index and MTU of the named interface; 0 and defaultMTU
+// when name is empty.
+func iface(name string) (index, mtu int, err error) {
 	if name == "" {
-		return defaultMTU, nil
+		return 0, defaultMTU, nil
 	}
 	ifi, err := net.InterfaceByName(name)
 	if err != nil {
-		return 0, fmt.Errorf("interface %s: %w", name, err)
+		return 0, 0, fmt.Errorf("interface %s: %w", name, err)
 	}
-	return ifi.MTU, nil
+	return ifi.Index, ifi.MTU, nil
+}
+
+// needsScope reports whether a is an address that only means something
+// with an interface: IPv6 link-local unicast and interface- or link-local
+// multicast (ff01::/16, ff02::/16, ff12::/16 ...); the kernel refuses to
+// bind them or send to them without one.
+func needsScope(a netip.Addr) bool {
+	return a.Is6() && (a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast())
+}
+
+// scoped gives a the interface of index ifindex as zone when it needs
+// one, as conntrackd sets the scope of its IPv6 addresses to the index of
+// Interface. The zone is the index in decimal, which the net package
+// takes as is, never a name it would look up in the namespace of some
+// other thread.
+func scoped(a netip.Addr, ifindex int) netip.Addr {
+	if ifindex != 0 && needsScope(a) {
+		return a.WithZone(strconv.Itoa(ifindex))
+	}
+	return a
+}
+
+// sockaddr is ap as a socket address, with ifindex as scope when the
+// address needs one.
+func sockaddr(ap netip.AddrPort, ifindex int) unix.Sockaddr {
+	if ap.Addr().Is4() {
+		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	}
+	sa := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	if needsScope(ap.Addr()) {
+		sa.ZoneId = uint32(ifindex)
+	}
+	return sa
 }
 
 // sendOpts sets the options of a send socket: SO_NO_CHECK for "Checksum
@@ -137,19 +203,28 @@ func setOpts(c syscall.RawConn, fn func(fd int) error) error {
 
 // Send sends one datagram to the destination.
 func (u *UDP) Send(b []byte) error {
-	n, err := u.send.WriteToUDPAddrPort(b, u.dst)
+	var serr error
+	err := u.sendRaw.Write(func(fd uintptr) bool {
+		serr = unix.Sendto(int(fd), b, 0, u.sa)
+		return serr != unix.EAGAIN
+	})
+	if err == nil {
+		err = serr
+	}
 	if err != nil {
 		u.sendErrors.Add(1)
 		return fmt.Errorf("send to %s: %w", u.dst, err)
 	}
-	u.sentBytes.Add(uint64(n))
+	u.sentBytes.Add(uint64(len(b)))
 	u.sentDatagrams.Add(1)
 	return nil
 }
 
 // Recv reads one datagram.
 func (u *UDP) Recv(buf []byte) (int, error) {
-	n, _, err := u.recv.ReadFromUDPAddrPort(buf)
+	// Read, not ReadFrom: the source is not needed, and the net package
+	// would look the scope of a link-local source up by name.
+	n, err := u.recv.Read(buf)
 	if err != nil {
 		if !isClosed(err) {
 			u.recvErrors.Add(1)
@@ -166,7 +241,7 @@ func isClosed(err error) bool {
 	return errors.Is(err, net.ErrClosed)
 }
 
-// MaxPayload is the interface MTU less 28.
+// MaxPayload is the interface MTU less 28 (IPv4) or 48 (IPv6).
 func (u *UDP) MaxPayload() int {
 	return u.maxPayload
 }

@@ -1,0 +1,365 @@
+package link
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ctq/sync/config"
+)
+
+// recvRetry is the wait before a member link's Recv is tried again after
+// an error other than a closed link.
+const recvRetry = 100 * time.Millisecond
+
+// Set is several dedicated links of one transport, as conntrackd's
+// multichannel (up to config.MaxLinks): one is active and carries what
+// this node sends; all of them are read. The active link changes
+//   - when its interface goes down (admin down or carrier lost: not both
+//     IFF_UP and IFF_RUNNING), as rtnetlink reports it: the next link, in
+//     block order after the active one and wrapping, whose interface is
+//     up (or that names no interface) becomes active; with none, the
+//     active link stays;
+//   - when a Send on it fails: the same; a datagram link (UDP, Multicast)
+//     then sends the datagram again on the new active link (a TCP link
+//     keeps it in its error queue, to send once connected again);
+//   - whenever a datagram arrives on another link: that link becomes
+//     active, as conntrackd's peer has moved to it.
+//
+// conntrackd moves to the link a message came from only once the message
+// checks out (its header and, in FTFW, its sequence); the Set moves on any
+// datagram its member link returns (an Auth around the Set drops forged
+// datagrams only after that). conntrackd looks for the next link from the
+// first one, and takes an interface with IFF_UP or IFF_RUNNING; the Set
+// goes round from the active link and wants both. A link that comes back
+// up does not become active again by itself.
+type Set struct {
+	members    []*member
+	active     atomic.Int32
+	tcp        bool
+	maxPayload int
+
+	// in passes datagrams from the member readers to Recv.
+	in   chan datagram
+	done chan struct{}
+	// watch reports the members' interfaces going up and down; nil when
+	// none names an interface.
+	watch     *watcher
+	closeOnce sync.Once
+	closeErr  error
+	wg        sync.WaitGroup
+}
+
+// member is one link of a Set.
+type member struct {
+	link      Link
+	name      string
+	transport config.Transport
+	ifname    string
+	ifindex   int
+	line      int
+	// up is false while the interface is down.
+	up atomic.Bool
+	// free hands the reader's buffer back once Recv has copied it.
+	free chan []byte
+}
+
+// datagram is one datagram a member read: buf[:n] of member i.
+type datagram struct {
+	i   int
+	buf []byte
+	n   int
+}
+
+// LinkStatus is one link of a Set, as `conntrackd -s link` shows it.
+type LinkStatus struct {
+	// Name is the link's interface, or its local address (UDP, TCP) or
+	// group (Multicast) and port when it names none.
+	Name      string
+	Transport config.Transport
+	// Interface is the interface the block names, "" for none.
+	Interface string
+	// Line is the line of the link's block.
+	Line int
+	// Up is false while the interface is down (admin or carrier).
+	Up bool
+	// Active is true for the link that sends; the others are backups.
+	Active bool
+	Stats  Stats
+}
+
+// OpenSet opens the dedicated links of the Sync section (all of one
+// transport, at most config.MaxLinks) in the calling thread's network
+// namespace. For one link it returns what Open returns; for several, a
+// *Set whose active link is first the one marked Default, else the first
+// (unless its interface is down: then the next one that is up).
+func OpenSet(links []config.Link, errorQueueLength int) (Link, error) {
+	switch {
+	case len(links) == 0:
+		return nil, errors.New("open links: no dedicated link")
+	case len(links) > config.MaxLinks:
+		return nil, fmt.Errorf("open links: %d dedicated links: at most %d", len(links), config.MaxLinks)
+	case len(links) == 1:
+		return Open(&links[0], errorQueueLength)
+	}
+	active := 0
+	for i, l := range links {
+		if l.Transport != links[0].Transport {
+			return nil, fmt.Errorf("open links: %s link of line %d with %s links", l.Transport, l.Line, links[0].Transport)
+		}
+		if l.Default && !links[active].Default {
+			active = i
+		}
+	}
+	members := make([]*member, 0, len(links))
+	closeAll := func() {
+		for _, m := range members {
+			m.link.Close()
+		}
+	}
+	for i := range links {
+		m, err := openMember(&links[i], errorQueueLength)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("open links: %w", err)
+		}
+		members = append(members, m)
+	}
+	var w *watcher
+	for _, m := range members {
+		if m.ifname != "" {
+			var err error
+			if w, err = openWatcher(); err != nil {
+				closeAll()
+				return nil, fmt.Errorf("open links: %w", err)
+			}
+			break
+		}
+	}
+	// The interfaces' state is read after the watcher subscribed, so that
+	// no change is missed in between.
+	for _, m := range members {
+		if m.ifname == "" {
+			continue
+		}
+		ifi, err := net.InterfaceByName(m.ifname)
+		if err != nil {
+			w.close()
+			closeAll()
+			return nil, fmt.Errorf("open links: interface %s: %w", m.ifname, err)
+		}
+		m.ifindex = ifi.Index
+		m.up.Store(ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagRunning != 0)
+	}
+	return newSet(members, active, w), nil
+}
+
+// openMember opens one link of a Set.
+func openMember(l *config.Link, errorQueueLength int) (*member, error) {
+	ln, err := Open(l, errorQueueLength)
+	if err != nil {
+		return nil, err
+	}
+	name := l.Interface
+	if name == "" {
+		name = netip.AddrPortFrom(l.Address, uint16(l.Port)).String()
+	}
+	m := &member{link: ln, name: name, transport: l.Transport, ifname: l.Interface, line: l.Line}
+	m.up.Store(true)
+	return m, nil
+}
+
+// newSet starts a Set of members, with members[active] active (or the next
+// link that is up, when its interface is down), and its watcher w (nil for
+// none).
+func newSet(members []*member, active int, w *watcher) *Set {
+	s := &Set{
+		members:    members,
+		tcp:        members[0].transport == config.TransportTCP,
+		maxPayload: members[0].link.MaxPayload(),
+		in:         make(chan datagram),
+		done:       make(chan struct{}),
+		watch:      w,
+	}
+	s.active.Store(int32(active))
+	if !members[active].up.Load() {
+		// conntrackd would start on it anyway; a link without carrier
+		// takes datagrams without a send error and drops them.
+		s.failover(active)
+	}
+	for i, m := range members {
+		s.maxPayload = min(s.maxPayload, m.link.MaxPayload())
+		m.free = make(chan []byte, 1)
+		s.wg.Add(1)
+		go s.read(i, m)
+	}
+	if w != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			w.run(s.done, s.linkChanged)
+		}()
+	}
+	return s
+}
+
+// read passes the datagrams of member i to Recv, one at a time, until the
+// Set closes.
+func (s *Set) read(i int, m *member) {
+	defer s.wg.Done()
+	buf := make([]byte, maxMessage)
+	for {
+		n, err := m.link.Recv(buf)
+		if err != nil {
+			if isClosed(err) {
+				return
+			}
+			select {
+			case <-time.After(recvRetry):
+				continue
+			case <-s.done:
+				return
+			}
+		}
+		select {
+		case s.in <- datagram{i: i, buf: buf, n: n}:
+		case <-s.done:
+			return
+		}
+		select {
+		case buf = <-m.free:
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// linkChanged takes the state of interface ifindex from rtnetlink and
+// moves off the active link when its interface went down.
+func (s *Set) linkChanged(ifindex int, up bool) {
+	for i, m := range s.members {
+		if m.ifindex != ifindex || m.ifname == "" {
+			continue
+		}
+		m.up.Store(up)
+		if !up && int(s.active.Load()) == i {
+			s.failover(i)
+		}
+	}
+}
+
+// failover makes the next link after from whose interface is up active,
+// if from is still the active one, and returns the active link after it;
+// -1 when no other link is up.
+func (s *Set) failover(from int) int {
+	for k := 1; k < len(s.members); k++ {
+		i := (from + k) % len(s.members)
+		if !s.members[i].up.Load() {
+			continue
+		}
+		if s.active.CompareAndSwap(int32(from), int32(i)) {
+			return i
+		}
+		return int(s.active.Load())
+	}
+	return -1
+}
+
+// Send sends b on the active link; when that fails, the next link that is
+// up becomes active and (UDP, Multicast) sends b.
+func (s *Set) Send(b []byte) error {
+	select {
+	case <-s.done:
+		return fmt.Errorf("send: %w", net.ErrClosed)
+	default:
+	}
+	i := int(s.active.Load())
+	err := s.members[i].link.Send(b)
+	if err == nil {
+		return nil
+	}
+	next := s.failover(i)
+	if next < 0 || s.tcp {
+		return fmt.Errorf("link %s: %w", s.members[i].name, err)
+	}
+	if err2 := s.members[next].link.Send(b); err2 != nil {
+		return fmt.Errorf("link %s: %w; link %s: %w", s.members[i].name, err, s.members[next].name, err2)
+	}
+	return nil
+}
+
+// Recv returns the next datagram of any link, which makes that link
+// active. Over TCP, buf must hold 65535 bytes, as for a TCP link.
+func (s *Set) Recv(buf []byte) (int, error) {
+	if s.tcp && len(buf) < maxMessage {
+		return 0, fmt.Errorf("receive: a %d-byte buffer may not hold a message", len(buf))
+	}
+	select {
+	case d := <-s.in:
+		n := copy(buf, d.buf[:d.n])
+		s.members[d.i].free <- d.buf
+		s.active.Store(int32(d.i))
+		return n, nil
+	case <-s.done:
+		return 0, fmt.Errorf("receive: %w", net.ErrClosed)
+	}
+}
+
+// MaxPayload is the smallest of the links'.
+func (s *Set) MaxPayload() int {
+	return s.maxPayload
+}
+
+// Stats sums the links' counters.
+func (s *Set) Stats() Stats {
+	var t Stats
+	for _, m := range s.members {
+		st := m.link.Stats()
+		t.SentBytes += st.SentBytes
+		t.SentDatagrams += st.SentDatagrams
+		t.SendErrors += st.SendErrors
+		t.RecvBytes += st.RecvBytes
+		t.RecvDatagrams += st.RecvDatagrams
+		t.RecvErrors += st.RecvErrors
+	}
+	return t
+}
+
+// Links returns the links in block order with their state and counters.
+func (s *Set) Links() []LinkStatus {
+	active := int(s.active.Load())
+	out := make([]LinkStatus, len(s.members))
+	for i, m := range s.members {
+		out[i] = LinkStatus{
+			Name: m.name, Transport: m.transport, Interface: m.ifname, Line: m.line,
+			Up: m.up.Load(), Active: i == active, Stats: m.link.Stats(),
+		}
+	}
+	return out
+}
+
+// Close closes every link and the interface watch and waits for the Set's
+// goroutines; a blocked Recv returns.
+func (s *Set) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		var errs []error
+		for _, m := range s.members {
+			if err := m.link.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if s.watch != nil {
+			s.watch.close()
+		}
+		s.wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("close links: %w", err)
+		}
+	})
+	return s.closeErr
+}

@@ -1,0 +1,522 @@
+package link
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"ctq/internal/nstest"
+	"ctq/sync/config"
+)
+
+// fakeLink is an in-memory Link: Send records or fails, Recv returns what
+// is pushed into in.
+type fakeLink struct {
+	max  int
+	fail atomic.Bool
+	in   chan []byte
+	done chan struct{}
+	once sync.Once
+
+	mu   sync.Mutex
+	sent [][]byte
+	st   Stats
+}
+
+func newFake(max int) *fakeLink {
+	return &fakeLink{max: max, in: make(chan []byte, 8), done: make(chan struct{})}
+}
+
+func (f *fakeLink) Send(b []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail.Load() {
+		f.st.SendErrors++
+		return errors.New("network is down")
+	}
+	f.sent = append(f.sent, append([]byte(nil), b...))
+	f.st.SentDatagrams++
+	f.st.SentBytes += uint64(len(b))
+	return nil
+}
+
+func (f *fakeLink) Recv(buf []byte) (int, error) {
+	select {
+	case b := <-f.in:
+		f.mu.Lock()
+		f.st.RecvDatagrams++
+		f.st.RecvBytes += uint64(len(b))
+		f.mu.Unlock()
+		return copy(buf, b), nil
+	case <-f.done:
+		return 0, fmt.Errorf("receive: %w", net.ErrClosed)
+	}
+}
+
+func (f *fakeLink) MaxPayload() int { return f.max }
+
+func (f *fakeLink) Stats() Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.st
+}
+
+func (f *fakeLink) Close() error {
+	f.once.Do(func() { close(f.done) })
+	return nil
+}
+
+func (f *fakeLink) sentStrings() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, b := range f.sent {
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// fakeSet is a Set of n fake links of transport tr, link active first.
+func fakeSet(n int, tr config.Transport, active int) (*Set, []*fakeLink) {
+	var fakes []*fakeLink
+	var members []*member
+	for i := range n {
+		f := newFake(1400 - 10*i)
+		fakes = append(fakes, f)
+		m := &member{link: f, name: fmt.Sprintf("veth%d", i), transport: tr, ifname: fmt.Sprintf("veth%d", i),
+			ifindex: 10 + i, line: i + 1}
+		m.up.Store(true)
+		members = append(members, m)
+	}
+	return newSet(members, active, nil), fakes
+}
+
+// activeOf is the index of the active link.
+func activeOf(s *Set) int {
+	for i, l := range s.Links() {
+		if l.Active {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestSetFailover(t *testing.T) {
+	s, f := fakeSet(3, config.TransportUDP, 1)
+	defer s.Close()
+	if s.MaxPayload() != 1380 {
+		t.Errorf("max payload %d, want the smallest, 1380", s.MaxPayload())
+	}
+	steps := []struct {
+		name string
+		do   func() error
+		// active is the active link after the step; sent what each link
+		// sent in all.
+		active int
+		sent   [3]string
+	}{
+		{"the Default link sends", func() error { return s.Send([]byte("a")) }, 1, [3]string{"", "a", ""}},
+		{"a send error moves on and sends again", func() error {
+			f[1].fail.Store(true)
+			return s.Send([]byte("b"))
+		}, 2, [3]string{"", "a", "b"}},
+		{"a receive on a backup link makes it active", func() error {
+			f[0].in <- []byte("from 0")
+			buf := make([]byte, 100)
+			n, err := s.Recv(buf)
+			if err == nil && string(buf[:n]) != "from 0" {
+				err = fmt.Errorf("received %q", buf[:n])
+			}
+			return err
+		}, 0, [3]string{"", "a", "b"}},
+		{"a down interface is skipped", func() error {
+			s.linkChanged(11, false) // not active: no move
+			s.linkChanged(10, false) // link 0 active: moves to 2, 1 is down
+			return s.Send([]byte("c"))
+		}, 2, [3]string{"", "a", "b c"}},
+		{"an unknown interface changes nothing", func() error {
+			s.linkChanged(99, false)
+			return s.Send([]byte("d"))
+		}, 2, [3]string{"", "a", "b c d"}},
+		{"with no other link up, the active one stays and the error is returned", func() error {
+			f[2].fail.Store(true)
+			if err := s.Send([]byte("e")); err == nil || !strings.Contains(err.Error(), "veth2") {
+				return fmt.Errorf("send: %v, want veth2's error", err)
+			}
+			return nil
+		}, 2, [3]string{"", "a", "b c d"}},
+		{"a link that comes back up is a candidate again, not active", func() error {
+			s.linkChanged(10, true)
+			f[2].fail.Store(false)
+			return s.Send([]byte("f"))
+		}, 2, [3]string{"", "a", "b c d f"}},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := activeOf(s); got != st.active {
+			t.Errorf("%s: link %d active, want %d", st.name, got, st.active)
+		}
+		for i := range f {
+			if got := strings.Join(f[i].sentStrings(), " "); got != st.sent[i] {
+				t.Errorf("%s: link %d sent %q, want %q", st.name, i, got, st.sent[i])
+			}
+		}
+	}
+	want := Stats{SentBytes: 5, SentDatagrams: 5, SendErrors: 2, RecvBytes: 6, RecvDatagrams: 1}
+	if got := s.Stats(); got != want {
+		t.Errorf("stats %+v, want %+v", got, want)
+	}
+	ls := s.Links()
+	if ls[0].Up != true || ls[1].Up != false || ls[0].Name != "veth0" || ls[2].Line != 3 || ls[2].Stats.SentDatagrams != 4 {
+		t.Errorf("links %+v", ls)
+	}
+
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.Recv(make([]byte, 10))
+		errc <- err
+	}()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Recv after Close: %v", err)
+	}
+	if err := s.Send([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Send after Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestSetStartDown checks that a Set does not start on a link whose
+// interface is down.
+func TestSetStartDown(t *testing.T) {
+	var members []*member
+	for i := range 3 {
+		m := &member{link: newFake(1000), name: fmt.Sprint(i), ifname: fmt.Sprint("if", i), ifindex: i + 1}
+		m.up.Store(i != 1)
+		members = append(members, m)
+	}
+	s := newSet(members, 1, nil)
+	defer s.Close()
+	if activeOf(s) != 2 {
+		t.Errorf("link %d active, want 2: the Default, 1, is down", activeOf(s))
+	}
+}
+
+// TestSetTCP checks what differs over TCP: a failed send is not sent
+// again on the next link (the TCP link queues it), and Recv wants a
+// buffer for the longest message.
+func TestSetTCP(t *testing.T) {
+	s, f := fakeSet(2, config.TransportTCP, 0)
+	defer s.Close()
+	f[0].fail.Store(true)
+	if err := s.Send([]byte("a")); err == nil {
+		t.Error("failed TCP send reported no error")
+	}
+	if activeOf(s) != 1 || len(f[1].sentStrings()) != 0 {
+		t.Errorf("link %d active, link 1 sent %q", activeOf(s), f[1].sentStrings())
+	}
+	if _, err := s.Recv(make([]byte, 100)); err == nil {
+		t.Error("Recv with a small buffer over TCP: no error")
+	}
+	f[0].in <- []byte("x")
+	if n, err := s.Recv(make([]byte, maxMessage)); err != nil || n != 1 || activeOf(s) != 0 {
+		t.Errorf("Recv: %d, %v; link %d active", n, err, activeOf(s))
+	}
+}
+
+// TestSetReceiveAll checks that Recv returns the datagrams of every link.
+func TestSetReceiveAll(t *testing.T) {
+	s, f := fakeSet(4, config.TransportMulticast, 0)
+	defer s.Close()
+	want := map[string]bool{}
+	for i := range f {
+		for j := range 3 {
+			m := fmt.Sprintf("%d.%d", i, j)
+			f[i].in <- []byte(m)
+			want[m] = true
+		}
+	}
+	buf := make([]byte, 100)
+	for range 12 {
+		n, err := s.Recv(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !want[string(buf[:n])] {
+			t.Errorf("unexpected or repeated %q", buf[:n])
+		}
+		delete(want, string(buf[:n]))
+	}
+	if len(want) != 0 {
+		t.Errorf("not received: %v", want)
+	}
+}
+
+func TestOpenSetErrors(t *testing.T) {
+	u := config.Link{Transport: config.TransportUDP, Address: netip.MustParseAddr("192.0.2.1"),
+		Destination: netip.MustParseAddr("192.0.2.2"), Port: 3780}
+	m := config.Link{Transport: config.TransportMulticast, Address: netip.MustParseAddr("225.0.0.50")}
+	for _, tc := range []struct {
+		links []config.Link
+		want  string
+	}{
+		{nil, "no dedicated link"},
+		{[]config.Link{u, u, u, u, u}, "5 dedicated links: at most 4"},
+		{[]config.Link{u, m}, "Multicast link of line 0 with UDP links"},
+	} {
+		if _, err := OpenSet(tc.links, 0); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%d links: %v, want %q", len(tc.links), err, tc.want)
+		}
+	}
+}
+
+// TestSetNetns runs a two-link Set between two namespaces joined by two
+// veth pairs, sa1-sb1 (192.0.2.0/24, 2001:db8:1::/64) and sa2-sb2
+// (198.51.100.0/24, 2001:db8:2::/64, the Default link), over UDP and over
+// IPv6 multicast. Traffic takes the Default link; when sa2 goes down both
+// sides move to the other link (A by admin down, B by carrier loss) and
+// nothing sent after is lost; a datagram that arrives on the backup link
+// makes it active again.
+func TestSetNetns(t *testing.T) {
+	udp := func(local, remote, ifname string) config.Link {
+		return config.Link{Transport: config.TransportUDP, Address: netip.MustParseAddr(local),
+			Destination: netip.MustParseAddr(remote), Port: 3780, Interface: ifname, Checksum: true}
+	}
+	mcast := func(_, _, ifname string) config.Link {
+		return config.Link{Transport: config.TransportMulticast, Address: group6, Port: 3780,
+			Interface: ifname, Checksum: true}
+	}
+	for _, tc := range []struct {
+		name string
+		conf func(local, remote, ifname string) config.Link
+		// backup is where a plain socket of B sends to reach A's link 1,
+		// zone is its interface in B ("" for none).
+		backup, zone string
+	}{
+		{"UDP", udp, "198.51.100.1:3780", ""},
+		{"Multicast6", mcast, "[ff12::db8:3780]:3780", "sb2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := nstest.Joined(t, "sa1", "192.0.2.1", "sb1", "192.0.2.2")
+			a.Run(t, "ip", "link", "add", "sa2", "type", "veth", "peer", "name", "sb2", "netns", b.Name())
+			a.Run(t, "ip", "addr", "add", "198.51.100.1/24", "dev", "sa2")
+			b.Run(t, "ip", "addr", "add", "198.51.100.2/24", "dev", "sb2")
+			// IPv6 addresses usable at once (nodad) that stay when sa2
+			// goes down (keep_addr_on_down, a sysctl of A's namespace):
+			// multicast is sent from one.
+			a.Run(t, "sysctl", "-q", "-w", "net.ipv6.conf.sa2.keep_addr_on_down=1")
+			for _, c := range []struct {
+				ns         *nstest.NS
+				addr, name string
+			}{{a, "2001:db8:1::1/64", "sa1"}, {b, "2001:db8:1::2/64", "sb1"}, {a, "2001:db8:2::1/64", "sa2"}, {b, "2001:db8:2::2/64", "sb2"}} {
+				c.ns.Run(t, "ip", "addr", "add", c.addr, "dev", c.name, "nodad")
+			}
+			a.Run(t, "ip", "link", "set", "sa2", "up")
+			b.Run(t, "ip", "link", "set", "sb2", "up")
+			// A Set does not start on a link without carrier.
+			nstest.WaitFor(t, "the second veth pair up", func() bool {
+				return strings.Contains(a.Run(t, "ip", "-o", "link", "show", "sa2"), "state UP") &&
+					strings.Contains(b.Run(t, "ip", "-o", "link", "show", "sb2"), "state UP")
+			})
+			ca := []config.Link{tc.conf("192.0.2.1", "192.0.2.2", "sa1"), tc.conf("198.51.100.1", "198.51.100.2", "sa2")}
+			cb := []config.Link{tc.conf("192.0.2.2", "192.0.2.1", "sb1"), tc.conf("198.51.100.2", "198.51.100.1", "sb2")}
+			ca[1].Default, cb[1].Default = true, true
+			setFailover(t, a, b, ca, cb, tc.backup, tc.zone)
+		})
+	}
+}
+
+// setFailover opens Sets of links ca in a and cb in b and runs the
+// failover steps of TestSetNetns.
+func setFailover(t *testing.T, a, b *nstest.NS, ca, cb []config.Link, backup, zone string) {
+	var la, lb Link
+	if err := a.Do(func() (err error) { la, err = OpenSet(ca, 0); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer la.Close()
+	if err := b.Do(func() (err error) { lb, err = OpenSet(cb, 0); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer lb.Close()
+	sa, sb := la.(*Set), lb.(*Set)
+	nstest.WaitFor(t, "both links up on both sides", func() bool {
+		for _, s := range []*Set{sa, sb} {
+			for _, l := range s.Links() {
+				if !l.Up {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	if activeOf(sa) != 1 || activeOf(sb) != 1 {
+		t.Fatalf("active links %d, %d; want the Default, 1", activeOf(sa), activeOf(sb))
+	}
+
+	exchange(t, sa, sb, []byte("on the Default link"))
+	if st := sa.Links(); st[0].Stats.SentDatagrams != 0 || st[1].Stats.SentDatagrams == 0 {
+		t.Errorf("A sent on the backup link: %+v", st)
+	}
+
+	// sa2 goes down: A moves (admin down), B moves (no carrier on sb2).
+	a.Run(t, "ip", "link", "set", "dev", "sa2", "down")
+	nstest.WaitFor(t, "both sides on link 0", func() bool { return activeOf(sa) == 0 && activeOf(sb) == 0 })
+	if st := sb.Links(); st[1].Up || !st[0].Up {
+		t.Errorf("B's links after sa2 went down: %+v", st)
+	}
+	const n = 50
+	got := make(chan string, n)
+	go func() {
+		buf := make([]byte, 100)
+		for sent := 0; sent < n; {
+			k, err := sb.Recv(buf)
+			if err != nil {
+				close(got)
+				return
+			}
+			// Skip a second copy of what exchange sent.
+			if m := string(buf[:k]); strings.HasPrefix(m, "after ") {
+				got <- m
+				sent++
+			}
+		}
+	}()
+	for i := range n {
+		if err := sa.Send(fmt.Appendf(nil, "after %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		select {
+		case m, ok := <-got:
+			if want := fmt.Sprintf("after %d", i); !ok || m != want {
+				t.Fatalf("received %q, want %q", m, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("datagram %d of %d not received", i, n)
+		}
+	}
+	if st := sa.Links(); st[0].Stats.SentDatagrams != n {
+		t.Errorf("A's link 0 sent %d, want %d", st[0].Stats.SentDatagrams, n)
+	}
+
+	// sa2 comes back up: both stay on link 0 until a datagram arrives on
+	// link 1, here from a plain socket of B's namespace to A's link 1.
+	a.Run(t, "ip", "link", "set", "dev", "sa2", "up")
+	nstest.WaitFor(t, "link 1 up on both sides", func() bool { return sa.Links()[1].Up && sb.Links()[1].Up })
+	if activeOf(sa) != 0 || activeOf(sb) != 0 {
+		t.Errorf("active links %d, %d after link 1 came back; want 0", activeOf(sa), activeOf(sb))
+	}
+	var raw *net.UDPConn
+	if err := b.Do(func() error {
+		dst := netip.MustParseAddrPort(backup)
+		if zone != "" {
+			ifi, err := net.InterfaceByName(zone)
+			if err != nil {
+				return err
+			}
+			dst = netip.AddrPortFrom(dst.Addr().WithZone(fmt.Sprint(ifi.Index)), dst.Port())
+		}
+		var err error
+		if raw, err = net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(dst)); err != nil || zone == "" {
+			return err
+		}
+		// Not to B's own link 1.
+		c, err := raw.SyscallConn()
+		if err != nil {
+			return err
+		}
+		return setOpts(c, func(fd int) error {
+			return unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_LOOP, 0)
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	exchange(t, rawLink{raw}, sa, []byte("on the backup link"))
+	if activeOf(sa) != 1 {
+		t.Fatalf("A: link %d active after a datagram on link 1", activeOf(sa))
+	}
+	// A now sends on link 1, which makes it B's active link too.
+	exchange(t, sa, sb, []byte("back on link 1"))
+	if activeOf(sb) != 1 {
+		t.Errorf("B: link %d active after a datagram on link 1", activeOf(sb))
+	}
+}
+
+// rawLink is a connected UDP socket as a Link, for exchange.
+type rawLink struct{ c *net.UDPConn }
+
+func (r rawLink) Send(b []byte) error          { _, err := r.c.Write(b); return err }
+func (r rawLink) Recv(buf []byte) (int, error) { return r.c.Read(buf) }
+func (r rawLink) MaxPayload() int              { return 1472 }
+func (r rawLink) Stats() Stats                 { return Stats{} }
+func (r rawLink) Close() error                 { return r.c.Close() }
+
+// TestOpenSetLinks opens sets of links that name no interface: one link is
+// the link itself; of several without Default the first is active, and
+// their names are their addresses.
+func TestOpenSetLinks(t *testing.T) {
+	ns := nstest.New(t)
+	ns.Run(t, "ip", "addr", "add", "192.0.2.1/32", "dev", "lo")
+	u := func(port int) config.Link {
+		return config.Link{Transport: config.TransportUDP, Address: netip.MustParseAddr("192.0.2.1"),
+			Destination: netip.MustParseAddr("192.0.2.1"), Port: port, Checksum: true}
+	}
+	var set Link
+	err := ns.Do(func() error {
+		one, err := OpenSet([]config.Link{u(3780)}, 0)
+		if err != nil {
+			return err
+		}
+		if _, ok := one.(*UDP); !ok {
+			t.Errorf("one link opened as %T", one)
+		}
+		one.Close()
+
+		bad := u(3782)
+		bad.Address = netip.MustParseAddr("198.51.100.1")
+		if l, err := OpenSet([]config.Link{u(3780), bad}, 0); err == nil || !strings.Contains(err.Error(), "198.51.100.1:3782") {
+			t.Errorf("a link that cannot open: %v", err)
+			if l != nil {
+				l.Close()
+			}
+		}
+
+		var err2 error
+		set, err2 = OpenSet([]config.Link{u(3780), u(3781)}, 0)
+		return err2
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	s := set.(*Set)
+	if s.watch != nil {
+		t.Error("interfaces watched though no link names one")
+	}
+	st := s.Links()
+	if !st[0].Active || st[1].Active || st[0].Name != "192.0.2.1:3780" || st[1].Name != "192.0.2.1:3781" ||
+		!st[0].Up || !st[1].Up || st[0].Transport != config.TransportUDP {
+		t.Errorf("links %+v", st)
+	}
+	// Link 0 sends to its own address and port, and receives.
+	exchange(t, s, s, []byte("to myself"))
+	if st := s.Links(); st[0].Stats.RecvDatagrams == 0 || st[1].Stats.RecvDatagrams != 0 {
+		t.Errorf("links %+v", st)
+	}
+}
