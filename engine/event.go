@@ -47,6 +47,10 @@ type WatchConfig struct {
 	// makes from then on is delivered (or counted as lost). sub lets the
 	// caller leave and join groups while the watch runs.
 	Subscribed func(sub *Subscription)
+	// ReadBuffer is the receive buffer to ask for when it is above the
+	// default (64 MiB, which the kernel doubles); smaller values are
+	// raised to the default.
+	ReadBuffer int
 }
 
 // WatchStats counts what a watch saw.

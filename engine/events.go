@@ -42,7 +42,7 @@ var _ EventSource = (*Live)(nil)
 // Events of TableExpect carry an Expect, the others a Flow. cfg.Filter is
 // not applied: the caller evaluates its predicate.
 func (l *Live) Watch(ctx context.Context, cfg WatchConfig, yield func(*Event) error) (WatchStats, error) {
-	c, _, err := l.openWatch(&cfg, watchReadBuffer)
+	c, _, err := l.openWatch(&cfg, watchBufferSize(&cfg))
 	if err != nil {
 		return WatchStats{}, err
 	}
@@ -55,6 +55,11 @@ func (l *Live) Watch(ctx context.Context, cfg WatchConfig, yield func(*Event) er
 		cfg.Subscribed(&Subscription{c: c, table: cfg.Table, joined: mask & (EventNew | EventUpdate | EventDestroy)})
 	}
 	return l.runWatch(ctx, c, &cfg, yield)
+}
+
+// watchBufferSize is the receive buffer a watch of cfg asks for.
+func watchBufferSize(cfg *WatchConfig) int {
+	return max(cfg.ReadBuffer, watchReadBuffer)
 }
 
 // watchGroups returns the multicast groups that carry the events cfg asks

@@ -451,3 +451,13 @@ func FuzzEventDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestWatchBufferSize(t *testing.T) {
+	for _, tt := range []struct{ asked, want int }{
+		{0, watchReadBuffer}, {1 << 20, watchReadBuffer}, {256 << 20, 256 << 20},
+	} {
+		if got := watchBufferSize(&WatchConfig{ReadBuffer: tt.asked}); got != tt.want {
+			t.Errorf("ReadBuffer %d: asks for %d, want %d", tt.asked, got, tt.want)
+		}
+	}
+}

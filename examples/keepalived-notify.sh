@@ -1,8 +1,8 @@
 #!/bin/bash
 # keepalived notify script for a ctq sync pair (FTFW): the node that becomes
-# MASTER writes the flows its peer replicated into its kernel table; the node
-# that becomes BACKUP drops its stale caches and asks the new master for its
-# whole table.
+# MASTER writes the flows its peer replicated into its kernel table and sends
+# its table to the peer; the node that becomes BACKUP schedules the purge of
+# its own flows and asks the new master for its whole table.
 #
 # keepalived.conf, in the vrrp_instance (or vrrp_sync_group):
 #
@@ -44,9 +44,15 @@ sync_req() {
 
 case $state in
 MASTER)
-	# The external cache (the peer's flows) goes into the kernel table, so
-	# that connections the peer carried survive the switchover.
+	# As conntrackd's primary-backup.sh (-c, -f, -R, -B): the external cache
+	# (the peer's flows) goes into the kernel table, so that connections the
+	# peer carried survive the switchover (a pending purge is cancelled);
+	# then the caches start over from this kernel table, which the peer is
+	# sent whole.
 	sync_req commit || exit 1
+	sync_req flush
+	sync_req refresh
+	sync_req bulk
 	;;
 BACKUP)
 	# Is the node up? Without it there is nothing to replicate into.
@@ -54,12 +60,16 @@ BACKUP)
 		log "sync node for $conf not answering; starting ctq-sync.service"
 		systemctl start ctq-sync.service || { log "cannot start ctq-sync.service"; exit 1; }
 	fi
-	# The caches are stale after a period as master: empty them and have
-	# the new master send its whole table.
-	sync_req flush
+	# As primary-backup.sh (-t, -n): the flows of the time as master leave
+	# the kernel table after PurgeTimeout, and the new master is asked for
+	# its whole table.
+	sync_req purge
 	sync_req resync
 	;;
-FAULT | STOP)
+FAULT)
+	sync_req purge
+	;;
+STOP)
 	log "state $state: nothing to do"
 	;;
 *)

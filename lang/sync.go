@@ -3,11 +3,12 @@ package lang
 import "strings"
 
 // SyncStmt is `sync ACTION ["PATH"]`: ACTION is run, start, stop, status,
-// commit, flush, resync, dump internal or dump external.
+// commit, flush [internal|external|kernel], resync, refresh, bulk, purge,
+// dump internal [expect] or dump external [expect].
 type SyncStmt struct {
 	node
-	// Action is the action word, "dump internal" and "dump external"
-	// with their cache.
+	// Action is the action word, with its argument for dump ("dump
+	// internal") and flush ("flush kernel").
 	Action string
 	// Config is the configuration path; empty for the default.
 	Config string
@@ -18,7 +19,9 @@ func (*SyncStmt) Keyword() string { return "sync" }
 
 // SyncActions are the actions of the sync statement, in help order.
 var SyncActions = []string{
-	"run", "start", "stop", "status", "commit", "flush", "resync", "dump internal", "dump external",
+	"run", "start", "stop", "status", "commit", "flush", "flush internal", "flush external", "flush kernel",
+	"resync", "refresh", "bulk", "purge", "dump internal", "dump external",
+	"dump internal expect", "dump external expect",
 }
 
 // SyncStep is a compiled sync statement. run and start run a sync node
@@ -38,7 +41,7 @@ func (s *SyncStep) Where() Site { return s.At }
 // syncStmt parses `sync ACTION ["PATH"]`.
 func (p *parser) syncStmt(kw token) (Stmt, error) {
 	s := &SyncStmt{node: p.node(kw)}
-	words := []string{"run", "start", "stop", "status", "commit", "flush", "resync", "dump"}
+	words := []string{"run", "start", "stop", "status", "commit", "flush", "resync", "refresh", "bulk", "purge", "dump"}
 	t := p.peek()
 	if t.kind != tokWord || !p.keywordAt(p.i, words...) {
 		return nil, p.errAt(t, "expected a sync action (%s) after `sync`, found %s%s",
@@ -54,6 +57,25 @@ func (p *parser) syncStmt(kw token) (Stmt, error) {
 		}
 		p.i++
 		s.Action += " " + c.text
+		if e := p.peek(); e.kind == tokWord {
+			if e.text != "expect" {
+				return nil, p.errAt(e, "expected `expect`, a configuration path in quotes or the end after `sync %s`, found %s%s",
+					s.Action, describe(e), hintWord(e, []string{"expect"}))
+			}
+			p.i++
+			s.Action += " expect"
+		}
+	}
+	if t.text == "flush" {
+		if c := p.peek(); c.kind == tokWord {
+			targets := []string{"internal", "external", "kernel"}
+			if !p.keywordAt(p.i, targets...) {
+				return nil, p.errAt(c, "expected `internal`, `external`, `kernel`, a configuration path in quotes or the end after `sync flush`, found %s%s",
+					describe(c), hintWord(c, targets))
+			}
+			p.i++
+			s.Action += " " + c.text
+		}
 	}
 	c := p.peek()
 	if atEnd(c) {

@@ -128,18 +128,28 @@ serve textfile "FILE" [where EXPR] [by EXPR, ...]
     account "/var/log/ctq/flows.log"
     account "/var/log/ctq/flows.json" where proto == tcp as json`,
 		"sync": `sync run|start ["PATH"]
-sync stop|status|commit|flush|resync ["PATH"]
-sync dump internal|external ["PATH"]
-  State synchronization with a peer (conntrackd's sync modes FTFW and
-  NOTRACK, on its wire protocol) from a conntrackd configuration file:
+sync stop|status|commit|resync|refresh|bulk|purge ["PATH"]
+sync flush [internal|external|kernel] ["PATH"]
+sync dump internal|external [expect] ["PATH"]
+  State synchronization with a peer (conntrackd's sync modes FTFW, NOTRACK
+  and ALARM, on its wire protocol) from a conntrackd configuration file:
   PATH, by default /etc/ctq/sync.conf, else /etc/conntrackd/conntrackd.conf.
   run keeps a node in the foreground until Ctrl-C or SIGTERM (for systemd);
   start runs one in the background of the shell until sync stop or the end
   of the session. The others ask the running node over its control socket
-  (General { UNIX { Path } }): stop ends it, status prints its counters,
-  commit writes the external cache into the kernel table and says how many
-  entries it wrote, flush empties both caches, resync asks the peer for
-  its whole table, dump prints a cache as conntrack -L does.
+  (General { UNIX { Path } }), as conntrackd's options do:
+    stop      end the node (-k)          status   its counters (-s)
+    commit    external cache -> kernel (-c; cancels a pending purge)
+    flush     empty both caches, or one (-f); flush kernel empties the
+              kernel table of what the Filter passes, unadvertised (-F)
+    resync    ask the peer for its whole table (-n)
+    refresh   reread the kernel table into the internal cache (-R)
+    bulk      send the internal cache to the peer (-B)
+    purge     flush kernel after PurgeTimeout (-t)
+    dump      print a cache as conntrack -L does (-i, -e); with expect,
+              the expectation cache (ExpectationSync) as conntrack -L expect
+  A failover script: becoming primary, sync commit, flush, refresh, bulk;
+  becoming backup, sync purge, resync.
     sync run "/etc/ctq/sync.conf"
     sync commit "/etc/ctq/sync.conf"
     sync dump external`,

@@ -76,14 +76,16 @@ func (s *Session) syncStep(ctx context.Context, st *lang.SyncStep) error {
 	if v, arg, ok := strings.Cut(st.Action, " "); ok {
 		req = control.Request{Verb: v, Arg: arg}
 	}
-	body, err := control.Do(ctx, cfg.General.UnixPath, req)
+	var werr error
+	err = control.Stream(ctx, cfg.General.UnixPath, req, func(line string) error {
+		_, werr = fmt.Fprintln(s.cfg.Stdout, line)
+		return werr
+	})
+	if werr != nil {
+		return fmt.Errorf("write output: %w", werr)
+	}
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", st.Action, err)
-	}
-	for _, l := range body {
-		if _, err := fmt.Fprintln(s.cfg.Stdout, l); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
 	}
 	if st.Action == "stop" && s.daemon != nil && s.daemon.sock == cfg.General.UnixPath {
 		err := s.daemon.stop()
@@ -171,27 +173,31 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 	if !cfg.HasSync {
 		return nil, fmt.Errorf("%s has no Sync section", cfg.File)
 	}
-	if len(cfg.Sync.Links) != 1 {
-		return nil, fmt.Errorf("%s: %d dedicated links: exactly one is implemented", cfg.File, len(cfg.Sync.Links))
+	lock, err := lockSync(cfg.General.LockFile)
+	if err != nil {
+		return nil, err
 	}
 	live, err := engine.OpenLive(&engine.LiveConfig{NetNS: s.cfg.NetNS})
 	if err != nil {
+		lock.unlock()
 		return nil, err
 	}
 	var l link.Link
 	err = inNetNS(s.cfg.NetNS, func() error {
 		var err error
-		l, err = link.Open(&cfg.Sync.Links[0], cfg.Sync.ErrorQueueLength)
+		l, err = link.OpenSet(cfg.Sync.Links, cfg.Sync.ErrorQueueLength)
 		return err
 	})
 	if err != nil {
 		live.Close()
+		lock.unlock()
 		return nil, err
 	}
 	n, err := node.New(cfg, node.Options{Live: live, Link: l})
 	if err != nil {
 		l.Close()
 		live.Close()
+		lock.unlock()
 		return nil, err
 	}
 	stopCtx, stop := context.WithCancel(context.Background())
@@ -200,9 +206,11 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 		stop()
 		l.Close()
 		live.Close()
+		lock.unlock()
 		return nil, err
 	}
-	return func(ctx context.Context) error {
+	return func(ctx context.Context) (err error) {
+		defer func() { err = errors.Join(err, lock.unlock()) }()
 		defer live.Close()
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -215,7 +223,7 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 		}()
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve(ctx) }()
-		err := n.Run(ctx)
+		err = n.Run(ctx)
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			// Stopped while loading the kernel table.
 			err = nil

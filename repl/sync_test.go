@@ -108,7 +108,19 @@ func TestSyncStartStop(t *testing.T) {
 			t.Fatalf("%s: %v (stderr %s)", script, err, errb.String())
 		}
 	}
+	// A lock file in the way (another node's) stops the start.
+	lockFile := filepath.Join(dir, "lock")
+	if err := os.WriteFile(lockFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(ctx, "", `sync start "`+conf+`"`); err == nil || !strings.Contains(err.Error(), "lock file "+lockFile+" exists") {
+		t.Errorf("start with the lock file taken: %v", err)
+	}
+	os.Remove(lockFile)
 	run(`sync start "` + conf + `"`)
+	if b, err := os.ReadFile(lockFile); err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(os.Getpid()) {
+		t.Errorf("lock file of the running node: %q, %v", b, err)
+	}
 	if err := s.Run(ctx, "", `sync start "`+conf+`"`); err == nil || !strings.Contains(err.Error(), "already runs") {
 		t.Errorf("second start: %v", err)
 	}
@@ -125,7 +137,15 @@ func TestSyncStartStop(t *testing.T) {
 		t.Errorf("commit: %q", out.String())
 	}
 	run(`sync flush "` + conf + `"; sync resync "` + conf + `"`)
+	run(`sync refresh "` + conf + `"; sync bulk "` + conf + `"; sync purge "` + conf + `"; sync flush internal "` + conf + `"`)
+	run(`sync flush kernel "` + conf + `"`)
+	if out.String() != "kernel table flushed\n" {
+		t.Errorf("flush kernel: %q", out.String())
+	}
 	run(`sync stop "` + conf + `"`)
+	if _, err := os.Stat(lockFile); !os.IsNotExist(err) {
+		t.Errorf("lock file after stop: %v", err)
+	}
 	if s.daemon != nil {
 		t.Error("the session still holds the node after sync stop")
 	}

@@ -68,7 +68,8 @@ func notify(t *testing.T, bin, conf, state string) (string, int) {
 
 // TestKeepalivedNotifyMaster runs a ctq sync pair and the notify script's
 // MASTER branch on the backup: the flows replicated from the primary end up
-// in the backup's kernel table.
+// in the backup's kernel table, its internal cache, and back in the
+// primary's external cache.
 func TestKeepalivedNotifyMaster(t *testing.T) {
 	bin := buildCtq(t)
 	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
@@ -118,7 +119,19 @@ func TestKeepalivedNotifyMaster(t *testing.T) {
 	if got := syncTuples(b.Run(t, "conntrack", "-L"), dst); !slices.Equal(got, want) {
 		t.Errorf("B's kernel table after MASTER: %q, want %q", got, want)
 	}
+	// The new master reread its table (refresh) and sent it whole (bulk):
+	// A's external cache holds the committed flows.
+	nstest.WaitFor(t, "B's table in A's external cache", func() bool {
+		return slices.Equal(syncTuples(syncCtl(t, `sync dump external "`+confA+`"`), dst), want)
+	})
+	if got := syncTuples(syncCtl(t, `sync dump internal "`+confB+`"`), dst); !slices.Equal(got, want) {
+		t.Errorf("B's internal cache after MASTER: %q, want %q", got, want)
+	}
 
+	// The old master becomes backup: a purge is scheduled, a resync asked.
+	if out, rc := notify(t, bin, confA, "BACKUP"); rc != 0 || strings.Contains(out, "failed") {
+		t.Errorf("notify BACKUP: exit %d: %q", rc, out)
+	}
 	if out, rc := notify(t, bin, confB, "BOGUS"); rc != 2 || !strings.Contains(out, "unknown state 'BOGUS'") {
 		t.Errorf("notify BOGUS: exit %d: %q", rc, out)
 	}

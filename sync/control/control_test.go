@@ -13,22 +13,50 @@ import (
 
 	"ctq/engine"
 	"ctq/sync/cache"
+	"ctq/sync/config"
+	"ctq/sync/link"
 	"ctq/sync/node"
 )
 
 // fakeNode records the requests and answers with fixed data.
 type fakeNode struct {
-	flushed, resynced bool
-	external          []cache.Entry
+	flushed                   [2]bool
+	resynced, refreshed, bulk bool
+	purged                    bool
+	external                  []engine.Flow
 }
 
-func (f *fakeNode) Internal(context.Context) ([]cache.Entry, error) { return nil, nil }
-func (f *fakeNode) External(context.Context) ([]cache.Entry, error) { return f.external, nil }
-func (f *fakeNode) RequestResync(context.Context) error             { f.resynced = true; return nil }
+func (f *fakeNode) DumpFlows(_ context.Context, external bool, yield func(*engine.Flow) error) error {
+	if !external {
+		return nil
+	}
+	for i := range f.external {
+		if err := yield(&f.external[i]); err != nil {
+			return err
+		}
+	}
+	return errors.New("cache went away")
+}
+func (f *fakeNode) RequestResync(context.Context) error                         { f.resynced = true; return nil }
+func (f *fakeNode) InternalExpect(context.Context) ([]cache.ExpectEntry, error) { return nil, nil }
+func (f *fakeNode) ExternalExpect(context.Context) ([]cache.ExpectEntry, error) {
+	var e cache.ExpectEntry
+	x := &e.Expect
+	x.Family, x.Proto, x.ProtoNum = "ipv4", "tcp", engine.IPPROTO_TCP
+	x.Src, x.Dst = netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	x.Sport, x.Dport, x.Timeout = 0, 40000, 300
+	x.MasterSrc, x.MasterDst = netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	x.MasterProtoNum, x.MasterSport, x.MasterDport = engine.IPPROTO_TCP, 5000, 21
+	return []cache.ExpectEntry{e}, nil
+}
 func (f *fakeNode) FlushCaches(_ context.Context, i, e bool) error {
-	f.flushed = i && e
+	f.flushed = [2]bool{i, e}
 	return nil
 }
+func (f *fakeNode) FlushKernel(context.Context) (int, error) { return 3, nil }
+func (f *fakeNode) Refresh(context.Context) error            { f.refreshed = true; return nil }
+func (f *fakeNode) BulkSend(context.Context) error           { f.bulk = true; return nil }
+func (f *fakeNode) Purge(context.Context) error              { f.purged = true; return nil }
 func (f *fakeNode) Stats(context.Context) (node.Stats, error) {
 	s := node.Stats{}
 	s.External.Active = 7
@@ -42,7 +70,7 @@ func TestServer(t *testing.T) {
 	fl := engine.Flow{Family: "ipv4", Proto: "udp", ProtoNum: engine.IPPROTO_UDP,
 		Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("192.0.2.2"), Sport: 1000, Dport: 53,
 		ReplySrc: netip.MustParseAddr("192.0.2.2"), ReplyDst: netip.MustParseAddr("192.0.2.1"), ReplySport: 53, ReplyDport: 1000}
-	fake := &fakeNode{external: []cache.Entry{{Flow: fl}}}
+	fake := &fakeNode{external: []engine.Flow{fl, fl}}
 	path := filepath.Join(t.TempDir(), "c.sock")
 	stopped := make(chan struct{})
 	srv, err := Listen(path, fake, func() { close(stopped) })
@@ -67,25 +95,44 @@ func TestServer(t *testing.T) {
 	if !slices.ContainsFunc(body, func(l string) bool { return strings.Contains(l, "active entries:") && strings.Contains(l, " 7 ") }) {
 		t.Errorf("status body lacks the external count:\n%s", strings.Join(body, "\n"))
 	}
-	body, err = Do(ctx, path, Request{Verb: VerbDump, Arg: "external"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(body) != 1 || !strings.Contains(body[0], "src=192.0.2.1 dst=192.0.2.2") {
-		t.Errorf("dump: %q", body)
+	// A dump that fails on the way: the lines sent, then the error.
+	var lines []string
+	err = Stream(ctx, path, Request{Verb: VerbDump, Arg: "external"}, func(l string) error {
+		lines = append(lines, l)
+		return nil
+	})
+	var re *RemoteError
+	if len(lines) != 2 || !strings.Contains(lines[0], "src=192.0.2.1 dst=192.0.2.2") || !errors.As(err, &re) || re.Msg != "cache went away" {
+		t.Errorf("dump: %q, %v", lines, err)
 	}
 	if body, err = Do(ctx, path, Request{Verb: VerbDump, Arg: "internal"}); err != nil || len(body) != 0 {
 		t.Errorf("dump internal: %q, %v", body, err)
 	}
-	var re *RemoteError
+	if body, err = Do(ctx, path, Request{Verb: VerbDump, Arg: "external expect"}); err != nil || len(body) != 1 ||
+		!strings.Contains(body[0], "src=192.0.2.1 dst=192.0.2.2 sport=0 dport=40000") || !strings.Contains(body[0], "master-src=192.0.2.1") {
+		t.Errorf("dump external expect: %q, %v", body, err)
+	}
+	if body, err = Do(ctx, path, Request{Verb: VerbFlush, Arg: "kernel"}); err != nil || len(body) != 1 || body[0] != "3 entries deleted from the kernel table" {
+		t.Errorf("flush kernel: %q, %v", body, err)
+	}
+	for _, tt := range []struct {
+		arg  string
+		want [2]bool
+	}{{"", [2]bool{true, true}}, {"internal", [2]bool{true, false}}, {"external", [2]bool{false, true}}} {
+		if _, err := Do(ctx, path, Request{Verb: VerbFlush, Arg: tt.arg}); err != nil || fake.flushed != tt.want {
+			t.Errorf("flush %s: %v (flushed %v)", tt.arg, err, fake.flushed)
+		}
+	}
+	for _, v := range []string{VerbResync, VerbRefresh, VerbBulk, VerbPurge} {
+		if _, err := Do(ctx, path, Request{Verb: v}); err != nil {
+			t.Errorf("%s: %v", v, err)
+		}
+	}
+	if !fake.resynced || !fake.refreshed || !fake.bulk || !fake.purged {
+		t.Errorf("requests not passed on: %+v", fake)
+	}
 	if _, err := Do(ctx, path, Request{Verb: VerbCommit}); !errors.As(err, &re) || !strings.Contains(re.Msg, "kernel said no") {
 		t.Errorf("commit: %v", err)
-	}
-	if _, err := Do(ctx, path, Request{Verb: VerbFlush}); err != nil || !fake.flushed {
-		t.Errorf("flush: %v (flushed %v)", err, fake.flushed)
-	}
-	if _, err := Do(ctx, path, Request{Verb: VerbResync}); err != nil || !fake.resynced {
-		t.Errorf("resync: %v (resynced %v)", err, fake.resynced)
 	}
 	if _, err := Do(ctx, path, Request{Verb: "reboot"}); err == nil {
 		t.Error("an unknown verb was sent")
@@ -120,6 +167,12 @@ func TestParseRequest(t *testing.T) {
 		{"dump", Request{}, false},
 		{"dump both", Request{}, false},
 		{"commit now", Request{}, false},
+		{"flush", Request{Verb: "flush"}, true},
+		{"flush kernel", Request{Verb: "flush", Arg: "kernel"}, true},
+		{"flush everything", Request{}, false},
+		{"refresh", Request{Verb: "refresh"}, true},
+		{"bulk", Request{Verb: "bulk"}, true},
+		{"purge", Request{Verb: "purge"}, true},
 		{"", Request{}, false},
 		{"STATUS", Request{}, false},
 	}
@@ -140,24 +193,32 @@ func TestReadReply(t *testing.T) {
 		want []string
 		err  string
 	}{
-		{"OK 0\n", []string{}, ""},
-		{"OK 2\na\nb\n", []string{"a", "b"}, ""},
+		{"OK\n.\n", nil, ""},
+		{"OK\na\nb\n.\n", []string{"a", "b"}, ""},
+		{"OK\n..dot\n.\n", []string{".dot"}, ""},
+		{"OK\na\n.ERR gone\n", []string{"a"}, "sync node: gone"},
 		{"ERR no such thing\n", nil, "sync node: no such thing"},
-		{"OK 3\na\n", nil, "read reply body"},
-		{"OK -1\n", nil, "malformed line count"},
+		{"OK\na\n", []string{"a"}, "read reply body"},
+		{"OK\n.what\n", nil, "malformed end line"},
+		{"OK 2\n", nil, "malformed status line"},
 		{"HELLO\n", nil, "malformed status line"},
 		{"", nil, "read reply"},
 	}
 	for _, tt := range tests {
-		got, err := readReply(bufio.NewReader(strings.NewReader(tt.in)))
+		var got []string
+		err := readReply(bufio.NewReader(strings.NewReader(tt.in)), func(l string) error {
+			got = append(got, l)
+			return nil
+		})
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("readReply(%q) lines %q, want %q", tt.in, got, tt.want)
+		}
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("readReply(%q) error %v, want %q", tt.in, err, tt.err)
 			}
-			continue
-		}
-		if err != nil || !slices.Equal(got, tt.want) {
-			t.Errorf("readReply(%q) = %q, %v", tt.in, got, err)
+		} else if err != nil {
+			t.Errorf("readReply(%q): %v", tt.in, err)
 		}
 	}
 }
@@ -178,13 +239,49 @@ func FuzzParseRequest(f *testing.F) {
 }
 
 func FuzzReadReply(f *testing.F) {
-	for _, s := range []string{"OK 0\n", "OK 2\na\nb\n", "ERR x\n", "OK 99999999999\n", "OK 1"} {
+	for _, s := range []string{"OK\n.\n", "OK\na\nb\n.\n", "ERR x\n", "OK\n..a\n.ERR y\n", "OK 1"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		body, err := readReply(bufio.NewReader(strings.NewReader(string(b))))
-		if err == nil && !strings.HasPrefix(string(b), "OK ") {
+		var body []string
+		err := readReply(bufio.NewReader(strings.NewReader(string(b))), func(l string) error {
+			body = append(body, l)
+			return nil
+		})
+		if err == nil && !strings.HasPrefix(string(b), "OK\n") {
 			t.Errorf("accepted %q as %q", b, body)
 		}
 	})
+}
+
+func TestStatusLines(t *testing.T) {
+	var quiet node.Stats
+	text := strings.Join(StatusLines(&quiet), "\n")
+	for _, absent := range []string{"authentication", "written to kernel", "purges", "failed kernel dumps"} {
+		if strings.Contains(text, absent) {
+			t.Errorf("status of an idle node shows %q:\n%s", absent, text)
+		}
+	}
+	busy := node.Stats{Injected: 5, InjectErrors: 1, LastInjectError: "create x: EEXIST", Purges: 2, DumpErrors: 1,
+		Links: []link.LinkStatus{
+			{Name: "eth1", Transport: config.TransportUDP, Line: 4, Up: true, Active: true, Stats: link.Stats{SentDatagrams: 9}},
+			{Name: "eth2", Transport: config.TransportUDP, Line: 9}}}
+	busy.ExternalExpect.Active = 3
+	busy.Auth.Accepted, busy.Auth.BadMAC, busy.Auth.Replayed = 10, 3, 4
+	text = strings.Join(StatusLines(&busy), "\n")
+	for _, want := range []string{
+		"written to kernel:              5   refused:            1",
+		"last refusal: create x: EEXIST",
+		"purges:                         2   failed:            0",
+		"failed kernel dumps:            1",
+		"datagrams accepted:            10   dropped:            7",
+		"forged or corrupt:            3   replayed:            4",
+		"ACTIVE eth1 (UDP, line 4) up: sent 9 datagrams, received 0, errors 0/0",
+		"BACKUP eth2 (UDP, line 9) down: sent 0 datagrams",
+		"cache external expect:\n  active entries:                 3",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status lacks %q:\n%s", want, text)
+		}
+	}
 }

@@ -7,12 +7,26 @@
 // reads the reply; the connection then closes.
 //
 //	request  = VERB [" " ARG] "\n"
-//	reply    = "OK " COUNT "\n" COUNT*(LINE "\n")
+//	reply    = "OK\n" *(BODYLINE "\n") END "\n"
 //	         | "ERR " MESSAGE "\n"
+//	END      = "." | ".ERR " MESSAGE
 //
-// The verbs are status, commit, flush, resync, dump (ARG internal or
-// external) and stop. COUNT is the number of body lines that follow, in
-// decimal; the body is text meant for a person (status and commit) or
-// flows in conntrack's text format (dump). A request line is at most
-// MaxRequest bytes.
+// The body streams: a dump of a large cache goes out as it is read, and a
+// failure on the way ends it with ".ERR". A body line that starts with a
+// dot is sent with one more dot in front (the client removes it). The
+// verbs and what conntrackd option each stands for:
+//
+//	status                          -s
+//	commit                          -c
+//	flush [internal|external]       -f (both caches without an argument)
+//	flush kernel                    -F
+//	resync                          -n
+//	refresh                         -R
+//	bulk                            -B
+//	purge                           -t
+//	dump internal|external          -i, -e (conntrack's text format)
+//	dump internal|external expect   -i expect, -e expect
+//	stop                            -k
+//
+// A request line is at most MaxRequest bytes.
 package control

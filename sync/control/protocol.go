@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -12,21 +11,40 @@ import (
 // included.
 const MaxRequest = 256
 
+// maxReplyLine bounds a reply line the client reads.
+const maxReplyLine = 64 << 10
+
 // Verbs of the protocol.
 const (
-	VerbStatus = "status"
-	VerbCommit = "commit"
-	VerbFlush  = "flush"
-	VerbResync = "resync"
-	VerbDump   = "dump"
-	VerbStop   = "stop"
+	VerbStatus  = "status"
+	VerbCommit  = "commit"
+	VerbFlush   = "flush"
+	VerbResync  = "resync"
+	VerbRefresh = "refresh"
+	VerbBulk    = "bulk"
+	VerbPurge   = "purge"
+	VerbDump    = "dump"
+	VerbStop    = "stop"
 )
+
+// verbArgs lists the arguments each verb takes; "" is no argument.
+var verbArgs = map[string][]string{
+	VerbStatus:  {""},
+	VerbCommit:  {""},
+	VerbFlush:   {"", "internal", "external", "kernel"},
+	VerbResync:  {""},
+	VerbRefresh: {""},
+	VerbBulk:    {""},
+	VerbPurge:   {""},
+	VerbDump:    {"internal", "external", "internal expect", "external expect"},
+	VerbStop:    {""},
+}
 
 // Request is one parsed request line.
 type Request struct {
 	Verb string
-	// Arg is the argument of dump (internal or external), empty for the
-	// other verbs.
+	// Arg is the verb's argument (dump's cache, flush's target), empty
+	// when it has none.
 	Arg string
 }
 
@@ -41,20 +59,30 @@ func (r Request) String() string {
 // ParseRequest parses a request line (without its newline).
 func ParseRequest(line string) (Request, error) {
 	verb, arg, _ := strings.Cut(line, " ")
-	r := Request{Verb: verb, Arg: arg}
-	switch verb {
-	case VerbStatus, VerbCommit, VerbFlush, VerbResync, VerbStop:
-		if arg != "" {
-			return Request{}, fmt.Errorf("request %q: %s takes no argument", line, verb)
-		}
-	case VerbDump:
-		if arg != "internal" && arg != "external" {
-			return Request{}, fmt.Errorf("request %q: dump takes internal or external", line)
-		}
-	default:
+	args, ok := verbArgs[verb]
+	if !ok {
 		return Request{}, fmt.Errorf("request %q: unknown verb", line)
 	}
-	return r, nil
+	for _, a := range args {
+		if a == arg {
+			return Request{Verb: verb, Arg: arg}, nil
+		}
+	}
+	if len(args) == 1 && args[0] == "" {
+		return Request{}, fmt.Errorf("request %q: %s takes no argument", line, verb)
+	}
+	return Request{}, fmt.Errorf("request %q: %s takes %s", line, verb, strings.Join(nonEmpty(args), ", "))
+}
+
+// nonEmpty is list without its empty strings.
+func nonEmpty(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // readLine reads one line of at most limit bytes, without its newline.
@@ -75,33 +103,42 @@ func readLine(r *bufio.Reader, limit int) (string, error) {
 	}
 }
 
-// readReply reads a reply: the body lines of OK, or ERR's message as an
-// error.
-func readReply(r *bufio.Reader) ([]string, error) {
-	head, err := readLine(r, MaxRequest+4096)
+// readReply reads a reply, calling fn for each body line as it comes: the
+// body of OK until its end line, or ERR's message as an error (before the
+// body, or in the end line when the request failed on the way).
+func readReply(r *bufio.Reader, fn func(line string) error) error {
+	head, err := readLine(r, maxReplyLine)
 	if err != nil {
-		return nil, fmt.Errorf("read reply: %w", err)
+		return fmt.Errorf("read reply: %w", err)
 	}
 	if msg, ok := strings.CutPrefix(head, "ERR "); ok {
-		return nil, &RemoteError{Msg: msg}
+		return &RemoteError{Msg: msg}
 	}
-	n, ok := strings.CutPrefix(head, "OK ")
-	if !ok {
-		return nil, fmt.Errorf("read reply: malformed status line %q", head)
+	if head != "OK" {
+		return fmt.Errorf("read reply: malformed status line %q", head)
 	}
-	count, err := strconv.Atoi(n)
-	if err != nil || count < 0 {
-		return nil, fmt.Errorf("read reply: malformed line count %q", n)
-	}
-	body := make([]string, 0, min(count, 1024))
-	for range count {
-		line, err := r.ReadString('\n')
+	for {
+		line, err := readLine(r, maxReplyLine)
 		if err != nil {
-			return nil, fmt.Errorf("read reply body: %w", err)
+			return fmt.Errorf("read reply body: %w", err)
 		}
-		body = append(body, strings.TrimSuffix(line, "\n"))
+		if rest, ok := strings.CutPrefix(line, "."); ok {
+			switch {
+			case rest == "":
+				return nil
+			case strings.HasPrefix(rest, "."):
+				line = rest // a body line that starts with a dot
+			default:
+				if msg, ok := strings.CutPrefix(rest, "ERR "); ok {
+					return &RemoteError{Msg: msg}
+				}
+				return fmt.Errorf("read reply body: malformed end line %q", line)
+			}
+		}
+		if err := fn(line); err != nil {
+			return err
+		}
 	}
-	return body, nil
 }
 
 // RemoteError is an error the node reported for a request.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"ctq/engine"
 	"ctq/engine/format"
 	"ctq/sync/cache"
 	"ctq/sync/node"
@@ -27,10 +28,15 @@ const (
 
 // Node is what the server asks: a *node.Node.
 type Node interface {
-	Internal(ctx context.Context) ([]cache.Entry, error)
-	External(ctx context.Context) ([]cache.Entry, error)
+	DumpFlows(ctx context.Context, external bool, yield func(*engine.Flow) error) error
+	InternalExpect(ctx context.Context) ([]cache.ExpectEntry, error)
+	ExternalExpect(ctx context.Context) ([]cache.ExpectEntry, error)
 	RequestResync(ctx context.Context) error
 	FlushCaches(ctx context.Context, internal, external bool) error
+	FlushKernel(ctx context.Context) (int, error)
+	Refresh(ctx context.Context) error
+	BulkSend(ctx context.Context) error
+	Purge(ctx context.Context) error
 	Stats(ctx context.Context) (node.Stats, error)
 	Commit(ctx context.Context) (node.CommitResult, error)
 }
@@ -112,89 +118,169 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn) {
 		writeErr(c, err)
 		return
 	}
-	body, err := s.answer(ctx, req)
+	r := &replier{c: c, w: bufio.NewWriter(c)}
+	err = s.answer(ctx, req, r)
+	if !r.started {
+		if err != nil {
+			writeErr(c, err)
+			return
+		}
+		r.start()
+	}
 	if err != nil {
-		writeErr(c, err)
-		return
+		r.end(".ERR " + oneLine(err))
+	} else {
+		r.end(".")
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "OK %d\n", len(body))
-	for _, l := range body {
-		b.WriteString(l)
-		b.WriteByte('\n')
-	}
-	c.SetWriteDeadline(time.Now().Add(replyTimeout))
-	c.Write(b.Bytes())
 	if req.Verb == VerbStop && s.stop != nil {
 		s.stop()
 	}
 }
 
-// writeErr sends an ERR reply (on one line).
-func writeErr(c net.Conn, err error) {
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	c.SetWriteDeadline(time.Now().Add(replyTimeout))
-	fmt.Fprintf(c, "ERR %s\n", msg)
+// replier writes a reply: OK when the first body line comes (so that an
+// error before it is a plain ERR), then the body, dot-stuffed, then the
+// end line.
+type replier struct {
+	c       net.Conn
+	w       *bufio.Writer
+	started bool
 }
 
-// answer runs a request and returns the reply's body lines.
-func (s *Server) answer(ctx context.Context, req Request) ([]string, error) {
+// start writes the status line.
+func (r *replier) start() {
+	r.started = true
+	r.w.WriteString("OK\n")
+}
+
+// line writes one body line; it fails once the client is gone or slow
+// past replyTimeout.
+func (r *replier) line(l string) error {
+	if !r.started {
+		r.start()
+	}
+	r.c.SetWriteDeadline(time.Now().Add(replyTimeout))
+	if strings.HasPrefix(l, ".") {
+		r.w.WriteByte('.')
+	}
+	r.w.WriteString(l)
+	return r.w.WriteByte('\n')
+}
+
+// end writes the end line and flushes.
+func (r *replier) end(l string) {
+	r.c.SetWriteDeadline(time.Now().Add(replyTimeout))
+	r.w.WriteString(l)
+	r.w.WriteByte('\n')
+	r.w.Flush()
+}
+
+// oneLine is an error's text on one line.
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", " ")
+}
+
+// writeErr sends an ERR reply (on one line).
+func writeErr(c net.Conn, err error) {
+	c.SetWriteDeadline(time.Now().Add(replyTimeout))
+	fmt.Fprintf(c, "ERR %s\n", oneLine(err))
+}
+
+// answer runs a request and writes the reply's body lines with r.
+func (s *Server) answer(ctx context.Context, req Request, r *replier) error {
+	lines := func(ls []string) error {
+		for _, l := range ls {
+			if err := r.line(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	switch req.Verb {
 	case VerbStatus:
 		st, err := s.node.Stats(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return StatusLines(&st), nil
+		return lines(StatusLines(&st))
 	case VerbCommit:
 		res, err := s.node.Commit(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return CommitLines(&res), nil
+		return lines(CommitLines(&res))
 	case VerbFlush:
-		return nil, s.node.FlushCaches(ctx, true, true)
+		switch req.Arg {
+		case "kernel":
+			n, err := s.node.FlushKernel(ctx)
+			if err != nil {
+				return err
+			}
+			if n < 0 {
+				return r.line("kernel table flushed")
+			}
+			return r.line(fmt.Sprintf("%d entries deleted from the kernel table", n))
+		case "internal":
+			return s.node.FlushCaches(ctx, true, false)
+		case "external":
+			return s.node.FlushCaches(ctx, false, true)
+		}
+		return s.node.FlushCaches(ctx, true, true)
 	case VerbResync:
-		return nil, s.node.RequestResync(ctx)
+		return s.node.RequestResync(ctx)
+	case VerbRefresh:
+		return s.node.Refresh(ctx)
+	case VerbBulk:
+		return s.node.BulkSend(ctx)
+	case VerbPurge:
+		return s.node.Purge(ctx)
 	case VerbDump:
-		get := s.node.Internal
-		if req.Arg == "external" {
-			get = s.node.External
+		which, expect := strings.CutSuffix(req.Arg, " expect")
+		if expect {
+			return s.dumpExpect(ctx, which == "external", r)
 		}
-		entries, err := get(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return dumpLines(entries)
+		return s.dump(ctx, which == "external", r)
 	case VerbStop:
-		return nil, nil
+		return nil
 	}
-	return nil, errors.New("unknown request")
+	return errors.New("unknown request")
 }
 
-// dumpLines renders cache entries in conntrack's text format.
-func dumpLines(entries []cache.Entry) ([]string, error) {
+// dump streams a cache in conntrack's text format.
+func (s *Server) dump(ctx context.Context, external bool, r *replier) error {
 	var b bytes.Buffer
 	w, err := format.New("text", &b, format.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("dump: %w", err)
+		return fmt.Errorf("dump: %w", err)
 	}
-	for i := range entries {
-		if err := w.Write(&entries[i].Flow); err != nil {
-			return nil, fmt.Errorf("dump: %w", err)
+	return s.node.DumpFlows(ctx, external, func(f *engine.Flow) error {
+		if err := w.Write(f); err != nil {
+			return fmt.Errorf("dump: %w", err)
 		}
-	}
-	if err := w.Flush(); err != nil {
-		return nil, fmt.Errorf("dump: %w", err)
-	}
-	return splitLines(b.String()), nil
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("dump: %w", err)
+		}
+		line := strings.TrimSuffix(b.String(), "\n")
+		b.Reset()
+		return r.line(line)
+	})
 }
 
-// splitLines splits text into lines, without a last empty one.
-func splitLines(s string) []string {
-	s = strings.TrimSuffix(s, "\n")
-	if s == "" {
-		return nil
+// dumpExpect writes an expectation cache in conntrack's expect format.
+func (s *Server) dumpExpect(ctx context.Context, external bool, r *replier) error {
+	get := s.node.InternalExpect
+	if external {
+		get = s.node.ExternalExpect
 	}
-	return strings.Split(s, "\n")
+	entries, err := get(ctx)
+	if err != nil {
+		return err
+	}
+	var buf []byte
+	for i := range entries {
+		buf = format.AppendExpect(buf[:0], &entries[i].Expect, format.EventNone, nil)
+		if err := r.line(strings.TrimSuffix(string(buf), "\n")); err != nil {
+			return err
+		}
+	}
+	return nil
 }

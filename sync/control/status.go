@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"ctq/sync/cache"
+	"ctq/sync/link"
 	"ctq/sync/node"
 	"ctq/sync/wire"
 )
@@ -17,7 +18,8 @@ func StatusLines(s *node.Stats) []string {
 	for _, c := range []struct {
 		name string
 		st   *cache.Stats
-	}{{"internal", &s.Internal}, {"external", &s.External}} {
+	}{{"internal", &s.Internal}, {"external", &s.External},
+		{"internal expect", &s.InternalExpect}, {"external expect", &s.ExternalExpect}} {
 		add("cache %s:", c.name)
 		add("  active entries:      %12d   objects held: %12d", c.st.Active, c.st.Objects)
 		add("  entries added:       %12d   failed: %12d   (full: %d)", c.st.AddOK, c.st.AddFail, c.st.AddFailFull)
@@ -30,16 +32,46 @@ func StatusLines(s *node.Stats) []string {
 	add("  bytes sent:          %12d   received: %12d", l.SentBytes, l.RecvBytes)
 	add("  datagrams sent:      %12d   received: %12d", l.SentDatagrams, l.RecvDatagrams)
 	add("  errors sending:      %12d   receiving: %12d", l.SendErrors, l.RecvErrors)
+	for _, ls := range s.Links {
+		role, state := "BACKUP", "up"
+		if ls.Active {
+			role = "ACTIVE"
+		}
+		if !ls.Up {
+			state = "down"
+		}
+		add("  %s %s (%s, line %d) %s: sent %d datagrams, received %d, errors %d/%d", role, ls.Name, ls.Transport,
+			ls.Line, state, ls.Stats.SentDatagrams, ls.Stats.RecvDatagrams, ls.Stats.SendErrors, ls.Stats.RecvErrors)
+	}
 	add("")
 	add("messages:")
 	add("  data sent:           %12d   received: %12d", s.SentData, s.RecvData)
 	add("  control sent:        %12d   received: %12d", s.SentControl, s.RecvControl)
-	add("  expectations dropped:%12d", s.RecvExpect)
+	add("  expectations received:%11d", s.RecvExpect)
 	add("  sequence lost:       %12d   before: %12d", s.SeqLost, s.SeqBefore)
 	add("  resend queue:        %12d   flows: %12d   dropped: %d", s.ResendQueue, s.ResendObjects, s.ResendDropped)
 	add("  resyncs answered:    %12d", s.ResyncsAnswered)
 	add("  event overruns:      %12d", s.EventOverflows)
 	add("  send errors:         %12d", s.SendErrors)
+	if s.Injected+s.InjectErrors > 0 {
+		add("  written to kernel:   %12d   refused: %12d", s.Injected, s.InjectErrors)
+		if s.LastInjectError != "" {
+			add("  last refusal: %s", s.LastInjectError)
+		}
+	}
+	if s.Purges > 0 {
+		add("  purges:              %12d   failed: %12d", s.Purges, s.PurgeErrors)
+	}
+	if s.DumpErrors > 0 {
+		add("  failed kernel dumps: %12d", s.DumpErrors)
+	}
+	if a := s.Auth; a != (link.AuthStats{}) {
+		add("")
+		add("authentication:")
+		add("  datagrams accepted:  %12d   dropped: %12d", a.Accepted, a.Dropped())
+		add("    forged or corrupt: %12d   replayed: %12d   stale epoch: %12d", a.BadMAC, a.Replayed, a.Stale)
+		add("    reflected:         %12d   too short: %12d", a.Reflected, a.Short)
+	}
 	kinds := make([]wire.Kind, 0, len(s.RecvErrors))
 	for k := range s.RecvErrors {
 		kinds = append(kinds, k)

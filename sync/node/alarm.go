@@ -24,6 +24,9 @@ type alarm struct {
 	due map[*cache.Entry]time.Time
 	// expires is when each external key is dropped.
 	expires map[cache.Key]time.Time
+	// dueExp and expiresExp are due and expires for expectations.
+	dueExp     map[*cache.ExpectEntry]time.Time
+	expiresExp map[cache.ExpectKey]time.Time
 }
 
 // newAlarm returns ALARM's state for the configured RefreshTime and
@@ -35,6 +38,9 @@ func newAlarm(refresh, timeout time.Duration, seed uint64) *alarm {
 		rnd:     rand.New(rand.NewPCG(seed, seed>>1|1)),
 		due:     make(map[*cache.Entry]time.Time),
 		expires: make(map[cache.Key]time.Time),
+
+		dueExp:     make(map[*cache.ExpectEntry]time.Time),
+		expiresExp: make(map[cache.ExpectKey]time.Time),
 	}
 }
 
@@ -54,6 +60,21 @@ func (a *alarm) interval() time.Duration {
 // arm sets the refresh alarm of an internal entry that changed.
 func (a *alarm) arm(e *cache.Entry, now time.Time) {
 	a.due[e] = now.Add(a.interval())
+}
+
+// armExp sets the refresh alarm of an internal expectation that changed.
+func (a *alarm) armExp(e *cache.ExpectEntry, now time.Time) {
+	a.dueExp[e] = now.Add(a.interval())
+}
+
+// receivedExp is received for an external expectation key (EXP NEW, UPD
+// or DEL).
+func (a *alarm) receivedExp(k cache.ExpectKey, del bool, now time.Time) {
+	if del {
+		delete(a.expiresExp, k)
+		return
+	}
+	a.expiresExp[k] = now.Add(a.timeout)
 }
 
 // received restarts the expiry of an external key (CT NEW or UPD), or
@@ -99,6 +120,40 @@ func (n *Node) alarmTick() {
 		if e, ok := n.external.Get(k); ok {
 			f := e.Flow
 			n.external.Delete(&f)
+		}
+	}
+	n.alarmTickExp(now)
+}
+
+// alarmTickExp is alarmTick for the expectation caches.
+func (n *Node) alarmTickExp(now time.Time) {
+	a := n.alarm
+	n.internalExp.Range(func(e *cache.ExpectEntry) bool {
+		if e.State == cache.StateDead {
+			return true
+		}
+		due, ok := a.dueExp[e]
+		switch {
+		case !ok:
+			a.armExp(e, now)
+		case !now.Before(due):
+			n.enqueueExp(e) // enqueueExp rearms
+		}
+		return true
+	})
+	for e := range a.dueExp {
+		if !e.InCache() || e.State == cache.StateDead {
+			delete(a.dueExp, e)
+		}
+	}
+	for k, t := range a.expiresExp {
+		if now.Before(t) {
+			continue
+		}
+		delete(a.expiresExp, k)
+		if e, ok := n.externalExp.Get(k); ok {
+			x := e.Expect
+			n.externalExp.Delete(&x)
 		}
 	}
 }

@@ -21,14 +21,21 @@ func startAuthNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, k
 	t.Helper()
 	block := fmt.Sprintf("UDP Default {\n\t\tIPv4_address %s\n\t\tIPv4_Destination_Address %s\n\t\tPort 3780\n\t\tInterface %s\n\t\tAuthKey %s\n\t}",
 		local, peer, iface, key)
-	cfg, err := config.Parse(side+".conf", fmt.Appendf(nil, confText, dir, side, iface, local, peer, modeFTFW, block))
+	return startNode(t, ns, dir, side, iface, local, peer, block)
+}
+
+// startNode runs a ctq FTFW node in ns with the link blocks given, until
+// the test ends.
+func startNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, blocks string) *Node {
+	t.Helper()
+	cfg, err := config.Parse(side+".conf", fmt.Appendf(nil, confText, dir, side, iface, local, peer, modeFTFW, blocks))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var l link.Link
 	if err := ns.Do(func() error {
 		var err error
-		l, err = link.Open(&cfg.Sync.Links[0], cfg.Sync.ErrorQueueLength)
+		l, err = link.OpenSet(cfg.Sync.Links, cfg.Sync.ErrorQueueLength)
 		return err
 	}); err != nil {
 		t.Fatal(err)

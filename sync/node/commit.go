@@ -32,7 +32,13 @@ type CommitResult struct {
 	// first; Created the entries made; Failed those the kernel refused,
 	// with the first few errors in Errors.
 	Replaced, Created, Failed int
-	Errors                    []error
+	// ExpectEntries is the number of external expectations committed
+	// (ExpectationSync), after the flows; ExpectReplaced, ExpectCreated
+	// and ExpectFailed count them as Replaced, Created and Failed do the
+	// flows. Errors holds the first few errors of both.
+	ExpectEntries                               int
+	ExpectReplaced, ExpectCreated, ExpectFailed int
+	Errors                                      []error
 	// Duration is how long the kernel writes took.
 	Duration time.Duration
 }
@@ -56,7 +62,8 @@ const maxCommitErrors = 10
 // or else the received timeout less the time since the entry was received
 // (60 s when that is not positive). An entry the kernel already has
 // (EEXIST) is deleted and created again, as conntrackd does. The external
-// cache is not emptied.
+// cache is not emptied. With ExpectationSync the external expectations
+// are created afterwards (see commitExpect).
 //
 // The entries are copied out of the cache a chunk at a time and created
 // by two batches at once. While they are, the node's kernel watch is out
@@ -72,9 +79,11 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 	defer n.commitMu.Unlock()
 	var (
 		entries []*cache.Entry
+		exps    []*cache.ExpectEntry
 		now     time.Time
 	)
 	err := n.do(ctx, func() {
+		n.cancelPurge() // as conntrackd's -c cancels a pending -t
 		now = n.now()
 		entries = make([]*cache.Entry, 0, n.external.Len())
 		n.external.Range(func(e *cache.Entry) bool {
@@ -83,9 +92,10 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 			}
 			return true
 		})
+		exps = n.liveExpects()
 	})
-	res := CommitResult{Entries: len(entries)}
-	if err != nil || len(entries) == 0 {
+	res := CommitResult{Entries: len(entries), ExpectEntries: len(exps)}
+	if err != nil || len(entries)+len(exps) == 0 {
 		return res, err
 	}
 	start := time.Now()
@@ -93,7 +103,13 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 	if err := n.sub.Leave(quiet); err != nil {
 		return res, fmt.Errorf("commit: %w", err)
 	}
-	werr := n.write(ctx, entries, now, &res)
+	var werr error
+	if len(entries) > 0 {
+		werr = n.write(ctx, entries, now, &res)
+	}
+	if werr == nil {
+		werr = n.commitExpect(ctx, exps, now, &res)
+	}
 	jerr := n.sub.Join(quiet)
 	res.Duration = time.Since(start)
 	var derr error

@@ -91,6 +91,11 @@ func TestCommitReplaces(t *testing.T) {
 			f.Src, f.Dst, f.Sport, f.Dport))
 	}
 	ns.Load(t, lines)
+	// The node advertises the loaded entries (their events) first.
+	nstest.WaitFor(t, "the loaded entries in the internal cache", func() bool {
+		internal, err := n.Internal(context.Background())
+		return err == nil && len(internal) == held
+	})
 	fillExternal(t, n, count)
 	drain(l)
 

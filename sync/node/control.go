@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 
 	"ctq/sync/cache"
 	"ctq/sync/link"
@@ -9,8 +10,19 @@ import (
 )
 
 // Internal returns copies of the internal cache's live entries (not DEAD):
-// `conntrackd -i`.
+// `conntrackd -i`; without internal cache (DisableInternalCache), the
+// kernel table.
 func (n *Node) Internal(ctx context.Context) ([]cache.Entry, error) {
+	if n.noInternalCache() {
+		select {
+		case <-n.started:
+		case <-n.stopped:
+			return nil, ErrStopped
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return n.kernelEntries(ctx)
+	}
 	return n.entries(ctx, func() *cache.Cache { return n.internal })
 }
 
@@ -38,17 +50,26 @@ func (n *Node) entries(ctx context.Context, which func() *cache.Cache) ([]cache.
 
 // RequestResync asks the peer to send its whole internal cache (a RESYNC
 // message): `conntrackd -n`.
+//
+// ALARM has no resync (its refreshes resend everything): the request is
+// refused, as conntrackd refuses -n there.
 func (n *Node) RequestResync(ctx context.Context) error {
+	if n.alarm != nil {
+		return ErrNoResync
+	}
 	return n.do(ctx, func() { n.txq = append(n.txq, txItem{ctl: wire.NET_F_RESYNC}) })
 }
+
+// ErrNoResync is returned by RequestResync in ALARM mode.
+var ErrNoResync = errors.New("ALARM mode has no resync: its periodic refreshes resend the whole table")
 
 // BulkSend sends the whole internal cache to the peer: `conntrackd -B`.
 func (n *Node) BulkSend(ctx context.Context) error {
 	return n.do(ctx, n.bulkSend)
 }
 
-// FlushCaches empties the internal and/or external cache:
-// `conntrackd -f internal|external`.
+// FlushCaches empties the internal and/or external cache, flows and
+// expectations: `conntrackd -f internal|external`.
 func (n *Node) FlushCaches(ctx context.Context, internal, external bool) error {
 	return n.do(ctx, func() {
 		if internal {
@@ -61,6 +82,7 @@ func (n *Node) FlushCaches(ctx context.Context, internal, external bool) error {
 		if external {
 			n.external.Flush()
 		}
+		n.flushExpect(internal, external)
 	})
 }
 
@@ -69,7 +91,7 @@ func (n *Node) FlushCaches(ctx context.Context, internal, external bool) error {
 func (n *Node) dropQueuedEntries() {
 	kept := n.txq[:0]
 	for _, it := range n.txq {
-		if it.entry == nil {
+		if it.isCtl() {
 			kept = append(kept, it)
 		}
 	}
@@ -84,13 +106,20 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 		s = n.stats.clone()
 		if n.ftfw != nil {
 			s.SeqLost, s.SeqBefore = n.ftfw.lost, n.ftfw.before
-			s.ResendQueue, s.ResendObjects, s.ResendDropped = n.ftfw.rs.Len(), len(n.ftfw.rsEntries), n.ftfw.rsDropped
+			s.ResendQueue, s.ResendObjects, s.ResendDropped = n.ftfw.rs.Len(), len(n.ftfw.rsEntries)+len(n.ftfw.rsExp), n.ftfw.rsDropped
 		}
 		s.Internal = n.internal.Stats()
 		s.External = n.external.Stats()
+		s.InternalExpect = n.internalExp.Stats()
+		s.ExternalExpect = n.externalExp.Stats()
 		s.Link = n.link.Stats()
-		if a, ok := n.link.(*link.Auth); ok {
+		l := n.link
+		if a, ok := l.(*link.Auth); ok {
 			s.Auth = a.AuthStats()
+			l = a.Inner()
+		}
+		if set, ok := l.(*link.Set); ok {
+			s.Links = set.Links()
 		}
 	})
 	return s, err

@@ -1,14 +1,16 @@
 // Package node runs a sync node: it mirrors this host's conntrack table in
 // an internal cache (kernel events and dumps), advertises it to the peer
-// over a dedicated link as conntrackd 1.4.7 does, keeps what the peer sends
-// in an external cache and commits that cache into the kernel on request.
+// over its dedicated links as conntrackd 1.4.7 does, keeps what the peer
+// sends in an external cache and commits that cache into the kernel on
+// request.
 //
-// A Node speaks conntrackd's wire protocol, so its peer may be conntrackd.
-// Implemented so far, over one link:
+// A Node speaks conntrackd's wire protocol, so its peer may be conntrackd:
 //
 //   - Mode NOTRACK: every change is sent once as CT NEW, UPD or DEL, with
 //     no acknowledgements; ALIVE after a second without traffic; RESYNC is
-//     answered with a bulk send of the internal cache.
+//     answered with a bulk send of the internal cache. DisableInternalCache
+//     sends kernel events as they come and answers a RESYNC with a kernel
+//     dump.
 //   - Mode FTFW: the same messages, sequence-checked by the receiver, which
 //     acknowledges them in windows (ACKWindowSize, or after a second idle)
 //     and asks for gaps with NACK; the sender keeps what it sent in a
@@ -18,12 +20,21 @@
 //     internal-cache entry is sent again after a random 1..RefreshTime
 //     seconds, and external-cache entries not refreshed within
 //     CacheTimeout expire; flagged messages are ignored.
-//
-// New rejects what is not implemented yet (Filter,
-// DisableInternalCache, DisableExternalCache, ExpectationSync) rather than
-// run with a different meaning.
+//   - DisableExternalCache (FTFW, NOTRACK): what the peer sends is written
+//     straight into the kernel (an engine.Injector, whose events are not
+//     advertised).
+//   - ExpectationSync: expectations (the helper list, if any) travel and
+//     commit like flows, after them.
+//   - General { Filter }: only the entries it passes are synced.
+//   - The failover commands of conntrackd's -c, -f, -F, -R, -B, -n and -t
+//     (Commit, FlushCaches, FlushKernel, Refresh, BulkSend, RequestResync,
+//     Purge).
 //
 // One goroutine (Run's) owns the caches, the sequence numbers and the
 // transmit buffer, as conntrackd's single main loop does; the other methods
-// hand their work to it and wait.
+// hand their work to it and wait. A commit copies the external cache out of
+// the loop a chunk at a time and writes it with two kernel batches at once,
+// with the node's kernel watch out of the NEW and DESTROY groups meanwhile
+// (the kernel then builds no event per created entry); a dump of the table
+// afterwards catches up, as after lost events.
 package node

@@ -63,6 +63,10 @@ type ftfw struct {
 	// release is called for a cache entry that leaves the resend queue
 	// without being sent again (acknowledged, dropped or flushed).
 	release func(*cache.Entry)
+	// rsExp and releaseExp are rsEntries and release for expectation
+	// entries; releaseExp may be nil (no expectations).
+	rsExp      map[*cache.ExpectEntry]*list.Element
+	releaseExp func(*cache.ExpectEntry)
 }
 
 // newFTFW returns FTFW's state for an ACK window and a resend queue size.
@@ -72,6 +76,7 @@ func newFTFW(windowSize, rsLimit int, release func(*cache.Entry)) *ftfw {
 		window:     uint32(windowSize),
 		rs:         list.New(),
 		rsEntries:  make(map[*cache.Entry]*list.Element),
+		rsExp:      make(map[*cache.ExpectEntry]*list.Element),
 		rsLimit:    rsLimit,
 		release:    release,
 	}
@@ -98,7 +103,7 @@ func (s *ftfw) stamp(f *wire.Flags) {
 // acknowledgement; ALIVE does not. When the queue is full its oldest entry
 // is dropped.
 func (s *ftfw) sent(it txItem, seq uint32) {
-	if it.entry == nil && it.ctl&(wire.NET_F_ACK|wire.NET_F_NACK|wire.NET_F_RESYNC) == 0 {
+	if it.isCtl() && it.ctl&(wire.NET_F_ACK|wire.NET_F_NACK|wire.NET_F_RESYNC) == 0 {
 		return
 	}
 	if s.rs.Len() >= s.rsLimit {
@@ -108,6 +113,9 @@ func (s *ftfw) sent(it txItem, seq uint32) {
 	el := s.rs.PushBack(rsItem{seq: seq, item: it})
 	if it.entry != nil {
 		s.rsEntries[it.entry] = el
+	}
+	if it.exp != nil {
+		s.rsExp[it.exp] = el
 	}
 }
 
@@ -121,12 +129,25 @@ func (s *ftfw) drop(el *list.Element, release bool) {
 			s.release(it.entry)
 		}
 	}
+	if it.exp != nil {
+		delete(s.rsExp, it.exp)
+		if release && s.releaseExp != nil {
+			s.releaseExp(it.exp)
+		}
+	}
 }
 
 // takeBack removes a cache entry from the resend queue, because it changed
 // and goes out again from the transmit queue (ftfw_enqueue).
 func (s *ftfw) takeBack(e *cache.Entry) {
 	if el, ok := s.rsEntries[e]; ok {
+		s.drop(el, false)
+	}
+}
+
+// takeBackExp is takeBack for an expectation entry.
+func (s *ftfw) takeBackExp(e *cache.ExpectEntry) {
+	if el, ok := s.rsExp[e]; ok {
 		s.drop(el, false)
 	}
 }

@@ -37,7 +37,7 @@ func TestDisableExternalCache(t *testing.T) {
 		return have
 	}
 	nstest.WaitFor(t, "B's entries in A's kernel", func() bool { return inA() == n })
-	sameFlows(t, "A's kernel", fromB, scan(t, p.liveA), statusCtq)
+	sameFlows(t, "A's kernel", fromB, scan(t, p.liveA), statusCarried)
 
 	// An update (a mark) and a delete follow.
 	p.b.Run(t, "conntrack", "-U", "-s", "198.18.0.1", "-m", "42")

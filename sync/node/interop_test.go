@@ -47,14 +47,10 @@ func insert(t *testing.T, p *pair, ns string, args []string) {
 	}
 }
 
-// Status bits the comparisons check: conntrackd's commit sets the NAT
-// bits (it sends CTA_NAT_SRC/DST); engine's Batch.Create sends the reply
-// tuple only, and the kernel sets those bits from CTA_NAT_* alone, so
-// ctq's commit is checked without them.
-const (
-	statusConntrackd = engine.IPS_SEEN_REPLY | engine.IPS_ASSURED | engine.IPS_SRC_NAT | engine.IPS_DST_NAT
-	statusCtq        = engine.IPS_SEEN_REPLY | engine.IPS_ASSURED
-)
+// statusCarried are the status bits the comparisons check: both
+// conntrackd's commit and ctq's (engine's Batch.Create) send CTA_NAT_SRC
+// and CTA_NAT_DST for a translated entry, so the kernel sets the NAT bits.
+const statusCarried = engine.IPS_SEEN_REPLY | engine.IPS_ASSURED | engine.IPS_SRC_NAT | engine.IPS_DST_NAT
 
 // sameFlows checks that every flow of want (by key) is in got with the
 // same summary.
@@ -207,7 +203,7 @@ func interop(t *testing.T, p *pair, ftfw bool) {
 		if len(kernelB) != len(kernelA) {
 			t.Errorf("B's kernel has %d entries after commit, A's %d", len(kernelB), len(kernelA))
 		}
-		sameFlows(t, "B's kernel after conntrackd -c", kernelA, kernelB, statusConntrackd)
+		sameFlows(t, "B's kernel after conntrackd -c", kernelA, kernelB, statusCarried)
 	})
 
 	t.Run("conntrackd to ctq", func(t *testing.T) {
@@ -253,7 +249,7 @@ func interop(t *testing.T, p *pair, ftfw bool) {
 		if res.Failed != 0 || res.Created != res.Entries {
 			t.Errorf("commit: %+v", res)
 		}
-		sameFlows(t, "A's kernel after ctq's commit", fromB, scan(t, p.liveA), statusCtq)
+		sameFlows(t, "A's kernel after ctq's commit", fromB, scan(t, p.liveA), statusCarried)
 
 		// The commit's kernel events are not advertised back: once a
 		// later entry of A has reached B, none of the committed ones has.

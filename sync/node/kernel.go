@@ -22,6 +22,10 @@ func (n *Node) kernelEvent(ev *event) {
 	if ev.typ != engine.EventDestroy && !n.filter.pass(&ev.flow) {
 		return
 	}
+	if n.noInternalCache() {
+		n.sendEvent(ev)
+		return
+	}
 	switch ev.typ {
 	case engine.EventNew:
 		if e, err := n.internal.Replace(&ev.flow); err == nil {
@@ -41,11 +45,21 @@ func (n *Node) kernelEvent(ev *event) {
 // dump loads the kernel table into the internal cache. With advertise (a
 // resync after an event overrun or a commit) the entries are queued, and
 // entries the kernel no longer has are marked DEAD and queued, as
-// conntrackd's resync and purge do; without it (start-up) nothing is sent.
+// conntrackd's resync and purge do; without it (start-up, Refresh) nothing
+// is sent and such entries leave the cache silently.
 // With peerKnown (after a commit) entries the external cache holds are not
 // queued: they came from the peer. Entries the Filter does not pass are
 // left out (and so purged from the cache when advertising).
+//
+// Without internal cache, the start-up dump is skipped and the others are
+// bulk sends.
 func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
+	if n.noInternalCache() {
+		if advertise {
+			n.bulkSendKernel()
+		}
+		return nil
+	}
 	seen := make(map[*cache.Entry]bool)
 	_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
 		if !n.filter.pass(f) {
@@ -64,9 +78,6 @@ func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
 	if err != nil {
 		return fmt.Errorf("sync node: dump kernel table: %w", err)
 	}
-	if !advertise {
-		return nil
-	}
 	var gone []*cache.Entry
 	n.internal.Range(func(e *cache.Entry) bool {
 		if !seen[e] && e.State != cache.StateDead {
@@ -76,6 +87,10 @@ func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
 	})
 	for _, e := range gone {
 		f := e.Flow
+		if !advertise {
+			n.internal.Delete(&f)
+			continue
+		}
 		if d := n.internal.Kill(&f); d != nil {
 			n.enqueue(d)
 		}

@@ -49,9 +49,11 @@ type Node struct {
 	// injector writes received entries into the kernel
 	// (DisableExternalCache); nil otherwise. Set by Run before started.
 	injector *engine.Injector
-	live     *engine.Live
-	link     link.Link
-	now      func() time.Time
+	// purge is the pending purge (Purge); owned by the loop.
+	purge *time.Timer
+	live  *engine.Live
+	link  link.Link
+	now   func() time.Time
 
 	reqs chan func()
 	// recommitted asks the loop to read the kernel table again after a
@@ -81,13 +83,21 @@ type Node struct {
 	ftfw *ftfw
 	// alarm is ALARM's state; nil in FTFW and NOTRACK.
 	alarm *alarm
+	// Expectation sync (expect.go): the caches (empty without
+	// ExpectationSync), the entries in the transmit queue, and the
+	// expectation watch's group membership (set before started is
+	// closed; nil without ExpectationSync).
+	internalExp, externalExp *cache.ExpectCache
+	queuedExp                map[*cache.ExpectEntry]bool
+	expSub                   *engine.Subscription
 }
 
-// txItem is one entry of the transmit queue: a cache entry, sent as its
-// state at transmit time, or a control message (flags, and the range of
-// an ACK or NACK).
+// txItem is one entry of the transmit queue: a cache entry (flow or
+// expectation), sent as its state at transmit time, or a control message
+// (flags, and the range of an ACK or NACK).
 type txItem struct {
 	entry    *cache.Entry
+	exp      *cache.ExpectEntry
 	ctl      wire.Flags
 	from, to uint32
 }
@@ -102,6 +112,8 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		return nil, errors.New("sync node: Options need Live and Link")
 	}
 	l := opts.Link
+	// One key for the peer, whatever link its datagrams take (the
+	// configuration has the key on each link block; they must agree).
 	if key := cfg.Sync.Links[0].AuthKey; key != nil {
 		a, err := link.NewAuth(l, key)
 		if err != nil {
@@ -128,9 +140,13 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		external:    cache.New("external", limit, now),
 		queued:      make(map[*cache.Entry]bool),
 		stats:       Stats{RecvErrors: make(map[wire.Kind]uint64)},
+		internalExp: cache.NewExpect("internal", limit, now),
+		externalExp: cache.NewExpect("external", limit, now),
+		queuedExp:   make(map[*cache.ExpectEntry]bool),
 	}
 	if cfg.Sync.Mode == config.ModeFTFW {
 		n.ftfw = newFTFW(cfg.Sync.ACKWindowSize, cfg.Sync.ResendQueueSize, n.internal.Release)
+		n.ftfw.releaseExp = n.internalExp.Release
 	}
 	if cfg.Sync.Mode == config.ModeALARM {
 		n.alarm = newAlarm(cfg.Sync.RefreshTime, cfg.Sync.CacheTimeout, uint64(now().UnixNano()))
@@ -144,12 +160,8 @@ func supported(cfg *config.Config) error {
 	switch {
 	case !cfg.HasSync:
 		return errors.New("the configuration has no Sync section")
-	case len(s.Links) != 1:
-		return fmt.Errorf("%d dedicated links: exactly one is implemented", len(s.Links))
-	case s.DisableInternalCache:
-		return errors.New("DisableInternalCache is not implemented yet")
-	case s.ExpectationSync:
-		return errors.New("ExpectationSync is not implemented yet")
+	case len(s.Links) == 0:
+		return errors.New("the Sync section has no dedicated link (UDP, Multicast or TCP block)")
 	}
 	return nil
 }
@@ -193,7 +205,8 @@ func (n *Node) Run(ctx context.Context) error {
 	events := make(chan event, eventQueue)
 	subscribed := make(chan *engine.Subscription, 1)
 	datagrams := make(chan []byte, datagramQueue)
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	expEvents, expSubscribed := n.startExpectWatch(ctx, &wg, errc)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -212,7 +225,13 @@ func (n *Node) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return nil
 	}
+	if done, err := n.waitExpectSubscribed(ctx, expSubscribed, errc); done || err != nil {
+		return stopping(ctx, err)
+	}
 	if err := n.dump(ctx, false, false); err != nil {
+		return stopping(ctx, err)
+	}
+	if err := n.dumpExpect(ctx, false, false); err != nil {
 		return stopping(ctx, err)
 	}
 	if n.cfg.Sync.StartupResync {
@@ -247,6 +266,10 @@ func (n *Node) Run(ctx context.Context) error {
 				continue
 			}
 			n.kernelEvent(&ev)
+		case ev := <-expEvents:
+			if err := n.expectEvent(ctx, &ev); err != nil {
+				return stopping(ctx, err)
+			}
 		case d := <-datagrams:
 			n.datagram(d)
 		case fn := <-n.reqs:
@@ -258,6 +281,9 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 		case <-n.recommitted:
 			if err := n.dump(ctx, true, true); err != nil {
+				return stopping(ctx, err)
+			}
+			if err := n.dumpExpect(ctx, true, true); err != nil {
 				return stopping(ctx, err)
 			}
 		case <-alarms:
@@ -287,6 +313,10 @@ func (n *Node) watch(ctx context.Context, events chan<- event, subscribed chan<-
 	wc := engine.WatchConfig{
 		Table:      engine.TableConntrack,
 		Subscribed: func(s *engine.Subscription) { subscribed <- s },
+		// conntrackd starts at NetlinkBufferSize and doubles up to
+		// NetlinkBufferSizeMaxGrowth on overruns; the node starts at the
+		// larger (and never below the engine's default).
+		ReadBuffer: max(n.cfg.General.NetlinkBufferSize, n.cfg.General.NetlinkBufferSizeMaxGrowth),
 		Resync: func(ctx context.Context) error {
 			select {
 			case events <- event{overrun: true}:

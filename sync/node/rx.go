@@ -84,10 +84,11 @@ func (n *Node) messageFTFW(m *wire.Message) {
 	}
 }
 
-// data applies a received CT NEW, UPD or DEL to the external cache.
+// data applies a received CT NEW, UPD or DEL to the external cache; EXP
+// messages go to expectData.
 func (n *Node) data(m *wire.Message) {
 	if m.CT == nil {
-		n.stats.RecvExpect++
+		n.expectData(m)
 		return
 	}
 	n.stats.RecvData++

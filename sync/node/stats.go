@@ -9,7 +9,13 @@ import (
 // Stats are a node's counters, after `conntrackd -s` and `-s network`.
 type Stats struct {
 	Internal, External cache.Stats
-	Link               link.Stats
+	// InternalExpect and ExternalExpect are the expectation caches'
+	// counters (`conntrackd -s expect`); zero without ExpectationSync.
+	InternalExpect, ExternalExpect cache.Stats
+	Link                           link.Stats
+	// Links are the dedicated links with their role, when there are
+	// several (`conntrackd -s link`); nil for one.
+	Links []link.LinkStatus
 	// Auth counts the datagrams the link's authentication (AuthKey) took
 	// and dropped; zero without a key.
 	Auth link.AuthStats
@@ -17,8 +23,8 @@ type Stats struct {
 	// Messages sent and received, by kind.
 	SentData, SentControl uint64
 	RecvData, RecvControl uint64
-	// RecvExpect counts expectation messages, dropped because
-	// ExpectationSync is not implemented.
+	// RecvExpect counts the expectation messages received (dropped
+	// without ExpectationSync); RecvData counts the flow messages.
 	RecvExpect uint64
 	// RecvErrors counts rejected messages by wire.Kind ("Malformed
 	// payload" ...), as `conntrackd -s network` does.
@@ -27,9 +33,9 @@ type Stats struct {
 	// over-count of 2 per gap) and "Packets before".
 	SeqLost, SeqBefore uint64
 	// ResendQueue is the length of FTFW's resend queue (`conntrackd -s
-	// rsqueue`), ResendObjects how many of its entries are flows (not
-	// control messages); ResendDropped counts entries it dropped when
-	// full.
+	// rsqueue`), ResendObjects how many of its entries are flows or
+	// expectations (not control messages); ResendDropped counts entries
+	// it dropped when full.
 	ResendQueue, ResendObjects int
 	ResendDropped              uint64
 	// ResyncsAnswered counts RESYNC requests answered with a bulk send.
@@ -44,11 +50,18 @@ type Stats struct {
 	// last with its error in LastInjectError.
 	Injected, InjectErrors uint64
 	LastInjectError        string
+	// DumpErrors counts kernel dumps of bulk sends that failed (without
+	// internal cache).
+	DumpErrors uint64
+	// Purges counts the purges (Purge) carried out, PurgeErrors those that
+	// failed.
+	Purges, PurgeErrors uint64
 }
 
 // clone copies the stats, map included.
 func (s *Stats) clone() Stats {
 	c := *s
+	c.Links = append([]link.LinkStatus(nil), s.Links...)
 	c.RecvErrors = make(map[wire.Kind]uint64, len(s.RecvErrors))
 	for k, v := range s.RecvErrors {
 		c.RecvErrors[k] = v

@@ -25,12 +25,22 @@ func (n *Node) enqueue(e *cache.Entry) {
 // bulkSend queues every live entry of the internal cache (the answer to a
 // RESYNC, and `conntrackd -B`).
 func (n *Node) bulkSend() {
+	if n.noInternalCache() {
+		n.bulkSendKernel()
+		return
+	}
 	n.internal.Range(func(e *cache.Entry) bool {
 		if e.State != cache.StateDead {
 			n.enqueue(e)
 		}
 		return true
 	})
+	n.bulkSendExp()
+}
+
+// isCtl reports whether the item is a control message.
+func (it *txItem) isCtl() bool {
+	return it.entry == nil && it.exp == nil
 }
 
 // msgType is the message type of an entry's state.
@@ -66,6 +76,15 @@ func (n *Node) transmit() bool {
 	}
 	for i, it := range n.txq {
 		n.txq[i] = txItem{}
+		if it.exp != nil {
+			delete(n.queuedExp, it.exp)
+			n.send(n.expMessage(it.exp), it)
+			n.stats.SentData++
+			if n.ftfw == nil && it.exp.State == cache.StateDead {
+				n.internalExp.Release(it.exp)
+			}
+			continue
+		}
 		if it.entry == nil {
 			m := &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: it.ctl}}
 			if it.ctl&(wire.NET_F_ACK|wire.NET_F_NACK|wire.NET_F_RESYNC) != 0 {

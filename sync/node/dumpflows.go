@@ -1,0 +1,72 @@
+package node
+
+import (
+	"context"
+
+	"ctq/engine"
+	"ctq/sync/cache"
+)
+
+// dumpChunk is how many entries DumpFlows copies out of the loop at a
+// time.
+const dumpChunk = 1024
+
+// DumpFlows calls yield with a copy of the flow of each live entry of the
+// internal cache, or of the external one: `conntrackd -i` and `-e`. The
+// entries are taken from the loop a chunk at a time, so the memory used
+// does not grow with the cache beyond a pointer per entry; an entry that
+// changes meanwhile is shown as it is when its chunk is copied, and one
+// that leaves the cache as it was last. Without internal cache
+// (DisableInternalCache), internal is the kernel table, streamed.
+func (n *Node) DumpFlows(ctx context.Context, external bool, yield func(*engine.Flow) error) error {
+	if !external && n.noInternalCache() {
+		select {
+		case <-n.started:
+		case <-n.stopped:
+			return ErrStopped
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
+			if !n.filter.pass(f) {
+				return nil
+			}
+			return yield(f)
+		})
+		return err
+	}
+	var entries []*cache.Entry
+	if err := n.do(ctx, func() {
+		c := n.internal
+		if external {
+			c = n.external
+		}
+		entries = make([]*cache.Entry, 0, c.Len())
+		c.Range(func(e *cache.Entry) bool {
+			if e.State != cache.StateDead {
+				entries = append(entries, e)
+			}
+			return true
+		})
+	}); err != nil {
+		return err
+	}
+	buf := make([]engine.Flow, 0, dumpChunk)
+	for lo := 0; lo < len(entries); lo += dumpChunk {
+		chunk := entries[lo:min(lo+dumpChunk, len(entries))]
+		buf = buf[:0]
+		if err := n.do(ctx, func() {
+			for _, e := range chunk {
+				buf = append(buf, e.Flow)
+			}
+		}); err != nil {
+			return err
+		}
+		for i := range buf {
+			if err := yield(&buf[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

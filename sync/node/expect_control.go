@@ -1,0 +1,109 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"ctq/engine"
+	"ctq/sync/cache"
+)
+
+// InternalExpect returns copies of the internal expectation cache's live
+// entries (not DEAD): `conntrackd -i expect`. It is empty without
+// ExpectationSync.
+func (n *Node) InternalExpect(ctx context.Context) ([]cache.ExpectEntry, error) {
+	return n.expEntries(ctx, func() *cache.ExpectCache { return n.internalExp })
+}
+
+// ExternalExpect returns copies of the external expectation cache's live
+// entries: `conntrackd -e expect`.
+func (n *Node) ExternalExpect(ctx context.Context) ([]cache.ExpectEntry, error) {
+	return n.expEntries(ctx, func() *cache.ExpectCache { return n.externalExp })
+}
+
+// expEntries copies the live entries of an expectation cache in the loop.
+func (n *Node) expEntries(ctx context.Context, which func() *cache.ExpectCache) ([]cache.ExpectEntry, error) {
+	var out []cache.ExpectEntry
+	err := n.do(ctx, func() {
+		c := which()
+		out = make([]cache.ExpectEntry, 0, c.Len())
+		c.Range(func(e *cache.ExpectEntry) bool {
+			if e.State != cache.StateDead {
+				out = append(out, *e)
+			}
+			return true
+		})
+	})
+	return out, err
+}
+
+// flushExpect empties the internal and/or external expectation cache
+// (part of FlushCaches), dropping the internal entries waiting in the
+// transmit queue.
+func (n *Node) flushExpect(internal, external bool) {
+	if internal {
+		kept := n.txq[:0]
+		for _, it := range n.txq {
+			if it.exp == nil {
+				kept = append(kept, it)
+			}
+		}
+		clear(n.txq[len(kept):])
+		n.txq = kept
+		clear(n.queuedExp)
+		n.internalExp.Flush()
+	}
+	if external {
+		n.externalExp.Flush()
+	}
+}
+
+// RefreshExpect reads the kernel's expect table into the internal
+// expectation cache again, sending nothing: `conntrackd -R expect`. It
+// does nothing without ExpectationSync.
+func (n *Node) RefreshExpect(ctx context.Context) error {
+	var err error
+	if derr := n.do(ctx, func() { err = n.dumpExpect(ctx, false, false) }); derr != nil {
+		return derr
+	}
+	return err
+}
+
+// FlushKernelExpect empties the internal expectation cache, then deletes
+// the kernel's expectations, so that their ends are not advertised:
+// `conntrackd -F expect`. With a helper list or a Filter only the
+// expectations the node syncs are deleted (one by one); otherwise the
+// table is flushed in one request and -1 is reported. It reports how many
+// expectations it deleted.
+func (n *Node) FlushKernelExpect(ctx context.Context) (int, error) {
+	if err := n.do(ctx, func() { n.flushExpect(true, false) }); err != nil {
+		return 0, err
+	}
+	if len(n.cfg.Sync.ExpectationHelpers) == 0 && n.filter == nil {
+		if err := n.live.Flush(ctx, engine.TableExpect, engine.AF_UNSPEC); err != nil {
+			return 0, fmt.Errorf("flush the kernel expect table: %w", err)
+		}
+		return -1, nil
+	}
+	var doomed []engine.Expect
+	if _, err := n.live.ScanExpect(ctx, func(x *engine.Expect) error {
+		if n.expWanted(x) {
+			doomed = append(doomed, *x)
+		}
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("flush the kernel expect table: %w", err)
+	}
+	done := 0
+	for i := range doomed {
+		err := n.live.DeleteExpect(ctx, &doomed[i])
+		switch {
+		case err == nil:
+			done++
+		case !errors.Is(err, engine.ErrNotFound):
+			return done, fmt.Errorf("flush the kernel expect table: %w", err)
+		}
+	}
+	return done, nil
+}

@@ -1,0 +1,100 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"ctq/engine"
+)
+
+// The commands of a failover script (conntrackd's primary-backup.sh): a
+// node becoming primary commits, flushes its caches, refreshes its
+// internal cache from the kernel and bulk-sends it (conntrackd -c, -f, -R,
+// -B); a node becoming backup schedules a purge and asks its peer for a
+// resync (-t, -n).
+
+// purgeTimeout bounds the kernel writes of a purge.
+const purgeTimeout = 5 * time.Minute
+
+// Refresh reads the kernel table into the internal cache again, sending
+// nothing; entries the kernel no longer has leave the cache silently:
+// `conntrackd -R`. With ExpectationSync, the expect table too.
+func (n *Node) Refresh(ctx context.Context) error {
+	var err error
+	if derr := n.do(ctx, func() {
+		if err = n.dump(ctx, false, false); err == nil {
+			err = n.dumpExpect(ctx, false, false)
+		}
+	}); derr != nil {
+		return derr
+	}
+	return err
+}
+
+// FlushKernel empties the kernel table of the entries the Filter passes
+// (all of them without a Filter), and the internal cache first, so that
+// the ends are not advertised: `conntrackd -F`. It reports how many
+// entries it deleted (-1 when the kernel flushed the table in one
+// request). With ExpectationSync, the synced expectations go first.
+func (n *Node) FlushKernel(ctx context.Context) (int, error) {
+	if n.expectSync() {
+		if _, err := n.FlushKernelExpect(ctx); err != nil {
+			return 0, err
+		}
+	}
+	if err := n.FlushCaches(ctx, true, false); err != nil {
+		return 0, err
+	}
+	if n.filter == nil {
+		if err := n.live.Flush(ctx, engine.TableConntrack, engine.AF_UNSPEC); err != nil {
+			return 0, fmt.Errorf("flush the kernel table: %w", err)
+		}
+		return -1, nil
+	}
+	var doomed []engine.Flow
+	if _, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
+		if n.filter.pass(f) {
+			doomed = append(doomed, *f)
+		}
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("flush the kernel table: %w", err)
+	}
+	st, err := n.batch(ctx, doomed, engine.Batch.Delete)
+	if err != nil {
+		return st.Done, fmt.Errorf("flush the kernel table: %w", err)
+	}
+	if st.Failed > 0 {
+		return st.Done, fmt.Errorf("flush the kernel table: %d of %d deletes failed: %v", st.Failed, len(doomed), st.Errors[0])
+	}
+	return st.Done, nil
+}
+
+// Purge schedules FlushKernel after PurgeTimeout (a pending purge starts
+// over); a commit cancels it: `conntrackd -t`. Errors of the flush are
+// counted in Stats.PurgeErrors.
+func (n *Node) Purge(ctx context.Context) error {
+	return n.do(ctx, func() {
+		n.cancelPurge()
+		n.purge = time.AfterFunc(n.cfg.Sync.PurgeTimeout, func() {
+			pctx, cancel := context.WithTimeout(context.Background(), purgeTimeout)
+			defer cancel()
+			_, err := n.FlushKernel(pctx)
+			_ = n.do(pctx, func() {
+				n.stats.Purges++
+				if err != nil {
+					n.stats.PurgeErrors++
+				}
+			})
+		})
+	})
+}
+
+// cancelPurge stops a scheduled purge; it runs in the loop.
+func (n *Node) cancelPurge() {
+	if n.purge != nil {
+		n.purge.Stop()
+		n.purge = nil
+	}
+}

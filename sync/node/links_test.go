@@ -1,0 +1,64 @@
+package node
+
+import (
+	"fmt"
+	"testing"
+
+	"ctq/internal/nstest"
+)
+
+// TestTwoLinks runs a ctq pair over two dedicated links (two veth pairs):
+// flows go over the Default link, and when its interface goes down, over
+// the other one, which status then shows as active.
+func TestTwoLinks(t *testing.T) {
+	a, b := nstest.Joined(t, "ctqa", addrA, "ctqb", addrB)
+	a.Run(t, "ip", "link", "add", "ctqa2", "type", "veth", "peer", "name", "ctqb2", "netns", b.Name())
+	a.Run(t, "ip", "addr", "add", "198.51.100.1/24", "dev", "ctqa2")
+	b.Run(t, "ip", "addr", "add", "198.51.100.2/24", "dev", "ctqb2")
+	a.Run(t, "ip", "link", "set", "ctqa2", "up")
+	b.Run(t, "ip", "link", "set", "ctqb2", "up")
+	blocks := func(if1, l1, p1, if2, l2, p2 string) string {
+		return fmt.Sprintf(`UDP Default {
+		IPv4_address %s
+		IPv4_Destination_Address %s
+		Port 3780
+		Interface %s
+	}
+	UDP {
+		IPv4_address %s
+		IPv4_Destination_Address %s
+		Port 3780
+		Interface %s
+	}`, l1, p1, if1, l2, p2, if2)
+	}
+	dir := t.TempDir()
+	na := startNode(t, a, dir, "a", "ctqa", addrA, addrB, blocks("ctqa", addrA, addrB, "ctqa2", "198.51.100.1", "198.51.100.2"))
+	nb := startNode(t, b, dir, "b", "ctqb", addrB, addrA, blocks("ctqb", addrB, addrA, "ctqb2", "198.51.100.2", "198.51.100.1"))
+
+	addFlow := func(sport int) {
+		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "203.0.113.10", "-d", "203.0.113.20",
+			"--sport", fmt.Sprint(sport), "--dport", "53")
+	}
+	active := func(n *Node) string {
+		for _, ls := range nodeStats(t, n).Links {
+			if ls.Active {
+				return ls.Interface
+			}
+		}
+		return ""
+	}
+	if got := active(na); got != "ctqa" {
+		t.Fatalf("A's active link %q, want ctqa (Default)", got)
+	}
+	addFlow(1000)
+	nstest.WaitFor(t, "the first flow in B", func() bool { return hasSport(t, nb, 1000) })
+
+	a.Run(t, "ip", "link", "set", "ctqa", "down")
+	nstest.WaitFor(t, "A on its second link", func() bool { return active(na) == "ctqa2" })
+	addFlow(1001)
+	nstest.WaitFor(t, "the second flow in B", func() bool { return hasSport(t, nb, 1001) })
+	st := nodeStats(t, na)
+	if len(st.Links) != 2 || st.Links[1].Stats.SentDatagrams == 0 {
+		t.Errorf("A's links: %+v", st.Links)
+	}
+}

@@ -1,0 +1,56 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"ctq/engine"
+	"ctq/internal/nstest"
+	"ctq/sync/wire"
+)
+
+// TestDisableInternalCache runs a NOTRACK node without internal cache on a
+// namespace's table: nothing is read at start, each kernel event goes out
+// as its message, `dump internal` shows the kernel table, and a RESYNC is
+// answered with the kernel table as CT NEW.
+func TestDisableInternalCache(t *testing.T) {
+	ns := nstest.New(t)
+	ns.Load(t, []string{"-I -t 600 -s 198.51.100.1 -d 198.51.100.2 -p udp --sport 1 --dport 2"})
+	n, l := runningNodeConf(t, ns, `Sync {
+	Mode NOTRACK { DisableInternalCache on }
+	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
+}`)
+	ctx := context.Background()
+	st, err := n.Stats(ctx)
+	if err != nil || st.Internal.Active != 0 {
+		t.Errorf("internal cache stats %+v, %v: want nothing cached", st.Internal, err)
+	}
+	ns.Run(t, "conntrack", "-I", "-t", "600", "-s", "198.51.100.1", "-d", "198.51.100.3", "-p", "udp", "--sport", "1", "--dport", "2")
+	ns.Run(t, "conntrack", "-U", "-s", "198.51.100.1", "-d", "198.51.100.3", "-m", "4")
+	ns.Run(t, "conntrack", "-D", "-s", "198.51.100.1", "-d", "198.51.100.3")
+	var got []string
+	for _, m := range l.next(t, 3, func() string { return "" }) {
+		var f engine.Flow
+		m.CT.ToFlow(&f)
+		got = append(got, fmt.Sprintf("%v %v mark=%d", m.Header.Type, f.Dst, f.Mark))
+	}
+	want := []string{"CT_NEW 198.51.100.3 mark=0", "CT_UPD 198.51.100.3 mark=4", "CT_DEL 198.51.100.3 mark=4"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("sent %v, want %v", got, want)
+	}
+	internal, err := n.Internal(ctx)
+	if err != nil || len(internal) != 1 || internal[0].Key.Dst.String() != "198.51.100.2" {
+		t.Errorf("dump internal: %v, %v: want the kernel's one entry", internal, err)
+	}
+	if err := n.do(ctx, func() {
+		n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_RESYNC, Seq: 1},
+			Control: &wire.Control{}}))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m := l.next(t, 1, func() string { return "" })[0]
+	if m.Header.Type != wire.NET_T_STATE_CT_NEW || m.CT.Orig.Dst.String() != "198.51.100.2" {
+		t.Errorf("resync answered with %v %v, want CT_NEW of the kernel's entry", m.Header.Type, m.CT.Orig.Dst)
+	}
+}

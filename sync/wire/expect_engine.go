@@ -1,0 +1,167 @@
+package wire
+
+import (
+	"net/netip"
+
+	"ctq/engine"
+)
+
+// expPorts reports whether conntrackd 1.4.7's exp2msg sends the port
+// groups of an expectation whose master has layer-4 protocol proto: it
+// does for TCP, UDP, SCTP and DCCP masters only (its exp_l4proto_fcn
+// table), and then for the master, expected, mask and NAT tuples alike.
+func expPorts(proto int) bool {
+	switch proto {
+	case engine.IPPROTO_TCP, engine.IPPROTO_UDP, engine.IPPROTO_SCTP, engine.IPPROTO_DCCP:
+		return true
+	}
+	return false
+}
+
+// tupleFamily reports whether src and dst are of one family (ok), and
+// whether that is IPv4.
+func tupleFamily(src, dst netip.Addr) (v4, ok bool) {
+	switch {
+	case src.Is4() && dst.Is4():
+		return true, true
+	case src.Is6() && dst.Is6():
+		return false, true
+	}
+	return false, false
+}
+
+// FromExpect sets x to the attributes conntrackd 1.4.7 sends for the
+// kernel expectation e, in the same way (exp2msg):
+//
+//   - the master's original addresses (when both are of one family) and
+//     L4PROTO, the expected tuple's addresses and L4PROTO, the mask's
+//     addresses (when e has a mask) and L4PROTO (the expected protocol,
+//     as the kernel reports the mask);
+//   - the PORT of each of those tuples when the master's protocol is TCP,
+//     UDP, SCTP or DCCP (conntrackd decides on the master's protocol for
+//     all three), in network order: unlike CT's ICMP_ID, SPAT and DPAT,
+//     the expectation ports have no host-order quirk;
+//   - TIMEOUT when e has one; FLAGS always; CLASS when e has one;
+//   - HELPER_NAME and FN when set and short enough for a receiver.
+//
+// engine.Expect holds no NAT tuple (ctnetlink's CTA_EXPECT_NAT), so the
+// NAT attributes are left out; so is the zone, which the protocol does not
+// carry. The sender's CommitTimeout rule (no TIMEOUT) is the caller's.
+func (x *Expect) FromExpect(e *engine.Expect) {
+	*x = Expect{}
+	var s ExpAttrs
+	ports := expPorts(e.MasterProtoNum)
+	if v4, ok := tupleFamily(e.MasterSrc, e.MasterDst); ok {
+		x.Master.Src, x.Master.Dst = e.MasterSrc.Unmap(), e.MasterDst.Unmap()
+		s = s.With(pickExp(v4, NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_IPV6))
+	}
+	x.Master.Proto = uint8(e.MasterProtoNum)
+	s = s.With(NTA_EXP_MASTER_L4PROTO)
+	if v4, ok := tupleFamily(e.Src, e.Dst); ok {
+		x.Expected.Src, x.Expected.Dst = e.Src.Unmap(), e.Dst.Unmap()
+		s = s.With(pickExp(v4, NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_IPV6))
+	}
+	x.Expected.Proto = uint8(e.ProtoNum)
+	s = s.With(NTA_EXP_EXPECT_L4PROTO)
+	if v4, ok := tupleFamily(e.MaskSrc, e.MaskDst); ok {
+		x.Mask.Src, x.Mask.Dst = e.MaskSrc.Unmap(), e.MaskDst.Unmap()
+		s = s.With(pickExp(v4, NTA_EXP_MASK_IPV4, NTA_EXP_MASK_IPV6))
+	}
+	x.Mask.Proto = uint8(e.ProtoNum)
+	s = s.With(NTA_EXP_MASK_L4PROTO)
+	if ports {
+		x.Master.Sport, x.Master.Dport = uint16(e.MasterSport), uint16(e.MasterDport)
+		x.Expected.Sport, x.Expected.Dport = uint16(e.Sport), uint16(e.Dport)
+		x.Mask.Sport, x.Mask.Dport = uint16(e.MaskSport), uint16(e.MaskDport)
+		s = s.With(NTA_EXP_MASTER_PORT, NTA_EXP_EXPECT_PORT, NTA_EXP_MASK_PORT)
+	}
+	if e.Has&engine.HasExpTimeout != 0 {
+		x.Timeout = uint32(e.Timeout)
+		s = s.With(NTA_EXP_TIMEOUT)
+	}
+	x.Flags = uint32(e.Flags)
+	s = s.With(NTA_EXP_FLAGS)
+	if e.Has&engine.HasExpClass != 0 {
+		x.Class = uint32(e.Class)
+		s = s.With(NTA_EXP_CLASS)
+	}
+	if e.Helper != "" && validCString(e.Helper, MaxHelperName) == nil {
+		x.Helper = e.Helper
+		s = s.With(NTA_EXP_HELPER_NAME)
+	}
+	if e.Fn != "" && validCString(e.Fn, MaxExpFn) == nil {
+		x.Fn = e.Fn
+		s = s.With(NTA_EXP_FN)
+	}
+	x.Attrs = s
+}
+
+// pickExp returns a if cond, else b.
+func pickExp(cond bool, a, b ExpAttr) ExpAttr {
+	if cond {
+		return a
+	}
+	return b
+}
+
+// ToExpect resets e and fills it from x, for the attributes present: the
+// family (of the expected addresses, else the master's), the expected
+// tuple, its mask, the master tuple, timeout, flags, class, helper and
+// function name. The NAT attributes have no engine.Expect field and are
+// not carried over; the zone is 0 (the protocol has none).
+func (x *Expect) ToExpect(e *engine.Expect) {
+	*e = engine.Expect{}
+	s := x.Attrs
+	switch {
+	case s.Has(NTA_EXP_EXPECT_IPV4), !s.Has(NTA_EXP_EXPECT_IPV6) && s.Has(NTA_EXP_MASTER_IPV4):
+		e.Family = engine.FamilyName(engine.AF_INET)
+	case s.Has(NTA_EXP_EXPECT_IPV6), s.Has(NTA_EXP_MASTER_IPV6):
+		e.Family = engine.FamilyName(engine.AF_INET6)
+	}
+	if s.Has(NTA_EXP_EXPECT_IPV4) || s.Has(NTA_EXP_EXPECT_IPV6) {
+		e.Src, e.Dst = x.Expected.Src, x.Expected.Dst
+	}
+	if s.Has(NTA_EXP_EXPECT_L4PROTO) {
+		e.ProtoNum, e.Proto = int(x.Expected.Proto), engine.ProtoName(int(x.Expected.Proto))
+	}
+	if s.Has(NTA_EXP_EXPECT_PORT) {
+		e.Sport, e.Dport = int(x.Expected.Sport), int(x.Expected.Dport)
+	}
+	if s.Has(NTA_EXP_MASK_IPV4) || s.Has(NTA_EXP_MASK_IPV6) {
+		e.MaskSrc, e.MaskDst = x.Mask.Src, x.Mask.Dst
+		e.Has |= engine.HasExpMask
+	}
+	if s.Has(NTA_EXP_MASK_PORT) {
+		e.MaskSport, e.MaskDport = int(x.Mask.Sport), int(x.Mask.Dport)
+		e.Has |= engine.HasExpMask
+	}
+	if s.Has(NTA_EXP_MASTER_IPV4) || s.Has(NTA_EXP_MASTER_IPV6) {
+		e.MasterSrc, e.MasterDst = x.Master.Src, x.Master.Dst
+		e.Has |= engine.HasExpMaster
+	}
+	if s.Has(NTA_EXP_MASTER_L4PROTO) {
+		e.MasterProtoNum, e.MasterProto = int(x.Master.Proto), engine.ProtoName(int(x.Master.Proto))
+	}
+	if s.Has(NTA_EXP_MASTER_PORT) {
+		e.MasterSport, e.MasterDport = int(x.Master.Sport), int(x.Master.Dport)
+	}
+	if s.Has(NTA_EXP_TIMEOUT) {
+		e.Timeout = int(x.Timeout)
+		e.Has |= engine.HasExpTimeout
+	}
+	if s.Has(NTA_EXP_FLAGS) {
+		e.SetFlags(int(x.Flags))
+	}
+	if s.Has(NTA_EXP_CLASS) {
+		e.Class = int(x.Class)
+		e.Has |= engine.HasExpClass
+	}
+	if s.Has(NTA_EXP_HELPER_NAME) {
+		e.Helper = x.Helper
+		e.Has |= engine.HasExpHelper
+	}
+	if s.Has(NTA_EXP_FN) {
+		e.Fn = x.Fn
+		e.Has |= engine.HasExpFn
+	}
+}
