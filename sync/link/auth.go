@@ -110,6 +110,12 @@ type AuthStats struct {
 	Reflected uint64
 }
 
+// plus adds o's counters to s's.
+func (s AuthStats) plus(o AuthStats) AuthStats {
+	return AuthStats{Accepted: s.Accepted + o.Accepted, Short: s.Short + o.Short, BadMAC: s.BadMAC + o.BadMAC,
+		Replayed: s.Replayed + o.Replayed, Stale: s.Stale + o.Stale, Reflected: s.Reflected + o.Reflected}
+}
+
 // Dropped is the sum of the drop counters.
 func (s AuthStats) Dropped() uint64 {
 	return s.Short + s.BadMAC + s.Replayed + s.Stale + s.Reflected
@@ -236,12 +242,6 @@ func (a *Auth) AuthStats() AuthStats {
 		Accepted: a.accepted.Load(), Short: a.short.Load(), BadMAC: a.badMAC.Load(),
 		Replayed: a.replayed.Load(), Stale: a.stale.Load(), Reflected: a.reflected.Load(),
 	}
-}
-
-// Inner is the link Auth wraps (a *Set for several dedicated links), for
-// a status page that shows its links.
-func (a *Auth) Inner() Link {
-	return a.inner
 }
 
 // Close closes the inner link.

@@ -94,7 +94,8 @@ type LinkStatus struct {
 
 // OpenSet opens the dedicated links of the Sync section (all of one
 // transport, at most config.MaxLinks) in the calling thread's network
-// namespace. For one link it returns what Open returns; for several, a
+// namespace; a link whose block has an AuthKey is wrapped in an Auth. For
+// one link it returns that link; for several, a
 // *Set whose active link is first the one marked Default, else the first
 // (unless its interface is down: then the next one that is up).
 func OpenSet(links []config.Link, errorQueueLength int) (Link, error) {
@@ -104,7 +105,7 @@ func OpenSet(links []config.Link, errorQueueLength int) (Link, error) {
 	case len(links) > config.MaxLinks:
 		return nil, fmt.Errorf("open links: %d dedicated links: at most %d", len(links), config.MaxLinks)
 	case len(links) == 1:
-		return Open(&links[0], errorQueueLength)
+		return openAuthed(&links[0], errorQueueLength)
 	}
 	active := 0
 	for i, l := range links {
@@ -160,7 +161,7 @@ func OpenSet(links []config.Link, errorQueueLength int) (Link, error) {
 
 // openMember opens one link of a Set.
 func openMember(l *config.Link, errorQueueLength int) (*member, error) {
-	ln, err := Open(l, errorQueueLength)
+	ln, err := openAuthed(l, errorQueueLength)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +172,23 @@ func openMember(l *config.Link, errorQueueLength int) (*member, error) {
 	m := &member{link: ln, name: name, transport: l.Transport, ifname: l.Interface, line: l.Line}
 	m.up.Store(true)
 	return m, nil
+}
+
+// openAuthed opens a link and, when its block has an AuthKey, wraps it in
+// an Auth: each link of a Set is authenticated on its own, so that a
+// forged datagram is dropped before the Set sees it (and cannot make its
+// link the active one).
+func openAuthed(l *config.Link, errorQueueLength int) (Link, error) {
+	ln, err := Open(l, errorQueueLength)
+	if err != nil || l.AuthKey == nil {
+		return ln, err
+	}
+	a, err := NewAuth(ln, l.AuthKey)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("link of line %d: %w", l.Line, err)
+	}
+	return a, nil
 }
 
 // newSet starts a Set of members, with members[active] active (or the next
@@ -325,6 +343,18 @@ func (s *Set) Stats() Stats {
 		t.RecvBytes += st.RecvBytes
 		t.RecvDatagrams += st.RecvDatagrams
 		t.RecvErrors += st.RecvErrors
+	}
+	return t
+}
+
+// AuthStats sums the authentication counters of the links that have an
+// AuthKey.
+func (s *Set) AuthStats() AuthStats {
+	var t AuthStats
+	for _, m := range s.members {
+		if a, ok := m.link.(*Auth); ok {
+			t = t.plus(a.AuthStats())
+		}
 	}
 	return t
 }

@@ -113,12 +113,10 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 		s.InternalExpect = n.internalExp.Stats()
 		s.ExternalExpect = n.externalExp.Stats()
 		s.Link = n.link.Stats()
-		l := n.link
-		if a, ok := l.(*link.Auth); ok {
+		if a, ok := n.link.(authenticated); ok {
 			s.Auth = a.AuthStats()
-			l = a.Inner()
 		}
-		if set, ok := l.(*link.Set); ok {
+		if set, ok := n.link.(*link.Set); ok {
 			s.Links = set.Links()
 		}
 	})

@@ -112,14 +112,13 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		return nil, errors.New("sync node: Options need Live and Link")
 	}
 	l := opts.Link
-	// One key for the peer, whatever link its datagrams take (the
-	// configuration has the key on each link block; they must agree).
-	if key := cfg.Sync.Links[0].AuthKey; key != nil {
-		a, err := link.NewAuth(l, key)
-		if err != nil {
-			return nil, fmt.Errorf("sync node: %w", err)
+	// Authentication is the link's (link.OpenSet wraps each keyed link):
+	// a keyed configuration with a link that does not authenticate would
+	// run open to forgeries.
+	for _, lc := range cfg.Sync.Links {
+		if _, ok := l.(authenticated); lc.AuthKey != nil && !ok {
+			return nil, fmt.Errorf("sync node: %s:%d: the link has an AuthKey but was not opened with it (use link.OpenSet)", cfg.File, lc.AuthKeyLine)
 		}
-		l = a
 	}
 	now := opts.Now
 	if now == nil {
@@ -152,6 +151,12 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		n.alarm = newAlarm(cfg.Sync.RefreshTime, cfg.Sync.CacheTimeout, uint64(now().UnixNano()))
 	}
 	return n, nil
+}
+
+// authenticated is a link that authenticates its datagrams (link.Auth,
+// link.Set).
+type authenticated interface {
+	AuthStats() link.AuthStats
 }
 
 // supported rejects the settings the node does not implement yet.

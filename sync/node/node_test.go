@@ -99,6 +99,14 @@ func TestSupported(t *testing.T) {
 	if _, err := New(cfg, Options{}); err == nil {
 		t.Error("no Live and Link: no error")
 	}
+	keyed, err := config.Parse("t.conf", []byte("Sync {\n Mode NOTRACK { }\n UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780\n AuthKey "+
+		strings.Repeat("ab", 16)+" }\n}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(keyed, Options{Live: &engine.Live{}, Link: &fakeLink{}}); err == nil || !strings.Contains(err.Error(), "t.conf:4: the link has an AuthKey") {
+		t.Errorf("keyed configuration, plain link: %v", err)
+	}
 }
 
 func TestTransmit(t *testing.T) {
