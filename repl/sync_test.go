@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,7 +117,16 @@ func TestSyncStartStop(t *testing.T) {
 	if err := s.Run(ctx, "", `sync start "`+conf+`"`); err == nil || !strings.Contains(err.Error(), "lock file "+lockFile+" exists") {
 		t.Errorf("start with the lock file taken: %v", err)
 	}
-	os.Remove(lockFile)
+	// A lock file of a process that is gone (a killed node) is stale.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lockFile, fmt.Appendf(nil, "%d\n", dead.Process.Pid), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(`sync start "` + conf + `"`)
+	run(`sync stop "` + conf + `"`)
 	run(`sync start "` + conf + `"`)
 	if b, err := os.ReadFile(lockFile); err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(os.Getpid()) {
 		t.Errorf("lock file of the running node: %q, %v", b, err)

@@ -222,3 +222,42 @@ func TestSyncDaemons(t *testing.T) {
 		t.Errorf("ctq sync run after SIGTERM: %v", err)
 	}
 }
+
+// TestSyncKilledNodeResyncs kills a backup node (SIGKILL: it leaves its
+// lock file behind) and starts it again: the stale lock is taken over, and
+// with StartupResync the new node asks the primary for its table at once.
+func TestSyncKilledNodeResyncs(t *testing.T) {
+	bin := buildCtq(t)
+	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
+	const dst = "203.0.113.8"
+	var want []string
+	for port := 1000; port < 1003; port++ {
+		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "198.51.100.1", "-d", dst,
+			"--sport", strconv.Itoa(port), "--dport", "53")
+		want = append(want, fmt.Sprintf("src=198.51.100.1 dst=%s sport=%d dport=53", dst, port))
+	}
+	dir := t.TempDir()
+	confA, confB := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
+	resyncing := strings.Replace(syncTestConf, "ACKWindowSize 300", "ACKWindowSize 300\n\t\tStartupResync on", 1)
+	os.WriteFile(confA, fmt.Appendf(nil, syncTestConf, dir, "a", "ctqa", "192.0.2.1", "192.0.2.2"), 0o600)
+	os.WriteFile(confB, fmt.Appendf(nil, resyncing, dir, "b", "ctqb", "192.0.2.2", "192.0.2.1"), 0o600)
+	startSyncDaemon(t, bin, a, confA)
+	nstest.WaitFor(t, "A's control socket", func() bool {
+		_, _, rc := ctq(t, "-e", `sync status "`+confA+`"`)
+		return rc == 0
+	})
+	inB := func() bool {
+		_, _, rc := ctq(t, "-e", `sync status "`+confB+`"`)
+		return rc == 0 && slices.Equal(syncTuples(syncCtl(t, `sync dump external "`+confB+`"`), dst), want)
+	}
+	db := startSyncDaemon(t, bin, b, confB)
+	nstest.WaitFor(t, "A's table in B (startup resync)", inB)
+
+	db.cmd.Process.Kill()
+	db.wait(t)
+	if _, err := os.Stat(filepath.Join(dir, "b.lock")); err != nil {
+		t.Fatalf("lock file of the killed node: %v", err)
+	}
+	startSyncDaemon(t, bin, b, confB)
+	nstest.WaitFor(t, "A's table in the restarted B", inB)
+}
