@@ -47,6 +47,22 @@ type Expect struct {
 	Userspace bool   `expr:"userspace"`
 	Fn        string `expr:"fn"` // CTA_EXPECT_FN, the helper's expectfn
 
+	// The NAT part of an expectation a NAT helper (nf_nat_ftp, ...) set
+	// up (CTA_EXPECT_NAT, present when e.Has&HasExpNAT): NATDir is the
+	// direction of the master the expected connection is mapped in
+	// (CTA_EXPECT_NAT_DIR, 0 original, 1 reply), the NAT tuple
+	// (CTA_EXPECT_NAT_TUPLE) the address and port it is mapped back to.
+	// The kernel keeps only the tuple's source address and source port
+	// (the "saved" address and port; the source address is 0.0.0.0 or ::
+	// when the helper keeps the address); it reports the master's protocol
+	// and a zero destination.
+	NATDir      int        `expr:"nat_dir"`
+	NATProtoNum int        `expr:"nat_protonum"`
+	NATSrc      netip.Addr `expr:"nat_src"`
+	NATDst      netip.Addr `expr:"nat_dst"`
+	NATSport    int        `expr:"nat_sport"`
+	NATDport    int        `expr:"nat_dport"`
+
 	// Has says which optional attributes were present.
 	Has ExpectAttr `expr:"-"`
 }
@@ -66,6 +82,7 @@ const (
 	HasExpFn                             // CTA_EXPECT_FN
 	HasExpMask                           // CTA_EXPECT_MASK
 	HasExpMaster                         // CTA_EXPECT_MASTER
+	HasExpNAT                            // CTA_EXPECT_NAT
 )
 
 // Expectation flags (NF_CT_EXPECT_*).
@@ -73,6 +90,12 @@ const (
 	NF_CT_EXPECT_PERMANENT = 0x1 // NF_CT_EXPECT_PERMANENT
 	NF_CT_EXPECT_INACTIVE  = 0x2 // NF_CT_EXPECT_INACTIVE
 	NF_CT_EXPECT_USERSPACE = 0x4 // NF_CT_EXPECT_USERSPACE
+)
+
+// Attributes of the CTA_EXPECT_NAT nest (enum ctattr_expect_nat).
+const (
+	ctaExpectNATDir   = 1 // CTA_EXPECT_NAT_DIR (u32)
+	ctaExpectNATTuple = 2 // CTA_EXPECT_NAT_TUPLE (nested, enum ctattr_tuple)
 )
 
 // SetFlags sets Flags and the booleans derived from them.

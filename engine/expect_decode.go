@@ -9,12 +9,15 @@ import (
 // expected tuple.
 var errNoExpectTuple = errors.New("no expected tuple (CTA_EXPECT_TUPLE)")
 
+// errNoNATParts is returned for a CTA_EXPECT_NAT nest without its
+// direction or its tuple.
+var errNoNATParts = errors.New("no direction (CTA_EXPECT_NAT_DIR) or no tuple (CTA_EXPECT_NAT_TUPLE)")
+
 // DecodeExpect decodes the payload of one ctnetlink expectation message
 // (m.Data of a NFNL_SUBSYS_CTNETLINK_EXP message: the 4-byte nfgenmsg
 // followed by attributes) into e, which it resets first. Unknown
-// attributes, and the NAT part of an expectation (CTA_EXPECT_NAT, which
-// Expect does not hold), are skipped; a malformed message gives an error
-// and leaves e partly filled.
+// attributes are skipped; a malformed message gives an error and leaves
+// e partly filled.
 func DecodeExpect(data []byte, e *Expect) error {
 	*e = Expect{}
 	if len(data) < nfgenmsgLen {
@@ -59,6 +62,10 @@ func decodeExpectAttrs(b []byte, e *Expect) error {
 			e.MasterProtoNum, e.MasterProto = proto, ProtoName(proto)
 			e.MasterSrc, e.MasterDst, e.MasterSport, e.MasterDport = t.Src, t.Dst, t.Sport, t.Dport
 			e.Has |= HasExpMaster
+		case ctaExpectNAT:
+			if err := decodeExpectNAT(val, e, &t); err != nil {
+				return fmt.Errorf("nat: %w", err)
+			}
 		case ctaExpectTimeout, ctaExpectID, ctaExpectFlags, ctaExpectClass:
 			v, err := attrU32(typ, val)
 			if err != nil {
@@ -107,4 +114,39 @@ func decodeExpectTuple(b []byte, f *Flow) (int, error) {
 		return 0, err
 	}
 	return d.proto, nil
+}
+
+// decodeExpectNAT decodes a CTA_EXPECT_NAT nest into e, using the scratch
+// flow t for its tuple. The kernel always sends both parts.
+func decodeExpectNAT(b []byte, e *Expect, t *Flow) error {
+	hasDir, hasTuple := false, false
+	for len(b) > 0 {
+		typ, val, rest, err := nextAttr(b)
+		if err != nil {
+			return err
+		}
+		b = rest
+		switch typ {
+		case ctaExpectNATDir:
+			v, err := attrU32(typ, val)
+			if err != nil {
+				return err
+			}
+			e.NATDir = int(v)
+			hasDir = true
+		case ctaExpectNATTuple:
+			proto, err := decodeExpectTuple(val, t)
+			if err != nil {
+				return fmt.Errorf("tuple: %w", err)
+			}
+			e.NATProtoNum = proto
+			e.NATSrc, e.NATDst, e.NATSport, e.NATDport = t.Src, t.Dst, t.Sport, t.Dport
+			hasTuple = true
+		}
+	}
+	if !hasDir || !hasTuple {
+		return errNoNATParts
+	}
+	e.Has |= HasExpNAT
+	return nil
 }

@@ -81,6 +81,7 @@ func TestDecodeExpectErrors(t *testing.T) {
 
 func FuzzDecodeExpect(f *testing.F) {
 	f.Add(mustHex(f, strings.ReplaceAll(ftpExpectMsg, " ", "")))
+	f.Add(mustHex(f, strings.ReplaceAll(natExpectMsg, " ", "")))
 	f.Add([]byte{2, 0, 0, 0})
 	f.Add([]byte{10, 0, 0, 0, 8, 0, 4, 0, 0, 0, 1, 44})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -90,6 +91,9 @@ func FuzzDecodeExpect(f *testing.F) {
 		}
 		if e.Family == "" || e.Proto != ProtoName(e.ProtoNum) || e.Has&HasExpFlags != 0 && e.Permanent != (e.Flags&1 != 0) {
 			t.Errorf("inconsistent expectation %+v", e)
+		}
+		if e.Has&HasExpNAT == 0 && (e.NATDir != 0 || e.NATProtoNum != 0 || e.NATSrc.IsValid() || e.NATSport != 0) {
+			t.Errorf("NAT fields without HasExpNAT: %+v", e)
 		}
 	})
 }

@@ -124,7 +124,8 @@ func encodeExpectKey(w *attrEncoder, e *Expect) error {
 // NLM_F_CREATE|NLM_F_EXCL) for e: the master's original tuple, the
 // expected tuple and its mask (addresses and ports; the kernel takes the
 // source part of the mask, the destination is always matched exactly),
-// the timeout, zone, helper, flags, class and expectfn that are set. The
+// the timeout, zone, helper, flags, class and expectfn that are set, and
+// the NAT part when e.Has&HasExpNAT (see encodeExpectNAT). The
 // kernel replaces the timeout with its helper's policy when the master
 // has a helper, and the class is only used with a helper.
 func encodeExpectCreate(e *Expect) ([]byte, error) {
@@ -184,7 +185,43 @@ func encodeExpectCreate(e *Expect) ([]byte, error) {
 	if e.Fn != "" {
 		w.bytes(ctaExpectFn, append([]byte(e.Fn), 0))
 	}
+	if e.Has&HasExpNAT != 0 {
+		if err := encodeExpectNAT(w, e, fam); err != nil {
+			return nil, fmt.Errorf("nat: %w", err)
+		}
+	}
 	return w.b, nil
+}
+
+// encodeExpectNAT appends e's NAT part as CTA_EXPECT_NAT: the direction
+// and the NAT tuple. The kernel parses the tuple in the master's family
+// and demands both addresses (and both ports of a protocol with ports);
+// it keeps the source address and port. A missing address is sent as
+// the family's unspecified address, as the kernel reports it.
+func encodeExpectNAT(w *attrEncoder, e *Expect, fam int) error {
+	if err := checkRange("direction", e.NATDir, 1); err != nil {
+		return err
+	}
+	unspec := netip.IPv4Unspecified()
+	if fam == AF_INET6 {
+		unspec = netip.IPv6Unspecified()
+	}
+	t := tupleVals{src: e.NATSrc, dst: e.NATDst, proto: e.NATProtoNum, sport: e.NATSport, dport: e.NATDport}
+	for _, a := range []*netip.Addr{&t.src, &t.dst} {
+		if !a.IsValid() {
+			*a = unspec
+		}
+		if addrFamily(*a) != fam {
+			return errors.New("the NAT tuple's addresses are of another family")
+		}
+	}
+	n := w.begin(ctaExpectNAT)
+	w.u32(ctaExpectNATDir, uint32(e.NATDir))
+	if err := w.tuple(ctaExpectNATTuple, &t); err != nil {
+		return fmt.Errorf("tuple: %w", err)
+	}
+	w.end(n)
+	return nil
 }
 
 // expectName describes an expectation in messages: its expected tuple,
@@ -207,6 +244,12 @@ func (l *Live) CreateExpect(ctx context.Context, e *Expect) error {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	_, err = l.requestMsg(ctx, op, expMessage(ipctnlMsgExpNew, netlink.Create|netlink.Excl|netlink.Acknowledge, data))
+	return expectCreateError(op, err)
+}
+
+// expectCreateError explains the kernel's usual refusals of an
+// expectation create; err is already prefixed with op.
+func expectCreateError(op string, err error) error {
 	switch {
 	case errors.Is(err, unix.ENOENT):
 		return fmt.Errorf("%s: the master connection does not exist: %w", op, unix.ENOENT)
@@ -218,20 +261,30 @@ func (l *Live) CreateExpect(ctx context.Context, e *Expect) error {
 	return err
 }
 
+// encodeExpectDelete encodes an IPCTNL_MSG_EXP_DELETE request for e: its
+// family and key (see encodeExpectKey).
+func encodeExpectDelete(e *Expect) ([]byte, error) {
+	fam, err := expectFamily(e)
+	if err != nil {
+		return nil, err
+	}
+	w := newRequest(uint8(fam))
+	if err := encodeExpectKey(w, e); err != nil {
+		return nil, err
+	}
+	return w.b, nil
+}
+
 // DeleteExpect deletes the expectation with e's expected tuple and zone
 // (and ID when e.Has&HasExpID) with IPCTNL_MSG_EXP_DELETE; ErrNotFound
 // when there is none.
 func (l *Live) DeleteExpect(ctx context.Context, e *Expect) error {
 	op := "delete expectation " + expectName(e)
-	fam, err := expectFamily(e)
+	data, err := encodeExpectDelete(e)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	w := newRequest(uint8(fam))
-	if err := encodeExpectKey(w, e); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	_, err = l.requestMsg(ctx, op, expMessage(ipctnlMsgExpDelete, netlink.Acknowledge, w.b))
+	_, err = l.requestMsg(ctx, op, expMessage(ipctnlMsgExpDelete, netlink.Acknowledge, data))
 	if errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("%s: %w", op, ErrNotFound)
 	}

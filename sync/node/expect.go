@@ -17,6 +17,7 @@ import (
 type expEvent struct {
 	typ     engine.EventType
 	exp     engine.Expect
+	portID  uint32 // of the netlink socket that caused it (0: the kernel)
 	overrun bool
 }
 
@@ -76,7 +77,7 @@ func (n *Node) watchExpect(ctx context.Context, events chan<- expEvent, subscrib
 			return nil
 		}
 		select {
-		case events <- expEvent{typ: ev.Type, exp: *ev.Expect}:
+		case events <- expEvent{typ: ev.Type, exp: *ev.Expect, portID: ev.PortID}:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -106,11 +107,15 @@ func (n *Node) waitExpectSubscribed(ctx context.Context, subscribed <-chan *engi
 
 // expectEvent handles one expectation event: an overrun re-reads the
 // expect table at once (advertising what changed), and NEW, UPDATE and
-// DESTROY act on the internal expectation cache as for flows.
+// DESTROY act on the internal expectation cache as for flows. Events of
+// the node's own injector (DisableExternalCache) are ignored.
 func (n *Node) expectEvent(ctx context.Context, ev *expEvent) error {
 	if ev.overrun {
 		n.stats.EventOverflows++
 		return n.dumpExpect(ctx, true, false)
+	}
+	if n.injector != nil && ev.portID == n.injector.PortID() {
+		return nil // written from what the peer sent
 	}
 	if !n.expWanted(&ev.exp) {
 		return nil
@@ -232,7 +237,8 @@ func (n *Node) expMessage(e *cache.ExpectEntry) *wire.Message {
 }
 
 // expectData applies a received EXP NEW, UPD or DEL to the external
-// expectation cache; without ExpectationSync it is only counted, as
+// expectation cache, or with DisableExternalCache writes it into the
+// kernel (injectExpect); without ExpectationSync it is only counted, as
 // before.
 func (n *Node) expectData(m *wire.Message) {
 	n.stats.RecvExpect++
@@ -243,6 +249,10 @@ func (n *Node) expectData(m *wire.Message) {
 	m.Exp.ToExpect(&x)
 	if n.alarm != nil {
 		n.alarm.receivedExp(cache.ExpectKeyOf(&x), m.Header.Type == wire.NET_T_STATE_EXP_DEL, n.now())
+	}
+	if n.injector != nil {
+		n.injectExpect(m.Header.Type, &x)
+		return
 	}
 	switch m.Header.Type {
 	case wire.NET_T_STATE_EXP_NEW:

@@ -31,7 +31,13 @@ const modeFTFWExpect = modeFTFW + "\n\tOptions {\n\t\tExpectationSync on\n\t}"
 // the test ends.
 func startExpectNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer string) (*Node, *engine.Live) {
 	t.Helper()
-	cfg, err := config.Parse(side+".conf", fmt.Appendf(nil, confText, dir, side, iface, local, peer, modeFTFWExpect,
+	return startExpectNodeMode(t, ns, dir, side, iface, local, peer, modeFTFWExpect)
+}
+
+// startExpectNodeMode is startExpectNode with another mode slot.
+func startExpectNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, mode string) (*Node, *engine.Live) {
+	t.Helper()
+	cfg, err := config.Parse(side+".conf", fmt.Appendf(nil, confText, dir, side, iface, local, peer, mode,
 		linkBlock(false, iface, local, peer)))
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +81,13 @@ type expectPair struct {
 // newExpectPair builds an expectPair; everything goes when the test ends.
 func newExpectPair(t *testing.T) *expectPair {
 	t.Helper()
+	return newExpectPairMode(t, modeFTFWExpect)
+}
+
+// newExpectPairMode is newExpectPair with ctq's node in another mode
+// (conntrackd keeps modeFTFWExpect).
+func newExpectPairMode(t *testing.T, modeA string) *expectPair {
+	t.Helper()
 	p := &expectPair{}
 	p.a, p.b = nstest.Joined(t, "ctqa", expAddrA, "ctqb", expAddrB)
 	dir := t.TempDir()
@@ -84,7 +97,7 @@ func newExpectPair(t *testing.T) *expectPair {
 		t.Fatal(err)
 	}
 	p.b.StartConntrackd(t, p.confB, filepath.Join(dir, "b.sock"), filepath.Join(dir, "b.log"))
-	p.node, p.liveA = startExpectNode(t, p.a, dir, "a", "ctqa", expAddrA, expAddrB)
+	p.node, p.liveA = startExpectNodeMode(t, p.a, dir, "a", "ctqa", expAddrA, expAddrB, modeA)
 	p.liveB = openLive(t, p.b)
 	return p
 }

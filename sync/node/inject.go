@@ -52,6 +52,12 @@ func (n *Node) inject(typ wire.MsgType, f *engine.Flow) {
 			err = nil
 		}
 	}
+	n.countInject(err)
+}
+
+// countInject counts one write of a received entry or expectation into
+// the kernel, err its failure.
+func (n *Node) countInject(err error) {
 	if err != nil {
 		n.stats.InjectErrors++
 		n.stats.LastInjectError = err.Error()

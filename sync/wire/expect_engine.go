@@ -42,11 +42,14 @@ func tupleFamily(src, dst netip.Addr) (v4, ok bool) {
 //     all three), in network order: unlike CT's ICMP_ID, SPAT and DPAT,
 //     the expectation ports have no host-order quirk;
 //   - TIMEOUT when e has one; FLAGS always; CLASS when e has one;
-//   - HELPER_NAME and FN when set and short enough for a receiver.
+//   - HELPER_NAME and FN when set and short enough for a receiver;
+//   - for an expectation with a NAT part (e.Has&engine.HasExpNAT) whose
+//     NAT tuple is IPv4 (the protocol has no IPv6 NAT attribute; an IPv6
+//     one is left out): NAT_IPV4 (a missing destination as 0.0.0.0, as
+//     the kernel reports it), NAT_L4PROTO, NAT_PORT under the same rule
+//     as the other ports, and NAT_DIR.
 //
-// engine.Expect holds no NAT tuple (ctnetlink's CTA_EXPECT_NAT), so the
-// NAT attributes are left out; so is the zone, which the protocol does not
-// carry. The sender's CommitTimeout rule (no TIMEOUT) is the caller's.
+// The zone is left out: the protocol does not carry it. The sender's CommitTimeout rule (no TIMEOUT) is the caller's.
 func (x *Expect) FromExpect(e *engine.Expect) {
 	*x = Expect{}
 	var s ExpAttrs
@@ -93,6 +96,19 @@ func (x *Expect) FromExpect(e *engine.Expect) {
 		x.Fn = e.Fn
 		s = s.With(NTA_EXP_FN)
 	}
+	if e.Has&engine.HasExpNAT != 0 && e.NATSrc.Unmap().Is4() && (!e.NATDst.IsValid() || e.NATDst.Unmap().Is4()) {
+		x.NAT.Src, x.NAT.Dst = e.NATSrc.Unmap(), netip.IPv4Unspecified()
+		if e.NATDst.IsValid() {
+			x.NAT.Dst = e.NATDst.Unmap()
+		}
+		x.NAT.Proto = uint8(e.NATProtoNum)
+		x.NATDir = uint32(e.NATDir)
+		s = s.With(NTA_EXP_NAT_IPV4, NTA_EXP_NAT_L4PROTO, NTA_EXP_NAT_DIR)
+		if ports {
+			x.NAT.Sport, x.NAT.Dport = uint16(e.NATSport), uint16(e.NATDport)
+			s = s.With(NTA_EXP_NAT_PORT)
+		}
+	}
 	x.Attrs = s
 }
 
@@ -107,8 +123,9 @@ func pickExp(cond bool, a, b ExpAttr) ExpAttr {
 // ToExpect resets e and fills it from x, for the attributes present: the
 // family (of the expected addresses, else the master's), the expected
 // tuple, its mask, the master tuple, timeout, flags, class, helper and
-// function name. The NAT attributes have no engine.Expect field and are
-// not carried over; the zone is 0 (the protocol has none).
+// function name, and the NAT part when any NAT attribute is present (its
+// protocol, without NAT_L4PROTO, is the master's, as the kernel reports
+// it). The zone is 0 (the protocol has none).
 func (x *Expect) ToExpect(e *engine.Expect) {
 	*e = engine.Expect{}
 	s := x.Attrs
@@ -163,5 +180,28 @@ func (x *Expect) ToExpect(e *engine.Expect) {
 	if s.Has(NTA_EXP_FN) {
 		e.Fn = x.Fn
 		e.Has |= engine.HasExpFn
+	}
+	x.toExpectNAT(e)
+}
+
+// toExpectNAT sets e's NAT part from x's NAT attributes, if any.
+func (x *Expect) toExpectNAT(e *engine.Expect) {
+	s := x.Attrs
+	if !s.Has(NTA_EXP_NAT_IPV4) && !s.Has(NTA_EXP_NAT_L4PROTO) && !s.Has(NTA_EXP_NAT_PORT) && !s.Has(NTA_EXP_NAT_DIR) {
+		return
+	}
+	e.Has |= engine.HasExpNAT
+	if s.Has(NTA_EXP_NAT_IPV4) {
+		e.NATSrc, e.NATDst = x.NAT.Src, x.NAT.Dst
+	}
+	e.NATProtoNum = e.MasterProtoNum
+	if s.Has(NTA_EXP_NAT_L4PROTO) {
+		e.NATProtoNum = int(x.NAT.Proto)
+	}
+	if s.Has(NTA_EXP_NAT_PORT) {
+		e.NATSport, e.NATDport = int(x.NAT.Sport), int(x.NAT.Dport)
+	}
+	if s.Has(NTA_EXP_NAT_DIR) {
+		e.NATDir = int(x.NATDir)
 	}
 }

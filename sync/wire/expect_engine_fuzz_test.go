@@ -15,13 +15,18 @@ import (
 func FuzzExpectEngine(f *testing.F) {
 	f.Add(unhex(f, dataMsg("1440", ftpExpectHex)))
 	seed := kernelFTPExpect()
-	var x Expect
-	x.FromExpect(&seed)
-	b, err := AppendMessage(nil, &Message{Header: Header{Type: NET_T_STATE_EXP_UPD, Seq: 1}, Exp: &x})
-	if err != nil {
-		f.Fatal(err)
+	natSeed := kernelFTPExpect()
+	natSeed.Has |= engine.HasExpNAT
+	natSeed.NATDir, natSeed.NATProtoNum, natSeed.NATSrc, natSeed.NATSport = 1, engine.IPPROTO_TCP, a4("0.0.0.0"), 50000
+	for _, e := range []*engine.Expect{&seed, &natSeed} {
+		var x Expect
+		x.FromExpect(e)
+		b, err := AppendMessage(nil, &Message{Header: Header{Type: NET_T_STATE_EXP_UPD, Seq: 1}, Exp: &x})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
 	}
-	f.Add(b)
 	f.Fuzz(func(t *testing.T, datagram []byte) {
 		Decode(datagram, func(m *Message, err error) error {
 			if err != nil || m.Exp == nil {

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -84,6 +85,46 @@ func TestExpectRoundTrip(t *testing.T) {
 			NTA_EXP_EXPECT_IPV6, NTA_EXP_EXPECT_L4PROTO, NTA_EXP_EXPECT_PORT,
 			NTA_EXP_MASK_IPV6, NTA_EXP_MASK_L4PROTO, NTA_EXP_MASK_PORT,
 			NTA_EXP_FLAGS, NTA_EXP_CLASS, NTA_EXP_HELPER_NAME, NTA_EXP_FN}},
+		{"nat (kernel nf_nat_ftp, active mode)", func() engine.Expect {
+			e := kernelFTPExpect()
+			e.Fn, e.Has = "nat-follow-master", e.Has|engine.HasExpFn|engine.HasExpNAT
+			e.NATDir, e.NATProtoNum = 1, engine.IPPROTO_TCP
+			e.NATSrc, e.NATDst, e.NATSport = a4("0.0.0.0"), a4("0.0.0.0"), 50000
+			return e
+		}, func(e *engine.Expect) {
+			e.ID, e.Has = 0, e.Has&^engine.HasExpID
+		}, []ExpAttr{NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_L4PROTO, NTA_EXP_MASTER_PORT,
+			NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_L4PROTO, NTA_EXP_EXPECT_PORT,
+			NTA_EXP_MASK_IPV4, NTA_EXP_MASK_L4PROTO, NTA_EXP_MASK_PORT,
+			NTA_EXP_TIMEOUT, NTA_EXP_FLAGS, NTA_EXP_CLASS,
+			NTA_EXP_NAT_IPV4, NTA_EXP_NAT_L4PROTO, NTA_EXP_NAT_PORT, NTA_EXP_NAT_DIR,
+			NTA_EXP_HELPER_NAME, NTA_EXP_FN}},
+		{"nat without destination: sent as 0.0.0.0", func() engine.Expect {
+			e := kernelFTPExpect()
+			e.Has |= engine.HasExpNAT
+			e.NATProtoNum, e.NATSrc, e.NATSport, e.NATDport = engine.IPPROTO_TCP, a4("198.51.100.7"), 2121, 0
+			return e
+		}, func(e *engine.Expect) {
+			e.ID, e.Has = 0, e.Has&^engine.HasExpID
+			e.NATDst = a4("0.0.0.0")
+		}, []ExpAttr{NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_L4PROTO, NTA_EXP_MASTER_PORT,
+			NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_L4PROTO, NTA_EXP_EXPECT_PORT,
+			NTA_EXP_MASK_IPV4, NTA_EXP_MASK_L4PROTO, NTA_EXP_MASK_PORT,
+			NTA_EXP_TIMEOUT, NTA_EXP_FLAGS, NTA_EXP_CLASS,
+			NTA_EXP_NAT_IPV4, NTA_EXP_NAT_L4PROTO, NTA_EXP_NAT_PORT, NTA_EXP_NAT_DIR,
+			NTA_EXP_HELPER_NAME}},
+		{"ipv6 nat tuple: left out", func() engine.Expect {
+			e := kernelFTPExpect()
+			e.Has |= engine.HasExpNAT
+			e.NATProtoNum, e.NATSrc, e.NATDst, e.NATSport = engine.IPPROTO_TCP, a4("2001:db8::1"), a4("::"), 50000
+			return e
+		}, func(e *engine.Expect) {
+			e.ID, e.Has = 0, e.Has&^(engine.HasExpID|engine.HasExpNAT)
+			e.NATProtoNum, e.NATSrc, e.NATDst, e.NATSport = 0, netip.Addr{}, netip.Addr{}, 0
+		}, []ExpAttr{NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_L4PROTO, NTA_EXP_MASTER_PORT,
+			NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_L4PROTO, NTA_EXP_EXPECT_PORT,
+			NTA_EXP_MASK_IPV4, NTA_EXP_MASK_L4PROTO, NTA_EXP_MASK_PORT,
+			NTA_EXP_TIMEOUT, NTA_EXP_FLAGS, NTA_EXP_CLASS, NTA_EXP_HELPER_NAME}},
 		{"gre master: no ports, long helper dropped, no class", func() engine.Expect {
 			e := kernelFTPExpect()
 			e.Proto, e.ProtoNum = "gre", engine.IPPROTO_GRE
@@ -158,5 +199,22 @@ func TestToExpectFamily(t *testing.T) {
 		if e.Family != tt.want {
 			t.Errorf("%d: family %q, want %q", i, e.Family, tt.want)
 		}
+	}
+}
+
+// TestToExpectNATPartial checks the NAT part of messages that carry only
+// some NAT attributes: without NAT_L4PROTO the protocol is the master's.
+func TestToExpectNATPartial(t *testing.T) {
+	x := Expect{Attrs: ExpAttrs(0).With(NTA_EXP_MASTER_L4PROTO, NTA_EXP_NAT_DIR), NATDir: 1}
+	x.Master.Proto = engine.IPPROTO_UDP
+	var e engine.Expect
+	x.ToExpect(&e)
+	if e.Has&engine.HasExpNAT == 0 || e.NATDir != 1 || e.NATProtoNum != engine.IPPROTO_UDP || e.NATSrc.IsValid() {
+		t.Errorf("got %+v", e)
+	}
+	x.Attrs = x.Attrs.Without(NTA_EXP_NAT_DIR)
+	x.ToExpect(&e)
+	if e.Has&engine.HasExpNAT != 0 || e.NATProtoNum != 0 {
+		t.Errorf("without NAT attributes: %+v", e)
 	}
 }
