@@ -158,6 +158,11 @@
 //	helper, zone, class         optional
 //	flags                       a number, or a list of PERMANENT, INACTIVE,
 //	                            USERSPACE
+//	nat_dir, nat_src, nat_sport the NAT of the expected connection (as the
+//	                            ftp/sip NAT helpers set it): the direction
+//	                            (0 or "original", 1 or "reply") and the
+//	                            address and port; nat_dir is required with
+//	                            the other two, which default to zero
 //
 // flush empties conntrack or expect, or with ipv4 or ipv6 one family of it
 // (Plan.Filter.Family). load applies a file of conntrack -R lines (the save

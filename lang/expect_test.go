@@ -182,4 +182,23 @@ func TestInsertExpect(t *testing.T) {
 	if !reflect.DeepEqual(p.CreateExpect[0], want) {
 		t.Errorf("expectation\n got %+v\nwant %+v", p.CreateExpect[0], want)
 	}
+
+	// NAT: the direction, and the address and port (zero by default).
+	for _, tt := range []struct {
+		nat     string
+		dir     int
+		src     netip.Addr
+		sport   int
+		comment string
+	}{
+		{`nat_dir: "reply", nat_src: "203.0.113.5", nat_sport: 2121`, 1, a("203.0.113.5"), 2121, "all given"},
+		{`nat_dir: 0, nat_sport: 50000`, 0, netip.IPv4Unspecified(), 50000, "address kept"},
+	} {
+		p = compileOne(t, `insert expect {master_src: "192.0.2.1", master_dst: "198.51.100.7", master_sport: 40000, master_dport: 21,
+			proto: tcp, src: "192.0.2.1", dst: "198.51.100.7", sport: 0, dport: 50000, timeout: 60, `+tt.nat+`}`, nil)
+		e := p.CreateExpect[0]
+		if e.Has&engine.HasExpNAT == 0 || e.NATDir != tt.dir || e.NATSrc != tt.src || e.NATSport != tt.sport || e.NATProtoNum != engine.IPPROTO_TCP {
+			t.Errorf("%s: NAT dir %d src %v sport %d proto %d (has %v)", tt.comment, e.NATDir, e.NATSrc, e.NATSport, e.NATProtoNum, e.Has&engine.HasExpNAT != 0)
+		}
+	}
 }

@@ -289,7 +289,7 @@ func (r *record) expect() (engine.Expect, error) {
 		"proto", "src", "dst", "sport", "dport", "timeout"); err != nil {
 		return e, err
 	}
-	af, err := r.family("src", "dst", "mask_src", "mask_dst", "master_src", "master_dst")
+	af, err := r.family("src", "dst", "mask_src", "mask_dst", "master_src", "master_dst", "nat_src")
 	if err != nil {
 		return e, err
 	}
@@ -344,6 +344,22 @@ func (r *record) expect() (engine.Expect, error) {
 	}
 	if r.has("flags") {
 		e.SetFlags(r.int("flags"))
+	}
+	if r.has("nat_dir") || r.has("nat_src") || r.has("nat_sport") {
+		// The kernel keeps the source of the NAT tuple: the address and
+		// port the expected connection is translated to (or from).
+		if err := r.need("insert expect with NAT", "nat_dir"); err != nil {
+			return e, err
+		}
+		e.NATDir, e.NATProtoNum, e.NATSport = r.int("nat_dir"), master, r.int("nat_sport")
+		e.NATSrc = netip.IPv4Unspecified()
+		if af == engine.AF_INET6 {
+			e.NATSrc = netip.IPv6Unspecified()
+		}
+		if r.has("nat_src") {
+			e.NATSrc = r.addr("nat_src")
+		}
+		e.Has |= engine.HasExpNAT
 	}
 	return e, nil
 }

@@ -138,7 +138,7 @@ var expectInsertFields = []string{
 	"family", "proto", "src", "dst", "sport", "dport",
 	"mask_src", "mask_dst", "mask_sport", "mask_dport",
 	"master_proto", "master_src", "master_dst", "master_sport", "master_dport",
-	"timeout", "helper", "zone", "flags", "class",
+	"timeout", "helper", "zone", "flags", "class", "nat_dir", "nat_src", "nat_sport",
 }
 
 // insert parses "insert [TABLE] {field: EXPR, ...}" or

@@ -27,6 +27,7 @@ const (
 	kindStatus                    // a status flag name or a list of them: engine.Status
 	kindLabels                    // a label bit or name, or a list of them: engine.Labels
 	kindExpFlags                  // a number, or an expectation flag name or a list of them: int
+	kindNATDir                    // 0 or "original", 1 or "reply": int
 )
 
 // fieldKinds gives the kind of every record field (get, insert, insert
@@ -37,6 +38,7 @@ var fieldKinds = map[string]valueKind{
 	"mask_src": kindAddr, "mask_dst": kindAddr, "master_src": kindAddr, "master_dst": kindAddr,
 	"sport": kindUint16, "dport": kindUint16, "reply_sport": kindUint16, "reply_dport": kindUint16,
 	"mask_sport": kindUint16, "mask_dport": kindUint16, "master_sport": kindUint16, "master_dport": kindUint16,
+	"nat_src": kindAddr, "nat_sport": kindUint16, "nat_dir": kindNATDir,
 	"icmp_type": kindUint8, "icmp_code": kindUint8, "icmp_id": kindUint16,
 	"zone": kindUint16, "orig_zone": kindUint16, "reply_zone": kindUint16,
 	"mark": kindUint32, "class": kindUint32, "orig_vtag": kindUint32, "reply_vtag": kindUint32,
@@ -115,6 +117,17 @@ func (c *compiler) value(field string, v any) (any, error) {
 			return wholeNumber(field, n, math.MaxUint32)
 		}
 		return expectFlags(field, v)
+	case kindNATDir:
+		switch v {
+		case "original":
+			return 0, nil
+		case "reply":
+			return 1, nil
+		}
+		if n, ok := v.(int); ok && (n == 0 || n == 1) {
+			return n, nil
+		}
+		return nil, fmt.Errorf("`%s` must be 0 or \"original\", 1 or \"reply\", not %#v", field, v)
 	}
 	return nil, fmt.Errorf("unknown field `%s`", field)
 }
