@@ -120,6 +120,10 @@ func (n *Node) expectEvent(ctx context.Context, ev *expEvent) error {
 	if !n.expWanted(&ev.exp) {
 		return nil
 	}
+	if n.noInternalCache() {
+		n.sendExpEvent(ev)
+		return nil
+	}
 	switch ev.typ {
 	case engine.EventNew:
 		if e, err := n.internalExp.Replace(&ev.exp); err == nil {
@@ -139,9 +143,16 @@ func (n *Node) expectEvent(ctx context.Context, ev *expEvent) error {
 
 // dumpExpect loads the kernel's expect table into the internal
 // expectation cache, as dump does for flows (advertise and peerKnown have
-// the same meaning). It does nothing when expectations are not synced.
+// the same meaning; without internal cache it is a bulk send or nothing).
+// It does nothing when expectations are not synced.
 func (n *Node) dumpExpect(ctx context.Context, advertise, peerKnown bool) error {
 	if !n.expectSync() {
+		return nil
+	}
+	if n.noInternalCache() {
+		if advertise {
+			n.bulkSendKernelExp()
+		}
 		return nil
 	}
 	seen := make(map[*cache.ExpectEntry]bool)

@@ -13,6 +13,25 @@ import (
 // entries (not DEAD): `conntrackd -i expect`. It is empty without
 // ExpectationSync.
 func (n *Node) InternalExpect(ctx context.Context) ([]cache.ExpectEntry, error) {
+	if n.noInternalCache() && n.expectSync() {
+		select {
+		case <-n.started:
+		case <-n.stopped:
+			return nil, ErrStopped
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		var out []cache.ExpectEntry
+		if _, err := n.live.ScanExpect(ctx, func(x *engine.Expect) error {
+			if n.expWanted(x) {
+				out = append(out, cache.ExpectEntry{Key: cache.ExpectKeyOf(x), Expect: *x, State: cache.StateAlive})
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("dump the kernel expect table: %w", err)
+		}
+		return out, nil
+	}
 	return n.expEntries(ctx, func() *cache.ExpectCache { return n.internalExp })
 }
 

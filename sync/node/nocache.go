@@ -34,7 +34,8 @@ func (n *Node) sendEvent(ev *event) {
 }
 
 // bulkSendKernel queues the whole kernel table (what the Filter passes)
-// as CT NEW messages: a bulk send without internal cache. A failed dump
+// as CT NEW messages, and the expect table with ExpectationSync: a bulk
+// send without internal cache. A failed dump
 // is counted in Stats.DumpErrors; what was read goes out.
 func (n *Node) bulkSendKernel() {
 	ctx, cancel := context.WithTimeout(context.Background(), kernelDumpTimeout)
@@ -48,6 +49,7 @@ func (n *Node) bulkSendKernel() {
 	if err != nil {
 		n.stats.DumpErrors++
 	}
+	n.bulkSendKernelExp()
 }
 
 // kernelEntries returns the kernel table (what the Filter passes) as
@@ -64,4 +66,37 @@ func (n *Node) kernelEntries(ctx context.Context) ([]cache.Entry, error) {
 		return nil, fmt.Errorf("dump the kernel table: %w", err)
 	}
 	return out, nil
+}
+
+// sendExpEvent queues an expectation event for transmission as it is,
+// without internal cache.
+func (n *Node) sendExpEvent(ev *expEvent) {
+	st := cache.StateNew
+	switch ev.typ {
+	case engine.EventUpdate:
+		st = cache.StateAlive
+	case engine.EventDestroy:
+		st = cache.StateDead
+	}
+	n.txq = append(n.txq, txItem{exp: &cache.ExpectEntry{Key: cache.ExpectKeyOf(&ev.exp), Expect: ev.exp, State: st}})
+}
+
+// bulkSendKernelExp queues the kernel's expect table (what the node syncs)
+// as EXP NEW messages, when expectations are synced. A failed dump is
+// counted in Stats.DumpErrors.
+func (n *Node) bulkSendKernelExp() {
+	if !n.expectSync() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), kernelDumpTimeout)
+	defer cancel()
+	_, err := n.live.ScanExpect(ctx, func(x *engine.Expect) error {
+		if n.expWanted(x) {
+			n.txq = append(n.txq, txItem{exp: &cache.ExpectEntry{Key: cache.ExpectKeyOf(x), Expect: *x, State: cache.StateNew}})
+		}
+		return nil
+	})
+	if err != nil {
+		n.stats.DumpErrors++
+	}
 }

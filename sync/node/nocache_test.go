@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"ctq/engine"
 	"ctq/internal/nstest"
@@ -52,5 +53,70 @@ func TestDisableInternalCache(t *testing.T) {
 	m := l.next(t, 1, func() string { return "" })[0]
 	if m.Header.Type != wire.NET_T_STATE_CT_NEW || m.CT.Orig.Dst.String() != "198.51.100.2" {
 		t.Errorf("resync answered with %v %v, want CT_NEW of the kernel's entry", m.Header.Type, m.CT.Orig.Dst)
+	}
+}
+
+// TestDisableInternalCacheExpect: without internal cache, an expectation
+// event goes out as its EXP message, `dump internal expect` shows the
+// kernel's expect table, and a RESYNC sends it.
+func TestDisableInternalCacheExpect(t *testing.T) {
+	ns := nstest.New(t)
+	n, l := runningNodeConf(t, ns, `Sync {
+	Mode NOTRACK { DisableInternalCache on }
+	UDP { IPv4_address 203.0.113.1 IPv4_Destination_Address 203.0.113.2 Port 3780 }
+	Options { ExpectationSync on }
+}`)
+	ctx := context.Background()
+	ftp := ns.FTPExpectation(t, true)
+	nextExp := func() *wire.Message {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case d := <-l.sent:
+				var got *wire.Message
+				wire.Decode(d, func(m *wire.Message, err error) error {
+					if err == nil && m.Exp != nil && got == nil {
+						got = m
+					}
+					return nil
+				})
+				if got != nil {
+					return got
+				}
+			case <-timeout:
+				t.Fatal("no expectation message sent")
+			}
+		}
+	}
+	// The helper may replace its expectation (DEL, NEW) while the session
+	// settles: the first message is the NEW.
+	if m := nextExp(); m.Header.Type != wire.NET_T_STATE_EXP_NEW || int(m.Exp.Expected.Dport) != ftp.DataPort {
+		t.Errorf("event sent as %v to port %d, want EXP_NEW to %d", m.Header.Type, m.Exp.Expected.Dport, ftp.DataPort)
+	}
+	exps, err := n.InternalExpect(ctx)
+	if err != nil || len(exps) != 1 || exps[0].Expect.Dport != ftp.DataPort {
+		t.Errorf("dump internal expect: %+v, %v: want the kernel's expectation", exps, err)
+	}
+	if st, err := n.Stats(ctx); err != nil || st.InternalExpect.Active != 0 {
+		t.Errorf("internal expectation cache stats %+v, %v: want nothing cached", st.InternalExpect, err)
+	}
+	// Then what the session's events left to send goes out; the resync
+	// comes after a quiet spell.
+	for quiet := false; !quiet; {
+		select {
+		case <-l.sent:
+		case <-time.After(300 * time.Millisecond):
+			quiet = true
+		}
+	}
+	if err := n.do(ctx, func() {
+		n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_RESYNC, Seq: 1},
+			Control: &wire.Control{}}))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextExp(); m.Header.Type != wire.NET_T_STATE_EXP_NEW {
+		t.Errorf("resync sent %v, want EXP_NEW", m.Header.Type)
 	}
 }
