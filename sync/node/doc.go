@@ -9,8 +9,8 @@
 //   - Mode NOTRACK: every change is sent once as CT NEW, UPD or DEL, with
 //     no acknowledgements; ALIVE after a second without traffic; RESYNC is
 //     answered with a bulk send of the internal cache. DisableInternalCache
-//     sends kernel events as they come and answers a RESYNC with a kernel
-//     dump.
+//     sends kernel events (flows and expectations) as they come and
+//     answers a RESYNC with a kernel dump.
 //   - Mode FTFW: the same messages, sequence-checked by the receiver, which
 //     acknowledges them in windows (ACKWindowSize, or after a second idle)
 //     and asks for gaps with NACK; the sender keeps what it sent in a
@@ -20,9 +20,9 @@
 //     internal-cache entry is sent again after a random 1..RefreshTime
 //     seconds, and external-cache entries not refreshed within
 //     CacheTimeout expire; flagged messages are ignored.
-//   - DisableExternalCache (FTFW, NOTRACK): what the peer sends is written
-//     straight into the kernel (an engine.Injector, whose events are not
-//     advertised).
+//   - DisableExternalCache (FTFW, NOTRACK): what the peer sends, flows and
+//     expectations, is written straight into the kernel (an
+//     engine.Injector, whose events are not advertised).
 //   - ExpectationSync: expectations (the helper list, if any) travel and
 //     commit like flows, after them.
 //   - General { Filter }: only the entries it passes are synced.
