@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -223,6 +225,21 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 		}()
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve(ctx) }()
+		sd := newSDNotifier()
+		go func() {
+			// Stats answers once the node runs (subscribed, table read).
+			if _, err := n.Stats(ctx); err != nil {
+				return
+			}
+			sd.send("READY=1\nSTATUS=replicating over " + strconv.Itoa(len(cfg.Sync.Links)) + " link(s), mode " + cfg.Sync.Mode.String())
+			sd.watchdog(ctx, func(ctx context.Context) error {
+				ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				defer cancel()
+				_, err := n.Stats(ctx)
+				return err
+			})
+		}()
+		defer sd.send("STOPPING=1")
 		err = n.Run(ctx)
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			// Stopped while loading the kernel table.

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"ctq/internal/nstest"
 )
@@ -85,9 +87,11 @@ func TestSyncConfigPath(t *testing.T) {
 	}
 }
 
-// TestSyncStartStop runs a node in the background of a session in a
-// namespace of its own, asks it for its status and stops it.
-func TestSyncStartStop(t *testing.T) {
+// syncBench makes a namespace with the veth pair of syncConf and writes
+// the configuration; it returns the namespace, the scratch directory and
+// the configuration's path.
+func syncBench(t *testing.T) (*nstest.NS, string, string) {
+	t.Helper()
 	ns := nstest.New(t)
 	ns.Run(t, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d1")
 	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "d0")
@@ -98,6 +102,59 @@ func TestSyncStartStop(t *testing.T) {
 	if err := os.WriteFile(conf, fmt.Appendf(nil, syncConf, dir), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return ns, dir, conf
+}
+
+// TestSyncNotifiesSystemd runs a node as under a Type=notify unit with a
+// watchdog: systemd hears READY, then keep-alives, then STOPPING.
+func TestSyncNotifiesSystemd(t *testing.T) {
+	ns, dir, conf := syncBench(t)
+	sock := filepath.Join(dir, "notify")
+	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	t.Setenv("NOTIFY_SOCKET", sock)
+	t.Setenv("WATCHDOG_USEC", "100000")
+	t.Setenv("WATCHDOG_PID", "")
+	var out, errb bytes.Buffer
+	s := NewSession(Config{Stdout: &out, Stderr: &errb, NetNS: ns.Name()})
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Run(ctx, "", `sync start "`+conf+`"`); err != nil {
+		t.Fatal(err)
+	}
+	next := func() string {
+		t.Helper()
+		ln.SetReadDeadline(time.Now().Add(30 * time.Second))
+		buf := make([]byte, 512)
+		n, err := ln.Read(buf)
+		if err != nil {
+			t.Fatalf("no notification: %v", err)
+		}
+		return string(buf[:n])
+	}
+	if got := next(); !strings.HasPrefix(got, "READY=1\nSTATUS=replicating over 1 link(s), mode NOTRACK") {
+		t.Errorf("first notification %q, want READY", got)
+	}
+	if got := next(); got != "WATCHDOG=1" {
+		t.Errorf("second notification %q, want a watchdog keep-alive", got)
+	}
+	if err := s.Run(ctx, "", `sync stop "`+conf+`"`); err != nil {
+		t.Fatal(err)
+	}
+	for got := next(); got != "STOPPING=1"; got = next() {
+		if got != "WATCHDOG=1" {
+			t.Fatalf("notification %q, want STOPPING", got)
+		}
+	}
+}
+
+// TestSyncStartStop runs a node in the background of a session in a
+// namespace of its own, asks it for its status and stops it.
+func TestSyncStartStop(t *testing.T) {
+	ns, dir, conf := syncBench(t)
 	var out, errb bytes.Buffer
 	s := NewSession(Config{Stdout: &out, Stderr: &errb, NetNS: ns.Name()})
 	t.Cleanup(func() { s.Close() })

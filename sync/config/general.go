@@ -56,10 +56,9 @@ func (p *parser) general(opened int) error {
 				p.warnf(key.line, "Nice is deprecated in conntrackd and ignored")
 			}
 		case "Systemd":
+			// ctq notifies systemd whenever it runs under a Type=notify
+			// unit (NOTIFY_SOCKET), whatever this says.
 			_, err = p.boolean(key)
-			if err == nil {
-				p.warnf(key.line, "Systemd is not implemented by ctq, ignored")
-			}
 		case "Scheduler":
 			err = p.scheduler(key)
 		case "Filter":
