@@ -175,6 +175,9 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 	if !cfg.HasSync {
 		return nil, fmt.Errorf("%s has no Sync section", cfg.File)
 	}
+	if err := applyScheduler(cfg.General.Scheduler); err != nil {
+		return nil, err
+	}
 	lock, err := lockSync(cfg.General.LockFile)
 	if err != nil {
 		return nil, err

@@ -261,3 +261,28 @@ func TestSyncKilledNodeResyncs(t *testing.T) {
 	startSyncDaemon(t, bin, b, confB)
 	nstest.WaitFor(t, "A's table in the restarted B", inB)
 }
+
+// TestSyncScheduler runs a node whose configuration asks for SCHED_RR:
+// every thread of the process runs under it.
+func TestSyncScheduler(t *testing.T) {
+	bin := buildCtq(t)
+	a, _ := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "a.conf")
+	text := strings.Replace(syncTestConf, "General {", "General {\n\tScheduler {\n\t\tType RR\n\t\tPriority 1\n\t}", 1)
+	os.WriteFile(conf, fmt.Appendf(nil, text, dir, "a", "ctqa", "192.0.2.1", "192.0.2.2"), 0o600)
+	d := startSyncDaemon(t, bin, a, conf)
+	nstest.WaitFor(t, "the control socket", func() bool {
+		_, _, rc := ctq(t, "-e", `sync status "`+conf+`"`)
+		return rc == 0
+	})
+	out, err := exec.Command("chrt", "-a", "-p", strconv.Itoa(d.cmd.Process.Pid)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("chrt: %v: %s", err, out)
+	}
+	policies := strings.Count(string(out), "current scheduling policy: SCHED_RR")
+	priorities := strings.Count(string(out), "current scheduling priority: 1\n")
+	if policies == 0 || policies != strings.Count(string(out), "current scheduling policy") || priorities != policies {
+		t.Errorf("threads of the node:\n%s", out)
+	}
+}

@@ -153,12 +153,13 @@ func (p *parser) unix(key token) error {
 }
 
 // scheduler reads Scheduler { Type RR|FIFO  Priority N }, checked as
-// conntrackd checks it and then ignored.
+// conntrackd checks it.
 func (p *parser) scheduler(key token) error {
 	if err := p.open(key); err != nil {
 		return err
 	}
-	p.warnf(key.line, "Scheduler is not implemented by ctq, ignored")
+	sc := &Scheduler{Line: key.line}
+	p.cfg.General.Scheduler = sc
 	return p.block("Scheduler", key.line, func(k token) error {
 		switch k.text {
 		case "Type":
@@ -166,7 +167,12 @@ func (p *parser) scheduler(key token) error {
 			if err != nil {
 				return err
 			}
-			if !strings.EqualFold(t.text, "rr") && !strings.EqualFold(t.text, "fifo") {
+			switch {
+			case strings.EqualFold(t.text, "rr"):
+				sc.Policy = SchedRR
+			case strings.EqualFold(t.text, "fifo"):
+				sc.Policy = SchedFIFO
+			default:
 				return p.errf(t.line, "Type: unknown scheduler %q", t.text)
 			}
 			return nil
@@ -175,6 +181,7 @@ func (p *parser) scheduler(key token) error {
 			if err == nil && n > 99 {
 				err = p.errf(k.line, "Priority must be in [0, 99]")
 			}
+			sc.Priority = n
 			return err
 		}
 		return p.unknown(k, "Scheduler")

@@ -187,7 +187,28 @@ type General struct {
 	PollSecs int
 	// Filter is the Filter block; nil when absent.
 	Filter *Filter
+	// Scheduler is the Scheduler block; nil when absent.
+	Scheduler *Scheduler
 }
+
+// Scheduler is General { Scheduler { Type RR|FIFO  Priority N } }: the
+// real-time scheduling the node runs with (Policy SchedOther when the
+// block names no Type, as conntrackd then keeps the default policy).
+type Scheduler struct {
+	Line     int
+	Policy   SchedPolicy
+	Priority int
+}
+
+// SchedPolicy is a Linux scheduling policy.
+type SchedPolicy int
+
+// Scheduling policies (SCHED_* of sched.h).
+const (
+	SchedOther SchedPolicy = 0 // SCHED_OTHER
+	SchedFIFO  SchedPolicy = 1 // SCHED_FIFO
+	SchedRR    SchedPolicy = 2 // SCHED_RR
+)
 
 // Filter is General { Filter {...} }.
 type Filter struct {
