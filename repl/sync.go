@@ -182,9 +182,18 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 	if err != nil {
 		return nil, err
 	}
-	live, err := engine.OpenLive(&engine.LiveConfig{NetNS: s.cfg.NetNS})
+	logger, err := openSyncLog(&cfg.General, s.cfg.Stderr)
 	if err != nil {
 		lock.unlock()
+		return nil, err
+	}
+	release := func() {
+		logger.close()
+		lock.unlock()
+	}
+	live, err := engine.OpenLive(&engine.LiveConfig{NetNS: s.cfg.NetNS})
+	if err != nil {
+		release()
 		return nil, err
 	}
 	var l link.Link
@@ -195,14 +204,14 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 	})
 	if err != nil {
 		live.Close()
-		lock.unlock()
+		release()
 		return nil, err
 	}
-	n, err := node.New(cfg, node.Options{Live: live, Link: l})
+	n, err := node.New(cfg, node.Options{Live: live, Link: l, Log: logger.log})
 	if err != nil {
 		l.Close()
 		live.Close()
-		lock.unlock()
+		release()
 		return nil, err
 	}
 	stopCtx, stop := context.WithCancel(context.Background())
@@ -211,11 +220,11 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 		stop()
 		l.Close()
 		live.Close()
-		lock.unlock()
+		release()
 		return nil, err
 	}
 	return func(ctx context.Context) (err error) {
-		defer func() { err = errors.Join(err, lock.unlock()) }()
+		defer func() { err = errors.Join(err, logger.close(), lock.unlock()) }()
 		defer live.Close()
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()

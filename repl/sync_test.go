@@ -34,6 +34,7 @@ General {
 	HashSize 1024
 	HashLimit 4096
 	LockFile %[1]s/lock
+	LogFile %[1]s/log
 	UNIX {
 		Path %[1]s/ctl.sock
 	}
@@ -212,6 +213,20 @@ func TestSyncStartStop(t *testing.T) {
 	run(`sync stop "` + conf + `"`)
 	if _, err := os.Stat(lockFile); !os.IsNotExist(err) {
 		t.Errorf("lock file after stop: %v", err)
+	}
+	logText, err := os.ReadFile(filepath.Join(dir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"[notice] sync node started: mode NOTRACK, 1 dedicated link(s), 0 entries in the internal cache\n",
+		"[notice] commit: nothing to commit (the external cache is empty)\n",
+		"[notice] purge of the kernel table scheduled in 1m0s\n",
+		"[notice] sync node stopped\n",
+	} {
+		if !strings.Contains(string(logText), want) {
+			t.Errorf("log file lacks %q:\n%s", want, logText)
+		}
 	}
 	if s.daemon != nil {
 		t.Error("the session still holds the node after sync stop")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -21,12 +22,12 @@ func startAuthNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, k
 	t.Helper()
 	block := fmt.Sprintf("UDP Default {\n\t\tIPv4_address %s\n\t\tIPv4_Destination_Address %s\n\t\tPort 3780\n\t\tInterface %s\n\t\tAuthKey %s\n\t}",
 		local, peer, iface, key)
-	return startNode(t, ns, dir, side, iface, local, peer, block)
+	return startNode(t, ns, dir, side, iface, local, peer, block, nil)
 }
 
-// startNode runs a ctq FTFW node in ns with the link blocks given, until
-// the test ends.
-func startNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, blocks string) *Node {
+// startNode runs a ctq FTFW node in ns with the link blocks given, and
+// log as its logger (nil: none), until the test ends.
+func startNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, blocks string, log func(slog.Level, string)) *Node {
 	t.Helper()
 	cfg, err := config.Parse(side+".conf", fmt.Appendf(nil, confText, dir, side, iface, local, peer, modeFTFW, blocks))
 	if err != nil {
@@ -40,7 +41,7 @@ func startNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, block
 	}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(cfg, Options{Live: openLive(t, ns), Link: l})
+	n, err := New(cfg, Options{Live: openLive(t, ns), Link: l, Log: log})
 	if err != nil {
 		l.Close()
 		t.Fatal(err)

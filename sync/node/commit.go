@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -95,8 +96,12 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 		exps = n.liveExpects()
 	})
 	res := CommitResult{Entries: len(entries), ExpectEntries: len(exps)}
-	if err != nil || len(entries)+len(exps) == 0 {
+	if err != nil {
 		return res, err
+	}
+	if len(entries)+len(exps) == 0 {
+		n.logf(slog.LevelInfo, "commit: nothing to commit (the external cache is empty)")
+		return res, nil
 	}
 	start := time.Now()
 	const quiet = engine.EventNew | engine.EventDestroy
@@ -120,6 +125,7 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 	case <-ctx.Done():
 		derr = ctx.Err()
 	}
+	n.logCommit(&res, werr)
 	switch {
 	case werr != nil:
 		return res, werr

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"ctq/sync/cache"
 	"ctq/sync/link"
@@ -57,7 +58,10 @@ func (n *Node) RequestResync(ctx context.Context) error {
 	if n.alarm != nil {
 		return ErrNoResync
 	}
-	return n.do(ctx, func() { n.txq = append(n.txq, txItem{ctl: wire.NET_F_RESYNC}) })
+	return n.do(ctx, func() {
+		n.logf(slog.LevelInfo, "asking the peer for a resync")
+		n.txq = append(n.txq, txItem{ctl: wire.NET_F_RESYNC})
+	})
 }
 
 // ErrNoResync is returned by RequestResync in ALARM mode.
@@ -65,13 +69,17 @@ var ErrNoResync = errors.New("ALARM mode has no resync: its periodic refreshes r
 
 // BulkSend sends the whole internal cache to the peer: `conntrackd -B`.
 func (n *Node) BulkSend(ctx context.Context) error {
-	return n.do(ctx, n.bulkSend)
+	return n.do(ctx, func() {
+		n.logf(slog.LevelInfo, "bulk send of the internal cache")
+		n.bulkSend()
+	})
 }
 
 // FlushCaches empties the internal and/or external cache, flows and
 // expectations: `conntrackd -f internal|external`.
 func (n *Node) FlushCaches(ctx context.Context, internal, external bool) error {
 	return n.do(ctx, func() {
+		n.logf(slog.LevelInfo, "flushing caches (internal %v, external %v)", internal, external)
 		if internal {
 			for e := range n.queued {
 				delete(n.queued, e)

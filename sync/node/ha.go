@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"ctq/engine"
@@ -76,11 +77,17 @@ func (n *Node) FlushKernel(ctx context.Context) (int, error) {
 // counted in Stats.PurgeErrors.
 func (n *Node) Purge(ctx context.Context) error {
 	return n.do(ctx, func() {
+		n.logf(slog.LevelInfo, "purge of the kernel table scheduled in %s", n.cfg.Sync.PurgeTimeout)
 		n.cancelPurge()
 		n.purge = time.AfterFunc(n.cfg.Sync.PurgeTimeout, func() {
 			pctx, cancel := context.WithTimeout(context.Background(), purgeTimeout)
 			defer cancel()
-			_, err := n.FlushKernel(pctx)
+			deleted, err := n.FlushKernel(pctx)
+			if err != nil {
+				n.logf(slog.LevelWarn, "purge: %v", err)
+			} else {
+				n.logf(slog.LevelInfo, "purge: %s", deletedText(deleted))
+			}
 			_ = n.do(pctx, func() {
 				n.stats.Purges++
 				if err != nil {
@@ -97,4 +104,12 @@ func (n *Node) cancelPurge() {
 		n.purge.Stop()
 		n.purge = nil
 	}
+}
+
+// deletedText describes what FlushKernel deleted.
+func deletedText(n int) string {
+	if n < 0 {
+		return "kernel table flushed"
+	}
+	return fmt.Sprintf("%d entries deleted from the kernel table", n)
 }

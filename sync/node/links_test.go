@@ -2,8 +2,11 @@ package node
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"ctq/internal/nstest"
@@ -35,8 +38,15 @@ func TestTwoLinks(t *testing.T) {
 	}`, l1, p1, if1, l2, p2, if2)
 	}
 	dir := t.TempDir()
-	na := startNode(t, a, dir, "a", "ctqa", addrA, addrB, blocks("ctqa", addrA, addrB, "ctqa2", "198.51.100.1", "198.51.100.2"))
-	nb := startNode(t, b, dir, "b", "ctqb", addrB, addrA, blocks("ctqb", addrB, addrA, "ctqb2", "198.51.100.2", "198.51.100.1"))
+	var logMu sync.Mutex
+	var logA []string
+	na := startNode(t, a, dir, "a", "ctqa", addrA, addrB, blocks("ctqa", addrA, addrB, "ctqa2", "198.51.100.1", "198.51.100.2"),
+		func(_ slog.Level, msg string) {
+			logMu.Lock()
+			defer logMu.Unlock()
+			logA = append(logA, msg)
+		})
+	nb := startNode(t, b, dir, "b", "ctqb", addrB, addrA, blocks("ctqb", addrB, addrA, "ctqb2", "198.51.100.2", "198.51.100.1"), nil)
 
 	addFlow := func(sport int) {
 		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "203.0.113.10", "-d", "203.0.113.20",
@@ -64,6 +74,13 @@ func TestTwoLinks(t *testing.T) {
 	if len(st.Links) != 2 || st.Links[1].Stats.SentDatagrams == 0 {
 		t.Errorf("A's links: %+v", st.Links)
 	}
+	nstest.WaitFor(t, "the switch in A's log", func() bool {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return slices.ContainsFunc(logA, func(l string) bool {
+			return strings.HasPrefix(l, "dedicated link ctqa2 (line ") && strings.HasSuffix(l, ") is now the active one (was ctqa)")
+		})
+	})
 }
 
 // TestTwoLinksAuth: with an AuthKey on both links, each link checks its
@@ -94,8 +111,8 @@ func TestTwoLinksAuth(t *testing.T) {
 	}`, l1, p1, if1, key, l2, p2, if2, key)
 	}
 	dir := t.TempDir()
-	startNode(t, a, dir, "a", "ctqa", addrA, addrB, blocks("ctqa", addrA, addrB, "ctqa2", "198.51.100.1", "198.51.100.2"))
-	nb := startNode(t, b, dir, "b", "ctqb", addrB, addrA, blocks("ctqb", addrB, addrA, "ctqb2", "198.51.100.2", "198.51.100.1"))
+	startNode(t, a, dir, "a", "ctqa", addrA, addrB, blocks("ctqa", addrA, addrB, "ctqa2", "198.51.100.1", "198.51.100.2"), nil)
+	nb := startNode(t, b, dir, "b", "ctqb", addrB, addrA, blocks("ctqb", addrB, addrA, "ctqb2", "198.51.100.2", "198.51.100.1"), nil)
 	a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "203.0.113.10", "-d", "203.0.113.20", "--sport", "1000", "--dport", "53")
 	nstest.WaitFor(t, "the flow in B", func() bool { return hasSport(t, nb, 1000) })
 

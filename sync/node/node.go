@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -40,6 +41,9 @@ type Options struct {
 	Link link.Link
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Log receives the node's notable events, a line each (conntrackd's
+	// LogFile and Syslog); nil logs nothing.
+	Log func(level slog.Level, msg string)
 }
 
 // Node is one sync node. Make it with New and start it with Run.
@@ -51,9 +55,13 @@ type Node struct {
 	injector *engine.Injector
 	// purge is the pending purge (Purge); owned by the loop.
 	purge *time.Timer
-	live  *engine.Live
-	link  link.Link
-	now   func() time.Time
+	log   func(slog.Level, string)
+	// activeLink is the active dedicated link last seen (several links);
+	// owned by the loop.
+	activeLink string
+	live       *engine.Live
+	link       link.Link
+	now        func() time.Time
 
 	reqs chan func()
 	// recommitted asks the loop to read the kernel table again after a
@@ -127,6 +135,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	limit := cfg.General.HashLimit
 	n := &Node{
 		cfg:         cfg,
+		log:         opts.Log,
 		filter:      newFilter(cfg.General.Filter),
 		live:        opts.Live,
 		link:        l,
@@ -242,7 +251,18 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.cfg.Sync.StartupResync {
 		n.txq = append(n.txq, txItem{ctl: wire.NET_F_RESYNC})
 	}
+	n.logf(slog.LevelInfo, "sync node started: mode %s, %d dedicated link(s), %d entries in the internal cache",
+		n.cfg.Sync.Mode, len(n.cfg.Sync.Links), n.internal.Len())
+	defer n.logf(slog.LevelInfo, "sync node stopped")
 	close(n.started)
+	var linkCheck <-chan time.Time
+	set, multi := n.link.(*link.Set)
+	if multi {
+		n.checkLinks(set)
+		tick := time.NewTicker(linkCheckInterval)
+		defer tick.Stop()
+		linkCheck = tick.C
+	}
 	alive := time.NewTimer(aliveInterval)
 	defer alive.Stop()
 	var alarms <-chan time.Time
@@ -265,6 +285,7 @@ func (n *Node) Run(ctx context.Context) error {
 		case ev := <-events:
 			if ev.overrun {
 				n.stats.EventOverflows++
+				n.logOverrun()
 				if resync == nil && n.cfg.General.NetlinkOverrunResync > 0 {
 					resync = time.After(n.cfg.General.NetlinkOverrunResync)
 				}
@@ -293,6 +314,8 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 		case <-alarms:
 			n.alarmTick()
+		case <-linkCheck:
+			n.checkLinks(set)
 		case <-alive.C:
 			if n.ftfw != nil {
 				n.txq = append(n.txq, n.ftfw.alive())

@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"log/slog"
 
 	"ctq/engine"
 	"ctq/sync/cache"
@@ -54,6 +55,7 @@ func (n *Node) message(m *wire.Message) {
 	case h.IsResync():
 		n.stats.RecvControl++
 		n.stats.ResyncsAnswered++
+		n.logf(slog.LevelInfo, "resync requested by the peer: sending the internal cache")
 		n.bulkSend()
 	case h.IsAlive():
 		n.stats.RecvControl++
@@ -77,6 +79,7 @@ func (n *Node) messageFTFW(m *wire.Message) {
 		n.stats.RecvControl++
 		if resync {
 			n.stats.ResyncsAnswered++
+			n.logf(slog.LevelInfo, "resync requested by the peer: sending the internal cache")
 			n.bulkSend()
 		}
 	case verdictBad:
