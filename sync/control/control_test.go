@@ -53,10 +53,12 @@ func (f *fakeNode) FlushCaches(_ context.Context, i, e bool) error {
 	f.flushed = [2]bool{i, e}
 	return nil
 }
-func (f *fakeNode) FlushKernel(context.Context) (int, error) { return 3, nil }
-func (f *fakeNode) Refresh(context.Context) error            { f.refreshed = true; return nil }
-func (f *fakeNode) BulkSend(context.Context) error           { f.bulk = true; return nil }
-func (f *fakeNode) Purge(context.Context) error              { f.purged = true; return nil }
+func (f *fakeNode) FlushKernel(context.Context) (int, error)       { return 3, nil }
+func (f *fakeNode) Refresh(context.Context) error                  { f.refreshed = true; return nil }
+func (f *fakeNode) FlushKernelExpect(context.Context) (int, error) { return -1, nil }
+func (f *fakeNode) RefreshExpect(context.Context) error            { f.refreshed = true; return nil }
+func (f *fakeNode) BulkSend(context.Context) error                 { f.bulk = true; return nil }
+func (f *fakeNode) Purge(context.Context) error                    { f.purged = true; return nil }
 func (f *fakeNode) Stats(context.Context) (node.Stats, error) {
 	s := node.Stats{}
 	s.External.Active = 7

@@ -2,9 +2,15 @@
 // on the UNIX stream socket of the configuration's General { UNIX { Path } }
 // and its client.
 //
-// The protocol is ctq's own and line-based (conntrackd's binary control
-// protocol is not spoken). A client connects, sends one request line and
-// reads the reply; the connection then closes.
+// The server speaks two protocols on the one socket. conntrackd's: its
+// client (conntrackd -C CONF -c, -f, -F, -R, -B, -n, -t, -i, -e, -x, -s,
+// -k) sends a native-endian 32-bit request code and prints the text that
+// comes back until the socket closes (conntrackd.go maps the codes), so
+// failover scripts written for conntrackd drive a ctq node unchanged. And
+// ctq's own, line-based, which ctq's sync statements use: a client
+// connects, sends one request line and reads the reply; the connection
+// then closes. The first byte tells them apart (a verb starts with a
+// lowercase letter, conntrackd's codes are below 49).
 //
 //	request  = VERB [" " ARG] "\n"
 //	reply    = "OK\n" *(BODYLINE "\n") END "\n"

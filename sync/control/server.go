@@ -34,7 +34,9 @@ type Node interface {
 	RequestResync(ctx context.Context) error
 	FlushCaches(ctx context.Context, internal, external bool) error
 	FlushKernel(ctx context.Context) (int, error)
+	FlushKernelExpect(ctx context.Context) (int, error)
 	Refresh(ctx context.Context) error
+	RefreshExpect(ctx context.Context) error
 	BulkSend(ctx context.Context) error
 	Purge(ctx context.Context) error
 	Stats(ctx context.Context) (node.Stats, error)
@@ -108,7 +110,14 @@ func (s *Server) Serve(ctx context.Context) error {
 func (s *Server) handle(ctx context.Context, c *net.UnixConn) {
 	defer c.Close()
 	c.SetReadDeadline(time.Now().Add(requestTimeout))
-	line, err := readLine(bufio.NewReaderSize(c, MaxRequest), MaxRequest)
+	br := bufio.NewReaderSize(c, MaxRequest)
+	if first, err := br.Peek(1); err == nil && first[0] < 'a' {
+		// Not a verb: conntrackd's client (conntrackd -C CONF -c ...)
+		// sends a binary request code.
+		s.handleConntrackd(ctx, c, br)
+		return
+	}
+	line, err := readLine(br, MaxRequest)
 	if err != nil {
 		writeErr(c, fmt.Errorf("read request: %w", err))
 		return
@@ -185,8 +194,13 @@ func writeErr(c net.Conn, err error) {
 	fmt.Fprintf(c, "ERR %s\n", oneLine(err))
 }
 
+// lineWriter takes a reply's body lines.
+type lineWriter interface {
+	line(l string) error
+}
+
 // answer runs a request and writes the reply's body lines with r.
-func (s *Server) answer(ctx context.Context, req Request, r *replier) error {
+func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 	lines := func(ls []string) error {
 		for _, l := range ls {
 			if err := r.line(l); err != nil {
@@ -238,35 +252,65 @@ func (s *Server) answer(ctx context.Context, req Request, r *replier) error {
 		if expect {
 			return s.dumpExpect(ctx, which == "external", r)
 		}
-		return s.dump(ctx, which == "external", r)
+		return s.dump(ctx, which == "external", "text", r)
 	case VerbStop:
 		return nil
 	}
 	return errors.New("unknown request")
 }
 
-// dump streams a cache in conntrack's text format.
-func (s *Server) dump(ctx context.Context, external bool, r *replier) error {
-	var b bytes.Buffer
-	w, err := format.New("text", &b, format.Options{})
+// dump streams a cache in one of conntrack's formats (text, xml).
+func (s *Server) dump(ctx context.Context, external bool, formatName string, r lineWriter) error {
+	lw := &lineSplitter{out: r}
+	w, err := format.New(formatName, lw, format.Options{})
 	if err != nil {
 		return fmt.Errorf("dump: %w", err)
 	}
-	return s.node.DumpFlows(ctx, external, func(f *engine.Flow) error {
+	err = s.node.DumpFlows(ctx, external, func(f *engine.Flow) error {
 		if err := w.Write(f); err != nil {
 			return fmt.Errorf("dump: %w", err)
 		}
-		if err := w.Flush(); err != nil {
-			return fmt.Errorf("dump: %w", err)
-		}
-		line := strings.TrimSuffix(b.String(), "\n")
-		b.Reset()
-		return r.line(line)
+		return lw.err
 	})
+	// What was written goes out, also before an error.
+	if ferr := w.Flush(); ferr != nil && err == nil {
+		err = fmt.Errorf("dump: %w", ferr)
+	}
+	if err == nil {
+		err = lw.err
+	}
+	return err
+}
+
+// lineSplitter is an io.Writer that hands whole lines to a lineWriter
+// (a formatter writes any amount at a time).
+type lineSplitter struct {
+	out     lineWriter
+	partial []byte
+	err     error
+}
+
+func (l *lineSplitter) Write(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n := len(p)
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			l.partial = append(l.partial, p...)
+			return n, nil
+		}
+		line := string(append(l.partial, p[:i]...))
+		l.partial, p = l.partial[:0], p[i+1:]
+		if l.err = l.out.line(line); l.err != nil {
+			return 0, l.err
+		}
+	}
 }
 
 // dumpExpect writes an expectation cache in conntrack's expect format.
-func (s *Server) dumpExpect(ctx context.Context, external bool, r *replier) error {
+func (s *Server) dumpExpect(ctx context.Context, external bool, r lineWriter) error {
 	get := s.node.InternalExpect
 	if external {
 		get = s.node.ExternalExpect

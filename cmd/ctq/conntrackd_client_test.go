@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"ctq/internal/nstest"
+)
+
+// upstreamScript is conntrackd's failover script as Debian ships it.
+const upstreamScript = "/usr/share/doc/conntrackd/examples/sync/primary-backup.sh"
+
+// TestConntrackdClientDrivesCtq drives a ctq node with conntrackd's own
+// client (conntrackd -C CONF -c ...), and runs conntrackd's upstream
+// primary-backup.sh, unchanged but for its configuration path, against
+// it: scripts written for conntrackd keep working with ctq as the daemon.
+func TestConntrackdClientDrivesCtq(t *testing.T) {
+	bin := buildCtq(t)
+	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
+	const dst = "203.0.113.11"
+	var want []string
+	for port := 1000; port < 1004; port++ {
+		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "198.51.100.1", "-d", dst,
+			"--sport", strconv.Itoa(port), "--dport", "53")
+		want = append(want, fmt.Sprintf("src=198.51.100.1 dst=%s sport=%d dport=53", dst, port))
+	}
+	dir := t.TempDir()
+	confA, confB := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
+	os.WriteFile(confA, fmt.Appendf(nil, syncTestConf, dir, "a", "ctqa", "192.0.2.1", "192.0.2.2"), 0o600)
+	os.WriteFile(confB, fmt.Appendf(nil, syncTestConf, dir, "b", "ctqb", "192.0.2.2", "192.0.2.1"), 0o600)
+	startSyncDaemon(t, bin, a, confA)
+	db := startSyncDaemon(t, bin, b, confB)
+	ctd := func(args ...string) string {
+		t.Helper()
+		return b.Run(t, "conntrackd", append([]string{"-C", confB}, args...)...)
+	}
+	nstest.WaitFor(t, "B answering conntrackd -s", func() bool {
+		out, err := exec.Command("ip", "netns", "exec", b.Name(), "conntrackd", "-C", confB, "-s").CombinedOutput()
+		return err == nil && strings.Contains(string(out), "cache external:")
+	})
+	nstest.WaitFor(t, "A's table in B (conntrackd -n, then -e)", func() bool {
+		ctd("-n")
+		return slices.Equal(syncTuples(ctd("-e"), dst), want)
+	})
+	if x := ctd("-e", "-x"); !strings.HasPrefix(x, "<?xml") || strings.Count(x, "<flow>") != len(want) {
+		t.Errorf("conntrackd -e -x:\n%s", x)
+	}
+
+	// primary-backup.sh primary on B: -c, -f, -R, -B.
+	script := filepath.Join(dir, "primary-backup.sh")
+	text, err := os.ReadFile(upstreamScript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = []byte(strings.Replace(string(text), "CONNTRACKD_CONFIG=/etc/conntrackd/conntrackd.conf", "CONNTRACKD_CONFIG="+confB, 1))
+	if err := os.WriteFile(script, text, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("ip", "netns", "exec", b.Name(), "sh", script, "primary").CombinedOutput(); err != nil {
+		t.Fatalf("primary-backup.sh primary: %v: %s", err, out)
+	}
+	if got := syncTuples(b.Run(t, "conntrack", "-L"), dst); !slices.Equal(got, want) {
+		t.Errorf("B's kernel table after primary-backup.sh primary: %q, want %q", got, want)
+	}
+	if got := syncTuples(ctd("-i"), dst); !slices.Equal(got, want) {
+		t.Errorf("B's internal cache after -R: %q, want %q", got, want)
+	}
+	nstest.WaitFor(t, "B's bulk send in A's external cache", func() bool {
+		return slices.Equal(syncTuples(syncCtl(t, `sync dump external "`+confA+`"`), dst), want)
+	})
+
+	// -k stops the node.
+	ctd("-k")
+	if err := db.wait(t); err != nil {
+		t.Errorf("ctq node after conntrackd -k: %v", err)
+	}
+}

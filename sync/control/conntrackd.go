@@ -1,0 +1,121 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// conntrackd's request codes (the client sends one as a native-endian
+// 32-bit integer, then reads text until the daemon closes the socket),
+// with their C names (conntrackd's include/conntrackd.h) and options.
+const (
+	ctdFlushMaster     = 0  // FLUSH_MASTER: -F ct
+	ctdResyncMaster    = 1  // RESYNC_MASTER: -R ct
+	ctdDumpInternal    = 16 // DUMP_INTERNAL: -i
+	ctdDumpExternal    = 17 // DUMP_EXTERNAL: -e
+	ctdCommit          = 18 // COMMIT: -c ct
+	ctdKill            = 20 // KILL: -k
+	ctdStats           = 21 // STATS: -s
+	ctdSendBulk        = 22 // SEND_BULK: -B
+	ctdRequestDump     = 23 // REQUEST_DUMP: -n
+	ctdDumpIntXML      = 24 // DUMP_INT_XML: -i -x
+	ctdDumpExtXML      = 25 // DUMP_EXT_XML: -e -x
+	ctdResetTimers     = 26 // RESET_TIMERS: -t
+	ctdStatsNetwork    = 28 // STATS_NETWORK: -s network
+	ctdStatsCache      = 29 // STATS_CACHE: -s cache
+	ctdStatsRuntime    = 30 // STATS_RUNTIME: -s runtime
+	ctdStatsLink       = 31 // STATS_LINK: -s link
+	ctdStatsRsqueue    = 32 // STATS_RSQUEUE: -s rsqueue
+	ctdFlushIntCache   = 33 // FLUSH_INT_CACHE: -f internal
+	ctdFlushExtCache   = 34 // FLUSH_EXT_CACHE: -f external
+	ctdStatsProcess    = 35 // STATS_PROCESS: -s process
+	ctdStatsQueue      = 36 // STATS_QUEUE: -s queue
+	ctdExpStats        = 37 // EXP_STATS: -s expect
+	ctdExpFlushMaster  = 38 // EXP_FLUSH_MASTER: -F expect
+	ctdExpResyncMaster = 39 // EXP_RESYNC_MASTER: -R expect
+	ctdExpDumpInternal = 40 // EXP_DUMP_INTERNAL: -i expect
+	ctdExpDumpExternal = 41 // EXP_DUMP_EXTERNAL: -e expect
+	ctdExpCommit       = 42 // EXP_COMMIT: -c expect
+	ctdAllFlushMaster  = 43 // ALL_FLUSH_MASTER: -F
+	ctdAllResyncMaster = 44 // ALL_RESYNC_MASTER: -R
+	ctdAllFlushCache   = 45 // ALL_FLUSH_CACHE: -f
+	ctdAllCommit       = 46 // ALL_COMMIT: -c
+	ctdExpDumpIntXML   = 47 // EXP_DUMP_INT_XML: -i expect -x
+	ctdExpDumpExtXML   = 48 // EXP_DUMP_EXT_XML: -e expect -x
+)
+
+// ctdRequests maps the codes the server answers as one of its own
+// requests. Commit always writes flows and expectations (-c ct and
+// -c expect too), the statistics requests all get the status page, and
+// the expectation dumps are text with -x as without.
+var ctdRequests = map[uint32]Request{
+	ctdFlushMaster: {VerbFlush, "kernel"}, ctdAllFlushMaster: {VerbFlush, "kernel"},
+	ctdResyncMaster: {VerbRefresh, ""}, ctdAllResyncMaster: {VerbRefresh, ""},
+	ctdDumpInternal: {VerbDump, "internal"}, ctdDumpExternal: {VerbDump, "external"},
+	ctdExpDumpInternal: {VerbDump, "internal expect"}, ctdExpDumpExternal: {VerbDump, "external expect"},
+	ctdExpDumpIntXML: {VerbDump, "internal expect"}, ctdExpDumpExtXML: {VerbDump, "external expect"},
+	ctdCommit: {VerbCommit, ""}, ctdExpCommit: {VerbCommit, ""}, ctdAllCommit: {VerbCommit, ""},
+	ctdKill: {VerbStop, ""}, ctdSendBulk: {VerbBulk, ""}, ctdRequestDump: {VerbResync, ""},
+	ctdResetTimers:   {VerbPurge, ""},
+	ctdFlushIntCache: {VerbFlush, "internal"}, ctdFlushExtCache: {VerbFlush, "external"},
+	ctdAllFlushCache: {VerbFlush, ""},
+	ctdStats:         {VerbStatus, ""}, ctdStatsNetwork: {VerbStatus, ""}, ctdStatsCache: {VerbStatus, ""},
+	ctdStatsRuntime: {VerbStatus, ""}, ctdStatsLink: {VerbStatus, ""}, ctdStatsRsqueue: {VerbStatus, ""},
+	ctdStatsProcess: {VerbStatus, ""}, ctdStatsQueue: {VerbStatus, ""}, ctdExpStats: {VerbStatus, ""},
+}
+
+// plainLines writes reply lines as they are, for conntrackd's client.
+type plainLines struct {
+	c net.Conn
+	w *bufio.Writer
+}
+
+func (p *plainLines) line(l string) error {
+	p.c.SetWriteDeadline(time.Now().Add(replyTimeout))
+	p.w.WriteString(l)
+	return p.w.WriteByte('\n')
+}
+
+// handleConntrackd answers a request of conntrackd's own client, so that
+// scripts written for conntrackd (conntrackd -C CONF -c, -f, -R, -B, -n,
+// -t, -i, -e, -s, -k) drive a ctq node unchanged. A failure is written as
+// a line starting with "ERROR:", as conntrackd's client shows what the
+// daemon writes.
+func (s *Server) handleConntrackd(ctx context.Context, c net.Conn, r io.Reader) {
+	var b [4]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return
+	}
+	code := binary.NativeEndian.Uint32(b[:])
+	out := &plainLines{c: c, w: bufio.NewWriter(c)}
+	defer out.w.Flush()
+	var err error
+	switch code {
+	case ctdDumpIntXML, ctdDumpExtXML:
+		err = s.dump(ctx, code == ctdDumpExtXML, "xml", out)
+	case ctdExpFlushMaster:
+		_, err = s.node.FlushKernelExpect(ctx)
+	case ctdExpResyncMaster:
+		err = s.node.RefreshExpect(ctx)
+	default:
+		req, ok := ctdRequests[code]
+		if !ok {
+			err = fmt.Errorf("conntrackd request %d is not supported by ctq", code)
+			break
+		}
+		err = s.answer(ctx, req, out)
+		if err == nil && req.Verb == VerbStop && s.stop != nil {
+			out.w.Flush()
+			s.stop()
+		}
+	}
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		out.line("ERROR: " + oneLine(err))
+	}
+}
