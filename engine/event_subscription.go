@@ -16,10 +16,17 @@ import (
 // caller reads the table again afterwards. Its methods are safe to call
 // from any goroutine while the watch runs.
 type Subscription struct {
-	mu     sync.Mutex
-	c      *netlink.Conn
-	table  Table
-	joined EventMask
+	mu         sync.Mutex
+	c          *netlink.Conn
+	table      Table
+	joined     EventMask
+	readBuffer int
+}
+
+// ReadBuffer is the receive buffer the kernel granted the watch's socket,
+// in bytes.
+func (s *Subscription) ReadBuffer() int {
+	return s.readBuffer
 }
 
 // Joined returns the event types the watch receives.

@@ -38,6 +38,9 @@ func TestWatchSubscription(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("watch ended before it subscribed: %v", err)
 	}
+	if got := sub.ReadBuffer(); got < watchReadBuffer {
+		t.Errorf("ReadBuffer() = %d, want at least %d", got, watchReadBuffer)
+	}
 	all := EventNew | EventUpdate | EventDestroy
 	if got := sub.Joined(); got != all {
 		t.Fatalf("Joined() = %#x, want %#x", got, all)

@@ -42,7 +42,7 @@ var _ EventSource = (*Live)(nil)
 // Events of TableExpect carry an Expect, the others a Flow. cfg.Filter is
 // not applied: the caller evaluates its predicate.
 func (l *Live) Watch(ctx context.Context, cfg WatchConfig, yield func(*Event) error) (WatchStats, error) {
-	c, _, err := l.openWatch(&cfg, watchBufferSize(&cfg))
+	c, granted, err := l.openWatch(&cfg, watchBufferSize(&cfg))
 	if err != nil {
 		return WatchStats{}, err
 	}
@@ -52,7 +52,7 @@ func (l *Live) Watch(ctx context.Context, cfg WatchConfig, yield func(*Event) er
 		if mask == 0 {
 			mask = EventNew | EventUpdate | EventDestroy
 		}
-		cfg.Subscribed(&Subscription{c: c, table: cfg.Table, joined: mask & (EventNew | EventUpdate | EventDestroy)})
+		cfg.Subscribed(&Subscription{c: c, table: cfg.Table, joined: mask & (EventNew | EventUpdate | EventDestroy), readBuffer: granted})
 	}
 	return l.runWatch(ctx, c, &cfg, yield)
 }

@@ -51,6 +51,24 @@ func TestConntrackdClientDrivesCtq(t *testing.T) {
 	if x := ctd("-e", "-x"); !strings.HasPrefix(x, "<?xml") || strings.Count(x, "<flow>") != len(want) {
 		t.Errorf("conntrackd -e -x:\n%s", x)
 	}
+	// conntrackd's own -s pages.
+	for _, tt := range []struct{ arg, prefix string }{
+		{"", "cache internal:\ncurrent active connections:\t"},
+		{"network", "network statistics:\n\trecv:\n\t\tMalformed messages:\t                   0\n"},
+		{"cache", "cache:internal\tactive objects:\t\t"},
+		{"link", "UDP traffic device=ctqb status=RUNNING role=ACTIVE:\n"},
+		{"queue", "allocated queue nodes:\t\t"},
+		{"runtime", "daemon uptime: 0 min\n"},
+		{"rsqueue", "resent queue (len="},
+	} {
+		args := []string{"-s"}
+		if tt.arg != "" {
+			args = append(args, tt.arg)
+		}
+		if out := ctd(args...); !strings.HasPrefix(out, tt.prefix) {
+			t.Errorf("conntrackd -s %s:\n%s", tt.arg, out)
+		}
+	}
 
 	// primary-backup.sh primary on B: -c, -f, -R, -B.
 	script := filepath.Join(dir, "primary-backup.sh")

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"ctq/sync/node"
 )
 
 // conntrackd's request codes (the client sends one as a native-endian
@@ -52,8 +54,7 @@ const (
 
 // ctdRequests maps the codes the server answers as one of its own
 // requests. Commit always writes flows and expectations (-c ct and
-// -c expect too), the statistics requests all get the status page, and
-// the expectation dumps are text with -x as without.
+// -c expect too), and the expectation dumps are text with -x as without.
 var ctdRequests = map[uint32]Request{
 	ctdFlushMaster: {VerbFlush, "kernel"}, ctdAllFlushMaster: {VerbFlush, "kernel"},
 	ctdResyncMaster: {VerbRefresh, ""}, ctdAllResyncMaster: {VerbRefresh, ""},
@@ -65,9 +66,6 @@ var ctdRequests = map[uint32]Request{
 	ctdResetTimers:   {VerbPurge, ""},
 	ctdFlushIntCache: {VerbFlush, "internal"}, ctdFlushExtCache: {VerbFlush, "external"},
 	ctdAllFlushCache: {VerbFlush, ""},
-	ctdStats:         {VerbStatus, ""}, ctdStatsNetwork: {VerbStatus, ""}, ctdStatsCache: {VerbStatus, ""},
-	ctdStatsRuntime: {VerbStatus, ""}, ctdStatsLink: {VerbStatus, ""}, ctdStatsRsqueue: {VerbStatus, ""},
-	ctdStatsProcess: {VerbStatus, ""}, ctdStatsQueue: {VerbStatus, ""}, ctdExpStats: {VerbStatus, ""},
 }
 
 // plainLines writes reply lines as they are, for conntrackd's client.
@@ -84,9 +82,9 @@ func (p *plainLines) line(l string) error {
 
 // handleConntrackd answers a request of conntrackd's own client, so that
 // scripts written for conntrackd (conntrackd -C CONF -c, -f, -R, -B, -n,
-// -t, -i, -e, -s, -k) drive a ctq node unchanged. A failure is written as
-// a line starting with "ERROR:", as conntrackd's client shows what the
-// daemon writes.
+// -t, -i, -e, -s, -k) drive a ctq node unchanged. The -s pages are
+// conntrackd's (ctdstats.go). A failure is written as a line starting
+// with "ERROR:", as conntrackd's client shows what the daemon writes.
 func (s *Server) handleConntrackd(ctx context.Context, c net.Conn, r io.Reader) {
 	var b [4]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
@@ -95,27 +93,48 @@ func (s *Server) handleConntrackd(ctx context.Context, c net.Conn, r io.Reader) 
 	code := binary.NativeEndian.Uint32(b[:])
 	out := &plainLines{c: c, w: bufio.NewWriter(c)}
 	defer out.w.Flush()
-	var err error
-	switch code {
-	case ctdDumpIntXML, ctdDumpExtXML:
-		err = s.dump(ctx, code == ctdDumpExtXML, "xml", out)
-	case ctdExpFlushMaster:
-		_, err = s.node.FlushKernelExpect(ctx)
-	case ctdExpResyncMaster:
-		err = s.node.RefreshExpect(ctx)
-	default:
-		req, ok := ctdRequests[code]
-		if !ok {
-			err = fmt.Errorf("conntrackd request %d is not supported by ctq", code)
-			break
-		}
-		err = s.answer(ctx, req, out)
-		if err == nil && req.Verb == VerbStop && s.stop != nil {
-			out.w.Flush()
-			s.stop()
-		}
-	}
-	if err != nil && !errors.Is(err, net.ErrClosed) {
+	if err := s.conntrackdRequest(ctx, code, out); err != nil && !errors.Is(err, net.ErrClosed) {
 		out.line("ERROR: " + oneLine(err))
 	}
+}
+
+// conntrackdRequest carries out one conntrackd request code.
+func (s *Server) conntrackdRequest(ctx context.Context, code uint32, out *plainLines) error {
+	if isStatsCode(code) {
+		st, err := s.node.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		page, _ := ctdStatsPage(code, &st, time.Now())
+		out.c.SetWriteDeadline(time.Now().Add(replyTimeout))
+		_, err = out.w.WriteString(page)
+		return err
+	}
+	switch code {
+	case ctdDumpIntXML, ctdDumpExtXML:
+		return s.dump(ctx, code == ctdDumpExtXML, "xml", out)
+	case ctdExpFlushMaster:
+		_, err := s.node.FlushKernelExpect(ctx)
+		return err
+	case ctdExpResyncMaster:
+		return s.node.RefreshExpect(ctx)
+	}
+	req, ok := ctdRequests[code]
+	if !ok {
+		return fmt.Errorf("conntrackd request %d is not supported by ctq", code)
+	}
+	if err := s.answer(ctx, req, out); err != nil {
+		return err
+	}
+	if req.Verb == VerbStop && s.stop != nil {
+		out.w.Flush()
+		s.stop()
+	}
+	return nil
+}
+
+// isStatsCode reports whether code asks for a -s page.
+func isStatsCode(code uint32) bool {
+	_, ok := ctdStatsPage(code, &node.Stats{}, time.Time{})
+	return ok
 }

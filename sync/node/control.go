@@ -121,11 +121,27 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 		s.InternalExpect = n.internalExp.Stats()
 		s.ExternalExpect = n.externalExp.Stats()
 		s.Link = n.link.Stats()
+		s.TxQueue = len(n.txq)
+		s.ResendQueueLimit, s.ErrorQueueLimit = n.cfg.Sync.ResendQueueSize, n.cfg.Sync.ErrorQueueLength
+		if n.sub != nil {
+			s.WatchBuffer = n.sub.ReadBuffer()
+		}
+		if n.ftfw != nil {
+			s.ResendItems = n.ftfw.items()
+		}
 		if a, ok := n.link.(authenticated); ok {
 			s.Auth = a.AuthStats()
 		}
 		if set, ok := n.link.(*link.Set); ok {
 			s.Links = set.Links()
+		} else {
+			lc := &n.cfg.Sync.Links[0]
+			name := lc.Interface
+			if name == "" {
+				name = lc.Address.String()
+			}
+			s.Links = []link.LinkStatus{{Name: name, Transport: lc.Transport, Interface: lc.Interface,
+				Line: lc.Line, Up: true, Active: true, Stats: s.Link}}
 		}
 	})
 	return s, err

@@ -291,3 +291,13 @@ func (s *ftfw) digest(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 	}
 	return verdictBad, false, tx
 }
+
+// items lists the resend queue for a status page.
+func (s *ftfw) items() []ResendItem {
+	out := make([]ResendItem, 0, s.rs.Len())
+	for el := s.rs.Front(); el != nil; el = el.Next() {
+		it := el.Value.(rsItem)
+		out = append(out, ResendItem{Seq: it.seq, Control: it.item.isCtl(), Flags: uint8(it.item.ctl)})
+	}
+	return out
+}

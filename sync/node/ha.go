@@ -44,6 +44,9 @@ func (n *Node) FlushKernel(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	if err := n.do(ctx, func() { n.stats.KernelFlushes++ }); err != nil {
+		return 0, err
+	}
 	if err := n.FlushCaches(ctx, true, false); err != nil {
 		return 0, err
 	}

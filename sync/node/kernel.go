@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"ctq/engine"
 	"ctq/sync/cache"
@@ -19,7 +20,9 @@ func (n *Node) kernelEvent(ev *event) {
 	if n.injector != nil && ev.portID == n.injector.PortID() {
 		return // written from what the peer sent
 	}
+	n.stats.EventsReceived++
 	if ev.typ != engine.EventDestroy && !n.filter.pass(&ev.flow) {
+		n.stats.EventsFiltered++
 		return
 	}
 	if n.noInternalCache() {
@@ -59,6 +62,9 @@ func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
 			n.bulkSendKernel()
 		}
 		return nil
+	}
+	if n.stats.Started != (time.Time{}) {
+		n.stats.KernelResyncs++ // not the start-up dump
 	}
 	seen := make(map[*cache.Entry]bool)
 	_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {

@@ -251,6 +251,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.cfg.Sync.StartupResync {
 		n.txq = append(n.txq, txItem{ctl: wire.NET_F_RESYNC})
 	}
+	n.stats.Started = n.now()
 	n.logf(slog.LevelInfo, "sync node started: mode %s, %d dedicated link(s), %d entries in the internal cache",
 		n.cfg.Sync.Mode, len(n.cfg.Sync.Links), n.internal.Len())
 	defer n.logf(slog.LevelInfo, "sync node stopped")

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"time"
+
 	"ctq/sync/cache"
 	"ctq/sync/link"
 	"ctq/sync/wire"
@@ -13,8 +15,8 @@ type Stats struct {
 	// counters (`conntrackd -s expect`); zero without ExpectationSync.
 	InternalExpect, ExternalExpect cache.Stats
 	Link                           link.Stats
-	// Links are the dedicated links with their role, when there are
-	// several (`conntrackd -s link`); nil for one.
+	// Links are the dedicated links with their role (`conntrackd -s
+	// link`); a single link is the active one.
 	Links []link.LinkStatus
 	// Auth counts the datagrams the link's authentication (AuthKey) took
 	// and dropped; zero without a key.
@@ -56,12 +58,41 @@ type Stats struct {
 	// Purges counts the purges (Purge) carried out, PurgeErrors those that
 	// failed.
 	Purges, PurgeErrors uint64
+
+	// Started is when the node started (past its start-up dump).
+	Started time.Time
+	// EventsReceived counts the kernel's conntrack events, EventsFiltered
+	// those the Filter left out (conntrackd -s runtime).
+	EventsReceived, EventsFiltered uint64
+	// KernelFlushes counts FlushKernel calls, KernelResyncs the rereads of
+	// the kernel table (Refresh, and after overruns and commits).
+	KernelFlushes, KernelResyncs uint64
+	// WatchBuffer is the receive buffer of the kernel event socket.
+	WatchBuffer int
+	// SendMalformed counts messages that could not be encoded.
+	SendMalformed uint64
+	// TxQueue is the length of the transmit queue; ResendQueueLimit and
+	// ErrorQueueLimit are ResendQueueSize and ErrorQueueLength.
+	TxQueue                           int
+	ResendQueueLimit, ErrorQueueLimit int
+	// ResendItems lists FTFW's resend queue in order (`conntrackd -s
+	// rsqueue`); nil outside FTFW.
+	ResendItems []ResendItem
+}
+
+// ResendItem is an entry of FTFW's resend queue: a flow or expectation
+// (Control false) or a control message with its flags, sent with Seq.
+type ResendItem struct {
+	Seq     uint32
+	Control bool
+	Flags   uint8
 }
 
 // clone copies the stats, map included.
 func (s *Stats) clone() Stats {
 	c := *s
 	c.Links = append([]link.LinkStatus(nil), s.Links...)
+	c.ResendItems = append([]ResendItem(nil), s.ResendItems...)
 	c.RecvErrors = make(map[wire.Kind]uint64, len(s.RecvErrors))
 	for k, v := range s.RecvErrors {
 		c.RecvErrors[k] = v

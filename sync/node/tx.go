@@ -131,7 +131,7 @@ func (n *Node) appendMsg(m *wire.Message) (seq uint32, ok bool) {
 	b, err := wire.AppendMessage(n.buf, m)
 	if err != nil {
 		// FromFlow makes only valid messages; count the impossible.
-		n.stats.SendErrors++
+		n.stats.SendMalformed++
 		n.buf = n.buf[:mark]
 		return 0, false
 	}

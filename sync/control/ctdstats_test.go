@@ -1,0 +1,56 @@
+package control
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"ctq/sync/config"
+	"ctq/sync/link"
+	"ctq/sync/node"
+)
+
+// TestConntrackdStatsPages renders the counters of the captured conntrackd
+// daemon and compares with its pages byte for byte.
+func TestConntrackdStatsPages(t *testing.T) {
+	started := time.Unix(1795459700, 0)
+	st := node.Stats{
+		Started:          started,
+		EventsReceived:   1,
+		WatchBuffer:      212992,
+		ResendQueue:      1,
+		ResendQueueLimit: 131072,
+		ErrorQueueLimit:  128,
+		ResendItems:      []node.ResendItem{{Seq: 1795459736}},
+	}
+	st.Internal.Active, st.Internal.Objects, st.Internal.AddOK = 1, 1, 1
+	st.Links = []link.LinkStatus{{Name: "ctqd0", Transport: config.TransportUDP, Interface: "ctqd0", Up: true, Active: true,
+		Stats: link.Stats{SentBytes: 156, SentDatagrams: 11}}}
+	exp := node.Stats{Started: started}
+	exp.Links = []link.LinkStatus{{Name: "ctqd0", Transport: config.TransportUDP, Interface: "ctqd0", Up: true, Active: true,
+		Stats: link.Stats{SentBytes: 8, SentDatagrams: 1}}}
+	for _, tt := range []struct {
+		file string
+		code uint32
+		st   *node.Stats
+	}{
+		{"s-general", ctdStats, &st},
+		{"s-network", ctdStatsNetwork, &st},
+		{"s-cache", ctdStatsCache, &st},
+		{"s-link", ctdStatsLink, &st},
+		{"s-queue", ctdStatsQueue, &st},
+		{"s-runtime", ctdStatsRuntime, &st},
+		{"s-rsqueue", ctdStatsRsqueue, &st},
+		{"x-expect", ctdExpStats, &exp},
+	} {
+		want, err := os.ReadFile(filepath.Join("testdata", "conntrackd-1.4.7", tt.file+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := ctdStatsPage(tt.code, tt.st, started.Add(30*time.Second))
+		if !ok || got != string(want) {
+			t.Errorf("%s (code %d):\n got %q\nwant %q", tt.file, tt.code, got, want)
+		}
+	}
+}
