@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,9 @@ import (
 
 	"ctq/internal/nstest"
 )
+
+// activeSince ends a line of conntrackd's cache dumps.
+var activeSince = regexp.MustCompile(`^udp +17 src=\S+ dst=\S+ sport=\d+ dport=53 \[UNREPLIED\] mark=0 \[active since \d+s\]$`)
 
 // upstreamScript is conntrackd's failover script as Debian ships it.
 const upstreamScript = "/usr/share/doc/conntrackd/examples/sync/primary-backup.sh"
@@ -48,8 +52,13 @@ func TestConntrackdClientDrivesCtq(t *testing.T) {
 		ctd("-n")
 		return slices.Equal(syncTuples(ctd("-e"), dst), want)
 	})
-	if x := ctd("-e", "-x"); !strings.HasPrefix(x, "<?xml") || strings.Count(x, "<flow>") != len(want) {
+	if x := ctd("-e", "-x"); !strings.HasPrefix(x, "<flow>") || strings.Count(x, "<flow>") != len(want) {
 		t.Errorf("conntrackd -e -x:\n%s", x)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(ctd("-e")), "\n") {
+		if !activeSince.MatchString(l) {
+			t.Errorf("conntrackd -e line %q lacks conntrackd's [active since Ns]", l)
+		}
 	}
 	// conntrackd's own -s pages.
 	for _, tt := range []struct{ arg, prefix string }{

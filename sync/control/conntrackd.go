@@ -54,11 +54,11 @@ const (
 
 // ctdRequests maps the codes the server answers as one of its own
 // requests. Commit always writes flows and expectations (-c ct and
-// -c expect too), and the expectation dumps are text with -x as without.
+// -c expect too), and the expectation dumps are ctq's (conntrack's
+// expect lines), with -x as without.
 var ctdRequests = map[uint32]Request{
 	ctdFlushMaster: {VerbFlush, "kernel"}, ctdAllFlushMaster: {VerbFlush, "kernel"},
 	ctdResyncMaster: {VerbRefresh, ""}, ctdAllResyncMaster: {VerbRefresh, ""},
-	ctdDumpInternal: {VerbDump, "internal"}, ctdDumpExternal: {VerbDump, "external"},
 	ctdExpDumpInternal: {VerbDump, "internal expect"}, ctdExpDumpExternal: {VerbDump, "external expect"},
 	ctdExpDumpIntXML: {VerbDump, "internal expect"}, ctdExpDumpExtXML: {VerbDump, "external expect"},
 	ctdCommit: {VerbCommit, ""}, ctdExpCommit: {VerbCommit, ""}, ctdAllCommit: {VerbCommit, ""},
@@ -82,8 +82,8 @@ func (p *plainLines) line(l string) error {
 
 // handleConntrackd answers a request of conntrackd's own client, so that
 // scripts written for conntrackd (conntrackd -C CONF -c, -f, -R, -B, -n,
-// -t, -i, -e, -s, -k) drive a ctq node unchanged. The -s pages are
-// conntrackd's (ctdstats.go). A failure is written as a line starting
+// -t, -i, -e, -s, -k) drive a ctq node unchanged. The -s pages and the
+// -i/-e dumps are conntrackd's (ctdstats.go, ctddump.go). A failure is written as a line starting
 // with "ERROR:", as conntrackd's client shows what the daemon writes.
 func (s *Server) handleConntrackd(ctx context.Context, c net.Conn, r io.Reader) {
 	var b [4]byte
@@ -111,8 +111,10 @@ func (s *Server) conntrackdRequest(ctx context.Context, code uint32, out *plainL
 		return err
 	}
 	switch code {
+	case ctdDumpInternal, ctdDumpExternal:
+		return s.ctdDump(ctx, code == ctdDumpExternal, false, out)
 	case ctdDumpIntXML, ctdDumpExtXML:
-		return s.dump(ctx, code == ctdDumpExtXML, "xml", out)
+		return s.ctdDump(ctx, code == ctdDumpExtXML, true, out)
 	case ctdExpFlushMaster:
 		_, err := s.node.FlushKernelExpect(ctx)
 		return err

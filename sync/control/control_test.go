@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"ctq/engine"
 	"ctq/sync/cache"
@@ -26,12 +27,12 @@ type fakeNode struct {
 	external                  []engine.Flow
 }
 
-func (f *fakeNode) DumpFlows(_ context.Context, external bool, yield func(*engine.Flow) error) error {
+func (f *fakeNode) DumpFlows(_ context.Context, external bool, yield func(*engine.Flow, time.Time) error) error {
 	if !external {
 		return nil
 	}
 	for i := range f.external {
-		if err := yield(&f.external[i]); err != nil {
+		if err := yield(&f.external[i], time.Unix(1795459700, 0)); err != nil {
 			return err
 		}
 	}

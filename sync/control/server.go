@@ -28,7 +28,7 @@ const (
 
 // Node is what the server asks: a *node.Node.
 type Node interface {
-	DumpFlows(ctx context.Context, external bool, yield func(*engine.Flow) error) error
+	DumpFlows(ctx context.Context, external bool, yield func(f *engine.Flow, created time.Time) error) error
 	InternalExpect(ctx context.Context) ([]cache.ExpectEntry, error)
 	ExternalExpect(ctx context.Context) ([]cache.ExpectEntry, error)
 	RequestResync(ctx context.Context) error
@@ -266,7 +266,7 @@ func (s *Server) dump(ctx context.Context, external bool, formatName string, r l
 	if err != nil {
 		return fmt.Errorf("dump: %w", err)
 	}
-	err = s.node.DumpFlows(ctx, external, func(f *engine.Flow) error {
+	err = s.node.DumpFlows(ctx, external, func(f *engine.Flow, _ time.Time) error {
 		if err := w.Write(f); err != nil {
 			return fmt.Errorf("dump: %w", err)
 		}

@@ -1,0 +1,63 @@
+package control
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"ctq/engine"
+	"ctq/engine/format"
+)
+
+// ctdHidden are the attributes conntrackd's cache dumps leave out: its
+// caches keep no timeout, use count or counters of an entry.
+const ctdHidden = engine.HasTimeout | engine.HasUse | engine.HasCounters | engine.HasStart | engine.HasStop
+
+// ctdFlow is f as conntrackd's caches hold it: without ctdHidden, with a
+// mark (0 when none came); an entry of the external cache has no reply
+// tuple (the peer does not send it) and no ID.
+func ctdFlow(f *engine.Flow, external bool) engine.Flow {
+	c := *f
+	c.Has &^= ctdHidden
+	c.Has |= engine.HasMark
+	if external {
+		c.Has &^= engine.HasReply | engine.HasID
+	}
+	return c
+}
+
+// appendCtdFlow appends one line of `conntrackd -i` or `-e`: conntrack's
+// text line of the cached entry, then " [active since Ns]" (the time since
+// the entry entered the cache).
+func appendCtdFlow(buf []byte, f *engine.Flow, external bool, active time.Duration) []byte {
+	c := ctdFlow(f, external)
+	buf = format.AppendText(buf, &c, format.EventNone, 0, nil)
+	buf = append(buf, " [active since "...)
+	buf = strconv.AppendInt(buf, int64(max(active, 0)/time.Second), 10)
+	return append(buf, "s]"...)
+}
+
+// appendCtdFlowXML appends one line of `conntrackd -i -x` or `-e -x`: the
+// <flow> element alone (conntrackd writes no document around them).
+func appendCtdFlowXML(buf []byte, f *engine.Flow, external bool) []byte {
+	c := ctdFlow(f, external)
+	return format.AppendXML(buf, &c, format.EventNone, 0, nil)
+}
+
+// ctdDump streams a cache as conntrackd's -i/-e (xml: -x) do.
+func (s *Server) ctdDump(ctx context.Context, external, xml bool, out *plainLines) error {
+	now := time.Now()
+	var buf []byte
+	return s.node.DumpFlows(ctx, external, func(f *engine.Flow, created time.Time) error {
+		if xml {
+			buf = appendCtdFlowXML(buf[:0], f, external)
+		} else {
+			var active time.Duration
+			if !created.IsZero() {
+				active = now.Sub(created)
+			}
+			buf = appendCtdFlow(buf[:0], f, external, active)
+		}
+		return out.line(string(buf))
+	})
+}
