@@ -39,7 +39,7 @@ func main() {
 	flag.IntVar(&cfg.deleteFlows, "delete-n", 100000, "flows in each of the two tables of the delete benchmark (0: skip it)")
 	flag.IntVar(&cfg.burstFlows, "burst-n", 200000, "flows in the event burst (0: skip it)")
 	flag.IntVar(&cfg.syncFlows, "sync-n", 100000, "flows replicated and committed by a conntrackd pair and a ctq pair (0: skip it)")
-	flag.IntVar(&cfg.syncRuns, "sync-runs", 3, "runs of each sync pair (alternating which goes first; the median is reported)")
+	flag.IntVar(&cfg.syncRuns, "sync-runs", 5, "runs of each sync pair (alternating which goes first; the median is reported)")
 	flag.Parse()
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ctqbench:", err)

@@ -61,6 +61,12 @@ type syncImpl struct {
 	status, commit, dump func(conf string) []string
 }
 
+// pollStatus is the client argv that polls either daemon's external cache:
+// conntrackd's own client, which a ctq node answers too, so that the
+// poll costs the same for both (a Go client's start-up would otherwise
+// count as replication lag).
+func pollStatus(conf string) []string { return []string{"conntrackd", "-C", conf, "-s"} }
+
 // syncImpls are conntrackd and ctq, in report order.
 func syncImpls(cfg config) []syncImpl {
 	ctq := func(stmt string) func(string) []string {
@@ -304,7 +310,7 @@ func benchSyncPair(ctx context.Context, cfg config, impl syncImpl, dir, flows st
 		return r, err
 	}
 	err = poll(ctx, syncTimeout, func() (bool, error) {
-		got, err := externalActive(ctx, p.b, impl.status(p.confB))
+		got, err := externalActive(ctx, p.b, pollStatus(p.confB))
 		return got >= n, err
 	})
 	if err != nil {
@@ -384,7 +390,7 @@ func poll(ctx context.Context, limit time.Duration, cond func() (bool, error)) e
 
 // reportSync prints both implementations side by side.
 func reportSync(cfg config, cd, ctq syncResult) {
-	fmt.Printf("\nsync, FTFW over UDP, %d flows loaded into the primary with conntrack -R (polled every %s; median of %d runs):\n",
+	fmt.Printf("\nsync, FTFW over UDP, %d flows loaded into the primary with conntrack -R (polled every %s with conntrackd -s; median of %d runs):\n",
 		cfg.syncFlows, syncPollInterval, cfg.syncRuns)
 	fmt.Printf("%-44s %12s %12s %8s\n", "", "conntrackd", "ctq", "ratio")
 	row := func(what string, a, b time.Duration) {
