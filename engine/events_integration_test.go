@@ -113,7 +113,7 @@ func (w *watchRun) waitFor(t *testing.T, what string, ok func([]seenEvent) bool)
 }
 
 // stop cancels the watch and returns its result.
-func (w *watchRun) stop(t *testing.T) (WatchStats, error, []seenEvent) {
+func (w *watchRun) stop(t *testing.T) (WatchStats, []seenEvent, error) {
 	t.Helper()
 	w.cancel()
 	select {
@@ -123,7 +123,7 @@ func (w *watchRun) stop(t *testing.T) (WatchStats, error, []seenEvent) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.st, w.err, w.events
+	return w.st, w.events, w.err
 }
 
 // isSentinel reports whether f is a sentinel entry (nstest.InsertSentinel).
@@ -244,7 +244,7 @@ func TestWatchLoopbackTCP(t *testing.T) {
 		t.Fatal("conntrack -E does not show the sentinel after the DESTROY")
 	}
 	lines, _, _ := ce.Stop(t)
-	st, err, all := w.stop(t)
+	st, all, err := w.stop(t)
 	if err != nil {
 		t.Fatalf("watch: %v", err)
 	}
@@ -327,7 +327,7 @@ func TestWatchExpect(t *testing.T) {
 		t.Fatal("conntrack -E expect does not show the last expectation")
 	}
 	lines, _, _ := ce.Stop(t)
-	st, err, evs := w.stop(t)
+	st, evs, err := w.stop(t)
 	if err != nil || st.Skipped != 0 || st.Overflows != 0 {
 		t.Fatalf("watch = %+v, %v", st, err)
 	}
@@ -366,7 +366,7 @@ func TestWatchUserspace(t *testing.T) {
 	ns.Run(t, "conntrack", "-U", "-s", "198.51.100.1", "-p", "tcp", "-m", "5")
 	ns.Run(t, "conntrack", "-D", "-s", "198.51.100.1", "-p", "tcp")
 	w.waitFor(t, "three events", func(evs []seenEvent) bool { return len(evs) >= 3 })
-	st, err, evs := w.stop(t)
+	st, evs, err := w.stop(t)
 	if err != nil || st.Received != len(evs) || st.Skipped != 0 || st.Overflows != 0 {
 		t.Fatalf("watch = %+v, %v", st, err)
 	}
@@ -513,7 +513,7 @@ func TestWatchBurst(t *testing.T) {
 	delivered := time.Since(start)
 	ce.WaitLine(nstest.SentinelLine(sentinel), waitLimit)
 	_, ceGot, ceAll := ce.Stop(t)
-	st, err, sentinels := w.stop(t)
+	st, sentinels, err := w.stop(t)
 	if err != nil {
 		t.Fatalf("watch: %v", err)
 	}

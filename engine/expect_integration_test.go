@@ -19,10 +19,10 @@ import (
 
 // expLine is one line of `conntrack -L expect`, split into its parts.
 type expLine struct {
-	timeout                    int
-	expected, mask, master     map[string]string
-	flags                      []string
-	class, helper, zone, extra string
+	timeout                int
+	expected, mask, master map[string]string
+	flags                  []string
+	class, helper, zone    string
 }
 
 func parseExpLine(t *testing.T, line string) expLine {

@@ -108,7 +108,7 @@ func TestExpectNATLive(t *testing.T) {
 		return types
 	}
 	w.waitFor(t, "the delete and create events", func(evs []seenEvent) bool { return len(mine(evs)) >= 2 })
-	_, _, evs := w.stop(t)
+	_, evs, _ := w.stop(t)
 	if got := mine(evs); !slices.Equal(got, []EventType{EventDestroy, EventNew}) {
 		t.Errorf("the injector's events: %v, want DESTROY, NEW", got)
 	}

@@ -62,7 +62,7 @@ func TestInjector(t *testing.T) {
 		t.Errorf("create without a timeout: %v, want ErrUnencodable", err)
 	}
 	w.waitFor(t, "the three events", func(evs []seenEvent) bool { return len(evs) >= 3 })
-	_, _, evs := w.stop(t)
+	_, evs, _ := w.stop(t)
 	for _, ev := range evs {
 		if ev.PortID != in.PortID() {
 			t.Errorf("%v event from port %d, want the injector's %d", ev.Type, ev.PortID, in.PortID())

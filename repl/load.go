@@ -114,14 +114,14 @@ func (s *Session) loadSummary(name string, lines int, st engine.BatchStats, form
 	if formatName == "json" {
 		_, err = fmt.Fprintf(s.cfg.Stdout, "{\"loaded\":%d,\"lines\":%d,\"gone\":%d,\"failed\":%d}\n", st.Done, lines, st.Gone, st.Failed+st.Unknown)
 	} else {
-		_, err = fmt.Fprintf(s.cfg.Stdout, "loaded %d of %d lines from %s", st.Done, lines, name)
+		line := fmt.Sprintf("loaded %d of %d lines from %s", st.Done, lines, name)
 		if st.Gone > 0 {
-			fmt.Fprintf(s.cfg.Stdout, ", %d entries already gone", st.Gone)
+			line += fmt.Sprintf(", %d entries already gone", st.Gone)
 		}
 		if f := st.Failed + st.Unknown; f > 0 {
-			fmt.Fprintf(s.cfg.Stdout, ", %d failed", f)
+			line += fmt.Sprintf(", %d failed", f)
 		}
-		_, err = fmt.Fprintln(s.cfg.Stdout)
+		_, err = fmt.Fprintln(s.cfg.Stdout, line)
 	}
 	if err != nil {
 		return fmt.Errorf("write output: %w", err)

@@ -32,7 +32,6 @@ type flowScript struct {
 	tcpLife [2]time.Time // start and stop of the tcp flow
 	udpLife [2]time.Time // start and stop of the udp flow
 	portids [6]uint32    // ports of the six userspace events
-	named   []uint32     // the ports conntrack found a progname for
 	times   []time.Time  // event times, if the format shows them
 	tail    []engine.Event
 }
