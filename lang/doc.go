@@ -52,7 +52,8 @@
 // expect. serve (a ServeStep) exports metrics to Prometheus: at ADDR until
 // interrupted or for DURATION, or once to FILE (textfile); its where and
 // by clauses compile as "count where EXPR by EXPR, ..." into
-// ServeStep.Series, the user's own series. account (an AccountStep) logs
+// ServeStep.Series, the user's own series; with sync ["CONF"] the sync
+// node's counters join each scrape. account (an AccountStep) logs
 // destroyed flows to FILE; it compiles as "watch destroy [where EXPR] [for
 // DURATION] [as FORMAT]" into AccountStep.Watch.
 //

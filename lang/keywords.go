@@ -76,7 +76,7 @@ var futureStatements = []string{
 
 // clauseWords are the words with a meaning inside statements. An
 // expression ends before any of them (outside brackets).
-var clauseWords = []string{"where", "order", "by", "asc", "desc", "limit", "as", "set", "dry", "for", "every"}
+var clauseWords = []string{"where", "order", "by", "asc", "desc", "limit", "as", "set", "dry", "for", "every", "sync"}
 
 // eventNames are the event words of watch.
 var eventNames = []string{"new", "update", "destroy"}

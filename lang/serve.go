@@ -7,7 +7,8 @@ import (
 )
 
 // ServeStmt is `serve "ADDR" [where EXPR] [by EXPR, ...] [every DURATION]
-// [for DURATION]` or `serve textfile "FILE" [where EXPR] [by EXPR, ...]`.
+// [for DURATION] [sync ["CONF"]]` or `serve textfile "FILE" [where EXPR]
+// [by EXPR, ...] [sync ["CONF"]]`.
 type ServeStmt struct {
 	node
 	// Addr is the listen address (host:port); empty for textfile.
@@ -18,6 +19,10 @@ type ServeStmt struct {
 	By       []*Expr // nil without a by clause
 	For      time.Duration
 	Every    time.Duration // zero without an every clause
+	// Sync is true with a sync clause; SyncConfig is its configuration
+	// path (empty: the default).
+	Sync       bool
+	SyncConfig string
 }
 
 // Keyword is "serve".
@@ -40,6 +45,11 @@ type ServeStep struct {
 	// conntrack table with the serve statement's where and by clauses (its
 	// Columns name the by keys), nil without them.
 	Series *PlanStep
+	// Sync adds the counters of the sync node of SyncConfig (empty: the
+	// default configuration), asked over its control socket at each
+	// scrape.
+	Sync       bool
+	SyncConfig string
 }
 
 // Where is the site of the step.
@@ -47,12 +57,12 @@ func (s *ServeStep) Where() Site { return s.At }
 
 // serve parses the serve statement.
 func (p *parser) serve(kw token) (Stmt, error) {
-	clauses := []string{"where", "by", "every", "for"}
+	clauses := []string{"where", "by", "sync", "every", "for"}
 	s := &ServeStmt{node: p.node(kw)}
 	textfile := p.keywordAt(p.i, "textfile")
 	if textfile {
 		p.i++
-		clauses = clauses[:2]
+		clauses = clauses[:3]
 	}
 	t := p.peek()
 	what := "a listen address (\"127.0.0.1:9100\")"
@@ -90,6 +100,14 @@ func (p *parser) serve(kw token) (Stmt, error) {
 			s.For, err = p.duration(t)
 		case "every":
 			s.Every, err = p.duration(t)
+		case "sync":
+			s.Sync = true
+			if c := p.peek(); c.kind == tokString {
+				if s.SyncConfig, err = p.unquote(c); err == nil && s.SyncConfig == "" {
+					err = p.errAt(c, "`sync` needs a configuration path, not an empty string (leave it out for the default)")
+				}
+				p.i++
+			}
 		}
 		if err != nil {
 			return nil, err
@@ -100,7 +118,8 @@ func (p *parser) serve(kw token) (Stmt, error) {
 // serveStep compiles a serve statement; its where and by clauses compile
 // as "count where EXPR by EXPR, ...".
 func (c *compiler) serveStep(s *ServeStmt, at Site) (*ServeStep, error) {
-	step := &ServeStep{At: at, Addr: s.Addr, Textfile: s.Textfile, For: s.For, Resync: s.Every}
+	step := &ServeStep{At: at, Addr: s.Addr, Textfile: s.Textfile, For: s.For, Resync: s.Every,
+		Sync: s.Sync, SyncConfig: s.SyncConfig}
 	if s.Where == nil && s.By == nil {
 		return step, nil
 	}

@@ -64,6 +64,18 @@ func TestCompileStatsAndServe(t *testing.T) {
 				t.Errorf("got %+v", s)
 			}
 		}},
+		{"serve sync", `serve "127.0.0.1:9466" where proto == tcp sync "/etc/ctq/sync.conf" for 1m`, func(t *testing.T, st Step) {
+			s := st.(*ServeStep)
+			if !s.Sync || s.SyncConfig != "/etc/ctq/sync.conf" || s.Series == nil || s.For != time.Minute {
+				t.Errorf("got %+v", s)
+			}
+		}},
+		{"serve textfile sync default", `serve textfile "x.prom" sync`, func(t *testing.T, st Step) {
+			s := st.(*ServeStep)
+			if !s.Sync || s.SyncConfig != "" {
+				t.Errorf("got %+v", s)
+			}
+		}},
 		{"account", `account "/var/log/ctq.log" where proto == tcp every 5s for 1m as json`, func(t *testing.T, st Step) {
 			s := st.(*AccountStep)
 			if s.Resync != 5*time.Second {
@@ -117,6 +129,8 @@ func TestCompileStatsAndServeErrors(t *testing.T) {
 		{"serve bad duration", `serve "127.0.0.1:1" for -5s`, "1:25: `for` needs a duration (e.g. 20s, 5m, 1h30m), found `-`"},
 		{"textfile every", `serve textfile "x.prom" every 5s`, "1:25: `every` does not belong in a `serve` statement"},
 		{"serve limit", `serve "127.0.0.1:1" limit 3`, "1:21: `limit` does not belong in a `serve` statement"},
+		{"serve sync empty", `serve "127.0.0.1:1" sync ""`, "1:26: `sync` needs a configuration path, not an empty string (leave it out for the default)"},
+		{"serve sync twice", `serve "127.0.0.1:1" sync sync`, "1:26: duplicate `sync` clause"},
 		{"account no file", "account where true", "1:9: expected a file name in quotes after `account`, found `where`"},
 		{"account empty", `account ""`, "1:9: `account` needs a file name, not an empty string"},
 		{"account by", `account "x" by dport`, "1:13: `by` does not belong in a `account` statement"},

@@ -314,3 +314,46 @@ func TestServeStopsOnCancel(t *testing.T) {
 		t.Error("the server still answers after Serve returned")
 	}
 }
+
+// TestExtraSamples: Config.Extra's samples join the scrape, counters and
+// gauges with their labels; a failing fetch leaves them out.
+func TestExtraSamples(t *testing.T) {
+	k := &fakeKernel{flows: []*engine.Flow{flow(1, "tcp", "ESTABLISHED", 22)}}
+	dir := t.TempDir()
+	fail := false
+	cfg := &Config{Extra: func(context.Context) ([]Sample, error) {
+		if fail {
+			return nil, errors.New("node gone")
+		}
+		return []Sample{
+			{Name: "ctq_sync_up", Help: "Up.", Value: 1},
+			{Name: "ctq_sync_link_sent_bytes_total", Help: "Bytes.", Counter: true, Labels: [][2]string{{"link", "eth1"}}, Value: 156},
+		}, nil
+	}}
+	for _, tt := range []struct {
+		fail bool
+		want []string
+		not  string
+	}{
+		{false, []string{"ctq_sync_up 1\n", "# TYPE ctq_sync_link_sent_bytes_total counter\n", `ctq_sync_link_sent_bytes_total{link="eth1"} 156` + "\n", "ctq_conntrack_entries 1\n"}, ""},
+		{true, []string{"ctq_conntrack_entries 1\n"}, "ctq_sync"},
+	} {
+		fail = tt.fail
+		path := filepath.Join(dir, "ctq.prom")
+		if err := WriteTextfile(context.Background(), k, path, cfg); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range tt.want {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("fail=%v: textfile lacks %q:\n%s", tt.fail, want, b)
+			}
+		}
+		if tt.not != "" && strings.Contains(string(b), tt.not) {
+			t.Errorf("fail=%v: textfile has %q:\n%s", tt.fail, tt.not, b)
+		}
+	}
+}

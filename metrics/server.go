@@ -35,6 +35,9 @@ type Config struct {
 	Series *Series
 	// Resync is the full-dump interval of Serve; zero means DefaultResync.
 	Resync time.Duration
+	// Extra, when set, adds the samples it returns at each scrape (a sync
+	// node's counters); an error leaves them out of that scrape.
+	Extra func(ctx context.Context) ([]Sample, error)
 }
 
 // scanner returns the full dump of k's conntrack table for a Tracker.
@@ -45,11 +48,17 @@ func scanner(k Kernel) func(context.Context, func(*engine.Flow) error) error {
 	}
 }
 
-// registry returns a new registry with the collector of k and t.
-func registry(k Kernel, t *Tracker) (*prometheus.Registry, error) {
+// registry returns a new registry with the collector of k and t, and
+// cfg's extra samples.
+func registry(k Kernel, t *Tracker, cfg *Config) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(newCollector(k, t, SeriesName)); err != nil {
 		return nil, fmt.Errorf("register conntrack collector: %w", err)
+	}
+	if cfg.Extra != nil {
+		if err := reg.Register(&extraCollector{fetch: cfg.Extra}); err != nil {
+			return nil, fmt.Errorf("register extra collector: %w", err)
+		}
 	}
 	return reg, nil
 }
@@ -63,7 +72,7 @@ func WriteTextfile(ctx context.Context, k Kernel, path string, cfg *Config) erro
 	if err := t.Resync(ctx, scanner(k)); err != nil {
 		return err
 	}
-	reg, err := registry(k, t)
+	reg, err := registry(k, t, cfg)
 	if err != nil {
 		return err
 	}
@@ -105,7 +114,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		every = DefaultResync
 	}
 	t := NewTracker(s.cfg.Series)
-	reg, err := registry(s.k, t)
+	reg, err := registry(s.k, t, &s.cfg)
 	if err != nil {
 		return err
 	}

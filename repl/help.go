@@ -94,8 +94,8 @@ func helpTexts() map[string]string {
     stats
     stats expect
     stats as json`,
-		"serve": `serve "ADDR" [where EXPR] [by EXPR, ...] [every DURATION] [for DURATION]
-serve textfile "FILE" [where EXPR] [by EXPR, ...]
+		"serve": `serve "ADDR" [where EXPR] [by EXPR, ...] [sync ["CONF"]] [every DURATION] [for DURATION]
+serve textfile "FILE" [where EXPR] [by EXPR, ...] [sync ["CONF"]]
   Answer Prometheus scrapes on http://ADDR/metrics until Ctrl-C (or the
   duration): ctq_conntrack_entries and ctq_conntrack_max, every conntrack
   -S counter (ctq_conntrack_stat_NAME_total{cpu}, ctq_expect_stat_..),
@@ -110,8 +110,13 @@ serve textfile "FILE" [where EXPR] [by EXPR, ...]
   default), and an update that does not change the state does not
   re-evaluate where/by. "127.0.0.1:0" picks a free port; the address is
   printed on stderr. textfile writes the same metrics (no event counters)
-  once, from one dump, for node_exporter's textfile collector.
+  once, from one dump, for node_exporter's textfile collector. With sync,
+  the running sync node of CONF (default as for sync) is asked for its
+  counters at each scrape: ctq_sync_up, ctq_sync_cache_entries{cache},
+  ctq_sync_link_*{link}, ctq_sync_messages_*, ctq_sync_sequence_lost_total,
+  ctq_sync_resend_queue_*, ctq_sync_kernel_*, ctq_sync_auth_*.
     serve "127.0.0.1:9555"
+    serve "127.0.0.1:9555" sync "/etc/ctq/sync.conf"
     serve "127.0.0.1:9555" where proto == tcp by dport
     serve textfile "/var/lib/node_exporter/textfile/ctq.prom" by zone`,
 		"account": `account "FILE" [where EXPR] [every DURATION] [for DURATION] [as FORMAT]

@@ -7,6 +7,8 @@ import (
 	"ctq/engine"
 	"ctq/lang"
 	"ctq/metrics"
+	"ctq/sync/config"
+	"ctq/sync/control"
 )
 
 // serve runs a serve statement: a Prometheus /metrics endpoint until ctx
@@ -25,6 +27,11 @@ func (s *Session) serve(ctx context.Context, st *lang.ServeStep) error {
 		return fmt.Errorf("serve: metrics come from the live kernel, not the saved table %s", s.cfg.From)
 	}
 	cfg := &metrics.Config{Resync: st.Resync}
+	if st.Sync {
+		if cfg.Extra, err = syncSamples(st.SyncConfig); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	if st.Series != nil {
 		if cfg.Series, err = s.series(st.Series); err != nil {
 			return err
@@ -67,4 +74,38 @@ func (s *Session) series(ps *lang.PlanStep) (*metrics.Series, error) {
 		}
 	}
 	return out, nil
+}
+
+// syncSamples returns the fetch of a sync node's metrics for serve: the
+// node of configuration path (the default one when empty), asked over its
+// control socket at each scrape, plus ctq_sync_up (0 when it does not
+// answer: the scrape goes on without its counters).
+func syncSamples(path string) (func(ctx context.Context) ([]metrics.Sample, error), error) {
+	path, err := syncConfigPath(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.ParseFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sock := cfg.General.UnixPath
+	if sock == "" {
+		return nil, fmt.Errorf("%s has no control socket (General { UNIX { Path ... } })", path)
+	}
+	return func(ctx context.Context) ([]metrics.Sample, error) {
+		up := metrics.Sample{Name: "ctq_sync_up", Help: "Whether the sync node answered the scrape (" + path + ").", Value: 1}
+		ms, err := control.FetchMetrics(ctx, sock)
+		if err != nil {
+			up.Value = 0
+			return []metrics.Sample{up}, nil
+		}
+		out := make([]metrics.Sample, 0, len(ms)+1)
+		out = append(out, up)
+		for _, m := range ms {
+			help, counter, _ := control.MetricHelp(m.Name)
+			out = append(out, metrics.Sample{Name: m.Name, Help: help, Counter: counter, Labels: m.Labels, Value: m.Value})
+		}
+		return out, nil
+	}, nil
 }

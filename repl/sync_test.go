@@ -210,7 +210,18 @@ func TestSyncStartStop(t *testing.T) {
 	if out.String() != "kernel table flushed\n" {
 		t.Errorf("flush kernel: %q", out.String())
 	}
+	// serve ... sync exports the node's counters.
+	prom := filepath.Join(dir, "m.prom")
+	run(`serve textfile "` + prom + `" sync "` + conf + `"`)
+	if b, err := os.ReadFile(prom); err != nil || !strings.Contains(string(b), "ctq_sync_up 1\n") ||
+		!strings.Contains(string(b), `ctq_sync_cache_entries{cache="internal"} `) || !strings.Contains(string(b), "ctq_conntrack_entries ") {
+		t.Errorf("serve textfile with sync: %v\n%s", err, b)
+	}
 	run(`sync stop "` + conf + `"`)
+	run(`serve textfile "` + prom + `" sync "` + conf + `"`)
+	if b, err := os.ReadFile(prom); err != nil || !strings.Contains(string(b), "ctq_sync_up 0\n") {
+		t.Errorf("serve textfile with sync, node stopped: %v\n%s", err, b)
+	}
 	if _, err := os.Stat(lockFile); !os.IsNotExist(err) {
 		t.Errorf("lock file after stop: %v", err)
 	}

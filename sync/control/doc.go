@@ -33,6 +33,7 @@
 //	dump internal|external          -i, -e (conntrack's text format)
 //	dump internal|external expect   -i expect, -e expect
 //	stop                            -k
+//	metrics                         (ctq's) the counters as Prometheus samples
 //
 // A request line is at most MaxRequest bytes.
 package control

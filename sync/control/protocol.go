@@ -25,6 +25,7 @@ const (
 	VerbPurge   = "purge"
 	VerbDump    = "dump"
 	VerbStop    = "stop"
+	VerbMetrics = "metrics"
 )
 
 // verbArgs lists the arguments each verb takes; "" is no argument.
@@ -38,6 +39,7 @@ var verbArgs = map[string][]string{
 	VerbPurge:   {""},
 	VerbDump:    {"internal", "external", "internal expect", "external expect"},
 	VerbStop:    {""},
+	VerbMetrics: {""},
 }
 
 // Request is one parsed request line.

@@ -253,6 +253,17 @@ func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 			return s.dumpExpect(ctx, which == "external", r)
 		}
 		return s.dump(ctx, which == "external", "text", r)
+	case VerbMetrics:
+		st, err := s.node.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range Metrics(&st, time.Now()) {
+			if err := r.line(m.String()); err != nil {
+				return err
+			}
+		}
+		return nil
 	case VerbStop:
 		return nil
 	}

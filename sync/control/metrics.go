@@ -1,0 +1,224 @@
+package control
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"ctq/sync/cache"
+	"ctq/sync/node"
+	"ctq/sync/wire"
+)
+
+// Metric is one sample of a node's counters, for Prometheus (`serve ...
+// sync`): a name of metricInfo, label pairs and a value.
+type Metric struct {
+	Name   string
+	Labels [][2]string
+	Value  float64
+}
+
+// metricKind is a metric's help and type.
+type metricKind struct {
+	help    string
+	counter bool
+}
+
+// metricInfo describes every metric a node reports.
+var metricInfo = map[string]metricKind{
+	"ctq_sync_uptime_seconds":                {"Seconds since the sync node started.", false},
+	"ctq_sync_cache_entries":                 {"Live entries of a cache (not DEAD).", false},
+	"ctq_sync_cache_objects":                 {"Entries a cache holds, DEAD ones waiting for their acknowledgement included.", false},
+	"ctq_sync_cache_added_total":             {"Entries added to a cache.", true},
+	"ctq_sync_cache_add_failures_total":      {"Entries a cache refused (full: HashLimit).", true},
+	"ctq_sync_cache_updated_total":           {"Entries updated in a cache.", true},
+	"ctq_sync_cache_destroyed_total":         {"Entries destroyed in a cache.", true},
+	"ctq_sync_link_up":                       {"Whether a dedicated link's interface is up.", false},
+	"ctq_sync_link_active":                   {"Whether a dedicated link is the active one.", false},
+	"ctq_sync_link_sent_bytes_total":         {"Bytes sent on a dedicated link.", true},
+	"ctq_sync_link_received_bytes_total":     {"Bytes received on a dedicated link.", true},
+	"ctq_sync_link_sent_datagrams_total":     {"Datagrams sent on a dedicated link.", true},
+	"ctq_sync_link_received_datagrams_total": {"Datagrams received on a dedicated link.", true},
+	"ctq_sync_link_send_errors_total":        {"Datagrams a dedicated link failed to send.", true},
+	"ctq_sync_link_receive_errors_total":     {"Receive errors of a dedicated link.", true},
+	"ctq_sync_messages_sent_total":           {"Sync messages sent, by kind (data, control).", true},
+	"ctq_sync_messages_received_total":       {"Sync messages received, by kind (data, control, expect).", true},
+	"ctq_sync_messages_rejected_total":       {"Received sync messages rejected, by reason (conntrackd's -s network counters).", true},
+	"ctq_sync_sequence_lost_total":           {"Messages the peer's sequence numbers say were lost (conntrackd's Packets lost).", true},
+	"ctq_sync_sequence_before_total":         {"Messages behind the expected sequence number (conntrackd's Packets before).", true},
+	"ctq_sync_resend_queue_length":           {"Entries in FTFW's resend queue.", false},
+	"ctq_sync_resend_queue_dropped_total":    {"Entries FTFW's resend queue dropped when full (lost until a resync).", true},
+	"ctq_sync_kernel_events_total":           {"Kernel conntrack events received.", true},
+	"ctq_sync_kernel_events_filtered_total":  {"Kernel events the Filter left out.", true},
+	"ctq_sync_kernel_event_overruns_total":   {"Kernel event overruns (lost events, each followed by a reread).", true},
+	"ctq_sync_injected_total":                {"Received entries written into the kernel (DisableExternalCache).", true},
+	"ctq_sync_inject_errors_total":           {"Received entries the kernel refused (DisableExternalCache).", true},
+	"ctq_sync_auth_accepted_total":           {"Datagrams that passed authentication (AuthKey).", true},
+	"ctq_sync_auth_dropped_total":            {"Datagrams dropped by authentication (AuthKey), by reason.", true},
+}
+
+// MetricHelp returns a metric's help text and whether it is a counter;
+// ok is false for a name the node does not report.
+func MetricHelp(name string) (help string, counter, ok bool) {
+	k, ok := metricInfo[name]
+	return k.help, k.counter, ok
+}
+
+// Metrics turns a node's counters into metrics.
+func Metrics(st *node.Stats, now time.Time) []Metric {
+	var out []Metric
+	add := func(name string, v float64, labels ...string) {
+		m := Metric{Name: name, Value: v}
+		for i := 0; i+1 < len(labels); i += 2 {
+			m.Labels = append(m.Labels, [2]string{labels[i], labels[i+1]})
+		}
+		out = append(out, m)
+	}
+	b := func(v bool) float64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	if !st.Started.IsZero() {
+		add("ctq_sync_uptime_seconds", now.Sub(st.Started).Seconds())
+	}
+	for _, c := range []struct {
+		name string
+		s    *cache.Stats
+	}{{"internal", &st.Internal}, {"external", &st.External},
+		{"internal_expect", &st.InternalExpect}, {"external_expect", &st.ExternalExpect}} {
+		add("ctq_sync_cache_entries", float64(c.s.Active), "cache", c.name)
+		add("ctq_sync_cache_objects", float64(c.s.Objects), "cache", c.name)
+		add("ctq_sync_cache_added_total", float64(c.s.AddOK), "cache", c.name)
+		add("ctq_sync_cache_add_failures_total", float64(c.s.AddFail), "cache", c.name)
+		add("ctq_sync_cache_updated_total", float64(c.s.UpdOK), "cache", c.name)
+		add("ctq_sync_cache_destroyed_total", float64(c.s.DelOK), "cache", c.name)
+	}
+	for _, l := range st.Links {
+		add("ctq_sync_link_up", b(l.Up), "link", l.Name)
+		add("ctq_sync_link_active", b(l.Active), "link", l.Name)
+		add("ctq_sync_link_sent_bytes_total", float64(l.Stats.SentBytes), "link", l.Name)
+		add("ctq_sync_link_received_bytes_total", float64(l.Stats.RecvBytes), "link", l.Name)
+		add("ctq_sync_link_sent_datagrams_total", float64(l.Stats.SentDatagrams), "link", l.Name)
+		add("ctq_sync_link_received_datagrams_total", float64(l.Stats.RecvDatagrams), "link", l.Name)
+		add("ctq_sync_link_send_errors_total", float64(l.Stats.SendErrors), "link", l.Name)
+		add("ctq_sync_link_receive_errors_total", float64(l.Stats.RecvErrors), "link", l.Name)
+	}
+	add("ctq_sync_messages_sent_total", float64(st.SentData), "kind", "data")
+	add("ctq_sync_messages_sent_total", float64(st.SentControl), "kind", "control")
+	add("ctq_sync_messages_received_total", float64(st.RecvData), "kind", "data")
+	add("ctq_sync_messages_received_total", float64(st.RecvControl), "kind", "control")
+	add("ctq_sync_messages_received_total", float64(st.RecvExpect), "kind", "expect")
+	kinds := make([]wire.Kind, 0, len(st.RecvErrors))
+	for k := range st.RecvErrors {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		add("ctq_sync_messages_rejected_total", float64(st.RecvErrors[k]), "reason", k.String())
+	}
+	add("ctq_sync_sequence_lost_total", float64(st.SeqLost))
+	add("ctq_sync_sequence_before_total", float64(st.SeqBefore))
+	add("ctq_sync_resend_queue_length", float64(st.ResendQueue))
+	add("ctq_sync_resend_queue_dropped_total", float64(st.ResendDropped))
+	add("ctq_sync_kernel_events_total", float64(st.EventsReceived))
+	add("ctq_sync_kernel_events_filtered_total", float64(st.EventsFiltered))
+	add("ctq_sync_kernel_event_overruns_total", float64(st.EventOverflows))
+	add("ctq_sync_injected_total", float64(st.Injected))
+	add("ctq_sync_inject_errors_total", float64(st.InjectErrors))
+	a := st.Auth
+	add("ctq_sync_auth_accepted_total", float64(a.Accepted))
+	for _, r := range []struct {
+		reason string
+		n      uint64
+	}{{"forged", a.BadMAC}, {"replayed", a.Replayed}, {"stale_epoch", a.Stale}, {"reflected", a.Reflected}, {"short", a.Short}} {
+		add("ctq_sync_auth_dropped_total", float64(r.n), "reason", r.reason)
+	}
+	return out
+}
+
+// String is the metric as a line of the Prometheus text format (labels
+// quoted; the values never hold quotes or backslashes).
+func (m Metric) String() string {
+	var b strings.Builder
+	b.WriteString(m.Name)
+	if len(m.Labels) > 0 {
+		b.WriteByte('{')
+		for i, l := range m.Labels {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%s=%q", l[0], l[1])
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte(' ')
+	b.WriteString(strconv.FormatFloat(m.Value, 'g', -1, 64))
+	return b.String()
+}
+
+// ParseMetric parses a line String wrote.
+func ParseMetric(line string) (Metric, error) {
+	var m Metric
+	head, value, ok := cutLast(line, ' ')
+	if !ok {
+		return m, fmt.Errorf("metric line %q: no value", line)
+	}
+	v, err := strconv.ParseFloat(value, 64)
+	if err != nil {
+		return m, fmt.Errorf("metric line %q: %w", line, err)
+	}
+	m.Value = v
+	name, labels, hasLabels := strings.Cut(head, "{")
+	if _, _, ok := MetricHelp(name); !ok {
+		return m, fmt.Errorf("metric line %q: unknown metric %q", line, name)
+	}
+	m.Name = name
+	if !hasLabels {
+		return m, nil
+	}
+	labels, ok = strings.CutSuffix(labels, "}")
+	if !ok {
+		return m, fmt.Errorf("metric line %q: unterminated labels", line)
+	}
+	for labels != "" {
+		key, rest, ok := strings.Cut(labels, `="`)
+		if !ok {
+			return m, fmt.Errorf("metric line %q: malformed labels", line)
+		}
+		val, rest, ok := strings.Cut(rest, `"`)
+		if !ok {
+			return m, fmt.Errorf("metric line %q: malformed labels", line)
+		}
+		m.Labels = append(m.Labels, [2]string{key, val})
+		labels = strings.TrimPrefix(rest, ",")
+	}
+	return m, nil
+}
+
+// cutLast cuts s around the last sep.
+func cutLast(s string, sep byte) (string, string, bool) {
+	i := strings.LastIndexByte(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// FetchMetrics asks the node listening at path for its metrics.
+func FetchMetrics(ctx context.Context, path string) ([]Metric, error) {
+	var out []Metric
+	err := Stream(ctx, path, Request{Verb: VerbMetrics}, func(line string) error {
+		m, err := ParseMetric(line)
+		if err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
