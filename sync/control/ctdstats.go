@@ -15,8 +15,8 @@ import (
 // The status pages of conntrackd's -s requests, in conntrackd 1.4.7's
 // layout byte for byte (tools such as VyOS parse them): what a script that
 // runs `conntrackd -C CONF -s ...` against a ctq node reads. Counters
-// conntrackd has and ctq does not (traffic processed, memory and child
-// process failures) are 0.
+// conntrackd has and ctq does not (memory and child process failures) are
+// 0.
 
 // ctdGeneral is `conntrackd -s` (and, with the expectation caches,
 // `-s expect`).
@@ -37,7 +37,7 @@ func ctdGeneral(st *node.Stats, expect bool) string {
 		fmt.Fprintf(&b, "connections destroyed:\t\t%12d\tfailed:\t%12d\n\n", c.s.DelOK, c.s.DelFail)
 	}
 	b.WriteString("traffic processed:\n")
-	fmt.Fprintf(&b, "%20d Bytes %25d Pckts\n\n", 0, 0)
+	fmt.Fprintf(&b, "%20d Bytes      %20d Pckts\n\n", st.TrafficBytes, st.TrafficPackets)
 	ctdActiveLink(&b, st)
 	b.WriteString("message tracking:\n")
 	fmt.Fprintf(&b, "%20d Malformed msgs %20d Lost msgs\n\n", malformed(st), st.SeqLost)

@@ -52,6 +52,8 @@ var metricInfo = map[string]metricKind{
 	"ctq_sync_resend_queue_length":           {"Entries in FTFW's resend queue.", false},
 	"ctq_sync_resend_queue_dropped_total":    {"Entries FTFW's resend queue dropped when full (lost until a resync).", true},
 	"ctq_sync_kernel_events_total":           {"Kernel conntrack events received.", true},
+	"ctq_sync_traffic_bytes_total":           {"Bytes of the flows whose end the node saw (conntrackd's traffic processed; needs nf_conntrack_acct).", true},
+	"ctq_sync_traffic_packets_total":         {"Packets of the flows whose end the node saw (needs nf_conntrack_acct).", true},
 	"ctq_sync_kernel_events_filtered_total":  {"Kernel events the Filter left out.", true},
 	"ctq_sync_kernel_event_overruns_total":   {"Kernel event overruns (lost events, each followed by a reread).", true},
 	"ctq_sync_injected_total":                {"Received entries written into the kernel (DisableExternalCache).", true},
@@ -126,6 +128,8 @@ func Metrics(st *node.Stats, now time.Time) []Metric {
 	add("ctq_sync_resend_queue_length", float64(st.ResendQueue))
 	add("ctq_sync_resend_queue_dropped_total", float64(st.ResendDropped))
 	add("ctq_sync_kernel_events_total", float64(st.EventsReceived))
+	add("ctq_sync_traffic_bytes_total", float64(st.TrafficBytes))
+	add("ctq_sync_traffic_packets_total", float64(st.TrafficPackets))
 	add("ctq_sync_kernel_events_filtered_total", float64(st.EventsFiltered))
 	add("ctq_sync_kernel_event_overruns_total", float64(st.EventOverflows))
 	add("ctq_sync_injected_total", float64(st.Injected))

@@ -21,6 +21,11 @@ func (n *Node) kernelEvent(ev *event) {
 		return // written from what the peer sent
 	}
 	n.stats.EventsReceived++
+	if ev.typ == engine.EventDestroy && ev.flow.Has&engine.HasCounters != 0 {
+		// conntrackd's "traffic processed": the counters of ended flows.
+		n.stats.TrafficBytes += uint64(ev.flow.OrigBytes + ev.flow.ReplyBytes)
+		n.stats.TrafficPackets += uint64(ev.flow.OrigPackets + ev.flow.ReplyPackets)
+	}
 	if ev.typ != engine.EventDestroy && !n.filter.pass(&ev.flow) {
 		n.stats.EventsFiltered++
 		return

@@ -267,3 +267,19 @@ func TestKernelEvents(t *testing.T) {
 		t.Errorf("internal holds %d", n.internal.Len())
 	}
 }
+
+// TestTrafficProcessed: the counters of ended flows add up, as
+// conntrackd's "traffic processed".
+func TestTrafficProcessed(t *testing.T) {
+	n, _ := testNode(t, 1472, time.Unix(1000, 0))
+	f := flow(0)
+	n.kernelEvent(&event{typ: engine.EventNew, flow: f})
+	f.OrigBytes, f.ReplyBytes, f.OrigPackets, f.ReplyPackets = 100, 50, 3, 2
+	f.Has |= engine.HasCounters
+	n.kernelEvent(&event{typ: engine.EventDestroy, flow: f})
+	g := flow(1) // ended without counters (accounting off)
+	n.kernelEvent(&event{typ: engine.EventDestroy, flow: g})
+	if n.stats.TrafficBytes != 150 || n.stats.TrafficPackets != 5 || n.stats.EventsReceived != 3 {
+		t.Errorf("traffic %d bytes %d packets, %d events; want 150, 5, 3", n.stats.TrafficBytes, n.stats.TrafficPackets, n.stats.EventsReceived)
+	}
+}

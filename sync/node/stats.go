@@ -64,6 +64,10 @@ type Stats struct {
 	// EventsReceived counts the kernel's conntrack events, EventsFiltered
 	// those the Filter left out (conntrackd -s runtime).
 	EventsReceived, EventsFiltered uint64
+	// TrafficBytes and TrafficPackets sum the counters of the flows whose
+	// end the node saw (with net.netfilter.nf_conntrack_acct=1):
+	// conntrackd's "traffic processed".
+	TrafficBytes, TrafficPackets uint64
 	// KernelFlushes counts FlushKernel calls, KernelResyncs the rereads of
 	// the kernel table (Refresh, and after overruns and commits).
 	KernelFlushes, KernelResyncs uint64
