@@ -108,3 +108,32 @@ func TestConntrackdClientDrivesCtq(t *testing.T) {
 		t.Errorf("ctq node after conntrackd -k: %v", err)
 	}
 }
+
+// TestConntrackdClientExpect: with ExpectationSync, conntrackd's client
+// reads a ctq node's expectation caches as conntrackd prints them.
+func TestConntrackdClientExpect(t *testing.T) {
+	bin := buildCtq(t)
+	a, b := nstest.Joined(t, "ctqa", "203.0.113.1", "ctqb", "203.0.113.2")
+	dir := t.TempDir()
+	confA, confB := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
+	text := strings.Replace(syncTestConf, "\t\tACKWindowSize 300\n\t}", "\t\tACKWindowSize 300\n\t}\n\tOptions {\n\t\tExpectationSync on\n\t}", 1)
+	os.WriteFile(confA, fmt.Appendf(nil, text, dir, "a", "ctqa", "203.0.113.1", "203.0.113.2"), 0o600)
+	os.WriteFile(confB, fmt.Appendf(nil, text, dir, "b", "ctqb", "203.0.113.2", "203.0.113.1"), 0o600)
+	startSyncDaemon(t, bin, a, confA)
+	startSyncDaemon(t, bin, b, confB)
+	for _, conf := range []string{confA, confB} {
+		nstest.WaitFor(t, "the control socket of "+conf, func() bool {
+			_, _, rc := ctq(t, "-e", `sync status "`+conf+`"`)
+			return rc == 0
+		})
+	}
+	ftp := a.FTPExpectation(t, true)
+	want := regexp.MustCompile(fmt.Sprintf(`^proto=6 src=\S+ dst=\S+ sport=0 dport=%d .* helper=ftp \[active since \d+s\]$`, ftp.DataPort))
+	nstest.WaitFor(t, "A's expectation in B (conntrackd -e expect)", func() bool {
+		out := strings.TrimSpace(b.Run(t, "conntrackd", "-C", confB, "-e", "expect"))
+		return want.MatchString(out)
+	})
+	if x := a.Run(t, "conntrackd", "-C", confA, "-i", "expect", "-x"); !strings.HasPrefix(x, "<flow><layer3 ") || !strings.Contains(x, "<helper-name>ftp</helper-name>") {
+		t.Errorf("conntrackd -i expect -x:\n%s", x)
+	}
+}

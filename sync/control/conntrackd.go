@@ -54,13 +54,10 @@ const (
 
 // ctdRequests maps the codes the server answers as one of its own
 // requests. Commit always writes flows and expectations (-c ct and
-// -c expect too), and the expectation dumps are ctq's (conntrack's
-// expect lines), with -x as without.
+// -c expect too).
 var ctdRequests = map[uint32]Request{
 	ctdFlushMaster: {VerbFlush, "kernel"}, ctdAllFlushMaster: {VerbFlush, "kernel"},
 	ctdResyncMaster: {VerbRefresh, ""}, ctdAllResyncMaster: {VerbRefresh, ""},
-	ctdExpDumpInternal: {VerbDump, "internal expect"}, ctdExpDumpExternal: {VerbDump, "external expect"},
-	ctdExpDumpIntXML: {VerbDump, "internal expect"}, ctdExpDumpExtXML: {VerbDump, "external expect"},
 	ctdCommit: {VerbCommit, ""}, ctdExpCommit: {VerbCommit, ""}, ctdAllCommit: {VerbCommit, ""},
 	ctdKill: {VerbStop, ""}, ctdSendBulk: {VerbBulk, ""}, ctdRequestDump: {VerbResync, ""},
 	ctdResetTimers:   {VerbPurge, ""},
@@ -83,7 +80,8 @@ func (p *plainLines) line(l string) error {
 // handleConntrackd answers a request of conntrackd's own client, so that
 // scripts written for conntrackd (conntrackd -C CONF -c, -f, -R, -B, -n,
 // -t, -i, -e, -s, -k) drive a ctq node unchanged. The -s pages and the
-// -i/-e dumps are conntrackd's (ctdstats.go, ctddump.go). A failure is written as a line starting
+// -i/-e dumps, of flows and expectations, are conntrackd's (ctdstats.go,
+// ctddump.go). A failure is written as a line starting
 // with "ERROR:", as conntrackd's client shows what the daemon writes.
 func (s *Server) handleConntrackd(ctx context.Context, c net.Conn, r io.Reader) {
 	var b [4]byte
@@ -115,6 +113,10 @@ func (s *Server) conntrackdRequest(ctx context.Context, code uint32, out *plainL
 		return s.ctdDump(ctx, code == ctdDumpExternal, false, out)
 	case ctdDumpIntXML, ctdDumpExtXML:
 		return s.ctdDump(ctx, code == ctdDumpExtXML, true, out)
+	case ctdExpDumpInternal, ctdExpDumpExternal:
+		return s.ctdDumpExpect(ctx, code == ctdExpDumpExternal, false, out)
+	case ctdExpDumpIntXML, ctdExpDumpExtXML:
+		return s.ctdDumpExpect(ctx, code == ctdExpDumpExtXML, true, out)
 	case ctdExpFlushMaster:
 		_, err := s.node.FlushKernelExpect(ctx)
 		return err

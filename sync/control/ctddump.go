@@ -61,3 +61,60 @@ func (s *Server) ctdDump(ctx context.Context, external, xml bool, out *plainLine
 		return out.line(string(buf))
 	})
 }
+
+// ctdExpect is an expectation as conntrackd's caches hold it: without
+// its timeout and ID.
+func ctdExpect(x *engine.Expect) engine.Expect {
+	c := *x
+	c.Has &^= engine.HasExpTimeout | engine.HasExpID
+	return c
+}
+
+// appendCtdExpect appends one line of `conntrackd -i expect` or
+// `-e expect`: conntrack's expect line of the cached expectation, then
+// " [active since Ns]".
+func appendCtdExpect(buf []byte, x *engine.Expect, active time.Duration) []byte {
+	c := ctdExpect(x)
+	buf = format.AppendExpect(buf, &c, format.EventNone, nil)
+	buf = append(buf, " [active since "...)
+	buf = strconv.AppendInt(buf, int64(max(active, 0)/time.Second), 10)
+	return append(buf, "s]"...)
+}
+
+// appendCtdExpectXML appends one line of `conntrackd -i expect -x`: the
+// <flow> element alone.
+func appendCtdExpectXML(buf []byte, x *engine.Expect) []byte {
+	c := ctdExpect(x)
+	return format.AppendExpectXML(buf, &c, format.EventNone, 0, nil)
+}
+
+// ctdDumpExpect writes an expectation cache as conntrackd's -i/-e expect
+// (xml: -x) do.
+func (s *Server) ctdDumpExpect(ctx context.Context, external, xml bool, out *plainLines) error {
+	get := s.node.InternalExpect
+	if external {
+		get = s.node.ExternalExpect
+	}
+	entries, err := get(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	var buf []byte
+	for i := range entries {
+		e := &entries[i]
+		if xml {
+			buf = appendCtdExpectXML(buf[:0], &e.Expect)
+		} else {
+			var active time.Duration
+			if !e.Created.IsZero() {
+				active = now.Sub(e.Created)
+			}
+			buf = appendCtdExpect(buf[:0], &e.Expect, active)
+		}
+		if err := out.line(string(buf)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -74,3 +74,40 @@ func TestConntrackdDumps(t *testing.T) {
 		}
 	}
 }
+
+// TestConntrackdExpectDumps renders the captured expectations as
+// conntrackd's -e expect and -i expect (with and without -x) do.
+func TestConntrackdExpectDumps(t *testing.T) {
+	a := netip.MustParseAddr
+	exp := func(masterSport int) engine.Expect {
+		return engine.Expect{Family: "ipv4", Proto: "tcp", ProtoNum: engine.IPPROTO_TCP,
+			Src: a("192.0.2.1"), Dst: a("192.0.2.1"), Sport: 0, Dport: 50000,
+			MaskSrc: a("255.255.255.255"), MaskDst: a("255.255.255.255"), MaskSport: 0, MaskDport: 65535,
+			MasterProto: "tcp", MasterProtoNum: engine.IPPROTO_TCP, MasterSrc: a("192.0.2.1"), MasterDst: a("192.0.2.1"),
+			MasterSport: masterSport, MasterDport: 21, Timeout: 298, ID: 925089129, Helper: "ftp",
+			Has: engine.HasExpTimeout | engine.HasExpID | engine.HasExpHelper | engine.HasExpClass | engine.HasExpFlags |
+				engine.HasExpMask | engine.HasExpMaster}
+	}
+	for _, tt := range []struct {
+		file        string
+		masterSport int
+		xml         bool
+	}{
+		{"e-expect", 60730, false}, {"e-expect-x", 60730, true}, {"i-expect", 60734, false}, {"i-expect-x", 60734, true},
+	} {
+		want, err := os.ReadFile(filepath.Join("testdata", "conntrackd-1.4.7", tt.file+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := exp(tt.masterSport)
+		var line []byte
+		if tt.xml {
+			line = appendCtdExpectXML(nil, &x)
+		} else {
+			line = appendCtdExpect(nil, &x, 2*time.Second+100*time.Millisecond)
+		}
+		if got := string(line) + "\n"; got != string(want) {
+			t.Errorf("%s:\n got %q\nwant %q", tt.file, got, want)
+		}
+	}
+}
