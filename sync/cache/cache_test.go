@@ -174,8 +174,8 @@ func TestCacheLimitAndFlush(t *testing.T) {
 func TestCommitTimeout(t *testing.T) {
 	base := time.Unix(1000, 0)
 	f := tcpFlow(1, 0)
-	e := &Entry{Flow: f, Updated: base}
-	noTimeout := &Entry{Flow: engine.Flow{}, Updated: base}
+	e := &Entry{Flow: f, Meta: Meta{Updated: base}}
+	noTimeout := &Entry{Flow: engine.Flow{}, Meta: Meta{Updated: base}}
 	tests := []struct {
 		e      *Entry
 		after  time.Duration

@@ -140,8 +140,8 @@ func TestExpectCacheReplaceDeleteLimit(t *testing.T) {
 
 func TestExpectCommitTimeout(t *testing.T) {
 	base := time.Unix(1000, 0)
-	e := &ExpectEntry{Expect: ftpExp(1), Updated: base}
-	none := &ExpectEntry{Updated: base}
+	e := &ExpectEntry{Expect: ftpExp(1), Meta: Meta{Updated: base}}
+	none := &ExpectEntry{Meta: Meta{Updated: base}}
 	tests := []struct {
 		e      *ExpectEntry
 		after  time.Duration

@@ -24,7 +24,7 @@ func (n *Node) InternalExpect(ctx context.Context) ([]cache.ExpectEntry, error) 
 		var out []cache.ExpectEntry
 		if _, err := n.live.ScanExpect(ctx, func(x *engine.Expect) error {
 			if n.expWanted(x) {
-				out = append(out, cache.ExpectEntry{Key: cache.ExpectKeyOf(x), Expect: *x, State: cache.StateAlive})
+				out = append(out, cache.ExpectEntry{Key: cache.ExpectKeyOf(x), Expect: *x, Meta: cache.Meta{State: cache.StateAlive}})
 			}
 			return nil
 		}); err != nil {

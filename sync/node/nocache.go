@@ -30,7 +30,7 @@ func (n *Node) sendEvent(ev *event) {
 	case engine.EventDestroy:
 		st = cache.StateDead
 	}
-	n.txq = append(n.txq, txItem{entry: &cache.Entry{Key: cache.KeyOf(&ev.flow), Flow: ev.flow, State: st}})
+	n.txq = append(n.txq, txItem{entry: &cache.Entry{Key: cache.KeyOf(&ev.flow), Flow: ev.flow, Meta: cache.Meta{State: st}}})
 }
 
 // bulkSendKernel queues the whole kernel table (what the Filter passes)
@@ -42,7 +42,7 @@ func (n *Node) bulkSendKernel() {
 	defer cancel()
 	_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
 		if n.filter.pass(f) {
-			n.txq = append(n.txq, txItem{entry: &cache.Entry{Key: cache.KeyOf(f), Flow: *f, State: cache.StateNew}})
+			n.txq = append(n.txq, txItem{entry: &cache.Entry{Key: cache.KeyOf(f), Flow: *f, Meta: cache.Meta{State: cache.StateNew}}})
 		}
 		return nil
 	})
@@ -58,7 +58,7 @@ func (n *Node) kernelEntries(ctx context.Context) ([]cache.Entry, error) {
 	var out []cache.Entry
 	_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
 		if n.filter.pass(f) {
-			out = append(out, cache.Entry{Key: cache.KeyOf(f), Flow: *f, State: cache.StateAlive})
+			out = append(out, cache.Entry{Key: cache.KeyOf(f), Flow: *f, Meta: cache.Meta{State: cache.StateAlive}})
 		}
 		return nil
 	})
@@ -78,7 +78,7 @@ func (n *Node) sendExpEvent(ev *expEvent) {
 	case engine.EventDestroy:
 		st = cache.StateDead
 	}
-	n.txq = append(n.txq, txItem{exp: &cache.ExpectEntry{Key: cache.ExpectKeyOf(&ev.exp), Expect: ev.exp, State: st}})
+	n.txq = append(n.txq, txItem{exp: &cache.ExpectEntry{Key: cache.ExpectKeyOf(&ev.exp), Expect: ev.exp, Meta: cache.Meta{State: st}}})
 }
 
 // bulkSendKernelExp queues the kernel's expect table (what the node syncs)
@@ -92,7 +92,7 @@ func (n *Node) bulkSendKernelExp() {
 	defer cancel()
 	_, err := n.live.ScanExpect(ctx, func(x *engine.Expect) error {
 		if n.expWanted(x) {
-			n.txq = append(n.txq, txItem{exp: &cache.ExpectEntry{Key: cache.ExpectKeyOf(x), Expect: *x, State: cache.StateNew}})
+			n.txq = append(n.txq, txItem{exp: &cache.ExpectEntry{Key: cache.ExpectKeyOf(x), Expect: *x, Meta: cache.Meta{State: cache.StateNew}}})
 		}
 		return nil
 	})
