@@ -9,8 +9,6 @@ import (
 	"io"
 	"net"
 	"time"
-
-	"ctq/sync/node"
 )
 
 // conntrackd's request codes (the client sends one as a native-endian
@@ -98,14 +96,13 @@ func (s *Server) handleConntrackd(ctx context.Context, c net.Conn, r io.Reader) 
 
 // conntrackdRequest carries out one conntrackd request code.
 func (s *Server) conntrackdRequest(ctx context.Context, code uint32, out *plainLines) error {
-	if isStatsCode(code) {
+	if page, ok := ctdPages[code]; ok {
 		st, err := s.node.Stats(ctx)
 		if err != nil {
 			return err
 		}
-		page, _ := ctdStatsPage(code, &st, time.Now())
 		out.c.SetWriteDeadline(time.Now().Add(replyTimeout))
-		_, err = out.w.WriteString(page)
+		_, err = out.w.WriteString(page(&st, time.Now()))
 		return err
 	}
 	switch code {
@@ -135,10 +132,4 @@ func (s *Server) conntrackdRequest(ctx context.Context, code uint32, out *plainL
 		s.stop()
 	}
 	return nil
-}
-
-// isStatsCode reports whether code asks for a -s page.
-func isStatsCode(code uint32) bool {
-	_, ok := ctdStatsPage(code, &node.Stats{}, time.Time{})
-	return ok
 }

@@ -31,7 +31,21 @@ func ctdFlow(f *engine.Flow, external bool) engine.Flow {
 // the entry entered the cache).
 func appendCtdFlow(buf []byte, f *engine.Flow, external bool, active time.Duration) []byte {
 	c := ctdFlow(f, external)
-	buf = format.AppendText(buf, &c, format.EventNone, 0, nil)
+	return appendActive(format.AppendText(buf, &c, format.EventNone, 0, nil), active)
+}
+
+// age is how long an entry created at created has been in its cache; 0
+// when the time is unknown (a kernel entry without timestamps).
+func age(now, created time.Time) time.Duration {
+	if created.IsZero() {
+		return 0
+	}
+	return now.Sub(created)
+}
+
+// appendActive appends the " [active since Ns]" that ends a line of
+// conntrackd's cache dumps.
+func appendActive(buf []byte, active time.Duration) []byte {
 	buf = append(buf, " [active since "...)
 	buf = strconv.AppendInt(buf, int64(max(active, 0)/time.Second), 10)
 	return append(buf, "s]"...)
@@ -52,11 +66,7 @@ func (s *Server) ctdDump(ctx context.Context, external, xml bool, out *plainLine
 		if xml {
 			buf = appendCtdFlowXML(buf[:0], f, external)
 		} else {
-			var active time.Duration
-			if !created.IsZero() {
-				active = now.Sub(created)
-			}
-			buf = appendCtdFlow(buf[:0], f, external, active)
+			buf = appendCtdFlow(buf[:0], f, external, age(now, created))
 		}
 		return out.line(string(buf))
 	})
@@ -75,10 +85,7 @@ func ctdExpect(x *engine.Expect) engine.Expect {
 // " [active since Ns]".
 func appendCtdExpect(buf []byte, x *engine.Expect, active time.Duration) []byte {
 	c := ctdExpect(x)
-	buf = format.AppendExpect(buf, &c, format.EventNone, nil)
-	buf = append(buf, " [active since "...)
-	buf = strconv.AppendInt(buf, int64(max(active, 0)/time.Second), 10)
-	return append(buf, "s]"...)
+	return appendActive(format.AppendExpect(buf, &c, format.EventNone, nil), active)
 }
 
 // appendCtdExpectXML appends one line of `conntrackd -i expect -x`: the
@@ -106,11 +113,7 @@ func (s *Server) ctdDumpExpect(ctx context.Context, external, xml bool, out *pla
 		if xml {
 			buf = appendCtdExpectXML(buf[:0], &e.Expect)
 		} else {
-			var active time.Duration
-			if !e.Created.IsZero() {
-				active = now.Sub(e.Created)
-			}
-			buf = appendCtdExpect(buf[:0], &e.Expect, active)
+			buf = appendCtdExpect(buf[:0], &e.Expect, age(now, e.Created))
 		}
 		if err := out.line(string(buf)); err != nil {
 			return err

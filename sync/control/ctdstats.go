@@ -204,28 +204,17 @@ func ctdQueue(st *node.Stats) string {
 	return b.String()
 }
 
-// ctdStatsPage is the page of a -s request code; ok is false for other
-// codes.
-func ctdStatsPage(code uint32, st *node.Stats, now time.Time) (page string, ok bool) {
-	switch code {
-	case ctdStats:
-		return ctdGeneral(st, false), true
-	case ctdExpStats:
-		return ctdGeneral(st, true), true
-	case ctdStatsNetwork:
-		return ctdNetwork(st), true
-	case ctdStatsCache:
-		return ctdCache(st), true
-	case ctdStatsRuntime:
-		return ctdRuntime(st, int(now.Sub(st.Started).Minutes())), true
-	case ctdStatsLink:
-		return ctdLinkPage(st), true
-	case ctdStatsRsqueue:
-		return ctdRsqueue(st), true
-	case ctdStatsQueue:
-		return ctdQueue(st), true
-	case ctdStatsProcess:
-		return "", true // no child processes
-	}
-	return "", false
+// ctdPages are the -s pages by request code.
+var ctdPages = map[uint32]func(st *node.Stats, now time.Time) string{
+	ctdStats:        func(st *node.Stats, _ time.Time) string { return ctdGeneral(st, false) },
+	ctdExpStats:     func(st *node.Stats, _ time.Time) string { return ctdGeneral(st, true) },
+	ctdStatsNetwork: func(st *node.Stats, _ time.Time) string { return ctdNetwork(st) },
+	ctdStatsCache:   func(st *node.Stats, _ time.Time) string { return ctdCache(st) },
+	ctdStatsRuntime: func(st *node.Stats, now time.Time) string {
+		return ctdRuntime(st, int(now.Sub(st.Started).Minutes()))
+	},
+	ctdStatsLink:    func(st *node.Stats, _ time.Time) string { return ctdLinkPage(st) },
+	ctdStatsRsqueue: func(st *node.Stats, _ time.Time) string { return ctdRsqueue(st) },
+	ctdStatsQueue:   func(st *node.Stats, _ time.Time) string { return ctdQueue(st) },
+	ctdStatsProcess: func(*node.Stats, time.Time) string { return "" }, // no child processes
 }

@@ -48,8 +48,11 @@ func TestConntrackdStatsPages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok := ctdStatsPage(tt.code, tt.st, started.Add(30*time.Second))
-		if !ok || got != string(want) {
+		page, ok := ctdPages[tt.code]
+		if !ok {
+			t.Fatalf("no page for code %d", tt.code)
+		}
+		if got := page(tt.st, started.Add(30*time.Second)); got != string(want) {
 			t.Errorf("%s (code %d):\n got %q\nwant %q", tt.file, tt.code, got, want)
 		}
 	}

@@ -2,7 +2,6 @@ package control
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -229,10 +228,7 @@ func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 			if err != nil {
 				return err
 			}
-			if n < 0 {
-				return r.line("kernel table flushed")
-			}
-			return r.line(fmt.Sprintf("%d entries deleted from the kernel table", n))
+			return r.line(node.FlushedText(n))
 		case "internal":
 			return s.node.FlushCaches(ctx, true, false)
 		case "external":
@@ -252,7 +248,7 @@ func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 		if expect {
 			return s.dumpExpect(ctx, which == "external", r)
 		}
-		return s.dump(ctx, which == "external", "text", r)
+		return s.dump(ctx, which == "external", r)
 	case VerbMetrics:
 		st, err := s.node.Stats(ctx)
 		if err != nil {
@@ -270,54 +266,13 @@ func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 	return errors.New("unknown request")
 }
 
-// dump streams a cache in one of conntrack's formats (text, xml).
-func (s *Server) dump(ctx context.Context, external bool, formatName string, r lineWriter) error {
-	lw := &lineSplitter{out: r}
-	w, err := format.New(formatName, lw, format.Options{})
-	if err != nil {
-		return fmt.Errorf("dump: %w", err)
-	}
-	err = s.node.DumpFlows(ctx, external, func(f *engine.Flow, _ time.Time) error {
-		if err := w.Write(f); err != nil {
-			return fmt.Errorf("dump: %w", err)
-		}
-		return lw.err
+// dump streams a cache in conntrack's text format.
+func (s *Server) dump(ctx context.Context, external bool, r lineWriter) error {
+	var buf []byte
+	return s.node.DumpFlows(ctx, external, func(f *engine.Flow, _ time.Time) error {
+		buf = format.AppendText(buf[:0], f, format.EventNone, 0, nil)
+		return r.line(string(buf))
 	})
-	// What was written goes out, also before an error.
-	if ferr := w.Flush(); ferr != nil && err == nil {
-		err = fmt.Errorf("dump: %w", ferr)
-	}
-	if err == nil {
-		err = lw.err
-	}
-	return err
-}
-
-// lineSplitter is an io.Writer that hands whole lines to a lineWriter
-// (a formatter writes any amount at a time).
-type lineSplitter struct {
-	out     lineWriter
-	partial []byte
-	err     error
-}
-
-func (l *lineSplitter) Write(p []byte) (int, error) {
-	if l.err != nil {
-		return 0, l.err
-	}
-	n := len(p)
-	for {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			l.partial = append(l.partial, p...)
-			return n, nil
-		}
-		line := string(append(l.partial, p[:i]...))
-		l.partial, p = l.partial[:0], p[i+1:]
-		if l.err = l.out.line(line); l.err != nil {
-			return 0, l.err
-		}
-	}
 }
 
 // dumpExpect writes an expectation cache in conntrack's expect format.

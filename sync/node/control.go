@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
+	"ctq/engine"
 	"ctq/sync/cache"
 	"ctq/sync/link"
 	"ctq/sync/wire"
@@ -15,14 +17,12 @@ import (
 // kernel table.
 func (n *Node) Internal(ctx context.Context) ([]cache.Entry, error) {
 	if n.noInternalCache() {
-		select {
-		case <-n.started:
-		case <-n.stopped:
-			return nil, ErrStopped
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return n.kernelEntries(ctx)
+		var out []cache.Entry
+		err := n.DumpFlows(ctx, false, func(f *engine.Flow, _ time.Time) error {
+			out = append(out, cache.Entry{Key: cache.KeyOf(f), Flow: *f, Meta: cache.Meta{State: cache.StateAlive}})
+			return nil
+		})
+		return out, err
 	}
 	return n.entries(ctx, func() *cache.Cache { return n.internal })
 }

@@ -22,12 +22,8 @@ const dumpChunk = 1024
 // (DisableInternalCache), internal is the kernel table, streamed.
 func (n *Node) DumpFlows(ctx context.Context, external bool, yield func(f *engine.Flow, created time.Time) error) error {
 	if !external && n.noInternalCache() {
-		select {
-		case <-n.started:
-		case <-n.stopped:
-			return ErrStopped
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := n.running(ctx); err != nil {
+			return err
 		}
 		_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
 			if !n.filter.pass(f) {

@@ -14,12 +14,8 @@ import (
 // ExpectationSync.
 func (n *Node) InternalExpect(ctx context.Context) ([]cache.ExpectEntry, error) {
 	if n.noInternalCache() && n.expectSync() {
-		select {
-		case <-n.started:
-		case <-n.stopped:
-			return nil, ErrStopped
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if err := n.running(ctx); err != nil {
+			return nil, err
 		}
 		var out []cache.ExpectEntry
 		if _, err := n.live.ScanExpect(ctx, func(x *engine.Expect) error {

@@ -89,7 +89,7 @@ func (n *Node) Purge(ctx context.Context) error {
 			if err != nil {
 				n.logf(slog.LevelWarn, "purge: %v", err)
 			} else {
-				n.logf(slog.LevelInfo, "purge: %s", deletedText(deleted))
+				n.logf(slog.LevelInfo, "purge: %s", FlushedText(deleted))
 			}
 			_ = n.do(pctx, func() {
 				n.stats.Purges++
@@ -109,8 +109,9 @@ func (n *Node) cancelPurge() {
 	}
 }
 
-// deletedText describes what FlushKernel deleted.
-func deletedText(n int) string {
+// FlushedText describes what FlushKernel reported: n entries deleted, or
+// (-1) the whole table flushed in one request.
+func FlushedText(n int) string {
 	if n < 0 {
 		return "kernel table flushed"
 	}

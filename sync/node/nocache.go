@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"ctq/engine"
@@ -23,14 +22,20 @@ func (n *Node) noInternalCache() bool {
 // sendEvent queues a kernel event for transmission as it is, without
 // internal cache: NEW as CT NEW, UPDATE as CT UPD, DESTROY as CT DEL.
 func (n *Node) sendEvent(ev *event) {
-	st := cache.StateNew
-	switch ev.typ {
-	case engine.EventUpdate:
-		st = cache.StateAlive
-	case engine.EventDestroy:
-		st = cache.StateDead
-	}
+	st := eventState(ev.typ)
 	n.txq = append(n.txq, txItem{entry: &cache.Entry{Key: cache.KeyOf(&ev.flow), Flow: ev.flow, Meta: cache.Meta{State: st}}})
+}
+
+// eventState is the cache state whose message an event is sent as: NEW
+// as NEW, UPDATE as ALIVE (UPD), DESTROY as DEAD (DEL).
+func eventState(typ engine.EventType) cache.State {
+	switch typ {
+	case engine.EventUpdate:
+		return cache.StateAlive
+	case engine.EventDestroy:
+		return cache.StateDead
+	}
+	return cache.StateNew
 }
 
 // bulkSendKernel queues the whole kernel table (what the Filter passes)
@@ -52,32 +57,10 @@ func (n *Node) bulkSendKernel() {
 	n.bulkSendKernelExp()
 }
 
-// kernelEntries returns the kernel table (what the Filter passes) as
-// cache entries: `dump internal` without internal cache.
-func (n *Node) kernelEntries(ctx context.Context) ([]cache.Entry, error) {
-	var out []cache.Entry
-	_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
-		if n.filter.pass(f) {
-			out = append(out, cache.Entry{Key: cache.KeyOf(f), Flow: *f, Meta: cache.Meta{State: cache.StateAlive}})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dump the kernel table: %w", err)
-	}
-	return out, nil
-}
-
 // sendExpEvent queues an expectation event for transmission as it is,
 // without internal cache.
 func (n *Node) sendExpEvent(ev *expEvent) {
-	st := cache.StateNew
-	switch ev.typ {
-	case engine.EventUpdate:
-		st = cache.StateAlive
-	case engine.EventDestroy:
-		st = cache.StateDead
-	}
+	st := eventState(ev.typ)
 	n.txq = append(n.txq, txItem{exp: &cache.ExpectEntry{Key: cache.ExpectKeyOf(&ev.exp), Expect: ev.exp, Meta: cache.Meta{State: st}}})
 }
 

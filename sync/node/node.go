@@ -388,6 +388,19 @@ func (n *Node) receive(ctx context.Context, datagrams chan<- []byte) error {
 	}
 }
 
+// running waits until the node runs (subscribed, its start-up dump
+// read); ErrStopped once Run has returned.
+func (n *Node) running(ctx context.Context) error {
+	select {
+	case <-n.started:
+		return nil
+	case <-n.stopped:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // do runs fn in the loop and waits for it.
 func (n *Node) do(ctx context.Context, fn func()) error {
 	done := make(chan struct{})
@@ -395,12 +408,8 @@ func (n *Node) do(ctx context.Context, fn func()) error {
 		fn()
 		close(done)
 	}
-	select {
-	case <-n.started:
-	case <-n.stopped:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := n.running(ctx); err != nil {
+		return err
 	}
 	select {
 	case n.reqs <- wrapped:
