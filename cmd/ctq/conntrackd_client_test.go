@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -28,16 +27,9 @@ func TestConntrackdClientDrivesCtq(t *testing.T) {
 	bin := buildCtq(t)
 	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 	const dst = "203.0.113.11"
-	var want []string
-	for port := 1000; port < 1004; port++ {
-		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "198.51.100.1", "-d", dst,
-			"--sport", strconv.Itoa(port), "--dport", "53")
-		want = append(want, fmt.Sprintf("src=198.51.100.1 dst=%s sport=%d dport=53", dst, port))
-	}
+	want := udpFlows(t, a, "198.51.100.1", dst, 1000, 1004)
 	dir := t.TempDir()
-	confA, confB := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
-	os.WriteFile(confA, fmt.Appendf(nil, syncTestConf, dir, "a", "ctqa", "192.0.2.1", "192.0.2.2"), 0o600)
-	os.WriteFile(confB, fmt.Appendf(nil, syncTestConf, dir, "b", "ctqb", "192.0.2.2", "192.0.2.1"), 0o600)
+	confA, confB := writeSyncConfs(t, dir, syncTestConf, syncTestConf, "192.0.2.1", "192.0.2.2")
 	startSyncDaemon(t, bin, a, confA)
 	db := startSyncDaemon(t, bin, b, confB)
 	ctd := func(args ...string) string {
@@ -114,19 +106,11 @@ func TestConntrackdClientDrivesCtq(t *testing.T) {
 func TestConntrackdClientExpect(t *testing.T) {
 	bin := buildCtq(t)
 	a, b := nstest.Joined(t, "ctqa", "203.0.113.1", "ctqb", "203.0.113.2")
-	dir := t.TempDir()
-	confA, confB := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
 	text := strings.Replace(syncTestConf, "\t\tACKWindowSize 300\n\t}", "\t\tACKWindowSize 300\n\t}\n\tOptions {\n\t\tExpectationSync on\n\t}", 1)
-	os.WriteFile(confA, fmt.Appendf(nil, text, dir, "a", "ctqa", "203.0.113.1", "203.0.113.2"), 0o600)
-	os.WriteFile(confB, fmt.Appendf(nil, text, dir, "b", "ctqb", "203.0.113.2", "203.0.113.1"), 0o600)
+	confA, confB := writeSyncConfs(t, t.TempDir(), text, text, "203.0.113.1", "203.0.113.2")
 	startSyncDaemon(t, bin, a, confA)
 	startSyncDaemon(t, bin, b, confB)
-	for _, conf := range []string{confA, confB} {
-		nstest.WaitFor(t, "the control socket of "+conf, func() bool {
-			_, _, rc := ctq(t, "-e", `sync status "`+conf+`"`)
-			return rc == 0
-		})
-	}
+	waitControl(t, confA, confB)
 	ftp := a.FTPExpectation(t, true)
 	want := regexp.MustCompile(fmt.Sprintf(`^proto=6 src=\S+ dst=\S+ sport=0 dport=%d .* helper=ftp \[active since \d+s\]$`, ftp.DataPort))
 	nstest.WaitFor(t, "A's expectation in B (conntrackd -e expect)", func() bool {

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -75,32 +74,12 @@ func TestKeepalivedNotifyMaster(t *testing.T) {
 	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 
 	const dst = "203.0.113.9"
-	var want []string
-	for port := 3000; port < 3004; port++ {
-		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "198.51.100.3", "-d", dst,
-			"--sport", strconv.Itoa(port), "--dport", "53")
-		want = append(want, fmt.Sprintf("src=198.51.100.3 dst=%s sport=%d dport=53", dst, port))
-	}
-	slices.Sort(want)
+	want := udpFlows(t, a, "198.51.100.3", dst, 3000, 3004)
 
-	dir := t.TempDir()
-	confA, confB := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
-	for _, c := range []struct{ path, side, iface, local, peer string }{
-		{confA, "a", "ctqa", "192.0.2.1", "192.0.2.2"},
-		{confB, "b", "ctqb", "192.0.2.2", "192.0.2.1"},
-	} {
-		if err := os.WriteFile(c.path, fmt.Appendf(nil, syncTestConf, dir, c.side, c.iface, c.local, c.peer), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	confA, confB := writeSyncConfs(t, t.TempDir(), syncTestConf, syncTestConf, "192.0.2.1", "192.0.2.2")
 	startSyncDaemon(t, bin, a, confA)
 	startSyncDaemon(t, bin, b, confB)
-	for _, conf := range []string{confA, confB} {
-		nstest.WaitFor(t, "the control socket of "+conf, func() bool {
-			_, _, rc := ctq(t, "-e", `sync status "`+conf+`"`)
-			return rc == 0
-		})
-	}
+	waitControl(t, confA, confB)
 	nstest.WaitFor(t, "A's table in B's external cache", func() bool {
 		syncCtl(t, `sync resync "`+confB+`"`)
 		return slices.Equal(syncTuples(syncCtl(t, `sync dump external "`+confB+`"`), dst), want)

@@ -43,6 +43,50 @@ General {
 }
 `
 
+// udpFlows inserts UDP entries from src to dst port 53, source ports from
+// up to to, into ns and returns their original tuples as syncTuples
+// prints them, sorted.
+func udpFlows(t *testing.T, ns *nstest.NS, src, dst string, from, to int) []string {
+	t.Helper()
+	var tuples []string
+	for port := from; port < to; port++ {
+		ns.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", src, "-d", dst,
+			"--sport", strconv.Itoa(port), "--dport", "53")
+		tuples = append(tuples, fmt.Sprintf("src=%s dst=%s sport=%d dport=53", src, dst, port))
+	}
+	slices.Sort(tuples)
+	return tuples
+}
+
+// writeSyncConfs writes the configurations of both sides of the bench
+// (interfaces ctqa and ctqb, addresses addrA and addrB) into dir, from
+// textA and textB (syncTestConf's layout), and returns their paths.
+func writeSyncConfs(t *testing.T, dir, textA, textB, addrA, addrB string) (confA, confB string) {
+	t.Helper()
+	confA, confB = filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
+	for _, c := range []struct{ path, text, side, iface, local, peer string }{
+		{confA, textA, "a", "ctqa", addrA, addrB},
+		{confB, textB, "b", "ctqb", addrB, addrA},
+	} {
+		if err := os.WriteFile(c.path, fmt.Appendf(nil, c.text, dir, c.side, c.iface, c.local, c.peer), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return confA, confB
+}
+
+// waitControl waits until the nodes of confs answer on their control
+// sockets.
+func waitControl(t *testing.T, confs ...string) {
+	t.Helper()
+	for _, conf := range confs {
+		nstest.WaitFor(t, "the control socket of "+conf, func() bool {
+			_, _, rc := ctq(t, "-e", `sync status "`+conf+`"`)
+			return rc == 0
+		})
+	}
+}
+
 // syncDaemon is a `ctq --netns NS -e 'sync run "CONF"'` process.
 type syncDaemon struct {
 	cmd *exec.Cmd
@@ -133,26 +177,12 @@ func TestSyncDaemons(t *testing.T) {
 
 	// A's table before its node starts: loaded by the node's first dump.
 	const dst = "203.0.113.7"
-	var want []string
-	for port := 1000; port < 1005; port++ {
-		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "198.51.100.1", "-d", dst,
-			"--sport", strconv.Itoa(port), "--dport", "53")
-		want = append(want, fmt.Sprintf("src=198.51.100.1 dst=%s sport=%d dport=53", dst, port))
-	}
-	slices.Sort(want)
+	want := udpFlows(t, a, "198.51.100.1", dst, 1000, 1005)
 
-	dir := t.TempDir()
-	confA, confB := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
-	os.WriteFile(confA, fmt.Appendf(nil, syncTestConf, dir, "a", "ctqa", "192.0.2.1", "192.0.2.2"), 0o600)
-	os.WriteFile(confB, fmt.Appendf(nil, syncTestConf, dir, "b", "ctqb", "192.0.2.2", "192.0.2.1"), 0o600)
+	confA, confB := writeSyncConfs(t, t.TempDir(), syncTestConf, syncTestConf, "192.0.2.1", "192.0.2.2")
 	da := startSyncDaemon(t, bin, a, confA)
 	db := startSyncDaemon(t, bin, b, confB)
-	for _, conf := range []string{confA, confB} {
-		nstest.WaitFor(t, "the control socket of "+conf, func() bool {
-			_, _, rc := ctq(t, "-e", `sync status "`+conf+`"`)
-			return rc == 0
-		})
-	}
+	waitControl(t, confA, confB)
 
 	if got := syncTuples(syncCtl(t, `sync dump internal "`+confA+`"`), dst); !slices.Equal(got, want) {
 		t.Fatalf("A's internal cache: %q, want %q", got, want)
@@ -213,10 +243,7 @@ func TestSyncDaemons(t *testing.T) {
 
 	// SIGTERM ends sync run cleanly, as systemd stops it.
 	da = startSyncDaemon(t, bin, a, confA)
-	nstest.WaitFor(t, "the control socket of "+confA, func() bool {
-		_, _, rc := ctq(t, "-e", `sync status "`+confA+`"`)
-		return rc == 0
-	})
+	waitControl(t, confA)
 	da.cmd.Process.Signal(syscall.SIGTERM)
 	if err := da.wait(t); err != nil {
 		t.Errorf("ctq sync run after SIGTERM: %v", err)
@@ -230,22 +257,12 @@ func TestSyncKilledNodeResyncs(t *testing.T) {
 	bin := buildCtq(t)
 	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 	const dst = "203.0.113.8"
-	var want []string
-	for port := 1000; port < 1003; port++ {
-		a.Run(t, "conntrack", "-I", "-t", "600", "-p", "udp", "-s", "198.51.100.1", "-d", dst,
-			"--sport", strconv.Itoa(port), "--dport", "53")
-		want = append(want, fmt.Sprintf("src=198.51.100.1 dst=%s sport=%d dport=53", dst, port))
-	}
+	want := udpFlows(t, a, "198.51.100.1", dst, 1000, 1003)
 	dir := t.TempDir()
-	confA, confB := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
 	resyncing := strings.Replace(syncTestConf, "ACKWindowSize 300", "ACKWindowSize 300\n\t\tStartupResync on", 1)
-	os.WriteFile(confA, fmt.Appendf(nil, syncTestConf, dir, "a", "ctqa", "192.0.2.1", "192.0.2.2"), 0o600)
-	os.WriteFile(confB, fmt.Appendf(nil, resyncing, dir, "b", "ctqb", "192.0.2.2", "192.0.2.1"), 0o600)
+	confA, confB := writeSyncConfs(t, dir, syncTestConf, resyncing, "192.0.2.1", "192.0.2.2")
 	startSyncDaemon(t, bin, a, confA)
-	nstest.WaitFor(t, "A's control socket", func() bool {
-		_, _, rc := ctq(t, "-e", `sync status "`+confA+`"`)
-		return rc == 0
-	})
+	waitControl(t, confA)
 	inB := func() bool {
 		_, _, rc := ctq(t, "-e", `sync status "`+confB+`"`)
 		return rc == 0 && slices.Equal(syncTuples(syncCtl(t, `sync dump external "`+confB+`"`), dst), want)
@@ -267,15 +284,10 @@ func TestSyncKilledNodeResyncs(t *testing.T) {
 func TestSyncScheduler(t *testing.T) {
 	bin := buildCtq(t)
 	a, _ := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "a.conf")
 	text := strings.Replace(syncTestConf, "General {", "General {\n\tScheduler {\n\t\tType RR\n\t\tPriority 1\n\t}", 1)
-	os.WriteFile(conf, fmt.Appendf(nil, text, dir, "a", "ctqa", "192.0.2.1", "192.0.2.2"), 0o600)
+	conf, _ := writeSyncConfs(t, t.TempDir(), text, text, "192.0.2.1", "192.0.2.2")
 	d := startSyncDaemon(t, bin, a, conf)
-	nstest.WaitFor(t, "the control socket", func() bool {
-		_, _, rc := ctq(t, "-e", `sync status "`+conf+`"`)
-		return rc == 0
-	})
+	waitControl(t, conf)
 	out, err := exec.Command("chrt", "-a", "-p", strconv.Itoa(d.cmd.Process.Pid)).CombinedOutput()
 	if err != nil {
 		t.Fatalf("chrt: %v: %s", err, out)

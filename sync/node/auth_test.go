@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"ctq/engine"
 	"ctq/internal/nstest"
 	"ctq/sync/cache"
 	"ctq/sync/config"
@@ -29,7 +30,15 @@ func startAuthNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, k
 // log as its logger (nil: none), until the test ends.
 func startNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, blocks string, log func(slog.Level, string)) *Node {
 	t.Helper()
-	cfg, err := config.Parse(side+".conf", fmt.Appendf(nil, confText, dir, side, iface, local, peer, modeFTFW, blocks))
+	n, _ := startNodeMode(t, ns, dir, side, iface, local, peer, modeFTFW, blocks, log)
+	return n
+}
+
+// startNodeMode is startNode with a mode block (and Options) of choice;
+// it returns the node's table too.
+func startNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, mode, blocks string, log func(slog.Level, string)) (*Node, *engine.Live) {
+	t.Helper()
+	cfg, err := config.Parse(side+".conf", fmt.Appendf(nil, confText, dir, side, iface, local, peer, mode, blocks))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,22 +50,14 @@ func startNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, block
 	}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(cfg, Options{Live: openLive(t, ns), Link: l, Log: log})
+	live := openLive(t, ns)
+	n, err := New(cfg, Options{Live: live, Link: l, Log: log})
 	if err != nil {
 		l.Close()
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- n.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-runErr; err != nil {
-			t.Errorf("node %s Run: %v", side, err)
-		}
-	})
-	waitStarted(t, n)
-	return n
+	runNode(t, n, side)
+	return n, live
 }
 
 // hasSport reports whether the node's external cache holds a flow from

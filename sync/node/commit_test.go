@@ -38,18 +38,7 @@ func runningNodeConf(tb testing.TB, ns *nstest.NS, conf string) (*Node, *chanLin
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("Run: %v", err)
-		}
-	})
-	if _, err := n.Internal(ctx); err != nil {
-		tb.Fatalf("node did not start: %v", err)
-	}
+	runNode(tb, n, "under test")
 	return n, l
 }
 

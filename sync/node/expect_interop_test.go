@@ -11,8 +11,6 @@ import (
 	"ctq/engine"
 	"ctq/internal/nstest"
 	"ctq/sync/cache"
-	"ctq/sync/config"
-	"ctq/sync/link"
 )
 
 // The expectation tests join their namespaces on 203.0.113.0/24: the FTP
@@ -37,36 +35,7 @@ func startExpectNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer 
 // startExpectNodeMode is startExpectNode with another mode slot.
 func startExpectNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, mode string) (*Node, *engine.Live) {
 	t.Helper()
-	cfg, err := config.Parse(side+".conf", fmt.Appendf(nil, confText, dir, side, iface, local, peer, mode,
-		linkBlock(false, iface, local, peer)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var l link.Link
-	if err := ns.Do(func() error {
-		var err error
-		l, err = link.Open(&cfg.Sync.Links[0], cfg.Sync.ErrorQueueLength)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	live := openLive(t, ns)
-	n, err := New(cfg, Options{Live: live, Link: l})
-	if err != nil {
-		l.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- n.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-runErr; err != nil {
-			t.Errorf("node %s Run: %v", side, err)
-		}
-	})
-	waitStarted(t, n)
-	return n, live
+	return startNodeMode(t, ns, dir, side, iface, local, peer, mode, linkBlock(false, iface, local, peer), nil)
 }
 
 // expectPair is ctq's node in A and conntrackd in B, both with

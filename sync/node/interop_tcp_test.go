@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,17 +82,8 @@ func newTCPPair(t *testing.T, mode string) *pair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
 	running = true
-	go func() { runErr <- p.node.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-runErr; err != nil {
-			t.Errorf("node Run: %v", err)
-		}
-	})
-	waitStarted(t, p.node)
+	runNode(t, p.node, "a")
 	return p
 }
 

@@ -124,25 +124,32 @@ func newPairModes(t *testing.T, modeA, modeB string, mcast bool) *pair {
 	if err != nil {
 		t.Fatal(err)
 	}
+	runNode(t, p.node, "a")
+	return p
+}
+
+// runNode runs n until the test ends (an error of Run fails the test) and
+// waits until it runs.
+func runNode(tb testing.TB, n *Node, side string) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
-	go func() { runErr <- p.node.Run(ctx) }()
-	t.Cleanup(func() {
+	go func() { runErr <- n.Run(ctx) }()
+	tb.Cleanup(func() {
 		cancel()
 		if err := <-runErr; err != nil {
-			t.Errorf("node Run: %v", err)
+			tb.Errorf("node %s Run: %v", side, err)
 		}
 	})
-	waitStarted(t, p.node)
-	return p
+	waitStarted(tb, n)
 }
 
 // waitStarted waits until the node runs: subscribed to the kernel's
 // events and past its start-up dump.
-func waitStarted(t *testing.T, n *Node) {
-	t.Helper()
+func waitStarted(tb testing.TB, n *Node) {
+	tb.Helper()
 	if _, err := n.Internal(context.Background()); err != nil {
-		t.Fatalf("node did not start: %v", err)
+		tb.Fatalf("node did not start: %v", err)
 	}
 }
 
