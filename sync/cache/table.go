@@ -16,6 +16,12 @@ type Meta struct {
 	inMap bool
 }
 
+// Dead reports whether the entry is DEAD: its flow or expectation was
+// destroyed, and the cache keeps it until it is released.
+func (m *Meta) Dead() bool {
+	return m.State == StateDead
+}
+
 // InCache reports whether the entry is still held by its cache.
 func (m *Meta) InCache() bool {
 	return m.inMap

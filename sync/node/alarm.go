@@ -20,13 +20,25 @@ const alarmTick = time.Second
 type alarm struct {
 	refresh, timeout time.Duration
 	rnd              *rand.Rand
-	// due is when each internal entry is next sent again.
-	due map[*cache.Entry]time.Time
-	// expires is when each external key is dropped.
-	expires map[cache.Key]time.Time
-	// dueExp and expiresExp are due and expires for expectations.
-	dueExp     map[*cache.ExpectEntry]time.Time
-	expiresExp map[cache.ExpectKey]time.Time
+	// flows and expects are the alarms of flows and of expectations.
+	flows   timers[*cache.Entry, cache.Key]
+	expects timers[*cache.ExpectEntry, cache.ExpectKey]
+}
+
+// alarmed is what an alarm needs of a cache entry: whether it is DEAD,
+// and whether its cache still holds it.
+type alarmed interface {
+	comparable
+	Dead() bool
+	InCache() bool
+}
+
+// timers are ALARM's alarms for one kind of cache entry P keyed by K:
+// when each internal entry is next sent again (due) and when each
+// external key is dropped (expires).
+type timers[P alarmed, K comparable] struct {
+	due     map[P]time.Time
+	expires map[K]time.Time
 }
 
 // newAlarm returns ALARM's state for the configured RefreshTime and
@@ -36,12 +48,13 @@ func newAlarm(refresh, timeout time.Duration, seed uint64) *alarm {
 		refresh: refresh,
 		timeout: timeout,
 		rnd:     rand.New(rand.NewPCG(seed, seed>>1|1)),
-		due:     make(map[*cache.Entry]time.Time),
-		expires: make(map[cache.Key]time.Time),
-
-		dueExp:     make(map[*cache.ExpectEntry]time.Time),
-		expiresExp: make(map[cache.ExpectKey]time.Time),
+		flows:   newTimers[*cache.Entry, cache.Key](),
+		expects: newTimers[*cache.ExpectEntry, cache.ExpectKey](),
 	}
+}
+
+func newTimers[P alarmed, K comparable]() timers[P, K] {
+	return timers[P, K]{due: make(map[P]time.Time), expires: make(map[K]time.Time)}
 }
 
 // interval is the time to an entry's next refresh: a whole number of
@@ -58,102 +71,67 @@ func (a *alarm) interval() time.Duration {
 }
 
 // arm sets the refresh alarm of an internal entry that changed.
-func (a *alarm) arm(e *cache.Entry, now time.Time) {
-	a.due[e] = now.Add(a.interval())
+func (t *timers[P, K]) arm(a *alarm, e P, now time.Time) {
+	t.due[e] = now.Add(a.interval())
 }
 
-// armExp sets the refresh alarm of an internal expectation that changed.
-func (a *alarm) armExp(e *cache.ExpectEntry, now time.Time) {
-	a.dueExp[e] = now.Add(a.interval())
-}
-
-// receivedExp is received for an external expectation key (EXP NEW, UPD
-// or DEL).
-func (a *alarm) receivedExp(k cache.ExpectKey, del bool, now time.Time) {
+// received restarts the expiry of an external key (NEW or UPD), or
+// forgets it (DEL).
+func (t *timers[P, K]) received(a *alarm, k K, del bool, now time.Time) {
 	if del {
-		delete(a.expiresExp, k)
+		delete(t.expires, k)
 		return
 	}
-	a.expiresExp[k] = now.Add(a.timeout)
+	t.expires[k] = now.Add(a.timeout)
 }
 
-// received restarts the expiry of an external key (CT NEW or UPD), or
-// forgets it (CT DEL).
-func (a *alarm) received(k cache.Key, del bool, now time.Time) {
-	if del {
-		delete(a.expires, k)
-		return
-	}
-	a.expires[k] = now.Add(a.timeout)
-}
-
-// alarmTick runs ALARM's due alarms: internal entries whose refresh is
-// due are queued and rearmed (entries that were not armed yet, such as
-// those of the start-up dump, are armed), DEAD or released entries lose
-// their alarm, and external entries not refreshed within CacheTimeout are
-// removed.
-func (n *Node) alarmTick() {
-	a, now := n.alarm, n.now()
-	n.internal.Range(func(e *cache.Entry) bool {
-		if e.State == cache.StateDead {
+// tick runs the due alarms of one kind of entry: internal entries (those
+// range visits) whose refresh is due are passed to enqueue, which rearms
+// them, entries not armed yet (such as those of the start-up dump) are
+// armed, DEAD or released entries lose their alarm, and the external keys
+// not refreshed within CacheTimeout are passed to expire.
+func (t *timers[P, K]) tick(a *alarm, now time.Time, internal func(func(P) bool), enqueue func(P), expire func(K)) {
+	internal(func(e P) bool {
+		if e.Dead() {
 			return true
 		}
-		due, ok := a.due[e]
+		due, ok := t.due[e]
 		switch {
 		case !ok:
-			a.arm(e, now)
+			t.arm(a, e, now)
 		case !now.Before(due):
-			n.enqueue(e) // enqueue rearms
+			enqueue(e)
 		}
 		return true
 	})
-	for e := range a.due {
-		if !e.InCache() || e.State == cache.StateDead {
-			delete(a.due, e)
+	for e := range t.due {
+		if !e.InCache() || e.Dead() {
+			delete(t.due, e)
 		}
 	}
-	for k, t := range a.expires {
-		if now.Before(t) {
+	for k, at := range t.expires {
+		if now.Before(at) {
 			continue
 		}
-		delete(a.expires, k)
+		delete(t.expires, k)
+		expire(k)
+	}
+}
+
+// alarmTick runs ALARM's due alarms of flows and of expectations; an
+// external entry that expired is removed from its cache.
+func (n *Node) alarmTick() {
+	a, now := n.alarm, n.now()
+	a.flows.tick(a, now, n.internal.Range, n.enqueue, func(k cache.Key) {
 		if e, ok := n.external.Get(k); ok {
 			f := e.Flow
 			n.external.Delete(&f)
 		}
-	}
-	n.alarmTickExp(now)
-}
-
-// alarmTickExp is alarmTick for the expectation caches.
-func (n *Node) alarmTickExp(now time.Time) {
-	a := n.alarm
-	n.internalExp.Range(func(e *cache.ExpectEntry) bool {
-		if e.State == cache.StateDead {
-			return true
-		}
-		due, ok := a.dueExp[e]
-		switch {
-		case !ok:
-			a.armExp(e, now)
-		case !now.Before(due):
-			n.enqueueExp(e) // enqueueExp rearms
-		}
-		return true
 	})
-	for e := range a.dueExp {
-		if !e.InCache() || e.State == cache.StateDead {
-			delete(a.dueExp, e)
-		}
-	}
-	for k, t := range a.expiresExp {
-		if now.Before(t) {
-			continue
-		}
-		delete(a.expiresExp, k)
+	a.expects.tick(a, now, n.internalExp.Range, n.enqueueExp, func(k cache.ExpectKey) {
 		if e, ok := n.externalExp.Get(k); ok {
 			x := e.Expect
 			n.externalExp.Delete(&x)
 		}
-	}
+	})
 }

@@ -140,8 +140,8 @@ func TestAlarmRefresh(t *testing.T) {
 			t.Fatalf("the destroyed entry was refreshed: %v", m.Header)
 		}
 	}
-	if len(n.alarm.due) != 1 {
-		t.Errorf("%d refresh alarms, want 1", len(n.alarm.due))
+	if len(n.alarm.flows.due) != 1 {
+		t.Errorf("%d refresh alarms, want 1", len(n.alarm.flows.due))
 	}
 }
 
@@ -194,8 +194,8 @@ func TestAlarmExpire(t *testing.T) {
 			t.Errorf("at +%v external holds %d, want marks %v", tt.after, n.external.Len(), tt.want)
 		}
 	}
-	if len(n.alarm.expires) != 0 {
-		t.Errorf("%d expiry alarms left", len(n.alarm.expires))
+	if len(n.alarm.flows.expires) != 0 {
+		t.Errorf("%d expiry alarms left", len(n.alarm.flows.expires))
 	}
 }
 

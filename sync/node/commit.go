@@ -88,7 +88,7 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 		now = n.now()
 		entries = make([]*cache.Entry, 0, n.external.Len())
 		n.external.Range(func(e *cache.Entry) bool {
-			if e.State != cache.StateDead {
+			if !e.Dead() {
 				entries = append(entries, e)
 			}
 			return true
@@ -197,7 +197,7 @@ func (n *Node) create(ctx context.Context, entries []*cache.Entry, now time.Time
 		from := len(sent)
 		if err := n.do(ctx, func() {
 			for _, e := range chunk {
-				if e.InCache() && e.State != cache.StateDead {
+				if e.InCache() && !e.Dead() {
 					buf = append(buf, n.committed(e, now))
 					sent = append(sent, e)
 				}
@@ -240,7 +240,7 @@ func (n *Node) replace(ctx context.Context, entries []*cache.Entry, now time.Tim
 	var flows []engine.Flow
 	if err := n.do(ctx, func() {
 		for _, e := range entries {
-			if e.InCache() && e.State != cache.StateDead {
+			if e.InCache() && !e.Dead() {
 				flows = append(flows, n.committed(e, now))
 			}
 		}

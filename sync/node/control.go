@@ -40,7 +40,7 @@ func (n *Node) entries(ctx context.Context, which func() *cache.Cache) ([]cache.
 		c := which()
 		out = make([]cache.Entry, 0, c.Len())
 		c.Range(func(e *cache.Entry) bool {
-			if e.State != cache.StateDead {
+			if !e.Dead() {
 				out = append(out, *e)
 			}
 			return true

@@ -41,7 +41,7 @@ func (n *Node) DumpFlows(ctx context.Context, external bool, yield func(f *engin
 		}
 		entries = make([]*cache.Entry, 0, c.Len())
 		c.Range(func(e *cache.Entry) bool {
-			if e.State != cache.StateDead {
+			if !e.Dead() {
 				entries = append(entries, e)
 			}
 			return true

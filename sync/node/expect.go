@@ -178,7 +178,7 @@ func (n *Node) dumpExpect(ctx context.Context, advertise, peerKnown bool) error 
 	}
 	var gone []*cache.ExpectEntry
 	n.internalExp.Range(func(e *cache.ExpectEntry) bool {
-		if !seen[e] && e.State != cache.StateDead {
+		if !seen[e] && !e.Dead() {
 			gone = append(gone, e)
 		}
 		return true
@@ -196,7 +196,7 @@ func (n *Node) dumpExpect(ctx context.Context, advertise, peerKnown bool) error 
 // entry of k.
 func (n *Node) peerHasExp(k cache.ExpectKey) bool {
 	e, ok := n.externalExp.Get(k)
-	return ok && e.State != cache.StateDead
+	return ok && !e.Dead()
 }
 
 // enqueueExp queues an expectation entry for transmission, once, as
@@ -205,8 +205,8 @@ func (n *Node) enqueueExp(e *cache.ExpectEntry) {
 	if n.ftfw != nil {
 		n.ftfw.takeBackExp(e)
 	}
-	if n.alarm != nil && e.State != cache.StateDead {
-		n.alarm.armExp(e, n.now())
+	if n.alarm != nil && !e.Dead() {
+		n.alarm.expects.arm(n.alarm, e, n.now())
 	}
 	if n.queuedExp[e] {
 		return
@@ -218,22 +218,11 @@ func (n *Node) enqueueExp(e *cache.ExpectEntry) {
 // bulkSendExp queues every live entry of the internal expectation cache.
 func (n *Node) bulkSendExp() {
 	n.internalExp.Range(func(e *cache.ExpectEntry) bool {
-		if e.State != cache.StateDead {
+		if !e.Dead() {
 			n.enqueueExp(e)
 		}
 		return true
 	})
-}
-
-// expMsgType is the message type of an expectation entry's state.
-func expMsgType(s cache.State) wire.MsgType {
-	switch s {
-	case cache.StateAlive:
-		return wire.NET_T_STATE_EXP_UPD
-	case cache.StateDead:
-		return wire.NET_T_STATE_EXP_DEL
-	}
-	return wire.NET_T_STATE_EXP_NEW
 }
 
 // expMessage builds the message of an expectation entry; with
@@ -244,7 +233,7 @@ func (n *Node) expMessage(e *cache.ExpectEntry) *wire.Message {
 	if n.cfg.Sync.CommitTimeout > 0 {
 		x.Attrs = x.Attrs.Without(wire.NTA_EXP_TIMEOUT)
 	}
-	return &wire.Message{Header: wire.Header{Type: expMsgType(e.State)}, Exp: &x}
+	return &wire.Message{Header: wire.Header{Type: msgType(e.State, true)}, Exp: &x}
 }
 
 // expectData applies a received EXP NEW, UPD or DEL to the external
@@ -259,7 +248,7 @@ func (n *Node) expectData(m *wire.Message) {
 	var x engine.Expect
 	m.Exp.ToExpect(&x)
 	if n.alarm != nil {
-		n.alarm.receivedExp(cache.ExpectKeyOf(&x), m.Header.Type == wire.NET_T_STATE_EXP_DEL, n.now())
+		n.alarm.expects.received(n.alarm, cache.ExpectKeyOf(&x), m.Header.Type == wire.NET_T_STATE_EXP_DEL, n.now())
 	}
 	if n.injector != nil {
 		n.injectExpect(m.Header.Type, &x)

@@ -17,7 +17,7 @@ import (
 func (n *Node) liveExpects() []*cache.ExpectEntry {
 	out := make([]*cache.ExpectEntry, 0, n.externalExp.Len())
 	n.externalExp.Range(func(e *cache.ExpectEntry) bool {
-		if e.State != cache.StateDead {
+		if !e.Dead() {
 			out = append(out, e)
 		}
 		return true
@@ -40,7 +40,7 @@ func (n *Node) commitExpect(ctx context.Context, entries []*cache.ExpectEntry, n
 	var exps []engine.Expect
 	if err := n.do(ctx, func() {
 		for _, e := range entries {
-			if e.InCache() && e.State != cache.StateDead {
+			if e.InCache() && !e.Dead() {
 				exps = append(exps, n.committedExpect(e, now))
 			}
 		}

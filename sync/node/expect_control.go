@@ -44,7 +44,7 @@ func (n *Node) expEntries(ctx context.Context, which func() *cache.ExpectCache) 
 		c := which()
 		out = make([]cache.ExpectEntry, 0, c.Len())
 		c.Range(func(e *cache.ExpectEntry) bool {
-			if e.State != cache.StateDead {
+			if !e.Dead() {
 				out = append(out, *e)
 			}
 			return true

@@ -91,7 +91,7 @@ func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
 	}
 	var gone []*cache.Entry
 	n.internal.Range(func(e *cache.Entry) bool {
-		if !seen[e] && e.State != cache.StateDead {
+		if !seen[e] && !e.Dead() {
 			gone = append(gone, e)
 		}
 		return true
@@ -112,5 +112,5 @@ func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
 // peerHas reports whether the external cache holds a live entry of k.
 func (n *Node) peerHas(k cache.Key) bool {
 	e, ok := n.external.Get(k)
-	return ok && e.State != cache.StateDead
+	return ok && !e.Dead()
 }

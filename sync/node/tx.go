@@ -12,8 +12,8 @@ func (n *Node) enqueue(e *cache.Entry) {
 	if n.ftfw != nil {
 		n.ftfw.takeBack(e)
 	}
-	if n.alarm != nil && e.State != cache.StateDead {
-		n.alarm.arm(e, n.now())
+	if n.alarm != nil && !e.Dead() {
+		n.alarm.flows.arm(n.alarm, e, n.now())
 	}
 	if n.queued[e] {
 		return
@@ -30,7 +30,7 @@ func (n *Node) bulkSend() {
 		return
 	}
 	n.internal.Range(func(e *cache.Entry) bool {
-		if e.State != cache.StateDead {
+		if !e.Dead() {
 			n.enqueue(e)
 		}
 		return true
@@ -43,15 +43,32 @@ func (it *txItem) isCtl() bool {
 	return it.entry == nil && it.exp == nil
 }
 
-// msgType is the message type of an entry's state.
-func msgType(s cache.State) wire.MsgType {
+// msgType is the message type of an entry's state: NEW, UPD (ALIVE) or
+// DEL (DEAD), of a flow or, with exp, of an expectation.
+func msgType(s cache.State, exp bool) wire.MsgType {
+	t := wire.NET_T_STATE_CT_NEW
 	switch s {
 	case cache.StateAlive:
-		return wire.NET_T_STATE_CT_UPD
+		t = wire.NET_T_STATE_CT_UPD
 	case cache.StateDead:
-		return wire.NET_T_STATE_CT_DEL
+		t = wire.NET_T_STATE_CT_DEL
 	}
-	return wire.NET_T_STATE_CT_NEW
+	if exp {
+		t += wire.NET_T_STATE_EXP_NEW - wire.NET_T_STATE_CT_NEW
+	}
+	return t
+}
+
+// ctMessage builds the message of a flow entry; with CommitTimeout set
+// the timeout is left out, as conntrackd does (the pair shares the
+// setting, and the receiver's commit gives every entry CommitTimeout).
+func (n *Node) ctMessage(e *cache.Entry) *wire.Message {
+	var ct wire.Conntrack
+	ct.FromFlow(&e.Flow)
+	if n.cfg.Sync.CommitTimeout > 0 {
+		ct.Attrs = ct.Attrs.Without(wire.NTA_TIMEOUT)
+	}
+	return &wire.Message{Header: wire.Header{Type: msgType(e.State, false)}, CT: &ct}
 }
 
 // nextSeq returns the next sequence number; the first is the Unix time.
@@ -80,7 +97,7 @@ func (n *Node) transmit() bool {
 			delete(n.queuedExp, it.exp)
 			n.send(n.expMessage(it.exp), it)
 			n.stats.SentData++
-			if n.ftfw == nil && it.exp.State == cache.StateDead {
+			if n.ftfw == nil && it.exp.Dead() {
 				n.internalExp.Release(it.exp)
 			}
 			continue
@@ -96,11 +113,9 @@ func (n *Node) transmit() bool {
 		}
 		e := it.entry
 		delete(n.queued, e)
-		var ct wire.Conntrack
-		ct.FromFlow(&e.Flow)
-		n.send(&wire.Message{Header: wire.Header{Type: msgType(e.State)}, CT: &ct}, it)
+		n.send(n.ctMessage(e), it)
 		n.stats.SentData++
-		if n.ftfw == nil && e.State == cache.StateDead {
+		if n.ftfw == nil && e.Dead() {
 			n.internal.Release(e)
 		}
 	}
