@@ -181,17 +181,47 @@ func (c *table[K, V, E, P]) Kill(v *V) P {
 		c.stats.DelFailNoEntry++
 		return nil
 	}
-	m := e.meta()
-	if m.State == StateDead {
+	if e.meta().State == StateDead {
 		return nil
 	}
 	e.set(v)
+	c.kill(e)
+	return e
+}
+
+// kill marks a held entry that is not DEAD as DEAD.
+func (c *table[K, V, E, P]) kill(e P) {
+	m := e.meta()
 	m.State = StateDead
 	m.Updated = c.now()
 	m.Seq++
 	c.stats.DelOK++
 	c.stats.Active--
-	return e
+}
+
+// Sweep ends a reading of the kernel table into the cache: every entry
+// that is not DEAD and that seen does not report (the kernel no longer
+// has it) is marked DEAD and returned, to be advertised as conntrackd's
+// resync does; with remove such entries leave the cache silently instead
+// and nothing is returned.
+func (c *table[K, V, E, P]) Sweep(seen func(P) bool, remove bool) []P {
+	var gone []P
+	for _, e := range c.m {
+		if e.meta().State != StateDead && !seen(e) {
+			gone = append(gone, e)
+		}
+	}
+	for _, e := range gone {
+		if remove {
+			c.drop(e)
+		} else {
+			c.kill(e)
+		}
+	}
+	if remove {
+		return nil
+	}
+	return gone
 }
 
 // Release removes a DEAD entry once its destroy has been sent (and, in

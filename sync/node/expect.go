@@ -173,21 +173,8 @@ func (n *Node) dumpExpect(ctx context.Context, advertise, peerKnown bool) error 
 	if err != nil {
 		return fmt.Errorf("sync node: dump kernel expect table: %w", err)
 	}
-	if !advertise {
-		return nil
-	}
-	var gone []*cache.ExpectEntry
-	n.internalExp.Range(func(e *cache.ExpectEntry) bool {
-		if !seen[e] && !e.Dead() {
-			gone = append(gone, e)
-		}
-		return true
-	})
-	for _, e := range gone {
-		x := e.Expect
-		if d := n.internalExp.Kill(&x); d != nil {
-			n.enqueueExp(d)
-		}
+	for _, e := range n.internalExp.Sweep(func(e *cache.ExpectEntry) bool { return seen[e] }, !advertise) {
+		n.enqueueExp(e)
 	}
 	return nil
 }

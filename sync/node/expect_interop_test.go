@@ -284,11 +284,17 @@ func TestExpectPairCtq(t *testing.T) {
 	if len(internal(na)) != 0 {
 		t.Fatal("flush kept internal expectations")
 	}
+	// An expectation the kernel does not have (as if its destroy event had
+	// been lost) leaves the cache at the refresh.
+	stale := testExp("ftp", 2)
+	if err := na.do(ctx, func() { na.internalExp.Replace(&stale) }); err != nil {
+		t.Fatal(err)
+	}
 	if err := na.RefreshExpect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if !cacheHasFTP(internal(na), ftp) {
-		t.Errorf("after RefreshExpect A's internal cache lacks the expectation: %+v", internal(na))
+	if got := internal(na); !cacheHasFTP(got, ftp) || len(got) != 1 {
+		t.Errorf("after RefreshExpect A's internal cache should hold the expectation alone: %+v", got)
 	}
 
 	// -F expect in B empties its kernel's expect table and its internal

@@ -89,22 +89,8 @@ func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
 	if err != nil {
 		return fmt.Errorf("sync node: dump kernel table: %w", err)
 	}
-	var gone []*cache.Entry
-	n.internal.Range(func(e *cache.Entry) bool {
-		if !seen[e] && !e.Dead() {
-			gone = append(gone, e)
-		}
-		return true
-	})
-	for _, e := range gone {
-		f := e.Flow
-		if !advertise {
-			n.internal.Delete(&f)
-			continue
-		}
-		if d := n.internal.Kill(&f); d != nil {
-			n.enqueue(d)
-		}
+	for _, e := range n.internal.Sweep(func(e *cache.Entry) bool { return seen[e] }, !advertise) {
+		n.enqueue(e)
 	}
 	return nil
 }

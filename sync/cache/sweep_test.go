@@ -1,0 +1,30 @@
+package cache
+
+import "testing"
+
+// TestSweep: after a kernel reading, the live entries it did not see are
+// killed and returned (advertised), or with remove dropped silently; DEAD
+// entries and seen entries are left alone.
+func TestSweep(t *testing.T) {
+	for _, remove := range []bool{false, true} {
+		c := New("internal", 0, nil)
+		seen, gone, dead := tcpFlow(1, 0), tcpFlow(2, 0), tcpFlow(3, 0)
+		es, _ := c.Replace(&seen)
+		eg, _ := c.Replace(&gone)
+		c.Replace(&dead)
+		ed := c.Kill(&dead)
+		out := c.Sweep(func(e *Entry) bool { return e == es }, remove)
+		switch {
+		case remove && (len(out) != 0 || eg.InCache() || c.Len() != 2):
+			t.Errorf("remove: returned %d, gone entry held %v, %d entries left", len(out), eg.InCache(), c.Len())
+		case !remove && (len(out) != 1 || out[0] != eg || !eg.Dead() || c.Len() != 3):
+			t.Errorf("kill: returned %v, gone entry %v, %d entries", out, eg.State, c.Len())
+		}
+		if es.Dead() || !es.InCache() || !ed.Dead() || !ed.InCache() {
+			t.Errorf("remove %v: seen %v (held %v), dead %v (held %v)", remove, es.State, es.InCache(), ed.State, ed.InCache())
+		}
+		if st := c.Stats(); st.Active != 1 || st.DelOK != 2 {
+			t.Errorf("remove %v: stats %+v, want 1 active, 2 deletions", remove, st)
+		}
+	}
+}
