@@ -124,19 +124,8 @@ func (n *Node) expectEvent(ctx context.Context, ev *expEvent) error {
 		n.sendExpEvent(ev)
 		return nil
 	}
-	switch ev.typ {
-	case engine.EventNew:
-		if e, err := n.internalExp.Replace(&ev.exp); err == nil {
-			n.enqueueExp(e)
-		}
-	case engine.EventUpdate:
-		if e, err := n.internalExp.Update(&ev.exp); err == nil {
-			n.enqueueExp(e)
-		}
-	case engine.EventDestroy:
-		if e := n.internalExp.Kill(&ev.exp); e != nil {
-			n.enqueueExp(e)
-		}
+	if e, ok := applyEvent(n.internalExp, ev.typ, &ev.exp); ok {
+		n.enqueueExp(e)
 	}
 	return nil
 }
@@ -212,17 +201,6 @@ func (n *Node) bulkSendExp() {
 	})
 }
 
-// expMessage builds the message of an expectation entry; with
-// CommitTimeout set the timeout is left out, as conntrackd does.
-func (n *Node) expMessage(e *cache.ExpectEntry) *wire.Message {
-	var x wire.Expect
-	x.FromExpect(&e.Expect)
-	if n.cfg.Sync.CommitTimeout > 0 {
-		x.Attrs = x.Attrs.Without(wire.NTA_EXP_TIMEOUT)
-	}
-	return &wire.Message{Header: wire.Header{Type: msgType(e.State, true)}, Exp: &x}
-}
-
 // expectData applies a received EXP NEW, UPD or DEL to the external
 // expectation cache, or with DisableExternalCache writes it into the
 // kernel (injectExpect); without ExpectationSync it is only counted, as
@@ -241,12 +219,5 @@ func (n *Node) expectData(m *wire.Message) {
 		n.injectExpect(m.Header.Type, &x)
 		return
 	}
-	switch m.Header.Type {
-	case wire.NET_T_STATE_EXP_NEW:
-		n.externalExp.Replace(&x)
-	case wire.NET_T_STATE_EXP_UPD:
-		n.externalExp.Update(&x)
-	case wire.NET_T_STATE_EXP_DEL:
-		n.externalExp.Delete(&x)
-	}
+	applyReceived(n.externalExp, m.Header.Type, &x)
 }

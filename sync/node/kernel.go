@@ -34,19 +34,8 @@ func (n *Node) kernelEvent(ev *event) {
 		n.sendEvent(ev)
 		return
 	}
-	switch ev.typ {
-	case engine.EventNew:
-		if e, err := n.internal.Replace(&ev.flow); err == nil {
-			n.enqueue(e)
-		}
-	case engine.EventUpdate:
-		if e, err := n.internal.Update(&ev.flow); err == nil {
-			n.enqueue(e)
-		}
-	case engine.EventDestroy:
-		if e := n.internal.Kill(&ev.flow); e != nil {
-			n.enqueue(e)
-		}
+	if e, ok := applyEvent(n.internal, ev.typ, &ev.flow); ok {
+		n.enqueue(e)
 	}
 }
 

@@ -104,12 +104,5 @@ func (n *Node) data(m *wire.Message) {
 		n.inject(m.Header.Type, &f)
 		return
 	}
-	switch m.Header.Type {
-	case wire.NET_T_STATE_CT_NEW:
-		n.external.Replace(&f)
-	case wire.NET_T_STATE_CT_UPD:
-		n.external.Update(&f)
-	case wire.NET_T_STATE_CT_DEL:
-		n.external.Delete(&f)
-	}
+	applyReceived(n.external, m.Header.Type, &f)
 }

@@ -59,16 +59,27 @@ func msgType(s cache.State, exp bool) wire.MsgType {
 	return t
 }
 
-// ctMessage builds the message of a flow entry; with CommitTimeout set
-// the timeout is left out, as conntrackd does (the pair shares the
-// setting, and the receiver's commit gives every entry CommitTimeout).
-func (n *Node) ctMessage(e *cache.Entry) *wire.Message {
-	var ct wire.Conntrack
-	ct.FromFlow(&e.Flow)
-	if n.cfg.Sync.CommitTimeout > 0 {
-		ct.Attrs = ct.Attrs.Without(wire.NTA_TIMEOUT)
+// dataMessage builds the message of a queued flow or expectation in its
+// current state; with CommitTimeout set the timeout is left out, as
+// conntrackd does (the pair shares the setting, and the receiver's commit
+// gives every entry CommitTimeout).
+func (n *Node) dataMessage(it txItem) *wire.Message {
+	omit := n.cfg.Sync.CommitTimeout > 0
+	if x := it.exp; x != nil {
+		m := &wire.Message{Header: wire.Header{Type: msgType(x.State, true)}, Exp: &wire.Expect{}}
+		m.Exp.FromExpect(&x.Expect)
+		if omit {
+			m.Exp.Attrs = m.Exp.Attrs.Without(wire.NTA_EXP_TIMEOUT)
+		}
+		return m
 	}
-	return &wire.Message{Header: wire.Header{Type: msgType(e.State, false)}, CT: &ct}
+	e := it.entry
+	m := &wire.Message{Header: wire.Header{Type: msgType(e.State, false)}, CT: &wire.Conntrack{}}
+	m.CT.FromFlow(&e.Flow)
+	if omit {
+		m.CT.Attrs = m.CT.Attrs.Without(wire.NTA_TIMEOUT)
+	}
+	return m
 }
 
 // nextSeq returns the next sequence number; the first is the Unix time.
@@ -95,7 +106,7 @@ func (n *Node) transmit() bool {
 		n.txq[i] = txItem{}
 		if it.exp != nil {
 			delete(n.queuedExp, it.exp)
-			n.send(n.expMessage(it.exp), it)
+			n.send(n.dataMessage(it), it)
 			n.stats.SentData++
 			if n.ftfw == nil && it.exp.Dead() {
 				n.internalExp.Release(it.exp)
@@ -113,7 +124,7 @@ func (n *Node) transmit() bool {
 		}
 		e := it.entry
 		delete(n.queued, e)
-		n.send(n.ctMessage(e), it)
+		n.send(n.dataMessage(it), it)
 		n.stats.SentData++
 		if n.ftfw == nil && e.Dead() {
 			n.internal.Release(e)

@@ -1,0 +1,47 @@
+package node
+
+import (
+	"ctq/engine"
+	"ctq/sync/wire"
+)
+
+// entryTable is what applyEvent and applyReceived need of a cache
+// (cache.Cache or cache.ExpectCache) holding values V in entries P.
+type entryTable[V any, P comparable] interface {
+	Replace(v *V) (P, error)
+	Update(v *V) (P, error)
+	Kill(v *V) P
+	Delete(v *V) bool
+}
+
+// applyEvent applies a kernel event to an internal cache, as conntrackd's
+// internal cache does: NEW replaces, UPDATE updates (or adds), DESTROY
+// marks DEAD. It returns the entry to advertise, if there is one (a full
+// cache or an end of an entry it does not hold gives none).
+func applyEvent[V any, P comparable](c entryTable[V, P], typ engine.EventType, v *V) (e P, ok bool) {
+	var err error
+	switch typ {
+	case engine.EventNew:
+		e, err = c.Replace(v)
+	case engine.EventUpdate:
+		e, err = c.Update(v)
+	case engine.EventDestroy:
+		e = c.Kill(v)
+	}
+	var none P
+	return e, err == nil && e != none
+}
+
+// applyReceived applies a received NEW, UPD or DEL message, of a flow or
+// an expectation, to an external cache: NEW replaces, UPD updates (or
+// adds), DEL removes at once.
+func applyReceived[V any, P comparable](c entryTable[V, P], typ wire.MsgType, v *V) {
+	switch typ {
+	case wire.NET_T_STATE_CT_NEW, wire.NET_T_STATE_EXP_NEW:
+		c.Replace(v)
+	case wire.NET_T_STATE_CT_UPD, wire.NET_T_STATE_EXP_UPD:
+		c.Update(v)
+	case wire.NET_T_STATE_CT_DEL, wire.NET_T_STATE_EXP_DEL:
+		c.Delete(v)
+	}
+}
