@@ -98,6 +98,18 @@ func (c *table[K, V, E, P]) Get(k K) (P, bool) {
 	return e, ok
 }
 
+// Live returns copies of the entries that are not DEAD, in no particular
+// order.
+func (c *table[K, V, E, P]) Live() []E {
+	out := make([]E, 0, c.stats.Active)
+	for _, e := range c.m {
+		if e.meta().State != StateDead {
+			out = append(out, *e)
+		}
+	}
+	return out
+}
+
 // Range calls fn for every entry, DEAD ones included, in no particular
 // order, until fn returns false. fn must not add or remove entries.
 func (c *table[K, V, E, P]) Range(fn func(e P) bool) {

@@ -24,28 +24,19 @@ func (n *Node) Internal(ctx context.Context) ([]cache.Entry, error) {
 		})
 		return out, err
 	}
-	return n.entries(ctx, func() *cache.Cache { return n.internal })
+	return inLoop(ctx, n, n.internal.Live)
 }
 
 // External returns copies of the external cache's live entries:
 // `conntrackd -e`.
 func (n *Node) External(ctx context.Context) ([]cache.Entry, error) {
-	return n.entries(ctx, func() *cache.Cache { return n.external })
+	return inLoop(ctx, n, n.external.Live)
 }
 
-// entries copies the live entries of a cache in the loop.
-func (n *Node) entries(ctx context.Context, which func() *cache.Cache) ([]cache.Entry, error) {
-	var out []cache.Entry
-	err := n.do(ctx, func() {
-		c := which()
-		out = make([]cache.Entry, 0, c.Len())
-		c.Range(func(e *cache.Entry) bool {
-			if !e.Dead() {
-				out = append(out, *e)
-			}
-			return true
-		})
-	})
+// inLoop returns what get returns when the loop runs it.
+func inLoop[T any](ctx context.Context, n *Node, get func() T) (T, error) {
+	var out T
+	err := n.do(ctx, func() { out = get() })
 	return out, err
 }
 

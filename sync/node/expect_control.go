@@ -28,29 +28,13 @@ func (n *Node) InternalExpect(ctx context.Context) ([]cache.ExpectEntry, error) 
 		}
 		return out, nil
 	}
-	return n.expEntries(ctx, func() *cache.ExpectCache { return n.internalExp })
+	return inLoop(ctx, n, n.internalExp.Live)
 }
 
 // ExternalExpect returns copies of the external expectation cache's live
 // entries: `conntrackd -e expect`.
 func (n *Node) ExternalExpect(ctx context.Context) ([]cache.ExpectEntry, error) {
-	return n.expEntries(ctx, func() *cache.ExpectCache { return n.externalExp })
-}
-
-// expEntries copies the live entries of an expectation cache in the loop.
-func (n *Node) expEntries(ctx context.Context, which func() *cache.ExpectCache) ([]cache.ExpectEntry, error) {
-	var out []cache.ExpectEntry
-	err := n.do(ctx, func() {
-		c := which()
-		out = make([]cache.ExpectEntry, 0, c.Len())
-		c.Range(func(e *cache.ExpectEntry) bool {
-			if !e.Dead() {
-				out = append(out, *e)
-			}
-			return true
-		})
-	})
-	return out, err
+	return inLoop(ctx, n, n.externalExp.Live)
 }
 
 // flushExpect empties the internal and/or external expectation cache
