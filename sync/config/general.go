@@ -47,9 +47,6 @@ func (p *parser) general(opened int) error {
 			if err == nil && g.PollSecs == 0 {
 				err = p.errf(key.line, "PollSecs must be > 0")
 			}
-			if err == nil {
-				p.warnf(key.line, "PollSecs: ctq always follows kernel events, polling is not implemented")
-			}
 		case "Nice":
 			_, err = p.value(key)
 			if err == nil {

@@ -182,8 +182,9 @@ type General struct {
 	NetlinkOverrunResync  time.Duration
 	NetlinkEventsReliable bool
 	EventIterationLimit   int
-	// PollSecs is PollSecs (poll the kernel table instead of events); 0
-	// when unset. ctq records it but always uses events.
+	// PollSecs is PollSecs: with it (> 0) the node reads the kernel table
+	// every PollSecs seconds instead of following its events; 0 when
+	// unset.
 	PollSecs int
 	// Filter is the Filter block; nil when absent.
 	Filter *Filter

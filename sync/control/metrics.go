@@ -56,6 +56,7 @@ var metricInfo = map[string]metricKind{
 	"ctq_sync_traffic_packets_total":         {"Packets of the flows whose end the node saw (needs nf_conntrack_acct).", true},
 	"ctq_sync_kernel_events_filtered_total":  {"Kernel events the Filter left out.", true},
 	"ctq_sync_kernel_event_overruns_total":   {"Kernel event overruns (lost events, each followed by a reread).", true},
+	"ctq_sync_kernel_polls_total":            {"Reads of the kernel table in polling mode (PollSecs).", true},
 	"ctq_sync_injected_total":                {"Received entries written into the kernel (DisableExternalCache).", true},
 	"ctq_sync_inject_errors_total":           {"Received entries the kernel refused (DisableExternalCache).", true},
 	"ctq_sync_auth_accepted_total":           {"Datagrams that passed authentication (AuthKey).", true},
@@ -132,6 +133,7 @@ func Metrics(st *node.Stats, now time.Time) []Metric {
 	add("ctq_sync_traffic_packets_total", float64(st.TrafficPackets))
 	add("ctq_sync_kernel_events_filtered_total", float64(st.EventsFiltered))
 	add("ctq_sync_kernel_event_overruns_total", float64(st.EventOverflows))
+	add("ctq_sync_kernel_polls_total", float64(st.Polls))
 	add("ctq_sync_injected_total", float64(st.Injected))
 	add("ctq_sync_inject_errors_total", float64(st.InjectErrors))
 	a := st.Auth

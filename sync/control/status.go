@@ -54,6 +54,9 @@ func StatusLines(s *node.Stats) []string {
 	add("  resend queue:        %12d   flows: %12d   dropped: %d", s.ResendQueue, s.ResendObjects, s.ResendDropped)
 	add("  resyncs answered:    %12d", s.ResyncsAnswered)
 	add("  event overruns:      %12d", s.EventOverflows)
+	if s.Polls > 0 {
+		add("  kernel table polls:  %12d", s.Polls)
+	}
 	add("  send errors:         %12d", s.SendErrors)
 	if s.Injected+s.InjectErrors > 0 {
 		add("  written to kernel:   %12d   refused: %12d", s.Injected, s.InjectErrors)

@@ -105,8 +105,10 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 	}
 	start := time.Now()
 	const quiet = engine.EventNew | engine.EventDestroy
-	if err := n.sub.Leave(quiet); err != nil {
-		return res, fmt.Errorf("commit: %w", err)
+	if n.sub != nil { // nil in polling mode: no event socket
+		if err := n.sub.Leave(quiet); err != nil {
+			return res, fmt.Errorf("commit: %w", err)
+		}
 	}
 	var werr error
 	if len(entries) > 0 {
@@ -115,7 +117,10 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 	if werr == nil {
 		werr = n.commitExpect(ctx, exps, now, &res)
 	}
-	jerr := n.sub.Join(quiet)
+	var jerr error
+	if n.sub != nil {
+		jerr = n.sub.Join(quiet)
+	}
 	res.Duration = time.Since(start)
 	var derr error
 	select {

@@ -24,6 +24,7 @@ const purgeTimeout = 5 * time.Minute
 func (n *Node) Refresh(ctx context.Context) error {
 	var err error
 	if derr := n.do(ctx, func() {
+		n.stats.KernelResyncs++
 		if err = n.dump(ctx, false, false); err == nil {
 			err = n.dumpExpect(ctx, false, false)
 		}

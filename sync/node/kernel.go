@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"ctq/engine"
 	"ctq/sync/cache"
@@ -56,9 +55,6 @@ func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
 			n.bulkSendKernel()
 		}
 		return nil
-	}
-	if n.stats.Started != (time.Time{}) {
-		n.stats.KernelResyncs++ // not the start-up dump
 	}
 	seen := make(map[*cache.Entry]bool)
 	_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {

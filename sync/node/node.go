@@ -191,8 +191,9 @@ type event struct {
 // Run runs the node until ctx is cancelled (it then returns nil) or its
 // link or kernel watch fails. It first loads the kernel table into the
 // internal cache without advertising it, as conntrackd does at start, and
-// sends a RESYNC when StartupResync is on. Run closes the link when it
-// returns and may be called once.
+// sends a RESYNC when StartupResync is on. With General { PollSecs } it
+// follows no kernel events and reads the tables every PollSecs instead
+// (poll). Run closes the link when it returns and may be called once.
 func (n *Node) Run(ctx context.Context) error {
 	first := false
 	n.once.Do(func() { first = true })
@@ -220,27 +221,28 @@ func (n *Node) Run(ctx context.Context) error {
 	subscribed := make(chan *engine.Subscription, 1)
 	datagrams := make(chan []byte, datagramQueue)
 	errc := make(chan error, 3)
-	expEvents, expSubscribed := n.startExpectWatch(ctx, &wg, errc)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		errc <- n.watch(ctx, events, subscribed)
-	}()
-	go func() {
-		defer wg.Done()
-		errc <- n.receive(ctx, datagrams)
-	}()
-
-	// Subscribed first, then the dump: no change falls between them.
-	select {
-	case n.sub = <-subscribed:
-	case err := <-errc:
-		return stopping(ctx, err)
-	case <-ctx.Done():
-		return nil
-	}
-	if done, err := n.waitExpectSubscribed(ctx, expSubscribed, errc); done || err != nil {
-		return stopping(ctx, err)
+	wg.Go(func() { errc <- n.receive(ctx, datagrams) })
+	var expEvents <-chan expEvent
+	var polls <-chan time.Time
+	if p := n.pollInterval(); p > 0 {
+		tick := time.NewTicker(p)
+		defer tick.Stop()
+		polls = tick.C
+	} else {
+		var expSubscribed <-chan *engine.Subscription
+		expEvents, expSubscribed = n.startExpectWatch(ctx, &wg, errc)
+		wg.Go(func() { errc <- n.watch(ctx, events, subscribed) })
+		// Subscribed first, then the dump: no change falls between them.
+		select {
+		case n.sub = <-subscribed:
+		case err := <-errc:
+			return stopping(ctx, err)
+		case <-ctx.Done():
+			return nil
+		}
+		if done, err := n.waitExpectSubscribed(ctx, expSubscribed, errc); done || err != nil {
+			return stopping(ctx, err)
+		}
 	}
 	if err := n.dump(ctx, false, false); err != nil {
 		return stopping(ctx, err)
@@ -254,6 +256,9 @@ func (n *Node) Run(ctx context.Context) error {
 	n.stats.Started = n.now()
 	n.logf(slog.LevelInfo, "sync node started: mode %s, %d dedicated link(s), %d entries in the internal cache",
 		n.cfg.Sync.Mode, len(n.cfg.Sync.Links), n.internal.Len())
+	if polls != nil {
+		n.logf(slog.LevelInfo, "running in polling mode: the kernel table is read every %d s", n.cfg.General.PollSecs)
+	}
 	defer n.logf(slog.LevelInfo, "sync node stopped")
 	close(n.started)
 	var linkCheck <-chan time.Time
@@ -303,14 +308,20 @@ func (n *Node) Run(ctx context.Context) error {
 			fn()
 		case <-resync:
 			resync = nil
+			n.stats.KernelResyncs++
 			if err := n.dump(ctx, true, false); err != nil {
 				return stopping(ctx, err)
 			}
 		case <-n.recommitted:
+			n.stats.KernelResyncs++
 			if err := n.dump(ctx, true, true); err != nil {
 				return stopping(ctx, err)
 			}
 			if err := n.dumpExpect(ctx, true, true); err != nil {
+				return stopping(ctx, err)
+			}
+		case <-polls:
+			if err := n.poll(ctx); err != nil {
 				return stopping(ctx, err)
 			}
 		case <-alarms:

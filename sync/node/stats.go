@@ -69,8 +69,9 @@ type Stats struct {
 	// conntrackd's "traffic processed".
 	TrafficBytes, TrafficPackets uint64
 	// KernelFlushes counts FlushKernel calls, KernelResyncs the rereads of
-	// the kernel table (Refresh, and after overruns and commits).
-	KernelFlushes, KernelResyncs uint64
+	// the kernel table (Refresh, and after overruns and commits), Polls
+	// those of polling mode (General { PollSecs }).
+	KernelFlushes, KernelResyncs, Polls uint64
 	// WatchBuffer is the receive buffer of the kernel event socket.
 	WatchBuffer int
 	// SendMalformed counts messages that could not be encoded.

@@ -1,0 +1,73 @@
+package node
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"ctq/internal/nstest"
+	"ctq/sync/wire"
+)
+
+// pollConf is a NOTRACK node in polling mode, reading the table every
+// second.
+const pollConf = `Sync {
+	Mode NOTRACK { }
+	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
+}
+General { PollSecs 1 }`
+
+// TestPolling: a node in polling mode opens no event socket; its polls
+// advertise a new entry and, once the kernel has dropped it, its end.
+func TestPolling(t *testing.T) {
+	ns := nstest.New(t)
+	n, l := runningNodeConf(t, ns, pollConf)
+	if n.sub != nil {
+		t.Fatal("a polling node subscribed to kernel events")
+	}
+	const dst = "198.51.100.42"
+	var sent []wire.MsgType
+	sentFor := func(typ wire.MsgType) func() bool {
+		return func() bool {
+			for _, d := range drain(l) {
+				wire.Decode(d, func(m *wire.Message, err error) error {
+					if err != nil {
+						t.Fatalf("sent a bad message: %v", err)
+					}
+					if m.CT != nil && m.CT.Orig.Dst.String() == dst {
+						sent = append(sent, m.Header.Type)
+					}
+					return nil
+				})
+			}
+			for _, s := range sent {
+				if s == typ {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	ns.Load(t, []string{"-I -t 600 -s 198.51.100.1 -d " + dst + " -p udp --sport 1 --dport 2"})
+	nstest.WaitFor(t, "the new entry advertised by a poll", sentFor(wire.NET_T_STATE_CT_NEW))
+	ns.Run(t, "conntrack", "-D", "-d", dst)
+	nstest.WaitFor(t, "the end advertised by a poll", sentFor(wire.NET_T_STATE_CT_DEL))
+	st := nodeStats(t, n)
+	if st.Polls < 2 || st.EventsReceived != 0 || st.KernelResyncs != 0 {
+		t.Errorf("stats: %d polls, %d events, %d resyncs; want >= 2 polls, no events, no resyncs", st.Polls, st.EventsReceived, st.KernelResyncs)
+	}
+	held, err := inLoop(context.Background(), n, n.internal.Len)
+	if err != nil || held != 0 {
+		t.Errorf("the internal cache holds %d entries after the end (%v)", held, err)
+	}
+
+	// A commit needs no event socket either.
+	fillExternal(t, n, 3)
+	res, err := n.Commit(context.Background())
+	if err != nil || res.Created != 3 {
+		t.Errorf("commit in polling mode: %+v, %v", res, err)
+	}
+	if got := strings.Count(ns.Run(t, "conntrack", "-L", "-s", "198.18.0.0/16"), "\n"); got != 3 {
+		t.Errorf("kernel after the commit holds %d of the 3 committed entries", got)
+	}
+}
