@@ -42,9 +42,10 @@
 // language (help) is recognized and refused with "statement `help` is not
 // supported yet" (the shell answers help).
 //
-// sync (a SyncStep) is `sync run|start|stop|status|commit|resync|refresh|
-// bulk|purge|flush [internal|external|kernel]|dump internal|external
-// [expect] ["PATH"]`: run a sync node from a
+// sync (a SyncStep) is `sync run|start|stop|status|resync|bulk|purge|
+// commit|refresh [conntrack|expect]|flush [internal|external|kernel
+// [conntrack|expect]]|dump internal|external [expect] ["PATH"]`: run a
+// sync node from a
 // conntrackd configuration file, or ask the running one over its control
 // socket; without PATH the default file is chosen when the step runs.
 //

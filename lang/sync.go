@@ -3,12 +3,14 @@ package lang
 import "strings"
 
 // SyncStmt is `sync ACTION ["PATH"]`: ACTION is run, start, stop, status,
-// commit, flush [internal|external|kernel], resync, refresh, bulk, purge,
-// dump internal [expect] or dump external [expect].
+// commit [conntrack|expect], flush [internal|external|kernel [conntrack|
+// expect]], resync, refresh [conntrack|expect], bulk, purge, dump internal
+// [expect] or dump external [expect].
 type SyncStmt struct {
 	node
-	// Action is the action word, with its argument for dump ("dump
-	// internal") and flush ("flush kernel").
+	// Action is the action word with its arguments: the cache of dump
+	// ("dump internal expect"), the target of flush ("flush kernel"), the
+	// table of commit, refresh and flush kernel ("commit expect").
 	Action string
 	// Config is the configuration path; empty for the default.
 	Config string
@@ -19,8 +21,9 @@ func (*SyncStmt) Keyword() string { return "sync" }
 
 // SyncActions are the actions of the sync statement, in help order.
 var SyncActions = []string{
-	"run", "start", "stop", "status", "commit", "flush", "flush internal", "flush external", "flush kernel",
-	"resync", "refresh", "bulk", "purge", "dump internal", "dump external",
+	"run", "start", "stop", "status", "commit", "commit conntrack", "commit expect",
+	"flush", "flush internal", "flush external", "flush kernel", "flush kernel conntrack", "flush kernel expect",
+	"resync", "refresh", "refresh conntrack", "refresh expect", "bulk", "purge", "dump internal", "dump external",
 	"dump internal expect", "dump external expect",
 }
 
@@ -72,6 +75,17 @@ func (p *parser) syncStmt(kw token) (Stmt, error) {
 			if !p.keywordAt(p.i, targets...) {
 				return nil, p.errAt(c, "expected `internal`, `external`, `kernel`, a configuration path in quotes or the end after `sync flush`, found %s%s",
 					describe(c), hintWord(c, targets))
+			}
+			p.i++
+			s.Action += " " + c.text
+		}
+	}
+	if s.Action == "commit" || s.Action == "refresh" || s.Action == "flush kernel" {
+		if c := p.peek(); c.kind == tokWord {
+			tables := []string{"conntrack", "expect"}
+			if !p.keywordAt(p.i, tables...) {
+				return nil, p.errAt(c, "expected `conntrack`, `expect`, a configuration path in quotes or the end after `sync %s`, found %s%s",
+					s.Action, describe(c), hintWord(c, tables))
 			}
 			p.i++
 			s.Action += " " + c.text

@@ -133,8 +133,9 @@ serve textfile "FILE" [where EXPR] [by EXPR, ...] [sync ["CONF"]]
     account "/var/log/ctq/flows.log"
     account "/var/log/ctq/flows.json" where proto == tcp as json`,
 		"sync": `sync run|start ["PATH"]
-sync stop|status|commit|resync|refresh|bulk|purge ["PATH"]
-sync flush [internal|external|kernel] ["PATH"]
+sync stop|status|resync|bulk|purge ["PATH"]
+sync commit|refresh [conntrack|expect] ["PATH"]
+sync flush [internal|external|kernel [conntrack|expect]] ["PATH"]
 sync dump internal|external [expect] ["PATH"]
   State synchronization with a peer (conntrackd's sync modes FTFW, NOTRACK
   and ALARM, on its wire protocol) from a conntrackd configuration file:
@@ -149,6 +150,9 @@ sync dump internal|external [expect] ["PATH"]
               kernel table of what the Filter passes, unadvertised (-F)
     resync    ask the peer for its whole table (-n)
     refresh   reread the kernel table into the internal cache (-R)
+  commit, refresh and flush kernel act on the conntrack table and, with
+  ExpectationSync, the expect table; conntrack or expect picks one (-c ct,
+  -c expect, ...).
     bulk      send the internal cache to the peer (-B)
     purge     flush kernel after PurgeTimeout (-t)
     dump      print a cache as conntrack -L does (-i, -e); with expect,

@@ -51,12 +51,13 @@ const (
 )
 
 // ctdRequests maps the codes the server answers as one of its own
-// requests. Commit always writes flows and expectations (-c ct and
-// -c expect too).
+// requests.
 var ctdRequests = map[uint32]Request{
-	ctdFlushMaster: {VerbFlush, "kernel"}, ctdAllFlushMaster: {VerbFlush, "kernel"},
-	ctdResyncMaster: {VerbRefresh, ""}, ctdAllResyncMaster: {VerbRefresh, ""},
-	ctdCommit: {VerbCommit, ""}, ctdExpCommit: {VerbCommit, ""}, ctdAllCommit: {VerbCommit, ""},
+	ctdFlushMaster: {VerbFlush, "kernel conntrack"}, ctdExpFlushMaster: {VerbFlush, "kernel expect"},
+	ctdAllFlushMaster: {VerbFlush, "kernel"},
+	ctdResyncMaster:   {VerbRefresh, "conntrack"}, ctdExpResyncMaster: {VerbRefresh, "expect"},
+	ctdAllResyncMaster: {VerbRefresh, ""},
+	ctdCommit:          {VerbCommit, "conntrack"}, ctdExpCommit: {VerbCommit, "expect"}, ctdAllCommit: {VerbCommit, ""},
 	ctdKill: {VerbStop, ""}, ctdSendBulk: {VerbBulk, ""}, ctdRequestDump: {VerbResync, ""},
 	ctdResetTimers:   {VerbPurge, ""},
 	ctdFlushIntCache: {VerbFlush, "internal"}, ctdFlushExtCache: {VerbFlush, "external"},
@@ -114,11 +115,6 @@ func (s *Server) conntrackdRequest(ctx context.Context, code uint32, out *plainL
 		return s.ctdDumpExpect(ctx, code == ctdExpDumpExternal, false, out)
 	case ctdExpDumpIntXML, ctdExpDumpExtXML:
 		return s.ctdDumpExpect(ctx, code == ctdExpDumpExtXML, true, out)
-	case ctdExpFlushMaster:
-		_, err := s.node.FlushKernelExpect(ctx)
-		return err
-	case ctdExpResyncMaster:
-		return s.node.RefreshExpect(ctx)
 	}
 	req, ok := ctdRequests[code]
 	if !ok {

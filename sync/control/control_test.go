@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +27,9 @@ type fakeNode struct {
 	resynced, refreshed, bulk bool
 	purged                    bool
 	external                  []engine.Flow
+	// tables records the commits, refreshes and kernel flushes with the
+	// tables they were asked for ("commit 1").
+	tables []string
 }
 
 func (f *fakeNode) DumpFlows(_ context.Context, external bool, yield func(*engine.Flow, time.Time) error) error {
@@ -54,19 +59,46 @@ func (f *fakeNode) FlushCaches(_ context.Context, i, e bool) error {
 	f.flushed = [2]bool{i, e}
 	return nil
 }
-func (f *fakeNode) FlushKernel(context.Context) (int, error)       { return 3, nil }
-func (f *fakeNode) Refresh(context.Context) error                  { f.refreshed = true; return nil }
-func (f *fakeNode) FlushKernelExpect(context.Context) (int, error) { return -1, nil }
-func (f *fakeNode) RefreshExpect(context.Context) error            { f.refreshed = true; return nil }
-func (f *fakeNode) BulkSend(context.Context) error                 { f.bulk = true; return nil }
-func (f *fakeNode) Purge(context.Context) error                    { f.purged = true; return nil }
+func (f *fakeNode) FlushKernel(_ context.Context, t node.Tables) (int, error) {
+	f.tables = append(f.tables, fmt.Sprint("flush ", t))
+	return 3, nil
+}
+func (f *fakeNode) Refresh(_ context.Context, t node.Tables) error {
+	f.refreshed = true
+	f.tables = append(f.tables, fmt.Sprint("refresh ", t))
+	return nil
+}
+func (f *fakeNode) BulkSend(context.Context) error { f.bulk = true; return nil }
+func (f *fakeNode) Purge(context.Context) error    { f.purged = true; return nil }
 func (f *fakeNode) Stats(context.Context) (node.Stats, error) {
 	s := node.Stats{}
 	s.External.Active = 7
 	return s, nil
 }
-func (f *fakeNode) Commit(context.Context) (node.CommitResult, error) {
+func (f *fakeNode) Commit(_ context.Context, t node.Tables) (node.CommitResult, error) {
+	f.tables = append(f.tables, fmt.Sprint("commit ", t))
 	return node.CommitResult{}, errors.New("kernel said no")
+}
+
+// serveFake serves fake on a control socket until shutdown or the end of
+// the test; stop is called after a stop request. shutdown returns what
+// Serve returned.
+func serveFake(t *testing.T, fake *fakeNode, stop func()) (path string, ctx context.Context, shutdown func() error) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "c.sock")
+	srv, err := Listen(path, fake, stop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	shutdown = sync.OnceValue(func() error {
+		cancel()
+		return <-done
+	})
+	t.Cleanup(func() { shutdown() })
+	return path, ctx, shutdown
 }
 
 func TestServer(t *testing.T) {
@@ -74,19 +106,8 @@ func TestServer(t *testing.T) {
 		Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("192.0.2.2"), Sport: 1000, Dport: 53,
 		ReplySrc: netip.MustParseAddr("192.0.2.2"), ReplyDst: netip.MustParseAddr("192.0.2.1"), ReplySport: 53, ReplyDport: 1000}
 	fake := &fakeNode{external: []engine.Flow{fl, fl}}
-	path := filepath.Join(t.TempDir(), "c.sock")
 	stopped := make(chan struct{})
-	srv, err := Listen(path, fake, func() { close(stopped) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	path, ctx, shutdown := serveFake(t, fake, func() { close(stopped) })
 	if _, err := Listen(path, fake, nil); err == nil || !strings.Contains(err.Error(), "already running") {
 		t.Errorf("second Listen: %v", err)
 	}
@@ -144,11 +165,9 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-stopped
-	cancel()
-	if err := <-done; err != nil {
+	if err := shutdown(); err != nil {
 		t.Errorf("Serve: %v", err)
 	}
-	done <- nil
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("socket file after Serve: %v", err)
 	}

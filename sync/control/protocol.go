@@ -31,10 +31,10 @@ const (
 // verbArgs lists the arguments each verb takes; "" is no argument.
 var verbArgs = map[string][]string{
 	VerbStatus:  {""},
-	VerbCommit:  {""},
-	VerbFlush:   {"", "internal", "external", "kernel"},
+	VerbCommit:  {"", "conntrack", "expect"},
+	VerbFlush:   {"", "internal", "external", "kernel", "kernel conntrack", "kernel expect"},
 	VerbResync:  {""},
-	VerbRefresh: {""},
+	VerbRefresh: {"", "conntrack", "expect"},
 	VerbBulk:    {""},
 	VerbPurge:   {""},
 	VerbDump:    {"internal", "external", "internal expect", "external expect"},

@@ -32,14 +32,12 @@ type Node interface {
 	ExternalExpect(ctx context.Context) ([]cache.ExpectEntry, error)
 	RequestResync(ctx context.Context) error
 	FlushCaches(ctx context.Context, internal, external bool) error
-	FlushKernel(ctx context.Context) (int, error)
-	FlushKernelExpect(ctx context.Context) (int, error)
-	Refresh(ctx context.Context) error
-	RefreshExpect(ctx context.Context) error
+	FlushKernel(ctx context.Context, tables node.Tables) (int, error)
+	Refresh(ctx context.Context, tables node.Tables) error
 	BulkSend(ctx context.Context) error
 	Purge(ctx context.Context) error
 	Stats(ctx context.Context) (node.Stats, error)
-	Commit(ctx context.Context) (node.CommitResult, error)
+	Commit(ctx context.Context, tables node.Tables) (node.CommitResult, error)
 }
 
 // Server answers requests on a control socket.
@@ -216,19 +214,20 @@ func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 		}
 		return lines(StatusLines(&st))
 	case VerbCommit:
-		res, err := s.node.Commit(ctx)
+		res, err := s.node.Commit(ctx, tablesArg(req.Arg))
 		if err != nil {
 			return err
 		}
 		return lines(CommitLines(&res))
 	case VerbFlush:
-		switch req.Arg {
-		case "kernel":
-			n, err := s.node.FlushKernel(ctx)
+		if which, ok := strings.CutPrefix(req.Arg, "kernel"); ok {
+			n, err := s.node.FlushKernel(ctx, tablesArg(strings.TrimSpace(which)))
 			if err != nil {
 				return err
 			}
 			return r.line(node.FlushedText(n))
+		}
+		switch req.Arg {
 		case "internal":
 			return s.node.FlushCaches(ctx, true, false)
 		case "external":
@@ -238,7 +237,7 @@ func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 	case VerbResync:
 		return s.node.RequestResync(ctx)
 	case VerbRefresh:
-		return s.node.Refresh(ctx)
+		return s.node.Refresh(ctx, tablesArg(req.Arg))
 	case VerbBulk:
 		return s.node.BulkSend(ctx)
 	case VerbPurge:
@@ -293,4 +292,16 @@ func (s *Server) dumpExpect(ctx context.Context, external bool, r lineWriter) er
 		}
 	}
 	return nil
+}
+
+// tablesArg is the tables an argument of commit, refresh or flush kernel
+// names: conntrack, expect, or both when empty.
+func tablesArg(arg string) node.Tables {
+	switch arg {
+	case "conntrack":
+		return node.ConntrackTable
+	case "expect":
+		return node.ExpectTable
+	}
+	return node.AllTables
 }

@@ -75,7 +75,10 @@ const maxCommitErrors = 10
 // events: the committed entries enter the internal cache without being
 // advertised (the peer sent them), and whatever else changed meanwhile is
 // advertised.
-func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
+//
+// tables limits the commit to the flows or to the expectations (-c ct,
+// -c expect).
+func (n *Node) Commit(ctx context.Context, tables Tables) (CommitResult, error) {
 	n.commitMu.Lock()
 	defer n.commitMu.Unlock()
 	var (
@@ -86,14 +89,18 @@ func (n *Node) Commit(ctx context.Context) (CommitResult, error) {
 	err := n.do(ctx, func() {
 		n.cancelPurge() // as conntrackd's -c cancels a pending -t
 		now = n.now()
-		entries = make([]*cache.Entry, 0, n.external.Len())
-		n.external.Range(func(e *cache.Entry) bool {
-			if !e.Dead() {
-				entries = append(entries, e)
-			}
-			return true
-		})
-		exps = n.liveExpects()
+		if tables.flows() {
+			entries = make([]*cache.Entry, 0, n.external.Len())
+			n.external.Range(func(e *cache.Entry) bool {
+				if !e.Dead() {
+					entries = append(entries, e)
+				}
+				return true
+			})
+		}
+		if tables.expects() {
+			exps = n.liveExpects()
+		}
 	})
 	res := CommitResult{Entries: len(entries), ExpectEntries: len(exps)}
 	if err != nil {

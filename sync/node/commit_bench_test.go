@@ -19,7 +19,7 @@ func BenchmarkCommit(b *testing.B) {
 	}()
 	fillExternal(b, n, b.N)
 	b.ResetTimer()
-	res, err := n.Commit(context.Background())
+	res, err := n.Commit(context.Background(), AllTables)
 	b.StopTimer()
 	if err != nil || res.Created != b.N {
 		b.Fatalf("commit: %+v, %v", res, err)

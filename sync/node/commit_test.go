@@ -89,7 +89,7 @@ func TestCommitReplaces(t *testing.T) {
 	drain(l)
 
 	ctx := context.Background()
-	res, err := n.Commit(ctx)
+	res, err := n.Commit(ctx, AllTables)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,24 +58,13 @@ func (n *Node) flushExpect(internal, external bool) {
 	}
 }
 
-// RefreshExpect reads the kernel's expect table into the internal
-// expectation cache again, sending nothing: `conntrackd -R expect`. It
-// does nothing without ExpectationSync.
-func (n *Node) RefreshExpect(ctx context.Context) error {
-	var err error
-	if derr := n.do(ctx, func() { err = n.dumpExpect(ctx, false, false) }); derr != nil {
-		return derr
-	}
-	return err
-}
-
-// FlushKernelExpect empties the internal expectation cache, then deletes
+// flushKernelExpect empties the internal expectation cache, then deletes
 // the kernel's expectations, so that their ends are not advertised:
 // `conntrackd -F expect`. With a helper list or a Filter only the
 // expectations the node syncs are deleted (one by one); otherwise the
 // table is flushed in one request and -1 is reported. It reports how many
 // expectations it deleted.
-func (n *Node) FlushKernelExpect(ctx context.Context) (int, error) {
+func (n *Node) flushKernelExpect(ctx context.Context) (int, error) {
 	if err := n.do(ctx, func() { n.flushExpect(true, false) }); err != nil {
 		return 0, err
 	}

@@ -168,7 +168,7 @@ func TestExpectInteropConntrackd(t *testing.T) {
 			}
 			return cacheHasFTP(ext, ftp)
 		})
-		res, err := p.node.Commit(ctx)
+		res, err := p.node.Commit(ctx, AllTables)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +193,7 @@ func TestExpectInteropConntrackd(t *testing.T) {
 		}
 		// A second commit creates it again: replacing the master flow
 		// removed it.
-		res, err = p.node.Commit(ctx)
+		res, err = p.node.Commit(ctx, AllTables)
 		if err != nil || res.ExpectCreated != 1 || res.ExpectFailed != 0 || !kernelHasFTP(t, p.liveA, ftp) {
 			t.Errorf("second commit: %+v, %v", res, err)
 		}
@@ -249,13 +249,22 @@ func TestExpectPairCtq(t *testing.T) {
 	}
 	nstest.WaitFor(t, "the expectation back in B's external cache", func() bool { return cacheHasFTP(external(), ftp) })
 
-	res, err := nb.Commit(ctx)
+	// -c ct, then -c expect: the flows (the master among them), then the
+	// expectation.
+	res, err := nb.Commit(ctx, ConntrackTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Entries == 0 || res.Failed != 0 || res.ExpectEntries != 0 || kernelHasFTP(t, liveB, ftp) {
+		t.Errorf("commit of the conntrack table: %+v", res)
+	}
+	res, err = nb.Commit(ctx, ExpectTable)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("commit: %+v", res)
-	if res.ExpectCreated != 1 || res.ExpectFailed != 0 || res.Failed != 0 {
-		t.Errorf("commit: %+v", res)
+	if res.Entries != 0 || res.ExpectCreated != 1 || res.ExpectFailed != 0 {
+		t.Errorf("commit of the expect table: %+v", res)
 	}
 	if out := b.Run(t, "conntrack", "-L", "expect"); !hasFTPLine(out, ftp) || !kernelHasFTP(t, liveB, ftp) {
 		t.Errorf("B's kernel after the commit lacks the expectation:\n%s", out)
@@ -290,7 +299,7 @@ func TestExpectPairCtq(t *testing.T) {
 	if err := na.do(ctx, func() { na.internalExp.Replace(&stale) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := na.RefreshExpect(ctx); err != nil {
+	if err := na.Refresh(ctx, ExpectTable); err != nil {
 		t.Fatal(err)
 	}
 	if got := internal(na); !cacheHasFTP(got, ftp) || len(got) != 1 {
@@ -300,7 +309,7 @@ func TestExpectPairCtq(t *testing.T) {
 	// -F expect in B empties its kernel's expect table and its internal
 	// expectation cache (the committed one entered it).
 	nstest.WaitFor(t, "the committed expectation in B's internal cache", func() bool { return cacheHasFTP(internal(nb), ftp) })
-	if n, err := nb.FlushKernelExpect(ctx); err != nil || n != -1 {
+	if n, err := nb.FlushKernel(ctx, ExpectTable); err != nil || n != -1 {
 		t.Errorf("FlushKernelExpect: %d, %v", n, err)
 	}
 	if kernelHasFTP(t, liveB, ftp) || len(internal(nb)) != 0 {

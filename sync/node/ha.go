@@ -20,12 +20,16 @@ const purgeTimeout = 5 * time.Minute
 
 // Refresh reads the kernel table into the internal cache again, sending
 // nothing; entries the kernel no longer has leave the cache silently:
-// `conntrackd -R`. With ExpectationSync, the expect table too.
-func (n *Node) Refresh(ctx context.Context) error {
+// `conntrackd -R`. With ExpectationSync, the expect table too; tables
+// limits it to one of them (-R ct, -R expect).
+func (n *Node) Refresh(ctx context.Context, tables Tables) error {
 	var err error
 	if derr := n.do(ctx, func() {
 		n.stats.KernelResyncs++
-		if err = n.dump(ctx, false, false); err == nil {
+		if tables.flows() {
+			err = n.dump(ctx, false, false)
+		}
+		if err == nil && tables.expects() {
 			err = n.dumpExpect(ctx, false, false)
 		}
 	}); derr != nil {
@@ -39,14 +43,21 @@ func (n *Node) Refresh(ctx context.Context) error {
 // the ends are not advertised: `conntrackd -F`. It reports how many
 // entries it deleted (-1 when the kernel flushed the table in one
 // request). With ExpectationSync, the synced expectations go first.
-func (n *Node) FlushKernel(ctx context.Context) (int, error) {
-	if n.expectSync() {
-		if _, err := n.FlushKernelExpect(ctx); err != nil {
-			return 0, err
-		}
-	}
+// tables limits the flush to one table (-F ct, -F expect); for the expect
+// table alone it reports how many expectations it deleted, as
+// flushKernelExpect does.
+func (n *Node) FlushKernel(ctx context.Context, tables Tables) (int, error) {
 	if err := n.do(ctx, func() { n.stats.KernelFlushes++ }); err != nil {
 		return 0, err
+	}
+	if tables.expects() && n.expectSync() {
+		deleted, err := n.flushKernelExpect(ctx)
+		if err != nil || !tables.flows() {
+			return deleted, err
+		}
+	}
+	if !tables.flows() {
+		return 0, nil
 	}
 	if err := n.FlushCaches(ctx, true, false); err != nil {
 		return 0, err
@@ -86,7 +97,7 @@ func (n *Node) Purge(ctx context.Context) error {
 		n.purge = time.AfterFunc(n.cfg.Sync.PurgeTimeout, func() {
 			pctx, cancel := context.WithTimeout(context.Background(), purgeTimeout)
 			defer cancel()
-			deleted, err := n.FlushKernel(pctx)
+			deleted, err := n.FlushKernel(pctx, AllTables)
 			if err != nil {
 				n.logf(slog.LevelWarn, "purge: %v", err)
 			} else {

@@ -52,7 +52,7 @@ func TestRefreshAndFlushKernel(t *testing.T) {
 	if err := n.sub.Join(engine.EventNew | engine.EventDestroy); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Refresh(ctx); err != nil {
+	if err := n.Refresh(ctx, AllTables); err != nil {
 		t.Fatal(err)
 	}
 	internal, err := n.Internal(ctx)
@@ -61,7 +61,7 @@ func TestRefreshAndFlushKernel(t *testing.T) {
 	}
 	// FlushKernel deletes what the filter passes, without advertising.
 	drain(l)
-	deleted, err := n.FlushKernel(ctx)
+	deleted, err := n.FlushKernel(ctx, AllTables)
 	if err != nil || deleted != 1 {
 		t.Fatalf("FlushKernel: %d, %v; want 1 deleted", deleted, err)
 	}
@@ -86,7 +86,7 @@ func TestPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	fillExternal(t, n, 1)
-	if _, err := n.Commit(ctx); err != nil {
+	if _, err := n.Commit(ctx, AllTables); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond) // past PurgeTimeout

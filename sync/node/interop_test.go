@@ -241,7 +241,7 @@ func interop(t *testing.T, p *pair, ftfw bool) {
 		})
 		t.Logf("%d entries in ctq's external cache %v after the last insert into B", len(fromB), time.Since(inserted))
 
-		res, err := p.node.Commit(ctx)
+		res, err := p.node.Commit(ctx, AllTables)
 		if err != nil {
 			t.Fatal(err)
 		}

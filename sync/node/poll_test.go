@@ -63,7 +63,7 @@ func TestPolling(t *testing.T) {
 
 	// A commit needs no event socket either.
 	fillExternal(t, n, 3)
-	res, err := n.Commit(context.Background())
+	res, err := n.Commit(context.Background(), AllTables)
 	if err != nil || res.Created != 3 {
 		t.Errorf("commit in polling mode: %+v, %v", res, err)
 	}

@@ -1,0 +1,61 @@
+package control
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"slices"
+	"testing"
+)
+
+// askConntrackd sends a request code as conntrackd's client does and
+// returns the reply.
+func askConntrackd(t *testing.T, path string, code uint32) string {
+	t.Helper()
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(binary.NativeEndian.AppendUint32(nil, code)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// TestTablesRequests: commit, refresh and flush kernel pass on the tables
+// asked for, in ctq's protocol and from conntrackd's client (-c, -c ct,
+// -c expect, and so on for -R and -F).
+func TestTablesRequests(t *testing.T) {
+	fake := &fakeNode{}
+	path, ctx, _ := serveFake(t, fake, nil)
+	for _, tc := range []struct {
+		req  Request
+		code uint32
+		want string
+	}{
+		{Request{VerbCommit, ""}, ctdAllCommit, "commit all"},
+		{Request{VerbCommit, "conntrack"}, ctdCommit, "commit conntrack"},
+		{Request{VerbCommit, "expect"}, ctdExpCommit, "commit expect"},
+		{Request{VerbRefresh, ""}, ctdAllResyncMaster, "refresh all"},
+		{Request{VerbRefresh, "conntrack"}, ctdResyncMaster, "refresh conntrack"},
+		{Request{VerbRefresh, "expect"}, ctdExpResyncMaster, "refresh expect"},
+		{Request{VerbFlush, "kernel"}, ctdAllFlushMaster, "flush all"},
+		{Request{VerbFlush, "kernel conntrack"}, ctdFlushMaster, "flush conntrack"},
+		{Request{VerbFlush, "kernel expect"}, ctdExpFlushMaster, "flush expect"},
+	} {
+		fake.tables = nil
+		Do(ctx, path, tc.req) // the fake's commit fails; what it was asked is the point
+		askConntrackd(t, path, tc.code)
+		if want := []string{tc.want, tc.want}; !slices.Equal(fake.tables, want) {
+			t.Errorf("%s %q and conntrackd code %d: node asked %q, want %q", tc.req.Verb, tc.req.Arg, tc.code, fake.tables, want)
+		}
+	}
+	if _, err := ParseRequest("commit kernel"); err == nil {
+		t.Error("commit kernel parsed")
+	}
+}
