@@ -39,9 +39,9 @@ func eventState(typ engine.EventType) cache.State {
 }
 
 // bulkSendKernel queues the whole kernel table (what the Filter passes)
-// as CT NEW messages, and the expect table with ExpectationSync: a bulk
-// send without internal cache. A failed dump
-// is counted in Stats.DumpErrors; what was read goes out.
+// as CT NEW messages: a bulk send without internal cache (the expect
+// table is bulkSendKernelExp's). A failed dump is counted in
+// Stats.DumpErrors; what was read goes out.
 func (n *Node) bulkSendKernel() {
 	ctx, cancel := context.WithTimeout(context.Background(), kernelDumpTimeout)
 	defer cancel()
@@ -54,7 +54,6 @@ func (n *Node) bulkSendKernel() {
 	if err != nil {
 		n.stats.DumpErrors++
 	}
-	n.bulkSendKernelExp()
 }
 
 // sendExpEvent queues an expectation event for transmission as it is,

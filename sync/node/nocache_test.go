@@ -101,15 +101,27 @@ func TestDisableInternalCacheExpect(t *testing.T) {
 	if st, err := n.Stats(ctx); err != nil || st.InternalExpect.Active != 0 {
 		t.Errorf("internal expectation cache stats %+v, %v: want nothing cached", st.InternalExpect, err)
 	}
-	// Then what the session's events left to send goes out; the resync
-	// comes after a quiet spell.
-	for quiet := false; !quiet; {
-		select {
-		case <-l.sent:
-		case <-time.After(300 * time.Millisecond):
-			quiet = true
+	// quietExps reads what is sent until a quiet spell and counts the
+	// expectation messages.
+	quietExps := func() int {
+		count := 0
+		for {
+			select {
+			case d := <-l.sent:
+				wire.Decode(d, func(m *wire.Message, err error) error {
+					if err == nil && m.Exp != nil {
+						count++
+					}
+					return nil
+				})
+			case <-time.After(300 * time.Millisecond):
+				return count
+			}
 		}
 	}
+	// Then what the session's events left to send goes out; the resync
+	// comes after a quiet spell.
+	quietExps()
 	if err := n.do(ctx, func() {
 		n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_RESYNC, Seq: 1},
 			Control: &wire.Control{}}))
@@ -118,5 +130,21 @@ func TestDisableInternalCacheExpect(t *testing.T) {
 	}
 	if m := nextExp(); m.Header.Type != wire.NET_T_STATE_EXP_NEW {
 		t.Errorf("resync sent %v, want EXP_NEW", m.Header.Type)
+	}
+	quietExps()
+	// A re-read of both tables (after a commit, or a poll) sends the one
+	// expectation once.
+	if err := n.do(ctx, func() {
+		if err := n.dump(ctx, true, false); err != nil {
+			t.Error(err)
+		}
+		if err := n.dumpExpect(ctx, true, false); err != nil {
+			t.Error(err)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := quietExps(); got != 1 {
+		t.Errorf("a re-read of the tables sent %d expectation messages, want 1", got)
 	}
 }

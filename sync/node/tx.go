@@ -27,6 +27,7 @@ func (n *Node) enqueue(e *cache.Entry) {
 func (n *Node) bulkSend() {
 	if n.noInternalCache() {
 		n.bulkSendKernel()
+		n.bulkSendKernelExp()
 		return
 	}
 	n.internal.Range(func(e *cache.Entry) bool {
