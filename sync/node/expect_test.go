@@ -141,26 +141,6 @@ func TestExpectAdvertiseFTFW(t *testing.T) {
 	}
 }
 
-// TestCommitTimeoutOmitted: with CommitTimeout set a node sends its flows
-// without NTA_TIMEOUT, as conntrackd does; without it the timeout goes out.
-func TestCommitTimeoutOmitted(t *testing.T) {
-	for _, tc := range []struct {
-		mode string
-		want bool
-	}{
-		{"Mode NOTRACK { CommitTimeout 180 }", false},
-		{"Mode NOTRACK { }", true},
-	} {
-		n, l, _ := expNode(t, tc.mode, "")
-		n.kernelEvent(&event{typ: engine.EventNew, flow: flow(0)})
-		n.transmit()
-		m := decodeAll(t, l.sent)[0]
-		if m.CT == nil || m.CT.Attrs.Has(wire.NTA_TIMEOUT) != tc.want || !m.CT.Attrs.Has(wire.NTA_MARK) {
-			t.Errorf("%s: sent %+v, want NTA_TIMEOUT %v", tc.mode, m.CT, tc.want)
-		}
-	}
-}
-
 func TestExpectCommitTimeoutOmitted(t *testing.T) {
 	n, l, _ := expNode(t, "Mode NOTRACK { CommitTimeout 180 }", "Options { ExpectationSync on }")
 	x := testExp("ftp", 50000)

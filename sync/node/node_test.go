@@ -283,3 +283,23 @@ func TestTrafficProcessed(t *testing.T) {
 		t.Errorf("traffic %d bytes %d packets, %d events; want 150, 5, 3", n.stats.TrafficBytes, n.stats.TrafficPackets, n.stats.EventsReceived)
 	}
 }
+
+// TestCommitTimeoutOmitted: with CommitTimeout set a node sends its flows
+// without NTA_TIMEOUT, as conntrackd does; without it the timeout goes out.
+func TestCommitTimeoutOmitted(t *testing.T) {
+	for _, tc := range []struct {
+		mode string
+		want bool
+	}{
+		{"Mode NOTRACK { CommitTimeout 180 }", false},
+		{"Mode NOTRACK { }", true},
+	} {
+		n, l, _ := expNode(t, tc.mode, "")
+		n.kernelEvent(&event{typ: engine.EventNew, flow: flow(0)})
+		n.transmit()
+		m := decodeAll(t, l.sent)[0]
+		if m.CT == nil || m.CT.Attrs.Has(wire.NTA_TIMEOUT) != tc.want || !m.CT.Attrs.Has(wire.NTA_MARK) {
+			t.Errorf("%s: sent %+v, want NTA_TIMEOUT %v", tc.mode, m.CT, tc.want)
+		}
+	}
+}
