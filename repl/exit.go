@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"ctq/sync/config"
 )
 
 // Exit codes of ctq.
 const (
 	ExitOK          = 0   // success
 	ExitRuntime     = 1   // a runtime or kernel error
-	ExitUsage       = 2   // a usage, parse or type error: nothing ran
+	ExitUsage       = 2   // a usage, parse or type error, or a bad sync configuration: nothing ran
 	ExitInterrupted = 130 // interrupted by SIGINT
 )
 
@@ -21,12 +23,13 @@ func ExitCode(err error) int {
 	var ue *UsageError
 	var le *LoadError
 	var ee *ExitError
+	var ce *config.Error
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.Code
-	case errors.As(err, &se), errors.As(err, &ue), errors.As(err, &le):
+	case errors.As(err, &se), errors.As(err, &ue), errors.As(err, &le), errors.As(err, &ce):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted

@@ -86,6 +86,9 @@ func syncSamples(path string) (func(ctx context.Context) ([]metrics.Sample, erro
 		return nil, err
 	}
 	cfg, err := config.ParseFile(path)
+	if err == nil {
+		err = needSync(cfg)
+	}
 	if err != nil {
 		return nil, err
 	}

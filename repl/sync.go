@@ -62,6 +62,9 @@ func (s *Session) syncStep(ctx context.Context, st *lang.SyncStep) error {
 		return fmt.Errorf("sync %s: %w", st.Action, err)
 	}
 	cfg, err := config.ParseFile(path)
+	if err == nil {
+		err = needSync(cfg)
+	}
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", st.Action, err)
 	}
@@ -97,6 +100,19 @@ func (s *Session) syncStep(ctx context.Context, st *lang.SyncStep) error {
 		}
 	}
 	return nil
+}
+
+// needSync checks that cfg configures a sync node: a conntrackd.conf of
+// the statistics mode (a Stats section) gets what to use instead.
+func needSync(cfg *config.Config) error {
+	switch {
+	case cfg.HasSync:
+		return nil
+	case cfg.StatsLine > 0:
+		return &config.Error{File: cfg.File, Line: cfg.StatsLine, Msg: "Stats is conntrackd's statistics mode, not sync: " +
+			"ctq logs ended flows with `account \"FILE\"` (conntrackd's Stats LogFile) and shows the table with `list` and `stats`"}
+	}
+	return &config.Error{File: cfg.File, Msg: "no Sync section: a sync node needs Sync { Mode FTFW|NOTRACK|ALARM { } and a UDP, Multicast or TCP block }"}
 }
 
 // syncConfigPath is path, or without one the first default file that
@@ -171,9 +187,6 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 	}
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(s.cfg.Stderr, "ctq: warning: %s\n", w)
-	}
-	if !cfg.HasSync {
-		return nil, fmt.Errorf("%s has no Sync section", cfg.File)
 	}
 	if err := applyScheduler(cfg.General.Scheduler); err != nil {
 		return nil, err

@@ -28,8 +28,8 @@ flags:
   -V, --version    print the version
   -h, --help       print this help
 
-exit codes: 0 ok, 1 runtime or kernel error, 2 usage, parse or type error
-(nothing ran), 130 interrupted.
+exit codes: 0 ok, 1 runtime or kernel error, 2 usage, parse or type error,
+or a bad load file or sync configuration (nothing ran), 130 interrupted.
 `
 
 const usageHint = "Try `ctq --help' for more information.\n"

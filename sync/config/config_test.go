@@ -206,6 +206,10 @@ func TestParseGood(t *testing.T) {
 		}},
 		State: &StateFilter{TCPStates: []int{3, 8, 7, 5, 9}},
 	}
+	// A statistics-mode file: its Stats section is noted, not warned about
+	// (sync run says what to use instead).
+	stats := defaults("stats.conf")
+	stats.StatsLine = 2
 
 	tests := []struct {
 		name, text string
@@ -215,6 +219,7 @@ func TestParseGood(t *testing.T) {
 		{"pair.conf", pairConf, pairWant, nil},
 		{"mcast.conf", recipeMcastConf, mcastWant, nil},
 		{"empty.conf", "# nothing\n\n", empty, nil},
+		{"stats.conf", "# statistics mode\nStats {\n\tLogFile on\n}\n", stats, nil},
 		{"full.conf", fullConf, fullWant, []int{35, 42, 49, 61}},
 	}
 	for _, tt := range tests {

@@ -33,11 +33,9 @@ func Parse(file string, data []byte) (*Config, error) {
 
 // parser walks the tokens of one file.
 type parser struct {
-	cfg      *Config
-	toks     []token
-	pos      int
-	hasStats bool
-	statsAt  int
+	cfg  *Config
+	toks []token
+	pos  int
 }
 
 // errf is an *Error at a line.
@@ -273,9 +271,10 @@ func (p *parser) file() error {
 				return err
 			}
 			if t.text == "Stats" {
-				p.hasStats, p.statsAt = true, t.line
+				p.cfg.StatsLine = t.line // sync run says what to use instead
+			} else {
+				p.warnf(t.line, "section %s is not implemented by ctq, ignored", t.text)
 			}
-			p.warnf(t.line, "section %s is not implemented by ctq, ignored", t.text)
 			if err := p.skip(t.text, t.line); err != nil {
 				return err
 			}
@@ -289,8 +288,8 @@ func (p *parser) file() error {
 
 // check applies conntrackd's whole-file rules.
 func (p *parser) check() error {
-	if p.hasStats && p.cfg.HasSync {
-		return p.errf(p.statsAt, "cannot use both Stats and Sync sections")
+	if p.cfg.StatsLine > 0 && p.cfg.HasSync {
+		return p.errf(p.cfg.StatsLine, "cannot use both Stats and Sync sections")
 	}
 	return nil
 }

@@ -30,8 +30,11 @@ type Config struct {
 	File string
 	// HasSync is true when the file has a Sync section.
 	HasSync bool
-	Sync    Sync
-	General General
+	// StatsLine is the line of the Stats section (conntrackd's
+	// statistics mode, which ctq does not run); 0 when there is none.
+	StatsLine int
+	Sync      Sync
+	General   General
 	// Warnings lists what was accepted but is ignored or questionable,
 	// in file order.
 	Warnings []Warning
