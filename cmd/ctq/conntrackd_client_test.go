@@ -71,6 +71,17 @@ func TestConntrackdClientDrivesCtq(t *testing.T) {
 		}
 	}
 
+	// -c expect commits no flows (the node syncs no expectations); -c ct
+	// commits them.
+	ctd("-c", "expect")
+	if got := syncTuples(b.Run(t, "conntrack", "-L"), dst); len(got) != 0 {
+		t.Errorf("B's kernel table after conntrackd -c expect: %q, want none of A's flows", got)
+	}
+	ctd("-c", "ct")
+	if got := syncTuples(b.Run(t, "conntrack", "-L"), dst); !slices.Equal(got, want) {
+		t.Errorf("B's kernel table after conntrackd -c ct: %q, want %q", got, want)
+	}
+
 	// primary-backup.sh primary on B: -c, -f, -R, -B.
 	script := filepath.Join(dir, "primary-backup.sh")
 	text, err := os.ReadFile(upstreamScript)

@@ -20,6 +20,7 @@ const (
 	ctdDumpInternal    = 16 // DUMP_INTERNAL: -i
 	ctdDumpExternal    = 17 // DUMP_EXTERNAL: -e
 	ctdCommit          = 18 // COMMIT: -c ct
+	ctdFlushCache      = 19 // FLUSH_CACHE: -f of older clients
 	ctdKill            = 20 // KILL: -k
 	ctdStats           = 21 // STATS: -s
 	ctdSendBulk        = 22 // SEND_BULK: -B
@@ -61,7 +62,7 @@ var ctdRequests = map[uint32]Request{
 	ctdKill: {VerbStop, ""}, ctdSendBulk: {VerbBulk, ""}, ctdRequestDump: {VerbResync, ""},
 	ctdResetTimers:   {VerbPurge, ""},
 	ctdFlushIntCache: {VerbFlush, "internal"}, ctdFlushExtCache: {VerbFlush, "external"},
-	ctdAllFlushCache: {VerbFlush, ""},
+	ctdAllFlushCache: {VerbFlush, ""}, ctdFlushCache: {VerbFlush, ""},
 }
 
 // plainLines writes reply lines as they are, for conntrackd's client.

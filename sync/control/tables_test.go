@@ -59,3 +59,25 @@ func TestTablesRequests(t *testing.T) {
 		t.Error("commit kernel parsed")
 	}
 }
+
+// TestConntrackdFlushCodes: each of conntrackd's cache flush codes
+// (FLUSH_CACHE of older clients too) empties the caches it names.
+func TestConntrackdFlushCodes(t *testing.T) {
+	fake := &fakeNode{}
+	path, _, _ := serveFake(t, fake, nil)
+	for _, tc := range []struct {
+		code uint32
+		want [2]bool
+	}{
+		{ctdFlushIntCache, [2]bool{true, false}},
+		{ctdFlushExtCache, [2]bool{false, true}},
+		{ctdAllFlushCache, [2]bool{true, true}},
+		{ctdFlushCache, [2]bool{true, true}},
+	} {
+		fake.flushed = [2]bool{}
+		askConntrackd(t, path, tc.code)
+		if fake.flushed != tc.want {
+			t.Errorf("code %d flushed (internal, external) %v, want %v", tc.code, fake.flushed, tc.want)
+		}
+	}
+}
