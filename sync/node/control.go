@@ -67,8 +67,15 @@ func (n *Node) BulkSend(ctx context.Context) error {
 }
 
 // FlushCaches empties the internal and/or external cache, flows and
-// expectations: `conntrackd -f internal|external`.
+// expectations: `conntrackd -f internal|external`. A flush of the
+// external cache waits for a commit in progress.
 func (n *Node) FlushCaches(ctx context.Context, internal, external bool) error {
+	if external {
+		// A commit in progress reads the external cache a chunk at a
+		// time: the flush waits for it (conntrackd refuses the flush).
+		n.commitMu.Lock()
+		defer n.commitMu.Unlock()
+	}
 	return n.do(ctx, func() {
 		n.logf(slog.LevelInfo, "flushing caches (internal %v, external %v)", internal, external)
 		if internal {

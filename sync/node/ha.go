@@ -87,16 +87,30 @@ func (n *Node) FlushKernel(ctx context.Context, tables Tables) (int, error) {
 	return st.Done, nil
 }
 
-// Purge schedules FlushKernel after PurgeTimeout (a pending purge starts
-// over); a commit cancels it: `conntrackd -t`. Errors of the flush are
+// Purge schedules FlushKernel after PurgeTimeout; a commit cancels it:
+// `conntrackd -t`. A purge already pending stands (as conntrackd keeps
+// its alarm): a second -t does not put it off. Errors of the flush are
 // counted in Stats.PurgeErrors.
 func (n *Node) Purge(ctx context.Context) error {
 	return n.do(ctx, func() {
+		if n.purge != nil {
+			n.logf(slog.LevelInfo, "purge of the kernel table already scheduled")
+			return
+		}
 		n.logf(slog.LevelInfo, "purge of the kernel table scheduled in %s", n.cfg.Sync.PurgeTimeout)
-		n.cancelPurge()
-		n.purge = time.AfterFunc(n.cfg.Sync.PurgeTimeout, func() {
+		var t *time.Timer
+		t = time.AfterFunc(n.cfg.Sync.PurgeTimeout, func() {
 			pctx, cancel := context.WithTimeout(context.Background(), purgeTimeout)
 			defer cancel()
+			// A commit may have cancelled the purge as its timer fired.
+			due := false
+			if err := n.do(pctx, func() {
+				if due = n.purge == t; due {
+					n.purge = nil
+				}
+			}); err != nil || !due {
+				return
+			}
 			deleted, err := n.FlushKernel(pctx, AllTables)
 			if err != nil {
 				n.logf(slog.LevelWarn, "purge: %v", err)
@@ -110,6 +124,7 @@ func (n *Node) Purge(ctx context.Context) error {
 				}
 			})
 		})
+		n.purge = t
 	})
 }
 

@@ -93,14 +93,32 @@ func TestPurge(t *testing.T) {
 	if st, err := n.Stats(ctx); err != nil || st.Purges != 0 {
 		t.Fatalf("purges after a commit cancelled it: %d, %v", st.Purges, err)
 	}
-	// A purge that runs flushes the kernel table.
+	// A purge that runs flushes the kernel table; a second request while
+	// it is pending leaves it as it is.
+	pending := func() *time.Timer {
+		p, err := inLoop(ctx, n, func() *time.Timer { return n.purge })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	if err := n.Purge(ctx); err != nil {
 		t.Fatal(err)
+	}
+	first := pending()
+	if err := n.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := pending(); p == nil || p != first {
+		t.Errorf("a second purge request replaced the pending purge")
 	}
 	nstest.WaitFor(t, "the purge", func() bool {
 		st, err := n.Stats(ctx)
 		return err == nil && st.Purges == 1
 	})
+	if pending() != nil {
+		t.Error("the purge that ran is still pending")
+	}
 	if st, _ := n.Stats(ctx); st.PurgeErrors != 0 {
 		t.Errorf("purge errors: %d", st.PurgeErrors)
 	}
@@ -121,5 +139,28 @@ func TestAlarmRefusesResync(t *testing.T) {
 	}
 	if err := n.RequestResync(context.Background()); !errors.Is(err, ErrNoResync) {
 		t.Errorf("RequestResync in ALARM: %v, want ErrNoResync", err)
+	}
+}
+
+// TestFlushWaitsForCommit: a flush of the external cache waits until a
+// commit in progress (here: one holding the commit lock) is over; a flush
+// of the internal cache does not.
+func TestFlushWaitsForCommit(t *testing.T) {
+	n, _ := runningNode(t, nstest.New(t))
+	ctx := context.Background()
+	n.commitMu.Lock()
+	if err := n.FlushCaches(ctx, true, false); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- n.FlushCaches(ctx, false, true) }()
+	select {
+	case err := <-done:
+		t.Fatalf("the external cache was flushed during a commit (%v)", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	n.commitMu.Unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

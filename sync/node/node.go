@@ -71,7 +71,7 @@ type Node struct {
 	stopped     chan struct{}
 	once        sync.Once
 	// commitMu makes commits take turns (each leaves and joins event
-	// groups).
+	// groups); a flush of the external cache waits for it too.
 	commitMu sync.Mutex
 	// sub is the kernel watch's group membership, set before started is
 	// closed.
