@@ -96,6 +96,13 @@ func newPair(t *testing.T, mode string, mcast bool) *pair {
 // newPairModes is newPair with ctq's node in modeA and conntrackd in modeB.
 func newPairModes(t *testing.T, modeA, modeB string, mcast bool) *pair {
 	t.Helper()
+	return newPairGeneral(t, modeA, modeB, mcast, "")
+}
+
+// newPairGeneral is newPairModes with generalA added to the General
+// section of ctq's node.
+func newPairGeneral(t *testing.T, modeA, modeB string, mcast bool, generalA string) *pair {
+	t.Helper()
 	p := &pair{}
 	p.a, p.b = nstest.Joined(t, "ctqa", addrA, "ctqb", addrB)
 
@@ -106,7 +113,9 @@ func newPairModes(t *testing.T, modeA, modeB string, mcast bool) *pair {
 	}
 	p.b.StartConntrackd(t, p.confB, filepath.Join(dir, "b.sock"), filepath.Join(dir, "b.log"))
 
-	cfg, err := config.Parse("a.conf", fmt.Appendf(nil, confText, dir, "a", "ctqa", addrA, addrB, modeA, linkBlock(mcast, "ctqa", addrA, addrB)))
+	textA := fmt.Sprintf(confText, dir, "a", "ctqa", addrA, addrB, modeA, linkBlock(mcast, "ctqa", addrA, addrB))
+	textA = strings.Replace(textA, "General {\n", "General {\n\t"+generalA+"\n", 1)
+	cfg, err := config.Parse("a.conf", []byte(textA))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,3 +71,37 @@ func TestPolling(t *testing.T) {
 		t.Errorf("kernel after the commit holds %d of the 3 committed entries", got)
 	}
 }
+
+// TestPollingInteropConntrackd: a ctq node in polling mode feeds a
+// conntrackd backup: the flows its polls find reach conntrackd's external
+// cache, those the kernel dropped leave it, and conntrackd counts no
+// malformed message.
+func TestPollingInteropConntrackd(t *testing.T) {
+	p := newPairGeneral(t, modeNOTRACK, modeNOTRACK, false, "PollSecs 1")
+	lines := bulkLines(50, 7)
+	p.a.Load(t, lines)
+	want := scan(t, p.liveA)
+	nstest.WaitFor(t, "A's flows in conntrackd's external cache", func() bool {
+		ext := p.externalB(t)
+		for k := range want {
+			if _, ok := ext[k]; !ok {
+				return false
+			}
+		}
+		return true
+	})
+	p.a.Run(t, "conntrack", "-D", "-s", "198.18.0.1")
+	nstest.WaitFor(t, "the deleted flow gone from conntrackd's external cache", func() bool {
+		return len(p.externalB(t)) == len(want)-1
+	})
+	for _, line := range strings.Split(p.ctl(t, "-s", "network"), "\n") {
+		name, val, ok := strings.Cut(line, ":")
+		name = strings.TrimSpace(name)
+		if ok && counterRE.MatchString(name) && strings.TrimSpace(val) != "0" {
+			t.Errorf("conntrackd -s network: %s: %s", name, strings.TrimSpace(val))
+		}
+	}
+	if st := nodeStats(t, p.node); st.EventsReceived != 0 || st.Polls == 0 {
+		t.Errorf("node stats: %d events, %d polls; want only polls", st.EventsReceived, st.Polls)
+	}
+}
