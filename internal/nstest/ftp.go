@@ -46,7 +46,10 @@ type FTP struct {
 
 // FTPExpectation makes the namespace's ftp helper create one
 // expectation. The first call adds FTPAddr to lo and an nft table that
-// gives TCP connections to port 21 the ftp helper. Each call runs one
+// gives TCP connections to port 21 the ftp helper, and opens the server's
+// listener, which every session shares (binding port 21 again, next to
+// the sessions that stay open, was seen to fail with EADDRINUSE once in
+// many runs) and which closes with the namespace. Each call runs one
 // control session from FTPAddr to FTPAddr:21: with passive, the client
 // sends PASV and the server answers 227 with the data port; else the
 // client offers the data port with PORT (the helper keeps one expectation
@@ -55,24 +58,8 @@ type FTP struct {
 // master ESTABLISHED, until the test ends. It fails the test on any error.
 func (n *NS) FTPExpectation(t testing.TB, passive bool) FTP {
 	t.Helper()
-	dataPort := n.ftpSetup(t)
-	server := net.JoinHostPort(FTPAddr, "21")
 	var client, served net.Conn
-	err := n.Do(func() error {
-		ln, err := net.Listen("tcp", server)
-		if err != nil {
-			return fmt.Errorf("listen: %w", err)
-		}
-		defer ln.Close()
-		if client, err = net.DialTimeout("tcp", server, ftpTimeout); err != nil {
-			return fmt.Errorf("dial: %w", err)
-		}
-		if served, err = ln.Accept(); err != nil {
-			client.Close()
-			return fmt.Errorf("accept: %w", err)
-		}
-		return nil
-	})
+	dataPort, err := n.ftpConnect(t, &client, &served)
 	if err != nil {
 		t.Fatalf("nstest: FTP session in %s: %v", n.name, err)
 	}
@@ -114,17 +101,37 @@ func (n *NS) FTPExpectation(t testing.TB, passive bool) FTP {
 	return FTP{Client: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), DataPort: dataPort}
 }
 
-// ftpSetup prepares the namespace for FTP sessions on first use and
-// returns the next session's data port.
-func (n *NS) ftpSetup(t testing.TB) int {
+// ftpConnect prepares the namespace for FTP sessions on first use, opens
+// the next session's control connection (client and served ends) and
+// returns its data port. Sessions open one at a time, so that each
+// accepts its own connection.
+func (n *NS) ftpConnect(t testing.TB, client, served *net.Conn) (dataPort int, err error) {
 	t.Helper()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if !n.ftpReady {
+	server := net.JoinHostPort(FTPAddr, "21")
+	if n.ftpLn == nil {
 		n.Run(t, "ip", "addr", "add", FTPAddr+"/32", "dev", "lo")
 		n.run(t, []byte(ftpRules), "nft", "-f", "-")
-		n.ftpReady = true
+		if err := n.Do(func() error {
+			ln, err := net.Listen("tcp", server)
+			n.ftpLn = ln
+			return err
+		}); err != nil {
+			return 0, fmt.Errorf("listen: %w", err)
+		}
 	}
 	n.ftpSessions++
-	return FTPFirstDataPort + n.ftpSessions - 1
+	err = n.Do(func() error {
+		var err error
+		if *client, err = net.DialTimeout("tcp", server, ftpTimeout); err != nil {
+			return fmt.Errorf("dial: %w", err)
+		}
+		if *served, err = n.ftpLn.Accept(); err != nil {
+			(*client).Close()
+			return fmt.Errorf("accept: %w", err)
+		}
+		return nil
+	})
+	return FTPFirstDataPort + n.ftpSessions - 1, err
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"os/exec"
 	"strings"
 	"sync"
@@ -20,8 +21,9 @@ type NS struct {
 
 	// mu guards the FTP state of FTPExpectation.
 	mu sync.Mutex
-	// ftpReady is set once the namespace has the FTP address and rules.
-	ftpReady bool
+	// ftpLn is the FTP server's listener, open once the namespace has the
+	// FTP address and rules.
+	ftpLn net.Listener
 	// ftpSessions counts the FTP sessions run; it picks their data ports.
 	ftpSessions int
 }
@@ -49,6 +51,13 @@ func New(t testing.TB) *NS {
 	t.Cleanup(func() {
 		if out, err := exec.Command("ip", "netns", "del", n.name).CombinedOutput(); err != nil {
 			t.Errorf("nstest: ip netns del %s: %v: %s", n.name, err, bytes.TrimSpace(out))
+		}
+	})
+	t.Cleanup(func() { // before the namespace goes
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.ftpLn != nil {
+			n.ftpLn.Close()
 		}
 	})
 	n.Run(t, "ip", "link", "set", "lo", "up")
