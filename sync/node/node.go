@@ -86,7 +86,13 @@ type Node struct {
 	txq                []txItem
 	queued             map[*cache.Entry]bool
 	buf                []byte
-	stats              Stats
+	// txMsg, txCT and txExp hold each data message transmit encodes
+	// (dataMessage); reused, since nothing keeps a message past its
+	// encoding.
+	txMsg wire.Message
+	txCT  wire.Conntrack
+	txExp wire.Expect
+	stats Stats
 	// ftfw is FTFW's state; nil in NOTRACK and ALARM.
 	ftfw *ftfw
 	// alarm is ALARM's state; nil in FTFW and NOTRACK.

@@ -66,20 +66,22 @@ func msgType(s cache.State, exp bool) wire.MsgType {
 // gives every entry CommitTimeout).
 func (n *Node) dataMessage(it txItem) *wire.Message {
 	omit := n.cfg.Sync.CommitTimeout > 0
+	m := &n.txMsg
 	if x := it.exp; x != nil {
-		m := &wire.Message{Header: wire.Header{Type: msgType(x.State, true)}, Exp: &wire.Expect{}}
-		m.Exp.FromExpect(&x.Expect)
+		n.txExp = wire.Expect{}
+		n.txExp.FromExpect(&x.Expect)
 		if omit {
-			m.Exp.Attrs = m.Exp.Attrs.Without(wire.NTA_EXP_TIMEOUT)
+			n.txExp.Attrs = n.txExp.Attrs.Without(wire.NTA_EXP_TIMEOUT)
 		}
+		*m = wire.Message{Header: wire.Header{Type: msgType(x.State, true)}, Exp: &n.txExp}
 		return m
 	}
-	e := it.entry
-	m := &wire.Message{Header: wire.Header{Type: msgType(e.State, false)}, CT: &wire.Conntrack{}}
-	m.CT.FromFlow(&e.Flow)
+	n.txCT = wire.Conntrack{}
+	n.txCT.FromFlow(&it.entry.Flow)
 	if omit {
-		m.CT.Attrs = m.CT.Attrs.Without(wire.NTA_TIMEOUT)
+		n.txCT.Attrs = n.txCT.Attrs.Without(wire.NTA_TIMEOUT)
 	}
+	*m = wire.Message{Header: wire.Header{Type: msgType(it.entry.State, false)}, CT: &n.txCT}
 	return m
 }
 
