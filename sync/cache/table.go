@@ -98,13 +98,13 @@ func (c *table[K, V, E, P]) Get(k K) (P, bool) {
 	return e, ok
 }
 
-// Live returns copies of the entries that are not DEAD, in no particular
-// order.
-func (c *table[K, V, E, P]) Live() []E {
-	out := make([]E, 0, c.stats.Active)
+// Live lists the entries that are not DEAD, in no particular order. They
+// are the cache's own: read them where the cache may be read.
+func (c *table[K, V, E, P]) Live() []P {
+	out := make([]P, 0, c.stats.Active)
 	for _, e := range c.m {
 		if e.meta().State != StateDead {
-			out = append(out, *e)
+			out = append(out, e)
 		}
 	}
 	return out

@@ -90,16 +90,10 @@ func (n *Node) Commit(ctx context.Context, tables Tables) (CommitResult, error) 
 		n.cancelPurge() // as conntrackd's -c cancels a pending -t
 		now = n.now()
 		if tables.flows() {
-			entries = make([]*cache.Entry, 0, n.external.Len())
-			n.external.Range(func(e *cache.Entry) bool {
-				if !e.Dead() {
-					entries = append(entries, e)
-				}
-				return true
-			})
+			entries = n.external.Live()
 		}
 		if tables.expects() {
-			exps = n.liveExpects()
+			exps = n.externalExp.Live()
 		}
 	})
 	res := CommitResult{Entries: len(entries), ExpectEntries: len(exps)}

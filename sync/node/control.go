@@ -24,13 +24,13 @@ func (n *Node) Internal(ctx context.Context) ([]cache.Entry, error) {
 		})
 		return out, err
 	}
-	return inLoop(ctx, n, n.internal.Live)
+	return copies(ctx, n, n.internal.Live)
 }
 
 // External returns copies of the external cache's live entries:
 // `conntrackd -e`.
 func (n *Node) External(ctx context.Context) ([]cache.Entry, error) {
-	return inLoop(ctx, n, n.external.Live)
+	return copies(ctx, n, n.external.Live)
 }
 
 // inLoop returns what get returns when the loop runs it.
@@ -38,6 +38,18 @@ func inLoop[T any](ctx context.Context, n *Node, get func() T) (T, error) {
 	var out T
 	err := n.do(ctx, func() { out = get() })
 	return out, err
+}
+
+// copies returns copies of the entries list returns, made in the loop.
+func copies[E any](ctx context.Context, n *Node, list func() []*E) ([]E, error) {
+	return inLoop(ctx, n, func() []E {
+		entries := list()
+		out := make([]E, len(entries))
+		for i, e := range entries {
+			out[i] = *e
+		}
+		return out
+	})
 }
 
 // RequestResync asks the peer to send its whole internal cache (a RESYNC

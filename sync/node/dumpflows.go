@@ -39,13 +39,7 @@ func (n *Node) DumpFlows(ctx context.Context, external bool, yield func(f *engin
 		if external {
 			c = n.external
 		}
-		entries = make([]*cache.Entry, 0, c.Len())
-		c.Range(func(e *cache.Entry) bool {
-			if !e.Dead() {
-				entries = append(entries, e)
-			}
-			return true
-		})
+		entries = c.Live()
 	}); err != nil {
 		return err
 	}

@@ -12,19 +12,6 @@ import (
 	"ctq/sync/cache"
 )
 
-// liveExpects lists the external expectation cache's live entries; run in
-// the loop.
-func (n *Node) liveExpects() []*cache.ExpectEntry {
-	out := make([]*cache.ExpectEntry, 0, n.externalExp.Len())
-	n.externalExp.Range(func(e *cache.ExpectEntry) bool {
-		if !e.Dead() {
-			out = append(out, e)
-		}
-		return true
-	})
-	return out
-}
-
 // commitExpect creates the expectations of entries in the kernel, after
 // the flows (their masters must exist), as conntrackd's cache-exp commit
 // does: each with the timeout CommitTimeout, or else the received timeout

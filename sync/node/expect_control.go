@@ -28,13 +28,13 @@ func (n *Node) InternalExpect(ctx context.Context) ([]cache.ExpectEntry, error) 
 		}
 		return out, nil
 	}
-	return inLoop(ctx, n, n.internalExp.Live)
+	return copies(ctx, n, n.internalExp.Live)
 }
 
 // ExternalExpect returns copies of the external expectation cache's live
 // entries: `conntrackd -e expect`.
 func (n *Node) ExternalExpect(ctx context.Context) ([]cache.ExpectEntry, error) {
-	return inLoop(ctx, n, n.externalExp.Live)
+	return copies(ctx, n, n.externalExp.Live)
 }
 
 // flushExpect empties the internal and/or external expectation cache

@@ -12,7 +12,7 @@ import (
 // discardLink sends nowhere.
 type discardLink struct{}
 
-func (discardLink) Send([]byte) error         { return nil }
+func (discardLink) Send([]byte) error        { return nil }
 func (discardLink) Recv([]byte) (int, error) { return 0, nil }
 func (discardLink) MaxPayload() int          { return 1472 }
 func (discardLink) Stats() link.Stats        { return link.Stats{} }
