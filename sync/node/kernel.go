@@ -80,6 +80,15 @@ func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
 	return nil
 }
 
+// reread reads the conntrack table and the expect table again, advertising
+// what changed (dump and dumpExpect with advertise).
+func (n *Node) reread(ctx context.Context, peerKnown bool) error {
+	if err := n.dump(ctx, true, peerKnown); err != nil {
+		return err
+	}
+	return n.dumpExpect(ctx, true, peerKnown)
+}
+
 // peerHas reports whether the external cache holds a live entry of k.
 func (n *Node) peerHas(k cache.Key) bool {
 	e, ok := n.external.Get(k)

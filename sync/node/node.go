@@ -320,10 +320,7 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 		case <-n.recommitted:
 			n.stats.KernelResyncs++
-			if err := n.dump(ctx, true, true); err != nil {
-				return stopping(ctx, err)
-			}
-			if err := n.dumpExpect(ctx, true, true); err != nil {
+			if err := n.reread(ctx, true); err != nil {
 				return stopping(ctx, err)
 			}
 		case <-polls:

@@ -22,8 +22,5 @@ func (n *Node) pollInterval() time.Duration {
 // they go out too, as with conntrackd.
 func (n *Node) poll(ctx context.Context) error {
 	n.stats.Polls++
-	if err := n.dump(ctx, true, false); err != nil {
-		return err
-	}
-	return n.dumpExpect(ctx, true, false)
+	return n.reread(ctx, false)
 }
