@@ -150,13 +150,13 @@ sync dump internal|external [expect] ["PATH"]
               kernel table of what the Filter passes, unadvertised (-F)
     resync    ask the peer for its whole table (-n)
     refresh   reread the kernel table into the internal cache (-R)
-  commit, refresh and flush kernel act on the conntrack table and, with
-  ExpectationSync, the expect table; conntrack or expect picks one (-c ct,
-  -c expect, ...).
     bulk      send the internal cache to the peer (-B)
     purge     flush kernel after PurgeTimeout (-t)
     dump      print a cache as conntrack -L does (-i, -e); with expect,
               the expectation cache (ExpectationSync) as conntrack -L expect
+  commit, refresh and flush kernel act on the conntrack table and, with
+  ExpectationSync, the expect table; conntrack or expect picks one (-c ct,
+  -c expect, ...).
   A failover script: becoming primary, sync commit, flush, refresh, bulk;
   becoming backup, sync purge, resync.
     sync run "/etc/ctq/sync.conf"

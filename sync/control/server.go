@@ -221,11 +221,12 @@ func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 		return lines(CommitLines(&res))
 	case VerbFlush:
 		if which, ok := strings.CutPrefix(req.Arg, "kernel"); ok {
-			n, err := s.node.FlushKernel(ctx, tablesArg(strings.TrimSpace(which)))
+			tables := tablesArg(strings.TrimSpace(which))
+			n, err := s.node.FlushKernel(ctx, tables)
 			if err != nil {
 				return err
 			}
-			return r.line(node.FlushedText(n))
+			return r.line(node.FlushedText(n, tables))
 		}
 		switch req.Arg {
 		case "internal":

@@ -55,6 +55,9 @@ func TestTablesRequests(t *testing.T) {
 			t.Errorf("%s %q and conntrackd code %d: node asked %q, want %q", tc.req.Verb, tc.req.Arg, tc.code, fake.tables, want)
 		}
 	}
+	if body, err := Do(ctx, path, Request{VerbFlush, "kernel expect"}); err != nil || len(body) != 1 || body[0] != "3 entries deleted from the kernel expect table" {
+		t.Errorf("flush kernel expect: %q, %v", body, err)
+	}
 	if _, err := ParseRequest("commit kernel"); err == nil {
 		t.Error("commit kernel parsed")
 	}

@@ -115,7 +115,7 @@ func (n *Node) Purge(ctx context.Context) error {
 			if err != nil {
 				n.logf(slog.LevelWarn, "purge: %v", err)
 			} else {
-				n.logf(slog.LevelInfo, "purge: %s", FlushedText(deleted))
+				n.logf(slog.LevelInfo, "purge: %s", FlushedText(deleted, AllTables))
 			}
 			_ = n.do(pctx, func() {
 				n.stats.Purges++
@@ -136,11 +136,15 @@ func (n *Node) cancelPurge() {
 	}
 }
 
-// FlushedText describes what FlushKernel reported: n entries deleted, or
-// (-1) the whole table flushed in one request.
-func FlushedText(n int) string {
-	if n < 0 {
-		return "kernel table flushed"
+// FlushedText describes what FlushKernel reported for tables: n entries
+// deleted, or (-1) the whole table flushed in one request.
+func FlushedText(n int, tables Tables) string {
+	table := "kernel table"
+	if tables == ExpectTable {
+		table = "kernel expect table"
 	}
-	return fmt.Sprintf("%d entries deleted from the kernel table", n)
+	if n < 0 {
+		return table + " flushed"
+	}
+	return fmt.Sprintf("%d entries deleted from the %s", n, table)
 }
