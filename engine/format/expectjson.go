@@ -29,23 +29,15 @@ func AppendExpectJSON(buf []byte, e *engine.Expect) []byte {
 	buf = appendJSONInt(buf, "protonum", e.ProtoNum)
 	buf = appendJSONAddr(buf, "src", e.Src)
 	buf = appendJSONAddr(buf, "dst", e.Dst)
-	if ports || e.Sport != 0 {
-		buf = appendJSONInt(buf, "sport", e.Sport)
-	}
-	if ports || e.Dport != 0 {
-		buf = appendJSONInt(buf, "dport", e.Dport)
-	}
+	buf = appendJSONIntIf(buf, "sport", e.Sport, ports)
+	buf = appendJSONIntIf(buf, "dport", e.Dport, ports)
 	mask := e.Has&engine.HasExpMask != 0
 	if mask {
 		buf = appendJSONAddr(buf, "mask_src", e.MaskSrc)
 		buf = appendJSONAddr(buf, "mask_dst", e.MaskDst)
 	}
-	if ports && mask || e.MaskSport != 0 {
-		buf = appendJSONInt(buf, "mask_sport", e.MaskSport)
-	}
-	if ports && mask || e.MaskDport != 0 {
-		buf = appendJSONInt(buf, "mask_dport", e.MaskDport)
-	}
+	buf = appendJSONIntIf(buf, "mask_sport", e.MaskSport, ports && mask)
+	buf = appendJSONIntIf(buf, "mask_dport", e.MaskDport, ports && mask)
 	master := e.Has&engine.HasExpMaster != 0
 	if master {
 		buf = append(buf, `,"master_proto":`...)
@@ -55,12 +47,8 @@ func AppendExpectJSON(buf []byte, e *engine.Expect) []byte {
 		buf = appendJSONAddr(buf, "master_dst", e.MasterDst)
 	}
 	masterPorts := master && engine.HasPorts(e.MasterProtoNum)
-	if masterPorts || e.MasterSport != 0 {
-		buf = appendJSONInt(buf, "master_sport", e.MasterSport)
-	}
-	if masterPorts || e.MasterDport != 0 {
-		buf = appendJSONInt(buf, "master_dport", e.MasterDport)
-	}
+	buf = appendJSONIntIf(buf, "master_sport", e.MasterSport, masterPorts)
+	buf = appendJSONIntIf(buf, "master_dport", e.MasterDport, masterPorts)
 	if e.Has&engine.HasExpTimeout != 0 {
 		buf = appendJSONInt(buf, "timeout", e.Timeout)
 	}

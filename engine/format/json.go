@@ -31,21 +31,11 @@ func AppendJSON(buf []byte, f *engine.Flow, opts *Options) []byte {
 	buf = appendJSONInt(buf, "protonum", f.ProtoNum)
 	buf = appendJSONAddr(buf, "src", f.Src)
 	buf = appendJSONAddr(buf, "dst", f.Dst)
-	if ports || f.Sport != 0 {
-		buf = appendJSONInt(buf, "sport", f.Sport)
-	}
-	if ports || f.Dport != 0 {
-		buf = appendJSONInt(buf, "dport", f.Dport)
-	}
-	if icmp || f.ICMPType != 0 {
-		buf = appendJSONInt(buf, "icmp_type", f.ICMPType)
-	}
-	if icmp || f.ICMPCode != 0 {
-		buf = appendJSONInt(buf, "icmp_code", f.ICMPCode)
-	}
-	if icmp || f.ICMPID != 0 {
-		buf = appendJSONInt(buf, "icmp_id", f.ICMPID)
-	}
+	buf = appendJSONIntIf(buf, "sport", f.Sport, ports)
+	buf = appendJSONIntIf(buf, "dport", f.Dport, ports)
+	buf = appendJSONIntIf(buf, "icmp_type", f.ICMPType, icmp)
+	buf = appendJSONIntIf(buf, "icmp_code", f.ICMPCode, icmp)
+	buf = appendJSONIntIf(buf, "icmp_id", f.ICMPID, icmp)
 	// reply_src and reply_dst mark the reply tuple; the reply ports and
 	// ICMP fields follow the rules of the original ones.
 	hasReply := f.Has&engine.HasReply != 0
@@ -53,21 +43,11 @@ func AppendJSON(buf []byte, f *engine.Flow, opts *Options) []byte {
 		buf = appendJSONAddr(buf, "reply_src", f.ReplySrc)
 		buf = appendJSONAddr(buf, "reply_dst", f.ReplyDst)
 	}
-	if ports && hasReply || f.ReplySport != 0 {
-		buf = appendJSONInt(buf, "reply_sport", f.ReplySport)
-	}
-	if ports && hasReply || f.ReplyDport != 0 {
-		buf = appendJSONInt(buf, "reply_dport", f.ReplyDport)
-	}
-	if icmp && hasReply || f.ReplyICMPType != 0 {
-		buf = appendJSONInt(buf, "reply_icmp_type", f.ReplyICMPType)
-	}
-	if icmp && hasReply || f.ReplyICMPCode != 0 {
-		buf = appendJSONInt(buf, "reply_icmp_code", f.ReplyICMPCode)
-	}
-	if icmp && hasReply || f.ReplyICMPID != 0 {
-		buf = appendJSONInt(buf, "reply_icmp_id", f.ReplyICMPID)
-	}
+	buf = appendJSONIntIf(buf, "reply_sport", f.ReplySport, ports && hasReply)
+	buf = appendJSONIntIf(buf, "reply_dport", f.ReplyDport, ports && hasReply)
+	buf = appendJSONIntIf(buf, "reply_icmp_type", f.ReplyICMPType, icmp && hasReply)
+	buf = appendJSONIntIf(buf, "reply_icmp_code", f.ReplyICMPCode, icmp && hasReply)
+	buf = appendJSONIntIf(buf, "reply_icmp_id", f.ReplyICMPID, icmp && hasReply)
 	if f.Has&engine.HasState != 0 {
 		buf = append(buf, `,"state":`...)
 		buf = appendJSONString(buf, f.State)
@@ -211,6 +191,16 @@ func appendJSONInt(buf []byte, key string, v int) []byte {
 	buf = append(buf, key...)
 	buf = append(buf, '"', ':')
 	return strconv.AppendInt(buf, int64(v), 10)
+}
+
+// appendJSONIntIf appends ,"key":v when always is set or v is not zero:
+// a field a protocol has is printed even when zero, one it lacks only when
+// set.
+func appendJSONIntIf(buf []byte, key string, v int, always bool) []byte {
+	if !always && v == 0 {
+		return buf
+	}
+	return appendJSONInt(buf, key, v)
 }
 
 // appendJSONAddr appends ,"key":"addr" ("" for a missing address).
