@@ -107,40 +107,11 @@ func AppendExpect(buf []byte, e *engine.Expect, ev Event, opts *Options) []byte 
 	return buf
 }
 
-// appendExpectTuple appends "SRC=A DST=A " (for IPv4 and IPv6) and the
-// layer-4 fields of proto.
+// appendExpectTuple appends one tuple of an expectation: as a flow's, but
+// for ICMP the type and code travel in dport (type<<8 | code) and the id
+// in sport.
 func appendExpectTuple(buf []byte, srcKey, dstKey string, af int, src, dst netip.Addr, proto, sport, dport int) []byte {
-	if af == engine.AF_INET || af == engine.AF_INET6 {
-		buf = append(buf, srcKey...)
-		buf = appendAddr(buf, src, af)
-		buf = append(buf, ' ')
-		buf = append(buf, dstKey...)
-		buf = appendAddr(buf, dst, af)
-		buf = append(buf, ' ')
-	}
-	switch proto {
-	case engine.IPPROTO_TCP, engine.IPPROTO_UDP, engine.IPPROTO_UDPLITE, engine.IPPROTO_SCTP, engine.IPPROTO_DCCP:
-		buf = append(buf, "sport="...)
-		buf = appendUint(buf, u16(sport))
-		buf = append(buf, " dport="...)
-		buf = appendUint(buf, u16(dport))
-		buf = append(buf, ' ')
-	case engine.IPPROTO_GRE:
-		buf = append(buf, "srckey=0x"...)
-		buf = strconv.AppendUint(buf, u16(sport), 16)
-		buf = append(buf, " dstkey=0x"...)
-		buf = strconv.AppendUint(buf, u16(dport), 16)
-		buf = append(buf, ' ')
-	case engine.IPPROTO_ICMP, engine.IPPROTO_ICMPV6:
-		buf = append(buf, "type="...)
-		buf = appendUint(buf, u8(dport>>8))
-		buf = append(buf, " code="...)
-		buf = appendUint(buf, u8(dport))
-		buf = append(buf, " id="...)
-		buf = appendUint(buf, u16(sport))
-		buf = append(buf, ' ')
-	}
-	return buf
+	return appendTuple(buf, srcKey, dstKey, af, src, dst, proto, sport, dport, dport>>8, dport&0xff, sport)
 }
 
 // AppendExpectXML appends one conntrack -o xml <flow> element for the

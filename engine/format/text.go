@@ -1,6 +1,7 @@
 package format
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -162,22 +163,28 @@ func AppendText(buf []byte, f *engine.Flow, ev Event, flags TextFlags, opts *Opt
 // appendTextTuple appends "src=A dst=A " and the layer-4 part of one
 // direction.
 func appendTextTuple(buf []byte, f *engine.Flow, af int, reply bool) []byte {
-	src, dst := f.Src, f.Dst
-	sport, dport := f.Sport, f.Dport
-	itype, icode, iid := f.ICMPType, f.ICMPCode, f.ICMPID
 	if reply {
-		src, dst = f.ReplySrc, f.ReplyDst
-		sport, dport = f.ReplySport, f.ReplyDport
-		itype, icode, iid = f.ReplyICMPType, f.ReplyICMPCode, f.ReplyICMPID
+		return appendTuple(buf, "src=", "dst=", af, f.ReplySrc, f.ReplyDst, f.ProtoNum,
+			f.ReplySport, f.ReplyDport, f.ReplyICMPType, f.ReplyICMPCode, f.ReplyICMPID)
 	}
+	return appendTuple(buf, "src=", "dst=", af, f.Src, f.Dst, f.ProtoNum,
+		f.Sport, f.Dport, f.ICMPType, f.ICMPCode, f.ICMPID)
+}
+
+// appendTuple appends "SRC=A DST=A " (for IPv4 and IPv6, SRC and DST
+// being srcKey and dstKey) and the layer-4 fields of proto, as conntrack
+// prints a tuple of a flow or of an expectation: ports, GRE keys, or
+// ICMP's type, code and id.
+func appendTuple(buf []byte, srcKey, dstKey string, af int, src, dst netip.Addr, proto, sport, dport, itype, icode, iid int) []byte {
 	if af == engine.AF_INET || af == engine.AF_INET6 {
-		buf = append(buf, "src="...)
+		buf = append(buf, srcKey...)
 		buf = appendAddr(buf, src, af)
-		buf = append(buf, " dst="...)
+		buf = append(buf, ' ')
+		buf = append(buf, dstKey...)
 		buf = appendAddr(buf, dst, af)
 		buf = append(buf, ' ')
 	}
-	switch f.ProtoNum {
+	switch proto {
 	case engine.IPPROTO_TCP, engine.IPPROTO_UDP, engine.IPPROTO_UDPLITE, engine.IPPROTO_SCTP, engine.IPPROTO_DCCP:
 		buf = append(buf, "sport="...)
 		buf = appendUint(buf, u16(sport))
