@@ -50,7 +50,7 @@ func TestCreateNATMatchesConntrack(t *testing.T) {
 	}
 	nat := 0
 	for i := range flows {
-		if flows[i].Status&(IPS_SRC_NAT|IPS_DST_NAT) != 0 {
+		if flows[i].Status&(StatusSrcNAT|StatusDstNAT) != 0 {
 			nat++
 		}
 	}
@@ -107,8 +107,8 @@ func TestCreateNATStatus(t *testing.T) {
 		return f
 	}
 	const (
-		snat = IPS_SRC_NAT | IPS_SRC_NAT_DONE | IPS_DST_NAT_DONE
-		dnat = IPS_DST_NAT | IPS_SRC_NAT_DONE | IPS_DST_NAT_DONE
+		snat = StatusSrcNAT | StatusSrcNATDone | StatusDstNATDone
+		dnat = StatusDstNAT | StatusSrcNATDone | StatusDstNATDone
 	)
 	tests := []struct {
 		name   string
@@ -122,7 +122,7 @@ func TestCreateNATStatus(t *testing.T) {
 			f.ReplySrc, f.ReplyDst = netip.MustParseAddr("192.0.2.99"), netip.MustParseAddr("203.0.113.99")
 		}, snat | dnat},
 		{"icmp id", func(f *Flow) {
-			f.SetProto(IPPROTO_ICMP)
+			f.SetProto(ProtoICMP)
 			f.Has &^= HasState
 			f.State, f.StateNum = "", 0
 			f.Sport, f.Dport, f.ReplySport, f.ReplyDport = 0, 0, 0, 0
@@ -153,7 +153,7 @@ func TestCreateNATStatus(t *testing.T) {
 	for i := range all {
 		byKey[tupleKey(&all[i])] = &all[i]
 	}
-	const natBits = IPS_SRC_NAT | IPS_DST_NAT | IPS_SRC_NAT_DONE | IPS_DST_NAT_DONE
+	const natBits = StatusSrcNAT | StatusDstNAT | StatusSrcNATDone | StatusDstNATDone
 	for i, tt := range tests {
 		want := &flows[i]
 		got := byKey[tupleKey(want)]

@@ -124,11 +124,11 @@ func TestDecodeFlow(t *testing.T) {
 		name: "captured tcp",
 		data: mustHex(t, capturedTCP),
 		want: expectFlow(func(f *Flow) {
-			f.SetFamily(AF_INET)
-			f.SetProto(IPPROTO_TCP)
+			f.SetFamily(FamilyIPv4)
+			f.SetProto(ProtoTCP)
 			f.Src, f.Dst, f.Sport, f.Dport = mustAddr("192.0.2.1"), mustAddr("198.51.100.7"), 42002, 443
 			f.ReplySrc, f.ReplyDst, f.ReplySport, f.ReplyDport = mustAddr("198.51.100.7"), mustAddr("192.0.2.1"), 443, 42002
-			f.SetStatus(IPS_SEEN_REPLY | IPS_ASSURED | IPS_CONFIRMED)
+			f.SetStatus(StatusSeenReply | StatusAssured | StatusConfirmed)
 			f.Mark, f.ID, f.Use, f.Timeout = 42, 0xbeccf2d2, 1, 431998
 			f.SetState(3)
 			f.SetCounters(0, 0, 0, 0)
@@ -139,11 +139,11 @@ func TestDecodeFlow(t *testing.T) {
 		name: "captured sctp ipv6",
 		data: mustHex(t, capturedSCTP6),
 		want: expectFlow(func(f *Flow) {
-			f.SetFamily(AF_INET6)
-			f.SetProto(IPPROTO_SCTP)
+			f.SetFamily(FamilyIPv6)
+			f.SetProto(ProtoSCTP)
 			f.Src, f.Dst, f.Sport, f.Dport = mustAddr("2001:db8::1"), mustAddr("2001:db8::2"), 1000, 22
 			f.ReplySrc, f.ReplyDst, f.ReplySport, f.ReplyDport = mustAddr("2001:db8::2"), mustAddr("2001:db8::1"), 22, 1000
-			f.SetStatus(IPS_CONFIRMED)
+			f.SetStatus(StatusConfirmed)
 			f.ID, f.Use, f.Timeout = 0x2601a9b2, 1, 599
 			f.SetState(4)
 			f.OrigVtag, f.ReplyVtag = 1, 2
@@ -153,18 +153,18 @@ func TestDecodeFlow(t *testing.T) {
 		}),
 	}, {
 		name: "icmp with zone, helper, labels, old counters, stop",
-		data: ctMsg(AF_INET, func(e *attrEncoder) {
-			putTuple(e, ctaTupleOrig, "192.0.2.1", "198.51.100.1", IPPROTO_ICMP, func(e *attrEncoder) {
+		data: ctMsg(FamilyIPv4, func(e *attrEncoder) {
+			putTuple(e, ctaTupleOrig, "192.0.2.1", "198.51.100.1", ProtoICMP, func(e *attrEncoder) {
 				e.u16(ctaProtoICMPID, 77)
 				e.u8(ctaProtoICMPType, 8)
 				e.u8(ctaProtoICMPCode, 0)
 			}, -1)
-			putTuple(e, ctaTupleReply, "198.51.100.1", "192.0.2.1", IPPROTO_ICMP, func(e *attrEncoder) {
+			putTuple(e, ctaTupleReply, "198.51.100.1", "192.0.2.1", ProtoICMP, func(e *attrEncoder) {
 				e.u16(ctaProtoICMPID, 77)
 				e.u8(ctaProtoICMPType, 0)
 				e.u8(ctaProtoICMPCode, 0)
 			}, -1)
-			e.u32(ctaStatus, uint32(IPS_CONFIRMED|IPS_DYING))
+			e.u32(ctaStatus, uint32(StatusConfirmed|StatusDying))
 			e.u32(ctaTimeout, 29)
 			e.u16(ctaZone, 11)
 			putNested(e, ctaHelp, func() { e.bytes(ctaHelpName, []byte("ftp\x00")) })
@@ -183,11 +183,11 @@ func TestDecodeFlow(t *testing.T) {
 			putNested(e, ctaSecctx, func() { e.bytes(ctaSecctxName, []byte("system_u:object_r:ssh_t:s0\x00")) })
 		}),
 		want: expectFlow(func(f *Flow) {
-			f.SetFamily(AF_INET)
-			f.SetProto(IPPROTO_ICMP)
+			f.SetFamily(FamilyIPv4)
+			f.SetProto(ProtoICMP)
 			f.Src, f.Dst, f.ICMPType, f.ICMPCode, f.ICMPID = mustAddr("192.0.2.1"), mustAddr("198.51.100.1"), 8, 0, 77
 			f.ReplySrc, f.ReplyDst, f.ReplyICMPType, f.ReplyICMPID = mustAddr("198.51.100.1"), mustAddr("192.0.2.1"), 0, 77
-			f.SetStatus(IPS_CONFIRMED | IPS_DYING)
+			f.SetStatus(StatusConfirmed | StatusDying)
 			f.Timeout, f.Zone, f.Helper, f.Secmark, f.Secctx = 29, 11, "ftp", 5, "system_u:object_r:ssh_t:s0"
 			f.SetCounters(3, 252, 2, 168)
 			f.SetStart(time.Unix(1_789_999_990, 0), testNow)
@@ -198,14 +198,14 @@ func TestDecodeFlow(t *testing.T) {
 		}),
 	}, {
 		name: "icmpv6, gre keys, directional zones, unknown attributes",
-		data: ctMsg(AF_INET6, func(e *attrEncoder) {
-			putTuple(e, ctaTupleOrig, "2001:db8::10", "2001:db8::20", IPPROTO_ICMPV6, func(e *attrEncoder) {
+		data: ctMsg(FamilyIPv6, func(e *attrEncoder) {
+			putTuple(e, ctaTupleOrig, "2001:db8::10", "2001:db8::20", ProtoICMPv6, func(e *attrEncoder) {
 				e.u16(ctaProtoICMPv6ID, 99)
 				e.u8(ctaProtoICMPv6Type, 128)
 				e.u8(ctaProtoICMPv6Code, 1)
 				e.u32(40, 7) // unknown proto attribute
 			}, 5)
-			putTuple(e, ctaTupleReply, "2001:db8::20", "2001:db8::10", IPPROTO_ICMPV6, func(e *attrEncoder) {
+			putTuple(e, ctaTupleReply, "2001:db8::20", "2001:db8::10", ProtoICMPv6, func(e *attrEncoder) {
 				e.u16(ctaProtoICMPv6ID, 99)
 				e.u8(ctaProtoICMPv6Type, 129)
 				e.u8(ctaProtoICMPv6Code, 1)
@@ -215,8 +215,8 @@ func TestDecodeFlow(t *testing.T) {
 			putNested(e, ctaProtoinfo, func() { putNested(e, 9, func() {}) })
 		}),
 		want: expectFlow(func(f *Flow) {
-			f.SetFamily(AF_INET6)
-			f.SetProto(IPPROTO_ICMPV6)
+			f.SetFamily(FamilyIPv6)
+			f.SetProto(ProtoICMPv6)
 			f.Src, f.Dst, f.ICMPType, f.ICMPCode, f.ICMPID = mustAddr("2001:db8::10"), mustAddr("2001:db8::20"), 128, 1, 99
 			f.ReplySrc, f.ReplyDst, f.ReplyICMPType, f.ReplyICMPCode, f.ReplyICMPID = mustAddr("2001:db8::20"), mustAddr("2001:db8::10"), 129, 1, 99
 			f.OrigZone, f.ReplyZone = 5, 6
@@ -224,8 +224,8 @@ func TestDecodeFlow(t *testing.T) {
 		}),
 	}, {
 		name: "gre keys, dccp protoinfo, unknown protocol helper name",
-		data: ctMsg(AF_INET, func(e *attrEncoder) {
-			putTuple(e, ctaTupleOrig, "198.18.0.11", "198.18.0.12", IPPROTO_GRE, putPorts(5, 6), -1)
+		data: ctMsg(FamilyIPv4, func(e *attrEncoder) {
+			putTuple(e, ctaTupleOrig, "198.18.0.11", "198.18.0.12", ProtoGRE, putPorts(5, 6), -1)
 			putNested(e, ctaProtoinfo, func() {
 				putNested(e, ctaProtoinfoDCCP, func() {
 					e.u8(ctaProtoinfoDCCPState, 4)
@@ -235,8 +235,8 @@ func TestDecodeFlow(t *testing.T) {
 			putNested(e, ctaHelp, func() { e.bytes(ctaHelpName, []byte("custom")) })
 		}),
 		want: expectFlow(func(f *Flow) {
-			f.SetFamily(AF_INET)
-			f.SetProto(IPPROTO_GRE)
+			f.SetFamily(FamilyIPv4)
+			f.SetProto(ProtoGRE)
 			f.Src, f.Dst, f.Sport, f.Dport = mustAddr("198.18.0.11"), mustAddr("198.18.0.12"), 5, 6
 			f.SetState(4) // GRE has no state names: NONE
 			f.DCCPRole, f.Helper = 1, "custom"
@@ -244,17 +244,17 @@ func TestDecodeFlow(t *testing.T) {
 		}),
 	}, {
 		name: "reply tuple supplies the protocol, state after protoinfo order",
-		data: ctMsg(AF_INET, func(e *attrEncoder) {
+		data: ctMsg(FamilyIPv4, func(e *attrEncoder) {
 			putNested(e, ctaProtoinfo, func() {
 				putNested(e, ctaProtoinfoTCP, func() { e.u8(ctaProtoinfoTCPState, 7) })
 			})
 			t := e.begin(ctaTupleOrig)
 			e.end(t)
-			putTuple(e, ctaTupleReply, "198.18.0.2", "198.18.0.1", IPPROTO_TCP, putPorts(2, 1), -1)
+			putTuple(e, ctaTupleReply, "198.18.0.2", "198.18.0.1", ProtoTCP, putPorts(2, 1), -1)
 		}),
 		want: expectFlow(func(f *Flow) {
-			f.SetFamily(AF_INET)
-			f.SetProto(IPPROTO_TCP)
+			f.SetFamily(FamilyIPv4)
+			f.SetProto(ProtoTCP)
 			f.ReplySrc, f.ReplyDst, f.ReplySport, f.ReplyDport = mustAddr("198.18.0.2"), mustAddr("198.18.0.1"), 2, 1
 			f.SetState(7)
 			f.Has |= HasReply
@@ -296,21 +296,21 @@ func TestDecodeFlowErrors(t *testing.T) {
 		{"truncated", tcp[:len(tcp)-30], "truncated attribute"},
 		{"attribute length below header", append([]byte{2, 0, 0, 0}, 2, 0, 3, 0), "truncated attribute"},
 		{"attribute longer than message", append([]byte{2, 0, 0, 0}, 40, 0, 3, 0, 0, 0, 0, 0), "truncated attribute"},
-		{"no original tuple", ctMsg(AF_INET, func(e *attrEncoder) { e.u32(ctaStatus, 8) }), "no original tuple"},
-		{"short status", ctMsg(AF_INET, func(e *attrEncoder) { e.u16(ctaStatus, 8) }), "attribute 3: unexpected payload size 2"},
-		{"bad ipv4 address", ctMsg(AF_INET, func(e *attrEncoder) {
+		{"no original tuple", ctMsg(FamilyIPv4, func(e *attrEncoder) { e.u32(ctaStatus, 8) }), "no original tuple"},
+		{"short status", ctMsg(FamilyIPv4, func(e *attrEncoder) { e.u16(ctaStatus, 8) }), "attribute 3: unexpected payload size 2"},
+		{"bad ipv4 address", ctMsg(FamilyIPv4, func(e *attrEncoder) {
 			putNested(e, ctaTupleOrig, func() {
 				putNested(e, ctaTupleIP, func() { e.bytes(ctaIPv4Src, []byte{1, 2, 3}) })
 			})
 		}), "original tuple: addresses: attribute 1: unexpected payload size 3"},
-		{"bad labels", ctMsg(AF_INET, func(e *attrEncoder) { e.bytes(ctaLabels, []byte{1, 2, 3}) }), "labels"},
-		{"bad counter", ctMsg(AF_INET, func(e *attrEncoder) {
+		{"bad labels", ctMsg(FamilyIPv4, func(e *attrEncoder) { e.bytes(ctaLabels, []byte{1, 2, 3}) }), "labels"},
+		{"bad counter", ctMsg(FamilyIPv4, func(e *attrEncoder) {
 			putNested(e, ctaCountersOrig, func() { e.u32(ctaCountersPackets, 1) })
 		}), "counters"},
-		{"bad timestamp", ctMsg(AF_INET, func(e *attrEncoder) {
+		{"bad timestamp", ctMsg(FamilyIPv4, func(e *attrEncoder) {
 			putNested(e, ctaTimestamp, func() { e.u32(ctaTimestampStart, 1) })
 		}), "timestamp"},
-		{"bad state", ctMsg(AF_INET, func(e *attrEncoder) {
+		{"bad state", ctMsg(FamilyIPv4, func(e *attrEncoder) {
 			putNested(e, ctaProtoinfo, func() {
 				putNested(e, ctaProtoinfoTCP, func() { e.u16(ctaProtoinfoTCPState, 1) })
 			})
@@ -355,8 +355,8 @@ func BenchmarkDecodeFlow(b *testing.B) {
 func FuzzDecodeFlow(f *testing.F) {
 	f.Add(mustHex(f, capturedTCP))
 	f.Add(mustHex(f, capturedSCTP6))
-	f.Add(ctMsg(AF_INET, func(e *attrEncoder) {
-		putTuple(e, ctaTupleOrig, "192.0.2.1", "198.51.100.1", IPPROTO_ICMP, func(e *attrEncoder) {
+	f.Add(ctMsg(FamilyIPv4, func(e *attrEncoder) {
+		putTuple(e, ctaTupleOrig, "192.0.2.1", "198.51.100.1", ProtoICMP, func(e *attrEncoder) {
 			e.u8(ctaProtoICMPType, 8)
 		}, 3)
 		putNested(e, ctaHelp, func() { e.bytes(ctaHelpName, []byte("sip\x00")) })

@@ -29,7 +29,7 @@ func TestDecodeAgainstTimo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Send(ctMessage(ipctnlMsgCtGet, netlink.Dump, newRequest(AF_UNSPEC).b)); err != nil {
+	if _, err := c.Send(ctMessage(ipctnlMsgCtGet, netlink.Dump, newRequest(FamilyUnspec).b)); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
@@ -77,7 +77,7 @@ func compareTimo(t *testing.T, f *Flow, x *conntrack.Flow) {
 		{"reply bytes", f.ReplyBytes, int(x.CountersReply.Bytes)},
 		{"start", f.Start.UnixNano(), x.Timestamp.Start.UnixNano()},
 	}
-	if HasPorts(f.ProtoNum) && f.ProtoNum != IPPROTO_GRE {
+	if HasPorts(f.ProtoNum) && f.ProtoNum != ProtoGRE {
 		checks = append(checks,
 			check{"sport", f.Sport, int(o.Proto.SourcePort)},
 			check{"reply dport", f.ReplyDport, int(r.Proto.DestinationPort)})

@@ -17,10 +17,10 @@ import (
 // source address. Both addresses must belong to it.
 func flowFamily(f *Flow) (int, error) {
 	fam := FamilyNum(f.Family)
-	if fam == AF_UNSPEC {
+	if fam == FamilyUnspec {
 		fam = addrFamily(f.Src)
 	}
-	if fam == AF_UNSPEC || addrFamily(f.Src) != fam || addrFamily(f.Dst) != fam {
+	if fam == FamilyUnspec || addrFamily(f.Src) != fam || addrFamily(f.Dst) != fam {
 		return 0, errIncompleteKey
 	}
 	return fam, nil
@@ -59,7 +59,7 @@ func replyTuple(f *Flow, family int) (tupleVals, error) {
 	}
 	t := tupleVals{src: f.Dst, dst: f.Src, proto: f.ProtoNum, sport: f.Dport, dport: f.Sport,
 		icmpCode: f.ICMPCode, icmpID: f.ICMPID}
-	if f.ProtoNum == IPPROTO_ICMP || f.ProtoNum == IPPROTO_ICMPV6 {
+	if f.ProtoNum == ProtoICMP || f.ProtoNum == ProtoICMPv6 {
 		typ, ok := icmpReplyType(family, f.ProtoNum, f.ICMPType)
 		if !ok {
 			return t, fmt.Errorf("%s type %d has no reply type: give the reply tuple", f.Proto, f.ICMPType)
@@ -76,9 +76,9 @@ func replyTuple(f *Flow, family int) (tupleVals, error) {
 func icmpReplyType(family, proto, typ int) (int, bool) {
 	var pairs [][2]int
 	switch {
-	case family == AF_INET && proto == IPPROTO_ICMP:
+	case family == FamilyIPv4 && proto == ProtoICMP:
 		pairs = [][2]int{{8, 0}, {13, 14}, {15, 16}, {17, 18}}
-	case family == AF_INET6 && proto == IPPROTO_ICMPV6:
+	case family == FamilyIPv6 && proto == ProtoICMPv6:
 		pairs = [][2]int{{128, 129}, {139, 140}}
 	}
 	for _, p := range pairs {
@@ -130,11 +130,11 @@ func (e *attrEncoder) tuple(typ uint16, t *tupleVals) error {
 	n = e.begin(ctaTupleProto)
 	e.u8(ctaProtoNum, uint8(t.proto))
 	switch {
-	case t.proto == IPPROTO_ICMP:
+	case t.proto == ProtoICMP:
 		e.u8(ctaProtoICMPType, uint8(t.icmpType))
 		e.u8(ctaProtoICMPCode, uint8(t.icmpCode))
 		e.u16(ctaProtoICMPID, uint16(t.icmpID))
-	case t.proto == IPPROTO_ICMPV6:
+	case t.proto == ProtoICMPv6:
 		e.u8(ctaProtoICMPv6Type, uint8(t.icmpType))
 		e.u8(ctaProtoICMPv6Code, uint8(t.icmpCode))
 		e.u16(ctaProtoICMPv6ID, uint16(t.icmpID))
@@ -222,7 +222,7 @@ func encodeUpdate(e *attrEncoder, f *Flow, c *Change) error {
 		e.u32(ctaTimeout, c.Timeout)
 	}
 	if c.SetStatus != 0 {
-		e.u32(ctaStatus, uint32(f.Status|IPS_CONFIRMED|c.SetStatus))
+		e.u32(ctaStatus, uint32(f.Status|StatusConfirmed|c.SetStatus))
 	}
 	if c.SetMark {
 		e.u32(ctaMark, c.Mark)
@@ -319,7 +319,7 @@ func encodeCreate(e *attrEncoder, f *Flow) error {
 		e.u16(ctaZone, uint16(f.Zone))
 	}
 	e.u32(ctaTimeout, uint32(f.Timeout))
-	e.u32(ctaStatus, uint32(f.Status|IPS_CONFIRMED))
+	e.u32(ctaStatus, uint32(f.Status|StatusConfirmed))
 	if err := e.protoinfo(f); err != nil {
 		return err
 	}
@@ -383,7 +383,7 @@ func splitNAT(orig, reply *tupleVals) (snat, dnat natVals, err error) {
 		dnat.addr, reply.src = reply.src, orig.dst
 	}
 	switch {
-	case HasPorts(orig.proto) && orig.proto != IPPROTO_GRE:
+	case HasPorts(orig.proto) && orig.proto != ProtoGRE:
 		if err := checkRange("source port", reply.sport, 0xffff); err != nil {
 			return snat, dnat, err
 		}
@@ -396,7 +396,7 @@ func splitNAT(orig, reply *tupleVals) (snat, dnat natVals, err error) {
 		if reply.sport != orig.dport {
 			dnat.port, dnat.hasPort, reply.sport = reply.sport, true, orig.dport
 		}
-	case orig.proto == IPPROTO_ICMP || orig.proto == IPPROTO_ICMPV6:
+	case orig.proto == ProtoICMP || orig.proto == ProtoICMPv6:
 		if err := checkRange("icmp id", reply.icmpID, 0xffff); err != nil {
 			return snat, dnat, err
 		}
@@ -437,7 +437,7 @@ func (e *attrEncoder) protoinfo(f *Flow) error {
 	}
 	state := uint8(f.StateNum)
 	switch f.ProtoNum {
-	case IPPROTO_TCP:
+	case ProtoTCP:
 		flags := uint8(ipCTTCPFlagBeLiberal | ipCTTCPFlagSackPerm)
 		if f.StateNum >= tcpConntrackTimeWait {
 			flags |= ipCTTCPFlagCloseInit
@@ -450,7 +450,7 @@ func (e *attrEncoder) protoinfo(f *Flow) error {
 		e.bytes(ctaProtoinfoTCPFlagsReply, []byte{flags, flags})
 		e.end(n)
 		e.end(pi)
-	case IPPROTO_SCTP:
+	case ProtoSCTP:
 		pi := e.begin(ctaProtoinfo)
 		n := e.begin(ctaProtoinfoSCTP)
 		e.u8(ctaProtoinfoSCTPState, state)
@@ -463,7 +463,7 @@ func (e *attrEncoder) protoinfo(f *Flow) error {
 		e.bytes(ctaProtoinfoSCTPVtagReply, b[:])
 		e.end(n)
 		e.end(pi)
-	case IPPROTO_DCCP:
+	case ProtoDCCP:
 		if err := checkRange("dccp role", f.DCCPRole, 0xff); err != nil {
 			return err
 		}
@@ -518,7 +518,7 @@ func (k entryKey) String() string {
 		return a.String()
 	}
 	fmt.Fprintf(&b, " %s -> %s", addr(k.src, k.sport), addr(k.dst, k.dport))
-	if k.proto == IPPROTO_ICMP || k.proto == IPPROTO_ICMPV6 {
+	if k.proto == ProtoICMP || k.proto == ProtoICMPv6 {
 		fmt.Fprintf(&b, " type %d code %d id %d", k.icmpType, k.icmpCode, k.icmpID)
 	}
 	if k.zone != 0 {

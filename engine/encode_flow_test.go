@@ -37,11 +37,11 @@ func TestEncodeRequests(t *testing.T) {
 	del.Zone, del.ID, del.Has = 11, 0x01020304, HasID
 	upd := tcpFlow()
 	upd.ID, upd.Has = 0x01020304, HasID
-	upd.SetStatus(IPS_SEEN_REPLY)
+	upd.SetStatus(StatusSeenReply)
 	var add, drop Labels
 	add.Set(1)
 	drop.Set(33)
-	change := Change{SetTimeout: true, Timeout: 100, SetStatus: IPS_ASSURED, SetMark: true, Mark: 7,
+	change := Change{SetTimeout: true, Timeout: 100, SetStatus: StatusAssured, SetMark: true, Mark: 7,
 		AddLabels: add, DelLabels: drop}
 	create := tcpFlow()
 	create.Timeout, create.Mark, create.Helper = 300, 3, "ftp"
@@ -50,11 +50,11 @@ func TestEncodeRequests(t *testing.T) {
 	closing.Timeout, closing.Has = 0, HasTimeout
 	closing.SetState(7) // TIME_WAIT
 	sctp := tcpFlow()
-	sctp.SetProto(IPPROTO_SCTP)
+	sctp.SetProto(ProtoSCTP)
 	sctp.Timeout, sctp.OrigVtag, sctp.ReplyVtag = 30, 0x01020304, 2
 	sctp.SetState(4)
 	dccp := tcpFlow()
-	dccp.SetProto(IPPROTO_DCCP)
+	dccp.SetProto(ProtoDCCP)
 	dccp.Timeout, dccp.DCCPRole = 30, 1
 	dccp.SetState(4) // OPEN
 	tests := []struct {
@@ -124,7 +124,7 @@ func TestEncodeCreateRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := f
-			want.SetStatus(f.Status | IPS_CONFIRMED)
+			want.SetStatus(f.Status | StatusConfirmed)
 			// A translated reply goes out untranslated, with the NAT
 			// attributes (which the decoder skips).
 			want.ReplySrc, want.ReplyDst, want.ReplySport, want.ReplyDport = f.Dst, f.Src, f.Dport, f.Sport
@@ -147,7 +147,7 @@ func TestEncodeCreateRoundTrip(t *testing.T) {
 			if f.Helper != "" {
 				want.Has |= HasHelper
 			}
-			if f.ProtoNum == IPPROTO_SCTP {
+			if f.ProtoNum == ProtoSCTP {
 				want.Has |= HasVtags
 			}
 			if f.Mark == 0 {
@@ -186,14 +186,14 @@ func TestEncodeCreateNAT(t *testing.T) {
 
 func TestSplitNAT(t *testing.T) {
 	a := netip.MustParseAddr
-	tcp := tupleVals{src: a("192.0.2.1"), dst: a("198.51.100.7"), proto: IPPROTO_TCP, sport: 42002, dport: 443}
-	v6 := tupleVals{src: a("2001:db8::1"), dst: a("2001:db8:1::7"), proto: IPPROTO_UDP, sport: 5000, dport: 53}
-	icmp := tupleVals{src: a("192.0.2.1"), dst: a("198.51.100.7"), proto: IPPROTO_ICMP, icmpType: 8, icmpID: 5}
-	gre := tupleVals{src: a("192.0.2.1"), dst: a("198.51.100.7"), proto: IPPROTO_GRE, sport: 1, dport: 2}
+	tcp := tupleVals{src: a("192.0.2.1"), dst: a("198.51.100.7"), proto: ProtoTCP, sport: 42002, dport: 443}
+	v6 := tupleVals{src: a("2001:db8::1"), dst: a("2001:db8:1::7"), proto: ProtoUDP, sport: 5000, dport: 53}
+	icmp := tupleVals{src: a("192.0.2.1"), dst: a("198.51.100.7"), proto: ProtoICMP, icmpType: 8, icmpID: 5}
+	gre := tupleVals{src: a("192.0.2.1"), dst: a("198.51.100.7"), proto: ProtoGRE, sport: 1, dport: 2}
 	inverse := func(o tupleVals) tupleVals {
 		r := o
 		r.src, r.dst, r.sport, r.dport = o.dst, o.src, o.dport, o.sport
-		if o.proto == IPPROTO_ICMP {
+		if o.proto == ProtoICMP {
 			r.icmpType = 0
 		}
 		return r
@@ -235,7 +235,7 @@ func TestSplitNAT(t *testing.T) {
 				t.Errorf("snat %+v dnat %+v, want %+v %+v", snat, dnat, tt.snat, tt.dnat)
 			}
 			want := inverse(tt.orig)
-			if tt.orig.proto == IPPROTO_GRE {
+			if tt.orig.proto == ProtoGRE {
 				want.sport = tt.reply.sport
 			}
 			if reply != want {
@@ -270,17 +270,17 @@ func TestICMPReplyType(t *testing.T) {
 		family, proto, typ, want int
 		ok                       bool
 	}{
-		{AF_INET, IPPROTO_ICMP, 8, 0, true},
-		{AF_INET, IPPROTO_ICMP, 0, 8, true},
-		{AF_INET, IPPROTO_ICMP, 13, 14, true},
-		{AF_INET, IPPROTO_ICMP, 16, 15, true},
-		{AF_INET, IPPROTO_ICMP, 17, 18, true},
-		{AF_INET, IPPROTO_ICMP, 3, 0, false},
-		{AF_INET6, IPPROTO_ICMPV6, 128, 129, true},
-		{AF_INET6, IPPROTO_ICMPV6, 140, 139, true},
-		{AF_INET6, IPPROTO_ICMPV6, 1, 0, false},
-		{AF_INET6, IPPROTO_ICMP, 8, 0, false},
-		{AF_INET, IPPROTO_ICMPV6, 128, 0, false},
+		{FamilyIPv4, ProtoICMP, 8, 0, true},
+		{FamilyIPv4, ProtoICMP, 0, 8, true},
+		{FamilyIPv4, ProtoICMP, 13, 14, true},
+		{FamilyIPv4, ProtoICMP, 16, 15, true},
+		{FamilyIPv4, ProtoICMP, 17, 18, true},
+		{FamilyIPv4, ProtoICMP, 3, 0, false},
+		{FamilyIPv6, ProtoICMPv6, 128, 129, true},
+		{FamilyIPv6, ProtoICMPv6, 140, 139, true},
+		{FamilyIPv6, ProtoICMPv6, 1, 0, false},
+		{FamilyIPv6, ProtoICMP, 8, 0, false},
+		{FamilyIPv4, ProtoICMPv6, 128, 0, false},
 	}
 	for _, tt := range tests {
 		if got, ok := icmpReplyType(tt.family, tt.proto, tt.typ); got != tt.want || ok != tt.ok {
@@ -307,7 +307,7 @@ func TestEncodeErrors(t *testing.T) {
 		{"tuple zone", func(f *Flow) { f.OrigZone = -1 }, "zone -1 out of range"},
 		{"mark", func(f *Flow) { f.Mark = -1 }, "mark -1 out of range"},
 		{"state", func(f *Flow) { f.SetState(300) }, "state 300 out of range"},
-		{"icmp without a reply type", func(f *Flow) { f.SetProto(IPPROTO_ICMP); f.ICMPType = 3 }, "icmp type 3 has no reply type"},
+		{"icmp without a reply type", func(f *Flow) { f.SetProto(ProtoICMP); f.ICMPType = 3 }, "icmp type 3 has no reply type"},
 		{"reply of another family", func(f *Flow) { f.ReplySrc, f.ReplyDst, f.Has = v6, v6, HasReply }, "reply tuple needs"},
 		{"reply port", func(f *Flow) {
 			f.ReplySrc, f.ReplyDst, f.ReplySport, f.Has = f.Dst, f.Src, -1, HasReply
@@ -316,11 +316,11 @@ func TestEncodeErrors(t *testing.T) {
 			f.ReplySrc, f.ReplyDst, f.ReplyDport, f.Has = f.Dst, f.Src, 65536, HasReply
 		}, "reply tuple: destination port 65536 out of range"},
 		{"translated icmp id", func(f *Flow) {
-			f.SetProto(IPPROTO_ICMP)
+			f.SetProto(ProtoICMP)
 			f.ICMPType, f.ReplySrc, f.ReplyDst, f.ReplyICMPID, f.Has = 8, f.Dst, f.Src, 1<<16, HasReply
 		}, "reply tuple: icmp id 65536 out of range"},
 		{"reply gre key", func(f *Flow) {
-			f.SetProto(IPPROTO_GRE)
+			f.SetProto(ProtoGRE)
 			f.ReplySrc, f.ReplyDst, f.ReplySport, f.Has = f.Dst, f.Src, -2, HasReply
 		}, "reply tuple: source port -2 out of range"},
 	}
@@ -355,9 +355,9 @@ func TestEncodeErrors(t *testing.T) {
 func TestEntryKeyString(t *testing.T) {
 	tcp := tcpFlow()
 	tcp.Zone, tcp.ID, tcp.Has = 3, 77, HasID
-	v6 := Flow{ProtoNum: IPPROTO_UDP, Src: netip.MustParseAddr("2001:db8::1"), Dst: netip.MustParseAddr("2001:db8::2"),
+	v6 := Flow{ProtoNum: ProtoUDP, Src: netip.MustParseAddr("2001:db8::1"), Dst: netip.MustParseAddr("2001:db8::2"),
 		Sport: 1, Dport: 2, OrigZone: 5}
-	icmp := Flow{ProtoNum: IPPROTO_ICMP, Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("192.0.2.2"),
+	icmp := Flow{ProtoNum: ProtoICMP, Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("192.0.2.2"),
 		ICMPType: 8, ICMPID: 9}
 	esp := Flow{ProtoNum: 50, Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("192.0.2.2")}
 	tests := []struct {

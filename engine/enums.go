@@ -4,17 +4,17 @@ import "strings"
 
 // Address family numbers as the kernel uses them (nfgenmsg.nfgen_family).
 const (
-	AF_UNSPEC = 0  // AF_UNSPEC
-	AF_INET   = 2  // AF_INET
-	AF_INET6  = 10 // AF_INET6
+	FamilyUnspec = 0  // AF_UNSPEC
+	FamilyIPv4   = 2  // AF_INET
+	FamilyIPv6   = 10 // AF_INET6
 )
 
 // FamilyName maps an address family number to "ipv4", "ipv6" or "unknown".
 func FamilyName(af int) string {
 	switch af {
-	case AF_INET:
+	case FamilyIPv4:
 		return "ipv4"
-	case AF_INET6:
+	case FamilyIPv6:
 		return "ipv6"
 	}
 	return "unknown"
@@ -24,44 +24,44 @@ func FamilyName(af int) string {
 func FamilyNum(name string) int {
 	switch name {
 	case "ipv4":
-		return AF_INET
+		return FamilyIPv4
 	case "ipv6":
-		return AF_INET6
+		return FamilyIPv6
 	}
-	return AF_UNSPEC
+	return FamilyUnspec
 }
 
 // IP protocol numbers conntrack has trackers (and names) for.
 const (
-	IPPROTO_ICMP    = 1   // IPPROTO_ICMP
-	IPPROTO_TCP     = 6   // IPPROTO_TCP
-	IPPROTO_UDP     = 17  // IPPROTO_UDP
-	IPPROTO_DCCP    = 33  // IPPROTO_DCCP
-	IPPROTO_GRE     = 47  // IPPROTO_GRE
-	IPPROTO_ICMPV6  = 58  // IPPROTO_ICMPV6
-	IPPROTO_SCTP    = 132 // IPPROTO_SCTP
-	IPPROTO_UDPLITE = 136 // IPPROTO_UDPLITE
+	ProtoICMP    = 1   // IPPROTO_ICMP
+	ProtoTCP     = 6   // IPPROTO_TCP
+	ProtoUDP     = 17  // IPPROTO_UDP
+	ProtoDCCP    = 33  // IPPROTO_DCCP
+	ProtoGRE     = 47  // IPPROTO_GRE
+	ProtoICMPv6  = 58  // IPPROTO_ICMPV6
+	ProtoSCTP    = 132 // IPPROTO_SCTP
+	ProtoUDPLite = 136 // IPPROTO_UDPLITE
 )
 
 // ProtoName is conntrack's name for an IP protocol number, "unknown" for
 // protocols without a conntrack tracker.
 func ProtoName(num int) string {
 	switch num {
-	case IPPROTO_TCP:
+	case ProtoTCP:
 		return "tcp"
-	case IPPROTO_UDP:
+	case ProtoUDP:
 		return "udp"
-	case IPPROTO_UDPLITE:
+	case ProtoUDPLite:
 		return "udplite"
-	case IPPROTO_ICMP:
+	case ProtoICMP:
 		return "icmp"
-	case IPPROTO_ICMPV6:
+	case ProtoICMPv6:
 		return "icmpv6"
-	case IPPROTO_SCTP:
+	case ProtoSCTP:
 		return "sctp"
-	case IPPROTO_GRE:
+	case ProtoGRE:
 		return "gre"
-	case IPPROTO_DCCP:
+	case ProtoDCCP:
 		return "dccp"
 	}
 	return "unknown"
@@ -75,21 +75,21 @@ var ProtoNames = []string{"tcp", "udp", "udplite", "icmp", "icmpv6", "sctp", "gr
 func ProtoNum(name string) (num int, ok bool) {
 	switch strings.ToLower(name) {
 	case "tcp":
-		return IPPROTO_TCP, true
+		return ProtoTCP, true
 	case "udp":
-		return IPPROTO_UDP, true
+		return ProtoUDP, true
 	case "udplite":
-		return IPPROTO_UDPLITE, true
+		return ProtoUDPLite, true
 	case "icmp":
-		return IPPROTO_ICMP, true
+		return ProtoICMP, true
 	case "icmpv6", "ipv6-icmp":
-		return IPPROTO_ICMPV6, true
+		return ProtoICMPv6, true
 	case "sctp":
-		return IPPROTO_SCTP, true
+		return ProtoSCTP, true
 	case "gre":
-		return IPPROTO_GRE, true
+		return ProtoGRE, true
 	case "dccp":
-		return IPPROTO_DCCP, true
+		return ProtoDCCP, true
 	}
 	return 0, false
 }
@@ -98,7 +98,7 @@ func ProtoNum(name string) (num int, ok bool) {
 // ports (GRE carries keys in the same attributes).
 func HasPorts(proto int) bool {
 	switch proto {
-	case IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_SCTP, IPPROTO_DCCP, IPPROTO_GRE:
+	case ProtoTCP, ProtoUDP, ProtoUDPLite, ProtoSCTP, ProtoDCCP, ProtoGRE:
 		return true
 	}
 	return false
@@ -128,11 +128,11 @@ var DCCPStates = []string{
 // StateTable returns the state names of a protocol, nil if it has none.
 func StateTable(proto int) []string {
 	switch proto {
-	case IPPROTO_TCP:
+	case ProtoTCP:
 		return TCPStates
-	case IPPROTO_SCTP:
+	case ProtoSCTP:
 		return SCTPStates
-	case IPPROTO_DCCP:
+	case ProtoDCCP:
 		return DCCPStates
 	}
 	return nil
@@ -151,7 +151,7 @@ func StateName(proto, num int) string {
 // StateNum maps a state name of a protocol to its number (exact,
 // case-sensitive like conntrack; "LISTEN" is TCP's SYN_SENT2).
 func StateNum(proto int, name string) (int, bool) {
-	if proto == IPPROTO_TCP && name == "LISTEN" {
+	if proto == ProtoTCP && name == "LISTEN" {
 		return 9, true
 	}
 	for i, s := range StateTable(proto) {

@@ -253,7 +253,7 @@ func TestWatchLoopbackTCP(t *testing.T) {
 	}
 	var evs []seenEvent
 	for _, ev := range all[:slices.IndexFunc(all, isBarrier)] {
-		if ev.Flow.ProtoNum == IPPROTO_TCP && ev.Flow.Dport == port {
+		if ev.Flow.ProtoNum == ProtoTCP && ev.Flow.Dport == port {
 			evs = append(evs, ev)
 		}
 	}

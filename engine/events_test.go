@@ -23,9 +23,9 @@ func eventMsg(msgType int, flags netlink.HeaderFlags, portid uint32, sport uint1
 			Flags: flags,
 			PID:   portid,
 		},
-		Data: ctMsg(AF_INET, func(e *attrEncoder) {
-			putTuple(e, ctaTupleOrig, "192.0.2.1", "198.51.100.1", IPPROTO_UDP, putPorts(sport, 53), -1)
-			putTuple(e, ctaTupleReply, "198.51.100.1", "192.0.2.1", IPPROTO_UDP, putPorts(53, sport), -1)
+		Data: ctMsg(FamilyIPv4, func(e *attrEncoder) {
+			putTuple(e, ctaTupleOrig, "192.0.2.1", "198.51.100.1", ProtoUDP, putPorts(sport, 53), -1)
+			putTuple(e, ctaTupleReply, "198.51.100.1", "192.0.2.1", ProtoUDP, putPorts(53, sport), -1)
 			e.u32(ctaTimeout, 30)
 		}),
 	}
@@ -236,10 +236,10 @@ func expectMsg(msgType int, flags netlink.HeaderFlags, dport uint16) netlink.Mes
 			Type:  netlink.HeaderType(nfnlSubsysCTNetlinkExp<<8 | msgType),
 			Flags: flags,
 		},
-		Data: ctMsg(AF_INET, func(e *attrEncoder) {
-			putTuple(e, ctaExpectMaster, "192.0.2.1", "192.0.2.2", IPPROTO_TCP, putPorts(40000, 21), -1)
-			putTuple(e, ctaExpectTuple, "192.0.2.1", "192.0.2.2", IPPROTO_TCP, putPorts(0, dport), -1)
-			putTuple(e, ctaExpectMask, "255.255.255.255", "255.255.255.255", IPPROTO_TCP, putPorts(0, 0xffff), -1)
+		Data: ctMsg(FamilyIPv4, func(e *attrEncoder) {
+			putTuple(e, ctaExpectMaster, "192.0.2.1", "192.0.2.2", ProtoTCP, putPorts(40000, 21), -1)
+			putTuple(e, ctaExpectTuple, "192.0.2.1", "192.0.2.2", ProtoTCP, putPorts(0, dport), -1)
+			putTuple(e, ctaExpectMask, "255.255.255.255", "255.255.255.255", ProtoTCP, putPorts(0, 0xffff), -1)
 			e.u32(ctaExpectTimeout, 300)
 			e.bytes(ctaExpectHelpName, []byte("ftp\x00"))
 		}),

@@ -53,7 +53,7 @@ func testFlows() []Flow {
 	var out []Flow
 	for i, port := range []int{50, 10, 40, 20, 30, 10} {
 		var f Flow
-		f.SetProto(IPPROTO_TCP)
+		f.SetProto(ProtoTCP)
 		f.Src = netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)})
 		f.Sport = port
 		f.Dport = 22 + i%2
@@ -113,7 +113,7 @@ func TestExecCountUsesCounter(t *testing.T) {
 		t.Errorf("got %+v, want the counter's 1234", res)
 	}
 	// A filtered count must scan.
-	res, err = Exec(context.Background(), src, &Plan{Action: ActCount, Limit: -1, Filter: KernelFilter{Family: AF_INET}}, nil, nil)
+	res, err = Exec(context.Background(), src, &Plan{Action: ActCount, Limit: -1, Filter: KernelFilter{Family: FamilyIPv4}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,9 +87,9 @@ const (
 
 // Expectation flags (NF_CT_EXPECT_*).
 const (
-	NF_CT_EXPECT_PERMANENT = 0x1 // NF_CT_EXPECT_PERMANENT
-	NF_CT_EXPECT_INACTIVE  = 0x2 // NF_CT_EXPECT_INACTIVE
-	NF_CT_EXPECT_USERSPACE = 0x4 // NF_CT_EXPECT_USERSPACE
+	ExpectPermanent = 0x1 // NF_CT_EXPECT_PERMANENT
+	ExpectInactive  = 0x2 // NF_CT_EXPECT_INACTIVE
+	ExpectUserspace = 0x4 // NF_CT_EXPECT_USERSPACE
 )
 
 // Attributes of the CTA_EXPECT_NAT nest (enum ctattr_expect_nat).
@@ -101,9 +101,9 @@ const (
 // SetFlags sets Flags and the booleans derived from them.
 func (e *Expect) SetFlags(flags int) {
 	e.Flags = flags
-	e.Permanent = flags&NF_CT_EXPECT_PERMANENT != 0
-	e.Inactive = flags&NF_CT_EXPECT_INACTIVE != 0
-	e.Userspace = flags&NF_CT_EXPECT_USERSPACE != 0
+	e.Permanent = flags&ExpectPermanent != 0
+	e.Inactive = flags&ExpectInactive != 0
+	e.Userspace = flags&ExpectUserspace != 0
 	e.Has |= HasExpFlags
 }
 

@@ -38,14 +38,14 @@ func TestDecodeExpect(t *testing.T) {
 	}
 
 	// Zone, flags and expectfn.
-	e := newRequest(AF_INET6)
+	e := newRequest(FamilyIPv6)
 	tuple := tupleVals{src: netip.MustParseAddr("2001:db8::1"), dst: netip.MustParseAddr("2001:db8::2"),
-		proto: IPPROTO_UDP, sport: 5060, dport: 5060}
+		proto: ProtoUDP, sport: 5060, dport: 5060}
 	if err := e.tuple(ctaExpectTuple, &tuple); err != nil {
 		t.Fatal(err)
 	}
 	e.u16(ctaExpectZone, 4)
-	e.u32(ctaExpectFlags, NF_CT_EXPECT_PERMANENT|NF_CT_EXPECT_USERSPACE)
+	e.u32(ctaExpectFlags, ExpectPermanent|ExpectUserspace)
 	e.bytes(ctaExpectFn, []byte("nat-follow-master\x00"))
 	if err := DecodeExpect(e.b, &got); err != nil {
 		t.Fatal(err)

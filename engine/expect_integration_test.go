@@ -187,16 +187,16 @@ func TestLiveExpect(t *testing.T) {
 	}
 
 	// Flushes: another family's leaves them, their family's takes them.
-	if err := l.Flush(ctx, TableExpect, AF_INET6); err != nil || len(listExpect(t, ns)) != 2 {
+	if err := l.Flush(ctx, TableExpect, FamilyIPv6); err != nil || len(listExpect(t, ns)) != 2 {
 		t.Errorf("Flush(expect, ipv6) = %v, %d left", err, len(listExpect(t, ns)))
 	}
-	if err := l.Flush(ctx, TableExpect, AF_INET); err != nil || len(listExpect(t, ns)) != 0 {
+	if err := l.Flush(ctx, TableExpect, FamilyIPv4); err != nil || len(listExpect(t, ns)) != 0 {
 		t.Errorf("Flush(expect, ipv4) = %v, %d left", err, len(listExpect(t, ns)))
 	}
 	if err := l.CreateExpect(ctx, &made); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Flush(ctx, TableExpect, AF_UNSPEC); err != nil || len(listExpect(t, ns)) != 0 {
+	if err := l.Flush(ctx, TableExpect, FamilyUnspec); err != nil || len(listExpect(t, ns)) != 0 {
 		t.Errorf("Flush(expect) = %v, %d left", err, len(listExpect(t, ns)))
 	}
 }

@@ -30,7 +30,7 @@ func expMessage(msgType int, flags netlink.HeaderFlags, data []byte) netlink.Mes
 // that do not decode are skipped and counted. Cancelling ctx stops the
 // dump promptly.
 func (l *Live) ScanExpect(ctx context.Context, yield func(*Expect) error) (ScanStats, error) {
-	return l.scanExpect(ctx, AF_UNSPEC, yield)
+	return l.scanExpect(ctx, FamilyUnspec, yield)
 }
 
 // scanExpect dumps the expectations of family (AF_UNSPEC: all; the
@@ -87,10 +87,10 @@ func (l *Live) scanExpect(ctx context.Context, family int, yield func(*Expect) e
 // expected source address. The addresses e has must belong to it.
 func expectFamily(e *Expect) (int, error) {
 	fam := FamilyNum(e.Family)
-	if fam == AF_UNSPEC {
+	if fam == FamilyUnspec {
 		fam = addrFamily(e.Src)
 	}
-	if fam == AF_UNSPEC || addrFamily(e.Src) != fam || addrFamily(e.Dst) != fam {
+	if fam == FamilyUnspec || addrFamily(e.Src) != fam || addrFamily(e.Dst) != fam {
 		return 0, errors.New("an expectation needs the source and destination addresses of one family")
 	}
 	return fam, nil
@@ -203,7 +203,7 @@ func encodeExpectNAT(w *attrEncoder, e *Expect, fam int) error {
 		return err
 	}
 	unspec := netip.IPv4Unspecified()
-	if fam == AF_INET6 {
+	if fam == FamilyIPv6 {
 		unspec = netip.IPv6Unspecified()
 	}
 	t := tupleVals{src: e.NATSrc, dst: e.NATDst, proto: e.NATProtoNum, sport: e.NATSport, dport: e.NATDport}

@@ -40,7 +40,7 @@ func TestEncodeExpectCreate(t *testing.T) {
 
 	// Everything an expectation can carry reads back.
 	e.Zone, e.Class, e.Fn = 3, 1, "nat-follow-master"
-	e.SetFlags(NF_CT_EXPECT_PERMANENT | NF_CT_EXPECT_INACTIVE)
+	e.SetFlags(ExpectPermanent | ExpectInactive)
 	e.Has |= HasExpTimeout | HasExpZone | HasExpHelper | HasExpClass | HasExpFn | HasExpMask | HasExpMaster
 	data, err = encodeExpectCreate(&e)
 	if err != nil {
@@ -56,7 +56,7 @@ func TestEncodeExpectCreate(t *testing.T) {
 
 	// The key of a delete: expected tuple, zone, id.
 	e.ID, e.Has = 0x4744059f, HasExpID
-	w := newRequest(AF_INET)
+	w := newRequest(FamilyIPv4)
 	if err := encodeExpectKey(w, &e); err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func TestExpectNATLive(t *testing.T) {
 		t.Fatalf("no expectation of the session %v", ftp.Client)
 	}
 	any4 := netip.MustParseAddr("0.0.0.0")
-	if e.Has&HasExpNAT == 0 || e.NATDir != 0 || e.NATProtoNum != IPPROTO_TCP || e.NATSrc != any4 ||
+	if e.Has&HasExpNAT == 0 || e.NATDir != 0 || e.NATProtoNum != ProtoTCP || e.NATSrc != any4 ||
 		e.NATDst != any4 || e.NATSport != ftp.DataPort || e.NATDport != 0 || e.Fn != "nat-follow-master" ||
 		e.Dst != netip.MustParseAddr(nstest.FTPAddr) || e.Dport != ftp.DataPort {
 		t.Fatalf("kernel's NAT expectation: %+v", e)

@@ -150,12 +150,12 @@ func (f *Flow) SetState(num int) {
 // SetStatus sets Status and the booleans derived from it.
 func (f *Flow) SetStatus(s Status) {
 	f.Status = s
-	f.Assured = s&IPS_ASSURED != 0
-	f.SeenReply = s&IPS_SEEN_REPLY != 0
-	f.Confirmed = s&IPS_CONFIRMED != 0
-	f.SNAT = s&IPS_SRC_NAT != 0
-	f.DNAT = s&IPS_DST_NAT != 0
-	f.Offload = s&(IPS_OFFLOAD|IPS_HW_OFFLOAD) != 0
+	f.Assured = s&StatusAssured != 0
+	f.SeenReply = s&StatusSeenReply != 0
+	f.Confirmed = s&StatusConfirmed != 0
+	f.SNAT = s&StatusSrcNAT != 0
+	f.DNAT = s&StatusDstNAT != 0
+	f.Offload = s&(StatusOffload|StatusHWOffload) != 0
 	f.Has |= HasStatus
 }
 

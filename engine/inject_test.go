@@ -27,7 +27,7 @@ func TestInjector(t *testing.T) {
 	ctx := context.Background()
 	var f Flow
 	f.Family = "ipv4"
-	f.SetProto(IPPROTO_UDP)
+	f.SetProto(ProtoUDP)
 	f.Src, f.Dst = netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.1")
 	f.Sport, f.Dport, f.Timeout, f.Mark = 4000, 53, 120, 7
 	f.Has |= HasTimeout | HasMark

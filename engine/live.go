@@ -212,7 +212,7 @@ func (l *Live) Scan(ctx context.Context, table Table, filter *KernelFilter, yiel
 		case plan.hasTuple():
 			plan = plan.withoutTuple()
 		case !plan.pushed.Empty():
-			plan = dumpPlan{families: []int{AF_UNSPEC}}
+			plan = dumpPlan{families: []int{FamilyUnspec}}
 		default:
 			return st, err
 		}

@@ -133,9 +133,9 @@ func tupleWant(f *Flow, reply bool) map[string]string {
 	}
 	m := map[string]string{"src": src.String(), "dst": dst.String()}
 	switch {
-	case f.ProtoNum == IPPROTO_GRE:
+	case f.ProtoNum == ProtoGRE:
 		m["srckey"], m["dstkey"] = fmt.Sprintf("0x%x", sport), fmt.Sprintf("0x%x", dport)
-	case f.ProtoNum == IPPROTO_ICMP || f.ProtoNum == IPPROTO_ICMPV6:
+	case f.ProtoNum == ProtoICMP || f.ProtoNum == ProtoICMPv6:
 		m["type"], m["code"], m["id"] = strconv.Itoa(typ), strconv.Itoa(code), strconv.Itoa(id)
 	case HasPorts(f.ProtoNum):
 		m["sport"], m["dport"] = strconv.Itoa(sport), strconv.Itoa(dport)
@@ -236,7 +236,7 @@ func TestLiveScanMatchesConntrack(t *testing.T) {
 	// Spot checks of what conntrack's text does not show.
 	for _, f := range flows {
 		switch {
-		case f.ProtoNum == IPPROTO_SCTP:
+		case f.ProtoNum == ProtoSCTP:
 			if f.OrigVtag != 1 || f.ReplyVtag != 2 || f.Has&HasVtags == 0 {
 				t.Errorf("sctp vtags %d/%d, want 1/2", f.OrigVtag, f.ReplyVtag)
 			}
@@ -293,7 +293,7 @@ func pushdownTable(n int) []string {
 // kernelMatch is the kernel's reading of a pushed filter: exact fields,
 // and a zone compared in either direction.
 func kernelMatch(k *KernelFilter, f *Flow) bool {
-	if k.Family != AF_UNSPEC && f.L3Num() != k.Family ||
+	if k.Family != FamilyUnspec && f.L3Num() != k.Family ||
 		k.MarkMask != 0 && uint32(f.Mark)&k.MarkMask != k.Mark ||
 		k.StatusMask != 0 && f.Status&k.StatusMask != k.Status {
 		return false
@@ -309,14 +309,14 @@ func kernelMatch(k *KernelFilter, f *Flow) bool {
 func tupleMatch(t *TupleFilter, src, dst netip.Addr, proto, sport, dport, typ, code, id int) bool {
 	fl := t.Fields
 	has := func(a, b TupleFields) bool { return fl&(a|b) != 0 }
-	return (fl&CTA_FILTER_FLAG_CTA_IP_SRC == 0 || src == t.Src) &&
-		(fl&CTA_FILTER_FLAG_CTA_IP_DST == 0 || dst == t.Dst) &&
-		(fl&CTA_FILTER_FLAG_CTA_PROTO_NUM == 0 || proto == int(t.Proto)) &&
-		(fl&CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT == 0 || sport == int(t.Sport)) &&
-		(fl&CTA_FILTER_FLAG_CTA_PROTO_DST_PORT == 0 || dport == int(t.Dport)) &&
-		(!has(CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE) || typ == int(t.ICMPType)) &&
-		(!has(CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE, CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE) || code == int(t.ICMPCode)) &&
-		(!has(CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID, CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_ID) || id == int(t.ICMPID))
+	return (fl&TupleSrc == 0 || src == t.Src) &&
+		(fl&TupleDst == 0 || dst == t.Dst) &&
+		(fl&TupleProto == 0 || proto == int(t.Proto)) &&
+		(fl&TupleSport == 0 || sport == int(t.Sport)) &&
+		(fl&TupleDport == 0 || dport == int(t.Dport)) &&
+		(!has(TupleICMPType, TupleICMPv6Type) || typ == int(t.ICMPType)) &&
+		(!has(TupleICMPCode, TupleICMPv6Code) || code == int(t.ICMPCode)) &&
+		(!has(TupleICMPID, TupleICMPv6ID) || id == int(t.ICMPID))
 }
 
 func TestLivePushdown(t *testing.T) {
@@ -330,10 +330,10 @@ func TestLivePushdown(t *testing.T) {
 		t.Errorf("Support() = %+v, by version %+v", got, want)
 	}
 	const (
-		num   = CTA_FILTER_FLAG_CTA_PROTO_NUM
-		sport = CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
-		dport = CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
-		src   = CTA_FILTER_FLAG_CTA_IP_SRC
+		num   = TupleProto
+		sport = TupleSport
+		dport = TupleDport
+		src   = TupleSrc
 	)
 	v4src := netip.MustParseAddr("198.18.0.7")
 	v6src := netip.MustParseAddr("2001:db8::1:5")
@@ -354,14 +354,14 @@ func TestLivePushdown(t *testing.T) {
 		pushed: KernelFilter{Mark: 2, MarkMask: math.MaxUint32},
 	}, {
 		name:   "seen reply",
-		filter: KernelFilter{Status: IPS_SEEN_REPLY, StatusMask: IPS_SEEN_REPLY},
+		filter: KernelFilter{Status: StatusSeenReply, StatusMask: StatusSeenReply},
 		want:   func(f *Flow) bool { return f.SeenReply },
-		pushed: KernelFilter{Status: IPS_SEEN_REPLY, StatusMask: IPS_SEEN_REPLY},
+		pushed: KernelFilter{Status: StatusSeenReply, StatusMask: StatusSeenReply},
 	}, {
 		name:   "unreplied",
-		filter: KernelFilter{StatusMask: IPS_SEEN_REPLY},
+		filter: KernelFilter{StatusMask: StatusSeenReply},
 		want:   func(f *Flow) bool { return !f.SeenReply },
-		pushed: KernelFilter{StatusMask: IPS_SEEN_REPLY},
+		pushed: KernelFilter{StatusMask: StatusSeenReply},
 	}, {
 		name:   "zone 3",
 		filter: KernelFilter{Zone: 3, ZoneSet: true},
@@ -369,9 +369,9 @@ func TestLivePushdown(t *testing.T) {
 		pushed: KernelFilter{Zone: 3, ZoneSet: true},
 	}, {
 		name:   "ipv6",
-		filter: KernelFilter{Family: AF_INET6},
+		filter: KernelFilter{Family: FamilyIPv6},
 		want:   func(f *Flow) bool { return f.Family == "ipv6" },
-		pushed: KernelFilter{Family: AF_INET6},
+		pushed: KernelFilter{Family: FamilyIPv6},
 	}, {
 		name:   "ipv4 source",
 		filter: KernelFilter{Orig: TupleFilter{Fields: src, Src: v4src}},
@@ -383,10 +383,10 @@ func TestLivePushdown(t *testing.T) {
 		want:   func(f *Flow) bool { return f.Src == v6src },
 	}, {
 		name: "ipv4 udp dport 53 mark 1",
-		filter: KernelFilter{Family: AF_INET, Mark: 1, MarkMask: math.MaxUint32,
+		filter: KernelFilter{Family: FamilyIPv4, Mark: 1, MarkMask: math.MaxUint32,
 			Orig: TupleFilter{Fields: num | dport, Proto: 17, Dport: 53}},
 		want: func(f *Flow) bool { return f.Family == "ipv4" && f.Mark == 1 && f.ProtoNum == 17 && f.Dport == 53 },
-		pushed: KernelFilter{Family: AF_INET, Mark: 1, MarkMask: math.MaxUint32,
+		pushed: KernelFilter{Family: FamilyIPv4, Mark: 1, MarkMask: math.MaxUint32,
 			Orig: TupleFilter{Fields: num | dport, Proto: 17, Dport: 53}},
 	}, {
 		name:   "reply sport 80",
@@ -395,11 +395,11 @@ func TestLivePushdown(t *testing.T) {
 		pushed: KernelFilter{Reply: TupleFilter{Fields: num | sport, Proto: 6, Sport: 80}},
 	}, {
 		name: "icmp echo request",
-		filter: KernelFilter{Family: AF_INET, Orig: TupleFilter{
-			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, Proto: 1, ICMPType: 8}},
+		filter: KernelFilter{Family: FamilyIPv4, Orig: TupleFilter{
+			Fields: num | TupleICMPType, Proto: 1, ICMPType: 8}},
 		want: func(f *Flow) bool { return f.Family == "ipv4" && f.ProtoNum == 1 && f.ICMPType == 8 },
-		pushed: KernelFilter{Family: AF_INET, Orig: TupleFilter{
-			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, Proto: 1, ICMPType: 8}},
+		pushed: KernelFilter{Family: FamilyIPv4, Orig: TupleFilter{
+			Fields: num | TupleICMPType, Proto: 1, ICMPType: 8}},
 	}, {
 		name:   "sctp dport 22 (protocol only)",
 		filter: KernelFilter{Orig: TupleFilter{Fields: num | dport, Proto: 132, Dport: 22}},
@@ -556,8 +556,8 @@ func TestLiveOtherTables(t *testing.T) {
 	l := openLive(t, &LiveConfig{NetNS: ns.Name()})
 	for _, table := range []Table{TableDying, TableUnconfirmed} {
 		scanAll(t, l, table, nil)
-		_, st := scanAll(t, l, table, &KernelFilter{Family: AF_INET, MarkMask: 1})
-		if want := (KernelFilter{Family: AF_INET}); st.Pushed != want {
+		_, st := scanAll(t, l, table, &KernelFilter{Family: FamilyIPv4, MarkMask: 1})
+		if want := (KernelFilter{Family: FamilyIPv4}); st.Pushed != want {
 			t.Errorf("%v: pushed %+v, want %+v", table, st.Pushed, want)
 		}
 	}
@@ -590,7 +590,7 @@ func BenchmarkLiveScan(b *testing.B) {
 	}{
 		{"all", nil, n},
 		{"tcp-dport-22", &KernelFilter{Orig: TupleFilter{
-			Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM | CTA_FILTER_FLAG_CTA_PROTO_DST_PORT, Proto: 6, Dport: 22}}, 0},
+			Fields: TupleProto | TupleDport, Proto: 6, Dport: 22}}, 0},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -38,7 +38,7 @@ func kernelAtLeast(version int) bool {
 // for the expect table, whose flush ignores the family, Flush dumps that
 // family's expectations and deletes them one by one (by tuple and ID).
 func (l *Live) Flush(ctx context.Context, table Table, family int) error {
-	if family != AF_UNSPEC && family != AF_INET && family != AF_INET6 {
+	if family != FamilyUnspec && family != FamilyIPv4 && family != FamilyIPv6 {
 		return fmt.Errorf("flush %v: unknown address family %d", table, family)
 	}
 	switch table {
@@ -53,7 +53,7 @@ func (l *Live) Flush(ctx context.Context, table Table, family int) error {
 func (l *Live) flushConntrack(ctx context.Context, family int) error {
 	const op = "flush conntrack table"
 	e := newRequest(uint8(family))
-	if family != AF_UNSPEC {
+	if family != FamilyUnspec {
 		if !kernelAtLeast(minFlushFamily) {
 			return fmt.Errorf("%s: kernel %s cannot flush one address family (this needs Linux 5.3): nothing was flushed",
 				op, kernelRelease())
@@ -82,7 +82,7 @@ func (l *Live) flushConntrack(ctx context.Context, family int) error {
 func (l *Live) FlushFilter(ctx context.Context, f *KernelFilter) (bool, error) {
 	const op = "filtered flush"
 	if f.Empty() {
-		return true, l.Flush(ctx, TableConntrack, AF_UNSPEC)
+		return true, l.Flush(ctx, TableConntrack, FamilyUnspec)
 	}
 	plan, ok := flushPlan(f)
 	if !ok {
@@ -130,9 +130,9 @@ func flushPlan(f *KernelFilter) (plan dumpPlan, ok bool) {
 // icmpFieldFlags maps each ICMPv6 flag to its ICMP twin, so that the
 // ICMP fields of a TupleFilter compare whichever family's flags they use.
 var icmpFieldFlags = [][2]TupleFields{
-	{CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE, CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE},
-	{CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE, CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE},
-	{CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_ID, CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID},
+	{TupleICMPv6Type, TupleICMPType},
+	{TupleICMPv6Code, TupleICMPCode},
+	{TupleICMPv6ID, TupleICMPID},
 }
 
 // foldICMP turns the ICMPv6 flags of fl into the ICMP ones.
@@ -153,14 +153,14 @@ func tupleCovered(want, got *TupleFilter) bool {
 		return false
 	}
 	same := func(flag TupleFields, eq bool) bool { return fw&flag == 0 || eq }
-	return same(CTA_FILTER_FLAG_CTA_IP_SRC, want.Src == got.Src) &&
-		same(CTA_FILTER_FLAG_CTA_IP_DST, want.Dst == got.Dst) &&
-		same(CTA_FILTER_FLAG_CTA_PROTO_NUM, want.Proto == got.Proto) &&
-		same(CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT, want.Sport == got.Sport) &&
-		same(CTA_FILTER_FLAG_CTA_PROTO_DST_PORT, want.Dport == got.Dport) &&
-		same(CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, want.ICMPType == got.ICMPType) &&
-		same(CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE, want.ICMPCode == got.ICMPCode) &&
-		same(CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID, want.ICMPID == got.ICMPID)
+	return same(TupleSrc, want.Src == got.Src) &&
+		same(TupleDst, want.Dst == got.Dst) &&
+		same(TupleProto, want.Proto == got.Proto) &&
+		same(TupleSport, want.Sport == got.Sport) &&
+		same(TupleDport, want.Dport == got.Dport) &&
+		same(TupleICMPType, want.ICMPType == got.ICMPType) &&
+		same(TupleICMPCode, want.ICMPCode == got.ICMPCode) &&
+		same(TupleICMPID, want.ICMPID == got.ICMPID)
 }
 
 // flushFilterSupported decides whether the kernel applies CTA_FILTER (and
@@ -176,12 +176,12 @@ func (l *Live) flushFilterSupported(ctx context.Context) (bool, error) {
 	if !kernelAtLeast(minFlushFilter) || !l.Support().Tuple {
 		return false, nil
 	}
-	e := newRequest(AF_INET)
+	e := newRequest(FamilyIPv4)
 	e.b[1] = nfnetlinkV1
 	e.u32(ctaMark, 1)
 	e.u32(ctaMarkMask, 0)
 	n := e.begin(ctaFilter)
-	e.hostU32(ctaFilterOrigFlags, uint32(CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT))
+	e.hostU32(ctaFilterOrigFlags, uint32(TupleSport))
 	e.end(n)
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
@@ -201,8 +201,8 @@ func (l *Live) flushFilterSupported(ctx context.Context) (bool, error) {
 // expectations.
 func (l *Live) flushExpect(ctx context.Context, family int) error {
 	const op = "flush expect table"
-	if family == AF_UNSPEC {
-		e := newRequest(AF_UNSPEC)
+	if family == FamilyUnspec {
+		e := newRequest(FamilyUnspec)
 		_, err := l.requestMsg(ctx, op, expMessage(ipctnlMsgExpDelete, netlink.Acknowledge, e.b))
 		return err
 	}

@@ -106,7 +106,7 @@ func TestBatchDeleteMatchesConntrack(t *testing.T) {
 	var doomed []Flow
 	all, _ := scanAll(t, l, TableConntrack, nil)
 	for _, f := range all {
-		if f.ProtoNum == IPPROTO_TCP && f.Dport == 22 && f.State == "ESTABLISHED" {
+		if f.ProtoNum == ProtoTCP && f.Dport == 22 && f.State == "ESTABLISHED" {
 			doomed = append(doomed, f)
 		}
 	}
@@ -220,7 +220,7 @@ func TestBatchUpdate(t *testing.T) {
 	}
 	t.Run("timeout and status", func(t *testing.T) {
 		st := mutate(t, l, func(b Batch) error {
-			return b.Update(&f, Change{SetTimeout: true, Timeout: 12345, SetStatus: IPS_ASSURED | IPS_SEEN_REPLY})
+			return b.Update(&f, Change{SetTimeout: true, Timeout: 12345, SetStatus: StatusAssured | StatusSeenReply})
 		})
 		if !statsEqual(st, BatchStats{Done: 1}) {
 			t.Errorf("update: %+v", st)
@@ -237,7 +237,7 @@ func TestBatchUpdate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Update(&f, Change{SetStatus: IPS_EXPECTED}); err != nil {
+		if err := b.Update(&f, Change{SetStatus: StatusExpected}); err != nil {
 			t.Fatal(err)
 		}
 		st, err = b.Close()
@@ -306,7 +306,7 @@ func createFlows() []Flow {
 		if f.Src.Is6() {
 			f.Family = "ipv6"
 		}
-		f.SetProto(IPPROTO_TCP)
+		f.SetProto(ProtoTCP)
 		f.SetState(3) // ESTABLISHED
 		return f
 	}
@@ -319,24 +319,24 @@ func createFlows() []Flow {
 	var flows []Flow
 	f := tcp("192.0.2.1", "198.51.100.7", 42002, 443)
 	f.Mark = 3
-	f.SetStatus(IPS_SEEN_REPLY | IPS_ASSURED)
+	f.SetStatus(StatusSeenReply | StatusAssured)
 	flows = append(flows, f)
-	flows = append(flows, proto(IPPROTO_UDP, tcp("192.0.2.1", "198.51.100.53", 5353, 53)))
-	flows = append(flows, proto(IPPROTO_UDPLITE, tcp("203.0.113.5", "203.0.113.6", 4000, 4001)))
-	f = proto(IPPROTO_ICMP, tcp("192.0.2.1", "198.51.100.1", 0, 0))
+	flows = append(flows, proto(ProtoUDP, tcp("192.0.2.1", "198.51.100.53", 5353, 53)))
+	flows = append(flows, proto(ProtoUDPLite, tcp("203.0.113.5", "203.0.113.6", 4000, 4001)))
+	f = proto(ProtoICMP, tcp("192.0.2.1", "198.51.100.1", 0, 0))
 	f.ICMPType, f.ICMPID = 8, 77
 	flows = append(flows, f)
-	f = proto(IPPROTO_ICMPV6, tcp("2001:db8::10", "2001:db8::20", 0, 0))
+	f = proto(ProtoICMPv6, tcp("2001:db8::10", "2001:db8::20", 0, 0))
 	f.ICMPType, f.ICMPID = 128, 99
 	flows = append(flows, f)
 	f = tcp("198.18.0.15", "198.18.0.16", 3000, 3001)
-	f.SetProto(IPPROTO_SCTP)
+	f.SetProto(ProtoSCTP)
 	f.SetState(4) // ESTABLISHED
 	f.OrigVtag, f.ReplyVtag = 1, 2
 	flows = append(flows, f)
-	flows = append(flows, proto(IPPROTO_GRE, tcp("198.18.0.11", "198.18.0.12", 5, 6)))
+	flows = append(flows, proto(ProtoGRE, tcp("198.18.0.11", "198.18.0.12", 5, 6)))
 	flows = append(flows, tcp("2001:db8::1", "2001:db8::2", 1000, 443))
-	f = proto(IPPROTO_UDP, tcp("198.18.0.3", "198.18.0.4", 53000, 53))
+	f = proto(ProtoUDP, tcp("198.18.0.3", "198.18.0.4", 53000, 53))
 	f.Zone = 11
 	flows = append(flows, f)
 	f = tcp("198.18.0.19", "198.18.0.20", 1, 2)
@@ -368,15 +368,15 @@ func createFlows() []Flow {
 func getArgs(f *Flow) []string {
 	args := []string{"-G", "-o", "extended", "-s", f.Src.String(), "-d", f.Dst.String(), "-p", strconv.Itoa(f.ProtoNum)}
 	switch f.ProtoNum {
-	case IPPROTO_ICMP:
+	case ProtoICMP:
 		args = append(args, "--icmp-type", strconv.Itoa(f.ICMPType), "--icmp-code", strconv.Itoa(f.ICMPCode),
 			"--icmp-id", strconv.Itoa(f.ICMPID))
-	case IPPROTO_ICMPV6:
+	case ProtoICMPv6:
 		args = append(args, "--icmpv6-type", strconv.Itoa(f.ICMPType), "--icmpv6-code", strconv.Itoa(f.ICMPCode),
 			"--icmpv6-id", strconv.Itoa(f.ICMPID))
-	case IPPROTO_GRE:
+	case ProtoGRE:
 		args = append(args, "--srckey", strconv.Itoa(f.Sport), "--dstkey", strconv.Itoa(f.Dport))
-	case IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_SCTP:
+	case ProtoTCP, ProtoUDP, ProtoUDPLite, ProtoSCTP:
 		args = append(args, "--sport", strconv.Itoa(f.Sport), "--dport", strconv.Itoa(f.Dport))
 	}
 	if f.ProtoNum != 50 {
@@ -450,12 +450,12 @@ func TestBatchCreate(t *testing.T) {
 		if f.Assured != c.flags["ASSURED"] || f.SeenReply == c.flags["UNREPLIED"] {
 			t.Errorf("%s: flags %v, status %v", name, c.flags, f.Status)
 		}
-		if f.ProtoNum == IPPROTO_ICMP && (c.reply["type"] != "0" || c.reply["id"] != "77") {
+		if f.ProtoNum == ProtoICMP && (c.reply["type"] != "0" || c.reply["id"] != "77") {
 			t.Errorf("%s: reply %v, want an echo reply", name, c.reply)
 		}
 	}
 	for _, f := range all {
-		if f.ProtoNum == IPPROTO_SCTP && (f.OrigVtag != 1 || f.ReplyVtag != 2) {
+		if f.ProtoNum == ProtoSCTP && (f.OrigVtag != 1 || f.ReplyVtag != 2) {
 			t.Errorf("sctp vtags %d/%d, want 1/2", f.OrigVtag, f.ReplyVtag)
 		}
 	}
@@ -487,7 +487,7 @@ func TestBatchCreate(t *testing.T) {
 		f := &many[i]
 		f.Src = netip.AddrFrom4([4]byte{198, 19, byte(i >> 8), byte(i)})
 		f.Dst = netip.MustParseAddr("203.0.113.99")
-		f.SetProto(IPPROTO_UDP)
+		f.SetProto(ProtoUDP)
 		f.Sport, f.Dport, f.Timeout, f.Mark = 1024+i, 53, 600, i
 	}
 	st = mutate(t, l, func(b Batch) error {
@@ -552,7 +552,7 @@ func TestFlush(t *testing.T) {
 
 	// One family: the kernel flushes only that family from 5.3 on, and
 	// Flush refuses on older kernels (which would flush both).
-	err := l.Flush(ctx, TableConntrack, AF_INET6)
+	err := l.Flush(ctx, TableConntrack, FamilyIPv6)
 	switch {
 	case kernelAtLeast(minFlushFamily) && err != nil:
 		t.Fatalf("Flush(ipv6): %v", err)
@@ -564,13 +564,13 @@ func TestFlush(t *testing.T) {
 	}
 	t.Logf("kernel %s, Flush(ipv6): %v; %d IPv4 entries left", kernelRelease(), err, ctCount(t, ns))
 
-	if err := l.Flush(ctx, TableConntrack, AF_UNSPEC); err != nil {
+	if err := l.Flush(ctx, TableConntrack, FamilyUnspec); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
 	if n := ctCount(t, ns); n != 0 {
 		t.Errorf("%d entries after Flush", n)
 	}
-	if err := l.Flush(ctx, TableDying, AF_UNSPEC); err == nil {
+	if err := l.Flush(ctx, TableDying, FamilyUnspec); err == nil {
 		t.Error("Flush(dying) succeeded")
 	}
 	if err := l.Flush(ctx, TableConntrack, 7); err == nil {
@@ -588,10 +588,10 @@ func TestFlushFilter(t *testing.T) {
 		t.Fatalf("flushFilterSupported = %v, %v on kernel %s", got, err, kernelRelease())
 	}
 	const (
-		num   = CTA_FILTER_FLAG_CTA_PROTO_NUM
-		sport = CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
-		dport = CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
-		src   = CTA_FILTER_FLAG_CTA_IP_SRC
+		num   = TupleProto
+		sport = TupleSport
+		dport = TupleDport
+		src   = TupleSrc
 	)
 	v4src := netip.MustParseAddr("198.18.0.7")
 	v6src := netip.MustParseAddr("2001:db8::1:5")
@@ -606,7 +606,7 @@ func TestFlushFilter(t *testing.T) {
 		want:   func(f *Flow) bool { return f.Zone == 3 },
 	}, {
 		name:   "ipv6 source (not exact)",
-		filter: KernelFilter{Family: AF_INET6, Orig: TupleFilter{Fields: src, Src: v6src}},
+		filter: KernelFilter{Family: FamilyIPv6, Orig: TupleFilter{Fields: src, Src: v6src}},
 		want:   func(f *Flow) bool { return f.Src == v6src },
 	}, {
 		name:   "sctp dport 22 (not exact)",
@@ -618,7 +618,7 @@ func TestFlushFilter(t *testing.T) {
 		want:   func(f *Flow) bool { return f.Sport == 1028 },
 	}, {
 		name:   "ipv4 source",
-		filter: KernelFilter{Family: AF_INET, Orig: TupleFilter{Fields: src, Src: v4src}},
+		filter: KernelFilter{Family: FamilyIPv4, Orig: TupleFilter{Fields: src, Src: v4src}},
 		want:   func(f *Flow) bool { return f.Src == v4src },
 		exact:  true,
 	}, {
@@ -628,20 +628,20 @@ func TestFlushFilter(t *testing.T) {
 		exact:  true,
 	}, {
 		name: "ipv4 udp dport 53 mark 1",
-		filter: KernelFilter{Family: AF_INET, Mark: 1, MarkMask: 0xffffffff,
+		filter: KernelFilter{Family: FamilyIPv4, Mark: 1, MarkMask: 0xffffffff,
 			Orig: TupleFilter{Fields: num | dport, Proto: 17, Dport: 53}},
 		want:  func(f *Flow) bool { return f.Family == "ipv4" && f.Mark == 1 && f.ProtoNum == 17 && f.Dport == 53 },
 		exact: true,
 	}, {
 		name: "icmp echo request",
-		filter: KernelFilter{Family: AF_INET, Orig: TupleFilter{
-			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, Proto: 1, ICMPType: 8}},
+		filter: KernelFilter{Family: FamilyIPv4, Orig: TupleFilter{
+			Fields: num | TupleICMPType, Proto: 1, ICMPType: 8}},
 		want:  func(f *Flow) bool { return f.Family == "ipv4" && f.ProtoNum == 1 && f.ICMPType == 8 },
 		exact: true,
 	}, {
 		name: "icmpv6 id, given with the ICMP flag",
-		filter: KernelFilter{Family: AF_INET6, Orig: TupleFilter{
-			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID, Proto: 58, ICMPID: 10}},
+		filter: KernelFilter{Family: FamilyIPv6, Orig: TupleFilter{
+			Fields: num | TupleICMPID, Proto: 58, ICMPID: 10}},
 		want:  func(f *Flow) bool { return f.ProtoNum == 58 && f.ICMPID == 10 },
 		exact: true,
 	}, {
@@ -651,7 +651,7 @@ func TestFlushFilter(t *testing.T) {
 		exact:  true,
 	}, {
 		name:   "unreplied",
-		filter: KernelFilter{StatusMask: IPS_SEEN_REPLY},
+		filter: KernelFilter{StatusMask: StatusSeenReply},
 		want:   func(f *Flow) bool { return !f.SeenReply },
 		exact:  true,
 	}, {
@@ -768,7 +768,7 @@ func BenchmarkLiveMutations(b *testing.B) {
 			f := &flows[i]
 			f.Src = netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
 			f.Dst = netip.MustParseAddr("203.0.113.1")
-			f.SetProto(IPPROTO_TCP)
+			f.SetProto(ProtoTCP)
 			f.SetState(3)
 			f.Sport, f.Dport, f.Timeout = 1024+i%50000, 443, 600
 		}
@@ -778,7 +778,7 @@ func BenchmarkLiveMutations(b *testing.B) {
 		b.Run(fmt.Sprintf("create-%d", n), func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
-				if err := l.Flush(ctx, TableConntrack, AF_UNSPEC); err != nil {
+				if err := l.Flush(ctx, TableConntrack, FamilyUnspec); err != nil {
 					b.Fatal(err)
 				}
 				b.StartTimer()
@@ -789,7 +789,7 @@ func BenchmarkLiveMutations(b *testing.B) {
 		b.Run(fmt.Sprintf("scan-delete-%d", n), func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
-				if err := l.Flush(ctx, TableConntrack, AF_UNSPEC); err != nil {
+				if err := l.Flush(ctx, TableConntrack, FamilyUnspec); err != nil {
 					b.Fatal(err)
 				}
 				create(b, flows)
@@ -810,7 +810,7 @@ func BenchmarkLiveMutations(b *testing.B) {
 		b.Run(fmt.Sprintf("conntrack-D-%d", n), func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
-				if err := l.Flush(ctx, TableConntrack, AF_UNSPEC); err != nil {
+				if err := l.Flush(ctx, TableConntrack, FamilyUnspec); err != nil {
 					b.Fatal(err)
 				}
 				create(b, flows)

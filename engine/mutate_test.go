@@ -7,10 +7,10 @@ import (
 
 func TestFlushPlan(t *testing.T) {
 	const (
-		num   = CTA_FILTER_FLAG_CTA_PROTO_NUM
-		sport = CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
-		dport = CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
-		src   = CTA_FILTER_FLAG_CTA_IP_SRC
+		num   = TupleProto
+		sport = TupleSport
+		dport = TupleDport
+		src   = TupleSrc
 	)
 	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
 	tests := []struct {
@@ -19,26 +19,26 @@ func TestFlushPlan(t *testing.T) {
 		ok       bool
 		families []int
 	}{
-		{"family", KernelFilter{Family: AF_INET6}, true, []int{AF_INET6}},
-		{"mark and status", KernelFilter{Mark: 1, MarkMask: 3, Status: IPS_ASSURED, StatusMask: IPS_ASSURED}, true, []int{AF_UNSPEC}},
+		{"family", KernelFilter{Family: FamilyIPv6}, true, []int{FamilyIPv6}},
+		{"mark and status", KernelFilter{Mark: 1, MarkMask: 3, Status: StatusAssured, StatusMask: StatusAssured}, true, []int{FamilyUnspec}},
 		{"tcp dport, both families", KernelFilter{Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}}, true,
-			[]int{AF_INET, AF_INET6}},
+			[]int{FamilyIPv4, FamilyIPv6}},
 		{"tcp dport, ordered", KernelFilter{Ordered: true, Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}}, true,
-			[]int{AF_INET, AF_INET6}},
-		{"ipv4 source fixes the family", KernelFilter{Orig: TupleFilter{Fields: src, Src: v4}}, true, []int{AF_UNSPEC}},
+			[]int{FamilyIPv4, FamilyIPv6}},
+		{"ipv4 source fixes the family", KernelFilter{Orig: TupleFilter{Fields: src, Src: v4}}, true, []int{FamilyUnspec}},
 		{"ipv6 source", KernelFilter{Orig: TupleFilter{Fields: src, Src: v6}}, false, nil},
 		{"zone", KernelFilter{Zone: 3, ZoneSet: true}, false, nil},
 		{"zone 0", KernelFilter{ZoneSet: true}, false, nil},
 		{"sctp port", KernelFilter{Orig: TupleFilter{Fields: num | dport, Proto: 132, Dport: 22}}, false, nil},
 		{"port without protocol", KernelFilter{Reply: TupleFilter{Fields: sport, Sport: 22}}, false, nil},
-		{"tuple zone", KernelFilter{Family: AF_INET, Orig: TupleFilter{Fields: CTA_FILTER_FLAG_CTA_TUPLE_ZONE, Zone: 1}}, false, nil},
-		{"icmp type conntrack does not track", KernelFilter{Family: AF_INET, Orig: TupleFilter{
-			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, Proto: 1, ICMPType: 3}}, false, nil},
-		{"icmpv6 fields with the ICMP flags", KernelFilter{Family: AF_INET6, Orig: TupleFilter{
-			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE | CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID, Proto: 58,
-			ICMPType: 128, ICMPID: 4}}, true, []int{AF_INET6}},
-		{"icmp fields in the wrong family", KernelFilter{Family: AF_INET6, Orig: TupleFilter{
-			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID, Proto: 1, ICMPID: 4}}, false, nil},
+		{"tuple zone", KernelFilter{Family: FamilyIPv4, Orig: TupleFilter{Fields: TupleZone, Zone: 1}}, false, nil},
+		{"icmp type conntrack does not track", KernelFilter{Family: FamilyIPv4, Orig: TupleFilter{
+			Fields: num | TupleICMPType, Proto: 1, ICMPType: 3}}, false, nil},
+		{"icmpv6 fields with the ICMP flags", KernelFilter{Family: FamilyIPv6, Orig: TupleFilter{
+			Fields: num | TupleICMPType | TupleICMPID, Proto: 58,
+			ICMPType: 128, ICMPID: 4}}, true, []int{FamilyIPv6}},
+		{"icmp fields in the wrong family", KernelFilter{Family: FamilyIPv6, Orig: TupleFilter{
+			Fields: num | TupleICMPID, Proto: 1, ICMPID: 4}}, false, nil},
 		{"unknown family", KernelFilter{Family: 7}, false, nil},
 	}
 	for _, tt := range tests {
@@ -57,7 +57,7 @@ func TestFlushPlan(t *testing.T) {
 				if fam != tt.families[i] {
 					t.Errorf("families %v, want %v", plan.families, tt.families)
 				}
-				if data := encodeDump(&plan, fam); data[0] == AF_UNSPEC && plan.hasTuple() {
+				if data := encodeDump(&plan, fam); data[0] == FamilyUnspec && plan.hasTuple() {
 					t.Errorf("a flush with CTA_FILTER needs a family: %x", data)
 				}
 			}
@@ -66,8 +66,8 @@ func TestFlushPlan(t *testing.T) {
 }
 
 func TestTupleCovered(t *testing.T) {
-	want := TupleFilter{Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM | CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE, Proto: 58, ICMPCode: 1}
-	got := TupleFilter{Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM | CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE, Proto: 58, ICMPCode: 1}
+	want := TupleFilter{Fields: TupleProto | TupleICMPCode, Proto: 58, ICMPCode: 1}
+	got := TupleFilter{Fields: TupleProto | TupleICMPv6Code, Proto: 58, ICMPCode: 1}
 	if !tupleCovered(&want, &got) {
 		t.Error("ICMPv6 flags do not cover the same ICMP flags")
 	}
@@ -75,7 +75,7 @@ func TestTupleCovered(t *testing.T) {
 	if tupleCovered(&want, &got) {
 		t.Error("a different value is covered")
 	}
-	if tupleCovered(&want, &TupleFilter{Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM, Proto: 58}) {
+	if tupleCovered(&want, &TupleFilter{Fields: TupleProto, Proto: 58}) {
 		t.Error("a dropped field is covered")
 	}
 	if !tupleCovered(&TupleFilter{}, &TupleFilter{}) {

@@ -97,11 +97,11 @@ func ctMessage(msgType int, flags netlink.HeaderFlags, data []byte) netlink.Mess
 func addrFamily(a netip.Addr) int {
 	switch {
 	case a.Is4():
-		return AF_INET
+		return FamilyIPv4
 	case a.Is6():
-		return AF_INET6
+		return FamilyIPv6
 	}
-	return AF_UNSPEC
+	return FamilyUnspec
 }
 
 // icmpInvertible reports whether the kernel accepts an ICMP (family
@@ -109,7 +109,7 @@ func addrFamily(a netip.Addr) int {
 // (echo, timestamp, info, address mask; ICMPv6 echo and node information)
 // are tracked, and the kernel rejects a filter on any other type.
 func icmpInvertible(family int, typ uint8) bool {
-	if family == AF_INET {
+	if family == FamilyIPv4 {
 		switch typ {
 		case 0, 8, 13, 14, 15, 16, 17, 18:
 			return true
@@ -154,10 +154,10 @@ type dumpPlan struct {
 //     walks the whole conntrack hash: some 10 ms for 262144 buckets).
 func planDump(table Table, want *KernelFilter, sup FilterSupport) dumpPlan {
 	if want.Empty() {
-		return dumpPlan{families: []int{AF_UNSPEC}}
+		return dumpPlan{families: []int{FamilyUnspec}}
 	}
 	var p KernelFilter
-	if sup.Family && (want.Family == AF_INET || want.Family == AF_INET6) {
+	if sup.Family && (want.Family == FamilyIPv4 || want.Family == FamilyIPv6) {
 		p.Family = want.Family
 	}
 	if table != TableConntrack {
@@ -178,13 +178,13 @@ func planDump(table Table, want *KernelFilter, sup FilterSupport) dumpPlan {
 		return plan
 	}
 	fam := p.Family
-	if fam == AF_UNSPEC {
+	if fam == FamilyUnspec {
 		// An address equality fixes the family of every entry it selects.
 		for _, t := range []*TupleFilter{&want.Orig, &want.Reply} {
-			if fam == AF_UNSPEC && t.Fields&CTA_FILTER_FLAG_CTA_IP_SRC != 0 {
+			if fam == FamilyUnspec && t.Fields&TupleSrc != 0 {
 				fam = addrFamily(t.Src)
 			}
-			if fam == AF_UNSPEC && t.Fields&CTA_FILTER_FLAG_CTA_IP_DST != 0 {
+			if fam == FamilyUnspec && t.Fields&TupleDst != 0 {
 				fam = addrFamily(t.Dst)
 			}
 		}
@@ -195,15 +195,15 @@ func planDump(table Table, want *KernelFilter, sup FilterSupport) dumpPlan {
 		return plan
 	}
 	switch {
-	case p.Family != AF_UNSPEC:
+	case p.Family != FamilyUnspec:
 		// The pushed family is the nfgenmsg family already.
-	case fam != AF_UNSPEC:
+	case fam != FamilyUnspec:
 		plan.tupleFamily = fam
 	case want.Ordered:
 		// One dump per family would change the order of the entries.
 		plan.pushed.Orig, plan.pushed.Reply = TupleFilter{}, TupleFilter{}
 	default:
-		plan.families = []int{AF_INET, AF_INET6}
+		plan.families = []int{FamilyIPv4, FamilyIPv6}
 	}
 	return plan
 }
@@ -219,37 +219,37 @@ func pushableTuple(t TupleFilter, fam int) TupleFilter {
 	// (ctnetlink_filter_match_tuple tests !ipv6_addr_cmp(), which is true
 	// for equal addresses), so an IPv6 address filter returns exactly the
 	// entries whose address differs (measured on 6.18).
-	if fam == AF_INET {
-		if in&CTA_FILTER_FLAG_CTA_IP_SRC != 0 && t.Src.Is4() {
-			out.Fields |= CTA_FILTER_FLAG_CTA_IP_SRC
+	if fam == FamilyIPv4 {
+		if in&TupleSrc != 0 && t.Src.Is4() {
+			out.Fields |= TupleSrc
 			out.Src = t.Src
 		}
-		if in&CTA_FILTER_FLAG_CTA_IP_DST != 0 && t.Dst.Is4() {
-			out.Fields |= CTA_FILTER_FLAG_CTA_IP_DST
+		if in&TupleDst != 0 && t.Dst.Is4() {
+			out.Fields |= TupleDst
 			out.Dst = t.Dst
 		}
 	}
-	if in&CTA_FILTER_FLAG_CTA_PROTO_NUM == 0 {
+	if in&TupleProto == 0 {
 		return out
 	}
-	out.Fields |= CTA_FILTER_FLAG_CTA_PROTO_NUM
+	out.Fields |= TupleProto
 	out.Proto = t.Proto
 	switch {
-	case t.Proto == IPPROTO_TCP || t.Proto == IPPROTO_UDP:
-		if in&CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT != 0 {
-			out.Fields |= CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
+	case t.Proto == ProtoTCP || t.Proto == ProtoUDP:
+		if in&TupleSport != 0 {
+			out.Fields |= TupleSport
 			out.Sport = t.Sport
 		}
-		if in&CTA_FILTER_FLAG_CTA_PROTO_DST_PORT != 0 {
-			out.Fields |= CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
+		if in&TupleDport != 0 {
+			out.Fields |= TupleDport
 			out.Dport = t.Dport
 		}
-	case t.Proto == IPPROTO_ICMP && fam == AF_INET:
-		out.Fields |= icmpFields(t, fam, CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE,
-			CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE, CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID, &out)
-	case t.Proto == IPPROTO_ICMPV6 && fam == AF_INET6:
-		out.Fields |= icmpFields(t, fam, CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE,
-			CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE, CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_ID, &out)
+	case t.Proto == ProtoICMP && fam == FamilyIPv4:
+		out.Fields |= icmpFields(t, fam, TupleICMPType,
+			TupleICMPCode, TupleICMPID, &out)
+	case t.Proto == ProtoICMPv6 && fam == FamilyIPv6:
+		out.Fields |= icmpFields(t, fam, TupleICMPv6Type,
+			TupleICMPv6Code, TupleICMPv6ID, &out)
 	}
 	return out
 }
@@ -259,16 +259,16 @@ func pushableTuple(t TupleFilter, fam int) TupleFilter {
 func icmpFields(t TupleFilter, fam int, typ, code, id TupleFields, out *TupleFilter) TupleFields {
 	var fl TupleFields
 	in := t.Fields
-	if in&(CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE|CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE) != 0 &&
+	if in&(TupleICMPType|TupleICMPv6Type) != 0 &&
 		icmpInvertible(fam, t.ICMPType) {
 		fl |= typ
 		out.ICMPType = t.ICMPType
 	}
-	if in&(CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE|CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE) != 0 {
+	if in&(TupleICMPCode|TupleICMPv6Code) != 0 {
 		fl |= code
 		out.ICMPCode = t.ICMPCode
 	}
-	if in&(CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID|CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_ID) != 0 {
+	if in&(TupleICMPID|TupleICMPv6ID) != 0 {
 		fl |= id
 		out.ICMPID = t.ICMPID
 	}
@@ -283,7 +283,7 @@ func (p *dumpPlan) hasTuple() bool {
 // withoutTuple is p without its CTA_FILTER part.
 func (p dumpPlan) withoutTuple() dumpPlan {
 	p.pushed.Orig, p.pushed.Reply = TupleFilter{}, TupleFilter{}
-	p.tupleFamily = AF_UNSPEC
+	p.tupleFamily = FamilyUnspec
 	p.families = []int{p.pushed.Family}
 	return p
 }
@@ -291,7 +291,7 @@ func (p dumpPlan) withoutTuple() dumpPlan {
 // encodeDump encodes the dump request of one pass of plan over family.
 func encodeDump(plan *dumpPlan, family int) []byte {
 	k := &plan.pushed
-	if family == AF_UNSPEC {
+	if family == FamilyUnspec {
 		family = plan.tupleFamily
 	}
 	e := newRequest(uint8(family))
@@ -329,41 +329,41 @@ func encodeDump(plan *dumpPlan, family int) []byte {
 // fields of t.
 func (e *attrEncoder) tupleFilter(typ uint16, t *TupleFilter) {
 	tn := e.begin(typ)
-	if t.Fields&(CTA_FILTER_FLAG_CTA_IP_SRC|CTA_FILTER_FLAG_CTA_IP_DST) != 0 {
+	if t.Fields&(TupleSrc|TupleDst) != 0 {
 		n := e.begin(ctaTupleIP)
-		if t.Fields&CTA_FILTER_FLAG_CTA_IP_SRC != 0 {
+		if t.Fields&TupleSrc != 0 {
 			e.addr(ctaIPv4Src, ctaIPv6Src, t.Src)
 		}
-		if t.Fields&CTA_FILTER_FLAG_CTA_IP_DST != 0 {
+		if t.Fields&TupleDst != 0 {
 			e.addr(ctaIPv4Dst, ctaIPv6Dst, t.Dst)
 		}
 		e.end(n)
 	}
-	if t.Fields&CTA_FILTER_FLAG_CTA_PROTO_NUM != 0 {
+	if t.Fields&TupleProto != 0 {
 		n := e.begin(ctaTupleProto)
 		e.u8(ctaProtoNum, t.Proto)
-		if t.Fields&CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT != 0 {
+		if t.Fields&TupleSport != 0 {
 			e.u16(ctaProtoSrcPort, t.Sport)
 		}
-		if t.Fields&CTA_FILTER_FLAG_CTA_PROTO_DST_PORT != 0 {
+		if t.Fields&TupleDport != 0 {
 			e.u16(ctaProtoDstPort, t.Dport)
 		}
-		if t.Fields&CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE != 0 {
+		if t.Fields&TupleICMPType != 0 {
 			e.u8(ctaProtoICMPType, t.ICMPType)
 		}
-		if t.Fields&CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE != 0 {
+		if t.Fields&TupleICMPCode != 0 {
 			e.u8(ctaProtoICMPCode, t.ICMPCode)
 		}
-		if t.Fields&CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID != 0 {
+		if t.Fields&TupleICMPID != 0 {
 			e.u16(ctaProtoICMPID, t.ICMPID)
 		}
-		if t.Fields&CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE != 0 {
+		if t.Fields&TupleICMPv6Type != 0 {
 			e.u8(ctaProtoICMPv6Type, t.ICMPType)
 		}
-		if t.Fields&CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE != 0 {
+		if t.Fields&TupleICMPv6Code != 0 {
 			e.u8(ctaProtoICMPv6Code, t.ICMPCode)
 		}
-		if t.Fields&CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_ID != 0 {
+		if t.Fields&TupleICMPv6ID != 0 {
 			e.u16(ctaProtoICMPv6ID, t.ICMPID)
 		}
 		e.end(n)
@@ -392,5 +392,5 @@ func encodeGet(key *Flow) ([]byte, error) {
 
 // encodeStats encodes an IPCTNL_MSG_CT_GET_STATS request.
 func encodeStats() []byte {
-	return newRequest(AF_UNSPEC).b
+	return newRequest(FamilyUnspec).b
 }

@@ -40,8 +40,8 @@ func TestEncodeDump(t *testing.T) {
 	}, {
 		name:  "family, mark, status and zone",
 		table: TableConntrack,
-		filter: &KernelFilter{Family: AF_INET, Mark: 42, MarkMask: 0xff,
-			Status: IPS_SEEN_REPLY, StatusMask: IPS_SEEN_REPLY, Zone: 7, ZoneSet: true},
+		filter: &KernelFilter{Family: FamilyIPv4, Mark: 42, MarkMask: 0xff,
+			Status: StatusSeenReply, StatusMask: StatusSeenReply, Zone: 7, ZoneSet: true},
 		want: []string{"02000000" +
 			" 08000800 0000002a" + // CTA_MARK 42
 			" 08001500 000000ff" + // CTA_MARK_MASK
@@ -51,18 +51,18 @@ func TestEncodeDump(t *testing.T) {
 	}, {
 		name:  "dying table takes the family only",
 		table: TableDying,
-		filter: &KernelFilter{Family: AF_INET6, MarkMask: 1,
-			Orig: TupleFilter{Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM, Proto: 6}},
+		filter: &KernelFilter{Family: FamilyIPv6, MarkMask: 1,
+			Orig: TupleFilter{Fields: TupleProto, Proto: 6}},
 		want: []string{"0a000000"},
 	}, {
 		name:  "ipv4 source, tcp dport, reply protocol: family from the address",
 		table: TableConntrack,
 		filter: &KernelFilter{
 			Orig: TupleFilter{
-				Fields: CTA_FILTER_FLAG_CTA_IP_SRC | CTA_FILTER_FLAG_CTA_PROTO_NUM | CTA_FILTER_FLAG_CTA_PROTO_DST_PORT,
+				Fields: TupleSrc | TupleProto | TupleDport,
 				Src:    netip.MustParseAddr("192.0.2.1"), Proto: 6, Dport: 22,
 			},
-			Reply: TupleFilter{Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM, Proto: 6},
+			Reply: TupleFilter{Fields: TupleProto, Proto: 6},
 		},
 		want: []string{"02000000" +
 			" 24000180" + // CTA_TUPLE_ORIG
@@ -77,7 +77,7 @@ func TestEncodeDump(t *testing.T) {
 		name:  "udp sport without family: one dump per family",
 		table: TableConntrack,
 		filter: &KernelFilter{Orig: TupleFilter{
-			Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM | CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT, Proto: 17, Sport: 53}},
+			Fields: TupleProto | TupleSport, Proto: 17, Sport: 53}},
 		want: []string{
 			"02000000 18000180 14000280 05000100 11000000 06000200 00350000 0c001980 08000100 18000000",
 			"0a000000 18000180 14000280 05000100 11000000 06000200 00350000 0c001980 08000100 18000000",
@@ -85,8 +85,8 @@ func TestEncodeDump(t *testing.T) {
 	}, {
 		name:  "icmpv6 echo request",
 		table: TableConntrack,
-		filter: &KernelFilter{Family: AF_INET6, Orig: TupleFilter{
-			Fields: CTA_FILTER_FLAG_CTA_PROTO_NUM | CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE | CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID,
+		filter: &KernelFilter{Family: FamilyIPv6, Orig: TupleFilter{
+			Fields: TupleProto | TupleICMPType | TupleICMPID,
 			Proto:  58, ICMPType: 128, ICMPID: 99}},
 		want: []string{"0a000000" +
 			" 20000180 1c000280" +
@@ -115,11 +115,11 @@ func TestPlanDump(t *testing.T) {
 	v4 := netip.MustParseAddr("198.18.0.1")
 	v6 := netip.MustParseAddr("2001:db8::1")
 	const (
-		num   = CTA_FILTER_FLAG_CTA_PROTO_NUM
-		sport = CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
-		dport = CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
-		src   = CTA_FILTER_FLAG_CTA_IP_SRC
-		dst   = CTA_FILTER_FLAG_CTA_IP_DST
+		num   = TupleProto
+		sport = TupleSport
+		dport = TupleDport
+		src   = TupleSrc
+		dst   = TupleDst
 	)
 	tests := []struct {
 		name      string
@@ -132,85 +132,85 @@ func TestPlanDump(t *testing.T) {
 		hasFilter bool
 	}{{
 		name: "nil filter", sup: allSupported,
-		families: []int{AF_UNSPEC},
+		families: []int{FamilyUnspec},
 	}, {
 		name: "zone 0 is not pushed (the kernel reads it as any zone)", sup: allSupported,
 		filter:   &KernelFilter{ZoneSet: true, Zone: 0, MarkMask: 3, Mark: 1},
 		pushed:   KernelFilter{MarkMask: 3, Mark: 1},
-		families: []int{AF_UNSPEC},
+		families: []int{FamilyUnspec},
 	}, {
 		name: "nothing supported", sup: FilterSupport{},
-		filter:   &KernelFilter{Family: AF_INET, MarkMask: 1, ZoneSet: true, Zone: 3},
-		families: []int{AF_UNSPEC},
+		filter:   &KernelFilter{Family: FamilyIPv4, MarkMask: 1, ZoneSet: true, Zone: 3},
+		families: []int{FamilyUnspec},
 	}, {
 		name: "old kernel: family and mark only", sup: FilterSupport{Family: true, Mark: true},
-		filter: &KernelFilter{Family: AF_INET6, MarkMask: 1, StatusMask: IPS_ASSURED, ZoneSet: true, Zone: 3,
+		filter: &KernelFilter{Family: FamilyIPv6, MarkMask: 1, StatusMask: StatusAssured, ZoneSet: true, Zone: 3,
 			Orig: TupleFilter{Fields: num, Proto: 6}},
-		pushed:   KernelFilter{Family: AF_INET6, MarkMask: 1},
-		families: []int{AF_INET6},
+		pushed:   KernelFilter{Family: FamilyIPv6, MarkMask: 1},
+		families: []int{FamilyIPv6},
 	}, {
 		name: "unreplied status", sup: allSupported,
-		filter:   &KernelFilter{Status: 0, StatusMask: IPS_SEEN_REPLY},
-		pushed:   KernelFilter{Status: 0, StatusMask: IPS_SEEN_REPLY},
-		families: []int{AF_UNSPEC},
+		filter:   &KernelFilter{Status: 0, StatusMask: StatusSeenReply},
+		pushed:   KernelFilter{Status: 0, StatusMask: StatusSeenReply},
+		families: []int{FamilyUnspec},
 	}, {
 		name: "unreplied status on the unconfirmed table", table: TableUnconfirmed, sup: allSupported,
-		filter:   &KernelFilter{StatusMask: IPS_SEEN_REPLY},
-		families: []int{AF_UNSPEC},
+		filter:   &KernelFilter{StatusMask: StatusSeenReply},
+		families: []int{FamilyUnspec},
 	}, {
 		name: "sctp ports are not compared by the kernel", sup: allSupported,
 		filter:   &KernelFilter{Orig: TupleFilter{Fields: num | dport, Proto: 132, Dport: 80}},
 		pushed:   KernelFilter{Orig: TupleFilter{Fields: num, Proto: 132}},
-		families: []int{AF_INET, AF_INET6}, hasFilter: true,
+		families: []int{FamilyIPv4, FamilyIPv6}, hasFilter: true,
 	}, {
 		name: "ordered: no split by family, the tuple filter stays in userspace", sup: allSupported,
 		filter:   &KernelFilter{Ordered: true, MarkMask: 0xffffffff, Mark: 1, Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}},
 		pushed:   KernelFilter{MarkMask: 0xffffffff, Mark: 1},
-		families: []int{AF_UNSPEC},
+		families: []int{FamilyUnspec},
 	}, {
 		name: "ordered with a known family keeps the tuple filter", sup: allSupported,
-		filter:   &KernelFilter{Ordered: true, Family: AF_INET, Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}},
-		pushed:   KernelFilter{Family: AF_INET, Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}},
-		families: []int{AF_INET}, hasFilter: true,
+		filter:   &KernelFilter{Ordered: true, Family: FamilyIPv4, Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}},
+		pushed:   KernelFilter{Family: FamilyIPv4, Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}},
+		families: []int{FamilyIPv4}, hasFilter: true,
 	}, {
 		name: "ports need the protocol", sup: allSupported,
-		filter:   &KernelFilter{Family: AF_INET, Orig: TupleFilter{Fields: sport | dport, Sport: 1, Dport: 2}},
-		pushed:   KernelFilter{Family: AF_INET},
-		families: []int{AF_INET},
+		filter:   &KernelFilter{Family: FamilyIPv4, Orig: TupleFilter{Fields: sport | dport, Sport: 1, Dport: 2}},
+		pushed:   KernelFilter{Family: FamilyIPv4},
+		families: []int{FamilyIPv4},
 	}, {
 		name: "ipv6 addresses are not pushed but fix the family", sup: allSupported,
 		filter: &KernelFilter{Orig: TupleFilter{Fields: src | num | dport, Src: v6, Proto: 6, Dport: 22},
 			Reply: TupleFilter{Fields: dst, Dst: v6}},
 		pushed:   KernelFilter{Orig: TupleFilter{Fields: num | dport, Proto: 6, Dport: 22}},
-		families: []int{AF_UNSPEC}, tupleFam: AF_INET6, hasFilter: true,
+		families: []int{FamilyUnspec}, tupleFam: FamilyIPv6, hasFilter: true,
 	}, {
 		name: "ipv4 reply destination", sup: allSupported,
 		filter:   &KernelFilter{Reply: TupleFilter{Fields: dst, Dst: v4}},
 		pushed:   KernelFilter{Reply: TupleFilter{Fields: dst, Dst: v4}},
-		families: []int{AF_UNSPEC}, tupleFam: AF_INET, hasFilter: true,
+		families: []int{FamilyUnspec}, tupleFam: FamilyIPv4, hasFilter: true,
 	}, {
 		name: "address of the other family than asked", sup: allSupported,
-		filter:   &KernelFilter{Family: AF_INET6, Orig: TupleFilter{Fields: src, Src: v4}},
-		pushed:   KernelFilter{Family: AF_INET6},
-		families: []int{AF_INET6},
+		filter:   &KernelFilter{Family: FamilyIPv6, Orig: TupleFilter{Fields: src, Src: v4}},
+		pushed:   KernelFilter{Family: FamilyIPv6},
+		families: []int{FamilyIPv6},
 	}, {
 		name: "icmp: untrackable type dropped, flags of the family", sup: allSupported,
-		filter: &KernelFilter{Family: AF_INET, Orig: TupleFilter{
-			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE | CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE,
+		filter: &KernelFilter{Family: FamilyIPv4, Orig: TupleFilter{
+			Fields: num | TupleICMPv6Type | TupleICMPCode,
 			Proto:  1, ICMPType: 3, ICMPCode: 1}},
-		pushed: KernelFilter{Family: AF_INET, Orig: TupleFilter{
-			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE, Proto: 1, ICMPCode: 1}},
-		families: []int{AF_INET}, hasFilter: true,
+		pushed: KernelFilter{Family: FamilyIPv4, Orig: TupleFilter{
+			Fields: num | TupleICMPCode, Proto: 1, ICMPCode: 1}},
+		families: []int{FamilyIPv4}, hasFilter: true,
 	}, {
 		name: "icmp fields without a family are not pushed", sup: allSupported,
 		filter: &KernelFilter{Orig: TupleFilter{
-			Fields: num | CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, Proto: 1, ICMPType: 8}},
+			Fields: num | TupleICMPType, Proto: 1, ICMPType: 8}},
 		pushed:   KernelFilter{Orig: TupleFilter{Fields: num, Proto: 1}},
-		families: []int{AF_INET, AF_INET6}, hasFilter: true,
+		families: []int{FamilyIPv4, FamilyIPv6}, hasFilter: true,
 	}, {
 		name: "tuple zone is not pushed", sup: allSupported,
-		filter:   &KernelFilter{Orig: TupleFilter{Fields: CTA_FILTER_FLAG_CTA_TUPLE_ZONE, Zone: 4}},
-		families: []int{AF_UNSPEC},
+		filter:   &KernelFilter{Orig: TupleFilter{Fields: TupleZone, Zone: 4}},
+		families: []int{FamilyUnspec},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,7 +226,7 @@ func TestPlanDump(t *testing.T) {
 			}
 			if tt.hasFilter {
 				w := p.withoutTuple()
-				if w.hasTuple() || w.tupleFamily != AF_UNSPEC || len(w.families) != 1 || w.families[0] != tt.pushed.Family {
+				if w.hasTuple() || w.tupleFamily != FamilyUnspec || len(w.families) != 1 || w.families[0] != tt.pushed.Family {
 					t.Errorf("withoutTuple = %+v", w)
 				}
 			}
@@ -299,7 +299,7 @@ func TestEncodeGetErrors(t *testing.T) {
 
 func TestAttrEncoderNesting(t *testing.T) {
 	littleEndian(t)
-	e := newRequest(AF_INET)
+	e := newRequest(FamilyIPv4)
 	outer := e.begin(1)
 	inner := e.begin(2)
 	e.u8(3, 0xaa)

@@ -66,7 +66,7 @@ type KernelFilter struct {
 
 // Empty reports whether the filter selects everything.
 func (k *KernelFilter) Empty() bool {
-	return k == nil || (k.Family == AF_UNSPEC && k.MarkMask == 0 && k.StatusMask == 0 &&
+	return k == nil || (k.Family == FamilyUnspec && k.MarkMask == 0 && k.StatusMask == 0 &&
 		!k.ZoneSet && k.Orig.Fields == 0 && k.Reply.Fields == 0)
 }
 
@@ -76,18 +76,18 @@ type TupleFields uint32
 
 // Tuple fields of a TupleFilter (enum ctattr_filter flags).
 const (
-	CTA_FILTER_FLAG_CTA_IP_SRC            TupleFields = 1 << 0  // CTA_FILTER_FLAG_CTA_IP_SRC
-	CTA_FILTER_FLAG_CTA_IP_DST            TupleFields = 1 << 1  // CTA_FILTER_FLAG_CTA_IP_DST
-	CTA_FILTER_FLAG_CTA_TUPLE_ZONE        TupleFields = 1 << 2  // CTA_FILTER_FLAG_CTA_TUPLE_ZONE
-	CTA_FILTER_FLAG_CTA_PROTO_NUM         TupleFields = 1 << 3  // CTA_FILTER_FLAG_CTA_PROTO_NUM
-	CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT    TupleFields = 1 << 4  // CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
-	CTA_FILTER_FLAG_CTA_PROTO_DST_PORT    TupleFields = 1 << 5  // CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
-	CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE   TupleFields = 1 << 6  // CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE
-	CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE   TupleFields = 1 << 7  // CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE
-	CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID     TupleFields = 1 << 8  // CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID
-	CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE TupleFields = 1 << 9  // CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE
-	CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE TupleFields = 1 << 10 // CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE
-	CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_ID   TupleFields = 1 << 11 // CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_ID
+	TupleSrc        TupleFields = 1 << 0  // CTA_FILTER_FLAG_CTA_IP_SRC
+	TupleDst        TupleFields = 1 << 1  // CTA_FILTER_FLAG_CTA_IP_DST
+	TupleZone       TupleFields = 1 << 2  // CTA_FILTER_FLAG_CTA_TUPLE_ZONE
+	TupleProto      TupleFields = 1 << 3  // CTA_FILTER_FLAG_CTA_PROTO_NUM
+	TupleSport      TupleFields = 1 << 4  // CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
+	TupleDport      TupleFields = 1 << 5  // CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
+	TupleICMPType   TupleFields = 1 << 6  // CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE
+	TupleICMPCode   TupleFields = 1 << 7  // CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE
+	TupleICMPID     TupleFields = 1 << 8  // CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID
+	TupleICMPv6Type TupleFields = 1 << 9  // CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE
+	TupleICMPv6Code TupleFields = 1 << 10 // CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE
+	TupleICMPv6ID   TupleFields = 1 << 11 // CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_ID
 )
 
 // TupleFilter is an exact match on some fields of one tuple direction.

@@ -61,9 +61,9 @@ func (l *Live) Stats(ctx context.Context, table Table) ([]CPUStats, error) {
 	)
 	switch table {
 	case TableConntrack:
-		req, names = ctMessage(ipctnlMsgCtGetStatsCPU, netlink.Dump, newRequest(AF_UNSPEC).b), ctStatNames[:]
+		req, names = ctMessage(ipctnlMsgCtGetStatsCPU, netlink.Dump, newRequest(FamilyUnspec).b), ctStatNames[:]
 	case TableExpect:
-		req, names = expMessage(ipctnlMsgExpGetStatsCPU, netlink.Dump, newRequest(AF_UNSPEC).b), expStatNames[:]
+		req, names = expMessage(ipctnlMsgExpGetStatsCPU, netlink.Dump, newRequest(FamilyUnspec).b), expStatNames[:]
 	default:
 		return nil, fmt.Errorf("%s: the kernel keeps statistics for the conntrack and expect tables only", op)
 	}

@@ -7,22 +7,22 @@ type Status uint32
 
 // Status bits, named as in the kernel's enum ip_conntrack_status.
 const (
-	IPS_EXPECTED      Status = 1 << 0  // IPS_EXPECTED
-	IPS_SEEN_REPLY    Status = 1 << 1  // IPS_SEEN_REPLY
-	IPS_ASSURED       Status = 1 << 2  // IPS_ASSURED
-	IPS_CONFIRMED     Status = 1 << 3  // IPS_CONFIRMED
-	IPS_SRC_NAT       Status = 1 << 4  // IPS_SRC_NAT
-	IPS_DST_NAT       Status = 1 << 5  // IPS_DST_NAT
-	IPS_SEQ_ADJUST    Status = 1 << 6  // IPS_SEQ_ADJUST
-	IPS_SRC_NAT_DONE  Status = 1 << 7  // IPS_SRC_NAT_DONE
-	IPS_DST_NAT_DONE  Status = 1 << 8  // IPS_DST_NAT_DONE
-	IPS_DYING         Status = 1 << 9  // IPS_DYING
-	IPS_FIXED_TIMEOUT Status = 1 << 10 // IPS_FIXED_TIMEOUT
-	IPS_TEMPLATE      Status = 1 << 11 // IPS_TEMPLATE
-	IPS_NAT_CLASH     Status = 1 << 12 // IPS_NAT_CLASH (was IPS_UNTRACKED)
-	IPS_HELPER        Status = 1 << 13 // IPS_HELPER
-	IPS_OFFLOAD       Status = 1 << 14 // IPS_OFFLOAD
-	IPS_HW_OFFLOAD    Status = 1 << 15 // IPS_HW_OFFLOAD
+	StatusExpected     Status = 1 << 0  // IPS_EXPECTED
+	StatusSeenReply    Status = 1 << 1  // IPS_SEEN_REPLY
+	StatusAssured      Status = 1 << 2  // IPS_ASSURED
+	StatusConfirmed    Status = 1 << 3  // IPS_CONFIRMED
+	StatusSrcNAT       Status = 1 << 4  // IPS_SRC_NAT
+	StatusDstNAT       Status = 1 << 5  // IPS_DST_NAT
+	StatusSeqAdjust    Status = 1 << 6  // IPS_SEQ_ADJUST
+	StatusSrcNATDone   Status = 1 << 7  // IPS_SRC_NAT_DONE
+	StatusDstNATDone   Status = 1 << 8  // IPS_DST_NAT_DONE
+	StatusDying        Status = 1 << 9  // IPS_DYING
+	StatusFixedTimeout Status = 1 << 10 // IPS_FIXED_TIMEOUT
+	StatusTemplate     Status = 1 << 11 // IPS_TEMPLATE
+	StatusNATClash     Status = 1 << 12 // IPS_NAT_CLASH (was IPS_UNTRACKED)
+	StatusHelper       Status = 1 << 13 // IPS_HELPER
+	StatusOffload      Status = 1 << 14 // IPS_OFFLOAD
+	StatusHWOffload    Status = 1 << 15 // IPS_HW_OFFLOAD
 )
 
 // StatusNames are the names of the status bits, indexed by bit number, as

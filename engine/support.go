@@ -111,7 +111,7 @@ func (l *Live) detectSupport() FilterSupport {
 // matches nothing (mark & 0 == 1), so that a kernel ignoring the probed
 // attribute sends an empty dump.
 func probeBase() *attrEncoder {
-	e := newRequest(AF_INET)
+	e := newRequest(FamilyIPv4)
 	e.u32(ctaMark, 1)
 	e.u32(ctaMarkMask, 0)
 	return e
@@ -121,7 +121,7 @@ func probeBase() *attrEncoder {
 // which kernels with status filtering reject.
 func probeStatus() []byte {
 	e := probeBase()
-	e.u32(ctaStatusMask, uint32(IPS_ASSURED))
+	e.u32(ctaStatusMask, uint32(StatusAssured))
 	return e.b
 }
 
@@ -135,7 +135,7 @@ func probeTuple() []byte {
 	e.end(p)
 	e.end(t)
 	f := e.begin(ctaFilter)
-	e.hostU32(ctaFilterOrigFlags, uint32(CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT))
+	e.hostU32(ctaFilterOrigFlags, uint32(TupleSport))
 	e.end(f)
 	return e.b
 }

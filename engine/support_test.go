@@ -92,7 +92,7 @@ func TestProbeRequests(t *testing.T) {
 		return m
 	}
 	for name, req := range map[string][]byte{"status": probeStatus(), "tuple": probeTuple()} {
-		if req[0] != AF_INET {
+		if req[0] != FamilyIPv4 {
 			t.Errorf("%s probe family %d, want AF_INET", name, req[0])
 		}
 		a := walk(req)
@@ -111,7 +111,7 @@ func TestProbeRequests(t *testing.T) {
 				t.Fatalf("tuple probe flags: %x", req)
 			}
 			flags := TupleFields(binary.NativeEndian.Uint32(fl))
-			if a[ctaTupleOrig] == nil || flags&CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT == 0 || flags&CTA_FILTER_FLAG_CTA_PROTO_NUM != 0 {
+			if a[ctaTupleOrig] == nil || flags&TupleSport == 0 || flags&TupleProto != 0 {
 				t.Errorf("tuple probe: %x", req)
 			}
 		}

@@ -13,9 +13,9 @@ func benchFlow() *engine.Flow {
 		Family: "ipv4", Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("198.51.100.7"),
 		Sport: 40000, Dport: 22,
 	}
-	f.SetProto(engine.IPPROTO_TCP)
+	f.SetProto(engine.ProtoTCP)
 	f.SetState(3) // ESTABLISHED
-	f.SetStatus(engine.IPS_ASSURED | engine.IPS_SEEN_REPLY | engine.IPS_CONFIRMED)
+	f.SetStatus(engine.StatusAssured | engine.StatusSeenReply | engine.StatusConfirmed)
 	return f
 }
 

@@ -19,9 +19,9 @@ func flow(proto int, src, dst string, sport, dport int) *engine.Flow {
 	}
 	f.ReplySrc, f.ReplyDst, f.ReplySport, f.ReplyDport = f.Dst, f.Src, dport, sport
 	if f.Src.Is4() {
-		f.SetFamily(engine.AF_INET)
+		f.SetFamily(engine.FamilyIPv4)
 	} else {
-		f.SetFamily(engine.AF_INET6)
+		f.SetFamily(engine.FamilyIPv6)
 	}
 	f.SetProto(proto)
 	return f
@@ -29,9 +29,9 @@ func flow(proto int, src, dst string, sport, dport int) *engine.Flow {
 
 // ssh is an assured, established SSH flow over IPv4 with mark 7.
 func ssh() *engine.Flow {
-	f := flow(engine.IPPROTO_TCP, "192.0.2.1", "198.51.100.7", 40000, 22)
+	f := flow(engine.ProtoTCP, "192.0.2.1", "198.51.100.7", 40000, 22)
 	f.SetState(3) // ESTABLISHED
-	f.SetStatus(engine.IPS_ASSURED | engine.IPS_SEEN_REPLY | engine.IPS_CONFIRMED)
+	f.SetStatus(engine.StatusAssured | engine.StatusSeenReply | engine.StatusConfirmed)
 	f.Mark = 7
 	f.Labels.Set(3)
 	f.SetCounters(10, 1000, 8, 4000)
@@ -41,26 +41,26 @@ func ssh() *engine.Flow {
 
 // dns is an unreplied UDP flow over IPv6.
 func dns() *engine.Flow {
-	f := flow(engine.IPPROTO_UDP, "2001:db8::1", "2001:db8:53::53", 5353, 53)
-	f.SetStatus(engine.IPS_CONFIRMED | engine.IPS_SRC_NAT)
+	f := flow(engine.ProtoUDP, "2001:db8::1", "2001:db8:53::53", 5353, 53)
+	f.SetStatus(engine.StatusConfirmed | engine.StatusSrcNAT)
 	f.Zone = 4
 	return f
 }
 
 // web is a TCP flow to port 8080 in SYN_SENT.
 func web() *engine.Flow {
-	f := flow(engine.IPPROTO_TCP, "203.0.113.5", "198.18.0.1", 50000, 8080)
+	f := flow(engine.ProtoTCP, "203.0.113.5", "198.18.0.1", 50000, 8080)
 	f.SetState(1) // SYN_SENT
-	f.SetStatus(engine.IPS_CONFIRMED)
+	f.SetStatus(engine.StatusConfirmed)
 	f.SetStart(time.Unix(1000, 0), time.Unix(1000, 0).Add(30*time.Second))
 	return f
 }
 
 // ping is an ICMP echo request flow.
 func ping() *engine.Flow {
-	f := flow(engine.IPPROTO_ICMP, "192.0.2.9", "198.51.100.1", 0, 0)
+	f := flow(engine.ProtoICMP, "192.0.2.9", "198.51.100.1", 0, 0)
 	f.ICMPType, f.ICMPCode, f.ICMPID = 8, 0, 77
-	f.SetStatus(engine.IPS_CONFIRMED)
+	f.SetStatus(engine.StatusConfirmed)
 	return f
 }
 
@@ -224,7 +224,7 @@ func TestOrderKeys(t *testing.T) {
 		{"src", netip.MustParseAddr("192.0.2.1")},
 		{"proto", "tcp"},
 		{"assured", true},
-		{"status", uint(engine.IPS_ASSURED | engine.IPS_SEEN_REPLY | engine.IPS_CONFIRMED)},
+		{"status", uint(engine.StatusAssured | engine.StatusSeenReply | engine.StatusConfirmed)},
 		{"age", 10 * time.Minute},
 		{"start", time.Unix(1000, 0)},
 		{"bytes / packets", 5000.0 / 18},

@@ -21,7 +21,7 @@ func ftpExpect() *engine.Expect {
 		MasterSport: 40000, MasterDport: 21,
 		Timeout: 300, Helper: "ftp",
 	}
-	e.SetFlags(engine.NF_CT_EXPECT_PERMANENT)
+	e.SetFlags(engine.ExpectPermanent)
 	return e
 }
 
@@ -36,8 +36,8 @@ func TestExpectConditions(t *testing.T) {
 		family int // the pushed family
 	}{
 		{`helper == "ftp"`, []bool{true, false}, 0},
-		{`master_dport == 21 && family == ipv4`, []bool{true, false}, engine.AF_INET},
-		{`ipv6 == family and proto == udp`, []bool{false, true}, engine.AF_INET6},
+		{`master_dport == 21 && family == ipv4`, []bool{true, false}, engine.FamilyIPv4},
+		{`ipv6 == family and proto == udp`, []bool{false, true}, engine.FamilyIPv6},
 		{`family == ipv4 or helper == "sip"`, []bool{true, true}, 0},
 		{`permanent && !inactive && mask_dport == 65535`, []bool{true, false}, 0},
 		{`src == "192.0.2.1" && master_src in cidr("192.0.2.0/24")`, []bool{true, true}, 0},
@@ -101,7 +101,7 @@ func TestInsert(t *testing.T) {
 			state: "ESTABLISHED", status: ["SEEN_REPLY", "ASSURED"], mark: 7, zone: 2, labels: [3, "blue"]}`,
 			engine.Flow{Family: "ipv4", Proto: "tcp", ProtoNum: 6, Src: a("192.0.2.1"), Dst: a("198.51.100.7"), Sport: 40000, Dport: 22,
 				ReplySrc: a("198.51.100.7"), ReplyDst: a("192.0.2.1"), ReplySport: 22, ReplyDport: 40000,
-				State: "ESTABLISHED", StateNum: 3, Status: engine.IPS_SEEN_REPLY | engine.IPS_ASSURED, Assured: true, SeenReply: true,
+				State: "ESTABLISHED", StateNum: 3, Status: engine.StatusSeenReply | engine.StatusAssured, Assured: true, SeenReply: true,
 				Mark: 7, Zone: 2, Timeout: 120, Labels: labels(1, 3),
 				Has: engine.HasTimeout | engine.HasState | engine.HasStatus | engine.HasMark | engine.HasZone | engine.HasLabels}},
 		{`insert {family: ipv6, src: "2001:db8::1", dst: "2001:db8::2", proto: udp, sport: 5000, dport: 53,
@@ -113,7 +113,7 @@ func TestInsert(t *testing.T) {
 		{`insert {src: "192.0.2.9", dst: "198.51.100.1", proto: icmp, icmp_type: 8, icmp_code: 0, icmp_id: 77, timeout: 30, status: "seen_reply"}`,
 			engine.Flow{Family: "ipv4", Proto: "icmp", ProtoNum: 1, Src: a("192.0.2.9"), Dst: a("198.51.100.1"),
 				ReplySrc: a("198.51.100.1"), ReplyDst: a("192.0.2.9"), ICMPType: 8, ICMPID: 77, ReplyICMPType: 0, ReplyICMPID: 77,
-				Status: engine.IPS_SEEN_REPLY, SeenReply: true, Timeout: 30, Has: engine.HasTimeout | engine.HasStatus}},
+				Status: engine.StatusSeenReply, SeenReply: true, Timeout: 30, Has: engine.HasTimeout | engine.HasStatus}},
 		{`insert {src: "2001:db8::1", dst: "2001:db8::2", proto: icmpv6, icmp_type: 129, icmp_code: 1, icmp_id: 5, timeout: 30}`,
 			engine.Flow{Family: "ipv6", Proto: "icmpv6", ProtoNum: 58, Src: a("2001:db8::1"), Dst: a("2001:db8::2"),
 				ReplySrc: a("2001:db8::2"), ReplyDst: a("2001:db8::1"), ICMPType: 129, ICMPCode: 1, ICMPID: 5,
@@ -178,7 +178,7 @@ func TestInsertExpect(t *testing.T) {
 		MaskSrc: full, MaskDst: full, MaskSport: 0xffff, MaskDport: 0xffff,
 		MasterProto: "udp", MasterProtoNum: 17, MasterSrc: a("2001:db8::1"), MasterDst: a("2001:db8::2"), MasterSport: 5060, MasterDport: 5060,
 		Timeout: 10, Has: engine.HasExpTimeout | engine.HasExpMask | engine.HasExpMaster}
-	want.SetFlags(engine.NF_CT_EXPECT_PERMANENT | engine.NF_CT_EXPECT_INACTIVE)
+	want.SetFlags(engine.ExpectPermanent | engine.ExpectInactive)
 	if !reflect.DeepEqual(p.CreateExpect[0], want) {
 		t.Errorf("expectation\n got %+v\nwant %+v", p.CreateExpect[0], want)
 	}
@@ -197,7 +197,7 @@ func TestInsertExpect(t *testing.T) {
 		p = compileOne(t, `insert expect {master_src: "192.0.2.1", master_dst: "198.51.100.7", master_sport: 40000, master_dport: 21,
 			proto: tcp, src: "192.0.2.1", dst: "198.51.100.7", sport: 0, dport: 50000, timeout: 60, `+tt.nat+`}`, nil)
 		e := p.CreateExpect[0]
-		if e.Has&engine.HasExpNAT == 0 || e.NATDir != tt.dir || e.NATSrc != tt.src || e.NATSport != tt.sport || e.NATProtoNum != engine.IPPROTO_TCP {
+		if e.Has&engine.HasExpNAT == 0 || e.NATDir != tt.dir || e.NATSrc != tt.src || e.NATSport != tt.sport || e.NATProtoNum != engine.ProtoTCP {
 			t.Errorf("%s: NAT dir %d src %v sport %d proto %d (has %v)", tt.comment, e.NATDir, e.NATSrc, e.NATSport, e.NATProtoNum, e.Has&engine.HasExpNAT != 0)
 		}
 	}

@@ -35,9 +35,9 @@ func (c *compiler) get(s *GetStmt) (*engine.Plan, error) {
 	if src.Is4() != dst.Is4() {
 		return nil, at["dst"].errAt(0, "`src` and `dst` must be of the same family")
 	}
-	af := engine.AF_INET6
+	af := engine.FamilyIPv6
 	if src.Is4() {
-		af = engine.AF_INET
+		af = engine.FamilyIPv4
 	}
 	if fam, ok := vals["family"]; ok && fam.(int) != af {
 		return nil, at["family"].errAt(0, "`family` is %s but the addresses are %s", engine.FamilyName(fam.(int)), engine.FamilyName(af))
@@ -52,9 +52,9 @@ func (c *compiler) get(s *GetStmt) (*engine.Plan, error) {
 	switch {
 	case engine.HasPorts(proto):
 		needs = []string{"sport", "dport"}
-	case proto == engine.IPPROTO_ICMP || proto == engine.IPPROTO_ICMPV6:
+	case proto == engine.ProtoICMP || proto == engine.ProtoICMPv6:
 		needs = []string{"icmp_type", "icmp_code", "icmp_id"}
-		if (proto == engine.IPPROTO_ICMP) != (af == engine.AF_INET) {
+		if (proto == engine.ProtoICMP) != (af == engine.FamilyIPv4) {
 			return nil, at["proto"].errAt(0, "%s does not go with %s addresses", key.Proto, key.Family)
 		}
 	}

@@ -123,9 +123,9 @@ func (r *record) family(addrs ...string) (int, error) {
 // addrFamily is AF_INET for an IPv4 address, AF_INET6 otherwise.
 func addrFamily(a netip.Addr) int {
 	if a.Is4() {
-		return engine.AF_INET
+		return engine.FamilyIPv4
 	}
-	return engine.AF_INET6
+	return engine.FamilyIPv6
 }
 
 // fieldsFor says which protocols the protocol-specific fields of an
@@ -138,8 +138,8 @@ var fieldsFor = map[string]func(proto int) bool{
 	"orig_vtag": isSCTP, "reply_vtag": isSCTP,
 }
 
-func isICMP(proto int) bool { return proto == engine.IPPROTO_ICMP || proto == engine.IPPROTO_ICMPV6 }
-func isSCTP(proto int) bool { return proto == engine.IPPROTO_SCTP }
+func isICMP(proto int) bool { return proto == engine.ProtoICMP || proto == engine.ProtoICMPv6 }
+func isSCTP(proto int) bool { return proto == engine.ProtoSCTP }
 
 // icmpReply maps the ICMP types conntrack tracks to their reply type (the
 // kernel's invmap in nf_conntrack_proto_icmp.c); other types cannot start
@@ -242,10 +242,10 @@ func (r *record) icmp(f *engine.Flow) error {
 		return err
 	}
 	replies := icmpReply
-	if f.ProtoNum == engine.IPPROTO_ICMPV6 {
+	if f.ProtoNum == engine.ProtoICMPv6 {
 		replies = icmpv6Reply
 	}
-	if (f.ProtoNum == engine.IPPROTO_ICMP) != (f.Family == "ipv4") {
+	if (f.ProtoNum == engine.ProtoICMP) != (f.Family == "ipv4") {
 		return r.errAt("proto", "%s does not go with %s addresses", f.Proto, f.Family)
 	}
 	f.ICMPType, f.ICMPCode, f.ICMPID = r.int("icmp_type"), r.int("icmp_code"), r.int("icmp_id")
@@ -265,7 +265,7 @@ func (r *record) icmp(f *engine.Flow) error {
 // state sets the protocol state of f: required for TCP, optional for SCTP
 // and DCCP.
 func (r *record) state(f *engine.Flow) error {
-	if f.ProtoNum == engine.IPPROTO_TCP && !r.has("state") {
+	if f.ProtoNum == engine.ProtoTCP && !r.has("state") {
 		return r.n.errAt(r.pos, "`insert` needs `state` for protocol tcp")
 	}
 	if !r.has("state") {
@@ -303,7 +303,7 @@ func (r *record) expect() (engine.Expect, error) {
 		}
 	}
 	full := netip.AddrFrom4([4]byte{255, 255, 255, 255})
-	if af == engine.AF_INET6 {
+	if af == engine.FamilyIPv6 {
 		full = netip.AddrFrom16([16]byte{0: 0xff, 1: 0xff, 2: 0xff, 3: 0xff, 4: 0xff, 5: 0xff, 6: 0xff, 7: 0xff,
 			8: 0xff, 9: 0xff, 10: 0xff, 11: 0xff, 12: 0xff, 13: 0xff, 14: 0xff, 15: 0xff})
 	}
@@ -353,7 +353,7 @@ func (r *record) expect() (engine.Expect, error) {
 		}
 		e.NATDir, e.NATProtoNum, e.NATSport = r.int("nat_dir"), master, r.int("nat_sport")
 		e.NATSrc = netip.IPv4Unspecified()
-		if af == engine.AF_INET6 {
+		if af == engine.FamilyIPv6 {
 			e.NATSrc = netip.IPv6Unspecified()
 		}
 		if r.has("nat_src") {

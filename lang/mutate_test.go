@@ -20,7 +20,7 @@ func labels(bits ...int) engine.Labels {
 }
 
 func TestDelete(t *testing.T) {
-	const protoNum, dstPort = engine.CTA_FILTER_FLAG_CTA_PROTO_NUM, engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
+	const protoNum, dstPort = engine.TupleProto, engine.TupleDport
 	tests := []struct {
 		src    string
 		table  engine.Table
@@ -34,7 +34,7 @@ func TestDelete(t *testing.T) {
 		{`delete where proto == tcp && dport == 22`, engine.TableConntrack, false, true,
 			engine.KernelFilter{Orig: engine.TupleFilter{Fields: protoNum | dstPort, Proto: 6, Dport: 22}}, []bool{true, false, false}},
 		{`delete conntrack where src == "2001:db8::1" dry`, engine.TableConntrack, true, true,
-			engine.KernelFilter{Family: engine.AF_INET6, Orig: engine.TupleFilter{Fields: engine.CTA_FILTER_FLAG_CTA_IP_SRC, Src: netip.MustParseAddr("2001:db8::1")}},
+			engine.KernelFilter{Family: engine.FamilyIPv6, Orig: engine.TupleFilter{Fields: engine.TupleSrc, Src: netip.MustParseAddr("2001:db8::1")}},
 			[]bool{false, true, false}},
 		{`delete dry where true`, engine.TableConntrack, true, false, engine.KernelFilter{}, []bool{true, true, true}},
 	}
@@ -57,7 +57,7 @@ func TestDelete(t *testing.T) {
 	}
 	p := compileOne(t, `delete expect where helper == "ftp" && family == ipv4`, nil)
 	if p.Action != engine.ActDelete || p.Table != engine.TableExpect || p.Match != nil || p.MatchExpect == nil || p.Exact ||
-		p.Filter != (engine.KernelFilter{Family: engine.AF_INET}) {
+		p.Filter != (engine.KernelFilter{Family: engine.FamilyIPv4}) {
 		t.Errorf("delete expect plan {%v %v match=%v matchExpect=%v exact=%v filter=%+v}",
 			p.Action, p.Table, p.Match != nil, p.MatchExpect != nil, p.Exact, p.Filter)
 	}
@@ -86,14 +86,14 @@ func TestUpdate(t *testing.T) {
 			[]engine.Change{{SetMark: true, Mark: 0xffffffff}}},
 		{`update set timeout = 3600, status += ["ASSURED", "seen_reply"], labels += [2, "blue"], labels -= 5 where proto == tcp dry`,
 			true, []*engine.Flow{ssh()},
-			[]engine.Change{{SetTimeout: true, Timeout: 3600, SetStatus: engine.IPS_ASSURED | engine.IPS_SEEN_REPLY,
+			[]engine.Change{{SetTimeout: true, Timeout: 3600, SetStatus: engine.StatusAssured | engine.StatusSeenReply,
 				AddLabels: labels(1, 2), DelLabels: labels(5)}}},
 		{`update set timeout = duration("1m30s") where true`, false, []*engine.Flow{ssh()},
 			[]engine.Change{{SetTimeout: true, Timeout: 90}}},
 		{`update set timeout = duration("1500ms") where true`, false, []*engine.Flow{ssh()},
 			[]engine.Change{{SetTimeout: true, Timeout: 2}}},
 		{`update set timeout = 0, status += "FIXED_TIMEOUT" where true`, false, []*engine.Flow{ssh()},
-			[]engine.Change{{SetTimeout: true, SetStatus: engine.IPS_FIXED_TIMEOUT}}},
+			[]engine.Change{{SetTimeout: true, SetStatus: engine.StatusFixedTimeout}}},
 		{`update set labels -= "blue" where true`, false, []*engine.Flow{ssh()},
 			[]engine.Change{{DelLabels: labels(1)}}},
 		{`update set mark = mark > 5 ? 1 : 2 where true`, false, []*engine.Flow{ssh(), web()},
@@ -162,8 +162,8 @@ func TestFlushLoad(t *testing.T) {
 		want engine.Plan
 	}{
 		{"flush", engine.Plan{Action: engine.ActFlush, Limit: -1}},
-		{"flush conntrack ipv4", engine.Plan{Action: engine.ActFlush, Limit: -1, Filter: engine.KernelFilter{Family: engine.AF_INET}}},
-		{"flush expect ipv6", engine.Plan{Action: engine.ActFlush, Table: engine.TableExpect, Limit: -1, Filter: engine.KernelFilter{Family: engine.AF_INET6}}},
+		{"flush conntrack ipv4", engine.Plan{Action: engine.ActFlush, Limit: -1, Filter: engine.KernelFilter{Family: engine.FamilyIPv4}}},
+		{"flush expect ipv6", engine.Plan{Action: engine.ActFlush, Table: engine.TableExpect, Limit: -1, Filter: engine.KernelFilter{Family: engine.FamilyIPv6}}},
 		{`load "/var/lib/ctq/table.save"`, engine.Plan{Action: engine.ActLoad, Limit: -1, Path: "/var/lib/ctq/table.save"}},
 		{"load -", engine.Plan{Action: engine.ActLoad, Limit: -1, Path: "-"}},
 	}
@@ -181,7 +181,7 @@ func TestWatch(t *testing.T) {
 	formats := &Options{Formats: []string{"text", "json"}}
 	p := compileOne(t, "watch new,destroy where proto == udp and dport == 53", formats)
 	want := engine.KernelFilter{Orig: engine.TupleFilter{
-		Fields: engine.CTA_FILTER_FLAG_CTA_PROTO_NUM | engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT, Proto: 17, Dport: 53}}
+		Fields: engine.TupleProto | engine.TupleDport, Proto: 17, Dport: 53}}
 	if p.Action != engine.ActWatch || p.Table != engine.TableConntrack || p.Events != engine.EventNew|engine.EventDestroy ||
 		p.For != 0 || p.Limit != -1 || !p.Exact || p.Filter != want || p.Format != "" {
 		t.Errorf("must-work watch plan %+v", *p)

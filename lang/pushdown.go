@@ -33,7 +33,7 @@ func pushdown(n ast.Node) (k engine.KernelFilter, exact bool) {
 	}
 	proto, hasProto := p.claims["proto"].(int)
 	if p.ports && !(hasProto && engine.HasPorts(proto)) ||
-		p.icmp && !(hasProto && (proto == engine.IPPROTO_ICMP || proto == engine.IPPROTO_ICMPV6)) {
+		p.icmp && !(hasProto && (proto == engine.ProtoICMP || proto == engine.ProtoICMPv6)) {
 		p.exact = false
 	}
 	return p.k, p.exact
@@ -90,12 +90,12 @@ func (p *pusher) claim(part string, v any) bool {
 // statusFields maps the boolean fields to the status bits behind them.
 // offload is set by either of two bits, so only its negation is exact.
 var statusFields = map[string]engine.Status{
-	"assured":    engine.IPS_ASSURED,
-	"seen_reply": engine.IPS_SEEN_REPLY,
-	"confirmed":  engine.IPS_CONFIRMED,
-	"snat":       engine.IPS_SRC_NAT,
-	"dnat":       engine.IPS_DST_NAT,
-	"offload":    engine.IPS_OFFLOAD | engine.IPS_HW_OFFLOAD,
+	"assured":    engine.StatusAssured,
+	"seen_reply": engine.StatusSeenReply,
+	"confirmed":  engine.StatusConfirmed,
+	"snat":       engine.StatusSrcNAT,
+	"dnat":       engine.StatusDstNAT,
+	"offload":    engine.StatusOffload | engine.StatusHWOffload,
 }
 
 // status requires the bits of a status boolean to be set (want) or clear;
@@ -206,7 +206,7 @@ func (p *pusher) equal(field string, v any) bool {
 	case string:
 		switch field {
 		case "family":
-			if af := engine.FamilyNum(v); af != engine.AF_UNSPEC {
+			if af := engine.FamilyNum(v); af != engine.FamilyUnspec {
 				return p.family(af)
 			}
 		case "proto":
@@ -236,7 +236,7 @@ func (p *pusher) proto(n int) bool {
 		return false
 	}
 	p.k.Orig.Proto = uint8(n)
-	p.k.Orig.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_NUM
+	p.k.Orig.Fields |= engine.TupleProto
 	return true
 }
 
@@ -245,19 +245,19 @@ func (p *pusher) addr(field string, a netip.Addr) bool {
 	var flag engine.TupleFields
 	switch field {
 	case "src":
-		t, flag = &p.k.Orig, engine.CTA_FILTER_FLAG_CTA_IP_SRC
+		t, flag = &p.k.Orig, engine.TupleSrc
 	case "dst":
-		t, flag = &p.k.Orig, engine.CTA_FILTER_FLAG_CTA_IP_DST
+		t, flag = &p.k.Orig, engine.TupleDst
 	case "reply_src":
-		t, flag = &p.k.Reply, engine.CTA_FILTER_FLAG_CTA_IP_SRC
+		t, flag = &p.k.Reply, engine.TupleSrc
 	case "reply_dst":
-		t, flag = &p.k.Reply, engine.CTA_FILTER_FLAG_CTA_IP_DST
+		t, flag = &p.k.Reply, engine.TupleDst
 	default:
 		return false
 	}
-	af := engine.AF_INET6
+	af := engine.FamilyIPv6
 	if a.Is4() {
-		af = engine.AF_INET
+		af = engine.FamilyIPv4
 	}
 	// The family is claimed first: an address of the other family is not
 	// pushed at all, so the filter never mixes families.
@@ -265,7 +265,7 @@ func (p *pusher) addr(field string, a netip.Addr) bool {
 		return false
 	}
 	p.k.Family = af
-	if flag == engine.CTA_FILTER_FLAG_CTA_IP_SRC {
+	if flag == engine.TupleSrc {
 		t.Src = a
 	} else {
 		t.Dst = a
@@ -290,10 +290,10 @@ func (p *pusher) int(field string, v int) bool {
 		}
 		if field == "sport" || field == "reply_sport" {
 			t.Sport = uint16(v)
-			t.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
+			t.Fields |= engine.TupleSport
 		} else {
 			t.Dport = uint16(v)
-			t.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
+			t.Fields |= engine.TupleDport
 		}
 		p.ports = true
 		return true
@@ -303,10 +303,10 @@ func (p *pusher) int(field string, v int) bool {
 		}
 		if field == "icmp_type" {
 			p.k.Orig.ICMPType = uint8(v)
-			p.k.Orig.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE
+			p.k.Orig.Fields |= engine.TupleICMPType
 		} else {
 			p.k.Orig.ICMPCode = uint8(v)
-			p.k.Orig.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE
+			p.k.Orig.Fields |= engine.TupleICMPCode
 		}
 		p.icmp = true
 		return true
@@ -315,7 +315,7 @@ func (p *pusher) int(field string, v int) bool {
 			return false
 		}
 		p.k.Orig.ICMPID = uint16(v)
-		p.k.Orig.Fields |= engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID
+		p.k.Orig.Fields |= engine.TupleICMPID
 		p.icmp = true
 		return true
 	case "mark":

@@ -9,11 +9,11 @@ import (
 
 func TestPushdown(t *testing.T) {
 	const (
-		protoNum = engine.CTA_FILTER_FLAG_CTA_PROTO_NUM
-		ipSrc    = engine.CTA_FILTER_FLAG_CTA_IP_SRC
-		ipDst    = engine.CTA_FILTER_FLAG_CTA_IP_DST
-		srcPort  = engine.CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT
-		dstPort  = engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT
+		protoNum = engine.TupleProto
+		ipSrc    = engine.TupleSrc
+		ipDst    = engine.TupleDst
+		srcPort  = engine.TupleSport
+		dstPort  = engine.TupleDport
 	)
 	addr := netip.MustParseAddr
 	tests := []struct {
@@ -26,31 +26,31 @@ func TestPushdown(t *testing.T) {
 		{`proto==tcp && dport==22 && state=="ESTABLISHED"`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: protoNum | dstPort, Proto: 6, Dport: 22}}},
 		{`proto == "udp"`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: protoNum, Proto: 17}}},
 		{`protonum == 132`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: protoNum, Proto: 132}}},
-		{`family == ipv4`, engine.KernelFilter{Family: engine.AF_INET}},
-		{`family == "ipv6" and zone == 3`, engine.KernelFilter{Family: engine.AF_INET6, Zone: 3, ZoneSet: true}},
+		{`family == ipv4`, engine.KernelFilter{Family: engine.FamilyIPv4}},
+		{`family == "ipv6" and zone == 3`, engine.KernelFilter{Family: engine.FamilyIPv6, Zone: 3, ZoneSet: true}},
 		{`src == "192.0.2.1" && dst == "198.51.100.7"`,
-			engine.KernelFilter{Family: engine.AF_INET, Orig: engine.TupleFilter{Fields: ipSrc | ipDst, Src: addr("192.0.2.1"), Dst: addr("198.51.100.7")}}},
-		{`"192.0.2.1" == src`, engine.KernelFilter{Family: engine.AF_INET, Orig: engine.TupleFilter{Fields: ipSrc, Src: addr("192.0.2.1")}}},
+			engine.KernelFilter{Family: engine.FamilyIPv4, Orig: engine.TupleFilter{Fields: ipSrc | ipDst, Src: addr("192.0.2.1"), Dst: addr("198.51.100.7")}}},
+		{`"192.0.2.1" == src`, engine.KernelFilter{Family: engine.FamilyIPv4, Orig: engine.TupleFilter{Fields: ipSrc, Src: addr("192.0.2.1")}}},
 		{`reply_src == "2001:db8::1" && reply_dst == "2001:db8::2"`,
-			engine.KernelFilter{Family: engine.AF_INET6, Reply: engine.TupleFilter{Fields: ipSrc | ipDst, Src: addr("2001:db8::1"), Dst: addr("2001:db8::2")}}},
+			engine.KernelFilter{Family: engine.FamilyIPv6, Reply: engine.TupleFilter{Fields: ipSrc | ipDst, Src: addr("2001:db8::1"), Dst: addr("2001:db8::2")}}},
 		{`sport == 1024 && reply_sport == 80 && reply_dport == 1024`,
 			engine.KernelFilter{Orig: engine.TupleFilter{Fields: srcPort, Sport: 1024}, Reply: engine.TupleFilter{Fields: srcPort | dstPort, Sport: 80, Dport: 1024}}},
 		{`icmp_type == 8 && icmp_code == 0 && icmp_id == 77`, engine.KernelFilter{Orig: engine.TupleFilter{
-			Fields:   engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE | engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE | engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID,
+			Fields:   engine.TupleICMPType | engine.TupleICMPCode | engine.TupleICMPID,
 			ICMPType: 8, ICMPID: 77}}},
 		{`mark == 7`, engine.KernelFilter{Mark: 7, MarkMask: 0xffffffff}},
 		{`mark == 0`, engine.KernelFilter{MarkMask: 0xffffffff}},
 		{`mark == 4294967295`, engine.KernelFilter{Mark: 0xffffffff, MarkMask: 0xffffffff}},
 		{`dport == 20 + 2`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: dstPort, Dport: 22}}},
 		// Status bits.
-		{`assured && !snat && not dnat`, engine.KernelFilter{Status: engine.IPS_ASSURED,
-			StatusMask: engine.IPS_ASSURED | engine.IPS_SRC_NAT | engine.IPS_DST_NAT}},
-		{`assured == true && seen_reply == false`, engine.KernelFilter{Status: engine.IPS_ASSURED,
-			StatusMask: engine.IPS_ASSURED | engine.IPS_SEEN_REPLY}},
-		{`false == confirmed`, engine.KernelFilter{StatusMask: engine.IPS_CONFIRMED}},
-		{`"SEEN_REPLY" in status && "dying" in status`, engine.KernelFilter{Status: engine.IPS_SEEN_REPLY | engine.IPS_DYING,
-			StatusMask: engine.IPS_SEEN_REPLY | engine.IPS_DYING}},
-		{`!offload`, engine.KernelFilter{StatusMask: engine.IPS_OFFLOAD | engine.IPS_HW_OFFLOAD}},
+		{`assured && !snat && not dnat`, engine.KernelFilter{Status: engine.StatusAssured,
+			StatusMask: engine.StatusAssured | engine.StatusSrcNAT | engine.StatusDstNAT}},
+		{`assured == true && seen_reply == false`, engine.KernelFilter{Status: engine.StatusAssured,
+			StatusMask: engine.StatusAssured | engine.StatusSeenReply}},
+		{`false == confirmed`, engine.KernelFilter{StatusMask: engine.StatusConfirmed}},
+		{`"SEEN_REPLY" in status && "dying" in status`, engine.KernelFilter{Status: engine.StatusSeenReply | engine.StatusDying,
+			StatusMask: engine.StatusSeenReply | engine.StatusDying}},
+		{`!offload`, engine.KernelFilter{StatusMask: engine.StatusOffload | engine.StatusHWOffload}},
 		{`offload`, engine.KernelFilter{}},
 		// Only the top-level conjuncts: parentheses group, or/not block.
 		{`(proto == tcp && dport == 22) && mark == 1`,
@@ -97,7 +97,7 @@ func TestPushdown(t *testing.T) {
 // "source port" is its ICMP id, and a port flow's ICMP id is its source
 // port.
 func passes(k *engine.KernelFilter, f *engine.Flow) bool {
-	if k.Family != engine.AF_UNSPEC && f.L3Num() != k.Family {
+	if k.Family != engine.FamilyUnspec && f.L3Num() != k.Family {
 		return false
 	}
 	if k.MarkMask != 0 && uint32(f.Mark)&k.MarkMask != k.Mark {
@@ -111,7 +111,7 @@ func passes(k *engine.KernelFilter, f *engine.Flow) bool {
 	}
 	tuple := func(t engine.TupleFilter, src, dst netip.Addr, sport, dport int) bool {
 		icmpType, icmpCode, icmpID := dport>>8, dport&0xff, sport
-		if f.ProtoNum == engine.IPPROTO_ICMP || f.ProtoNum == engine.IPPROTO_ICMPV6 {
+		if f.ProtoNum == engine.ProtoICMP || f.ProtoNum == engine.ProtoICMPv6 {
 			icmpType, icmpCode, icmpID = f.ICMPType, f.ICMPCode, f.ICMPID
 			sport, dport = icmpID, icmpType<<8|icmpCode
 		}
@@ -119,14 +119,14 @@ func passes(k *engine.KernelFilter, f *engine.Flow) bool {
 			flag engine.TupleFields
 			ok   bool
 		}{
-			{engine.CTA_FILTER_FLAG_CTA_IP_SRC, src == t.Src},
-			{engine.CTA_FILTER_FLAG_CTA_IP_DST, dst == t.Dst},
-			{engine.CTA_FILTER_FLAG_CTA_PROTO_NUM, f.ProtoNum == int(t.Proto)},
-			{engine.CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT, sport == int(t.Sport)},
-			{engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT, dport == int(t.Dport)},
-			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE, icmpType == int(t.ICMPType)},
-			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE, icmpCode == int(t.ICMPCode)},
-			{engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID, icmpID == int(t.ICMPID)},
+			{engine.TupleSrc, src == t.Src},
+			{engine.TupleDst, dst == t.Dst},
+			{engine.TupleProto, f.ProtoNum == int(t.Proto)},
+			{engine.TupleSport, sport == int(t.Sport)},
+			{engine.TupleDport, dport == int(t.Dport)},
+			{engine.TupleICMPType, icmpType == int(t.ICMPType)},
+			{engine.TupleICMPCode, icmpCode == int(t.ICMPCode)},
+			{engine.TupleICMPID, icmpID == int(t.ICMPID)},
 		}
 		for _, c := range checks {
 			if t.Fields&c.flag != 0 && !c.ok {
@@ -146,7 +146,7 @@ func TestPushdownIsSafe(t *testing.T) {
 	for _, f := range []*engine.Flow{ssh(), dns(), web()} {
 		g := *f
 		g.Mark, g.Zone = 1, 3
-		g.SetStatus(engine.IPS_DYING | engine.IPS_OFFLOAD | engine.IPS_SEEN_REPLY)
+		g.SetStatus(engine.StatusDying | engine.StatusOffload | engine.StatusSeenReply)
 		flows = append(flows, &g)
 	}
 	conds := []string{
@@ -255,11 +255,11 @@ func TestContradictionsKeepTheFirst(t *testing.T) {
 		cond string
 		want engine.KernelFilter
 	}{
-		{`family == ipv4 && src == "2001:db8::1"`, engine.KernelFilter{Family: engine.AF_INET}},
-		{`src == "2001:db8::1" && dst == "192.0.2.1"`, engine.KernelFilter{Family: engine.AF_INET6,
-			Orig: engine.TupleFilter{Fields: engine.CTA_FILTER_FLAG_CTA_IP_SRC, Src: netip.MustParseAddr("2001:db8::1")}}},
-		{`dport == 22 && dport == 80`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT, Dport: 22}}},
-		{`assured && !assured`, engine.KernelFilter{Status: engine.IPS_ASSURED, StatusMask: engine.IPS_ASSURED}},
+		{`family == ipv4 && src == "2001:db8::1"`, engine.KernelFilter{Family: engine.FamilyIPv4}},
+		{`src == "2001:db8::1" && dst == "192.0.2.1"`, engine.KernelFilter{Family: engine.FamilyIPv6,
+			Orig: engine.TupleFilter{Fields: engine.TupleSrc, Src: netip.MustParseAddr("2001:db8::1")}}},
+		{`dport == 22 && dport == 80`, engine.KernelFilter{Orig: engine.TupleFilter{Fields: engine.TupleDport, Dport: 22}}},
+		{`assured && !assured`, engine.KernelFilter{Status: engine.StatusAssured, StatusMask: engine.StatusAssured}},
 		{`mark == 1 && mark == 2`, engine.KernelFilter{Mark: 1, MarkMask: 0xffffffff}},
 	}
 	for _, tt := range tests {
@@ -278,7 +278,7 @@ func TestExactAgreesWithMatch(t *testing.T) {
 	for _, f := range []*engine.Flow{ssh(), dns(), web(), ping()} {
 		g := *f
 		g.Mark, g.Zone = 1, 3
-		g.SetStatus(engine.IPS_DYING | engine.IPS_OFFLOAD | engine.IPS_SEEN_REPLY)
+		g.SetStatus(engine.StatusDying | engine.StatusOffload | engine.StatusSeenReply)
 		flows = append(flows, &g)
 	}
 	icmpSport := ping()

@@ -50,7 +50,7 @@ var fieldKinds = map[string]valueKind{
 }
 
 // settableStatus are the status bits the kernel lets userspace set.
-const settableStatus = engine.IPS_SEEN_REPLY | engine.IPS_ASSURED | engine.IPS_FIXED_TIMEOUT
+const settableStatus = engine.StatusSeenReply | engine.StatusAssured | engine.StatusFixedTimeout
 
 // expectFlagNames are the names of the NF_CT_EXPECT_* bits, lowest first.
 var expectFlagNames = []string{"PERMANENT", "INACTIVE", "USERSPACE"}
@@ -73,7 +73,7 @@ func (c *compiler) value(field string, v any) (any, error) {
 		return nil, fmt.Errorf("`%s` must be an address string, not %T", field, v)
 	case kindFamily:
 		if s, ok := v.(string); ok {
-			if af := engine.FamilyNum(s); af != engine.AF_UNSPEC {
+			if af := engine.FamilyNum(s); af != engine.FamilyUnspec {
 				return af, nil
 			}
 		}

@@ -51,7 +51,7 @@ func (s *Session) explain(ctx context.Context, ps *lang.PlanStep) error {
 		applied += " (kernel " + sup.Support().Kernel + ")"
 	}
 	row("kernel applies", applied)
-	if filter.Ordered && p.Filter.Family == engine.AF_UNSPEC && p.Filter.Orig.Fields|p.Filter.Reply.Fields != 0 &&
+	if filter.Ordered && p.Filter.Family == engine.FamilyUnspec && p.Filter.Orig.Fields|p.Filter.Reply.Fields != 0 &&
 		stats.Pushed.Orig.Fields|stats.Pushed.Reply.Fields == 0 {
 		row("note", "a list keeps conntrack -L's order, one dump of both families, and the kernel's tuple filter needs a family: add `family == ipv4` (or ipv6) to send it")
 	}
@@ -88,7 +88,7 @@ func describeFilter(k *engine.KernelFilter) string {
 		return "none"
 	}
 	var parts []string
-	if k.Family != engine.AF_UNSPEC {
+	if k.Family != engine.FamilyUnspec {
 		parts = append(parts, "family "+engine.FamilyName(k.Family))
 	}
 	if k.MarkMask != 0 {
@@ -110,31 +110,31 @@ func describeTuple(prefix string, t *engine.TupleFilter) []string {
 	var out []string
 	has := func(f engine.TupleFields) bool { return t.Fields&f != 0 }
 	add := func(name string, v any) { out = append(out, fmt.Sprintf("%s%s %v", prefix, name, v)) }
-	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_NUM) {
+	if has(engine.TupleProto) {
 		add("proto", engine.ProtoName(int(t.Proto)))
 	}
-	if has(engine.CTA_FILTER_FLAG_CTA_IP_SRC) {
+	if has(engine.TupleSrc) {
 		add("src", t.Src)
 	}
-	if has(engine.CTA_FILTER_FLAG_CTA_IP_DST) {
+	if has(engine.TupleDst) {
 		add("dst", t.Dst)
 	}
-	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT) {
+	if has(engine.TupleSport) {
 		add("sport", t.Sport)
 	}
-	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT) {
+	if has(engine.TupleDport) {
 		add("dport", t.Dport)
 	}
-	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE | engine.CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE) {
+	if has(engine.TupleICMPType | engine.TupleICMPv6Type) {
 		add("icmp_type", t.ICMPType)
 	}
-	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE | engine.CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE) {
+	if has(engine.TupleICMPCode | engine.TupleICMPv6Code) {
 		add("icmp_code", t.ICMPCode)
 	}
-	if has(engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID | engine.CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_ID) {
+	if has(engine.TupleICMPID | engine.TupleICMPv6ID) {
 		add("icmp_id", t.ICMPID)
 	}
-	if has(engine.CTA_FILTER_FLAG_CTA_TUPLE_ZONE) {
+	if has(engine.TupleZone) {
 		add("zone", t.Zone)
 	}
 	return out

@@ -139,7 +139,7 @@ func lineChange(l *savefmt.Line) engine.Change {
 		c.SetTimeout, c.Timeout = true, uint32(l.Flow.Timeout)
 	}
 	if l.Set.Has(savefmt.FieldStatus) {
-		c.SetStatus = l.Flow.Status & (engine.IPS_SEEN_REPLY | engine.IPS_ASSURED | engine.IPS_FIXED_TIMEOUT)
+		c.SetStatus = l.Flow.Status & (engine.StatusSeenReply | engine.StatusAssured | engine.StatusFixedTimeout)
 	}
 	return c
 }

@@ -12,7 +12,7 @@ import (
 // inet_ntoa, IPv6 with glibc's inet_ntop. A missing address prints as the
 // all-zero address of the family, as the C struct would hold.
 func appendAddr(buf []byte, a netip.Addr, af int) []byte {
-	if af == engine.AF_INET {
+	if af == engine.FamilyIPv4 {
 		a = a.Unmap()
 		if !a.Is4() {
 			return append(buf, "0.0.0.0"...)
@@ -62,7 +62,7 @@ func u8(v int) uint64 { return uint64(uint8(v)) }
 
 // isICMP reports whether a protocol carries ICMP type, code and id.
 func isICMP(proto int) bool {
-	return proto == engine.IPPROTO_ICMP || proto == engine.IPPROTO_ICMPV6
+	return proto == engine.ProtoICMP || proto == engine.ProtoICMPv6
 }
 
 // nextLabel returns the lowest label bit set in l at or above n, or -1.

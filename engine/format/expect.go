@@ -22,9 +22,9 @@ var expectFlags = [...]struct {
 	name string
 	tag  string
 }{
-	{engine.NF_CT_EXPECT_PERMANENT, "PERMANENT", "<permanent/>"},
-	{engine.NF_CT_EXPECT_INACTIVE, "INACTIVE", "<inactive/>"},
-	{engine.NF_CT_EXPECT_USERSPACE, "USERSPACE", "<userspace/>"},
+	{engine.ExpectPermanent, "PERMANENT", "<permanent/>"},
+	{engine.ExpectInactive, "INACTIVE", "<inactive/>"},
+	{engine.ExpectUserspace, "USERSPACE", "<userspace/>"},
 }
 
 // expectFlagBits is e's flags, zero when the attribute is absent.
@@ -175,11 +175,11 @@ func appendExpectXMLAddrs(buf []byte, tag string, af int, src, dst netip.Addr) [
 	buf = append(buf, '<')
 	buf = append(buf, tag...)
 	buf = append(buf, "><src>"...)
-	if af == engine.AF_INET || af == engine.AF_INET6 {
+	if af == engine.FamilyIPv4 || af == engine.FamilyIPv6 {
 		buf = appendAddr(buf, src, af)
 	}
 	buf = append(buf, "</src><dst>"...)
-	if af == engine.AF_INET || af == engine.AF_INET6 {
+	if af == engine.FamilyIPv4 || af == engine.FamilyIPv6 {
 		buf = appendAddr(buf, dst, af)
 	}
 	buf = append(buf, "</dst></"...)
@@ -194,10 +194,10 @@ func appendExpectXMLPorts(buf []byte, tag string, proto, sport, dport int) []byt
 	buf = append(buf, tag...)
 	buf = append(buf, '>')
 	switch proto {
-	case engine.IPPROTO_TCP, engine.IPPROTO_UDP, engine.IPPROTO_UDPLITE, engine.IPPROTO_SCTP, engine.IPPROTO_DCCP:
+	case engine.ProtoTCP, engine.ProtoUDP, engine.ProtoUDPLite, engine.ProtoSCTP, engine.ProtoDCCP:
 		buf = appendXMLUint(buf, "sport", u16(sport))
 		buf = appendXMLUint(buf, "dport", u16(dport))
-	case engine.IPPROTO_GRE:
+	case engine.ProtoGRE:
 		buf = append(buf, "<srckey>0x"...)
 		buf = strconv.AppendUint(buf, u16(sport), 16)
 		buf = append(buf, "</srckey><dstkey>0x"...)

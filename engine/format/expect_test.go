@@ -93,12 +93,12 @@ func TestAppendExpect(t *testing.T) {
 		{"all flags and a zone", base().zone(3).flags(7).class(1).helper("sip").build(), EventNone,
 			"298 proto=6 src=192.0.2.1 dst=192.0.2.1 sport=0 dport=50001" + tail + " zone=3 PERMANENT,INACTIVE,USERSPACE class=1 helper=sip"},
 		{"inactive only, no class, no helper", func() engine.Expect {
-			e := base().flags(engine.NF_CT_EXPECT_INACTIVE).build()
+			e := base().flags(engine.ExpectInactive).build()
 			e.Has &^= engine.HasExpClass | engine.HasExpHelper
 			return e
 		}(), EventNone,
 			"298 proto=6 src=192.0.2.1 dst=192.0.2.1 sport=0 dport=50001" + tail + " INACTIVE"},
-		{"userspace and permanent", base().flags(engine.NF_CT_EXPECT_USERSPACE | engine.NF_CT_EXPECT_PERMANENT).build(), EventNone,
+		{"userspace and permanent", base().flags(engine.ExpectUserspace | engine.ExpectPermanent).build(), EventNone,
 			"298 proto=6 src=192.0.2.1 dst=192.0.2.1 sport=0 dport=50001" + tail + " PERMANENT,USERSPACE class=0 helper=ftp"},
 		// An unnamed flag bit still gets conntrack's separating blank.
 		{"unnamed flag", base().flags(8).build(), EventNone,
@@ -111,7 +111,7 @@ func TestAppendExpect(t *testing.T) {
 			"298 proto=6 src=192.0.2.1 dst=192.0.2.1 sport=0 dport=50001" + tail + " "},
 		{"flags attribute absent", func() engine.Expect {
 			e := base().build()
-			e.Flags = engine.NF_CT_EXPECT_PERMANENT
+			e.Flags = engine.ExpectPermanent
 			e.Has &^= engine.HasExpFlags
 			return e
 		}(), EventNone,
@@ -121,7 +121,7 @@ func TestAppendExpect(t *testing.T) {
 			"proto=17 src=198.18.5.2 dst=198.18.5.1 sport=0 dport=5000 mask-src=255.255.255.255 mask-dst=255.255.255.255 sport=0 dport=65535 master-src=0.0.0.0 master-dst=0.0.0.0"},
 		{"ipv6 sip", expect("ipv6", 17, "2001:db8::1", "2001:db8::2", 0, 5060).
 			mask("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0, 65535).
-			master(17, "2001:db8::2", "2001:db8::1", 5060, 5060).timeout(60).class(2).helper("sip").flags(engine.NF_CT_EXPECT_PERMANENT).build(), EventNone,
+			master(17, "2001:db8::2", "2001:db8::1", 5060, 5060).timeout(60).class(2).helper("sip").flags(engine.ExpectPermanent).build(), EventNone,
 			"60 proto=17 src=2001:db8::1 dst=2001:db8::2 sport=0 dport=5060 mask-src=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff mask-dst=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff sport=0 dport=65535 master-src=2001:db8::2 master-dst=2001:db8::1 sport=5060 dport=5060 PERMANENT class=2 helper=sip"},
 		{"gre of a pptp master", expect("ipv4", 47, "198.18.0.1", "198.18.0.2", 0x10, 0x20).
 			mask("255.255.255.255", "255.255.255.255", 0xffff, 0xffff).
@@ -285,7 +285,7 @@ func TestAppendExpectJSON(t *testing.T) {
 }
 
 func TestExpectCSV(t *testing.T) {
-	odd := ftpExpect(50001, 43021, 298).helper("a,b").flags(engine.NF_CT_EXPECT_USERSPACE).build()
+	odd := ftpExpect(50001, 43021, 298).helper("a,b").flags(engine.ExpectUserspace).build()
 	bare := expect("ipv4", 195, "192.0.2.1", "192.0.2.2", 0, 0).build()
 	got := writeExpects(t, "csv", testOptions(nil), odd, bare)
 	want := "family,proto,protonum,src,dst,sport,dport,mask_src,mask_dst,mask_sport,mask_dport,master_proto,master_protonum,master_src,master_dst,master_sport,master_dport,timeout,id,zone,helper,class,flags,permanent,inactive,userspace,fn\n" +
@@ -301,7 +301,7 @@ func TestExpectCSV(t *testing.T) {
 
 func TestExpectTable(t *testing.T) {
 	got := writeExpects(t, "table", testOptions(nil), ftpExpect(50001, 43021, 298).build(),
-		expect("ipv6", 17, "2001:db8::1", "2001:db8::2", 0, 5060).flags(engine.NF_CT_EXPECT_PERMANENT|engine.NF_CT_EXPECT_INACTIVE).build())
+		expect("ipv6", 17, "2001:db8::1", "2001:db8::2", 0, 5060).flags(engine.ExpectPermanent|engine.ExpectInactive).build())
 	want := "PROTO  SRC              DST                 MASK-SRC           MASK-DST               MASTER-SRC       MASTER-DST    TIMEOUT  ZONE  CLASS  HELPER  FLAGS\n" +
 		"tcp    192.0.2.1:0      192.0.2.1:50001     255.255.255.255:0  255.255.255.255:65535  192.0.2.1:43021  192.0.2.1:21      298     -      0  ftp     -\n" +
 		"udp    [2001:db8::1]:0  [2001:db8::2]:5060  -                  -                      -                -                   -     -      -  -       PERMANENT,INACTIVE\n"

@@ -64,9 +64,9 @@ var expectCSVColumns = []csvColumn[engine.Expect]{
 	}},
 	{"class", expectOptCell(func(e *engine.Expect) int { return e.Class }, engine.HasExpClass)},
 	{"flags", expectOptCell(func(e *engine.Expect) int { return e.Flags }, engine.HasExpFlags)},
-	{"permanent", expectFlagCell(engine.NF_CT_EXPECT_PERMANENT)},
-	{"inactive", expectFlagCell(engine.NF_CT_EXPECT_INACTIVE)},
-	{"userspace", expectFlagCell(engine.NF_CT_EXPECT_USERSPACE)},
+	{"permanent", expectFlagCell(engine.ExpectPermanent)},
+	{"inactive", expectFlagCell(engine.ExpectInactive)},
+	{"userspace", expectFlagCell(engine.ExpectUserspace)},
 	{"fn", func(b []byte, e *engine.Expect, _ map[int]string) []byte {
 		if e.Has&engine.HasExpFn == 0 {
 			return b

@@ -67,9 +67,9 @@ func AppendExpectJSON(buf []byte, e *engine.Expect) []byte {
 	}
 	if e.Has&engine.HasExpFlags != 0 {
 		buf = appendJSONInt(buf, "flags", e.Flags)
-		buf = appendJSONBool(buf, "permanent", e.Flags&engine.NF_CT_EXPECT_PERMANENT != 0)
-		buf = appendJSONBool(buf, "inactive", e.Flags&engine.NF_CT_EXPECT_INACTIVE != 0)
-		buf = appendJSONBool(buf, "userspace", e.Flags&engine.NF_CT_EXPECT_USERSPACE != 0)
+		buf = appendJSONBool(buf, "permanent", e.Flags&engine.ExpectPermanent != 0)
+		buf = appendJSONBool(buf, "inactive", e.Flags&engine.ExpectInactive != 0)
+		buf = appendJSONBool(buf, "userspace", e.Flags&engine.ExpectUserspace != 0)
 	}
 	if e.Has&engine.HasExpFn != 0 {
 		buf = append(buf, `,"fn":`...)

@@ -9,10 +9,10 @@ import (
 )
 
 const (
-	sr   = engine.IPS_SEEN_REPLY
-	as   = engine.IPS_ASSURED
-	snat = engine.IPS_SRC_NAT | engine.IPS_SRC_NAT_DONE
-	dnat = engine.IPS_DST_NAT | engine.IPS_DST_NAT_DONE
+	sr   = engine.StatusSeenReply
+	as   = engine.StatusAssured
+	snat = engine.StatusSrcNAT | engine.StatusSrcNATDone
+	dnat = engine.StatusDstNAT | engine.StatusDstNATDone
 )
 
 // ago is the unix second delta seconds before now0.
@@ -62,7 +62,7 @@ var (
 	udplite17 = flow("ipv4", 136, "198.18.0.17", "198.18.0.18", 4000, 4001).reply("198.18.0.18", "198.18.0.17", 4001, 4000).
 			timeout(14).status(0).counters(0, 0, 0, 0).mark(0).started(ago(46), 0).use(1).id(4138001747).build()
 	timeWait36 = flow("ipv4", 6, "198.18.0.36", "198.18.0.37", 1, 2).reply("198.18.0.37", "198.18.0.36", 2, 1).
-			timeout(22).state(7).status(engine.IPS_FIXED_TIMEOUT).counters(0, 0, 0, 0).mark(0).started(ago(38), 0).use(1).id(3185743598).build()
+			timeout(22).state(7).status(engine.StatusFixedTimeout).counters(0, 0, 0, 0).mark(0).started(ago(38), 0).use(1).id(3185743598).build()
 	assured1 = flow("ipv4", 6, "198.18.0.1", "198.18.0.2", 1111, 80).reply("198.18.0.2", "198.18.0.1", 80, 1111).
 			timeout(549).state(3).status(sr|as).counters(0, 0, 0, 0).mark(7).started(ago(51), 0).use(1).id(2851171218).build()
 	synSent1 = flow("ipv4", 6, "198.18.0.1", "198.18.0.2", 1112, 80).reply("198.18.0.2", "198.18.0.1", 80, 1112).
@@ -82,7 +82,7 @@ var (
 
 	// conntrack-cli.md §4.1 and list_all.txt
 	helperFTP = flow("ipv4", 6, "192.0.2.1", "192.0.2.1", 43021, 21).reply("192.0.2.1", "192.0.2.1", 21, 43021).
-			timeout(431998).state(3).status(sr|as|engine.IPS_HELPER).counters(6, 349, 5, 331).mark(0).started(ago(2), 0).helper("ftp").use(1).build()
+			timeout(431998).state(3).status(sr|as|engine.StatusHelper).counters(6, 349, 5, 331).mark(0).started(ago(2), 0).helper("ftp").use(1).build()
 	synSent2 = flow("ipv4", 6, "198.18.0.38", "198.18.0.39", 1, 2).reply("198.18.0.39", "198.18.0.38", 2, 1).
 			timeout(59).state(9).status(0).counters(0, 0, 0, 0).mark(0).started(ago(0), 0).use(1).build()
 	markMax = flow("ipv4", 6, "198.18.0.46", "198.18.0.47", 1, 2).reply("198.18.0.47", "198.18.0.46", 2, 1).

@@ -39,7 +39,7 @@ func (b *fb) icmp(typ, code, id, rtyp, rcode, rid int) *fb {
 func (b *fb) timeout(t int) *fb { b.f.Timeout = t; b.f.Has |= engine.HasTimeout; return b }
 func (b *fb) state(s int) *fb   { b.f.SetState(s); return b }
 func (b *fb) status(s engine.Status) *fb {
-	b.f.SetStatus(s | engine.IPS_CONFIRMED)
+	b.f.SetStatus(s | engine.StatusConfirmed)
 	return b
 }
 func (b *fb) counters(op, ob, rp, rb int) *fb { b.f.SetCounters(op, ob, rp, rb); return b }

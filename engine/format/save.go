@@ -25,10 +25,10 @@ var saveStatus = [...]struct {
 	bit  engine.Status
 	name string
 }{
-	{engine.IPS_EXPECTED, "EXPECTED"},
-	{engine.IPS_SEEN_REPLY, "SEEN_REPLY"},
-	{engine.IPS_ASSURED, "ASSURED"},
-	{engine.IPS_FIXED_TIMEOUT, "FIXED_TIMEOUT"},
+	{engine.StatusExpected, "EXPECTED"},
+	{engine.StatusSeenReply, "SEEN_REPLY"},
+	{engine.StatusAssured, "ASSURED"},
+	{engine.StatusFixedTimeout, "FIXED_TIMEOUT"},
 }
 
 // dccpRoles are the names of enum ct_dccp_roles.
@@ -44,7 +44,7 @@ var dccpRoles = [...]string{"client", "server"}
 // counters, id, use or timestamps.
 func AppendSave(buf []byte, f *engine.Flow, ev Event) ([]byte, error) {
 	af := f.L3Num()
-	if af != engine.AF_INET && af != engine.AF_INET6 {
+	if af != engine.FamilyIPv4 && af != engine.FamilyIPv6 {
 		return buf, fmt.Errorf("save flow of family %q: %w", f.Family, ErrSaveFamily)
 	}
 	start := len(buf)
@@ -138,15 +138,15 @@ func appendSaveProto(buf []byte, f *engine.Flow) []byte {
 	buf = append(buf, ' ')
 	reply := f.Has&engine.HasReply != 0
 	switch p {
-	case engine.IPPROTO_ICMP, engine.IPPROTO_ICMPV6:
+	case engine.ProtoICMP, engine.ProtoICMPv6:
 		opt := "--icmp-"
-		if p == engine.IPPROTO_ICMPV6 {
+		if p == engine.ProtoICMPv6 {
 			opt = "--icmpv6-"
 		}
 		buf = appendOpt(buf, opt, "type ", u8(f.ICMPType))
 		buf = appendOpt(buf, opt, "code ", u8(f.ICMPCode))
 		return appendOpt(buf, opt, "id ", u16(f.ICMPID))
-	case engine.IPPROTO_GRE:
+	case engine.ProtoGRE:
 		buf = appendOpt(buf, "--srckey ", "", u16(f.Sport))
 		buf = appendOpt(buf, "--dstkey ", "", u16(f.Dport))
 		if reply {
@@ -166,11 +166,11 @@ func appendSaveProto(buf []byte, f *engine.Flow) []byte {
 		buf = append(buf, engine.StateName(p, f.StateNum)...)
 		buf = append(buf, ' ')
 	}
-	if p == engine.IPPROTO_SCTP && f.Has&engine.HasVtags != 0 {
+	if p == engine.ProtoSCTP && f.Has&engine.HasVtags != 0 {
 		buf = appendOpt(buf, "--orig-vtag ", "", u32(f.OrigVtag))
 		buf = appendOpt(buf, "--reply-vtag ", "", u32(f.ReplyVtag))
 	}
-	if p == engine.IPPROTO_DCCP && f.Has&engine.HasRole != 0 {
+	if p == engine.ProtoDCCP && f.Has&engine.HasRole != 0 {
 		buf = append(buf, "--role "...)
 		if r := f.DCCPRole; r >= 0 && r < len(dccpRoles) {
 			buf = append(buf, dccpRoles[r]...)
@@ -194,7 +194,7 @@ func appendOpt(buf []byte, opt, suffix string, v uint64) []byte {
 // destination differs from the original source, unless the status says
 // source NAT was not done.
 func isSNAT(f *engine.Flow, af int) bool {
-	if f.Has&engine.HasStatus != 0 && f.Status&engine.IPS_SRC_NAT_DONE == 0 {
+	if f.Has&engine.HasStatus != 0 && f.Status&engine.StatusSrcNATDone == 0 {
 		return false
 	}
 	return !sameAddr(f.ReplyDst, f.Src, af)
@@ -203,7 +203,7 @@ func isSNAT(f *engine.Flow, af int) bool {
 // isDNAT is NFCT_GOPT_IS_DNAT: the reply source differs from the original
 // destination, unless the status says destination NAT was not done.
 func isDNAT(f *engine.Flow, af int) bool {
-	if f.Has&engine.HasStatus != 0 && f.Status&engine.IPS_DST_NAT_DONE == 0 {
+	if f.Has&engine.HasStatus != 0 && f.Status&engine.StatusDstNATDone == 0 {
 		return false
 	}
 	return !sameAddr(f.ReplySrc, f.Dst, af)
@@ -211,7 +211,7 @@ func isDNAT(f *engine.Flow, af int) bool {
 
 // sameAddr compares two tuple addresses as the C structures would.
 func sameAddr(a, b netip.Addr, af int) bool {
-	if af == engine.AF_INET {
+	if af == engine.FamilyIPv4 {
 		return a.Unmap() == b.Unmap()
 	}
 	return a.WithZone("") == b.WithZone("")

@@ -70,13 +70,13 @@ var tableFlags = [...]struct {
 	unset bool // shown when the bit is clear
 	bit   engine.Status
 }{
-	{"UNREPLIED", true, engine.IPS_SEEN_REPLY},
-	{"ASSURED", false, engine.IPS_ASSURED},
-	{"SNAT", false, engine.IPS_SRC_NAT},
-	{"DNAT", false, engine.IPS_DST_NAT},
-	{"OFFLOAD", false, engine.IPS_OFFLOAD},
-	{"HW_OFFLOAD", false, engine.IPS_HW_OFFLOAD},
-	{"DYING", false, engine.IPS_DYING},
+	{"UNREPLIED", true, engine.StatusSeenReply},
+	{"ASSURED", false, engine.StatusAssured},
+	{"SNAT", false, engine.StatusSrcNAT},
+	{"DNAT", false, engine.StatusDstNAT},
+	{"OFFLOAD", false, engine.StatusOffload},
+	{"HW_OFFLOAD", false, engine.StatusHWOffload},
+	{"DYING", false, engine.StatusDying},
 }
 
 func appendFlags(b []byte, s engine.Status) []byte {
@@ -119,7 +119,7 @@ func appendEndpoint(b []byte, proto int, a netip.Addr, port int) []byte {
 		b = a.Unmap().AppendTo(b)
 	}
 	b = append(b, ':')
-	if proto == engine.IPPROTO_GRE {
+	if proto == engine.ProtoGRE {
 		b = append(b, "0x"...)
 		return strconv.AppendUint(b, u16(port), 16)
 	}

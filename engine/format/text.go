@@ -64,7 +64,7 @@ func AppendText(buf []byte, f *engine.Flow, ev Event, flags TextFlags, opts *Opt
 	if f.Has&engine.HasCounters != 0 {
 		buf = appendCounters(buf, f.OrigPackets, f.OrigBytes)
 	}
-	if f.Has&engine.HasStatus != 0 && f.Status&engine.IPS_SEEN_REPLY == 0 {
+	if f.Has&engine.HasStatus != 0 && f.Status&engine.StatusSeenReply == 0 {
 		buf = append(buf, "[UNREPLIED] "...)
 	}
 
@@ -83,11 +83,11 @@ func AppendText(buf []byte, f *engine.Flow, ev Event, flags TextFlags, opts *Opt
 
 	if f.Has&engine.HasStatus != 0 {
 		switch {
-		case f.Status&engine.IPS_HW_OFFLOAD != 0:
+		case f.Status&engine.StatusHWOffload != 0:
 			buf = append(buf, "[HW_OFFLOAD] "...)
-		case f.Status&engine.IPS_OFFLOAD != 0:
+		case f.Status&engine.StatusOffload != 0:
 			buf = append(buf, "[OFFLOAD] "...)
-		case f.Status&engine.IPS_ASSURED != 0:
+		case f.Status&engine.StatusAssured != 0:
 			buf = append(buf, "[ASSURED] "...)
 		}
 	}
@@ -176,7 +176,7 @@ func appendTextTuple(buf []byte, f *engine.Flow, af int, reply bool) []byte {
 // prints a tuple of a flow or of an expectation: ports, GRE keys, or
 // ICMP's type, code and id.
 func appendTuple(buf []byte, srcKey, dstKey string, af int, src, dst netip.Addr, proto, sport, dport, itype, icode, iid int) []byte {
-	if af == engine.AF_INET || af == engine.AF_INET6 {
+	if af == engine.FamilyIPv4 || af == engine.FamilyIPv6 {
 		buf = append(buf, srcKey...)
 		buf = appendAddr(buf, src, af)
 		buf = append(buf, ' ')
@@ -185,19 +185,19 @@ func appendTuple(buf []byte, srcKey, dstKey string, af int, src, dst netip.Addr,
 		buf = append(buf, ' ')
 	}
 	switch proto {
-	case engine.IPPROTO_TCP, engine.IPPROTO_UDP, engine.IPPROTO_UDPLITE, engine.IPPROTO_SCTP, engine.IPPROTO_DCCP:
+	case engine.ProtoTCP, engine.ProtoUDP, engine.ProtoUDPLite, engine.ProtoSCTP, engine.ProtoDCCP:
 		buf = append(buf, "sport="...)
 		buf = appendUint(buf, u16(sport))
 		buf = append(buf, " dport="...)
 		buf = appendUint(buf, u16(dport))
 		buf = append(buf, ' ')
-	case engine.IPPROTO_GRE:
+	case engine.ProtoGRE:
 		buf = append(buf, "srckey=0x"...)
 		buf = strconv.AppendUint(buf, u16(sport), 16)
 		buf = append(buf, " dstkey=0x"...)
 		buf = strconv.AppendUint(buf, u16(dport), 16)
 		buf = append(buf, ' ')
-	case engine.IPPROTO_ICMP, engine.IPPROTO_ICMPV6:
+	case engine.ProtoICMP, engine.ProtoICMPv6:
 		buf = append(buf, "type="...)
 		buf = appendUint(buf, u8(itype))
 		buf = append(buf, " code="...)

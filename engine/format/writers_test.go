@@ -201,10 +201,10 @@ func TestTextEdges(t *testing.T) {
 		{"unknown family", unknownFamily, FlagExtended,
 			"unknown  0 tcp      6 sport=1 dport=2"},
 		{"secmark secctx offload", flow("ipv4", 6, "198.18.0.1", "198.18.0.2", 1, 2).
-			status(sr | as | engine.IPS_OFFLOAD).secmark(9).secctx("ctx").build(), 0,
+			status(sr | as | engine.StatusOffload).secmark(9).secctx("ctx").build(), 0,
 			"tcp      6 src=198.18.0.1 dst=198.18.0.2 sport=1 dport=2 [OFFLOAD] secmark=9 secctx=ctx"},
 		{"hw offload wins", flow("ipv4", 6, "198.18.0.1", "198.18.0.2", 1, 2).
-			status(sr | as | engine.IPS_OFFLOAD | engine.IPS_HW_OFFLOAD).build(), 0,
+			status(sr | as | engine.StatusOffload | engine.StatusHWOffload).build(), 0,
 			"tcp      6 src=198.18.0.1 dst=198.18.0.2 sport=1 dport=2 [HW_OFFLOAD]"},
 		{"state out of range", flow("ipv4", 6, "198.18.0.1", "198.18.0.2", 1, 2).state(77).build(), 0,
 			"tcp      6 NONE src=198.18.0.1 dst=198.18.0.2 sport=1 dport=2"},
@@ -236,14 +236,14 @@ func TestAppendAddrMatchesInetNtop(t *testing.T) {
 		{"fe80::1%eth0", "fe80::1"},
 	}
 	for _, tt := range tests {
-		if got := string(appendAddr(nil, netip.MustParseAddr(tt.in), engine.AF_INET6)); got != tt.want {
+		if got := string(appendAddr(nil, netip.MustParseAddr(tt.in), engine.FamilyIPv6)); got != tt.want {
 			t.Errorf("appendAddr(%s) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if got := string(appendAddr(nil, netip.MustParseAddr("::ffff:192.0.2.1"), engine.AF_INET)); got != "192.0.2.1" {
+	if got := string(appendAddr(nil, netip.MustParseAddr("::ffff:192.0.2.1"), engine.FamilyIPv4)); got != "192.0.2.1" {
 		t.Errorf("mapped IPv4 = %q", got)
 	}
-	if got := string(appendAddr(nil, netip.Addr{}, engine.AF_INET)); got != "0.0.0.0" {
+	if got := string(appendAddr(nil, netip.Addr{}, engine.FamilyIPv4)); got != "0.0.0.0" {
 		t.Errorf("missing IPv4 = %q", got)
 	}
 }

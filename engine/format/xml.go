@@ -93,10 +93,10 @@ func AppendXML(buf []byte, f *engine.Flow, ev Event, flags TextFlags, opts *Opti
 		buf = appendXMLUint(buf, "id", u32(f.ID))
 	}
 	if f.Has&engine.HasStatus != 0 {
-		if f.Status&engine.IPS_ASSURED != 0 {
+		if f.Status&engine.StatusAssured != 0 {
 			buf = append(buf, "<assured/>"...)
 		}
-		if f.Status&engine.IPS_SEEN_REPLY == 0 {
+		if f.Status&engine.StatusSeenReply == 0 {
 			buf = append(buf, "<unreplied/>"...)
 		}
 	}
@@ -156,11 +156,11 @@ func appendXMLTuple(buf []byte, f *engine.Flow, af int, reply bool) []byte {
 	buf = append(buf, `" protoname="`...)
 	buf = append(buf, engine.FamilyName(af)...)
 	buf = append(buf, `"><src>`...)
-	if af == engine.AF_INET || af == engine.AF_INET6 {
+	if af == engine.FamilyIPv4 || af == engine.FamilyIPv6 {
 		buf = appendAddr(buf, src, af)
 	}
 	buf = append(buf, "</src><dst>"...)
-	if af == engine.AF_INET || af == engine.AF_INET6 {
+	if af == engine.FamilyIPv4 || af == engine.FamilyIPv6 {
 		buf = appendAddr(buf, dst, af)
 	}
 	buf = append(buf, `</dst></layer3><layer4 protonum="`...)
@@ -169,10 +169,10 @@ func appendXMLTuple(buf []byte, f *engine.Flow, af int, reply bool) []byte {
 	buf = append(buf, engine.ProtoName(proto)...)
 	buf = append(buf, `">`...)
 	switch proto {
-	case engine.IPPROTO_TCP, engine.IPPROTO_UDP, engine.IPPROTO_UDPLITE, engine.IPPROTO_SCTP, engine.IPPROTO_DCCP:
+	case engine.ProtoTCP, engine.ProtoUDP, engine.ProtoUDPLite, engine.ProtoSCTP, engine.ProtoDCCP:
 		buf = appendXMLUint(buf, "sport", u16(sport))
 		buf = appendXMLUint(buf, "dport", u16(dport))
-	case engine.IPPROTO_GRE:
+	case engine.ProtoGRE:
 		buf = append(buf, "<srckey>0x"...)
 		buf = strconv.AppendUint(buf, u16(sport), 16)
 		buf = append(buf, "</srckey><dstkey>0x"...)

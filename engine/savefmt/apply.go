@@ -46,7 +46,7 @@ func (p *parser) apply(def *optDef, name string, col int, val value) error {
 	case optProto:
 		return p.protocol(val)
 	case optFamily:
-		af := map[string]int{"ipv4": engine.AF_INET, "ipv6": engine.AF_INET6}[val.text]
+		af := map[string]int{"ipv4": engine.FamilyIPv4, "ipv6": engine.FamilyIPv6}[val.text]
 		if af == 0 {
 			return errAt(val.col, "`%s' unsupported family (ipv4 or ipv6)", val.text)
 		}

@@ -58,7 +58,7 @@ func (p *parser) checkNAT() error {
 		return nil
 	}
 	col := p.natCol
-	if !p.hasProto || !engine.HasPorts(p.proto) || p.proto == engine.IPPROTO_GRE {
+	if !p.hasProto || !engine.HasPorts(p.proto) || p.proto == engine.ProtoGRE {
 		return errAt(col, "a NAT port needs a protocol with ports (-p tcp, udp, udplite, sctp or dccp)")
 	}
 	f := &p.l.Flow
@@ -80,9 +80,9 @@ func (p *parser) checkNAT() error {
 // checkProto checks that ICMP and ICMPv6 go with their address family.
 func (p *parser) checkProto() error {
 	switch {
-	case p.proto == engine.IPPROTO_ICMP && p.hasProto && p.fam == engine.AF_INET6:
+	case p.proto == engine.ProtoICMP && p.hasProto && p.fam == engine.FamilyIPv6:
 		return errAt(p.protoCol, "protocol icmp needs IPv4 addresses (use icmpv6)")
-	case p.proto == engine.IPPROTO_ICMPV6 && p.hasProto && p.fam == engine.AF_INET:
+	case p.proto == engine.ProtoICMPv6 && p.hasProto && p.fam == engine.FamilyIPv4:
 		return errAt(p.protoCol, "protocol icmpv6 needs IPv6 addresses (use icmp)")
 	}
 	return nil
@@ -104,7 +104,7 @@ func (p *parser) checkEntry() error {
 		return errAt(col, "you have to specify `--src' and `--dst' (or `--reply-src' and `--reply-dst')")
 	}
 	switch {
-	case p.proto == engine.IPPROTO_GRE:
+	case p.proto == engine.ProtoGRE:
 		if !p.have.Has(FieldSport|FieldDport) && !p.have.Has(FieldReplySport|FieldReplyDport) {
 			return errAt(col, "you have to specify `--srckey' and `--dstkey'")
 		}
@@ -112,7 +112,7 @@ func (p *parser) checkEntry() error {
 		if !p.have.Has(FieldSport|FieldDport) && !p.have.Has(FieldReplySport|FieldReplyDport) {
 			return errAt(col, "you have to specify `--sport' and `--dport'")
 		}
-	case p.proto == engine.IPPROTO_ICMP || p.proto == engine.IPPROTO_ICMPV6:
+	case p.proto == engine.ProtoICMP || p.proto == engine.ProtoICMPv6:
 		if !p.have.Has(FieldICMPType | FieldICMPCode) {
 			return errAt(col, "you have to specify the ICMP type and code")
 		}
@@ -155,7 +155,7 @@ func (p *parser) invert() {
 		fill(&f.Sport, FieldSport, f.ReplyDport, FieldReplyDport)
 		fill(&f.Dport, FieldDport, f.ReplySport, FieldReplySport)
 	}
-	if p.proto == engine.IPPROTO_ICMP || p.proto == engine.IPPROTO_ICMPV6 {
+	if p.proto == engine.ProtoICMP || p.proto == engine.ProtoICMPv6 {
 		if have.Has(FieldICMPType) {
 			f.ReplyICMPType = f.ICMPType
 			if t, ok := icmpReplyType(p.proto, f.ICMPType); ok {

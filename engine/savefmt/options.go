@@ -162,19 +162,19 @@ var (
 // protoOpts returns the options conntrack adds for protocol proto.
 func protoOpts(proto int) []optDef {
 	switch proto {
-	case engine.IPPROTO_TCP:
+	case engine.ProtoTCP:
 		return tcpOpts
-	case engine.IPPROTO_UDP, engine.IPPROTO_UDPLITE:
+	case engine.ProtoUDP, engine.ProtoUDPLite:
 		return udpOpts
-	case engine.IPPROTO_SCTP:
+	case engine.ProtoSCTP:
 		return sctpOpts
-	case engine.IPPROTO_DCCP:
+	case engine.ProtoDCCP:
 		return dccpOpts
-	case engine.IPPROTO_ICMP:
+	case engine.ProtoICMP:
 		return icmpOpts
-	case engine.IPPROTO_ICMPV6:
+	case engine.ProtoICMPv6:
 		return icmpv6Opts
-	case engine.IPPROTO_GRE:
+	case engine.ProtoGRE:
 		return greOpts
 	}
 	return nil

@@ -135,7 +135,7 @@ func TestParseFields(t *testing.T) {
 			Flow: func() engine.Flow {
 				f := tcpFlow("192.0.2.1", "192.0.2.1", "192.0.2.1", "192.0.2.1", 42002, 80, 8080, 42002)
 				f.Timeout, f.State, f.StateNum = 431971, "ESTABLISHED", 3
-				f.Status, f.SeenReply, f.Assured = engine.IPS_SEEN_REPLY|engine.IPS_ASSURED, true, true
+				f.Status, f.SeenReply, f.Assured = engine.StatusSeenReply|engine.StatusAssured, true, true
 				f.Has |= engine.HasTimeout | engine.HasState | engine.HasStatus
 				return f
 			}()},
@@ -156,7 +156,7 @@ func TestParseFields(t *testing.T) {
 			Flow: engine.Flow{Family: "ipv4", Proto: "udp", ProtoNum: 17, Timeout: 28,
 				Src: addr("192.0.2.1"), Dst: addr("198.51.100.1"), Sport: 41004, Dport: 5353,
 				ReplySrc: addr("198.51.100.1"), ReplyDst: addr("192.0.2.2"), ReplySport: 5353, ReplyDport: 41004,
-				Status: engine.IPS_SEEN_REPLY, SeenReply: true,
+				Status: engine.StatusSeenReply, SeenReply: true,
 				Has: engine.HasReply | engine.HasTimeout | engine.HasStatus}},
 	}, {
 		name: "sctp vtags",
@@ -197,7 +197,7 @@ func TestParseFields(t *testing.T) {
 			Flow: engine.Flow{Family: "ipv4", Proto: "udp", ProtoNum: 17, Timeout: 63,
 				Src: addr("198.18.0.3"), Dst: addr("198.18.0.4"), Sport: 53000, Dport: 53,
 				ReplySrc: addr("198.18.0.4"), ReplyDst: addr("198.18.0.3"), ReplySport: 53, ReplyDport: 53000,
-				Status: engine.IPS_FIXED_TIMEOUT, Zone: 11, OrigZone: 5, ReplyZone: 6,
+				Status: engine.StatusFixedTimeout, Zone: 11, OrigZone: 5, ReplyZone: 6,
 				Has: engine.HasReply | engine.HasTimeout | engine.HasStatus | engine.HasZone | engine.HasOrigZone | engine.HasReplyZone}},
 	}, {
 		name: "create from the original direction, icmp echo",
@@ -249,7 +249,7 @@ func TestParseFields(t *testing.T) {
 			Flow: engine.Flow{Family: "ipv4", Proto: "tcp", ProtoNum: 6,
 				Src: addr("198.18.4.1"), Dst: addr("198.18.4.2"),
 				ReplySrc: addr("198.18.4.2"), ReplyDst: addr("198.18.4.1"),
-				Status: engine.IPS_ASSURED | engine.IPS_SEEN_REPLY | engine.IPS_FIXED_TIMEOUT, Assured: true, SeenReply: true,
+				Status: engine.StatusAssured | engine.StatusSeenReply | engine.StatusFixedTimeout, Assured: true, SeenReply: true,
 				State: "ESTABLISHED", StateNum: 3,
 				Has: engine.HasReply | engine.HasStatus | engine.HasState}},
 	}, {
@@ -266,7 +266,7 @@ func TestParseFields(t *testing.T) {
 		line: "-U -u OFFLOAD,HW -s 198.18.0.1",
 		want: Line{Cmd: CmdUpdate, Set: FieldSrc | FieldStatus, MarkMask: math.MaxUint32,
 			Flow: engine.Flow{Family: "ipv4", Src: addr("198.18.0.1"), ReplyDst: addr("198.18.0.1"),
-				Status: engine.IPS_OFFLOAD | engine.IPS_HW_OFFLOAD, Offload: true, Has: engine.HasStatus}},
+				Status: engine.StatusOffload | engine.StatusHWOffload, Offload: true, Has: engine.HasStatus}},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -447,8 +447,8 @@ func TestCommandString(t *testing.T) {
 
 func TestICMPReplyType(t *testing.T) {
 	pairs := []struct{ proto, a, b int }{
-		{engine.IPPROTO_ICMP, 8, 0}, {engine.IPPROTO_ICMP, 13, 14}, {engine.IPPROTO_ICMP, 15, 16},
-		{engine.IPPROTO_ICMP, 17, 18}, {engine.IPPROTO_ICMPV6, 128, 129}, {engine.IPPROTO_ICMPV6, 139, 140},
+		{engine.ProtoICMP, 8, 0}, {engine.ProtoICMP, 13, 14}, {engine.ProtoICMP, 15, 16},
+		{engine.ProtoICMP, 17, 18}, {engine.ProtoICMPv6, 128, 129}, {engine.ProtoICMPv6, 139, 140},
 	}
 	for _, p := range pairs {
 		for _, x := range [][2]int{{p.a, p.b}, {p.b, p.a}} {
@@ -457,7 +457,7 @@ func TestICMPReplyType(t *testing.T) {
 			}
 		}
 	}
-	for _, x := range [][2]int{{engine.IPPROTO_ICMP, 3}, {engine.IPPROTO_ICMP, 11}, {engine.IPPROTO_ICMPV6, 1}, {engine.IPPROTO_ICMPV6, 135}} {
+	for _, x := range [][2]int{{engine.ProtoICMP, 3}, {engine.ProtoICMP, 11}, {engine.ProtoICMPv6, 1}, {engine.ProtoICMPv6, 135}} {
 		if _, ok := icmpReplyType(x[0], x[1]); ok {
 			t.Errorf("icmpReplyType(%d, %d) has a pair", x[0], x[1])
 		}

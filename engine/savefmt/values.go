@@ -69,9 +69,9 @@ func parseAddr(s string) (netip.Addr, error) {
 // addrFamily is AF_INET or AF_INET6 for an address.
 func addrFamily(a netip.Addr) int {
 	if a.Is4() {
-		return engine.AF_INET
+		return engine.FamilyIPv4
 	}
-	return engine.AF_INET6
+	return engine.FamilyIPv6
 }
 
 // parseNAT splits a --src-nat/--dst-nat value: ADDR, ADDR:PORT, [V6] or
@@ -125,13 +125,13 @@ var statusKeywords = []struct {
 	name string
 	bit  engine.Status
 }{
-	{"ASSURED", engine.IPS_ASSURED},
-	{"SEEN_REPLY", engine.IPS_SEEN_REPLY},
+	{"ASSURED", engine.StatusAssured},
+	{"SEEN_REPLY", engine.StatusSeenReply},
 	{"UNSET", 0},
-	{"FIXED_TIMEOUT", engine.IPS_FIXED_TIMEOUT},
-	{"EXPECTED", engine.IPS_EXPECTED},
-	{"OFFLOAD", engine.IPS_OFFLOAD},
-	{"HW_OFFLOAD", engine.IPS_HW_OFFLOAD},
+	{"FIXED_TIMEOUT", engine.StatusFixedTimeout},
+	{"EXPECTED", engine.StatusExpected},
+	{"OFFLOAD", engine.StatusOffload},
+	{"HW_OFFLOAD", engine.StatusHWOffload},
 }
 
 // parseStatus parses a -u list: comma-separated keywords, each the whole
@@ -228,7 +228,7 @@ func parseProto(s string) (int, error) {
 // with an original type (the invmap of nf_conntrack_proto_icmp.c and
 // nf_conntrack_proto_icmpv6.c); ok is false for types without a pair.
 func icmpReplyType(proto, typ int) (int, bool) {
-	if proto == engine.IPPROTO_ICMP {
+	if proto == engine.ProtoICMP {
 		switch typ {
 		case 8, 0: // ICMP_ECHO <-> ICMP_ECHOREPLY
 			return 8 - typ, true

@@ -141,7 +141,7 @@ func decodeSave(line string, f *engine.Flow) error {
 		return &posError{firstCol(line), msg}
 	}
 	*f = l.Flow
-	f.SetStatus(f.Status | engine.IPS_CONFIRMED)
+	f.SetStatus(f.Status | engine.StatusConfirmed)
 	deriveNAT(f)
 	return nil
 }
@@ -170,7 +170,7 @@ func entryProblem(l *savefmt.Line) string {
 		if !set.Has(savefmt.FieldSport|savefmt.FieldDport) && !set.Has(savefmt.FieldReplySport|savefmt.FieldReplyDport) {
 			return fmt.Sprintf("the line holds no entry: protocol %s needs the ports (keys) of a direction", l.Flow.Proto)
 		}
-	case p == engine.IPPROTO_ICMP || p == engine.IPPROTO_ICMPV6:
+	case p == engine.ProtoICMP || p == engine.ProtoICMPv6:
 		if !set.Has(savefmt.FieldICMPType | savefmt.FieldICMPCode) {
 			return fmt.Sprintf("the line holds no entry: protocol %s needs the type and code", l.Flow.Proto)
 		}
@@ -183,8 +183,8 @@ func entryProblem(l *savefmt.Line) string {
 // both when it sets up a translation).
 func deriveNAT(f *engine.Flow) {
 	const (
-		snat = engine.IPS_SRC_NAT | engine.IPS_SRC_NAT_DONE
-		dnat = engine.IPS_DST_NAT | engine.IPS_DST_NAT_DONE
+		snat = engine.StatusSrcNAT | engine.StatusSrcNATDone
+		dnat = engine.StatusDstNAT | engine.StatusDstNATDone
 	)
 	st := f.Status &^ (snat | dnat)
 	ports := engine.HasPorts(f.ProtoNum)

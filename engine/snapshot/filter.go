@@ -14,14 +14,14 @@ func pushable(k *engine.KernelFilter) engine.KernelFilter {
 		return engine.KernelFilter{}
 	}
 	p := *k
-	p.Orig.Fields &^= engine.CTA_FILTER_FLAG_CTA_TUPLE_ZONE
-	p.Reply.Fields &^= engine.CTA_FILTER_FLAG_CTA_TUPLE_ZONE
+	p.Orig.Fields &^= engine.TupleZone
+	p.Reply.Fields &^= engine.TupleZone
 	return p
 }
 
 // match applies a pushable filter to f.
 func match(f *engine.Flow, k *engine.KernelFilter) bool {
-	if k.Family != engine.AF_UNSPEC && f.L3Num() != k.Family {
+	if k.Family != engine.FamilyUnspec && f.L3Num() != k.Family {
 		return false
 	}
 	if k.MarkMask != 0 && uint32(f.Mark)&k.MarkMask != k.Mark {
@@ -53,14 +53,14 @@ func matchTuple(f *engine.Flow, v *tupleValues, t *engine.TupleFilter) bool {
 	fl := t.Fields
 	has := func(b engine.TupleFields) bool { return fl&b != 0 }
 	switch {
-	case has(engine.CTA_FILTER_FLAG_CTA_IP_SRC) && v.src != t.Src,
-		has(engine.CTA_FILTER_FLAG_CTA_IP_DST) && v.dst != t.Dst,
-		has(engine.CTA_FILTER_FLAG_CTA_PROTO_NUM) && f.ProtoNum != int(t.Proto),
-		has(engine.CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT) && v.sport != int(t.Sport),
-		has(engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT) && v.dport != int(t.Dport),
-		has(engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_TYPE|engine.CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE) && v.icmpType != int(t.ICMPType),
-		has(engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_CODE|engine.CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_CODE) && v.icmpCode != int(t.ICMPCode),
-		has(engine.CTA_FILTER_FLAG_CTA_PROTO_ICMP_ID|engine.CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_ID) && v.icmpID != int(t.ICMPID):
+	case has(engine.TupleSrc) && v.src != t.Src,
+		has(engine.TupleDst) && v.dst != t.Dst,
+		has(engine.TupleProto) && f.ProtoNum != int(t.Proto),
+		has(engine.TupleSport) && v.sport != int(t.Sport),
+		has(engine.TupleDport) && v.dport != int(t.Dport),
+		has(engine.TupleICMPType|engine.TupleICMPv6Type) && v.icmpType != int(t.ICMPType),
+		has(engine.TupleICMPCode|engine.TupleICMPv6Code) && v.icmpCode != int(t.ICMPCode),
+		has(engine.TupleICMPID|engine.TupleICMPv6ID) && v.icmpID != int(t.ICMPID):
 		return false
 	}
 	return true

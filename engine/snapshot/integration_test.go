@@ -84,7 +84,7 @@ func TestLiveSaveAndExtendedAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	key := engine.Flow{ProtoNum: engine.IPPROTO_UDP, Src: ext[0].Src, Dst: ext[0].Dst}
+	key := engine.Flow{ProtoNum: engine.ProtoUDP, Src: ext[0].Src, Dst: ext[0].Dst}
 	for i := range ext {
 		if ext[i].Zone == 11 {
 			key = ext[i]
@@ -109,7 +109,7 @@ func TestLiveSaveAndExtendedAgree(t *testing.T) {
 		if f.Assured {
 			assured++
 		}
-		if f.Status&engine.IPS_FIXED_TIMEOUT != 0 {
+		if f.Status&engine.StatusFixedTimeout != 0 {
 			fixed++
 		}
 	}

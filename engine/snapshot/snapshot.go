@@ -279,7 +279,7 @@ func sameOrig(f, key *engine.Flow) bool {
 	switch {
 	case engine.HasPorts(f.ProtoNum):
 		return f.Sport == key.Sport && f.Dport == key.Dport
-	case f.ProtoNum == engine.IPPROTO_ICMP || f.ProtoNum == engine.IPPROTO_ICMPV6:
+	case f.ProtoNum == engine.ProtoICMP || f.ProtoNum == engine.ProtoICMPv6:
 		return f.ICMPType == key.ICMPType && f.ICMPCode == key.ICMPCode && f.ICMPID == key.ICMPID
 	}
 	return true

@@ -64,9 +64,9 @@ type commonFields struct {
 }
 
 // textStatus are the status bits a text line can tell.
-const textStatus = engine.IPS_SEEN_REPLY | engine.IPS_ASSURED | engine.IPS_CONFIRMED |
-	engine.IPS_SRC_NAT | engine.IPS_DST_NAT | engine.IPS_SRC_NAT_DONE | engine.IPS_DST_NAT_DONE |
-	engine.IPS_OFFLOAD | engine.IPS_HW_OFFLOAD
+const textStatus = engine.StatusSeenReply | engine.StatusAssured | engine.StatusConfirmed |
+	engine.StatusSrcNAT | engine.StatusDstNAT | engine.StatusSrcNATDone | engine.StatusDstNATDone |
+	engine.StatusOffload | engine.StatusHWOffload
 
 func common(f *engine.Flow) commonFields {
 	return commonFields{
@@ -193,7 +193,7 @@ func TestTextOptionalAttributes(t *testing.T) {
 	all := fs[3]
 	stop := time.Date(2026, 11, 2, 3, 4, 12, 0, time.Local)
 	switch {
-	case all.Family != "ipv6" || all.Status != engine.IPS_CONFIRMED|engine.IPS_SEEN_REPLY|engine.IPS_HW_OFFLOAD || !all.Offload:
+	case all.Family != "ipv6" || all.Status != engine.StatusConfirmed|engine.StatusSeenReply|engine.StatusHWOffload || !all.Offload:
 		t.Errorf("status %v", all.Status)
 	case all.Mark != 4294967295 || all.Secmark != 12 || all.Secctx != "system_u:object_r:ssh_t:s0" || all.Zone != 9:
 		t.Errorf("mark %d secmark %d secctx %q zone %d", all.Mark, all.Secmark, all.Secctx, all.Zone)
@@ -393,18 +393,18 @@ func TestKernelFilter(t *testing.T) {
 		want   int
 	}{
 		{"none", engine.KernelFilter{}, 19},
-		{"ipv6", engine.KernelFilter{Family: engine.AF_INET6}, 4},
+		{"ipv6", engine.KernelFilter{Family: engine.FamilyIPv6}, 4},
 		{"mark 7", engine.KernelFilter{Mark: 7, MarkMask: 0xffffffff}, 1},
 		{"mark bit 4", engine.KernelFilter{Mark: 16, MarkMask: 16}, 1},
-		{"assured", engine.KernelFilter{Status: engine.IPS_ASSURED, StatusMask: engine.IPS_ASSURED}, 3},
-		{"unreplied", engine.KernelFilter{Status: 0, StatusMask: engine.IPS_SEEN_REPLY}, 16},
+		{"assured", engine.KernelFilter{Status: engine.StatusAssured, StatusMask: engine.StatusAssured}, 3},
+		{"unreplied", engine.KernelFilter{Status: 0, StatusMask: engine.StatusSeenReply}, 16},
 		{"zone 11", engine.KernelFilter{Zone: 11, ZoneSet: true}, 1},
-		{"orig src", engine.KernelFilter{Orig: engine.TupleFilter{Fields: engine.CTA_FILTER_FLAG_CTA_IP_SRC, Src: netip.MustParseAddr("198.18.0.1")}}, 2},
+		{"orig src", engine.KernelFilter{Orig: engine.TupleFilter{Fields: engine.TupleSrc, Src: netip.MustParseAddr("198.18.0.1")}}, 2},
 		{"orig tcp dport 80", engine.KernelFilter{Orig: engine.TupleFilter{
-			Fields: engine.CTA_FILTER_FLAG_CTA_PROTO_NUM | engine.CTA_FILTER_FLAG_CTA_PROTO_DST_PORT, Proto: 6, Dport: 80}}, 3},
-		{"reply sport 8080", engine.KernelFilter{Reply: engine.TupleFilter{Fields: engine.CTA_FILTER_FLAG_CTA_PROTO_SRC_PORT, Sport: 8080}}, 2},
-		{"reply icmpv6 type", engine.KernelFilter{Reply: engine.TupleFilter{Fields: engine.CTA_FILTER_FLAG_CTA_PROTO_ICMPV6_TYPE, ICMPType: 129}}, 1},
-		{"tuple zone ignored", engine.KernelFilter{Orig: engine.TupleFilter{Fields: engine.CTA_FILTER_FLAG_CTA_TUPLE_ZONE, Zone: 42}}, 19},
+			Fields: engine.TupleProto | engine.TupleDport, Proto: 6, Dport: 80}}, 3},
+		{"reply sport 8080", engine.KernelFilter{Reply: engine.TupleFilter{Fields: engine.TupleSport, Sport: 8080}}, 2},
+		{"reply icmpv6 type", engine.KernelFilter{Reply: engine.TupleFilter{Fields: engine.TupleICMPv6Type, ICMPType: 129}}, 1},
+		{"tuple zone ignored", engine.KernelFilter{Orig: engine.TupleFilter{Fields: engine.TupleZone, Zone: 42}}, 19},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -417,7 +417,7 @@ func TestKernelFilter(t *testing.T) {
 				t.Errorf("%d entries (Received %d), want %d", n, st.Received, tc.want)
 			}
 			want := tc.filter
-			want.Orig.Fields &^= engine.CTA_FILTER_FLAG_CTA_TUPLE_ZONE
+			want.Orig.Fields &^= engine.TupleZone
 			if st.Pushed != want {
 				t.Errorf("Pushed = %+v, want %+v", st.Pushed, want)
 			}

@@ -171,10 +171,10 @@ func (p *textParser) parse(now time.Time) error {
 	if err := p.tuple(false); err != nil {
 		return err
 	}
-	status := engine.IPS_CONFIRMED | engine.IPS_SEEN_REPLY
+	status := engine.StatusConfirmed | engine.StatusSeenReply
 	if p.peek() == "[UNREPLIED]" {
 		p.i++
-		status &^= engine.IPS_SEEN_REPLY
+		status &^= engine.StatusSeenReply
 	}
 	if err := p.tuple(true); err != nil {
 		return err
@@ -285,9 +285,9 @@ func (p *textParser) tuple(reply bool) error {
 		if err != nil || ip.Zone() != "" {
 			return errorf(w, "invalid IP address `%s'", v)
 		}
-		fam := engine.AF_INET6
+		fam := engine.FamilyIPv6
 		if ip.Is4() {
-			fam = engine.AF_INET
+			fam = engine.FamilyIPv4
 		}
 		if p.fam != 0 && p.fam != fam {
 			return errorf(w, "mismatched address family")
@@ -296,7 +296,7 @@ func (p *textParser) tuple(reply bool) error {
 	}
 	var err error
 	switch pn := f.ProtoNum; {
-	case pn == engine.IPPROTO_GRE:
+	case pn == engine.ProtoGRE:
 		if *sport, err = p.greKey("srckey"); err != nil {
 			return err
 		}
@@ -310,7 +310,7 @@ func (p *textParser) tuple(reply bool) error {
 		if *dport, err = p.keyNumber("dport", math.MaxUint16); err != nil {
 			return err
 		}
-	case pn == engine.IPPROTO_ICMP || pn == engine.IPPROTO_ICMPV6:
+	case pn == engine.ProtoICMP || pn == engine.ProtoICMPv6:
 		if *typ, err = p.keyNumber("type", math.MaxUint8); err != nil {
 			return err
 		}
@@ -399,11 +399,11 @@ func (p *textParser) attribute(w word, t *trailer) error {
 	var err error
 	switch {
 	case key == "[ASSURED]":
-		t.status |= engine.IPS_ASSURED
+		t.status |= engine.StatusAssured
 	case key == "[OFFLOAD]":
-		t.status |= engine.IPS_OFFLOAD
+		t.status |= engine.StatusOffload
 	case key == "[HW_OFFLOAD]":
-		t.status |= engine.IPS_HW_OFFLOAD
+		t.status |= engine.StatusHWOffload
 	case key == "[start=" || key == "[stop=":
 		tm, perr := time.ParseInLocation(ctimeLayout, val, time.Local)
 		if perr != nil {

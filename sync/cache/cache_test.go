@@ -17,7 +17,7 @@ func (c *clock) now() time.Time { return c.t }
 func tcpFlow(sport, mark int) engine.Flow {
 	var f engine.Flow
 	f.Family = "ipv4"
-	f.SetProto(engine.IPPROTO_TCP)
+	f.SetProto(engine.ProtoTCP)
 	f.Src, f.Dst = netip.MustParseAddr("198.51.100.10"), netip.MustParseAddr("198.51.100.20")
 	f.Sport, f.Dport = sport, 22
 	f.Mark = mark
@@ -37,7 +37,7 @@ func TestKeyOf(t *testing.T) {
 		func(f *engine.Flow) { f.Sport++ },
 		func(f *engine.Flow) { f.Dport++ },
 		func(f *engine.Flow) { f.Zone = 5 },
-		func(f *engine.Flow) { f.SetProto(engine.IPPROTO_UDP) },
+		func(f *engine.Flow) { f.SetProto(engine.ProtoUDP) },
 		func(f *engine.Flow) { f.Src = netip.MustParseAddr("198.51.100.11") },
 		func(f *engine.Flow) { f.Dst = netip.MustParseAddr("2001:db8::1") },
 	}
@@ -49,7 +49,7 @@ func TestKeyOf(t *testing.T) {
 		}
 	}
 	var icmp engine.Flow
-	icmp.SetProto(engine.IPPROTO_ICMP)
+	icmp.SetProto(engine.ProtoICMP)
 	icmp.Src, icmp.Dst = a.Src, a.Dst
 	icmp.ICMPType, icmp.ICMPID = 8, 0x1234
 	icmp2 := icmp

@@ -15,9 +15,9 @@ func ftpExp(dport int) engine.Expect {
 	b := netip.MustParseAddr("192.0.2.2")
 	m := netip.MustParseAddr("255.255.255.255")
 	e := engine.Expect{
-		Family: "ipv4", ProtoNum: engine.IPPROTO_TCP, Src: a, Dst: b, Dport: dport,
+		Family: "ipv4", ProtoNum: engine.ProtoTCP, Src: a, Dst: b, Dport: dport,
 		MaskSrc: m, MaskDst: m, MaskDport: 0xffff,
-		MasterProtoNum: engine.IPPROTO_TCP, MasterSrc: a, MasterDst: b, MasterSport: 40000, MasterDport: 21,
+		MasterProtoNum: engine.ProtoTCP, MasterSrc: a, MasterDst: b, MasterSport: 40000, MasterDport: 21,
 		Timeout: 300, Helper: "ftp", Has: engine.HasExpTimeout | engine.HasExpHelper,
 	}
 	return e
@@ -39,8 +39,8 @@ func TestExpectKeyOf(t *testing.T) {
 		func(e *engine.Expect) { e.Dst = netip.MustParseAddr("2001:db8::1") },
 		func(e *engine.Expect) { e.MaskDport = 0 },
 		func(e *engine.Expect) { e.Zone = 4 },
-		func(e *engine.Expect) { e.ProtoNum = engine.IPPROTO_UDP },
-		func(e *engine.Expect) { e.MasterProtoNum = engine.IPPROTO_UDP },
+		func(e *engine.Expect) { e.ProtoNum = engine.ProtoUDP },
+		func(e *engine.Expect) { e.MasterProtoNum = engine.ProtoUDP },
 	}
 	for i, d := range diff {
 		c := a

@@ -30,7 +30,7 @@ func KeyOf(f *engine.Flow) Key {
 		Zone:  uint16(f.Zone),
 	}
 	switch f.ProtoNum {
-	case engine.IPPROTO_ICMP, engine.IPPROTO_ICMPV6:
+	case engine.ProtoICMP, engine.ProtoICMPv6:
 		k.ICMPType, k.ICMPCode, k.ICMPID = uint8(f.ICMPType), uint8(f.ICMPCode), uint16(f.ICMPID)
 	default:
 		if engine.HasPorts(f.ProtoNum) {
@@ -44,7 +44,7 @@ func KeyOf(f *engine.Flow) Key {
 func (k Key) String() string {
 	s := fmt.Sprintf("proto=%d src=%s dst=%s", k.Proto, k.Src, k.Dst)
 	switch {
-	case k.Proto == engine.IPPROTO_ICMP || k.Proto == engine.IPPROTO_ICMPV6:
+	case k.Proto == engine.ProtoICMP || k.Proto == engine.ProtoICMPv6:
 		s += fmt.Sprintf(" type=%d code=%d id=%d", k.ICMPType, k.ICMPCode, k.ICMPID)
 	case engine.HasPorts(int(k.Proto)):
 		s += fmt.Sprintf(" sport=%d dport=%d", k.Sport, k.Dport)

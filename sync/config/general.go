@@ -346,5 +346,5 @@ func tcpStateNum(s string) (int, bool) {
 	case "NONE", "SYN_SENT2":
 		return 0, false
 	}
-	return engine.StateNum(engine.IPPROTO_TCP, s)
+	return engine.StateNum(engine.ProtoTCP, s)
 }

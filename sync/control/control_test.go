@@ -48,11 +48,11 @@ func (f *fakeNode) InternalExpect(context.Context) ([]cache.ExpectEntry, error) 
 func (f *fakeNode) ExternalExpect(context.Context) ([]cache.ExpectEntry, error) {
 	var e cache.ExpectEntry
 	x := &e.Expect
-	x.Family, x.Proto, x.ProtoNum = "ipv4", "tcp", engine.IPPROTO_TCP
+	x.Family, x.Proto, x.ProtoNum = "ipv4", "tcp", engine.ProtoTCP
 	x.Src, x.Dst = netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
 	x.Sport, x.Dport, x.Timeout = 0, 40000, 300
 	x.MasterSrc, x.MasterDst = netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
-	x.MasterProtoNum, x.MasterSport, x.MasterDport = engine.IPPROTO_TCP, 5000, 21
+	x.MasterProtoNum, x.MasterSport, x.MasterDport = engine.ProtoTCP, 5000, 21
 	return []cache.ExpectEntry{e}, nil
 }
 func (f *fakeNode) FlushCaches(_ context.Context, i, e bool) error {
@@ -102,7 +102,7 @@ func serveFake(t *testing.T, fake *fakeNode, stop func()) (path string, ctx cont
 }
 
 func TestServer(t *testing.T) {
-	fl := engine.Flow{Family: "ipv4", Proto: "udp", ProtoNum: engine.IPPROTO_UDP,
+	fl := engine.Flow{Family: "ipv4", Proto: "udp", ProtoNum: engine.ProtoUDP,
 		Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("192.0.2.2"), Sport: 1000, Dport: 53,
 		ReplySrc: netip.MustParseAddr("192.0.2.2"), ReplyDst: netip.MustParseAddr("192.0.2.1"), ReplySport: 53, ReplyDport: 1000}
 	fake := &fakeNode{external: []engine.Flow{fl, fl}}

@@ -26,21 +26,21 @@ func ctdFlows() []engine.Flow {
 		if state >= 0 {
 			f.SetState(state)
 		}
-		f.SetStatus(status | engine.IPS_CONFIRMED)
+		f.SetStatus(status | engine.StatusConfirmed)
 		f.Mark, f.ID, f.Timeout, f.Use = mark, id, 100, 1
 		f.Has |= engine.HasReply | engine.HasMark | engine.HasID | engine.HasTimeout | engine.HasUse
 		return f
 	}
 	const established = 3
-	icmp := mk(engine.IPPROTO_ICMP, "198.51.100.10", "198.51.100.40", 0, 0, "198.51.100.40", "198.51.100.10", 0, 0, -1, 0, 0, 321271589)
+	icmp := mk(engine.ProtoICMP, "198.51.100.10", "198.51.100.40", 0, 0, "198.51.100.40", "198.51.100.10", 0, 0, -1, 0, 0, 321271589)
 	icmp.ICMPType, icmp.ICMPCode, icmp.ICMPID = 8, 0, 7
 	icmp.ReplyICMPType, icmp.ReplyICMPCode, icmp.ReplyICMPID = 0, 0, 7
-	seen := engine.IPS_ASSURED | engine.IPS_SEEN_REPLY
+	seen := engine.StatusAssured | engine.StatusSeenReply
 	return []engine.Flow{
 		icmp,
-		mk(engine.IPPROTO_TCP, "198.51.100.14", "198.51.100.24", 42000, 443, "198.51.100.99", "198.51.100.14", 8443, 42000, established, seen|engine.IPS_DST_NAT, 0, 346064292),
-		mk(engine.IPPROTO_TCP, "198.51.100.10", "198.51.100.20", 40000, 22, "198.51.100.20", "198.51.100.10", 22, 40000, established, seen, 7, 1115802991),
-		mk(engine.IPPROTO_UDP, "198.51.100.10", "198.51.100.30", 5353, 53, "198.51.100.30", "198.51.100.10", 53, 5353, -1, 0, 0, 1942792783),
+		mk(engine.ProtoTCP, "198.51.100.14", "198.51.100.24", 42000, 443, "198.51.100.99", "198.51.100.14", 8443, 42000, established, seen|engine.StatusDstNAT, 0, 346064292),
+		mk(engine.ProtoTCP, "198.51.100.10", "198.51.100.20", 40000, 22, "198.51.100.20", "198.51.100.10", 22, 40000, established, seen, 7, 1115802991),
+		mk(engine.ProtoUDP, "198.51.100.10", "198.51.100.30", 5353, 53, "198.51.100.30", "198.51.100.10", 53, 5353, -1, 0, 0, 1942792783),
 	}
 }
 
@@ -80,10 +80,10 @@ func TestConntrackdDumps(t *testing.T) {
 func TestConntrackdExpectDumps(t *testing.T) {
 	a := netip.MustParseAddr
 	exp := func(masterSport int) engine.Expect {
-		return engine.Expect{Family: "ipv4", Proto: "tcp", ProtoNum: engine.IPPROTO_TCP,
+		return engine.Expect{Family: "ipv4", Proto: "tcp", ProtoNum: engine.ProtoTCP,
 			Src: a("192.0.2.1"), Dst: a("192.0.2.1"), Sport: 0, Dport: 50000,
 			MaskSrc: a("255.255.255.255"), MaskDst: a("255.255.255.255"), MaskSport: 0, MaskDport: 65535,
-			MasterProto: "tcp", MasterProtoNum: engine.IPPROTO_TCP, MasterSrc: a("192.0.2.1"), MasterDst: a("192.0.2.1"),
+			MasterProto: "tcp", MasterProtoNum: engine.ProtoTCP, MasterSrc: a("192.0.2.1"), MasterDst: a("192.0.2.1"),
 			MasterSport: masterSport, MasterDport: 21, Timeout: 298, ID: 925089129, Helper: "ftp",
 			Has: engine.HasExpTimeout | engine.HasExpID | engine.HasExpHelper | engine.HasExpClass | engine.HasExpFlags |
 				engine.HasExpMask | engine.HasExpMaster}

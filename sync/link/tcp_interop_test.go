@@ -78,18 +78,18 @@ func interop(t *testing.T, l Link, b *nstest.NS, conf string) {
 	// cache (the first may go out before conntrackd's server listens).
 	var f engine.Flow
 	f.Family = "ipv4"
-	f.SetProto(engine.IPPROTO_TCP)
+	f.SetProto(engine.ProtoTCP)
 	f.Src, f.Dst = netip.MustParseAddr("198.51.100.10"), netip.MustParseAddr("198.51.100.20")
 	f.Sport, f.Dport = 40000, 22
 	f.SetState(3)
-	f.SetStatus(engine.IPS_CONFIRMED | engine.IPS_ASSURED | engine.IPS_SEEN_REPLY)
+	f.SetStatus(engine.StatusConfirmed | engine.StatusAssured | engine.StatusSeenReply)
 	f.Timeout, f.Mark = 600, 7
 	f.Has |= engine.HasTimeout | engine.HasMark
 	var ct wire.Conntrack
 	ct.FromFlow(&f)
 	seq := uint32(time.Now().Unix())
 	nstest.WaitFor(t, "ctq's flow in conntrackd's external cache", func() bool {
-		msg, err := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.NET_T_STATE_CT_NEW, Seq: seq}, CT: &ct})
+		msg, err := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.MsgCTNew, Seq: seq}, CT: &ct})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,9 +20,9 @@ func stream(t testing.TB, n int, seq uint32) []byte {
 	t.Helper()
 	var b []byte
 	for i := range n {
-		m := &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_ALIVE, Seq: seq + uint32(i)}}
+		m := &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagAlive, Seq: seq + uint32(i)}}
 		if i%2 == 1 {
-			m = &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_ACK, Seq: seq + uint32(i)},
+			m = &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagACK, Seq: seq + uint32(i)},
 				Control: &wire.Control{From: 1, To: 2}}
 		}
 		var err error

@@ -80,7 +80,7 @@ func TestAlarmRefresh(t *testing.T) {
 	n.alarmTick()
 	n.transmit()
 	msgs := sentSince(t, l, 0)
-	if len(msgs) != 1 || msgs[0].Header.Type != wire.NET_T_STATE_CT_NEW || msgs[0].Header.Flags != 0 {
+	if len(msgs) != 1 || msgs[0].Header.Type != wire.MsgCTNew || msgs[0].Header.Flags != 0 {
 		t.Fatalf("after the event sent %d messages: %v", len(msgs), msgs)
 	}
 
@@ -121,7 +121,7 @@ func TestAlarmRefresh(t *testing.T) {
 	n.kernelEvent(&event{typ: engine.EventDestroy, flow: f})
 	n.transmit()
 	msgs = sentSince(t, l, mark)
-	if len(msgs) != 1 || msgs[0].Header.Type != wire.NET_T_STATE_CT_DEL {
+	if len(msgs) != 1 || msgs[0].Header.Type != wire.MsgCTDelete {
 		t.Fatalf("destroy sent %v", msgs)
 	}
 	if _, ok := n.internal.Get(cache.KeyOf(&f)); ok {
@@ -148,12 +148,12 @@ func TestAlarmRefresh(t *testing.T) {
 func TestAlarmExpire(t *testing.T) {
 	n, _, clk := alarmNode(t)
 	f0, f1, f2 := flow(0), flow(1), flow(2)
-	n.datagram(build(t, ctMsg(wire.NET_T_STATE_CT_NEW, 100, f0), ctMsg(wire.NET_T_STATE_CT_NEW, 101, f1),
-		ctMsg(wire.NET_T_STATE_CT_NEW, 102, f2)))
+	n.datagram(build(t, ctMsg(wire.MsgCTNew, 100, f0), ctMsg(wire.MsgCTNew, 101, f1),
+		ctMsg(wire.MsgCTNew, 102, f2)))
 	// A flagged message is ignored: ALARM peers send none.
-	hello := ctMsg(wire.NET_T_STATE_CT_NEW, 103, flow(3))
-	hello.Header.Flags = wire.NET_F_HELLO
-	n.datagram(build(t, hello, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_RESYNC, Seq: 104},
+	hello := ctMsg(wire.MsgCTNew, 103, flow(3))
+	hello.Header.Flags = wire.FlagHello
+	n.datagram(build(t, hello, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagResync, Seq: 104},
 		Control: &wire.Control{}}))
 	if n.external.Len() != 3 || n.stats.ResyncsAnswered != 0 || len(n.txq) != 0 {
 		t.Fatalf("external holds %d, resyncs answered %d", n.external.Len(), n.stats.ResyncsAnswered)
@@ -162,7 +162,7 @@ func TestAlarmExpire(t *testing.T) {
 	clk.advance(6 * time.Second)
 	n.alarmTick()
 	f1.Mark = 50
-	n.datagram(build(t, ctMsg(wire.NET_T_STATE_CT_UPD, 105, f1), ctMsg(wire.NET_T_STATE_CT_DEL, 106, f2)))
+	n.datagram(build(t, ctMsg(wire.MsgCTUpdate, 105, f1), ctMsg(wire.MsgCTDelete, 106, f2)))
 	if n.external.Len() != 2 {
 		t.Fatalf("external holds %d after UPD and DEL, want 2", n.external.Len())
 	}

@@ -37,11 +37,11 @@ func applyEvent[V any, P comparable](c entryTable[V, P], typ engine.EventType, v
 // adds), DEL removes at once.
 func applyReceived[V any, P comparable](c entryTable[V, P], typ wire.MsgType, v *V) {
 	switch typ {
-	case wire.NET_T_STATE_CT_NEW, wire.NET_T_STATE_EXP_NEW:
+	case wire.MsgCTNew, wire.MsgExpNew:
 		c.Replace(v)
-	case wire.NET_T_STATE_CT_UPD, wire.NET_T_STATE_EXP_UPD:
+	case wire.MsgCTUpdate, wire.MsgExpUpdate:
 		c.Update(v)
-	case wire.NET_T_STATE_CT_DEL, wire.NET_T_STATE_EXP_DEL:
+	case wire.MsgCTDelete, wire.MsgExpDelete:
 		c.Delete(v)
 	}
 }

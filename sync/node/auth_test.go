@@ -106,7 +106,7 @@ func TestAuthPair(t *testing.T) {
 	// Forgeries: a flow of A's range keyed with another key, the same
 	// datagram without a trailer (what conntrackd sends), and a runt.
 	forged := flow(1)
-	plain := build(t, ctMsg(wire.NET_T_STATE_CT_NEW, 1, forged))
+	plain := build(t, ctMsg(wire.MsgCTNew, 1, forged))
 	fl := &fakeLink{max: 1472}
 	wrong, err := link.NewAuth(fl, bytes.Repeat([]byte{0xa5}, 32))
 	if err != nil {

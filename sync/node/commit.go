@@ -271,7 +271,7 @@ func (n *Node) replace(ctx context.Context, entries []*cache.Entry, now time.Tim
 // committed is the entry as a commit creates it.
 func (n *Node) committed(e *cache.Entry, now time.Time) engine.Flow {
 	f := e.Flow
-	f.SetStatus(f.Status &^ engine.IPS_EXPECTED)
+	f.SetStatus(f.Status &^ engine.StatusExpected)
 	f.Timeout = e.CommitTimeout(now, n.cfg.Sync.CommitTimeout)
 	f.Has |= engine.HasTimeout
 	return f

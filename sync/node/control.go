@@ -63,7 +63,7 @@ func (n *Node) RequestResync(ctx context.Context) error {
 	}
 	return n.do(ctx, func() {
 		n.logf(slog.LevelInfo, "asking the peer for a resync")
-		n.txq = append(n.txq, txItem{ctl: wire.NET_F_RESYNC})
+		n.txq = append(n.txq, txItem{ctl: wire.FlagResync})
 	})
 }
 

@@ -213,7 +213,7 @@ func (n *Node) expectData(m *wire.Message) {
 	var x engine.Expect
 	m.Exp.ToExpect(&x)
 	if n.alarm != nil {
-		n.alarm.expects.received(n.alarm, cache.ExpectKeyOf(&x), m.Header.Type == wire.NET_T_STATE_EXP_DEL, n.now())
+		n.alarm.expects.received(n.alarm, cache.ExpectKeyOf(&x), m.Header.Type == wire.MsgExpDelete, n.now())
 	}
 	if n.injector != nil {
 		n.injectExpect(m.Header.Type, &x)

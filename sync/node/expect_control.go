@@ -69,7 +69,7 @@ func (n *Node) flushKernelExpect(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if len(n.cfg.Sync.ExpectationHelpers) == 0 && n.filter == nil {
-		if err := n.live.Flush(ctx, engine.TableExpect, engine.AF_UNSPEC); err != nil {
+		if err := n.live.Flush(ctx, engine.TableExpect, engine.FamilyUnspec); err != nil {
 			return 0, fmt.Errorf("flush the kernel expect table: %w", err)
 		}
 		return -1, nil

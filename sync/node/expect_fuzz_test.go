@@ -15,12 +15,12 @@ import (
 // nor send a message conntrackd would reject.
 func FuzzExpectDatagram(f *testing.F) {
 	x := testExp("ftp", 50000)
-	newMsg, _ := wire.AppendMessage(nil, expMsg(wire.NET_T_STATE_EXP_NEW, 7, x))
-	updMsg, _ := wire.AppendMessage(nil, expMsg(wire.NET_T_STATE_EXP_UPD, 8, testExp("sip", 5060)))
-	delMsg, _ := wire.AppendMessage(nil, expMsg(wire.NET_T_STATE_EXP_DEL, 9, x))
-	nack, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_NACK, Seq: 10},
+	newMsg, _ := wire.AppendMessage(nil, expMsg(wire.MsgExpNew, 7, x))
+	updMsg, _ := wire.AppendMessage(nil, expMsg(wire.MsgExpUpdate, 8, testExp("sip", 5060)))
+	delMsg, _ := wire.AppendMessage(nil, expMsg(wire.MsgExpDelete, 9, x))
+	nack, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagNACK, Seq: 10},
 		Control: &wire.Control{From: 1795389893, To: 1795389900}})
-	resync, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_RESYNC, Seq: 11},
+	resync, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagResync, Seq: 11},
 		Control: &wire.Control{}})
 	f.Add(append(append([]byte{}, newMsg...), updMsg...), delMsg)
 	f.Add(resync, nack)

@@ -26,14 +26,14 @@ func (n *Node) injectExpect(typ wire.MsgType, x *engine.Expect) {
 	in := n.injector
 	var err error
 	switch typ {
-	case wire.NET_T_STATE_EXP_NEW, wire.NET_T_STATE_EXP_UPD:
+	case wire.MsgExpNew, wire.MsgExpUpdate:
 		c := n.injectedExpect(x)
 		if err = in.CreateExpect(ctx, &c); errors.Is(err, unix.EEXIST) {
 			if err = in.DeleteExpect(ctx, &c); err == nil || errors.Is(err, engine.ErrNotFound) {
 				err = in.CreateExpect(ctx, &c)
 			}
 		}
-	case wire.NET_T_STATE_EXP_DEL:
+	case wire.MsgExpDelete:
 		if err = in.DeleteExpect(ctx, x); errors.Is(err, engine.ErrNotFound) {
 			err = nil
 		}

@@ -37,9 +37,9 @@ func testExp(helper string, dport int) engine.Expect {
 	a := netip.MustParseAddr("192.0.2.1")
 	m := netip.MustParseAddr("255.255.255.255")
 	e := engine.Expect{
-		Family: "ipv4", Proto: "tcp", ProtoNum: engine.IPPROTO_TCP, Src: a, Dst: a, Dport: dport,
+		Family: "ipv4", Proto: "tcp", ProtoNum: engine.ProtoTCP, Src: a, Dst: a, Dport: dport,
 		MaskSrc: m, MaskDst: m, MaskDport: 0xffff,
-		MasterProto: "tcp", MasterProtoNum: engine.IPPROTO_TCP, MasterSrc: a, MasterDst: a, MasterSport: 40000, MasterDport: 21,
+		MasterProto: "tcp", MasterProtoNum: engine.ProtoTCP, MasterSrc: a, MasterDst: a, MasterSport: 40000, MasterDport: 21,
 		Timeout: 300, Helper: helper, Class: 0,
 		Has: engine.HasExpTimeout | engine.HasExpHelper | engine.HasExpClass | engine.HasExpMask | engine.HasExpMaster,
 	}
@@ -107,7 +107,7 @@ func TestExpectAdvertiseFTFW(t *testing.T) {
 		t.Fatalf("internal holds %d, resend queue %d expectations", n.internalExp.Len(), len(n.ftfw.rsExp))
 	}
 	del := decodeAll(t, l.sent[1:])[0]
-	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_ACK, Seq: 7},
+	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagACK, Seq: 7},
 		Control: &wire.Control{From: sent[0].Header.Seq, To: del.Header.Seq}}))
 	if n.internalExp.Len() != 0 || len(n.ftfw.rsExp) != 0 {
 		t.Errorf("after the ACK internal holds %d, resend queue %d expectations", n.internalExp.Len(), len(n.ftfw.rsExp))
@@ -121,7 +121,7 @@ func TestExpectAdvertiseFTFW(t *testing.T) {
 	before := len(l.sent)
 	n.transmit()
 	lost := decodeAll(t, l.sent[before:])[0].Header.Seq
-	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_NACK, Seq: 8},
+	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagNACK, Seq: 8},
 		Control: &wire.Control{From: lost, To: lost}}))
 	before = len(l.sent)
 	n.transmit()
@@ -132,7 +132,7 @@ func TestExpectAdvertiseFTFW(t *testing.T) {
 	// A RESYNC is answered with flows and expectations.
 	f := flow(0)
 	n.internal.Replace(&f)
-	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_RESYNC, Seq: 9},
+	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagResync, Seq: 9},
 		Control: &wire.Control{}}))
 	before = len(l.sent)
 	n.transmit()
@@ -147,7 +147,7 @@ func TestExpectCommitTimeoutOmitted(t *testing.T) {
 	n.expectEvent(context.Background(), &expEvent{typ: engine.EventNew, exp: x})
 	n.transmit()
 	m := decodeAll(t, l.sent)[0]
-	if m.Exp == nil || m.Exp.Attrs.Has(wire.NTA_EXP_TIMEOUT) || !m.Exp.Attrs.Has(wire.NTA_EXP_FLAGS) {
+	if m.Exp == nil || m.Exp.Attrs.Has(wire.ExpAttrTimeout) || !m.Exp.Attrs.Has(wire.ExpAttrFlags) {
 		t.Errorf("sent %+v", m.Exp)
 	}
 	// NOTRACK releases a DEAD expectation once its DEL is out.
@@ -161,9 +161,9 @@ func TestExpectCommitTimeoutOmitted(t *testing.T) {
 func TestExpectReceive(t *testing.T) {
 	n, _, _ := expNode(t, "Mode NOTRACK { }", "Options { ExpectationSync on }")
 	a, b := testExp("ftp", 50000), testExp("ftp", 50001)
-	n.datagram(build(t, expMsg(wire.NET_T_STATE_EXP_NEW, 1, a), expMsg(wire.NET_T_STATE_EXP_NEW, 2, b)))
+	n.datagram(build(t, expMsg(wire.MsgExpNew, 1, a), expMsg(wire.MsgExpNew, 2, b)))
 	b.Timeout = 100
-	n.datagram(build(t, expMsg(wire.NET_T_STATE_EXP_UPD, 3, b), expMsg(wire.NET_T_STATE_EXP_DEL, 4, a)))
+	n.datagram(build(t, expMsg(wire.MsgExpUpdate, 3, b), expMsg(wire.MsgExpDelete, 4, a)))
 	if n.externalExp.Len() != 1 || n.stats.RecvExpect != 4 || n.stats.RecvData != 0 {
 		t.Fatalf("external holds %d, stats %+v", n.externalExp.Len(), n.stats)
 	}
@@ -178,7 +178,7 @@ func TestExpectReceive(t *testing.T) {
 
 	// Without ExpectationSync they are counted and dropped.
 	off, _, _ := expNode(t, "Mode NOTRACK { }", "")
-	off.datagram(build(t, expMsg(wire.NET_T_STATE_EXP_NEW, 1, a)))
+	off.datagram(build(t, expMsg(wire.MsgExpNew, 1, a)))
 	if off.externalExp.Len() != 0 || off.stats.RecvExpect != 1 {
 		t.Errorf("without ExpectationSync: external holds %d, received %d", off.externalExp.Len(), off.stats.RecvExpect)
 	}
@@ -202,7 +202,7 @@ func TestExpectAlarm(t *testing.T) {
 
 	// A received expectation expires CacheTimeout after its last message.
 	y := testExp("ftp", 50001)
-	n.datagram(build(t, expMsg(wire.NET_T_STATE_EXP_NEW, 1, y)))
+	n.datagram(build(t, expMsg(wire.MsgExpNew, 1, y)))
 	clk.advance(9 * time.Second)
 	n.alarmTick()
 	if n.externalExp.Len() != 1 {
@@ -252,7 +252,7 @@ func TestExpectFlushInternal(t *testing.T) {
 	e, _ := n.internal.Replace(&f)
 	n.enqueue(e)
 	n.expectEvent(context.Background(), &expEvent{typ: engine.EventNew, exp: testExp("ftp", 50000)})
-	n.txq = append(n.txq, txItem{ctl: wire.NET_F_ALIVE})
+	n.txq = append(n.txq, txItem{ctl: wire.FlagAlive})
 	n.flushExpect(true, false)
 	if n.internalExp.Len() != 0 || len(n.queuedExp) != 0 {
 		t.Fatalf("internal holds %d, %d queued", n.internalExp.Len(), len(n.queuedExp))

@@ -89,7 +89,7 @@ func (f *flowFilter) pass(fl *engine.Flow) bool {
 			return false
 		}
 	}
-	if f.states != nil && fl.ProtoNum == engine.IPPROTO_TCP && fl.Has&engine.HasState != 0 {
+	if f.states != nil && fl.ProtoNum == engine.ProtoTCP && fl.Has&engine.HasState != 0 {
 		s := fl.StateNum
 		listed := s >= 0 && s < 16 && f.states[s]
 		if listed == f.stateIgnore {

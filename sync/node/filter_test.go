@@ -14,7 +14,7 @@ func TestFilter(t *testing.T) {
 	tcp := func(src, dst string, state int) engine.Flow {
 		var f engine.Flow
 		f.Family = "ipv4"
-		f.SetProto(engine.IPPROTO_TCP)
+		f.SetProto(engine.ProtoTCP)
 		f.Src, f.Dst = netip.MustParseAddr(src), netip.MustParseAddr(dst)
 		f.Sport, f.Dport = 1000, 22
 		f.SetState(state)
@@ -22,7 +22,7 @@ func TestFilter(t *testing.T) {
 	}
 	udp := func(src, dst string) engine.Flow {
 		f := tcp(src, dst, 0)
-		f.SetProto(engine.IPPROTO_UDP)
+		f.SetProto(engine.ProtoUDP)
 		f.Has &^= engine.HasState
 		f.State, f.StateNum = "", 0
 		return f

@@ -90,10 +90,10 @@ func (s *ftfw) stamp(f *wire.Flags) {
 		s.hello = helloSay
 	}
 	if s.hello == helloSay {
-		*f |= wire.NET_F_HELLO
+		*f |= wire.FlagHello
 	}
 	if s.sayHelloBack {
-		*f |= wire.NET_F_HELLO_BACK
+		*f |= wire.FlagHelloBack
 		s.sayHelloBack = false
 	}
 }
@@ -103,7 +103,7 @@ func (s *ftfw) stamp(f *wire.Flags) {
 // acknowledgement; ALIVE does not. When the queue is full its oldest entry
 // is dropped.
 func (s *ftfw) sent(it txItem, seq uint32) {
-	if it.isCtl() && it.ctl&(wire.NET_F_ACK|wire.NET_F_NACK|wire.NET_F_RESYNC) == 0 {
+	if it.isCtl() && it.ctl&(wire.FlagACK|wire.FlagNACK|wire.FlagResync) == 0 {
 		return
 	}
 	if s.rs.Len() >= s.rsLimit {
@@ -197,9 +197,9 @@ func (s *ftfw) nack(from, to uint32, tx []txItem) []txItem {
 func (s *ftfw) alive() txItem {
 	if s.ackFromSet && s.rxSet {
 		s.ackFromSet = false
-		return txItem{ctl: wire.NET_F_ACK, from: s.ackFrom, to: s.rxLast}
+		return txItem{ctl: wire.FlagACK, from: s.ackFrom, to: s.rxLast}
 	}
-	return txItem{ctl: wire.NET_F_ALIVE}
+	return txItem{ctl: wire.FlagAlive}
 }
 
 // recv runs FTFW's receiver on one well-formed message (ftfw_recv): the
@@ -249,16 +249,16 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 		}
 		s.window--
 		if s.window == 0 {
-			tx = append(tx, txItem{ctl: wire.NET_F_ACK, from: s.ackFrom, to: h.Seq})
+			tx = append(tx, txItem{ctl: wire.FlagACK, from: s.ackFrom, to: h.Seq})
 			s.window = s.windowSize
 			s.ackFromSet = false
 		}
 	} else {
 		if s.ackFromSet {
-			tx = append(tx, txItem{ctl: wire.NET_F_ACK, from: s.ackFrom, to: s.rxLast})
+			tx = append(tx, txItem{ctl: wire.FlagACK, from: s.ackFrom, to: s.rxLast})
 			s.ackFromSet = false
 		}
-		tx = append(tx, txItem{ctl: wire.NET_F_NACK, from: s.rxLast + 1, to: h.Seq - 1})
+		tx = append(tx, txItem{ctl: wire.FlagNACK, from: s.rxLast + 1, to: h.Seq - 1})
 		s.window = s.windowSize - 1
 		s.ackFrom = h.Seq
 		s.ackFromSet = true

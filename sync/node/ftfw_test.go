@@ -11,8 +11,8 @@ import (
 
 // ctl builds a received control message.
 func ctl(seq uint32, flags wire.Flags, from, to uint32) *wire.Message {
-	m := &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: flags, Seq: seq}}
-	if flags&(wire.NET_F_ACK|wire.NET_F_NACK|wire.NET_F_RESYNC) != 0 {
+	m := &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: flags, Seq: seq}}
+	if flags&(wire.FlagACK|wire.FlagNACK|wire.FlagResync) != 0 {
 		m.Control = &wire.Control{From: from, To: to}
 	}
 	return m
@@ -20,7 +20,7 @@ func ctl(seq uint32, flags wire.Flags, from, to uint32) *wire.Message {
 
 // dataMsg builds a received CT NEW header.
 func dataMsg(seq uint32, flags wire.Flags) *wire.Message {
-	return &wire.Message{Header: wire.Header{Type: wire.NET_T_STATE_CT_NEW, Flags: flags, Seq: seq}, CT: &wire.Conntrack{}}
+	return &wire.Message{Header: wire.Header{Type: wire.MsgCTNew, Flags: flags, Seq: seq}, CT: &wire.Conntrack{}}
 }
 
 // itemString describes a transmit-queue item for comparisons.
@@ -28,7 +28,7 @@ func itemString(it txItem, names map[*cache.Entry]string) string {
 	if it.entry != nil {
 		return names[it.entry]
 	}
-	if it.ctl&(wire.NET_F_ACK|wire.NET_F_NACK) != 0 {
+	if it.ctl&(wire.FlagACK|wire.FlagNACK) != 0 {
 		return fmt.Sprintf("%v[%d,%d]", it.ctl, it.from, it.to)
 	}
 	return it.ctl.String()
@@ -47,9 +47,9 @@ func TestFTFWHandshake(t *testing.T) {
 	// A→B ALIVE|HELLO, B→A ACK|HELLO|HELLO_BACK [a,a], A→B ACK|HELLO_BACK [b,b].
 	a := newFTFW(300, 10, func(*cache.Entry) {})
 	b := newFTFW(300, 10, func(*cache.Entry) {})
-	var f wire.Flags = wire.NET_F_ALIVE
+	var f wire.Flags = wire.FlagAlive
 	a.stamp(&f)
-	if f != wire.NET_F_ALIVE|wire.NET_F_HELLO {
+	if f != wire.FlagAlive|wire.FlagHello {
 		t.Fatalf("A's first flags %v", f)
 	}
 	v, _, tx := b.recv(ctl(1000, f, 0, 0), nil)
@@ -59,11 +59,11 @@ func TestFTFWHandshake(t *testing.T) {
 	ack := b.alive()
 	f = ack.ctl
 	b.stamp(&f)
-	if f != wire.NET_F_ACK|wire.NET_F_HELLO|wire.NET_F_HELLO_BACK || ack.from != 1000 || ack.to != 1000 {
+	if f != wire.FlagACK|wire.FlagHello|wire.FlagHelloBack || ack.from != 1000 || ack.to != 1000 {
 		t.Fatalf("B's answer %v [%d,%d]", f, ack.from, ack.to)
 	}
 	b.sent(txItem{ctl: ack.ctl, from: ack.from, to: ack.to}, 5000)
-	v, _, _ = a.recv(&wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: f, Seq: 5000},
+	v, _, _ = a.recv(&wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: f, Seq: 5000},
 		Control: &wire.Control{From: 1000, To: 1000}}, nil)
 	if v != verdictCtl || a.hello != helloDone {
 		t.Fatalf("A: %v hello %v", v, a.hello)
@@ -71,7 +71,7 @@ func TestFTFWHandshake(t *testing.T) {
 	ack = a.alive()
 	f = ack.ctl
 	a.stamp(&f)
-	if f != wire.NET_F_ACK|wire.NET_F_HELLO_BACK || ack.from != 5000 || ack.to != 5000 {
+	if f != wire.FlagACK|wire.FlagHelloBack || ack.from != 5000 || ack.to != 5000 {
 		t.Fatalf("A's answer %v [%d,%d]", f, ack.from, ack.to)
 	}
 	v, _, _ = b.recv(ctl(1001, f, 5000, 5000), nil)
@@ -86,10 +86,10 @@ func TestFTFWHandshake(t *testing.T) {
 		t.Errorf("flags after the handshake %v", f)
 	}
 	// Nothing left to acknowledge on B's side but A's last ACK.
-	if it := b.alive(); it.ctl != wire.NET_F_ACK || it.from != 1001 || it.to != 1001 {
+	if it := b.alive(); it.ctl != wire.FlagACK || it.from != 1001 || it.to != 1001 {
 		t.Errorf("B's next alive %+v", it)
 	}
-	if it := b.alive(); it.ctl != wire.NET_F_ALIVE {
+	if it := b.alive(); it.ctl != wire.FlagAlive {
 		t.Errorf("B's alive with nothing to acknowledge %+v", it)
 	}
 }
@@ -129,16 +129,16 @@ func TestFTFWReceiveWindow(t *testing.T) {
 		t.Errorf("window after a gap: %v", got)
 	}
 	// A malformed ACK is bad and does not move the sequence.
-	v, _, _ = s.recv(ctl(20, wire.NET_F_ACK, 9, 8), nil)
+	v, _, _ = s.recv(ctl(20, wire.FlagACK, 9, 8), nil)
 	if v != verdictBad || s.rxLast != 19 {
 		t.Errorf("bad ACK: %v last %d", v, s.rxLast)
 	}
-	v, resync, _ := s.recv(ctl(20, wire.NET_F_RESYNC, 0, 0), nil)
+	v, resync, _ := s.recv(ctl(20, wire.FlagResync, 0, 0), nil)
 	if v != verdictCtl || !resync {
 		t.Errorf("RESYNC: %v %v", v, resync)
 	}
 	// A restarted peer (HELLO) is taken whatever its sequence number.
-	v, _, _ = s.recv(dataMsg(3, wire.NET_F_HELLO), nil)
+	v, _, _ = s.recv(dataMsg(3, wire.FlagHello), nil)
 	if v != verdictData || s.rxLast != 3 || !s.sayHelloBack {
 		t.Errorf("HELLO: %v last %d", v, s.rxLast)
 	}
@@ -160,23 +160,23 @@ func TestFTFWResendQueue(t *testing.T) {
 	}
 	s := newFTFW(300, 10, func(e *cache.Entry) { released = append(released, names[e]) })
 	s.sent(txItem{entry: entries[0]}, 100)
-	s.sent(txItem{ctl: wire.NET_F_ACK, from: 7, to: 9}, 101)
+	s.sent(txItem{ctl: wire.FlagACK, from: 7, to: 9}, 101)
 	s.sent(txItem{entry: entries[1]}, 102)
-	s.sent(txItem{ctl: wire.NET_F_ALIVE}, 103) // not kept
+	s.sent(txItem{ctl: wire.FlagAlive}, 103) // not kept
 	s.sent(txItem{entry: entries[2]}, 104)
 	s.sent(txItem{entry: entries[3]}, 105)
 	if s.rs.Len() != 5 {
 		t.Fatalf("resend queue %d, want 5", s.rs.Len())
 	}
 	// ACK [100,101] drops e0 and the ACK.
-	s.recv(ctl(1, wire.NET_F_ACK, 100, 101), nil)
+	s.recv(ctl(1, wire.FlagACK, 100, 101), nil)
 	if !reflect.DeepEqual(released, []string{"e0"}) || s.rs.Len() != 3 {
 		t.Fatalf("after ACK: released %v, queue %d", released, s.rs.Len())
 	}
 	// e3 changed: back to the transmit queue, not released.
 	s.takeBack(entries[3])
 	// NACK [102,105] resends e1 and e2 in order.
-	_, _, tx := s.recv(ctl(2, wire.NET_F_NACK, 102, 105), nil)
+	_, _, tx := s.recv(ctl(2, wire.FlagNACK, 102, 105), nil)
 	if got := items(tx, names); !reflect.DeepEqual(got, []string{"e1", "e2"}) || s.rs.Len() != 0 {
 		t.Fatalf("NACK resends %v, queue %d", got, s.rs.Len())
 	}
@@ -189,11 +189,11 @@ func TestFTFWResendQueue(t *testing.T) {
 		t.Fatalf("overflow: dropped %d released %v", s.rsDropped, released)
 	}
 	// A NACK for numbers no longer held is not answered.
-	if _, _, tx := s.recv(ctl(3, wire.NET_F_NACK, 100, 105), nil); len(tx) != 0 {
+	if _, _, tx := s.recv(ctl(3, wire.FlagNACK, 100, 105), nil); len(tx) != 0 {
 		t.Errorf("NACK of forgotten numbers resent %v", items(tx, names))
 	}
 	// A HELLO flushes the queue.
-	s.recv(ctl(50, wire.NET_F_ALIVE|wire.NET_F_HELLO, 0, 0), nil)
+	s.recv(ctl(50, wire.FlagAlive|wire.FlagHello, 0, 0), nil)
 	if s.rs.Len() != 0 || len(s.rsEntries) != 0 || !reflect.DeepEqual(released, []string{"e0", "e1", "e2", "e4"}) {
 		t.Errorf("after HELLO: queue %d released %v", s.rs.Len(), released)
 	}

@@ -16,13 +16,13 @@ func FuzzDatagram(f *testing.F) {
 	var ct wire.Conntrack
 	fl := flow(1)
 	ct.FromFlow(&fl)
-	newMsg, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.NET_T_STATE_CT_NEW, Seq: 7}, CT: &ct})
-	delMsg, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.NET_T_STATE_CT_DEL, Seq: 9, Flags: wire.NET_F_HELLO}, CT: &ct})
-	ack, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_ACK, Seq: 8},
+	newMsg, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.MsgCTNew, Seq: 7}, CT: &ct})
+	delMsg, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.MsgCTDelete, Seq: 9, Flags: wire.FlagHello}, CT: &ct})
+	ack, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagACK, Seq: 8},
 		Control: &wire.Control{From: 1795389893, To: 1795389900}})
-	nack, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_NACK, Seq: 10},
+	nack, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagNACK, Seq: 10},
 		Control: &wire.Control{From: 1795389893, To: 1795389900}})
-	resync, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_RESYNC, Seq: 11},
+	resync, _ := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagResync, Seq: 11},
 		Control: &wire.Control{}})
 	f.Add(newMsg, ack)
 	f.Add(append(append([]byte{}, newMsg...), delMsg...), nack)

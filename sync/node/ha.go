@@ -63,7 +63,7 @@ func (n *Node) FlushKernel(ctx context.Context, tables Tables) (int, error) {
 		return 0, err
 	}
 	if n.filter == nil {
-		if err := n.live.Flush(ctx, engine.TableConntrack, engine.AF_UNSPEC); err != nil {
+		if err := n.live.Flush(ctx, engine.TableConntrack, engine.FamilyUnspec); err != nil {
 			return 0, fmt.Errorf("flush the kernel table: %w", err)
 		}
 		return -1, nil

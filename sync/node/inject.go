@@ -27,15 +27,15 @@ func (n *Node) inject(typ wire.MsgType, f *engine.Flow) {
 	in := n.injector
 	var err error
 	switch typ {
-	case wire.NET_T_STATE_CT_NEW:
+	case wire.MsgCTNew:
 		c := n.injected(f)
 		if err = in.Create(ctx, &c); errors.Is(err, unix.EEXIST) {
 			err = n.recreate(ctx, &c)
 		}
-	case wire.NET_T_STATE_CT_UPD:
+	case wire.MsgCTUpdate:
 		c := n.injected(f)
 		ch := engine.Change{SetTimeout: true, Timeout: uint32(c.Timeout),
-			SetStatus: c.Status & (engine.IPS_SEEN_REPLY | engine.IPS_ASSURED),
+			SetStatus: c.Status & (engine.StatusSeenReply | engine.StatusAssured),
 			AddLabels: c.Labels}
 		if c.Has&engine.HasMark != 0 {
 			ch.SetMark, ch.Mark = true, uint32(c.Mark)
@@ -47,7 +47,7 @@ func (n *Node) inject(typ wire.MsgType, f *engine.Flow) {
 		case err != nil:
 			err = n.recreate(ctx, &c)
 		}
-	case wire.NET_T_STATE_CT_DEL:
+	case wire.MsgCTDelete:
 		if err = in.Delete(ctx, f); errors.Is(err, unix.ENOENT) {
 			err = nil
 		}
@@ -79,7 +79,7 @@ func (n *Node) recreate(ctx context.Context, f *engine.Flow) error {
 // (60 s without one).
 func (n *Node) injected(f *engine.Flow) engine.Flow {
 	c := *f
-	c.SetStatus(c.Status &^ engine.IPS_EXPECTED)
+	c.SetStatus(c.Status &^ engine.StatusExpected)
 	switch {
 	case n.cfg.Sync.CommitTimeout > 0:
 		c.Timeout = int(n.cfg.Sync.CommitTimeout / time.Second)

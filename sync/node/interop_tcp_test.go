@@ -138,7 +138,7 @@ func sameNAT(t *testing.T, p *pair) {
 	kernelA, kernelB := scan(t, p.liveA), scan(t, p.liveB)
 	nat := 0
 	for k, fb := range kernelB {
-		if fb.Status&(engine.IPS_SRC_NAT|engine.IPS_DST_NAT) == 0 {
+		if fb.Status&(engine.StatusSrcNAT|engine.StatusDstNAT) == 0 {
 			continue
 		}
 		nat++

@@ -50,7 +50,7 @@ func insert(t *testing.T, p *pair, ns string, args []string) {
 // statusCarried are the status bits the comparisons check: both
 // conntrackd's commit and ctq's (engine's Batch.Create) send CTA_NAT_SRC
 // and CTA_NAT_DST for a translated entry, so the kernel sets the NAT bits.
-const statusCarried = engine.IPS_SEEN_REPLY | engine.IPS_ASSURED | engine.IPS_SRC_NAT | engine.IPS_DST_NAT
+const statusCarried = engine.StatusSeenReply | engine.StatusAssured | engine.StatusSrcNAT | engine.StatusDstNAT
 
 // sameFlows checks that every flow of want (by key) is in got with the
 // same summary.

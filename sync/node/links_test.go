@@ -117,7 +117,7 @@ func TestTwoLinksAuth(t *testing.T) {
 	nstest.WaitFor(t, "the flow in B", func() bool { return hasSport(t, nb, 1000) })
 
 	// A plain datagram (no trailer) to B's backup link, from A's side.
-	plain := build(t, ctMsg(wire.NET_T_STATE_CT_NEW, 1, flow(7)))
+	plain := build(t, ctMsg(wire.MsgCTNew, 1, flow(7)))
 	if err := a.Do(func() error {
 		c, err := net.Dial("udp", "198.51.100.2:3780")
 		if err != nil {

@@ -45,13 +45,13 @@ func TestDisableInternalCache(t *testing.T) {
 		t.Errorf("dump internal: %v, %v: want the kernel's one entry", internal, err)
 	}
 	if err := n.do(ctx, func() {
-		n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_RESYNC, Seq: 1},
+		n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagResync, Seq: 1},
 			Control: &wire.Control{}}))
 	}); err != nil {
 		t.Fatal(err)
 	}
 	m := l.next(t, 1, func() string { return "" })[0]
-	if m.Header.Type != wire.NET_T_STATE_CT_NEW || m.CT.Orig.Dst.String() != "198.51.100.2" {
+	if m.Header.Type != wire.MsgCTNew || m.CT.Orig.Dst.String() != "198.51.100.2" {
 		t.Errorf("resync answered with %v %v, want CT_NEW of the kernel's entry", m.Header.Type, m.CT.Orig.Dst)
 	}
 }
@@ -91,7 +91,7 @@ func TestDisableInternalCacheExpect(t *testing.T) {
 	}
 	// The helper may replace its expectation (DEL, NEW) while the session
 	// settles: the first message is the NEW.
-	if m := nextExp(); m.Header.Type != wire.NET_T_STATE_EXP_NEW || int(m.Exp.Expected.Dport) != ftp.DataPort {
+	if m := nextExp(); m.Header.Type != wire.MsgExpNew || int(m.Exp.Expected.Dport) != ftp.DataPort {
 		t.Errorf("event sent as %v to port %d, want EXP_NEW to %d", m.Header.Type, m.Exp.Expected.Dport, ftp.DataPort)
 	}
 	exps, err := n.InternalExpect(ctx)
@@ -123,12 +123,12 @@ func TestDisableInternalCacheExpect(t *testing.T) {
 	// comes after a quiet spell.
 	quietExps()
 	if err := n.do(ctx, func() {
-		n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_RESYNC, Seq: 1},
+		n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagResync, Seq: 1},
 			Control: &wire.Control{}}))
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if m := nextExp(); m.Header.Type != wire.NET_T_STATE_EXP_NEW {
+	if m := nextExp(); m.Header.Type != wire.MsgExpNew {
 		t.Errorf("resync sent %v, want EXP_NEW", m.Header.Type)
 	}
 	quietExps()

@@ -257,7 +257,7 @@ func (n *Node) Run(ctx context.Context) error {
 		return stopping(ctx, err)
 	}
 	if n.cfg.Sync.StartupResync {
-		n.txq = append(n.txq, txItem{ctl: wire.NET_F_RESYNC})
+		n.txq = append(n.txq, txItem{ctl: wire.FlagResync})
 	}
 	n.stats.Started = n.now()
 	n.logf(slog.LevelInfo, "sync node started: mode %s, %d dedicated link(s), %d entries in the internal cache",
@@ -335,7 +335,7 @@ func (n *Node) Run(ctx context.Context) error {
 			if n.ftfw != nil {
 				n.txq = append(n.txq, n.ftfw.alive())
 			} else {
-				n.txq = append(n.txq, txItem{ctl: wire.NET_F_ALIVE})
+				n.txq = append(n.txq, txItem{ctl: wire.FlagAlive})
 			}
 		}
 	}

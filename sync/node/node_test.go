@@ -53,12 +53,12 @@ func testNode(t *testing.T, max int, now time.Time) (*Node, *fakeLink) {
 func flow(i int) engine.Flow {
 	var f engine.Flow
 	f.Family = "ipv4"
-	f.SetProto(engine.IPPROTO_TCP)
+	f.SetProto(engine.ProtoTCP)
 	f.Src = netip.MustParseAddr("198.51.100.10")
 	f.Dst = netip.MustParseAddr("198.51.100.20")
 	f.Sport, f.Dport = 10000+i, 22
 	f.SetState(3)
-	f.SetStatus(engine.IPS_CONFIRMED | engine.IPS_ASSURED | engine.IPS_SEEN_REPLY)
+	f.SetStatus(engine.StatusConfirmed | engine.StatusAssured | engine.StatusSeenReply)
 	f.Timeout, f.Mark = 600, i
 	f.Has |= engine.HasTimeout | engine.HasMark
 	return f
@@ -129,7 +129,7 @@ func TestTransmit(t *testing.T) {
 		n.enqueue(e)
 		n.enqueue(e) // queued once
 	}
-	n.txq = append(n.txq, txItem{ctl: wire.NET_F_RESYNC})
+	n.txq = append(n.txq, txItem{ctl: wire.FlagResync})
 	if !n.transmit() {
 		t.Fatal("transmit sent nothing")
 	}
@@ -151,14 +151,14 @@ func TestTransmit(t *testing.T) {
 		if m.Header.Seq != uint32(now.Unix())+uint32(i) {
 			t.Errorf("message %d: seq %d", i, m.Header.Seq)
 		}
-		want := wire.NET_T_STATE_CT_NEW
+		want := wire.MsgCTNew
 		switch i {
 		case 1:
-			want = wire.NET_T_STATE_CT_UPD
+			want = wire.MsgCTUpdate
 		case 2:
-			want = wire.NET_T_STATE_CT_DEL
+			want = wire.MsgCTDelete
 		case 10:
-			want = wire.NET_T_CTL
+			want = wire.MsgControl
 		}
 		if m.Header.Type != want {
 			t.Errorf("message %d: type %v, want %v", i, m.Header.Type, want)
@@ -201,9 +201,9 @@ func ctMsg(typ wire.MsgType, seq uint32, f engine.Flow) *wire.Message {
 func TestReceive(t *testing.T) {
 	n, l := testNode(t, 1472, time.Unix(1000, 0))
 	f0, f1 := flow(0), flow(1)
-	n.datagram(build(t, ctMsg(wire.NET_T_STATE_CT_NEW, 100, f0), ctMsg(wire.NET_T_STATE_CT_NEW, 101, f1)))
+	n.datagram(build(t, ctMsg(wire.MsgCTNew, 100, f0), ctMsg(wire.MsgCTNew, 101, f1)))
 	f1.Mark = 77
-	n.datagram(build(t, ctMsg(wire.NET_T_STATE_CT_UPD, 102, f1), ctMsg(wire.NET_T_STATE_CT_DEL, 103, f0)))
+	n.datagram(build(t, ctMsg(wire.MsgCTUpdate, 102, f1), ctMsg(wire.MsgCTDelete, 103, f0)))
 	if n.external.Len() != 1 {
 		t.Fatalf("external cache holds %d, want 1", n.external.Len())
 	}
@@ -214,10 +214,10 @@ func TestReceive(t *testing.T) {
 
 	// A gap of 5 (conntrackd counts 7), then a stale message, which
 	// NOTRACK takes and counts ("before"), moving its expectation back.
-	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_ALIVE, Seq: 109}}))
-	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_ALIVE, Seq: 50}}))
+	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagAlive, Seq: 109}}))
+	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagAlive, Seq: 50}}))
 	// NOTRACK takes FTFW's ACK as a malformed header.
-	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_ACK, Seq: 51},
+	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagACK, Seq: 51},
 		Control: &wire.Control{From: 1, To: 2}}))
 	// Version 2 and a truncated tail.
 	n.datagram([]byte{0x20, 0, 0, 8, 0, 0, 0, 1, 0x10, 0})
@@ -234,7 +234,7 @@ func TestReceive(t *testing.T) {
 		f := flow(i)
 		n.internal.Replace(&f)
 	}
-	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: wire.NET_F_RESYNC, Seq: 52},
+	n.datagram(build(t, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagResync, Seq: 52},
 		Control: &wire.Control{}}))
 	n.transmit()
 	if msgs := decodeAll(t, l.sent); len(msgs) != 3 || n.stats.ResyncsAnswered != 1 {
@@ -259,7 +259,7 @@ func TestKernelEvents(t *testing.T) {
 	for _, m := range msgs {
 		types = append(types, m.Header.Type)
 	}
-	want := []wire.MsgType{wire.NET_T_STATE_CT_UPD, wire.NET_T_STATE_CT_DEL}
+	want := []wire.MsgType{wire.MsgCTUpdate, wire.MsgCTDelete}
 	if fmt.Sprint(types) != fmt.Sprint(want) {
 		t.Errorf("sent %v, want %v", types, want)
 	}
@@ -298,7 +298,7 @@ func TestCommitTimeoutOmitted(t *testing.T) {
 		n.kernelEvent(&event{typ: engine.EventNew, flow: flow(0)})
 		n.transmit()
 		m := decodeAll(t, l.sent)[0]
-		if m.CT == nil || m.CT.Attrs.Has(wire.NTA_TIMEOUT) != tc.want || !m.CT.Attrs.Has(wire.NTA_MARK) {
+		if m.CT == nil || m.CT.Attrs.Has(wire.AttrTimeout) != tc.want || !m.CT.Attrs.Has(wire.AttrMark) {
 			t.Errorf("%s: sent %+v, want NTA_TIMEOUT %v", tc.mode, m.CT, tc.want)
 		}
 	}

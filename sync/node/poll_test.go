@@ -49,9 +49,9 @@ func TestPolling(t *testing.T) {
 		}
 	}
 	ns.Load(t, []string{"-I -t 600 -s 198.51.100.1 -d " + dst + " -p udp --sport 1 --dport 2"})
-	nstest.WaitFor(t, "the new entry advertised by a poll", sentFor(wire.NET_T_STATE_CT_NEW))
+	nstest.WaitFor(t, "the new entry advertised by a poll", sentFor(wire.MsgCTNew))
 	ns.Run(t, "conntrack", "-D", "-d", dst)
-	nstest.WaitFor(t, "the end advertised by a poll", sentFor(wire.NET_T_STATE_CT_DEL))
+	nstest.WaitFor(t, "the end advertised by a poll", sentFor(wire.MsgCTDelete))
 	st := nodeStats(t, n)
 	if st.Polls < 2 || st.EventsReceived != 0 || st.KernelResyncs != 0 {
 		t.Errorf("stats: %d polls, %d events, %d resyncs; want >= 2 polls, no events, no resyncs", st.Polls, st.EventsReceived, st.KernelResyncs)

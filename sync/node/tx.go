@@ -47,15 +47,15 @@ func (it *txItem) isCtl() bool {
 // msgType is the message type of an entry's state: NEW, UPD (ALIVE) or
 // DEL (DEAD), of a flow or, with exp, of an expectation.
 func msgType(s cache.State, exp bool) wire.MsgType {
-	t := wire.NET_T_STATE_CT_NEW
+	t := wire.MsgCTNew
 	switch s {
 	case cache.StateAlive:
-		t = wire.NET_T_STATE_CT_UPD
+		t = wire.MsgCTUpdate
 	case cache.StateDead:
-		t = wire.NET_T_STATE_CT_DEL
+		t = wire.MsgCTDelete
 	}
 	if exp {
-		t += wire.NET_T_STATE_EXP_NEW - wire.NET_T_STATE_CT_NEW
+		t += wire.MsgExpNew - wire.MsgCTNew
 	}
 	return t
 }
@@ -71,7 +71,7 @@ func (n *Node) dataMessage(it txItem) *wire.Message {
 		n.txExp = wire.Expect{}
 		n.txExp.FromExpect(&x.Expect)
 		if omit {
-			n.txExp.Attrs = n.txExp.Attrs.Without(wire.NTA_EXP_TIMEOUT)
+			n.txExp.Attrs = n.txExp.Attrs.Without(wire.ExpAttrTimeout)
 		}
 		*m = wire.Message{Header: wire.Header{Type: msgType(x.State, true)}, Exp: &n.txExp}
 		return m
@@ -79,7 +79,7 @@ func (n *Node) dataMessage(it txItem) *wire.Message {
 	n.txCT = wire.Conntrack{}
 	n.txCT.FromFlow(&it.entry.Flow)
 	if omit {
-		n.txCT.Attrs = n.txCT.Attrs.Without(wire.NTA_TIMEOUT)
+		n.txCT.Attrs = n.txCT.Attrs.Without(wire.AttrTimeout)
 	}
 	*m = wire.Message{Header: wire.Header{Type: msgType(it.entry.State, false)}, CT: &n.txCT}
 	return m
@@ -117,8 +117,8 @@ func (n *Node) transmit() bool {
 			continue
 		}
 		if it.entry == nil {
-			m := &wire.Message{Header: wire.Header{Type: wire.NET_T_CTL, Flags: it.ctl}}
-			if it.ctl&(wire.NET_F_ACK|wire.NET_F_NACK|wire.NET_F_RESYNC) != 0 {
+			m := &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: it.ctl}}
+			if it.ctl&(wire.FlagACK|wire.FlagNACK|wire.FlagResync) != 0 {
 				m.Control = &wire.Control{From: it.from, To: it.to}
 			}
 			n.send(m, it)

@@ -14,40 +14,40 @@ type CTAttr uint16
 // byte-swaps a value that is already in network order); every other
 // integer is big-endian.
 const (
-	NTA_IPV4            CTAttr = 0  // NTA_IPV4: original source and destination IPv4 address
-	NTA_IPV6            CTAttr = 1  // NTA_IPV6: original source and destination IPv6 address
-	NTA_L4PROTO         CTAttr = 2  // NTA_L4PROTO: IP protocol number (u8)
-	NTA_PORT            CTAttr = 3  // NTA_PORT: original source and destination port
-	NTA_TCP_STATE       CTAttr = 4  // NTA_TCP_STATE: TCP_CONNTRACK_* (u8)
-	NTA_STATUS          CTAttr = 5  // NTA_STATUS: IPS_* bits (u32)
-	NTA_TIMEOUT         CTAttr = 6  // NTA_TIMEOUT: seconds left (u32)
-	NTA_MARK            CTAttr = 7  // NTA_MARK: connection mark (u32)
-	NTA_MASTER_IPV4     CTAttr = 8  // NTA_MASTER_IPV4: master's original IPv4 addresses
-	NTA_MASTER_IPV6     CTAttr = 9  // NTA_MASTER_IPV6: master's original IPv6 addresses
-	NTA_MASTER_L4PROTO  CTAttr = 10 // NTA_MASTER_L4PROTO: master's IP protocol (u8)
-	NTA_MASTER_PORT     CTAttr = 11 // NTA_MASTER_PORT: master's original ports
-	NTA_SNAT_IPV4       CTAttr = 12 // NTA_SNAT_IPV4: reply destination IPv4 address
-	NTA_DNAT_IPV4       CTAttr = 13 // NTA_DNAT_IPV4: reply source IPv4 address
-	NTA_SPAT_PORT       CTAttr = 14 // NTA_SPAT_PORT: reply destination port (little-endian)
-	NTA_DPAT_PORT       CTAttr = 15 // NTA_DPAT_PORT: reply source port (little-endian)
-	NTA_NAT_SEQ_ADJ     CTAttr = 16 // NTA_NAT_SEQ_ADJ: struct nta_attr_natseqadj
-	NTA_SCTP_STATE      CTAttr = 17 // NTA_SCTP_STATE: SCTP_CONNTRACK_* (u8)
-	NTA_SCTP_VTAG_ORIG  CTAttr = 18 // NTA_SCTP_VTAG_ORIG: original verification tag (u32)
-	NTA_SCTP_VTAG_REPL  CTAttr = 19 // NTA_SCTP_VTAG_REPL: reply verification tag (u32)
-	NTA_DCCP_STATE      CTAttr = 20 // NTA_DCCP_STATE: CT_DCCP_* state (u8)
-	NTA_DCCP_ROLE       CTAttr = 21 // NTA_DCCP_ROLE: CT_DCCP_ROLE_* (u8)
-	NTA_ICMP_TYPE       CTAttr = 22 // NTA_ICMP_TYPE: u8
-	NTA_ICMP_CODE       CTAttr = 23 // NTA_ICMP_CODE: u8
-	NTA_ICMP_ID         CTAttr = 24 // NTA_ICMP_ID: u16 (little-endian)
-	NTA_TCP_WSCALE_ORIG CTAttr = 25 // NTA_TCP_WSCALE_ORIG: original window scale (u8)
-	NTA_TCP_WSCALE_REPL CTAttr = 26 // NTA_TCP_WSCALE_REPL: reply window scale (u8)
-	NTA_HELPER_NAME     CTAttr = 27 // NTA_HELPER_NAME: NUL-terminated helper name
-	NTA_LABELS          CTAttr = 28 // NTA_LABELS: label bit map, big-endian u32 words
-	NTA_SNAT_IPV6       CTAttr = 29 // NTA_SNAT_IPV6: reply destination IPv6 address
-	NTA_DNAT_IPV6       CTAttr = 30 // NTA_DNAT_IPV6: reply source IPv6 address
-	NTA_SYNPROXY        CTAttr = 31 // NTA_SYNPROXY: struct nta_attr_synproxy
-	NTA_ZONE            CTAttr = 32 // NTA_ZONE: conntrack zone (u16)
-	NTA_MAX             CTAttr = 33 // NTA_MAX: one past the last conntrack attribute
+	AttrIPv4           CTAttr = 0  // NTA_IPV4: original source and destination IPv4 address
+	AttrIPv6           CTAttr = 1  // NTA_IPV6: original source and destination IPv6 address
+	AttrL4Proto        CTAttr = 2  // NTA_L4PROTO: IP protocol number (u8)
+	AttrPort           CTAttr = 3  // NTA_PORT: original source and destination port
+	AttrTCPState       CTAttr = 4  // NTA_TCP_STATE: TCP_CONNTRACK_* (u8)
+	AttrStatus         CTAttr = 5  // NTA_STATUS: IPS_* bits (u32)
+	AttrTimeout        CTAttr = 6  // NTA_TIMEOUT: seconds left (u32)
+	AttrMark           CTAttr = 7  // NTA_MARK: connection mark (u32)
+	AttrMasterIPv4     CTAttr = 8  // NTA_MASTER_IPV4: master's original IPv4 addresses
+	AttrMasterIPv6     CTAttr = 9  // NTA_MASTER_IPV6: master's original IPv6 addresses
+	AttrMasterL4Proto  CTAttr = 10 // NTA_MASTER_L4PROTO: master's IP protocol (u8)
+	AttrMasterPort     CTAttr = 11 // NTA_MASTER_PORT: master's original ports
+	AttrSNATIPv4       CTAttr = 12 // NTA_SNAT_IPV4: reply destination IPv4 address
+	AttrDNATIPv4       CTAttr = 13 // NTA_DNAT_IPV4: reply source IPv4 address
+	AttrSPATPort       CTAttr = 14 // NTA_SPAT_PORT: reply destination port (little-endian)
+	AttrDPATPort       CTAttr = 15 // NTA_DPAT_PORT: reply source port (little-endian)
+	AttrNATSeqAdj      CTAttr = 16 // NTA_NAT_SEQ_ADJ: struct nta_attr_natseqadj
+	AttrSCTPState      CTAttr = 17 // NTA_SCTP_STATE: SCTP_CONNTRACK_* (u8)
+	AttrSCTPVtagOrig   CTAttr = 18 // NTA_SCTP_VTAG_ORIG: original verification tag (u32)
+	AttrSCTPVtagReply  CTAttr = 19 // NTA_SCTP_VTAG_REPL: reply verification tag (u32)
+	AttrDCCPState      CTAttr = 20 // NTA_DCCP_STATE: CT_DCCP_* state (u8)
+	AttrDCCPRole       CTAttr = 21 // NTA_DCCP_ROLE: CT_DCCP_ROLE_* (u8)
+	AttrICMPType       CTAttr = 22 // NTA_ICMP_TYPE: u8
+	AttrICMPCode       CTAttr = 23 // NTA_ICMP_CODE: u8
+	AttrICMPID         CTAttr = 24 // NTA_ICMP_ID: u16 (little-endian)
+	AttrTCPWscaleOrig  CTAttr = 25 // NTA_TCP_WSCALE_ORIG: original window scale (u8)
+	AttrTCPWscaleReply CTAttr = 26 // NTA_TCP_WSCALE_REPL: reply window scale (u8)
+	AttrHelperName     CTAttr = 27 // NTA_HELPER_NAME: NUL-terminated helper name
+	AttrLabels         CTAttr = 28 // NTA_LABELS: label bit map, big-endian u32 words
+	AttrSNATIPv6       CTAttr = 29 // NTA_SNAT_IPV6: reply destination IPv6 address
+	AttrDNATIPv6       CTAttr = 30 // NTA_DNAT_IPV6: reply source IPv6 address
+	AttrSynproxy       CTAttr = 31 // NTA_SYNPROXY: struct nta_attr_synproxy
+	AttrZone           CTAttr = 32 // NTA_ZONE: conntrack zone (u16)
+	AttrMax            CTAttr = 33 // NTA_MAX: one past the last conntrack attribute
 )
 
 // ExpAttr is the type of an expectation TLV (enum nta_exp_attr).
@@ -56,28 +56,28 @@ type ExpAttr uint16
 // Expectation attributes; the encodings are those of the conntrack
 // attributes of the same shape.
 const (
-	NTA_EXP_MASTER_IPV4    ExpAttr = 0  // NTA_EXP_MASTER_IPV4: master's original IPv4 addresses
-	NTA_EXP_MASTER_IPV6    ExpAttr = 1  // NTA_EXP_MASTER_IPV6: master's original IPv6 addresses
-	NTA_EXP_MASTER_L4PROTO ExpAttr = 2  // NTA_EXP_MASTER_L4PROTO: master's IP protocol (u8)
-	NTA_EXP_MASTER_PORT    ExpAttr = 3  // NTA_EXP_MASTER_PORT: master's original ports
-	NTA_EXP_EXPECT_IPV4    ExpAttr = 4  // NTA_EXP_EXPECT_IPV4: expected IPv4 addresses
-	NTA_EXP_EXPECT_IPV6    ExpAttr = 5  // NTA_EXP_EXPECT_IPV6: expected IPv6 addresses
-	NTA_EXP_EXPECT_L4PROTO ExpAttr = 6  // NTA_EXP_EXPECT_L4PROTO: expected IP protocol (u8)
-	NTA_EXP_EXPECT_PORT    ExpAttr = 7  // NTA_EXP_EXPECT_PORT: expected ports
-	NTA_EXP_MASK_IPV4      ExpAttr = 8  // NTA_EXP_MASK_IPV4: IPv4 address mask
-	NTA_EXP_MASK_IPV6      ExpAttr = 9  // NTA_EXP_MASK_IPV6: IPv6 address mask
-	NTA_EXP_MASK_L4PROTO   ExpAttr = 10 // NTA_EXP_MASK_L4PROTO: protocol of the mask (u8)
-	NTA_EXP_MASK_PORT      ExpAttr = 11 // NTA_EXP_MASK_PORT: port mask
-	NTA_EXP_TIMEOUT        ExpAttr = 12 // NTA_EXP_TIMEOUT: seconds left (u32)
-	NTA_EXP_FLAGS          ExpAttr = 13 // NTA_EXP_FLAGS: NF_CT_EXPECT_* (u32)
-	NTA_EXP_CLASS          ExpAttr = 14 // NTA_EXP_CLASS: expectation class (u32)
-	NTA_EXP_NAT_IPV4       ExpAttr = 15 // NTA_EXP_NAT_IPV4: NAT tuple IPv4 addresses
-	NTA_EXP_NAT_PORT       ExpAttr = 16 // NTA_EXP_NAT_PORT: NAT tuple ports
-	NTA_EXP_NAT_L4PROTO    ExpAttr = 17 // NTA_EXP_NAT_L4PROTO: NAT tuple IP protocol (u8)
-	NTA_EXP_NAT_DIR        ExpAttr = 18 // NTA_EXP_NAT_DIR: NAT direction (u32)
-	NTA_EXP_HELPER_NAME    ExpAttr = 19 // NTA_EXP_HELPER_NAME: NUL-terminated helper name
-	NTA_EXP_FN             ExpAttr = 20 // NTA_EXP_FN: NUL-terminated expectation function name
-	NTA_EXP_MAX            ExpAttr = 21 // NTA_EXP_MAX: one past the last expectation attribute
+	ExpAttrMasterIPv4    ExpAttr = 0  // NTA_EXP_MASTER_IPV4: master's original IPv4 addresses
+	ExpAttrMasterIPv6    ExpAttr = 1  // NTA_EXP_MASTER_IPV6: master's original IPv6 addresses
+	ExpAttrMasterL4Proto ExpAttr = 2  // NTA_EXP_MASTER_L4PROTO: master's IP protocol (u8)
+	ExpAttrMasterPort    ExpAttr = 3  // NTA_EXP_MASTER_PORT: master's original ports
+	ExpAttrExpectIPv4    ExpAttr = 4  // NTA_EXP_EXPECT_IPV4: expected IPv4 addresses
+	ExpAttrExpectIPv6    ExpAttr = 5  // NTA_EXP_EXPECT_IPV6: expected IPv6 addresses
+	ExpAttrExpectL4Proto ExpAttr = 6  // NTA_EXP_EXPECT_L4PROTO: expected IP protocol (u8)
+	ExpAttrExpectPort    ExpAttr = 7  // NTA_EXP_EXPECT_PORT: expected ports
+	ExpAttrMaskIPv4      ExpAttr = 8  // NTA_EXP_MASK_IPV4: IPv4 address mask
+	ExpAttrMaskIPv6      ExpAttr = 9  // NTA_EXP_MASK_IPV6: IPv6 address mask
+	ExpAttrMaskL4Proto   ExpAttr = 10 // NTA_EXP_MASK_L4PROTO: protocol of the mask (u8)
+	ExpAttrMaskPort      ExpAttr = 11 // NTA_EXP_MASK_PORT: port mask
+	ExpAttrTimeout       ExpAttr = 12 // NTA_EXP_TIMEOUT: seconds left (u32)
+	ExpAttrFlags         ExpAttr = 13 // NTA_EXP_FLAGS: NF_CT_EXPECT_* (u32)
+	ExpAttrClass         ExpAttr = 14 // NTA_EXP_CLASS: expectation class (u32)
+	ExpAttrNATIPv4       ExpAttr = 15 // NTA_EXP_NAT_IPV4: NAT tuple IPv4 addresses
+	ExpAttrNATPort       ExpAttr = 16 // NTA_EXP_NAT_PORT: NAT tuple ports
+	ExpAttrNATL4Proto    ExpAttr = 17 // NTA_EXP_NAT_L4PROTO: NAT tuple IP protocol (u8)
+	ExpAttrNATDir        ExpAttr = 18 // NTA_EXP_NAT_DIR: NAT direction (u32)
+	ExpAttrHelperName    ExpAttr = 19 // NTA_EXP_HELPER_NAME: NUL-terminated helper name
+	ExpAttrFn            ExpAttr = 20 // NTA_EXP_FN: NUL-terminated expectation function name
+	ExpAttrMax           ExpAttr = 21 // NTA_EXP_MAX: one past the last expectation attribute
 )
 
 // Limits on the variable-length attributes, as TLV lengths (header
@@ -118,80 +118,80 @@ const (
 
 // ctSizes are the exact value sizes of the fixed-size conntrack
 // attributes; 0 marks the variable-length ones.
-var ctSizes = [NTA_MAX]int{
-	NTA_IPV4:            sizeGroup4,
-	NTA_IPV6:            sizeGroup6,
-	NTA_L4PROTO:         sizeU8,
-	NTA_PORT:            sizePorts,
-	NTA_TCP_STATE:       sizeU8,
-	NTA_STATUS:          sizeU32,
-	NTA_TIMEOUT:         sizeU32,
-	NTA_MARK:            sizeU32,
-	NTA_MASTER_IPV4:     sizeGroup4,
-	NTA_MASTER_IPV6:     sizeGroup6,
-	NTA_MASTER_L4PROTO:  sizeU8,
-	NTA_MASTER_PORT:     sizePorts,
-	NTA_SNAT_IPV4:       sizeIPv4,
-	NTA_DNAT_IPV4:       sizeIPv4,
-	NTA_SPAT_PORT:       sizeU16,
-	NTA_DPAT_PORT:       sizeU16,
-	NTA_NAT_SEQ_ADJ:     sizeSeqAdj,
-	NTA_SCTP_STATE:      sizeU8,
-	NTA_SCTP_VTAG_ORIG:  sizeU32,
-	NTA_SCTP_VTAG_REPL:  sizeU32,
-	NTA_DCCP_STATE:      sizeU8,
-	NTA_DCCP_ROLE:       sizeU8,
-	NTA_ICMP_TYPE:       sizeU8,
-	NTA_ICMP_CODE:       sizeU8,
-	NTA_ICMP_ID:         sizeU16,
-	NTA_TCP_WSCALE_ORIG: sizeU8,
-	NTA_TCP_WSCALE_REPL: sizeU8,
-	NTA_SNAT_IPV6:       sizeIPv6,
-	NTA_DNAT_IPV6:       sizeIPv6,
-	NTA_SYNPROXY:        sizeSynprx,
-	NTA_ZONE:            sizeU16,
+var ctSizes = [AttrMax]int{
+	AttrIPv4:           sizeGroup4,
+	AttrIPv6:           sizeGroup6,
+	AttrL4Proto:        sizeU8,
+	AttrPort:           sizePorts,
+	AttrTCPState:       sizeU8,
+	AttrStatus:         sizeU32,
+	AttrTimeout:        sizeU32,
+	AttrMark:           sizeU32,
+	AttrMasterIPv4:     sizeGroup4,
+	AttrMasterIPv6:     sizeGroup6,
+	AttrMasterL4Proto:  sizeU8,
+	AttrMasterPort:     sizePorts,
+	AttrSNATIPv4:       sizeIPv4,
+	AttrDNATIPv4:       sizeIPv4,
+	AttrSPATPort:       sizeU16,
+	AttrDPATPort:       sizeU16,
+	AttrNATSeqAdj:      sizeSeqAdj,
+	AttrSCTPState:      sizeU8,
+	AttrSCTPVtagOrig:   sizeU32,
+	AttrSCTPVtagReply:  sizeU32,
+	AttrDCCPState:      sizeU8,
+	AttrDCCPRole:       sizeU8,
+	AttrICMPType:       sizeU8,
+	AttrICMPCode:       sizeU8,
+	AttrICMPID:         sizeU16,
+	AttrTCPWscaleOrig:  sizeU8,
+	AttrTCPWscaleReply: sizeU8,
+	AttrSNATIPv6:       sizeIPv6,
+	AttrDNATIPv6:       sizeIPv6,
+	AttrSynproxy:       sizeSynprx,
+	AttrZone:           sizeU16,
 }
 
 // ctMaxTLV are the TLV length limits of the variable-length conntrack
 // attributes.
-var ctMaxTLV = [NTA_MAX]int{
-	NTA_HELPER_NAME: maxHelperTLV,
-	NTA_LABELS:      maxLabelsTLV,
+var ctMaxTLV = [AttrMax]int{
+	AttrHelperName: maxHelperTLV,
+	AttrLabels:     maxLabelsTLV,
 }
 
 // expSizes are the exact value sizes of the fixed-size expectation
 // attributes; 0 marks the variable-length ones.
-var expSizes = [NTA_EXP_MAX]int{
-	NTA_EXP_MASTER_IPV4:    sizeGroup4,
-	NTA_EXP_MASTER_IPV6:    sizeGroup6,
-	NTA_EXP_MASTER_L4PROTO: sizeU8,
-	NTA_EXP_MASTER_PORT:    sizePorts,
-	NTA_EXP_EXPECT_IPV4:    sizeGroup4,
-	NTA_EXP_EXPECT_IPV6:    sizeGroup6,
-	NTA_EXP_EXPECT_L4PROTO: sizeU8,
-	NTA_EXP_EXPECT_PORT:    sizePorts,
-	NTA_EXP_MASK_IPV4:      sizeGroup4,
-	NTA_EXP_MASK_IPV6:      sizeGroup6,
-	NTA_EXP_MASK_L4PROTO:   sizeU8,
-	NTA_EXP_MASK_PORT:      sizePorts,
-	NTA_EXP_TIMEOUT:        sizeU32,
-	NTA_EXP_FLAGS:          sizeU32,
-	NTA_EXP_CLASS:          sizeU32,
-	NTA_EXP_NAT_IPV4:       sizeGroup4,
-	NTA_EXP_NAT_PORT:       sizePorts,
-	NTA_EXP_NAT_L4PROTO:    sizeU8,
-	NTA_EXP_NAT_DIR:        sizeU32,
+var expSizes = [ExpAttrMax]int{
+	ExpAttrMasterIPv4:    sizeGroup4,
+	ExpAttrMasterIPv6:    sizeGroup6,
+	ExpAttrMasterL4Proto: sizeU8,
+	ExpAttrMasterPort:    sizePorts,
+	ExpAttrExpectIPv4:    sizeGroup4,
+	ExpAttrExpectIPv6:    sizeGroup6,
+	ExpAttrExpectL4Proto: sizeU8,
+	ExpAttrExpectPort:    sizePorts,
+	ExpAttrMaskIPv4:      sizeGroup4,
+	ExpAttrMaskIPv6:      sizeGroup6,
+	ExpAttrMaskL4Proto:   sizeU8,
+	ExpAttrMaskPort:      sizePorts,
+	ExpAttrTimeout:       sizeU32,
+	ExpAttrFlags:         sizeU32,
+	ExpAttrClass:         sizeU32,
+	ExpAttrNATIPv4:       sizeGroup4,
+	ExpAttrNATPort:       sizePorts,
+	ExpAttrNATL4Proto:    sizeU8,
+	ExpAttrNATDir:        sizeU32,
 }
 
 // expMaxTLV are the TLV length limits of the variable-length expectation
 // attributes.
-var expMaxTLV = [NTA_EXP_MAX]int{
-	NTA_EXP_HELPER_NAME: maxHelperTLV,
-	NTA_EXP_FN:          maxFnTLV,
+var expMaxTLV = [ExpAttrMax]int{
+	ExpAttrHelperName: maxHelperTLV,
+	ExpAttrFn:         maxFnTLV,
 }
 
 // ctAttrNames are the names CTAttr.String prints, indexed by attribute.
-var ctAttrNames = [NTA_MAX]string{
+var ctAttrNames = [AttrMax]string{
 	"IPV4", "IPV6", "L4PROTO", "PORT", "TCP_STATE", "STATUS", "TIMEOUT", "MARK",
 	"MASTER_IPV4", "MASTER_IPV6", "MASTER_L4PROTO", "MASTER_PORT", "SNAT_IPV4",
 	"DNAT_IPV4", "SPAT_PORT", "DPAT_PORT", "NAT_SEQ_ADJ", "SCTP_STATE",
@@ -201,7 +201,7 @@ var ctAttrNames = [NTA_MAX]string{
 }
 
 // expAttrNames are the names ExpAttr.String prints, indexed by attribute.
-var expAttrNames = [NTA_EXP_MAX]string{
+var expAttrNames = [ExpAttrMax]string{
 	"MASTER_IPV4", "MASTER_IPV6", "MASTER_L4PROTO", "MASTER_PORT", "EXPECT_IPV4",
 	"EXPECT_IPV6", "EXPECT_L4PROTO", "EXPECT_PORT", "MASK_IPV4", "MASK_IPV6",
 	"MASK_L4PROTO", "MASK_PORT", "TIMEOUT", "FLAGS", "CLASS", "NAT_IPV4",
@@ -211,7 +211,7 @@ var expAttrNames = [NTA_EXP_MAX]string{
 // String is the attribute's name without the NTA_ prefix ("IPV4"), or
 // "attr(N)" for an unknown type.
 func (a CTAttr) String() string {
-	if a < NTA_MAX {
+	if a < AttrMax {
 		return ctAttrNames[a]
 	}
 	return fmt.Sprintf("attr(%d)", uint16(a))
@@ -220,7 +220,7 @@ func (a CTAttr) String() string {
 // String is the attribute's name without the NTA_EXP_ prefix
 // ("MASTER_IPV4"), or "attr(N)" for an unknown type.
 func (a ExpAttr) String() string {
-	if a < NTA_EXP_MAX {
+	if a < ExpAttrMax {
 		return expAttrNames[a]
 	}
 	return fmt.Sprintf("attr(%d)", uint16(a))

@@ -114,21 +114,21 @@ type Conntrack struct {
 // ctOrder is the order in which conntrackd 1.4.7's ct2msg emits the
 // attributes. Of the protocol-specific groups (TCP, SCTP, DCCP, ICMP) a
 // message holds one, so one order serves every protocol.
-var ctOrder = [NTA_MAX]CTAttr{
-	NTA_IPV4, NTA_IPV6, NTA_STATUS, NTA_L4PROTO, NTA_PORT,
-	NTA_TCP_STATE, NTA_TCP_WSCALE_ORIG, NTA_TCP_WSCALE_REPL,
-	NTA_SCTP_STATE, NTA_SCTP_VTAG_ORIG, NTA_SCTP_VTAG_REPL,
-	NTA_DCCP_STATE, NTA_DCCP_ROLE,
-	NTA_ICMP_TYPE, NTA_ICMP_CODE, NTA_ICMP_ID,
-	NTA_TIMEOUT, NTA_MARK,
-	NTA_MASTER_IPV4, NTA_MASTER_IPV6, NTA_MASTER_L4PROTO, NTA_MASTER_PORT,
-	NTA_SNAT_IPV4, NTA_DNAT_IPV4, NTA_SNAT_IPV6, NTA_DNAT_IPV6,
-	NTA_SPAT_PORT, NTA_DPAT_PORT, NTA_NAT_SEQ_ADJ,
-	NTA_HELPER_NAME, NTA_LABELS, NTA_SYNPROXY, NTA_ZONE,
+var ctOrder = [AttrMax]CTAttr{
+	AttrIPv4, AttrIPv6, AttrStatus, AttrL4Proto, AttrPort,
+	AttrTCPState, AttrTCPWscaleOrig, AttrTCPWscaleReply,
+	AttrSCTPState, AttrSCTPVtagOrig, AttrSCTPVtagReply,
+	AttrDCCPState, AttrDCCPRole,
+	AttrICMPType, AttrICMPCode, AttrICMPID,
+	AttrTimeout, AttrMark,
+	AttrMasterIPv4, AttrMasterIPv6, AttrMasterL4Proto, AttrMasterPort,
+	AttrSNATIPv4, AttrDNATIPv4, AttrSNATIPv6, AttrDNATIPv6,
+	AttrSPATPort, AttrDPATPort, AttrNATSeqAdj,
+	AttrHelperName, AttrLabels, AttrSynproxy, AttrZone,
 }
 
 // allCTAttrs is the set of every known conntrack attribute.
-const allCTAttrs = CTAttrs(1)<<NTA_MAX - 1
+const allCTAttrs = CTAttrs(1)<<AttrMax - 1
 
 // decodeConntrack decodes the TLVs of a CT message. Of two attributes
 // that fill the same field the later wins; a label attribute whose length
@@ -147,73 +147,73 @@ func decodeConntrack(body []byte) (*Conntrack, error) {
 // set stores the value v of attribute a, whose size walkTLVs checked.
 func (c *Conntrack) set(a CTAttr, v []byte) error {
 	switch a {
-	case NTA_IPV4:
+	case AttrIPv4:
 		c.Orig.Src, c.Orig.Dst = addrPair(v, sizeIPv4)
-		c.Attrs = c.Attrs.Without(NTA_IPV6)
-	case NTA_IPV6:
+		c.Attrs = c.Attrs.Without(AttrIPv6)
+	case AttrIPv6:
 		c.Orig.Src, c.Orig.Dst = addrPair(v, sizeIPv6)
-		c.Attrs = c.Attrs.Without(NTA_IPV4)
-	case NTA_L4PROTO:
+		c.Attrs = c.Attrs.Without(AttrIPv4)
+	case AttrL4Proto:
 		c.Orig.Proto = v[0]
-	case NTA_PORT:
+	case AttrPort:
 		c.Orig.Sport, c.Orig.Dport = be16(v), be16(v[2:])
-	case NTA_TCP_STATE:
+	case AttrTCPState:
 		c.TCPState = v[0]
-	case NTA_STATUS:
+	case AttrStatus:
 		c.Status = engine.Status(be32(v))
-	case NTA_TIMEOUT:
+	case AttrTimeout:
 		c.Timeout = be32(v)
-	case NTA_MARK:
+	case AttrMark:
 		c.Mark = be32(v)
-	case NTA_MASTER_IPV4:
+	case AttrMasterIPv4:
 		c.Master.Src, c.Master.Dst = addrPair(v, sizeIPv4)
-		c.Attrs = c.Attrs.Without(NTA_MASTER_IPV6)
-	case NTA_MASTER_IPV6:
+		c.Attrs = c.Attrs.Without(AttrMasterIPv6)
+	case AttrMasterIPv6:
 		c.Master.Src, c.Master.Dst = addrPair(v, sizeIPv6)
-		c.Attrs = c.Attrs.Without(NTA_MASTER_IPV4)
-	case NTA_MASTER_L4PROTO:
+		c.Attrs = c.Attrs.Without(AttrMasterIPv4)
+	case AttrMasterL4Proto:
 		c.Master.Proto = v[0]
-	case NTA_MASTER_PORT:
+	case AttrMasterPort:
 		c.Master.Sport, c.Master.Dport = be16(v), be16(v[2:])
-	case NTA_SNAT_IPV4, NTA_SNAT_IPV6:
+	case AttrSNATIPv4, AttrSNATIPv6:
 		c.SNATAddr = addrOf(v)
-		c.Attrs = c.Attrs.Without(NTA_SNAT_IPV4, NTA_SNAT_IPV6)
-	case NTA_DNAT_IPV4, NTA_DNAT_IPV6:
+		c.Attrs = c.Attrs.Without(AttrSNATIPv4, AttrSNATIPv6)
+	case AttrDNATIPv4, AttrDNATIPv6:
 		c.DNATAddr = addrOf(v)
-		c.Attrs = c.Attrs.Without(NTA_DNAT_IPV4, NTA_DNAT_IPV6)
-	case NTA_SPAT_PORT:
+		c.Attrs = c.Attrs.Without(AttrDNATIPv4, AttrDNATIPv6)
+	case AttrSPATPort:
 		c.SNATPort = le16(v)
-	case NTA_DPAT_PORT:
+	case AttrDPATPort:
 		c.DNATPort = le16(v)
-	case NTA_NAT_SEQ_ADJ:
+	case AttrNATSeqAdj:
 		c.SeqAdj = NATSeqAdj{be32(v), be32(v[4:]), be32(v[8:]), be32(v[12:]), be32(v[16:]), be32(v[20:])}
-	case NTA_SCTP_STATE:
+	case AttrSCTPState:
 		c.SCTPState = v[0]
-	case NTA_SCTP_VTAG_ORIG:
+	case AttrSCTPVtagOrig:
 		c.SCTPVtagOrig = be32(v)
-	case NTA_SCTP_VTAG_REPL:
+	case AttrSCTPVtagReply:
 		c.SCTPVtagReply = be32(v)
-	case NTA_DCCP_STATE:
+	case AttrDCCPState:
 		c.DCCPState = v[0]
-	case NTA_DCCP_ROLE:
+	case AttrDCCPRole:
 		c.DCCPRole = v[0]
-	case NTA_ICMP_TYPE:
+	case AttrICMPType:
 		c.ICMPType = v[0]
-	case NTA_ICMP_CODE:
+	case AttrICMPCode:
 		c.ICMPCode = v[0]
-	case NTA_ICMP_ID:
+	case AttrICMPID:
 		c.ICMPID = le16(v)
-	case NTA_TCP_WSCALE_ORIG:
+	case AttrTCPWscaleOrig:
 		c.TCPWScaleOrig = v[0]
-	case NTA_TCP_WSCALE_REPL:
+	case AttrTCPWscaleReply:
 		c.TCPWScaleReply = v[0]
-	case NTA_HELPER_NAME:
+	case AttrHelperName:
 		s, err := cString(v)
 		if err != nil {
 			return fmt.Errorf("helper name: %w", err)
 		}
 		c.Helper = s
-	case NTA_LABELS:
+	case AttrLabels:
 		if len(v) == 0 || len(v)%4 != 0 {
 			return nil
 		}
@@ -221,10 +221,10 @@ func (c *Conntrack) set(a CTAttr, v []byte) error {
 		for i := range c.Labels {
 			c.Labels[i] = be32(v[4*i:])
 		}
-	case NTA_SYNPROXY:
+	case AttrSynproxy:
 		// struct nta_attr_synproxy: its, isn, tsoff.
 		c.Synproxy = Synproxy{ITS: be32(v), ISN: be32(v[4:]), TSOff: be32(v[8:])}
-	case NTA_ZONE:
+	case AttrZone:
 		c.Zone = be16(v)
 	}
 	c.Attrs = c.Attrs.With(a)
@@ -237,24 +237,24 @@ func (c *Conntrack) validate() error {
 		return fmt.Errorf("unknown attributes %#x", uint64(extra))
 	}
 	s := c.Attrs
-	if err := checkFamily(s.Has(NTA_IPV4), s.Has(NTA_IPV6), c.Orig.Src, c.Orig.Dst); err != nil {
+	if err := checkFamily(s.Has(AttrIPv4), s.Has(AttrIPv6), c.Orig.Src, c.Orig.Dst); err != nil {
 		return fmt.Errorf("original tuple: %w", err)
 	}
-	if err := checkFamily(s.Has(NTA_MASTER_IPV4), s.Has(NTA_MASTER_IPV6), c.Master.Src, c.Master.Dst); err != nil {
+	if err := checkFamily(s.Has(AttrMasterIPv4), s.Has(AttrMasterIPv6), c.Master.Src, c.Master.Dst); err != nil {
 		return fmt.Errorf("master tuple: %w", err)
 	}
-	if err := checkFamily(s.Has(NTA_SNAT_IPV4), s.Has(NTA_SNAT_IPV6), c.SNATAddr); err != nil {
+	if err := checkFamily(s.Has(AttrSNATIPv4), s.Has(AttrSNATIPv6), c.SNATAddr); err != nil {
 		return fmt.Errorf("SNAT address: %w", err)
 	}
-	if err := checkFamily(s.Has(NTA_DNAT_IPV4), s.Has(NTA_DNAT_IPV6), c.DNATAddr); err != nil {
+	if err := checkFamily(s.Has(AttrDNATIPv4), s.Has(AttrDNATIPv6), c.DNATAddr); err != nil {
 		return fmt.Errorf("DNAT address: %w", err)
 	}
-	if s.Has(NTA_HELPER_NAME) {
+	if s.Has(AttrHelperName) {
 		if err := validCString(c.Helper, MaxHelperName); err != nil {
 			return fmt.Errorf("helper name: %w", err)
 		}
 	}
-	if s.Has(NTA_LABELS) && (len(c.Labels) == 0 || len(c.Labels) > MaxLabelWords) {
+	if s.Has(AttrLabels) && (len(c.Labels) == 0 || len(c.Labels) > MaxLabelWords) {
 		return fmt.Errorf("labels: %d words, want 1 to %d", len(c.Labels), MaxLabelWords)
 	}
 	return nil
@@ -294,65 +294,65 @@ func (c *Conntrack) appendTo(w *tlvWriter) {
 func (c *Conntrack) put(w *tlvWriter, a CTAttr) {
 	t := uint16(a)
 	switch a {
-	case NTA_IPV4, NTA_IPV6:
+	case AttrIPv4, AttrIPv6:
 		w.addrs(t, c.Orig.Src, c.Orig.Dst)
-	case NTA_L4PROTO:
+	case AttrL4Proto:
 		w.u8(t, c.Orig.Proto)
-	case NTA_PORT:
+	case AttrPort:
 		w.ports(t, c.Orig.Sport, c.Orig.Dport)
-	case NTA_TCP_STATE:
+	case AttrTCPState:
 		w.u8(t, c.TCPState)
-	case NTA_STATUS:
+	case AttrStatus:
 		w.be32(t, uint32(c.Status))
-	case NTA_TIMEOUT:
+	case AttrTimeout:
 		w.be32(t, c.Timeout)
-	case NTA_MARK:
+	case AttrMark:
 		w.be32(t, c.Mark)
-	case NTA_MASTER_IPV4, NTA_MASTER_IPV6:
+	case AttrMasterIPv4, AttrMasterIPv6:
 		w.addrs(t, c.Master.Src, c.Master.Dst)
-	case NTA_MASTER_L4PROTO:
+	case AttrMasterL4Proto:
 		w.u8(t, c.Master.Proto)
-	case NTA_MASTER_PORT:
+	case AttrMasterPort:
 		w.ports(t, c.Master.Sport, c.Master.Dport)
-	case NTA_SNAT_IPV4, NTA_SNAT_IPV6:
+	case AttrSNATIPv4, AttrSNATIPv6:
 		w.addrs(t, c.SNATAddr)
-	case NTA_DNAT_IPV4, NTA_DNAT_IPV6:
+	case AttrDNATIPv4, AttrDNATIPv6:
 		w.addrs(t, c.DNATAddr)
-	case NTA_SPAT_PORT:
+	case AttrSPATPort:
 		w.le16(t, c.SNATPort)
-	case NTA_DPAT_PORT:
+	case AttrDPATPort:
 		w.le16(t, c.DNATPort)
-	case NTA_NAT_SEQ_ADJ:
+	case AttrNATSeqAdj:
 		q := c.SeqAdj
 		w.be32(t, q.OrigCorrectionPos, q.OrigOffsetBefore, q.OrigOffsetAfter,
 			q.ReplyCorrectionPos, q.ReplyOffsetBefore, q.ReplyOffsetAfter)
-	case NTA_SCTP_STATE:
+	case AttrSCTPState:
 		w.u8(t, c.SCTPState)
-	case NTA_SCTP_VTAG_ORIG:
+	case AttrSCTPVtagOrig:
 		w.be32(t, c.SCTPVtagOrig)
-	case NTA_SCTP_VTAG_REPL:
+	case AttrSCTPVtagReply:
 		w.be32(t, c.SCTPVtagReply)
-	case NTA_DCCP_STATE:
+	case AttrDCCPState:
 		w.u8(t, c.DCCPState)
-	case NTA_DCCP_ROLE:
+	case AttrDCCPRole:
 		w.u8(t, c.DCCPRole)
-	case NTA_ICMP_TYPE:
+	case AttrICMPType:
 		w.u8(t, c.ICMPType)
-	case NTA_ICMP_CODE:
+	case AttrICMPCode:
 		w.u8(t, c.ICMPCode)
-	case NTA_ICMP_ID:
+	case AttrICMPID:
 		w.le16(t, c.ICMPID)
-	case NTA_TCP_WSCALE_ORIG:
+	case AttrTCPWscaleOrig:
 		w.u8(t, c.TCPWScaleOrig)
-	case NTA_TCP_WSCALE_REPL:
+	case AttrTCPWscaleReply:
 		w.u8(t, c.TCPWScaleReply)
-	case NTA_HELPER_NAME:
+	case AttrHelperName:
 		w.cString(t, c.Helper)
-	case NTA_LABELS:
+	case AttrLabels:
 		w.be32(t, c.Labels...)
-	case NTA_SYNPROXY:
+	case AttrSynproxy:
 		w.be32(t, c.Synproxy.ITS, c.Synproxy.ISN, c.Synproxy.TSOff)
-	case NTA_ZONE:
+	case AttrZone:
 		w.be16(t, c.Zone)
 	}
 }

@@ -89,13 +89,13 @@ func decodeMessage(b []byte) (m *Message, n int, err *Error) {
 		if derr != nil {
 			return nil, n, fail(KindBadPayload, fmt.Errorf("%v payload: %w", h.Type, derr))
 		}
-	case h.Type <= NET_T_STATE_MAX:
+	case h.Type <= MsgDataMax:
 		return nil, n, fail(KindBadHeader, fmt.Errorf("data message with flags %v", h.Flags))
-	case h.Type != NET_T_CTL:
+	case h.Type != MsgControl:
 		return nil, n, fail(KindBadType, fmt.Errorf("unknown type %d", uint8(h.Type)))
 	case h.HasRange():
 		c := &Control{From: be32(b[8:]), To: be32(b[12:])}
-		if h.Flags&(NET_F_ACK|NET_F_NACK) != 0 && SeqBefore(c.To, c.From) {
+		if h.Flags&(FlagACK|FlagNACK) != 0 && SeqBefore(c.To, c.From) {
 			return nil, n, fail(KindBadHeader, fmt.Errorf("range [%d, %d] ends before it starts", c.From, c.To))
 		}
 		m.Control = c

@@ -113,7 +113,7 @@ func TestDecodeIgnoredLabels(t *testing.T) {
 	b := unhex(t, dataMsg("1000", "0008001c80000001"+"0007001c01020300"))
 	ms := decodeAll(t, b)
 	c := ms[0].CT
-	if !c.Attrs.Has(NTA_LABELS) || len(c.Labels) != 1 || c.Labels[0] != 0x80000001 {
+	if !c.Attrs.Has(AttrLabels) || len(c.Labels) != 1 || c.Labels[0] != 0x80000001 {
 		t.Errorf("labels %v %x, want the first attribute's", c.Attrs, c.Labels)
 	}
 }
@@ -128,7 +128,7 @@ func TestDecodeLastWins(t *testing.T) {
 			"0008000cc0000203"+ // SNAT_IPV4
 			"0014001d20010db8000000000000000000000009")) // SNAT_IPV6
 	c := decodeAll(t, b)[0].CT
-	want := CTAttrs(0).With(NTA_IPV6, NTA_MARK, NTA_SNAT_IPV6)
+	want := CTAttrs(0).With(AttrIPv6, AttrMark, AttrSNATIPv6)
 	if c.Attrs != want || c.Orig.Src != a4("2001:db8::1") || c.Mark != 2 || c.SNATAddr != a4("2001:db8::9") {
 		t.Errorf("got %v %+v mark %d snat %v, want %v", c.Attrs, c.Orig, c.Mark, c.SNATAddr, want)
 	}

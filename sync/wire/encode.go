@@ -45,7 +45,7 @@ func (m *Message) validate() error {
 		return fmt.Errorf("version %d, want %d", h.Version, ProtocolVersion)
 	}
 	switch {
-	case h.Type <= NET_T_STATE_MAX:
+	case h.Type <= MsgDataMax:
 		if !h.IsData() {
 			return fmt.Errorf("flags %v on a data message", h.Flags)
 		}
@@ -62,7 +62,7 @@ func (m *Message) validate() error {
 			return errors.New("want an expectation body and nothing else")
 		}
 		return m.Exp.validate()
-	case h.Type == NET_T_CTL:
+	case h.Type == MsgControl:
 		if m.CT != nil || m.Exp != nil {
 			return errors.New("control message with a body")
 		}
@@ -78,7 +78,7 @@ func (m *Message) validate() error {
 		if m.Control == nil {
 			return fmt.Errorf("%v message without a range", h.Flags&rangeFlags)
 		}
-		if h.Flags&(NET_F_ACK|NET_F_NACK) != 0 && SeqBefore(m.Control.To, m.Control.From) {
+		if h.Flags&(FlagACK|FlagNACK) != 0 && SeqBefore(m.Control.To, m.Control.From) {
 			return fmt.Errorf("range [%d, %d] ends before it starts", m.Control.From, m.Control.To)
 		}
 		return nil

@@ -12,12 +12,12 @@ import (
 // ftpExpect is an FTP data expectation with every attribute exp2msg sends.
 func ftpExpect() *Expect {
 	return &Expect{
-		Attrs: ExpAttrs(0).With(NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_L4PROTO, NTA_EXP_MASTER_PORT,
-			NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_L4PROTO, NTA_EXP_EXPECT_PORT,
-			NTA_EXP_MASK_IPV4, NTA_EXP_MASK_L4PROTO, NTA_EXP_MASK_PORT,
-			NTA_EXP_TIMEOUT, NTA_EXP_FLAGS, NTA_EXP_CLASS,
-			NTA_EXP_NAT_IPV4, NTA_EXP_NAT_L4PROTO, NTA_EXP_NAT_PORT, NTA_EXP_NAT_DIR,
-			NTA_EXP_HELPER_NAME, NTA_EXP_FN),
+		Attrs: ExpAttrs(0).With(ExpAttrMasterIPv4, ExpAttrMasterL4Proto, ExpAttrMasterPort,
+			ExpAttrExpectIPv4, ExpAttrExpectL4Proto, ExpAttrExpectPort,
+			ExpAttrMaskIPv4, ExpAttrMaskL4Proto, ExpAttrMaskPort,
+			ExpAttrTimeout, ExpAttrFlags, ExpAttrClass,
+			ExpAttrNATIPv4, ExpAttrNATL4Proto, ExpAttrNATPort, ExpAttrNATDir,
+			ExpAttrHelperName, ExpAttrFn),
 		Master:   Tuple{Src: a4("192.0.2.1"), Dst: a4("192.0.2.2"), Proto: 6, Sport: 40000, Dport: 21},
 		Expected: Tuple{Src: a4("192.0.2.1"), Dst: a4("192.0.2.2"), Proto: 6, Dport: 50000},
 		Mask:     Tuple{Src: a4("255.255.255.255"), Dst: a4("255.255.255.255"), Proto: 6, Dport: 0xffff},
@@ -41,7 +41,7 @@ const ftpExpectHex = "" +
 	"00160014" + "6e61742d666f6c6c6f772d6d617374657200" + "0000" // fn
 
 func TestExpectEncoding(t *testing.T) {
-	m := Message{Header: Header{Type: NET_T_STATE_EXP_UPD, Flags: NET_F_HELLO_BACK, Seq: 100}, Exp: ftpExpect()}
+	m := Message{Header: Header{Type: MsgExpUpdate, Flags: FlagHelloBack, Seq: 100}, Exp: ftpExpect()}
 	b, err := AppendMessage([]byte("prefix"), &m)
 	if err != nil {
 		t.Fatal(err)
@@ -61,13 +61,13 @@ func TestExpectEncoding(t *testing.T) {
 	}
 
 	v6 := &Expect{
-		Attrs:    ExpAttrs(0).With(NTA_EXP_MASTER_IPV6, NTA_EXP_EXPECT_IPV6, NTA_EXP_MASK_IPV6, NTA_EXP_FLAGS),
+		Attrs:    ExpAttrs(0).With(ExpAttrMasterIPv6, ExpAttrExpectIPv6, ExpAttrMaskIPv6, ExpAttrFlags),
 		Master:   Tuple{Src: a4("2001:db8::1"), Dst: a4("2001:db8::2")},
 		Expected: Tuple{Src: a4("2001:db8::1"), Dst: a4("2001:db8::3")},
 		Mask:     Tuple{Src: a4("ffff:ffff::"), Dst: a4("::ffff:255.255.255.255")},
 		Flags:    3,
 	}
-	m = Message{Header: Header{Version: 1, Type: NET_T_STATE_EXP_DEL, Len: 8 + 3*36 + 8}, Exp: v6}
+	m = Message{Header: Header{Version: 1, Type: MsgExpDelete, Len: 8 + 3*36 + 8}, Exp: v6}
 	b, err = AppendMessage(nil, &m)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestExpectEncoding(t *testing.T) {
 func TestAppendMessageErrors(t *testing.T) {
 	ct := func(mod func(c *Conntrack)) *Conntrack {
 		c := &Conntrack{
-			Attrs: CTAttrs(0).With(NTA_IPV4, NTA_STATUS, NTA_L4PROTO),
+			Attrs: CTAttrs(0).With(AttrIPv4, AttrStatus, AttrL4Proto),
 			Orig:  Tuple{Src: a4("192.0.2.1"), Dst: a4("192.0.2.2"), Proto: 47},
 		}
 		mod(c)
@@ -91,53 +91,53 @@ func TestAppendMessageErrors(t *testing.T) {
 		mod(e)
 		return e
 	}
-	ctNew := Header{Type: NET_T_STATE_CT_NEW}
-	expNew := Header{Type: NET_T_STATE_EXP_NEW}
+	ctNew := Header{Type: MsgCTNew}
+	expNew := Header{Type: MsgExpNew}
 	tests := []struct {
 		name string
 		m    Message
 		want string
 	}{
-		{"version 2", Message{Header: Header{Version: 2, Type: NET_T_STATE_CT_NEW}, CT: ct(func(*Conntrack) {})}, "version 2"},
+		{"version 2", Message{Header: Header{Version: 2, Type: MsgCTNew}, CT: ct(func(*Conntrack) {})}, "version 2"},
 		{"unknown type", Message{Header: Header{Type: 7}}, "unknown type 7"},
-		{"type 16", Message{Header: Header{Type: 16, Flags: NET_F_ALIVE}}, "unknown type 16"},
+		{"type 16", Message{Header: Header{Type: 16, Flags: FlagAlive}}, "unknown type 16"},
 		{"ct without body", Message{Header: ctNew}, "want a conntrack body"},
 		{"ct with exp body", Message{Header: ctNew, Exp: ftpExpect()}, "want a conntrack body"},
 		{"exp with ct body", Message{Header: expNew, CT: ct(func(*Conntrack) {})}, "want an expectation body"},
-		{"data with ack", Message{Header: Header{Type: NET_T_STATE_CT_UPD, Flags: NET_F_ACK}, CT: ct(func(*Conntrack) {})}, "flags ACK on a data message"},
+		{"data with ack", Message{Header: Header{Type: MsgCTUpdate, Flags: FlagACK}, CT: ct(func(*Conntrack) {})}, "flags ACK on a data message"},
 		{"data with range", Message{Header: ctNew, CT: ct(func(*Conntrack) {}), Control: &Control{}}, "data message with a control range"},
-		{"control without flag", Message{Header: Header{Type: NET_T_CTL, Flags: NET_F_HELLO}}, "want ACK, NACK, RESYNC or ALIVE"},
-		{"alive with range", Message{Header: Header{Type: NET_T_CTL, Flags: NET_F_ALIVE}, Control: &Control{}}, "ALIVE message with a range"},
-		{"ack without range", Message{Header: Header{Type: NET_T_CTL, Flags: NET_F_ACK}}, "ACK message without a range"},
-		{"nack backwards", Message{Header: Header{Type: NET_T_CTL, Flags: NET_F_NACK}, Control: &Control{From: 5, To: 4}}, "ends before it starts"},
-		{"control with body", Message{Header: Header{Type: NET_T_CTL, Flags: NET_F_ALIVE}, CT: ct(func(*Conntrack) {})}, "control message with a body"},
-		{"both families", Message{Header: ctNew, CT: ct(func(c *Conntrack) { c.Attrs = c.Attrs.With(NTA_IPV6) })}, "both the IPv4 and the IPv6"},
+		{"control without flag", Message{Header: Header{Type: MsgControl, Flags: FlagHello}}, "want ACK, NACK, RESYNC or ALIVE"},
+		{"alive with range", Message{Header: Header{Type: MsgControl, Flags: FlagAlive}, Control: &Control{}}, "ALIVE message with a range"},
+		{"ack without range", Message{Header: Header{Type: MsgControl, Flags: FlagACK}}, "ACK message without a range"},
+		{"nack backwards", Message{Header: Header{Type: MsgControl, Flags: FlagNACK}, Control: &Control{From: 5, To: 4}}, "ends before it starts"},
+		{"control with body", Message{Header: Header{Type: MsgControl, Flags: FlagAlive}, CT: ct(func(*Conntrack) {})}, "control message with a body"},
+		{"both families", Message{Header: ctNew, CT: ct(func(c *Conntrack) { c.Attrs = c.Attrs.With(AttrIPv6) })}, "both the IPv4 and the IPv6"},
 		{"ipv4 attr, ipv6 address", Message{Header: ctNew, CT: ct(func(c *Conntrack) { c.Orig.Dst = a4("2001:db8::1") })}, "is not IPv4"},
 		{"ipv6 attr, no address", Message{Header: ctNew, CT: ct(func(c *Conntrack) {
-			c.Attrs = c.Attrs.Without(NTA_IPV4).With(NTA_IPV6)
+			c.Attrs = c.Attrs.Without(AttrIPv4).With(AttrIPv6)
 			c.Orig = Tuple{Src: a4("2001:db8::1")}
 		})}, "is not a plain IPv6"},
 		{"ipv6 zone", Message{Header: ctNew, CT: ct(func(c *Conntrack) {
-			c.Attrs = c.Attrs.Without(NTA_IPV4).With(NTA_IPV6)
+			c.Attrs = c.Attrs.Without(AttrIPv4).With(AttrIPv6)
 			c.Orig = Tuple{Src: a4("fe80::1%eth0"), Dst: a4("fe80::2")}
 		})}, "is not a plain IPv6"},
 		{"snat family", Message{Header: ctNew, CT: ct(func(c *Conntrack) {
-			c.Attrs = c.Attrs.With(NTA_SNAT_IPV4)
+			c.Attrs = c.Attrs.With(AttrSNATIPv4)
 			c.SNATAddr = a4("2001:db8::1")
 		})}, "SNAT address"},
-		{"dnat both", Message{Header: ctNew, CT: ct(func(c *Conntrack) { c.Attrs = c.Attrs.With(NTA_DNAT_IPV4, NTA_DNAT_IPV6) })}, "DNAT address"},
-		{"master family", Message{Header: ctNew, CT: ct(func(c *Conntrack) { c.Attrs = c.Attrs.With(NTA_MASTER_IPV4) })}, "master tuple"},
+		{"dnat both", Message{Header: ctNew, CT: ct(func(c *Conntrack) { c.Attrs = c.Attrs.With(AttrDNATIPv4, AttrDNATIPv6) })}, "DNAT address"},
+		{"master family", Message{Header: ctNew, CT: ct(func(c *Conntrack) { c.Attrs = c.Attrs.With(AttrMasterIPv4) })}, "master tuple"},
 		{"helper 12 bytes", Message{Header: ctNew, CT: ct(func(c *Conntrack) {
-			c.Attrs = c.Attrs.With(NTA_HELPER_NAME)
+			c.Attrs = c.Attrs.With(AttrHelperName)
 			c.Helper = "abcdefghijkl"
 		})}, "longer than 11"},
 		{"helper NUL", Message{Header: ctNew, CT: ct(func(c *Conntrack) {
-			c.Attrs = c.Attrs.With(NTA_HELPER_NAME)
+			c.Attrs = c.Attrs.With(AttrHelperName)
 			c.Helper = "ft\x00p"
 		})}, "contains a NUL"},
-		{"labels empty", Message{Header: ctNew, CT: ct(func(c *Conntrack) { c.Attrs = c.Attrs.With(NTA_LABELS) })}, "labels: 0 words"},
+		{"labels empty", Message{Header: ctNew, CT: ct(func(c *Conntrack) { c.Attrs = c.Attrs.With(AttrLabels) })}, "labels: 0 words"},
 		{"labels 257 words", Message{Header: ctNew, CT: ct(func(c *Conntrack) {
-			c.Attrs = c.Attrs.With(NTA_LABELS)
+			c.Attrs = c.Attrs.With(AttrLabels)
 			c.Labels = make([]uint32, 257)
 		})}, "labels: 257 words"},
 		{"unknown ct attribute", Message{Header: ctNew, CT: ct(func(c *Conntrack) { c.Attrs |= 1 << 40 })}, "unknown attributes 0x10000000000"},
@@ -145,7 +145,7 @@ func TestAppendMessageErrors(t *testing.T) {
 		{"exp fn 28 bytes", Message{Header: expNew, Exp: exp(func(e *Expect) { e.Fn = strings.Repeat("f", 28) })}, "function name"},
 		{"exp helper 12 bytes", Message{Header: expNew, Exp: exp(func(e *Expect) { e.Helper = strings.Repeat("h", 12) })}, "helper name"},
 		{"exp nat ipv6", Message{Header: expNew, Exp: exp(func(e *Expect) { e.NAT.Src = a4("2001:db8::1") })}, "NAT tuple"},
-		{"exp mask both", Message{Header: expNew, Exp: exp(func(e *Expect) { e.Attrs = e.Attrs.With(NTA_EXP_MASK_IPV6) })}, "mask: both"},
+		{"exp mask both", Message{Header: expNew, Exp: exp(func(e *Expect) { e.Attrs = e.Attrs.With(ExpAttrMaskIPv6) })}, "mask: both"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,7 +165,7 @@ func TestAppendMessageErrors(t *testing.T) {
 // the most labels, an IPv4-mapped IPv6 address, and control messages.
 func TestEncodeEdges(t *testing.T) {
 	c := &Conntrack{
-		Attrs:  CTAttrs(0).With(NTA_IPV6, NTA_HELPER_NAME, NTA_LABELS, NTA_SNAT_IPV6),
+		Attrs:  CTAttrs(0).With(AttrIPv6, AttrHelperName, AttrLabels, AttrSNATIPv6),
 		Orig:   Tuple{Src: netip.MustParseAddr("::ffff:192.0.2.1"), Dst: a4("2001:db8::2")},
 		Helper: strings.Repeat("h", MaxHelperName),
 		Labels: make([]uint32, MaxLabelWords),
@@ -173,7 +173,7 @@ func TestEncodeEdges(t *testing.T) {
 		SNATAddr: netip.MustParseAddr("::ffff:198.51.100.1"),
 	}
 	c.Labels[MaxLabelWords-1] = 1
-	m := Message{Header: Header{Version: 1, Type: NET_T_STATE_CT_DEL, Flags: NET_F_HELLO | NET_F_HELLO_BACK}, CT: c}
+	m := Message{Header: Header{Version: 1, Type: MsgCTDelete, Flags: FlagHello | FlagHelloBack}, CT: c}
 	b, err := AppendMessage(nil, &m)
 	if err != nil {
 		t.Fatal(err)
@@ -188,8 +188,8 @@ func TestEncodeEdges(t *testing.T) {
 	}
 
 	ctl := []Message{
-		{Header: Header{Type: NET_T_CTL, Flags: NET_F_ALIVE | NET_F_ACK, Seq: 1}, Control: &Control{From: 0xffffffff, To: 1}},
-		{Header: Header{Type: NET_T_CTL, Flags: NET_F_RESYNC, Seq: 2}, Control: &Control{From: 9, To: 3}},
+		{Header: Header{Type: MsgControl, Flags: FlagAlive | FlagACK, Seq: 1}, Control: &Control{From: 0xffffffff, To: 1}},
+		{Header: Header{Type: MsgControl, Flags: FlagResync, Seq: 2}, Control: &Control{From: 9, To: 3}},
 	}
 	b = encodeAll(t, ctl)
 	if got, want := hex.EncodeToString(b), "1a180010"+"00000001ffffffff00000001"+"1a020010"+"000000020000000900000003"; got != want {
@@ -199,15 +199,15 @@ func TestEncodeEdges(t *testing.T) {
 
 func TestStrings(t *testing.T) {
 	tests := []struct{ got, want string }{
-		{NET_T_STATE_EXP_UPD.String(), "EXP_UPD"},
+		{MsgExpUpdate.String(), "EXP_UPD"},
 		{MsgType(7).String(), "type(7)"},
 		{Flags(0).String(), "0"},
-		{(NET_F_ACK | NET_F_HELLO | 0x80).String(), "ACK|HELLO|0x80"},
-		{CTAttrs(0).With(NTA_IPV4, NTA_ZONE).String(), "IPV4|ZONE"},
+		{(FlagACK | FlagHello | 0x80).String(), "ACK|HELLO|0x80"},
+		{CTAttrs(0).With(AttrIPv4, AttrZone).String(), "IPV4|ZONE"},
 		{CTAttr(40).String(), "attr(40)"},
-		{ExpAttrs(0).With(NTA_EXP_FN, NTA_EXP_MASTER_IPV4).String(), "MASTER_IPV4|FN"},
+		{ExpAttrs(0).With(ExpAttrFn, ExpAttrMasterIPv4).String(), "MASTER_IPV4|FN"},
 		{ExpAttr(21).String(), "attr(21)"},
-		{Header{Version: 1, Type: NET_T_CTL, Flags: NET_F_ALIVE, Len: 8, Seq: 3}.String(), "v1 CTL ALIVE len=8 seq=3"},
+		{Header{Version: 1, Type: MsgControl, Flags: FlagAlive, Len: 8, Seq: 3}.String(), "v1 CTL ALIVE len=8 seq=3"},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {

@@ -40,17 +40,17 @@ type Expect struct {
 
 // expOrder is the order in which conntrackd 1.4.7's exp2msg emits the
 // attributes.
-var expOrder = [NTA_EXP_MAX]ExpAttr{
-	NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_IPV6, NTA_EXP_MASTER_L4PROTO, NTA_EXP_MASTER_PORT,
-	NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_IPV6, NTA_EXP_EXPECT_L4PROTO, NTA_EXP_EXPECT_PORT,
-	NTA_EXP_MASK_IPV4, NTA_EXP_MASK_IPV6, NTA_EXP_MASK_L4PROTO, NTA_EXP_MASK_PORT,
-	NTA_EXP_TIMEOUT, NTA_EXP_FLAGS, NTA_EXP_CLASS,
-	NTA_EXP_NAT_IPV4, NTA_EXP_NAT_L4PROTO, NTA_EXP_NAT_PORT, NTA_EXP_NAT_DIR,
-	NTA_EXP_HELPER_NAME, NTA_EXP_FN,
+var expOrder = [ExpAttrMax]ExpAttr{
+	ExpAttrMasterIPv4, ExpAttrMasterIPv6, ExpAttrMasterL4Proto, ExpAttrMasterPort,
+	ExpAttrExpectIPv4, ExpAttrExpectIPv6, ExpAttrExpectL4Proto, ExpAttrExpectPort,
+	ExpAttrMaskIPv4, ExpAttrMaskIPv6, ExpAttrMaskL4Proto, ExpAttrMaskPort,
+	ExpAttrTimeout, ExpAttrFlags, ExpAttrClass,
+	ExpAttrNATIPv4, ExpAttrNATL4Proto, ExpAttrNATPort, ExpAttrNATDir,
+	ExpAttrHelperName, ExpAttrFn,
 }
 
 // allExpAttrs is the set of every known expectation attribute.
-const allExpAttrs = ExpAttrs(1)<<NTA_EXP_MAX - 1
+const allExpAttrs = ExpAttrs(1)<<ExpAttrMax - 1
 
 // decodeExpect decodes the TLVs of an EXP message. Of two attributes that
 // fill the same field the later wins.
@@ -68,48 +68,48 @@ func decodeExpect(body []byte) (*Expect, error) {
 // set stores the value v of attribute a, whose size walkTLVs checked.
 func (e *Expect) set(a ExpAttr, v []byte) error {
 	switch a {
-	case NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_IPV6:
+	case ExpAttrMasterIPv4, ExpAttrMasterIPv6:
 		e.Master.Src, e.Master.Dst = addrPair(v, len(v)/2)
-		e.Attrs = e.Attrs.Without(NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_IPV6)
-	case NTA_EXP_MASTER_L4PROTO:
+		e.Attrs = e.Attrs.Without(ExpAttrMasterIPv4, ExpAttrMasterIPv6)
+	case ExpAttrMasterL4Proto:
 		e.Master.Proto = v[0]
-	case NTA_EXP_MASTER_PORT:
+	case ExpAttrMasterPort:
 		e.Master.Sport, e.Master.Dport = be16(v), be16(v[2:])
-	case NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_IPV6:
+	case ExpAttrExpectIPv4, ExpAttrExpectIPv6:
 		e.Expected.Src, e.Expected.Dst = addrPair(v, len(v)/2)
-		e.Attrs = e.Attrs.Without(NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_IPV6)
-	case NTA_EXP_EXPECT_L4PROTO:
+		e.Attrs = e.Attrs.Without(ExpAttrExpectIPv4, ExpAttrExpectIPv6)
+	case ExpAttrExpectL4Proto:
 		e.Expected.Proto = v[0]
-	case NTA_EXP_EXPECT_PORT:
+	case ExpAttrExpectPort:
 		e.Expected.Sport, e.Expected.Dport = be16(v), be16(v[2:])
-	case NTA_EXP_MASK_IPV4, NTA_EXP_MASK_IPV6:
+	case ExpAttrMaskIPv4, ExpAttrMaskIPv6:
 		e.Mask.Src, e.Mask.Dst = addrPair(v, len(v)/2)
-		e.Attrs = e.Attrs.Without(NTA_EXP_MASK_IPV4, NTA_EXP_MASK_IPV6)
-	case NTA_EXP_MASK_L4PROTO:
+		e.Attrs = e.Attrs.Without(ExpAttrMaskIPv4, ExpAttrMaskIPv6)
+	case ExpAttrMaskL4Proto:
 		e.Mask.Proto = v[0]
-	case NTA_EXP_MASK_PORT:
+	case ExpAttrMaskPort:
 		e.Mask.Sport, e.Mask.Dport = be16(v), be16(v[2:])
-	case NTA_EXP_TIMEOUT:
+	case ExpAttrTimeout:
 		e.Timeout = be32(v)
-	case NTA_EXP_FLAGS:
+	case ExpAttrFlags:
 		e.Flags = be32(v)
-	case NTA_EXP_CLASS:
+	case ExpAttrClass:
 		e.Class = be32(v)
-	case NTA_EXP_NAT_IPV4:
+	case ExpAttrNATIPv4:
 		e.NAT.Src, e.NAT.Dst = addrPair(v, sizeIPv4)
-	case NTA_EXP_NAT_PORT:
+	case ExpAttrNATPort:
 		e.NAT.Sport, e.NAT.Dport = be16(v), be16(v[2:])
-	case NTA_EXP_NAT_L4PROTO:
+	case ExpAttrNATL4Proto:
 		e.NAT.Proto = v[0]
-	case NTA_EXP_NAT_DIR:
+	case ExpAttrNATDir:
 		e.NATDir = be32(v)
-	case NTA_EXP_HELPER_NAME:
+	case ExpAttrHelperName:
 		s, err := cString(v)
 		if err != nil {
 			return fmt.Errorf("helper name: %w", err)
 		}
 		e.Helper = s
-	case NTA_EXP_FN:
+	case ExpAttrFn:
 		s, err := cString(v)
 		if err != nil {
 			return fmt.Errorf("function name: %w", err)
@@ -131,22 +131,22 @@ func (e *Expect) validate() error {
 		has4, has6 bool
 		t          *Tuple
 	}{
-		{"master tuple", s.Has(NTA_EXP_MASTER_IPV4), s.Has(NTA_EXP_MASTER_IPV6), &e.Master},
-		{"expected tuple", s.Has(NTA_EXP_EXPECT_IPV4), s.Has(NTA_EXP_EXPECT_IPV6), &e.Expected},
-		{"mask", s.Has(NTA_EXP_MASK_IPV4), s.Has(NTA_EXP_MASK_IPV6), &e.Mask},
-		{"NAT tuple", s.Has(NTA_EXP_NAT_IPV4), false, &e.NAT},
+		{"master tuple", s.Has(ExpAttrMasterIPv4), s.Has(ExpAttrMasterIPv6), &e.Master},
+		{"expected tuple", s.Has(ExpAttrExpectIPv4), s.Has(ExpAttrExpectIPv6), &e.Expected},
+		{"mask", s.Has(ExpAttrMaskIPv4), s.Has(ExpAttrMaskIPv6), &e.Mask},
+		{"NAT tuple", s.Has(ExpAttrNATIPv4), false, &e.NAT},
 	}
 	for _, tu := range tuples {
 		if err := checkFamily(tu.has4, tu.has6, tu.t.Src, tu.t.Dst); err != nil {
 			return fmt.Errorf("%s: %w", tu.name, err)
 		}
 	}
-	if s.Has(NTA_EXP_HELPER_NAME) {
+	if s.Has(ExpAttrHelperName) {
 		if err := validCString(e.Helper, MaxHelperName); err != nil {
 			return fmt.Errorf("helper name: %w", err)
 		}
 	}
-	if s.Has(NTA_EXP_FN) {
+	if s.Has(ExpAttrFn) {
 		if err := validCString(e.Fn, MaxExpFn); err != nil {
 			return fmt.Errorf("function name: %w", err)
 		}
@@ -167,41 +167,41 @@ func (e *Expect) appendTo(w *tlvWriter) {
 func (e *Expect) put(w *tlvWriter, a ExpAttr) {
 	t := uint16(a)
 	switch a {
-	case NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_IPV6:
+	case ExpAttrMasterIPv4, ExpAttrMasterIPv6:
 		w.addrs(t, e.Master.Src, e.Master.Dst)
-	case NTA_EXP_MASTER_L4PROTO:
+	case ExpAttrMasterL4Proto:
 		w.u8(t, e.Master.Proto)
-	case NTA_EXP_MASTER_PORT:
+	case ExpAttrMasterPort:
 		w.ports(t, e.Master.Sport, e.Master.Dport)
-	case NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_IPV6:
+	case ExpAttrExpectIPv4, ExpAttrExpectIPv6:
 		w.addrs(t, e.Expected.Src, e.Expected.Dst)
-	case NTA_EXP_EXPECT_L4PROTO:
+	case ExpAttrExpectL4Proto:
 		w.u8(t, e.Expected.Proto)
-	case NTA_EXP_EXPECT_PORT:
+	case ExpAttrExpectPort:
 		w.ports(t, e.Expected.Sport, e.Expected.Dport)
-	case NTA_EXP_MASK_IPV4, NTA_EXP_MASK_IPV6:
+	case ExpAttrMaskIPv4, ExpAttrMaskIPv6:
 		w.addrs(t, e.Mask.Src, e.Mask.Dst)
-	case NTA_EXP_MASK_L4PROTO:
+	case ExpAttrMaskL4Proto:
 		w.u8(t, e.Mask.Proto)
-	case NTA_EXP_MASK_PORT:
+	case ExpAttrMaskPort:
 		w.ports(t, e.Mask.Sport, e.Mask.Dport)
-	case NTA_EXP_TIMEOUT:
+	case ExpAttrTimeout:
 		w.be32(t, e.Timeout)
-	case NTA_EXP_FLAGS:
+	case ExpAttrFlags:
 		w.be32(t, e.Flags)
-	case NTA_EXP_CLASS:
+	case ExpAttrClass:
 		w.be32(t, e.Class)
-	case NTA_EXP_NAT_IPV4:
+	case ExpAttrNATIPv4:
 		w.addrs(t, e.NAT.Src, e.NAT.Dst)
-	case NTA_EXP_NAT_L4PROTO:
+	case ExpAttrNATL4Proto:
 		w.u8(t, e.NAT.Proto)
-	case NTA_EXP_NAT_PORT:
+	case ExpAttrNATPort:
 		w.ports(t, e.NAT.Sport, e.NAT.Dport)
-	case NTA_EXP_NAT_DIR:
+	case ExpAttrNATDir:
 		w.be32(t, e.NATDir)
-	case NTA_EXP_HELPER_NAME:
+	case ExpAttrHelperName:
 		w.cString(t, e.Helper)
-	case NTA_EXP_FN:
+	case ExpAttrFn:
 		w.cString(t, e.Fn)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // table), and then for the master, expected, mask and NAT tuples alike.
 func expPorts(proto int) bool {
 	switch proto {
-	case engine.IPPROTO_TCP, engine.IPPROTO_UDP, engine.IPPROTO_SCTP, engine.IPPROTO_DCCP:
+	case engine.ProtoTCP, engine.ProtoUDP, engine.ProtoSCTP, engine.ProtoDCCP:
 		return true
 	}
 	return false
@@ -56,45 +56,45 @@ func (x *Expect) FromExpect(e *engine.Expect) {
 	ports := expPorts(e.MasterProtoNum)
 	if v4, ok := tupleFamily(e.MasterSrc, e.MasterDst); ok {
 		x.Master.Src, x.Master.Dst = e.MasterSrc.Unmap(), e.MasterDst.Unmap()
-		s = s.With(pickExp(v4, NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_IPV6))
+		s = s.With(pickExp(v4, ExpAttrMasterIPv4, ExpAttrMasterIPv6))
 	}
 	x.Master.Proto = uint8(e.MasterProtoNum)
-	s = s.With(NTA_EXP_MASTER_L4PROTO)
+	s = s.With(ExpAttrMasterL4Proto)
 	if v4, ok := tupleFamily(e.Src, e.Dst); ok {
 		x.Expected.Src, x.Expected.Dst = e.Src.Unmap(), e.Dst.Unmap()
-		s = s.With(pickExp(v4, NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_IPV6))
+		s = s.With(pickExp(v4, ExpAttrExpectIPv4, ExpAttrExpectIPv6))
 	}
 	x.Expected.Proto = uint8(e.ProtoNum)
-	s = s.With(NTA_EXP_EXPECT_L4PROTO)
+	s = s.With(ExpAttrExpectL4Proto)
 	if v4, ok := tupleFamily(e.MaskSrc, e.MaskDst); ok {
 		x.Mask.Src, x.Mask.Dst = e.MaskSrc.Unmap(), e.MaskDst.Unmap()
-		s = s.With(pickExp(v4, NTA_EXP_MASK_IPV4, NTA_EXP_MASK_IPV6))
+		s = s.With(pickExp(v4, ExpAttrMaskIPv4, ExpAttrMaskIPv6))
 	}
 	x.Mask.Proto = uint8(e.ProtoNum)
-	s = s.With(NTA_EXP_MASK_L4PROTO)
+	s = s.With(ExpAttrMaskL4Proto)
 	if ports {
 		x.Master.Sport, x.Master.Dport = uint16(e.MasterSport), uint16(e.MasterDport)
 		x.Expected.Sport, x.Expected.Dport = uint16(e.Sport), uint16(e.Dport)
 		x.Mask.Sport, x.Mask.Dport = uint16(e.MaskSport), uint16(e.MaskDport)
-		s = s.With(NTA_EXP_MASTER_PORT, NTA_EXP_EXPECT_PORT, NTA_EXP_MASK_PORT)
+		s = s.With(ExpAttrMasterPort, ExpAttrExpectPort, ExpAttrMaskPort)
 	}
 	if e.Has&engine.HasExpTimeout != 0 {
 		x.Timeout = uint32(e.Timeout)
-		s = s.With(NTA_EXP_TIMEOUT)
+		s = s.With(ExpAttrTimeout)
 	}
 	x.Flags = uint32(e.Flags)
-	s = s.With(NTA_EXP_FLAGS)
+	s = s.With(ExpAttrFlags)
 	if e.Has&engine.HasExpClass != 0 {
 		x.Class = uint32(e.Class)
-		s = s.With(NTA_EXP_CLASS)
+		s = s.With(ExpAttrClass)
 	}
 	if e.Helper != "" && validCString(e.Helper, MaxHelperName) == nil {
 		x.Helper = e.Helper
-		s = s.With(NTA_EXP_HELPER_NAME)
+		s = s.With(ExpAttrHelperName)
 	}
 	if e.Fn != "" && validCString(e.Fn, MaxExpFn) == nil {
 		x.Fn = e.Fn
-		s = s.With(NTA_EXP_FN)
+		s = s.With(ExpAttrFn)
 	}
 	if e.Has&engine.HasExpNAT != 0 && e.NATSrc.Unmap().Is4() && (!e.NATDst.IsValid() || e.NATDst.Unmap().Is4()) {
 		x.NAT.Src, x.NAT.Dst = e.NATSrc.Unmap(), netip.IPv4Unspecified()
@@ -103,10 +103,10 @@ func (x *Expect) FromExpect(e *engine.Expect) {
 		}
 		x.NAT.Proto = uint8(e.NATProtoNum)
 		x.NATDir = uint32(e.NATDir)
-		s = s.With(NTA_EXP_NAT_IPV4, NTA_EXP_NAT_L4PROTO, NTA_EXP_NAT_DIR)
+		s = s.With(ExpAttrNATIPv4, ExpAttrNATL4Proto, ExpAttrNATDir)
 		if ports {
 			x.NAT.Sport, x.NAT.Dport = uint16(e.NATSport), uint16(e.NATDport)
-			s = s.With(NTA_EXP_NAT_PORT)
+			s = s.With(ExpAttrNATPort)
 		}
 	}
 	x.Attrs = s
@@ -130,54 +130,54 @@ func (x *Expect) ToExpect(e *engine.Expect) {
 	*e = engine.Expect{}
 	s := x.Attrs
 	switch {
-	case s.Has(NTA_EXP_EXPECT_IPV4), !s.Has(NTA_EXP_EXPECT_IPV6) && s.Has(NTA_EXP_MASTER_IPV4):
-		e.Family = engine.FamilyName(engine.AF_INET)
-	case s.Has(NTA_EXP_EXPECT_IPV6), s.Has(NTA_EXP_MASTER_IPV6):
-		e.Family = engine.FamilyName(engine.AF_INET6)
+	case s.Has(ExpAttrExpectIPv4), !s.Has(ExpAttrExpectIPv6) && s.Has(ExpAttrMasterIPv4):
+		e.Family = engine.FamilyName(engine.FamilyIPv4)
+	case s.Has(ExpAttrExpectIPv6), s.Has(ExpAttrMasterIPv6):
+		e.Family = engine.FamilyName(engine.FamilyIPv6)
 	}
-	if s.Has(NTA_EXP_EXPECT_IPV4) || s.Has(NTA_EXP_EXPECT_IPV6) {
+	if s.Has(ExpAttrExpectIPv4) || s.Has(ExpAttrExpectIPv6) {
 		e.Src, e.Dst = x.Expected.Src, x.Expected.Dst
 	}
-	if s.Has(NTA_EXP_EXPECT_L4PROTO) {
+	if s.Has(ExpAttrExpectL4Proto) {
 		e.ProtoNum, e.Proto = int(x.Expected.Proto), engine.ProtoName(int(x.Expected.Proto))
 	}
-	if s.Has(NTA_EXP_EXPECT_PORT) {
+	if s.Has(ExpAttrExpectPort) {
 		e.Sport, e.Dport = int(x.Expected.Sport), int(x.Expected.Dport)
 	}
-	if s.Has(NTA_EXP_MASK_IPV4) || s.Has(NTA_EXP_MASK_IPV6) {
+	if s.Has(ExpAttrMaskIPv4) || s.Has(ExpAttrMaskIPv6) {
 		e.MaskSrc, e.MaskDst = x.Mask.Src, x.Mask.Dst
 		e.Has |= engine.HasExpMask
 	}
-	if s.Has(NTA_EXP_MASK_PORT) {
+	if s.Has(ExpAttrMaskPort) {
 		e.MaskSport, e.MaskDport = int(x.Mask.Sport), int(x.Mask.Dport)
 		e.Has |= engine.HasExpMask
 	}
-	if s.Has(NTA_EXP_MASTER_IPV4) || s.Has(NTA_EXP_MASTER_IPV6) {
+	if s.Has(ExpAttrMasterIPv4) || s.Has(ExpAttrMasterIPv6) {
 		e.MasterSrc, e.MasterDst = x.Master.Src, x.Master.Dst
 		e.Has |= engine.HasExpMaster
 	}
-	if s.Has(NTA_EXP_MASTER_L4PROTO) {
+	if s.Has(ExpAttrMasterL4Proto) {
 		e.MasterProtoNum, e.MasterProto = int(x.Master.Proto), engine.ProtoName(int(x.Master.Proto))
 	}
-	if s.Has(NTA_EXP_MASTER_PORT) {
+	if s.Has(ExpAttrMasterPort) {
 		e.MasterSport, e.MasterDport = int(x.Master.Sport), int(x.Master.Dport)
 	}
-	if s.Has(NTA_EXP_TIMEOUT) {
+	if s.Has(ExpAttrTimeout) {
 		e.Timeout = int(x.Timeout)
 		e.Has |= engine.HasExpTimeout
 	}
-	if s.Has(NTA_EXP_FLAGS) {
+	if s.Has(ExpAttrFlags) {
 		e.SetFlags(int(x.Flags))
 	}
-	if s.Has(NTA_EXP_CLASS) {
+	if s.Has(ExpAttrClass) {
 		e.Class = int(x.Class)
 		e.Has |= engine.HasExpClass
 	}
-	if s.Has(NTA_EXP_HELPER_NAME) {
+	if s.Has(ExpAttrHelperName) {
 		e.Helper = x.Helper
 		e.Has |= engine.HasExpHelper
 	}
-	if s.Has(NTA_EXP_FN) {
+	if s.Has(ExpAttrFn) {
 		e.Fn = x.Fn
 		e.Has |= engine.HasExpFn
 	}
@@ -187,21 +187,21 @@ func (x *Expect) ToExpect(e *engine.Expect) {
 // toExpectNAT sets e's NAT part from x's NAT attributes, if any.
 func (x *Expect) toExpectNAT(e *engine.Expect) {
 	s := x.Attrs
-	if !s.Has(NTA_EXP_NAT_IPV4) && !s.Has(NTA_EXP_NAT_L4PROTO) && !s.Has(NTA_EXP_NAT_PORT) && !s.Has(NTA_EXP_NAT_DIR) {
+	if !s.Has(ExpAttrNATIPv4) && !s.Has(ExpAttrNATL4Proto) && !s.Has(ExpAttrNATPort) && !s.Has(ExpAttrNATDir) {
 		return
 	}
 	e.Has |= engine.HasExpNAT
-	if s.Has(NTA_EXP_NAT_IPV4) {
+	if s.Has(ExpAttrNATIPv4) {
 		e.NATSrc, e.NATDst = x.NAT.Src, x.NAT.Dst
 	}
 	e.NATProtoNum = e.MasterProtoNum
-	if s.Has(NTA_EXP_NAT_L4PROTO) {
+	if s.Has(ExpAttrNATL4Proto) {
 		e.NATProtoNum = int(x.NAT.Proto)
 	}
-	if s.Has(NTA_EXP_NAT_PORT) {
+	if s.Has(ExpAttrNATPort) {
 		e.NATSport, e.NATDport = int(x.NAT.Sport), int(x.NAT.Dport)
 	}
-	if s.Has(NTA_EXP_NAT_DIR) {
+	if s.Has(ExpAttrNATDir) {
 		e.NATDir = int(x.NATDir)
 	}
 }

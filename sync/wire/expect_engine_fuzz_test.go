@@ -17,11 +17,11 @@ func FuzzExpectEngine(f *testing.F) {
 	seed := kernelFTPExpect()
 	natSeed := kernelFTPExpect()
 	natSeed.Has |= engine.HasExpNAT
-	natSeed.NATDir, natSeed.NATProtoNum, natSeed.NATSrc, natSeed.NATSport = 1, engine.IPPROTO_TCP, a4("0.0.0.0"), 50000
+	natSeed.NATDir, natSeed.NATProtoNum, natSeed.NATSrc, natSeed.NATSport = 1, engine.ProtoTCP, a4("0.0.0.0"), 50000
 	for _, e := range []*engine.Expect{&seed, &natSeed} {
 		var x Expect
 		x.FromExpect(e)
-		b, err := AppendMessage(nil, &Message{Header: Header{Type: NET_T_STATE_EXP_UPD, Seq: 1}, Exp: &x})
+		b, err := AppendMessage(nil, &Message{Header: Header{Type: MsgExpUpdate, Seq: 1}, Exp: &x})
 		if err != nil {
 			f.Fatal(err)
 		}

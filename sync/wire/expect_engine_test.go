@@ -14,10 +14,10 @@ import (
 // (passive mode: any source port, data port 50000).
 func kernelFTPExpect() engine.Expect {
 	e := engine.Expect{
-		Family: "ipv4", Proto: "tcp", ProtoNum: engine.IPPROTO_TCP,
+		Family: "ipv4", Proto: "tcp", ProtoNum: engine.ProtoTCP,
 		Src: a4("192.0.2.1"), Dst: a4("192.0.2.2"), Dport: 50000,
 		MaskSrc: a4("255.255.255.255"), MaskDst: a4("255.255.255.255"), MaskDport: 0xffff,
-		MasterProto: "tcp", MasterProtoNum: engine.IPPROTO_TCP,
+		MasterProto: "tcp", MasterProtoNum: engine.ProtoTCP,
 		MasterSrc: a4("192.0.2.1"), MasterDst: a4("192.0.2.2"), MasterSport: 41234, MasterDport: 21,
 		Timeout: 299, ID: 77, Zone: 0, Helper: "ftp", Class: 0,
 		Has: engine.HasExpTimeout | engine.HasExpID | engine.HasExpHelper | engine.HasExpClass |
@@ -33,7 +33,7 @@ func roundTripExpect(t *testing.T, e *engine.Expect) (Expect, engine.Expect) {
 	t.Helper()
 	var x Expect
 	x.FromExpect(e)
-	b, err := AppendMessage(nil, &Message{Header: Header{Type: NET_T_STATE_EXP_NEW, Seq: 9}, Exp: &x})
+	b, err := AppendMessage(nil, &Message{Header: Header{Type: MsgExpNew, Seq: 9}, Exp: &x})
 	if err != nil {
 		t.Fatalf("encode: %v", err)
 	}
@@ -59,14 +59,14 @@ func TestExpectRoundTrip(t *testing.T) {
 	}{
 		{"ftp ipv4", kernelFTPExpect, func(e *engine.Expect) {
 			e.ID, e.Has = 0, e.Has&^engine.HasExpID
-		}, []ExpAttr{NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_L4PROTO, NTA_EXP_MASTER_PORT,
-			NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_L4PROTO, NTA_EXP_EXPECT_PORT,
-			NTA_EXP_MASK_IPV4, NTA_EXP_MASK_L4PROTO, NTA_EXP_MASK_PORT,
-			NTA_EXP_TIMEOUT, NTA_EXP_FLAGS, NTA_EXP_CLASS, NTA_EXP_HELPER_NAME}},
+		}, []ExpAttr{ExpAttrMasterIPv4, ExpAttrMasterL4Proto, ExpAttrMasterPort,
+			ExpAttrExpectIPv4, ExpAttrExpectL4Proto, ExpAttrExpectPort,
+			ExpAttrMaskIPv4, ExpAttrMaskL4Proto, ExpAttrMaskPort,
+			ExpAttrTimeout, ExpAttrFlags, ExpAttrClass, ExpAttrHelperName}},
 		{"udp ipv6 zone fn flags, no timeout", func() engine.Expect {
 			e := kernelFTPExpect()
-			e.Family, e.Proto, e.ProtoNum = "ipv6", "udp", engine.IPPROTO_UDP
-			e.MasterProto, e.MasterProtoNum = "udp", engine.IPPROTO_UDP
+			e.Family, e.Proto, e.ProtoNum = "ipv6", "udp", engine.ProtoUDP
+			e.MasterProto, e.MasterProtoNum = "udp", engine.ProtoUDP
 			e.Src, e.Dst = a4("2001:db8::1"), a4("2001:db8::2")
 			e.MasterSrc, e.MasterDst = e.Src, e.Dst
 			e.MaskSrc, e.MaskDst = a4("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), a4("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
@@ -76,59 +76,59 @@ func TestExpectRoundTrip(t *testing.T) {
 			e.Timeout = 0
 			e.Helper, e.Fn = "sip", "nat-follow-master"
 			e.Has |= engine.HasExpFn
-			e.SetFlags(engine.NF_CT_EXPECT_PERMANENT | engine.NF_CT_EXPECT_INACTIVE)
+			e.SetFlags(engine.ExpectPermanent | engine.ExpectInactive)
 			return e
 		}, func(e *engine.Expect) {
 			e.ID, e.Zone = 0, 0
 			e.Has &^= engine.HasExpID | engine.HasExpZone
-		}, []ExpAttr{NTA_EXP_MASTER_IPV6, NTA_EXP_MASTER_L4PROTO, NTA_EXP_MASTER_PORT,
-			NTA_EXP_EXPECT_IPV6, NTA_EXP_EXPECT_L4PROTO, NTA_EXP_EXPECT_PORT,
-			NTA_EXP_MASK_IPV6, NTA_EXP_MASK_L4PROTO, NTA_EXP_MASK_PORT,
-			NTA_EXP_FLAGS, NTA_EXP_CLASS, NTA_EXP_HELPER_NAME, NTA_EXP_FN}},
+		}, []ExpAttr{ExpAttrMasterIPv6, ExpAttrMasterL4Proto, ExpAttrMasterPort,
+			ExpAttrExpectIPv6, ExpAttrExpectL4Proto, ExpAttrExpectPort,
+			ExpAttrMaskIPv6, ExpAttrMaskL4Proto, ExpAttrMaskPort,
+			ExpAttrFlags, ExpAttrClass, ExpAttrHelperName, ExpAttrFn}},
 		{"nat (kernel nf_nat_ftp, active mode)", func() engine.Expect {
 			e := kernelFTPExpect()
 			e.Fn, e.Has = "nat-follow-master", e.Has|engine.HasExpFn|engine.HasExpNAT
-			e.NATDir, e.NATProtoNum = 1, engine.IPPROTO_TCP
+			e.NATDir, e.NATProtoNum = 1, engine.ProtoTCP
 			e.NATSrc, e.NATDst, e.NATSport = a4("0.0.0.0"), a4("0.0.0.0"), 50000
 			return e
 		}, func(e *engine.Expect) {
 			e.ID, e.Has = 0, e.Has&^engine.HasExpID
-		}, []ExpAttr{NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_L4PROTO, NTA_EXP_MASTER_PORT,
-			NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_L4PROTO, NTA_EXP_EXPECT_PORT,
-			NTA_EXP_MASK_IPV4, NTA_EXP_MASK_L4PROTO, NTA_EXP_MASK_PORT,
-			NTA_EXP_TIMEOUT, NTA_EXP_FLAGS, NTA_EXP_CLASS,
-			NTA_EXP_NAT_IPV4, NTA_EXP_NAT_L4PROTO, NTA_EXP_NAT_PORT, NTA_EXP_NAT_DIR,
-			NTA_EXP_HELPER_NAME, NTA_EXP_FN}},
+		}, []ExpAttr{ExpAttrMasterIPv4, ExpAttrMasterL4Proto, ExpAttrMasterPort,
+			ExpAttrExpectIPv4, ExpAttrExpectL4Proto, ExpAttrExpectPort,
+			ExpAttrMaskIPv4, ExpAttrMaskL4Proto, ExpAttrMaskPort,
+			ExpAttrTimeout, ExpAttrFlags, ExpAttrClass,
+			ExpAttrNATIPv4, ExpAttrNATL4Proto, ExpAttrNATPort, ExpAttrNATDir,
+			ExpAttrHelperName, ExpAttrFn}},
 		{"nat without destination: sent as 0.0.0.0", func() engine.Expect {
 			e := kernelFTPExpect()
 			e.Has |= engine.HasExpNAT
-			e.NATProtoNum, e.NATSrc, e.NATSport, e.NATDport = engine.IPPROTO_TCP, a4("198.51.100.7"), 2121, 0
+			e.NATProtoNum, e.NATSrc, e.NATSport, e.NATDport = engine.ProtoTCP, a4("198.51.100.7"), 2121, 0
 			return e
 		}, func(e *engine.Expect) {
 			e.ID, e.Has = 0, e.Has&^engine.HasExpID
 			e.NATDst = a4("0.0.0.0")
-		}, []ExpAttr{NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_L4PROTO, NTA_EXP_MASTER_PORT,
-			NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_L4PROTO, NTA_EXP_EXPECT_PORT,
-			NTA_EXP_MASK_IPV4, NTA_EXP_MASK_L4PROTO, NTA_EXP_MASK_PORT,
-			NTA_EXP_TIMEOUT, NTA_EXP_FLAGS, NTA_EXP_CLASS,
-			NTA_EXP_NAT_IPV4, NTA_EXP_NAT_L4PROTO, NTA_EXP_NAT_PORT, NTA_EXP_NAT_DIR,
-			NTA_EXP_HELPER_NAME}},
+		}, []ExpAttr{ExpAttrMasterIPv4, ExpAttrMasterL4Proto, ExpAttrMasterPort,
+			ExpAttrExpectIPv4, ExpAttrExpectL4Proto, ExpAttrExpectPort,
+			ExpAttrMaskIPv4, ExpAttrMaskL4Proto, ExpAttrMaskPort,
+			ExpAttrTimeout, ExpAttrFlags, ExpAttrClass,
+			ExpAttrNATIPv4, ExpAttrNATL4Proto, ExpAttrNATPort, ExpAttrNATDir,
+			ExpAttrHelperName}},
 		{"ipv6 nat tuple: left out", func() engine.Expect {
 			e := kernelFTPExpect()
 			e.Has |= engine.HasExpNAT
-			e.NATProtoNum, e.NATSrc, e.NATDst, e.NATSport = engine.IPPROTO_TCP, a4("2001:db8::1"), a4("::"), 50000
+			e.NATProtoNum, e.NATSrc, e.NATDst, e.NATSport = engine.ProtoTCP, a4("2001:db8::1"), a4("::"), 50000
 			return e
 		}, func(e *engine.Expect) {
 			e.ID, e.Has = 0, e.Has&^(engine.HasExpID|engine.HasExpNAT)
 			e.NATProtoNum, e.NATSrc, e.NATDst, e.NATSport = 0, netip.Addr{}, netip.Addr{}, 0
-		}, []ExpAttr{NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_L4PROTO, NTA_EXP_MASTER_PORT,
-			NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_L4PROTO, NTA_EXP_EXPECT_PORT,
-			NTA_EXP_MASK_IPV4, NTA_EXP_MASK_L4PROTO, NTA_EXP_MASK_PORT,
-			NTA_EXP_TIMEOUT, NTA_EXP_FLAGS, NTA_EXP_CLASS, NTA_EXP_HELPER_NAME}},
+		}, []ExpAttr{ExpAttrMasterIPv4, ExpAttrMasterL4Proto, ExpAttrMasterPort,
+			ExpAttrExpectIPv4, ExpAttrExpectL4Proto, ExpAttrExpectPort,
+			ExpAttrMaskIPv4, ExpAttrMaskL4Proto, ExpAttrMaskPort,
+			ExpAttrTimeout, ExpAttrFlags, ExpAttrClass, ExpAttrHelperName}},
 		{"gre master: no ports, long helper dropped, no class", func() engine.Expect {
 			e := kernelFTPExpect()
-			e.Proto, e.ProtoNum = "gre", engine.IPPROTO_GRE
-			e.MasterProto, e.MasterProtoNum = "gre", engine.IPPROTO_GRE
+			e.Proto, e.ProtoNum = "gre", engine.ProtoGRE
+			e.MasterProto, e.MasterProtoNum = "gre", engine.ProtoGRE
 			e.Has &^= engine.HasExpClass
 			e.Helper = strings.Repeat("h", MaxHelperName+1)
 			return e
@@ -136,10 +136,10 @@ func TestExpectRoundTrip(t *testing.T) {
 			e.ID, e.Helper = 0, ""
 			e.Sport, e.Dport, e.MaskSport, e.MaskDport, e.MasterSport, e.MasterDport = 0, 0, 0, 0, 0, 0
 			e.Has &^= engine.HasExpID | engine.HasExpHelper
-		}, []ExpAttr{NTA_EXP_MASTER_IPV4, NTA_EXP_MASTER_L4PROTO,
-			NTA_EXP_EXPECT_IPV4, NTA_EXP_EXPECT_L4PROTO,
-			NTA_EXP_MASK_IPV4, NTA_EXP_MASK_L4PROTO,
-			NTA_EXP_TIMEOUT, NTA_EXP_FLAGS}},
+		}, []ExpAttr{ExpAttrMasterIPv4, ExpAttrMasterL4Proto,
+			ExpAttrExpectIPv4, ExpAttrExpectL4Proto,
+			ExpAttrMaskIPv4, ExpAttrMaskL4Proto,
+			ExpAttrTimeout, ExpAttrFlags}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,7 +168,7 @@ func TestExpectPortsNetworkOrder(t *testing.T) {
 	e := kernelFTPExpect()
 	var x Expect
 	x.FromExpect(&e)
-	b, err := AppendMessage(nil, &Message{Header: Header{Type: NET_T_STATE_EXP_NEW}, Exp: &x})
+	b, err := AppendMessage(nil, &Message{Header: Header{Type: MsgExpNew}, Exp: &x})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,9 +188,9 @@ func TestToExpectFamily(t *testing.T) {
 		x    Expect
 		want string
 	}{
-		{Expect{Attrs: ExpAttrs(0).With(NTA_EXP_MASTER_IPV4)}, "ipv4"},
-		{Expect{Attrs: ExpAttrs(0).With(NTA_EXP_MASTER_IPV6)}, "ipv6"},
-		{Expect{Attrs: ExpAttrs(0).With(NTA_EXP_EXPECT_IPV6, NTA_EXP_MASTER_IPV4)}, "ipv6"},
+		{Expect{Attrs: ExpAttrs(0).With(ExpAttrMasterIPv4)}, "ipv4"},
+		{Expect{Attrs: ExpAttrs(0).With(ExpAttrMasterIPv6)}, "ipv6"},
+		{Expect{Attrs: ExpAttrs(0).With(ExpAttrExpectIPv6, ExpAttrMasterIPv4)}, "ipv6"},
 		{Expect{}, ""},
 	}
 	for i, tt := range tests {
@@ -205,14 +205,14 @@ func TestToExpectFamily(t *testing.T) {
 // TestToExpectNATPartial checks the NAT part of messages that carry only
 // some NAT attributes: without NAT_L4PROTO the protocol is the master's.
 func TestToExpectNATPartial(t *testing.T) {
-	x := Expect{Attrs: ExpAttrs(0).With(NTA_EXP_MASTER_L4PROTO, NTA_EXP_NAT_DIR), NATDir: 1}
-	x.Master.Proto = engine.IPPROTO_UDP
+	x := Expect{Attrs: ExpAttrs(0).With(ExpAttrMasterL4Proto, ExpAttrNATDir), NATDir: 1}
+	x.Master.Proto = engine.ProtoUDP
 	var e engine.Expect
 	x.ToExpect(&e)
-	if e.Has&engine.HasExpNAT == 0 || e.NATDir != 1 || e.NATProtoNum != engine.IPPROTO_UDP || e.NATSrc.IsValid() {
+	if e.Has&engine.HasExpNAT == 0 || e.NATDir != 1 || e.NATProtoNum != engine.ProtoUDP || e.NATSrc.IsValid() {
 		t.Errorf("got %+v", e)
 	}
-	x.Attrs = x.Attrs.Without(NTA_EXP_NAT_DIR)
+	x.Attrs = x.Attrs.Without(ExpAttrNATDir)
 	x.ToExpect(&e)
 	if e.Has&engine.HasExpNAT != 0 || e.NATProtoNum != 0 {
 		t.Errorf("without NAT attributes: %+v", e)

@@ -38,56 +38,56 @@ func (c *Conntrack) FromFlow(f *engine.Flow) {
 	src, dst := f.Src.WithZone(""), f.Dst.WithZone("")
 	switch {
 	case src.Is4() && dst.Is4():
-		s = s.With(NTA_IPV4)
+		s = s.With(AttrIPv4)
 	case src.Is6() && dst.Is6():
-		s = s.With(NTA_IPV6)
+		s = s.With(AttrIPv6)
 	}
 	proto := f.ProtoNum
 	c.Orig = Tuple{Src: src, Dst: dst, Proto: uint8(proto)}
 	c.Status = f.Status
-	s = s.With(NTA_STATUS, NTA_L4PROTO)
+	s = s.With(AttrStatus, AttrL4Proto)
 	if engine.HasPorts(proto) {
 		c.Orig.Sport, c.Orig.Dport = uint16(f.Sport), uint16(f.Dport)
-		s = s.With(NTA_PORT)
+		s = s.With(AttrPort)
 	}
 	hasState := f.Has&engine.HasState != 0
 	switch {
-	case proto == engine.IPPROTO_TCP && hasState:
+	case proto == engine.ProtoTCP && hasState:
 		c.TCPState = uint8(f.StateNum)
-		s = s.With(NTA_TCP_STATE)
-	case proto == engine.IPPROTO_SCTP && hasState:
+		s = s.With(AttrTCPState)
+	case proto == engine.ProtoSCTP && hasState:
 		c.SCTPState = uint8(f.StateNum)
 		c.SCTPVtagOrig, c.SCTPVtagReply = vtagFromFlow(f.OrigVtag), vtagFromFlow(f.ReplyVtag)
-		s = s.With(NTA_SCTP_STATE, NTA_SCTP_VTAG_ORIG, NTA_SCTP_VTAG_REPL)
-	case proto == engine.IPPROTO_DCCP && hasState:
+		s = s.With(AttrSCTPState, AttrSCTPVtagOrig, AttrSCTPVtagReply)
+	case proto == engine.ProtoDCCP && hasState:
 		c.DCCPState, c.DCCPRole = uint8(f.StateNum), uint8(f.DCCPRole)
-		s = s.With(NTA_DCCP_STATE, NTA_DCCP_ROLE)
-	case proto == engine.IPPROTO_ICMP || proto == engine.IPPROTO_ICMPV6:
+		s = s.With(AttrDCCPState, AttrDCCPRole)
+	case proto == engine.ProtoICMP || proto == engine.ProtoICMPv6:
 		c.ICMPType, c.ICMPCode, c.ICMPID = uint8(f.ICMPType), uint8(f.ICMPCode), uint16(f.ICMPID)
-		s = s.With(NTA_ICMP_TYPE, NTA_ICMP_CODE, NTA_ICMP_ID)
+		s = s.With(AttrICMPType, AttrICMPCode, AttrICMPID)
 	}
 	if f.Has&engine.HasTimeout != 0 {
 		c.Timeout = uint32(f.Timeout)
-		s = s.With(NTA_TIMEOUT)
+		s = s.With(AttrTimeout)
 	}
 	if f.Has&engine.HasMark != 0 {
 		c.Mark = uint32(f.Mark)
-		s = s.With(NTA_MARK)
+		s = s.With(AttrMark)
 	}
 	if f.Has&engine.HasReply != 0 {
 		s = c.fromReply(f, s)
 	}
 	if f.Has&engine.HasHelper != 0 && validCString(f.Helper, MaxHelperName) == nil {
 		c.Helper = f.Helper
-		s = s.With(NTA_HELPER_NAME)
+		s = s.With(AttrHelperName)
 	}
 	if f.Has&engine.HasLabels != 0 && !f.Labels.Empty() {
 		c.Labels = append([]uint32(nil), f.Labels.Words[:]...)
-		s = s.With(NTA_LABELS)
+		s = s.With(AttrLabels)
 	}
 	if f.Has&engine.HasZone != 0 {
 		c.Zone = uint16(f.Zone)
-		s = s.With(NTA_ZONE)
+		s = s.With(AttrZone)
 	}
 	c.Attrs = s
 }
@@ -95,30 +95,30 @@ func (c *Conntrack) FromFlow(f *engine.Flow) {
 // fromReply adds the NAT attributes that f's reply tuple calls for to s
 // (getobjopt NFCT_GOPT_IS_SNAT, _DNAT, _SPAT, _DPAT).
 func (c *Conntrack) fromReply(f *engine.Flow, s CTAttrs) CTAttrs {
-	snat := f.Status&engine.IPS_SRC_NAT_DONE != 0
-	dnat := f.Status&engine.IPS_DST_NAT_DONE != 0
-	v4 := s.Has(NTA_IPV4)
+	snat := f.Status&engine.StatusSrcNATDone != 0
+	dnat := f.Status&engine.StatusDstNATDone != 0
+	v4 := s.Has(AttrIPv4)
 	sameFamily := func(a netip.Addr) bool {
-		return s.Has(NTA_IPV4) && a.Is4() || s.Has(NTA_IPV6) && a.Is6()
+		return s.Has(AttrIPv4) && a.Is4() || s.Has(AttrIPv6) && a.Is6()
 	}
 	if rd := f.ReplyDst.WithZone(""); snat && rd != c.Orig.Src && sameFamily(rd) {
 		c.SNATAddr = rd
-		s = s.With(pick(v4, NTA_SNAT_IPV4, NTA_SNAT_IPV6))
+		s = s.With(pick(v4, AttrSNATIPv4, AttrSNATIPv6))
 	}
 	if rs := f.ReplySrc.WithZone(""); dnat && rs != c.Orig.Dst && sameFamily(rs) {
 		c.DNATAddr = rs
-		s = s.With(pick(v4, NTA_DNAT_IPV4, NTA_DNAT_IPV6))
+		s = s.With(pick(v4, AttrDNATIPv4, AttrDNATIPv6))
 	}
 	if !engine.HasPorts(f.ProtoNum) {
 		return s
 	}
 	if snat && f.ReplyDport != f.Sport {
 		c.SNATPort = uint16(f.ReplyDport)
-		s = s.With(NTA_SPAT_PORT)
+		s = s.With(AttrSPATPort)
 	}
 	if dnat && f.ReplySport != f.Dport {
 		c.DNATPort = uint16(f.ReplySport)
-		s = s.With(NTA_DPAT_PORT)
+		s = s.With(AttrDPATPort)
 	}
 	return s
 }
@@ -144,59 +144,59 @@ func (c *Conntrack) ToFlow(f *engine.Flow) {
 	f.Reset()
 	s := c.Attrs
 	switch {
-	case s.Has(NTA_IPV4):
-		f.SetFamily(engine.AF_INET)
-	case s.Has(NTA_IPV6):
-		f.SetFamily(engine.AF_INET6)
+	case s.Has(AttrIPv4):
+		f.SetFamily(engine.FamilyIPv4)
+	case s.Has(AttrIPv6):
+		f.SetFamily(engine.FamilyIPv6)
 	default:
-		f.SetFamily(engine.AF_UNSPEC)
+		f.SetFamily(engine.FamilyUnspec)
 	}
 	f.Src, f.Dst = c.Orig.Src, c.Orig.Dst
 	f.SetProto(int(c.Orig.Proto))
-	if s.Has(NTA_PORT) {
+	if s.Has(AttrPort) {
 		f.Sport, f.Dport = int(c.Orig.Sport), int(c.Orig.Dport)
 	}
 	f.ICMPType, f.ICMPCode, f.ICMPID = int(c.ICMPType), int(c.ICMPCode), int(c.ICMPID)
 	switch {
-	case f.ProtoNum == engine.IPPROTO_TCP && s.Has(NTA_TCP_STATE):
+	case f.ProtoNum == engine.ProtoTCP && s.Has(AttrTCPState):
 		f.SetState(int(c.TCPState))
-	case f.ProtoNum == engine.IPPROTO_SCTP && s.Has(NTA_SCTP_STATE):
+	case f.ProtoNum == engine.ProtoSCTP && s.Has(AttrSCTPState):
 		f.SetState(int(c.SCTPState))
-	case f.ProtoNum == engine.IPPROTO_DCCP && s.Has(NTA_DCCP_STATE):
+	case f.ProtoNum == engine.ProtoDCCP && s.Has(AttrDCCPState):
 		f.SetState(int(c.DCCPState))
 	}
-	if s.Has(NTA_SCTP_VTAG_ORIG) || s.Has(NTA_SCTP_VTAG_REPL) {
+	if s.Has(AttrSCTPVtagOrig) || s.Has(AttrSCTPVtagReply) {
 		f.OrigVtag, f.ReplyVtag = vtagToFlow(c.SCTPVtagOrig), vtagToFlow(c.SCTPVtagReply)
 		f.Has |= engine.HasVtags
 	}
-	if s.Has(NTA_DCCP_ROLE) {
+	if s.Has(AttrDCCPRole) {
 		f.DCCPRole = int(c.DCCPRole)
 		f.Has |= engine.HasRole
 	}
-	if s.Has(NTA_STATUS) {
+	if s.Has(AttrStatus) {
 		f.SetStatus(c.Status)
 	}
-	if s.Has(NTA_TIMEOUT) {
+	if s.Has(AttrTimeout) {
 		f.Timeout = int(c.Timeout)
 		f.Has |= engine.HasTimeout
 	}
-	if s.Has(NTA_MARK) {
+	if s.Has(AttrMark) {
 		f.Mark = int(c.Mark)
 		f.Has |= engine.HasMark
 	}
-	if s.Has(NTA_ZONE) {
+	if s.Has(AttrZone) {
 		f.Zone = int(c.Zone)
 		f.Has |= engine.HasZone
 	}
-	if s.Has(NTA_LABELS) {
+	if s.Has(AttrLabels) {
 		copy(f.Labels.Words[:], c.Labels)
 		f.Has |= engine.HasLabels
 	}
-	if s.Has(NTA_HELPER_NAME) {
+	if s.Has(AttrHelperName) {
 		f.Helper = c.Helper
 		f.Has |= engine.HasHelper
 	}
-	if s.Has(NTA_IPV4) || s.Has(NTA_IPV6) {
+	if s.Has(AttrIPv4) || s.Has(AttrIPv6) {
 		c.toReply(f)
 	}
 }
@@ -205,22 +205,22 @@ func (c *Conntrack) ToFlow(f *engine.Flow) {
 func (c *Conntrack) toReply(f *engine.Flow) {
 	s := c.Attrs
 	f.ReplySrc, f.ReplyDst = f.Dst, f.Src
-	if s.Has(NTA_DNAT_IPV4) || s.Has(NTA_DNAT_IPV6) {
+	if s.Has(AttrDNATIPv4) || s.Has(AttrDNATIPv6) {
 		f.ReplySrc = c.DNATAddr
 	}
-	if s.Has(NTA_SNAT_IPV4) || s.Has(NTA_SNAT_IPV6) {
+	if s.Has(AttrSNATIPv4) || s.Has(AttrSNATIPv6) {
 		f.ReplyDst = c.SNATAddr
 	}
-	if s.Has(NTA_PORT) {
+	if s.Has(AttrPort) {
 		f.ReplySport, f.ReplyDport = f.Dport, f.Sport
-		if s.Has(NTA_DPAT_PORT) {
+		if s.Has(AttrDPATPort) {
 			f.ReplySport = int(c.DNATPort)
 		}
-		if s.Has(NTA_SPAT_PORT) {
+		if s.Has(AttrSPATPort) {
 			f.ReplyDport = int(c.SNATPort)
 		}
 	}
-	if s.Has(NTA_ICMP_TYPE) {
+	if s.Has(AttrICMPType) {
 		f.ReplyICMPType = int(icmpReplyType(f.ProtoNum, c.ICMPType))
 	}
 	f.ReplyICMPCode, f.ReplyICMPID = f.ICMPCode, f.ICMPID
@@ -244,11 +244,11 @@ func vtagFromFlow(v int) uint32 {
 func icmpReplyType(proto int, t uint8) uint8 {
 	var pairs [][2]uint8
 	switch proto {
-	case engine.IPPROTO_ICMP:
+	case engine.ProtoICMP:
 		// ICMP_ECHO/ICMP_ECHOREPLY, ICMP_TIMESTAMP/ICMP_TIMESTAMPREPLY,
 		// ICMP_INFO_REQUEST/ICMP_INFO_REPLY, ICMP_ADDRESS/ICMP_ADDRESSREPLY.
 		pairs = [][2]uint8{{8, 0}, {13, 14}, {15, 16}, {17, 18}}
-	case engine.IPPROTO_ICMPV6:
+	case engine.ProtoICMPv6:
 		// ICMPV6_ECHO_REQUEST/ICMPV6_ECHO_REPLY, ICMPV6_NI_QUERY/ICMPV6_NI_REPLY.
 		pairs = [][2]uint8{{128, 129}, {139, 140}}
 	}

@@ -21,7 +21,7 @@ func flowOf(af, proto int, src, dst string, sport, dport int) engine.Flow {
 		f.Sport, f.Dport = sport, dport
 		f.ReplySport, f.ReplyDport = dport, sport
 	}
-	f.SetStatus(engine.IPS_CONFIRMED | engine.IPS_SEEN_REPLY | engine.IPS_ASSURED)
+	f.SetStatus(engine.StatusConfirmed | engine.StatusSeenReply | engine.StatusAssured)
 	f.Timeout = 431999
 	f.Has |= engine.HasReply | engine.HasTimeout
 	return f
@@ -32,7 +32,7 @@ func roundTrip(t *testing.T, f *engine.Flow) engine.Flow {
 	t.Helper()
 	var c Conntrack
 	c.FromFlow(f)
-	b, err := AppendMessage(nil, &Message{Header: Header{Type: NET_T_STATE_CT_UPD, Seq: 7}, CT: &c})
+	b, err := AppendMessage(nil, &Message{Header: Header{Type: MsgCTUpdate, Seq: 7}, CT: &c})
 	if err != nil {
 		t.Fatalf("encode: %v", err)
 	}
@@ -54,13 +54,13 @@ func TestFlowRoundTrip(t *testing.T) {
 		flow func() engine.Flow
 	}{
 		{"tcp ipv4 mark", func() engine.Flow {
-			f := flowOf(engine.AF_INET, engine.IPPROTO_TCP, "192.0.2.1", "198.51.100.2", 40000, 22)
+			f := flowOf(engine.FamilyIPv4, engine.ProtoTCP, "192.0.2.1", "198.51.100.2", 40000, 22)
 			f.SetState(3)
 			f.Mark, f.Has = 0xdeadbeef, f.Has|engine.HasMark
 			return f
 		}},
 		{"tcp ipv6 labels helper zone", func() engine.Flow {
-			f := flowOf(engine.AF_INET6, engine.IPPROTO_TCP, "2001:db8::1", "2001:db8::2", 1024, 21)
+			f := flowOf(engine.FamilyIPv6, engine.ProtoTCP, "2001:db8::1", "2001:db8::2", 1024, 21)
 			f.SetState(9)
 			f.Labels.Set(0)
 			f.Labels.Set(127)
@@ -71,70 +71,70 @@ func TestFlowRoundTrip(t *testing.T) {
 			return f
 		}},
 		{"udp ipv4 snat port", func() engine.Flow {
-			f := flowOf(engine.AF_INET, engine.IPPROTO_UDP, "192.0.2.10", "203.0.113.5", 5353, 53)
-			f.SetStatus(engine.IPS_CONFIRMED | engine.IPS_SRC_NAT | engine.IPS_SRC_NAT_DONE | engine.IPS_DST_NAT_DONE)
+			f := flowOf(engine.FamilyIPv4, engine.ProtoUDP, "192.0.2.10", "203.0.113.5", 5353, 53)
+			f.SetStatus(engine.StatusConfirmed | engine.StatusSrcNAT | engine.StatusSrcNATDone | engine.StatusDstNATDone)
 			f.ReplyDst, f.ReplyDport = a4("198.51.100.200"), 1
 			return f
 		}},
 		{"udp ipv6 snat dnat", func() engine.Flow {
-			f := flowOf(engine.AF_INET6, engine.IPPROTO_UDP, "2001:db8::10", "2001:db8::20", 500, 4500)
-			f.SetStatus(engine.IPS_CONFIRMED | engine.IPS_SRC_NAT | engine.IPS_DST_NAT |
-				engine.IPS_SRC_NAT_DONE | engine.IPS_DST_NAT_DONE)
+			f := flowOf(engine.FamilyIPv6, engine.ProtoUDP, "2001:db8::10", "2001:db8::20", 500, 4500)
+			f.SetStatus(engine.StatusConfirmed | engine.StatusSrcNAT | engine.StatusDstNAT |
+				engine.StatusSrcNATDone | engine.StatusDstNATDone)
 			f.ReplySrc, f.ReplySport = a4("2001:db8:ffff::1"), 0xfffe
 			f.ReplyDst, f.ReplyDport = a4("2001:db8:eeee::1"), 0x0102
 			return f
 		}},
 		{"tcp dnat address only", func() engine.Flow {
-			f := flowOf(engine.AF_INET, engine.IPPROTO_TCP, "192.0.2.1", "203.0.113.1", 33000, 80)
+			f := flowOf(engine.FamilyIPv4, engine.ProtoTCP, "192.0.2.1", "203.0.113.1", 33000, 80)
 			f.SetState(2)
-			f.SetStatus(engine.IPS_CONFIRMED | engine.IPS_DST_NAT | engine.IPS_SRC_NAT_DONE | engine.IPS_DST_NAT_DONE)
+			f.SetStatus(engine.StatusConfirmed | engine.StatusDstNAT | engine.StatusSrcNATDone | engine.StatusDstNATDone)
 			f.ReplySrc = a4("198.51.100.80")
 			return f
 		}},
 		{"udplite", func() engine.Flow {
-			return flowOf(engine.AF_INET, engine.IPPROTO_UDPLITE, "198.18.0.1", "198.19.255.254", 65535, 1)
+			return flowOf(engine.FamilyIPv4, engine.ProtoUDPLite, "198.18.0.1", "198.19.255.254", 65535, 1)
 		}},
 		{"icmp echo", func() engine.Flow {
-			f := flowOf(engine.AF_INET, engine.IPPROTO_ICMP, "192.0.2.1", "192.0.2.2", 0, 0)
+			f := flowOf(engine.FamilyIPv4, engine.ProtoICMP, "192.0.2.1", "192.0.2.2", 0, 0)
 			f.ICMPType, f.ICMPCode, f.ICMPID = 8, 0, 0xabcd
 			f.ReplyICMPType, f.ReplyICMPCode, f.ReplyICMPID = 0, 0, 0xabcd
 			return f
 		}},
 		{"icmp timestamp masqueraded", func() engine.Flow {
-			f := flowOf(engine.AF_INET, engine.IPPROTO_ICMP, "192.0.2.1", "198.51.100.7", 0, 0)
-			f.SetStatus(engine.IPS_CONFIRMED | engine.IPS_SRC_NAT | engine.IPS_SRC_NAT_DONE | engine.IPS_DST_NAT_DONE)
+			f := flowOf(engine.FamilyIPv4, engine.ProtoICMP, "192.0.2.1", "198.51.100.7", 0, 0)
+			f.SetStatus(engine.StatusConfirmed | engine.StatusSrcNAT | engine.StatusSrcNATDone | engine.StatusDstNATDone)
 			f.ReplyDst = a4("203.0.113.9")
 			f.ICMPType, f.ICMPCode, f.ICMPID = 13, 0, 1
 			f.ReplyICMPType, f.ReplyICMPCode, f.ReplyICMPID = 14, 0, 1
 			return f
 		}},
 		{"icmpv6 echo", func() engine.Flow {
-			f := flowOf(engine.AF_INET6, engine.IPPROTO_ICMPV6, "2001:db8::1", "2001:db8::2", 0, 0)
+			f := flowOf(engine.FamilyIPv6, engine.ProtoICMPv6, "2001:db8::1", "2001:db8::2", 0, 0)
 			f.ICMPType, f.ICMPCode, f.ICMPID = 128, 0, 0x0102
 			f.ReplyICMPType, f.ReplyICMPCode, f.ReplyICMPID = 129, 0, 0x0102
 			return f
 		}},
 		{"sctp", func() engine.Flow {
-			f := flowOf(engine.AF_INET, engine.IPPROTO_SCTP, "192.0.2.1", "192.0.2.2", 2905, 2905)
+			f := flowOf(engine.FamilyIPv4, engine.ProtoSCTP, "192.0.2.1", "192.0.2.2", 2905, 2905)
 			f.SetState(4)
 			f.OrigVtag, f.ReplyVtag = 0x01020304, 0xfffffffe
 			f.Has |= engine.HasVtags
 			return f
 		}},
 		{"dccp", func() engine.Flow {
-			f := flowOf(engine.AF_INET6, engine.IPPROTO_DCCP, "2001:db8::a", "2001:db8::b", 5004, 5005)
+			f := flowOf(engine.FamilyIPv6, engine.ProtoDCCP, "2001:db8::a", "2001:db8::b", 5004, 5005)
 			f.SetState(4)
 			f.DCCPRole = 1
 			f.Has |= engine.HasRole
 			return f
 		}},
 		{"gre keys", func() engine.Flow {
-			f := flowOf(engine.AF_INET, engine.IPPROTO_GRE, "192.0.2.1", "192.0.2.2", 0x1234, 0x5678)
+			f := flowOf(engine.FamilyIPv4, engine.ProtoGRE, "192.0.2.1", "192.0.2.2", 0x1234, 0x5678)
 			f.Mark, f.Has = 1, f.Has|engine.HasMark
 			return f
 		}},
 		{"no timeout, zero mark", func() engine.Flow {
-			f := flowOf(engine.AF_INET, engine.IPPROTO_UDP, "192.0.2.1", "192.0.2.2", 1, 2)
+			f := flowOf(engine.FamilyIPv4, engine.ProtoUDP, "192.0.2.1", "192.0.2.2", 1, 2)
 			f.Timeout, f.Has = 0, f.Has&^engine.HasTimeout|engine.HasMark
 			return f
 		}},
@@ -151,7 +151,7 @@ func TestFlowRoundTrip(t *testing.T) {
 
 // TestFlowNotCarried checks what the protocol leaves out of a kernel entry.
 func TestFlowNotCarried(t *testing.T) {
-	f := flowOf(engine.AF_INET, engine.IPPROTO_TCP, "192.0.2.1", "192.0.2.2", 1000, 2000)
+	f := flowOf(engine.FamilyIPv4, engine.ProtoTCP, "192.0.2.1", "192.0.2.2", 1000, 2000)
 	f.SetState(3)
 	want := f
 	f.SetCounters(1, 2, 3, 4)
@@ -171,9 +171,9 @@ func TestFlowNotCarried(t *testing.T) {
 // labels beyond the kernel's 128 bits stay in the wire value only.
 func TestToFlowWireOnly(t *testing.T) {
 	c := Conntrack{
-		Attrs: CTAttrs(0).With(NTA_IPV6, NTA_L4PROTO, NTA_PORT, NTA_TCP_STATE, NTA_TCP_WSCALE_ORIG,
-			NTA_TCP_WSCALE_REPL, NTA_MASTER_IPV6, NTA_MASTER_L4PROTO, NTA_MASTER_PORT,
-			NTA_NAT_SEQ_ADJ, NTA_SYNPROXY, NTA_LABELS),
+		Attrs: CTAttrs(0).With(AttrIPv6, AttrL4Proto, AttrPort, AttrTCPState, AttrTCPWscaleOrig,
+			AttrTCPWscaleReply, AttrMasterIPv6, AttrMasterL4Proto, AttrMasterPort,
+			AttrNATSeqAdj, AttrSynproxy, AttrLabels),
 		Orig:          Tuple{Src: a4("2001:db8::1"), Dst: a4("2001:db8::2"), Proto: 6, Sport: 20, Dport: 40000},
 		TCPState:      1,
 		TCPWScaleOrig: 7, TCPWScaleReply: 14,
@@ -182,7 +182,7 @@ func TestToFlowWireOnly(t *testing.T) {
 		Synproxy: Synproxy{ITS: 1, ISN: 2, TSOff: 3},
 		Labels:   []uint32{1, 0, 0, 0x80000000, 0xffffffff},
 	}
-	b, err := AppendMessage(nil, &Message{Header: Header{Type: NET_T_STATE_CT_NEW}, CT: &c})
+	b, err := AppendMessage(nil, &Message{Header: Header{Type: MsgCTNew}, CT: &c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestToFlowWireOnly(t *testing.T) {
 	}
 	var f engine.Flow
 	ms[0].CT.ToFlow(&f)
-	want := flowOf(engine.AF_INET6, engine.IPPROTO_TCP, "2001:db8::1", "2001:db8::2", 20, 40000)
+	want := flowOf(engine.FamilyIPv6, engine.ProtoTCP, "2001:db8::1", "2001:db8::2", 20, 40000)
 	want.Status, want.Assured, want.SeenReply, want.Confirmed = 0, false, false, false
 	want.Timeout = 0
 	want.Has = engine.HasReply | engine.HasLabels
@@ -209,13 +209,13 @@ func TestICMPReplyType(t *testing.T) {
 		in    uint8
 		want  uint8
 	}{
-		{engine.IPPROTO_ICMP, 8, 0},
-		{engine.IPPROTO_ICMP, 0, 8},
-		{engine.IPPROTO_ICMP, 17, 18},
-		{engine.IPPROTO_ICMP, 3, 3},
-		{engine.IPPROTO_ICMPV6, 129, 128},
-		{engine.IPPROTO_ICMPV6, 139, 140},
-		{engine.IPPROTO_ICMPV6, 8, 8},
+		{engine.ProtoICMP, 8, 0},
+		{engine.ProtoICMP, 0, 8},
+		{engine.ProtoICMP, 17, 18},
+		{engine.ProtoICMP, 3, 3},
+		{engine.ProtoICMPv6, 129, 128},
+		{engine.ProtoICMPv6, 139, 140},
+		{engine.ProtoICMPv6, 8, 8},
 	}
 	for _, tc := range tests {
 		if got := icmpReplyType(tc.proto, tc.in); got != tc.want {
@@ -227,7 +227,7 @@ func TestICMPReplyType(t *testing.T) {
 // TestVtagByteOrder checks that the verification tags travel as the
 // kernel's bytes, which engine.Flow reads in host order.
 func TestVtagByteOrder(t *testing.T) {
-	f := flowOf(engine.AF_INET, engine.IPPROTO_SCTP, "192.0.2.1", "192.0.2.2", 1, 2)
+	f := flowOf(engine.FamilyIPv4, engine.ProtoSCTP, "192.0.2.1", "192.0.2.2", 1, 2)
 	f.SetState(4)
 	f.OrigVtag, f.ReplyVtag = 1, 0x0a0b0c0d
 	f.Has |= engine.HasVtags

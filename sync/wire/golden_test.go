@@ -38,13 +38,13 @@ func unhex(t testing.TB, s string) []byte {
 func a4(s string) netip.Addr { return netip.MustParseAddr(s) }
 
 // tcpAttrs are the attributes of a captured TCP entry.
-var tcpAttrs = CTAttrs(0).With(NTA_IPV4, NTA_STATUS, NTA_L4PROTO, NTA_PORT, NTA_TCP_STATE, NTA_TIMEOUT, NTA_MARK, NTA_SYNPROXY)
+var tcpAttrs = CTAttrs(0).With(AttrIPv4, AttrStatus, AttrL4Proto, AttrPort, AttrTCPState, AttrTimeout, AttrMark, AttrSynproxy)
 
 // udpAttrs are the attributes of a captured UDP entry.
-var udpAttrs = CTAttrs(0).With(NTA_IPV4, NTA_STATUS, NTA_L4PROTO, NTA_PORT, NTA_TIMEOUT, NTA_MARK, NTA_SYNPROXY)
+var udpAttrs = CTAttrs(0).With(AttrIPv4, AttrStatus, AttrL4Proto, AttrPort, AttrTimeout, AttrMark, AttrSynproxy)
 
 // icmpAttrs are the attributes of a captured ICMP entry.
-var icmpAttrs = CTAttrs(0).With(NTA_IPV4, NTA_STATUS, NTA_L4PROTO, NTA_ICMP_TYPE, NTA_ICMP_CODE, NTA_ICMP_ID, NTA_TIMEOUT, NTA_MARK, NTA_SYNPROXY)
+var icmpAttrs = CTAttrs(0).With(AttrIPv4, AttrStatus, AttrL4Proto, AttrICMPType, AttrICMPCode, AttrICMPID, AttrTimeout, AttrMark, AttrSynproxy)
 
 // goldenMessages are the golden data messages and what they decode to.
 var goldenMessages = []struct {
@@ -53,58 +53,58 @@ var goldenMessages = []struct {
 	want Message
 }{
 	{"tcp", goldenTCP, Message{
-		Header: Header{Version: 1, Type: NET_T_STATE_CT_NEW, Len: 84, Seq: 1795389898},
+		Header: Header{Version: 1, Type: MsgCTNew, Len: 84, Seq: 1795389898},
 		CT: &Conntrack{Attrs: tcpAttrs,
 			Orig:   Tuple{Src: a4("198.51.100.10"), Dst: a4("198.51.100.20"), Proto: 6, Sport: 40000, Dport: 22},
 			Status: 0x0e, TCPState: 3, Timeout: 600, Mark: 7},
 	}},
 	{"udp", goldenUDP, Message{
-		Header: Header{Version: 1, Type: NET_T_STATE_CT_NEW, Len: 76, Seq: 0x6b0379cb},
+		Header: Header{Version: 1, Type: MsgCTNew, Len: 76, Seq: 0x6b0379cb},
 		CT: &Conntrack{Attrs: udpAttrs,
 			Orig:   Tuple{Src: a4("198.51.100.10"), Dst: a4("198.51.100.30"), Proto: 17, Sport: 5353, Dport: 53},
 			Status: 0x08, Timeout: 120},
 	}},
 	{"icmp", goldenICMP, Message{
-		Header: Header{Version: 1, Type: NET_T_STATE_CT_NEW, Len: 92, Seq: 0x6b0379cc},
+		Header: Header{Version: 1, Type: MsgCTNew, Len: 92, Seq: 0x6b0379cc},
 		CT: &Conntrack{Attrs: icmpAttrs,
 			Orig:     Tuple{Src: a4("198.51.100.10"), Dst: a4("198.51.100.40"), Proto: 1},
 			ICMPType: 8, ICMPID: 0x1234, Status: 0x08, Timeout: 30},
 	}},
 	{"snat", goldenSNAT, Message{
-		Header: Header{Version: 1, Type: NET_T_STATE_CT_NEW, Len: 100, Seq: 0x6b0379de},
-		CT: &Conntrack{Attrs: tcpAttrs.With(NTA_SNAT_IPV4, NTA_SPAT_PORT),
+		Header: Header{Version: 1, Type: MsgCTNew, Len: 100, Seq: 0x6b0379de},
+		CT: &Conntrack{Attrs: tcpAttrs.With(AttrSNATIPv4, AttrSPATPort),
 			Orig:   Tuple{Src: a4("198.51.100.14"), Dst: a4("198.51.100.24"), Proto: 6, Sport: 42000, Dport: 443},
 			Status: 0x19e, TCPState: 3, Timeout: 300,
 			SNATAddr: a4("198.51.100.200"), SNATPort: 61001},
 	}},
 	{"dnat", goldenDNAT, Message{
-		Header: Header{Version: 1, Type: NET_T_STATE_CT_NEW, Len: 100, Seq: 0x6b0379df},
-		CT: &Conntrack{Attrs: tcpAttrs.With(NTA_DNAT_IPV4, NTA_DPAT_PORT),
+		Header: Header{Version: 1, Type: MsgCTNew, Len: 100, Seq: 0x6b0379df},
+		CT: &Conntrack{Attrs: tcpAttrs.With(AttrDNATIPv4, AttrDPATPort),
 			Orig:   Tuple{Src: a4("198.51.100.15"), Dst: a4("198.51.100.25"), Proto: 6, Sport: 43000, Dport: 8080},
 			Status: 0x1ae, TCPState: 3, Timeout: 300,
 			DNATAddr: a4("198.51.100.201"), DNATPort: 80},
 	}},
 	{"zone", goldenZone, Message{
-		Header: Header{Version: 1, Type: NET_T_STATE_CT_NEW, Len: 84, Seq: 0x6b0379d6},
-		CT: &Conntrack{Attrs: udpAttrs.With(NTA_ZONE),
+		Header: Header{Version: 1, Type: MsgCTNew, Len: 84, Seq: 0x6b0379d6},
+		CT: &Conntrack{Attrs: udpAttrs.With(AttrZone),
 			Orig:   Tuple{Src: a4("198.51.100.12"), Dst: a4("198.51.100.22"), Proto: 17, Sport: 1234, Dport: 4321},
 			Status: 0x08, Timeout: 300, Zone: 5},
 	}},
 	{"delete", goldenDelete, Message{
-		Header: Header{Version: 1, Type: NET_T_STATE_CT_DEL, Len: 92, Seq: 0x6b0379e8},
+		Header: Header{Version: 1, Type: MsgCTDelete, Len: 92, Seq: 0x6b0379e8},
 		CT: &Conntrack{Attrs: icmpAttrs,
 			Orig:     Tuple{Src: a4("198.51.100.10"), Dst: a4("198.51.100.40"), Proto: 1},
 			ICMPType: 8, ICMPID: 0x1234, Status: 0x08, Timeout: 25},
 	}},
 	{"minimal", goldenMinTCP, Message{
-		Header: Header{Version: 1, Type: NET_T_STATE_CT_NEW, Len: 68, Seq: 0x6b037e35},
-		CT: &Conntrack{Attrs: tcpAttrs.Without(NTA_SYNPROXY),
+		Header: Header{Version: 1, Type: MsgCTNew, Len: 68, Seq: 0x6b037e35},
+		CT: &Conntrack{Attrs: tcpAttrs.Without(AttrSynproxy),
 			Orig:   Tuple{Src: a4("198.51.100.67"), Dst: a4("198.51.100.78"), Proto: 6, Sport: 6667, Dport: 7778},
 			Status: 0x0e, TCPState: 3, Timeout: 600, Mark: 0x67},
 	}},
 	{"hello", goldenHello, Message{
-		Header: Header{Version: 1, Type: NET_T_STATE_CT_NEW, Flags: NET_F_HELLO, Len: 60, Seq: 100},
-		CT: &Conntrack{Attrs: tcpAttrs.Without(NTA_SYNPROXY, NTA_MARK),
+		Header: Header{Version: 1, Type: MsgCTNew, Flags: FlagHello, Len: 60, Seq: 100},
+		CT: &Conntrack{Attrs: tcpAttrs.Without(AttrSynproxy, AttrMark),
 			Orig:   Tuple{Src: a4("198.51.100.50"), Dst: a4("198.51.100.60"), Proto: 6, Sport: 1000, Dport: 22},
 			Status: 0x0e, TCPState: 3, Timeout: 600},
 	}},
@@ -117,31 +117,31 @@ var goldenControl = []struct {
 	want []Message
 }{
 	{"alive hello", "1a3000086b0379c5", []Message{
-		{Header: Header{Version: 1, Type: NET_T_CTL, Flags: NET_F_ALIVE | NET_F_HELLO, Len: 8, Seq: 1795389893}},
+		{Header: Header{Version: 1, Type: MsgControl, Flags: FlagAlive | FlagHello, Len: 8, Seq: 1795389893}},
 	}},
 	{"ack hello hello-back", "1a6800106b0379c56b0379c56b0379c5", []Message{
-		{Header: Header{Version: 1, Type: NET_T_CTL, Flags: NET_F_ACK | NET_F_HELLO | NET_F_HELLO_BACK, Len: 16, Seq: 1795389893},
+		{Header: Header{Version: 1, Type: MsgControl, Flags: FlagACK | FlagHello | FlagHelloBack, Len: 16, Seq: 1795389893},
 			Control: &Control{From: 1795389893, To: 1795389893}},
 	}},
 	{"ack hello-back", "1a4800106b0379c66b0379c56b0379c5", []Message{
-		{Header: Header{Version: 1, Type: NET_T_CTL, Flags: NET_F_ACK | NET_F_HELLO_BACK, Len: 16, Seq: 1795389894},
+		{Header: Header{Version: 1, Type: MsgControl, Flags: FlagACK | FlagHelloBack, Len: 16, Seq: 1795389894},
 			Control: &Control{From: 1795389893, To: 1795389893}},
 	}},
 	{"ack", "1a0800106b0379ca6b0379ca6b0379cc", []Message{
-		{Header: Header{Version: 1, Type: NET_T_CTL, Flags: NET_F_ACK, Len: 16, Seq: 1795389898},
+		{Header: Header{Version: 1, Type: MsgControl, Flags: FlagACK, Len: 16, Seq: 1795389898},
 			Control: &Control{From: 1795389898, To: 1795389900}},
 	}},
 	{"alive", "1a1000086b037a1b", []Message{
-		{Header: Header{Version: 1, Type: NET_T_CTL, Flags: NET_F_ALIVE, Len: 8, Seq: 1795389979}},
+		{Header: Header{Version: 1, Type: MsgControl, Flags: FlagAlive, Len: 8, Seq: 1795389979}},
 	}},
 	{"resync", "1a0200106b037a010000000000000000", []Message{
-		{Header: Header{Version: 1, Type: NET_T_CTL, Flags: NET_F_RESYNC, Len: 16, Seq: 1795389953},
+		{Header: Header{Version: 1, Type: MsgControl, Flags: FlagResync, Len: 16, Seq: 1795389953},
 			Control: &Control{}},
 	}},
 	{"ack then nack", "1a0800106b037b546b037b546b037b75" + "1a0400106b037b556b037b766b037b76", []Message{
-		{Header: Header{Version: 1, Type: NET_T_CTL, Flags: NET_F_ACK, Len: 16, Seq: 0x6b037b54},
+		{Header: Header{Version: 1, Type: MsgControl, Flags: FlagACK, Len: 16, Seq: 0x6b037b54},
 			Control: &Control{From: 1795390292, To: 1795390325}},
-		{Header: Header{Version: 1, Type: NET_T_CTL, Flags: NET_F_NACK, Len: 16, Seq: 0x6b037b55},
+		{Header: Header{Version: 1, Type: MsgControl, Flags: FlagNACK, Len: 16, Seq: 0x6b037b55},
 			Control: &Control{From: 1795390326, To: 1795390326}},
 	}},
 	{"two data messages", goldenHello + goldenHello, []Message{
@@ -218,7 +218,7 @@ func TestGoldenControl(t *testing.T) {
 // kernelFlow is an entry as the kernel reports it (conntrack -L).
 func kernelFlow(proto int, src, dst string, sport, dport int, status engine.Status, timeout int) engine.Flow {
 	var f engine.Flow
-	f.SetFamily(engine.AF_INET)
+	f.SetFamily(engine.FamilyIPv4)
 	f.SetProto(proto)
 	f.Src, f.Dst = a4(src), a4(dst)
 	f.Sport, f.Dport = sport, dport
@@ -236,12 +236,12 @@ func kernelFlow(proto int, src, dst string, sport, dport int, status engine.Stat
 // and that ToFlow of the captures gives back the kernel entries.
 func TestGoldenFromFlow(t *testing.T) {
 	tcp := func(src, dst string, sport, dport int, status engine.Status, timeout int) engine.Flow {
-		f := kernelFlow(engine.IPPROTO_TCP, src, dst, sport, dport, status, timeout)
+		f := kernelFlow(engine.ProtoTCP, src, dst, sport, dport, status, timeout)
 		f.SetState(3)
 		return f
 	}
 	icmp := func(timeout int) engine.Flow {
-		f := kernelFlow(engine.IPPROTO_ICMP, "198.51.100.10", "198.51.100.40", 0, 0, engine.IPS_CONFIRMED, timeout)
+		f := kernelFlow(engine.ProtoICMP, "198.51.100.10", "198.51.100.40", 0, 0, engine.StatusConfirmed, timeout)
 		f.ICMPType, f.ICMPID = 8, 0x1234
 		f.ReplyICMPType, f.ReplyICMPID = 0, 0x1234
 		return f
@@ -252,7 +252,7 @@ func TestGoldenFromFlow(t *testing.T) {
 	snat.ReplyDst, snat.ReplyDport = a4("198.51.100.200"), 61001
 	dnat := tcp("198.51.100.15", "198.51.100.25", 43000, 8080, 0x1ae, 300)
 	dnat.ReplySrc, dnat.ReplySport = a4("198.51.100.201"), 80
-	zone := kernelFlow(engine.IPPROTO_UDP, "198.51.100.12", "198.51.100.22", 1234, 4321, engine.IPS_CONFIRMED, 300)
+	zone := kernelFlow(engine.ProtoUDP, "198.51.100.12", "198.51.100.22", 1234, 4321, engine.StatusConfirmed, 300)
 	zone.Zone = 5
 	zone.Has |= engine.HasZone
 	tests := []struct {
@@ -261,20 +261,20 @@ func TestGoldenFromFlow(t *testing.T) {
 		typ  MsgType
 		flow engine.Flow
 	}{
-		{"tcp", goldenTCP, NET_T_STATE_CT_NEW, tcp7},
-		{"udp", goldenUDP, NET_T_STATE_CT_NEW, kernelFlow(engine.IPPROTO_UDP, "198.51.100.10", "198.51.100.30", 5353, 53, engine.IPS_CONFIRMED, 120)},
-		{"icmp", goldenICMP, NET_T_STATE_CT_NEW, icmp(30)},
-		{"snat", goldenSNAT, NET_T_STATE_CT_NEW, snat},
-		{"dnat", goldenDNAT, NET_T_STATE_CT_NEW, dnat},
-		{"zone", goldenZone, NET_T_STATE_CT_NEW, zone},
-		{"delete", goldenDelete, NET_T_STATE_CT_DEL, icmp(25)},
+		{"tcp", goldenTCP, MsgCTNew, tcp7},
+		{"udp", goldenUDP, MsgCTNew, kernelFlow(engine.ProtoUDP, "198.51.100.10", "198.51.100.30", 5353, 53, engine.StatusConfirmed, 120)},
+		{"icmp", goldenICMP, MsgCTNew, icmp(30)},
+		{"snat", goldenSNAT, MsgCTNew, snat},
+		{"dnat", goldenDNAT, MsgCTNew, dnat},
+		{"zone", goldenZone, MsgCTNew, zone},
+		{"delete", goldenDelete, MsgCTDelete, icmp(25)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			want := unhex(t, tc.hex)
 			var c Conntrack
 			c.FromFlow(&tc.flow)
-			c.Attrs = c.Attrs.With(NTA_SYNPROXY)
+			c.Attrs = c.Attrs.With(AttrSynproxy)
 			m := Message{Header: Header{Type: tc.typ, Seq: be32(want[4:])}, CT: &c}
 			got, err := AppendMessage(nil, &m)
 			if err != nil {

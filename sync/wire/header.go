@@ -27,25 +27,25 @@ type MsgType uint8
 
 // Message types.
 const (
-	NET_T_STATE_CT_NEW  MsgType = 0  // NET_T_STATE_CT_NEW: a new conntrack entry
-	NET_T_STATE_CT_UPD  MsgType = 1  // NET_T_STATE_CT_UPD: a changed conntrack entry
-	NET_T_STATE_CT_DEL  MsgType = 2  // NET_T_STATE_CT_DEL: a destroyed conntrack entry
-	NET_T_STATE_EXP_NEW MsgType = 3  // NET_T_STATE_EXP_NEW: a new expectation
-	NET_T_STATE_EXP_UPD MsgType = 4  // NET_T_STATE_EXP_UPD: a changed expectation
-	NET_T_STATE_EXP_DEL MsgType = 5  // NET_T_STATE_EXP_DEL: a destroyed expectation
-	NET_T_STATE_MAX     MsgType = 5  // NET_T_STATE_MAX: the highest data type
-	NET_T_CTL           MsgType = 10 // NET_T_CTL: a control message (ACK, NACK, RESYNC, ALIVE)
+	MsgCTNew     MsgType = 0  // NET_T_STATE_CT_NEW: a new conntrack entry
+	MsgCTUpdate  MsgType = 1  // NET_T_STATE_CT_UPD: a changed conntrack entry
+	MsgCTDelete  MsgType = 2  // NET_T_STATE_CT_DEL: a destroyed conntrack entry
+	MsgExpNew    MsgType = 3  // NET_T_STATE_EXP_NEW: a new expectation
+	MsgExpUpdate MsgType = 4  // NET_T_STATE_EXP_UPD: a changed expectation
+	MsgExpDelete MsgType = 5  // NET_T_STATE_EXP_DEL: a destroyed expectation
+	MsgDataMax   MsgType = 5  // NET_T_STATE_MAX: the highest data type
+	MsgControl   MsgType = 10 // NET_T_CTL: a control message (ACK, NACK, RESYNC, ALIVE)
 )
 
 // msgTypeNames are the names MsgType.String prints, indexed by type.
 var msgTypeNames = [...]string{
-	NET_T_STATE_CT_NEW:  "CT_NEW",
-	NET_T_STATE_CT_UPD:  "CT_UPD",
-	NET_T_STATE_CT_DEL:  "CT_DEL",
-	NET_T_STATE_EXP_NEW: "EXP_NEW",
-	NET_T_STATE_EXP_UPD: "EXP_UPD",
-	NET_T_STATE_EXP_DEL: "EXP_DEL",
-	NET_T_CTL:           "CTL",
+	MsgCTNew:     "CT_NEW",
+	MsgCTUpdate:  "CT_UPD",
+	MsgCTDelete:  "CT_DEL",
+	MsgExpNew:    "EXP_NEW",
+	MsgExpUpdate: "EXP_UPD",
+	MsgExpDelete: "EXP_DEL",
+	MsgControl:   "CTL",
 }
 
 // String is the type's short name ("CT_NEW", "CTL"), or "type(N)" for a
@@ -59,12 +59,12 @@ func (t MsgType) String() string {
 
 // IsCT reports whether t carries a conntrack entry (CT NEW, UPD or DEL).
 func (t MsgType) IsCT() bool {
-	return t <= NET_T_STATE_CT_DEL
+	return t <= MsgCTDelete
 }
 
 // IsExp reports whether t carries an expectation (EXP NEW, UPD or DEL).
 func (t MsgType) IsExp() bool {
-	return t >= NET_T_STATE_EXP_NEW && t <= NET_T_STATE_EXP_DEL
+	return t >= MsgExpNew && t <= MsgExpDelete
 }
 
 // Flags is the flag byte of a message header.
@@ -72,21 +72,21 @@ type Flags uint8
 
 // Header flags.
 const (
-	NET_F_UNUSED     Flags = 1 << 0 // NET_F_UNUSED: never set
-	NET_F_RESYNC     Flags = 1 << 1 // NET_F_RESYNC: send me your whole internal cache
-	NET_F_NACK       Flags = 1 << 2 // NET_F_NACK: I missed [from, to], resend it
-	NET_F_ACK        Flags = 1 << 3 // NET_F_ACK: I have [from, to]
-	NET_F_ALIVE      Flags = 1 << 4 // NET_F_ALIVE: keepalive
-	NET_F_HELLO      Flags = 1 << 5 // NET_F_HELLO: the sender (re)started
-	NET_F_HELLO_BACK Flags = 1 << 6 // NET_F_HELLO_BACK: answer to a HELLO
+	FlagUnused    Flags = 1 << 0 // NET_F_UNUSED: never set
+	FlagResync    Flags = 1 << 1 // NET_F_RESYNC: send me your whole internal cache
+	FlagNACK      Flags = 1 << 2 // NET_F_NACK: I missed [from, to], resend it
+	FlagACK       Flags = 1 << 3 // NET_F_ACK: I have [from, to]
+	FlagAlive     Flags = 1 << 4 // NET_F_ALIVE: keepalive
+	FlagHello     Flags = 1 << 5 // NET_F_HELLO: the sender (re)started
+	FlagHelloBack Flags = 1 << 6 // NET_F_HELLO_BACK: answer to a HELLO
 )
 
 // helloFlags are the flags a data message may carry.
-const helloFlags = NET_F_HELLO | NET_F_HELLO_BACK
+const helloFlags = FlagHello | FlagHelloBack
 
 // rangeFlags are the flags of the control messages that carry a sequence
 // range (the 16-byte form).
-const rangeFlags = NET_F_ACK | NET_F_NACK | NET_F_RESYNC
+const rangeFlags = FlagACK | FlagNACK | FlagResync
 
 // flagNames are the names Flags.String prints, indexed by bit.
 var flagNames = [...]string{"UNUSED", "RESYNC", "NACK", "ACK", "ALIVE", "HELLO", "HELLO_BACK", "0x80"}
@@ -122,32 +122,32 @@ type Header struct {
 // IsData reports whether h heads a data message: a conntrack or expectation
 // type with no flag but HELLO and HELLO_BACK (IS_DATA).
 func (h Header) IsData() bool {
-	return h.Type <= NET_T_STATE_MAX && h.Flags&^helloFlags == 0
+	return h.Type <= MsgDataMax && h.Flags&^helloFlags == 0
 }
 
 // IsACK reports whether h heads an ACK (IS_ACK).
-func (h Header) IsACK() bool { return h.Type == NET_T_CTL && h.Flags&NET_F_ACK != 0 }
+func (h Header) IsACK() bool { return h.Type == MsgControl && h.Flags&FlagACK != 0 }
 
 // IsNACK reports whether h heads a NACK (IS_NACK).
-func (h Header) IsNACK() bool { return h.Type == NET_T_CTL && h.Flags&NET_F_NACK != 0 }
+func (h Header) IsNACK() bool { return h.Type == MsgControl && h.Flags&FlagNACK != 0 }
 
 // IsResync reports whether h heads a RESYNC request (IS_RESYNC).
-func (h Header) IsResync() bool { return h.Type == NET_T_CTL && h.Flags&NET_F_RESYNC != 0 }
+func (h Header) IsResync() bool { return h.Type == MsgControl && h.Flags&FlagResync != 0 }
 
 // IsAlive reports whether h heads a keepalive (IS_ALIVE).
-func (h Header) IsAlive() bool { return h.Type == NET_T_CTL && h.Flags&NET_F_ALIVE != 0 }
+func (h Header) IsAlive() bool { return h.Type == MsgControl && h.Flags&FlagAlive != 0 }
 
 // IsHello reports whether h carries HELLO (IS_HELLO); any type may.
-func (h Header) IsHello() bool { return h.Flags&NET_F_HELLO != 0 }
+func (h Header) IsHello() bool { return h.Flags&FlagHello != 0 }
 
 // IsHelloBack reports whether h carries HELLO_BACK (IS_HELLO_BACK); any
 // type may.
-func (h Header) IsHelloBack() bool { return h.Flags&NET_F_HELLO_BACK != 0 }
+func (h Header) IsHelloBack() bool { return h.Flags&FlagHelloBack != 0 }
 
 // HasRange reports whether h heads a control message that carries a
 // sequence range (ACK, NACK or RESYNC), which makes it ControlLen bytes.
 func (h Header) HasRange() bool {
-	return h.Type == NET_T_CTL && h.Flags&rangeFlags != 0
+	return h.Type == MsgControl && h.Flags&rangeFlags != 0
 }
 
 // String describes the header like "v1 CTL ACK|HELLO len=16 seq=1795389893".

@@ -14,13 +14,13 @@ func TestHeaderPredicates(t *testing.T) {
 		h    Header
 		want preds
 	}{
-		{Header{Type: NET_T_STATE_CT_UPD, Flags: NET_F_HELLO}, preds{data: true, hello: true, ct: true}},
-		{Header{Type: NET_T_STATE_EXP_NEW, Flags: NET_F_HELLO_BACK}, preds{data: true, helloBack: true, exp: true}},
-		{Header{Type: NET_T_STATE_EXP_DEL, Flags: NET_F_ALIVE}, preds{exp: true}},
-		{Header{Type: NET_T_CTL, Flags: NET_F_ACK | NET_F_NACK}, preds{ack: true, nack: true, hasRange: true}},
-		{Header{Type: NET_T_CTL, Flags: NET_F_RESYNC | NET_F_ALIVE}, preds{resync: true, alive: true, hasRange: true}},
-		{Header{Type: NET_T_CTL, Flags: NET_F_ALIVE | NET_F_HELLO | NET_F_HELLO_BACK}, preds{alive: true, hello: true, helloBack: true}},
-		{Header{Type: 9, Flags: NET_F_ACK}, preds{}},
+		{Header{Type: MsgCTUpdate, Flags: FlagHello}, preds{data: true, hello: true, ct: true}},
+		{Header{Type: MsgExpNew, Flags: FlagHelloBack}, preds{data: true, helloBack: true, exp: true}},
+		{Header{Type: MsgExpDelete, Flags: FlagAlive}, preds{exp: true}},
+		{Header{Type: MsgControl, Flags: FlagACK | FlagNACK}, preds{ack: true, nack: true, hasRange: true}},
+		{Header{Type: MsgControl, Flags: FlagResync | FlagAlive}, preds{resync: true, alive: true, hasRange: true}},
+		{Header{Type: MsgControl, Flags: FlagAlive | FlagHello | FlagHelloBack}, preds{alive: true, hello: true, helloBack: true}},
+		{Header{Type: 9, Flags: FlagACK}, preds{}},
 	}
 	for _, tc := range tests {
 		h := tc.h
@@ -37,11 +37,11 @@ func TestHeaderPredicates(t *testing.T) {
 // message laid out by hand after ct2msg.
 func TestRelatedNATOrder(t *testing.T) {
 	c := &Conntrack{
-		Attrs: CTAttrs(0).With(NTA_ZONE, NTA_LABELS, NTA_HELPER_NAME, NTA_NAT_SEQ_ADJ, NTA_SPAT_PORT,
-			NTA_SNAT_IPV4, NTA_MASTER_PORT, NTA_MASTER_L4PROTO, NTA_MASTER_IPV4, NTA_MARK,
-			NTA_TIMEOUT, NTA_PORT, NTA_L4PROTO, NTA_STATUS, NTA_IPV4),
+		Attrs: CTAttrs(0).With(AttrZone, AttrLabels, AttrHelperName, AttrNATSeqAdj, AttrSPATPort,
+			AttrSNATIPv4, AttrMasterPort, AttrMasterL4Proto, AttrMasterIPv4, AttrMark,
+			AttrTimeout, AttrPort, AttrL4Proto, AttrStatus, AttrIPv4),
 		Orig:     Tuple{Src: a4("192.0.2.1"), Dst: a4("192.0.2.2"), Proto: 6, Sport: 20, Dport: 40000},
-		Status:   engine.IPS_EXPECTED | engine.IPS_CONFIRMED | engine.IPS_SRC_NAT_DONE,
+		Status:   engine.StatusExpected | engine.StatusConfirmed | engine.StatusSrcNATDone,
 		Timeout:  120,
 		Mark:     1,
 		Master:   Tuple{Src: a4("192.0.2.2"), Dst: a4("192.0.2.1"), Proto: 6, Sport: 40001, Dport: 21},
@@ -68,7 +68,7 @@ func TestRelatedNATOrder(t *testing.T) {
 		"000b001b6674702d323000"+"00"+ // HELPER_NAME "ftp-20"
 		"0008001c00000003"+ // LABELS
 		"000600200a0b0000") // ZONE
-	b, err := AppendMessage(nil, &Message{Header: Header{Type: NET_T_STATE_CT_NEW, Seq: 100}, CT: c})
+	b, err := AppendMessage(nil, &Message{Header: Header{Type: MsgCTNew, Seq: 100}, CT: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestRelatedNATOrder(t *testing.T) {
 // TestToFlowNoAddress checks an entry without an address attribute: no
 // family, no reply tuple.
 func TestToFlowNoAddress(t *testing.T) {
-	c := Conntrack{Attrs: CTAttrs(0).With(NTA_L4PROTO, NTA_MARK), Orig: Tuple{Proto: 17}, Mark: 9}
+	c := Conntrack{Attrs: CTAttrs(0).With(AttrL4Proto, AttrMark), Orig: Tuple{Proto: 17}, Mark: 9}
 	var f engine.Flow
 	f.ID = 5
 	c.ToFlow(&f)

@@ -129,7 +129,7 @@ func flowSummary(f *engine.Flow) string {
 	if f.Has&engine.HasState != 0 {
 		s += " " + f.State
 	}
-	if f.ProtoNum == engine.IPPROTO_ICMP || f.ProtoNum == engine.IPPROTO_ICMPV6 {
+	if f.ProtoNum == engine.ProtoICMP || f.ProtoNum == engine.ProtoICMPv6 {
 		s += fmt.Sprintf(" icmp=%d/%d/%#x", f.ICMPType, f.ICMPCode, f.ICMPID)
 	}
 	if f.Has&engine.HasVtags != 0 {
@@ -220,7 +220,7 @@ func interopReceive(t *testing.T, c *conntrackd) {
 				t.Fatalf("%s: datagram %x: %v", e.args, b, err)
 			}
 		}
-		if m.Header.Type != NET_T_STATE_CT_NEW {
+		if m.Header.Type != MsgCTNew {
 			t.Errorf("%s: type %v, want CT_NEW", e.args, m.Header.Type)
 		}
 		if got := m.CT.Attrs.String(); got != e.attrs {
@@ -240,7 +240,7 @@ func interopSend(t *testing.T, c *conntrackd) {
 	var seq uint32 = 1000
 	hello := func(typ MsgType) Header {
 		seq++
-		return Header{Type: typ, Flags: NET_F_HELLO, Seq: seq}
+		return Header{Type: typ, Flags: FlagHello, Seq: seq}
 	}
 	encode := func(m *Message) []byte {
 		b, err := AppendMessage(nil, m)
@@ -251,39 +251,39 @@ func interopSend(t *testing.T, c *conntrackd) {
 	}
 
 	// A plain entry and a NATed one, as FromFlow makes them.
-	plain := flowOf(engine.AF_INET6, engine.IPPROTO_TCP, "2001:db8::50", "2001:db8::60", 1000, 22)
+	plain := flowOf(engine.FamilyIPv6, engine.ProtoTCP, "2001:db8::50", "2001:db8::60", 1000, 22)
 	plain.SetState(3)
 	plain.Mark, plain.Has = 0x67, plain.Has|engine.HasMark
-	nat := flowOf(engine.AF_INET, engine.IPPROTO_TCP, "198.51.100.70", "198.51.100.71", 42000, 443)
+	nat := flowOf(engine.FamilyIPv4, engine.ProtoTCP, "198.51.100.70", "198.51.100.71", 42000, 443)
 	nat.SetState(3)
-	nat.SetStatus(nat.Status | engine.IPS_SRC_NAT | engine.IPS_DST_NAT | engine.IPS_SRC_NAT_DONE | engine.IPS_DST_NAT_DONE)
+	nat.SetStatus(nat.Status | engine.StatusSrcNAT | engine.StatusDstNAT | engine.StatusSrcNATDone | engine.StatusDstNATDone)
 	nat.ReplySrc, nat.ReplySport = a4("198.51.100.73"), 8080
 	nat.ReplyDst, nat.ReplyDport = a4("198.51.100.72"), 61001
 	var good []byte
 	for _, f := range []*engine.Flow{&plain, &nat} {
 		var ct Conntrack
 		ct.FromFlow(f)
-		good = append(good, encode(&Message{Header: hello(NET_T_STATE_CT_NEW), CT: &ct})...)
+		good = append(good, encode(&Message{Header: hello(MsgCTNew), CT: &ct})...)
 	}
 	// hdr is a header in hex with HELLO set, which makes conntrackd
 	// skip its sequence check.
 	hdr := func(b0 byte, flags Flags, length int) string {
 		seq++
-		return fmt.Sprintf("%02x%02x%04x%08x", b0, byte(flags|NET_F_HELLO), length, seq)
+		return fmt.Sprintf("%02x%02x%04x%08x", b0, byte(flags|FlagHello), length, seq)
 	}
 	n := HeaderLen + len(helloBody)/2
 	bad := []string{
 		hdr(0x20, 0, n) + helloBody,                                   // version 2
 		hdr(0x10, 0, n+8) + helloBody + "0008002800000001",            // unknown attribute
 		hdr(0x10, 0, 28) + "000c0000c6336434c633643e0008000206000000", // L4PROTO of length 8
-		hdr(0x10, NET_F_ACK, n) + helloBody,                           // data with ACK
+		hdr(0x10, FlagACK, n) + helloBody,                             // data with ACK
 		hdr(0x16, 0, 8),                                               // type 6
-		hdr(0x1a, NET_F_ACK, 16) + "0000000900000008",                 // ACK backwards
-		hdr(0x1a, NET_F_ALIVE, 8)[:14],                                // 7 bytes
-		hdr(0x1a, NET_F_ALIVE, 0),                                     // length 0
-		hdr(0x1a, NET_F_ALIVE, 12),                                    // length past the end
-		hdr(0x1a, NET_F_ACK, 8) + "0000000000000000",                  // ACK of length 8
-		hdr(0x1a, NET_F_ACK, 8),                                       // ACK, 8 bytes left
+		hdr(0x1a, FlagACK, 16) + "0000000900000008",                   // ACK backwards
+		hdr(0x1a, FlagAlive, 8)[:14],                                  // 7 bytes
+		hdr(0x1a, FlagAlive, 0),                                       // length 0
+		hdr(0x1a, FlagAlive, 12),                                      // length past the end
+		hdr(0x1a, FlagACK, 8) + "0000000000000000",                    // ACK of length 8
+		hdr(0x1a, FlagACK, 8),                                         // ACK, 8 bytes left
 	}
 	// What this package makes of the bad datagrams, under conntrackd's
 	// counters (its FTFW mode counts unknown types as malformed headers).
