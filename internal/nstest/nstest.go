@@ -1,7 +1,8 @@
 // Package nstest gives tests a network namespace of their own, with a
 // private conntrack table, created with ip(8) and removed when the test
-// ends. Tests that use it need root (CAP_SYS_ADMIN, CAP_NET_ADMIN); they
-// fail, not skip, when they cannot get a namespace.
+// ends. Tests that use it need root (CAP_SYS_ADMIN, CAP_NET_ADMIN): they
+// are integration tests, kept in *_integration_test.go files, and skip with
+// a message without root unless CTQ_INTEGRATION=require (see Require).
 package nstest
 
 import (
