@@ -46,7 +46,7 @@ type WatchConfig struct {
 	// groups and before the first event is read: every change the kernel
 	// makes from then on is delivered (or counted as lost). sub lets the
 	// caller leave and join groups while the watch runs.
-	Subscribed func(sub *Subscription)
+	Subscribed func(sub Subscription)
 	// ReadBuffer is the receive buffer to ask for when it is above the
 	// default (64 MiB, which the kernel doubles); smaller values are
 	// raised to the default.
@@ -68,4 +68,24 @@ type EventSource interface {
 	// Watch calls yield for each event until ctx is done or yield returns
 	// an error; ctx ending is not an error.
 	Watch(ctx context.Context, cfg WatchConfig, yield func(*Event) error) (WatchStats, error)
+}
+
+// Subscription is the group membership of a running watch: Watch hands it
+// to WatchConfig.Subscribed. Leaving a group stops the kernel from even
+// building the events of that type while nobody else listens, which is
+// what a bulk write of the caller's own (a sync commit) gains from; the
+// events of that time are lost, so the caller reads the table again
+// afterwards. Its methods are safe to call from any goroutine while the
+// watch runs.
+type Subscription interface {
+	// Joined returns the event types the watch receives.
+	Joined() EventMask
+	// Leave stops the delivery of the event types of m; leaving every
+	// group is refused.
+	Leave(m EventMask) error
+	// Join (re)starts the delivery of the event types of m.
+	Join(m EventMask) error
+	// ReadBuffer is the receive buffer the kernel granted the watch's
+	// socket, in bytes.
+	ReadBuffer() int
 }

@@ -92,12 +92,6 @@ const (
 	ExpectUserspace = 0x4 // NF_CT_EXPECT_USERSPACE
 )
 
-// Attributes of the CTA_EXPECT_NAT nest (enum ctattr_expect_nat).
-const (
-	ctaExpectNATDir   = 1 // CTA_EXPECT_NAT_DIR (u32)
-	ctaExpectNATTuple = 2 // CTA_EXPECT_NAT_TUPLE (nested, enum ctattr_tuple)
-)
-
 // SetFlags sets Flags and the booleans derived from them.
 func (e *Expect) SetFlags(flags int) {
 	e.Flags = flags

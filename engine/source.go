@@ -143,8 +143,12 @@ type Source interface {
 var ErrNotFound = errors.New("no such conntrack entry")
 
 // ErrPermission is returned when the kernel refuses a request for lack of
-// privilege; its text says what to do.
-var ErrPermission = errors.New("permission denied: reading or changing the conntrack table needs root or CAP_NET_ADMIN (use --from FILE to query a saved table without privileges)")
+// privilege; its text says what the kernel wants.
+var ErrPermission = errors.New("permission denied: reading or changing the conntrack table needs root or CAP_NET_ADMIN")
+
+// ErrUnsupported is returned by live sources on a system without Linux's
+// ctnetlink: only saved tables can be queried there.
+var ErrUnsupported = errors.New("the live conntrack tables need Linux (ctnetlink)")
 
 // Writer receives flows for output. Write may be called many times; Flush
 // ends the output (a closing tag, a table's aligned rows) and flushes any

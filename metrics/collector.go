@@ -10,10 +10,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 )
 
 // Kernel is what the metrics read: the live conntrack table
-// (*engine.Live).
+// (*ctnetlink.Live).
 type Kernel interface {
 	engine.Source
 	engine.EventSource
@@ -25,7 +26,7 @@ type Kernel interface {
 	Stats(ctx context.Context, table engine.Table) ([]engine.CPUStats, error)
 }
 
-var _ Kernel = (*engine.Live)(nil)
+var _ Kernel = (*ctnetlink.Live)(nil)
 
 // scrapeTimeout bounds the kernel requests of one scrape.
 const scrapeTimeout = 10 * time.Second

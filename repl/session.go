@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/engine/format"
 	"ctq/engine/snapshot"
 	"ctq/lang"
@@ -257,7 +258,7 @@ func (s *Session) source() (engine.Source, error) {
 	if s.cfg.From != "" {
 		s.src, err = snapshot.Open(s.cfg.From, &snapshot.Options{Now: s.cfg.Now})
 	} else {
-		s.src, err = engine.OpenLive(&engine.LiveConfig{NetNS: s.cfg.NetNS})
+		s.src, err = ctnetlink.OpenLive(&ctnetlink.LiveConfig{NetNS: s.cfg.NetNS})
 	}
 	if err != nil {
 		s.src = nil

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/lang"
 	"ctq/sync/config"
 	"ctq/sync/control"
@@ -204,7 +204,7 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 		logger.close()
 		lock.unlock()
 	}
-	live, err := engine.OpenLive(&engine.LiveConfig{NetNS: s.cfg.NetNS})
+	live, err := ctnetlink.OpenLive(&ctnetlink.LiveConfig{NetNS: s.cfg.NetNS})
 	if err != nil {
 		release()
 		return nil, err

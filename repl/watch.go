@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/engine/format"
 )
 
@@ -90,7 +91,7 @@ func cachedProgName() func(uint32) string {
 	return func(portid uint32) string {
 		name, ok := names[portid]
 		if !ok {
-			name = engine.ProgName(portid)
+			name = ctnetlink.ProgName(portid)
 			names[portid] = name
 		}
 		return name

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"ctq/engine"
 	"ctq/repl"
 )
 
@@ -67,7 +68,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err = runInputs(ctx, sess, opts, stdin, stderr)
 	var exit *repl.ExitError
 	if err != nil && !errors.As(err, &exit) {
-		fmt.Fprintf(stderr, "ctq: %v\n", err)
+		fmt.Fprintf(stderr, "ctq: %v%s\n", err, hint(err))
 	}
 	return repl.ExitCode(err)
 }
@@ -101,4 +102,16 @@ func runInputs(ctx context.Context, sess *repl.Session, opts *options, stdin io.
 		return fmt.Errorf("read standard input: %w", err)
 	}
 	return sess.Run(ctx, "<stdin>", string(b))
+}
+
+// hint is what to add to an error about the live table that a saved one
+// avoids.
+func hint(err error) string {
+	switch {
+	case errors.Is(err, engine.ErrPermission):
+		return " (use --from FILE to query a saved table without privileges)"
+	case errors.Is(err, engine.ErrUnsupported):
+		return " (use --from FILE to query a table saved on Linux with conntrack -L -o save)"
+	}
+	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/internal/nstest"
 	"ctq/sync/cache"
 	"ctq/sync/config"
@@ -33,7 +34,7 @@ func alarmNode(t *testing.T) (*Node, *fakeLink, *fakeClock) {
 	}
 	clk := &fakeClock{t: time.Unix(1795389893, 0)}
 	l := &fakeLink{max: 1472}
-	n, err := New(cfg, Options{Live: &engine.Live{}, Link: l, Now: clk.now})
+	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: l, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}

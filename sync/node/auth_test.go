@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/internal/nstest"
 	"ctq/sync/cache"
 	"ctq/sync/config"
@@ -36,7 +36,7 @@ func startNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, block
 
 // startNodeMode is startNode with a mode block (and Options) of choice;
 // it returns the node's table too.
-func startNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, mode, blocks string, log func(slog.Level, string)) (*Node, *engine.Live) {
+func startNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, mode, blocks string, log func(slog.Level, string)) (*Node, *ctnetlink.Live) {
 	t.Helper()
 	cfg, err := config.Parse(side+".conf", fmt.Appendf(nil, confText, dir, side, iface, local, peer, mode, blocks))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 )
 
@@ -188,7 +189,7 @@ func (n *Node) create(ctx context.Context, entries []*cache.Entry, now time.Time
 		bad     int // entries that cannot be encoded
 		badErrs []error
 	)
-	b, err := n.live.OpenBatch(ctx, engine.BatchConfig{Failed: func(req int, err error) {
+	b, err := n.live.OpenBatch(ctx, ctnetlink.BatchConfig{Failed: func(req int, err error) {
 		if errors.Is(err, unix.EEXIST) {
 			exists = append(exists, sent[req])
 		}
@@ -219,7 +220,7 @@ func (n *Node) create(ctx context.Context, entries []*cache.Entry, now time.Time
 			sent[kept] = sent[from+i]
 			err := b.Create(&buf[i])
 			switch {
-			case errors.Is(err, engine.ErrUnencodable):
+			case errors.Is(err, ctnetlink.ErrUnencodable):
 				bad++
 				if len(badErrs) < maxCommitErrors {
 					badErrs = append(badErrs, err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/internal/nstest"
 	"ctq/sync/cache"
 	"ctq/sync/config"
@@ -28,7 +29,7 @@ func runningNodeConf(tb testing.TB, ns *nstest.NS, conf string) (*Node, *chanLin
 	if err != nil {
 		tb.Fatal(err)
 	}
-	live, err := engine.OpenLive(&engine.LiveConfig{NetNS: ns.Name()})
+	live, err := ctnetlink.OpenLive(&ctnetlink.LiveConfig{NetNS: ns.Name()})
 	if err != nil {
 		tb.Fatal(err)
 	}

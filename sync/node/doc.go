@@ -22,7 +22,7 @@
 //     CacheTimeout expire; flagged messages are ignored.
 //   - DisableExternalCache (FTFW, NOTRACK): what the peer sends, flows and
 //     expectations, is written straight into the kernel (an
-//     engine.Injector, whose events are not advertised).
+//     ctnetlink.Injector, whose events are not advertised).
 //   - ExpectationSync: expectations (the helper list, if any) travel and
 //     commit like flows, after them.
 //   - General { Filter }: only the entries it passes are synced.

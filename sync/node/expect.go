@@ -47,22 +47,22 @@ func (n *Node) expWanted(e *engine.Expect) bool {
 // node syncs expectations, counted in wg and reporting its end on errc.
 // It returns the channels of its events and of its group membership (sent
 // before the first event), both nil when expectations are not synced.
-func (n *Node) startExpectWatch(ctx context.Context, wg *sync.WaitGroup, errc chan<- error) (<-chan expEvent, <-chan *engine.Subscription) {
+func (n *Node) startExpectWatch(ctx context.Context, wg *sync.WaitGroup, errc chan<- error) (<-chan expEvent, <-chan engine.Subscription) {
 	if !n.expectSync() {
 		return nil, nil
 	}
 	events := make(chan expEvent, eventQueue)
-	subscribed := make(chan *engine.Subscription, 1)
+	subscribed := make(chan engine.Subscription, 1)
 	wg.Go(func() { errc <- n.watchExpect(ctx, events, subscribed) })
 	return events, subscribed
 }
 
 // watchExpect follows the kernel's expectation events and hands copies to
 // the loop; it sends its group membership on subscribed before the first.
-func (n *Node) watchExpect(ctx context.Context, events chan<- expEvent, subscribed chan<- *engine.Subscription) error {
+func (n *Node) watchExpect(ctx context.Context, events chan<- expEvent, subscribed chan<- engine.Subscription) error {
 	wc := engine.WatchConfig{
 		Table:      engine.TableExpect,
-		Subscribed: func(s *engine.Subscription) { subscribed <- s },
+		Subscribed: func(s engine.Subscription) { subscribed <- s },
 		Resync: func(ctx context.Context) error {
 			select {
 			case events <- expEvent{overrun: true}:
@@ -91,7 +91,7 @@ func (n *Node) watchExpect(ctx context.Context, events chan<- expEvent, subscrib
 
 // waitExpectSubscribed waits for the expectation watch's membership when
 // there is one; done reports that ctx ended (Run then returns nil).
-func (n *Node) waitExpectSubscribed(ctx context.Context, subscribed <-chan *engine.Subscription, errc <-chan error) (done bool, err error) {
+func (n *Node) waitExpectSubscribed(ctx context.Context, subscribed <-chan engine.Subscription, errc <-chan error) (done bool, err error) {
 	if subscribed == nil {
 		return false, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/internal/nstest"
 	"ctq/sync/cache"
 )
@@ -27,13 +28,13 @@ const modeFTFWExpect = modeFTFW + "\n\tOptions {\n\t\tExpectationSync on\n\t}"
 
 // startExpectNode runs a ctq node with modeFTFWExpect in ns over UDP until
 // the test ends.
-func startExpectNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer string) (*Node, *engine.Live) {
+func startExpectNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer string) (*Node, *ctnetlink.Live) {
 	t.Helper()
 	return startExpectNodeMode(t, ns, dir, side, iface, local, peer, modeFTFWExpect)
 }
 
 // startExpectNodeMode is startExpectNode with another mode slot.
-func startExpectNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, mode string) (*Node, *engine.Live) {
+func startExpectNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, mode string) (*Node, *ctnetlink.Live) {
 	t.Helper()
 	return startNodeMode(t, ns, dir, side, iface, local, peer, mode, linkBlock(false, iface, local, peer), nil)
 }
@@ -44,7 +45,7 @@ type expectPair struct {
 	a, b         *nstest.NS
 	confB        string
 	node         *Node
-	liveA, liveB *engine.Live
+	liveA, liveB *ctnetlink.Live
 }
 
 // newExpectPair builds an expectPair; everything goes when the test ends.
@@ -105,7 +106,7 @@ func isFTP(e *engine.Expect, ftp nstest.FTP) bool {
 
 // kernelHasFTP reports whether a kernel's expect table holds ftp's
 // expectation.
-func kernelHasFTP(t *testing.T, l *engine.Live, ftp nstest.FTP) bool {
+func kernelHasFTP(t *testing.T, l *ctnetlink.Live, ftp nstest.FTP) bool {
 	t.Helper()
 	found := false
 	if _, err := l.ScanExpect(context.Background(), func(e *engine.Expect) error {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 	"ctq/sync/config"
 	"ctq/sync/wire"
@@ -24,7 +25,7 @@ func expNode(t *testing.T, mode, options string) (*Node, *fakeLink, *fakeClock) 
 	}
 	clk := &fakeClock{t: time.Unix(1795389893, 0)}
 	l := &fakeLink{max: 1472}
-	n, err := New(cfg, Options{Live: &engine.Live{}, Link: l, Now: clk.now})
+	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: l, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,7 @@ General {
 		t.Fatal(err)
 	}
 	l := &fakeLink{max: 1472}
-	n, err := New(cfg, Options{Live: &engine.Live{}, Link: l})
+	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: l})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 	"ctq/sync/config"
 	"ctq/sync/wire"
@@ -38,7 +38,7 @@ func FuzzDatagram(f *testing.F) {
 				t.Fatal(err)
 			}
 			l := &fakeLink{max: 1472}
-			n, err := New(cfg, Options{Live: &engine.Live{}, Link: l, Now: func() time.Time { return time.Unix(1795389893, 0) }})
+			n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: l, Now: func() time.Time { return time.Unix(1795389893, 0) }})
 			if err != nil {
 				t.Fatal(err)
 			}

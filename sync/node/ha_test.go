@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/internal/nstest"
 	"ctq/sync/config"
 )
@@ -133,7 +134,7 @@ func TestAlarmRefusesResync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(cfg, Options{Live: &engine.Live{}, Link: &fakeLink{}})
+	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: &fakeLink{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 	"ctq/sync/config"
 	"ctq/sync/link"
@@ -35,7 +36,7 @@ var ErrStopped = errors.New("sync node is not running")
 // Options are what a Node runs on besides its configuration.
 type Options struct {
 	// Live is this node's kernel conntrack table.
-	Live *engine.Live
+	Live *ctnetlink.Live
 	// Link is the dedicated link to the peer; Run closes it when it
 	// returns.
 	Link link.Link
@@ -52,14 +53,14 @@ type Node struct {
 	filter *flowFilter
 	// injector writes received entries into the kernel
 	// (DisableExternalCache); nil otherwise. Set by Run before started.
-	injector *engine.Injector
+	injector *ctnetlink.Injector
 	// purge is the pending purge (Purge); owned by the loop.
 	purge *time.Timer
 	log   func(slog.Level, string)
 	// activeLink is the active dedicated link last seen (several links);
 	// owned by the loop.
 	activeLink string
-	live       *engine.Live
+	live       *ctnetlink.Live
 	link       link.Link
 	now        func() time.Time
 
@@ -75,7 +76,7 @@ type Node struct {
 	commitMu sync.Mutex
 	// sub is the kernel watch's group membership, set before started is
 	// closed.
-	sub *engine.Subscription
+	sub engine.Subscription
 
 	// Owned by Run's goroutine.
 	internal, external *cache.Cache
@@ -103,7 +104,7 @@ type Node struct {
 	// closed; nil without ExpectationSync).
 	internalExp, externalExp *cache.ExpectCache
 	queuedExp                map[*cache.ExpectEntry]bool
-	expSub                   *engine.Subscription
+	expSub                   engine.Subscription
 }
 
 // txItem is one entry of the transmit queue: a cache entry (flow or
@@ -224,7 +225,7 @@ func (n *Node) Run(ctx context.Context) error {
 		n.injector = in
 	}
 	events := make(chan event, eventQueue)
-	subscribed := make(chan *engine.Subscription, 1)
+	subscribed := make(chan engine.Subscription, 1)
 	datagrams := make(chan []byte, datagramQueue)
 	errc := make(chan error, 3)
 	wg.Go(func() { errc <- n.receive(ctx, datagrams) })
@@ -235,7 +236,7 @@ func (n *Node) Run(ctx context.Context) error {
 		defer tick.Stop()
 		polls = tick.C
 	} else {
-		var expSubscribed <-chan *engine.Subscription
+		var expSubscribed <-chan engine.Subscription
 		expEvents, expSubscribed = n.startExpectWatch(ctx, &wg, errc)
 		wg.Go(func() { errc <- n.watch(ctx, events, subscribed) })
 		// Subscribed first, then the dump: no change falls between them.
@@ -352,10 +353,10 @@ func stopping(ctx context.Context, err error) error {
 
 // watch follows the kernel's conntrack events and hands copies to the
 // loop; it sends its group membership on subscribed before the first.
-func (n *Node) watch(ctx context.Context, events chan<- event, subscribed chan<- *engine.Subscription) error {
+func (n *Node) watch(ctx context.Context, events chan<- event, subscribed chan<- engine.Subscription) error {
 	wc := engine.WatchConfig{
 		Table:      engine.TableConntrack,
-		Subscribed: func(s *engine.Subscription) { subscribed <- s },
+		Subscribed: func(s engine.Subscription) { subscribed <- s },
 		// conntrackd starts at NetlinkBufferSize and doubles up to
 		// NetlinkBufferSizeMaxGrowth on overruns; the node starts at the
 		// larger (and never below the engine's default).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 	"ctq/sync/config"
 	"ctq/sync/link"
@@ -43,7 +44,7 @@ func testNode(t *testing.T, max int, now time.Time) (*Node, *fakeLink) {
 		t.Fatal(err)
 	}
 	l := &fakeLink{max: max}
-	n, err := New(cfg, Options{Live: &engine.Live{}, Link: l, Now: func() time.Time { return now }})
+	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: l, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestSupported(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.text, err)
 		}
-		_, err = New(cfg, Options{Live: &engine.Live{}, Link: &fakeLink{}})
+		_, err = New(cfg, Options{Live: &ctnetlink.Live{}, Link: &fakeLink{}})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.text, err, tt.want)
 		}
@@ -104,7 +105,7 @@ func TestSupported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(keyed, Options{Live: &engine.Live{}, Link: &fakeLink{}}); err == nil || !strings.Contains(err.Error(), "t.conf:4: the link has an AuthKey") {
+	if _, err := New(keyed, Options{Live: &ctnetlink.Live{}, Link: &fakeLink{}}); err == nil || !strings.Contains(err.Error(), "t.conf:4: the link has an AuthKey") {
 		t.Errorf("keyed configuration, plain link: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/internal/nstest"
 	"ctq/sync/cache"
 	"ctq/sync/config"
@@ -51,8 +52,8 @@ type pair struct {
 	a, b  *nstest.NS
 	confB string
 	node  *Node
-	liveA *engine.Live
-	liveB *engine.Live
+	liveA *ctnetlink.Live
+	liveB *ctnetlink.Live
 }
 
 // linkBlock is the UDP or Multicast block of a side (as in the
@@ -163,9 +164,9 @@ func waitStarted(tb testing.TB, n *Node) {
 }
 
 // openLive opens a namespace's conntrack table.
-func openLive(t *testing.T, ns *nstest.NS) *engine.Live {
+func openLive(t *testing.T, ns *nstest.NS) *ctnetlink.Live {
 	t.Helper()
-	l, err := engine.OpenLive(&engine.LiveConfig{NetNS: ns.Name()})
+	l, err := ctnetlink.OpenLive(&ctnetlink.LiveConfig{NetNS: ns.Name()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func parseDumpLine(line string) (cache.Key, int, error) {
 }
 
 // scan reads a kernel table: key → flow.
-func scan(t *testing.T, l *engine.Live) map[cache.Key]engine.Flow {
+func scan(t *testing.T, l *ctnetlink.Live) map[cache.Key]engine.Flow {
 	t.Helper()
 	m := map[cache.Key]engine.Flow{}
 	if _, err := l.Scan(context.Background(), engine.TableConntrack, nil, func(f *engine.Flow) error {

@@ -1,0 +1,472 @@
+package ctnetlink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+
+	"ctq/engine"
+)
+
+// A batch sends its requests many to a sendmsg and asks for one
+// acknowledgement, on the last request of each sendmsg. The kernel handles
+// the requests of a sendmsg one after another inside the system call and
+// queues an answer for each failed request (and the acknowledgement) on
+// the socket before sendmsg returns; each answer carries the sequence
+// number of its request. So a batch is: send, then read the answers until
+// the last request's, and every request without an answer succeeded.
+//
+// The answers must fit the socket's receive buffer: when they overflow it,
+// the kernel drops the rest and reports ENOBUFS, and the outcome of every
+// request whose answer was not read is unknown.
+
+// Batch sizes (measured, go-libraries.md §2.3: 60,000 deletes/s).
+const (
+	// batchMaxRequests caps the requests of one sendmsg.
+	batchMaxRequests = 1000
+	// batchReadBuffer is the receive buffer a batch asks for;
+	// SetReadBuffer uses SO_RCVBUFFORCE, and the kernel doubles the value.
+	batchReadBuffer = 8 << 20
+	// batchWriteBuffer is the send buffer a batch asks for: a sendmsg
+	// longer than the send buffer fails with EMSGSIZE.
+	batchWriteBuffer = 4 << 20
+	// answerTruesize bounds what one answer (an error with its request
+	// header, or an acknowledgement) takes of the receive buffer.
+	answerTruesize = 2048
+	// maxRequestLen bounds the length of one encoded request with its
+	// netlink header; a batch is sent before it could outgrow the send
+	// buffer.
+	maxRequestLen = 1024
+	// nlmsgHdrLen is sizeof(struct nlmsghdr).
+	nlmsgHdrLen = 16
+	// batchMaxErrors is how many errors BatchStats.Errors keeps.
+	batchMaxErrors = 10
+	// drainWait bounds the reading of the answers that are left after an
+	// overflow: they were all queued before sendmsg returned.
+	drainWait = 100 * time.Millisecond
+)
+
+// errBatchClosed is returned by a Batch used after Close.
+var errBatchClosed = errors.New("batch is closed")
+
+// ErrUnencodable is matched (errors.Is) by the error of a Delete, Update
+// or Create whose flow cannot be put into a request: nothing was queued,
+// and the batch goes on.
+var ErrUnencodable = errors.New("flow cannot be put into a request")
+
+// unencodable wraps an encoding error so that it matches ErrUnencodable;
+// its text is the encoder's.
+type unencodable struct{ err error }
+
+func (u unencodable) Error() string        { return u.err.Error() }
+func (u unencodable) Unwrap() error        { return u.err }
+func (u unencodable) Is(target error) bool { return target == ErrUnencodable }
+
+// batchOp is the kind of a queued request.
+type batchOp uint8
+
+const (
+	opDelete batchOp = iota
+	opUpdate
+	opCreate
+)
+
+func (o batchOp) String() string {
+	switch o {
+	case opDelete:
+		return "delete"
+	case opUpdate:
+		return "update"
+	}
+	return "create"
+}
+
+// pendingReq is a request queued in a batch: its payload is
+// arena[start:end].
+type pendingReq struct {
+	op         batchOp
+	msgType    int
+	flags      netlink.HeaderFlags
+	start, end int
+	key        entryKey
+	// ordinal is the request's number in the batch (BatchConfig.Failed).
+	ordinal int
+}
+
+// liveBatch is the Batch of a Live source, on a socket of its own.
+type liveBatch struct {
+	l    *Live
+	ctx  context.Context
+	c    *netlink.Conn
+	stop func() bool // undoes the context's deadline hook
+
+	maxRequests int
+	maxBytes    int
+
+	onFailed func(req int, err error)
+	queued   int // requests queued so far, the next one's ordinal
+
+	arena    []byte
+	reqs     []pendingReq
+	bytes    int // of the queued requests, with their headers
+	msgs     []netlink.Message
+	answered []bool
+
+	stats  engine.BatchStats
+	err    error // set once the batch cannot go on
+	closed bool
+}
+
+var _ engine.Mutator = (*Live)(nil)
+
+// NewBatch opens a batch on a netlink socket of its own with an 8 MiB
+// receive buffer and capped acknowledgements (an error answer carries the
+// request's header, not the whole request). Requests are sent up to 1000
+// to a sendmsg (fewer when the socket's buffers are smaller). Cancelling
+// ctx interrupts the batch: Close then returns ctx's error, requests sent
+// whose answers were not read count as Unknown, and requests not sent yet
+// are dropped (and not counted).
+func (l *Live) NewBatch(ctx context.Context) (engine.Batch, error) {
+	return l.newBatch(ctx, batchReadBuffer)
+}
+
+// BatchConfig tunes a batch opened by OpenBatch.
+type BatchConfig struct {
+	// Failed, when set, is called for every request the kernel answered
+	// with an error (ENOENT of a delete or update included, which the
+	// stats count as Gone), with the request's number in the batch (0 for
+	// the first call of Delete, Update or Create that queued one) and the
+	// kernel's error. It runs in the call that sent the request: Delete,
+	// Update, Create or Close. Requests whose outcome is unknown (see
+	// BatchStats.Unknown) are not reported.
+	Failed func(req int, err error)
+}
+
+// OpenBatch opens a batch as NewBatch does, tuned by cfg.
+func (l *Live) OpenBatch(ctx context.Context, cfg BatchConfig) (engine.Batch, error) {
+	b, err := l.newBatch(ctx, batchReadBuffer)
+	if err != nil {
+		return nil, err
+	}
+	b.onFailed = cfg.Failed
+	return b, nil
+}
+
+// newBatch opens a batch whose socket asks for readBuffer bytes of
+// receive buffer.
+func (l *Live) newBatch(ctx context.Context, readBuffer int) (*liveBatch, error) {
+	const op = "open batch"
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	c, err := l.dial()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	b := &liveBatch{l: l, ctx: ctx, c: c}
+	if err := b.setup(readBuffer); err != nil {
+		l.release(c)
+		return nil, kernelError(op, err)
+	}
+	b.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	return b, nil
+}
+
+// setup sizes the socket's buffers and derives the batch limits from what
+// the kernel granted.
+func (b *liveBatch) setup(readBuffer int) error {
+	c := b.c
+	if err := c.SetOption(netlink.CapAcknowledge, true); err != nil {
+		return fmt.Errorf("cap acknowledgements: %w", err)
+	}
+	if err := c.SetReadBuffer(readBuffer); err != nil {
+		return fmt.Errorf("set receive buffer: %w", err)
+	}
+	// Without privilege the send buffer stays at net.core.wmem_max: the
+	// limits below follow from what was granted.
+	_ = c.SetWriteBuffer(batchWriteBuffer)
+	rb, err := c.ReadBuffer()
+	if err != nil {
+		return fmt.Errorf("read receive buffer size: %w", err)
+	}
+	wb, err := c.WriteBuffer()
+	if err != nil {
+		return fmt.Errorf("read send buffer size: %w", err)
+	}
+	b.maxRequests = min(max(rb/answerTruesize, 1), batchMaxRequests)
+	// netlink refuses a sendmsg longer than the send buffer minus 32.
+	b.maxBytes = max(wb-32-maxRequestLen, maxRequestLen)
+	return nil
+}
+
+// Delete queues the deletion of f (see encodeDelete).
+func (b *liveBatch) Delete(f *engine.Flow) error {
+	return b.queue(opDelete, ipctnlMsgCtDelete, 0, f, func(e *attrEncoder) error { return encodeDelete(e, f) })
+}
+
+// Update queues c for the entry f (see encodeUpdate). An empty change is
+// not sent and not counted.
+func (b *liveBatch) Update(f *engine.Flow, c engine.Change) error {
+	if c.Empty() {
+		return nil
+	}
+	return b.queue(opUpdate, ipctnlMsgCtNew, 0, f, func(e *attrEncoder) error { return encodeUpdate(e, f, &c) })
+}
+
+// Create queues the creation of f (see encodeCreate); an entry that
+// exists already fails with EEXIST.
+func (b *liveBatch) Create(f *engine.Flow) error {
+	return b.queue(opCreate, ipctnlMsgCtNew, netlink.Create|netlink.Excl, f,
+		func(e *attrEncoder) error { return encodeCreate(e, f) })
+}
+
+// queue encodes one request into the arena and sends the batch when it is
+// full. An entry that cannot be encoded is an error of the call, not of
+// the batch.
+func (b *liveBatch) queue(op batchOp, msgType int, flags netlink.HeaderFlags, f *engine.Flow, encode func(*attrEncoder) error) error {
+	switch {
+	case b.closed:
+		return errBatchClosed
+	case b.err != nil:
+		return b.err
+	}
+	start := len(b.arena)
+	e := attrEncoder{b: b.arena}
+	if err := encode(&e); err != nil {
+		b.arena = e.b[:start]
+		return fmt.Errorf("%s %v: %w", op, keyOf(f), unencodable{err})
+	}
+	b.arena = e.b
+	b.reqs = append(b.reqs, pendingReq{op: op, msgType: msgType, flags: flags,
+		start: start, end: len(e.b), key: keyOf(f), ordinal: b.queued})
+	b.queued++
+	b.bytes += nlmsgHdrLen + len(e.b) - start
+	if len(b.reqs) >= b.maxRequests || b.bytes > b.maxBytes {
+		b.send()
+	}
+	return b.err
+}
+
+// send sends the queued requests in one sendmsg, reads their answers and
+// counts the outcomes; the queue is empty afterwards.
+func (b *liveBatch) send() {
+	n := len(b.reqs)
+	defer func() {
+		b.arena, b.reqs, b.bytes = b.arena[:0], b.reqs[:0], 0
+	}()
+	if n == 0 {
+		return
+	}
+	if err := b.ctx.Err(); err != nil {
+		b.err = fmt.Errorf("batch: %w", context.Cause(b.ctx))
+		return
+	}
+	if b.l.closed.Load() {
+		b.err = fmt.Errorf("batch: %w", errClosed)
+		return
+	}
+	msgs := b.msgs[:0]
+	for i, r := range b.reqs {
+		fl := netlink.Request | r.flags
+		if i == n-1 {
+			fl |= netlink.Acknowledge
+		}
+		msgs = append(msgs, netlink.Message{
+			Header: netlink.Header{Type: netlink.HeaderType(nfnlSubsysCTNetlink<<8 | r.msgType), Flags: fl},
+			Data:   b.arena[r.start:r.end:r.end],
+		})
+	}
+	b.msgs = msgs
+	sent, err := b.c.SendMessages(msgs)
+	if err != nil {
+		// A failed sendmsg reached no request.
+		b.stats.Failed += n
+		b.err = b.fatal(fmt.Sprintf("send %d requests", n), err)
+		b.addError(b.err)
+		return
+	}
+	if cap(b.answered) < n {
+		b.answered = make([]bool, n)
+	}
+	b.answered = b.answered[:n]
+	clear(b.answered)
+	b.receive(sent[0].Header.Sequence, n)
+}
+
+// receive reads the answers to the n requests sent from sequence number
+// first on, until the last request's.
+func (b *liveBatch) receive(first uint32, n int) {
+	overflow := false
+	for {
+		msgs, err := b.c.Receive()
+		if err != nil {
+			var oe *netlink.OpError
+			if errors.As(err, &oe) && oe.Sequence-first < uint32(n) {
+				if errno, ok := oe.Err.(unix.Errno); ok {
+					// An error answer: the request failed.
+					i := int(oe.Sequence - first)
+					b.failed(i, errno)
+					if i == n-1 {
+						break
+					}
+					continue
+				}
+			}
+			if errors.Is(err, unix.ENOBUFS) {
+				// Answers were dropped; what is left was queued before
+				// sendmsg returned, so read it without waiting long.
+				if !overflow {
+					overflow = true
+					if err := b.c.SetReadDeadline(time.Now().Add(drainWait)); err != nil {
+						b.err = b.fatal("receive answers", err)
+						break
+					}
+				}
+				continue
+			}
+			if !overflow || !isTimeout(err) {
+				b.err = b.fatal("receive answers", err)
+			}
+			break
+		}
+		last := false
+		for _, m := range msgs {
+			i := int(m.Header.Sequence - first)
+			if m.Header.Type != netlink.Error || m.Header.Sequence-first >= uint32(n) || b.answered[i] {
+				continue // not an answer of this batch
+			}
+			// An acknowledgement (error code 0): the last request was done.
+			b.answered[i] = true
+			b.stats.Done++
+			last = last || i == n-1
+		}
+		if last {
+			break
+		}
+	}
+	if overflow {
+		if err := b.c.SetReadDeadline(time.Time{}); err != nil && b.err == nil {
+			b.err = b.fatal("receive answers", err)
+		}
+	}
+	// Requests without an answer succeeded, unless an answer may have been
+	// lost (overflow) or was not read (a fatal error).
+	unknown := 0
+	for i := range n {
+		if b.answered[i] {
+			continue
+		}
+		if overflow || b.err != nil {
+			unknown++
+		} else {
+			b.stats.Done++
+		}
+	}
+	if unknown > 0 {
+		b.stats.Unknown += unknown
+		if overflow {
+			b.addError(fmt.Errorf("%d of %d requests have an unknown outcome: their answers overflowed the socket's receive buffer (ENOBUFS)", unknown, n))
+		}
+	}
+}
+
+// failed counts the failure of request i with the kernel's error.
+func (b *liveBatch) failed(i int, err error) {
+	if b.answered[i] {
+		return
+	}
+	b.answered[i] = true
+	r := &b.reqs[i]
+	if b.onFailed != nil {
+		b.onFailed(r.ordinal, err)
+	}
+	if errors.Is(err, unix.ENOENT) && r.op != opCreate {
+		b.stats.Gone++
+		return
+	}
+	b.stats.Failed++
+	b.addError(&entryError{op: r.op, key: r.key, err: err})
+}
+
+func (b *liveBatch) addError(err error) {
+	if len(b.stats.Errors) < batchMaxErrors {
+		b.stats.Errors = append(b.stats.Errors, err)
+	}
+}
+
+// fatal is the error that ends a batch: the source's closing, the
+// context's end, or err.
+func (b *liveBatch) fatal(op string, err error) error {
+	switch {
+	case b.l.closed.Load():
+		return fmt.Errorf("batch: %s: %w", op, errClosed)
+	case b.ctx.Err() != nil:
+		return fmt.Errorf("batch: %s: %w", op, context.Cause(b.ctx))
+	}
+	return kernelError("batch: "+op, err)
+}
+
+// isTimeout reports whether err is a read deadline expiring.
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// Close sends what is queued, waits for the answers and releases the
+// socket. The error is the one that ended the batch early, if any;
+// failures of single requests are only counted (and the first few kept)
+// in the stats.
+func (b *liveBatch) Close() (engine.BatchStats, error) {
+	if b.closed {
+		return b.stats, b.err
+	}
+	if b.err == nil {
+		b.send()
+	}
+	b.closed = true
+	b.stop()
+	b.l.release(b.c)
+	return b.stats, b.err
+}
+
+// entryError is the failure of one request of a batch.
+type entryError struct {
+	op  batchOp
+	key entryKey
+	err error
+}
+
+func (e *entryError) Error() string {
+	return fmt.Sprintf("%s %v: %s", e.op, e.key, errnoText(e.op, e.err))
+}
+
+func (e *entryError) Unwrap() error { return e.err }
+
+// errnoText explains the kernel's usual answers to conntrack requests.
+func errnoText(op batchOp, err error) string {
+	var errno unix.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	switch {
+	case errno == unix.EEXIST && op == opCreate:
+		return "an entry with this tuple exists already (EEXIST)"
+	case errno == unix.ENOENT:
+		return "no such entry (ENOENT)"
+	case errno == unix.EBUSY && op != opDelete:
+		return "the kernel refused the status (EBUSY: only SEEN_REPLY, ASSURED and FIXED_TIMEOUT can be set, and set bits cannot be cleared)"
+	case errno == unix.ENOSPC && op == opUpdate:
+		return "the entry has no room for labels: it was created before any rule set ct labels (ENOSPC)"
+	case errno == unix.EOPNOTSUPP && op == opCreate:
+		return "the kernel cannot set up NAT for this translated entry: it has no NAT support (CONFIG_NF_NAT, module nf_nat) (EOPNOTSUPP)"
+	case errno == unix.EINVAL:
+		return "the kernel rejected the request as invalid (EINVAL)"
+	case errno == unix.EPERM:
+		return engine.ErrPermission.Error()
+	}
+	return fmt.Sprintf("%v (%s)", errno.Error(), unix.ErrnoName(errno))
+}
