@@ -60,12 +60,12 @@ type accumulator struct {
 	val float64
 }
 
-// Aggregate runs an ActGroup plan: it streams the table through the
+// aggregate runs an ActGroup plan: it streams the table through the
 // predicate and keeps one accumulator per group, so memory grows with the
 // number of groups, never with the table. The groups come largest value
 // first, ties by their keys in ascending order, at most p.Limit of them
 // (negative: all).
-func Aggregate(ctx context.Context, src Source, p *Plan) ([]Group, Result, error) {
+func aggregate(ctx context.Context, src Source, p *Plan) ([]Group, Result, error) {
 	g := p.Group
 	if g == nil {
 		return nil, Result{}, errors.New("aggregate: the plan has no grouping")

@@ -41,7 +41,7 @@ func TestAggregate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &Plan{Action: ActGroup, Match: tt.match, Limit: tt.limit, Group: &tt.group}
-			got, res, err := Aggregate(context.Background(), &sliceSource{flows: testFlows()}, p)
+			got, res, err := aggregate(context.Background(), &sliceSource{flows: testFlows()}, p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,7 +71,7 @@ func TestAggregateErrors(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &Plan{Action: ActGroup, Limit: -1, Group: tt.group}
-			if _, _, err := Aggregate(context.Background(), &sliceSource{flows: testFlows()}, p); err == nil {
+			if _, _, err := aggregate(context.Background(), &sliceSource{flows: testFlows()}, p); err == nil {
 				t.Error("no error")
 			}
 		})

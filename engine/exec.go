@@ -21,6 +21,9 @@ type Result struct {
 	Batch BatchStats
 	// FilteredFlush is set when a delete was one kernel-side filtered flush.
 	FilteredFlush bool
+	// Watch counts what a watch saw: events delivered, undecodable
+	// messages, kernel overflows (lost events).
+	Watch WatchStats
 }
 
 // ExecOptions tune Exec; nil means none.
@@ -28,6 +31,9 @@ type ExecOptions struct {
 	// Progress, when set, is called with the number of changes a mutation
 	// has queued so far (for a progress bar).
 	Progress func(n int)
+	// Resync, when set, runs after the kernel reported lost events
+	// (ENOBUFS) during a watch; the watch goes on afterwards.
+	Resync func(ctx context.Context) error
 }
 
 // Counter is implemented by sources that know the size of the conntrack
@@ -39,22 +45,49 @@ type Counter interface {
 // errStop ends a scan early once a limit is reached; Exec never returns it.
 var errStop = errors.New("stop scan")
 
-// Exec runs p against src, writing selected entries to w (used by ActList
-// and ActGet only). It does not flush w. Plans of the expect table run
-// with ExecExpect, ActWatch with Watch, ActLoad above the engine.
-func Exec(ctx context.Context, src Source, p *Plan, w Writer, opts *ExecOptions) (Result, error) {
-	if p.Table == TableExpect {
-		return Result{}, errors.New("expect table plans run with ExecExpect")
-	}
-	var progress func(int)
+// Exec runs p against src: it is the one place that decides how each
+// action on each table is carried out. Output goes to out, which may be
+// nil for plans that produce none (count, the mutations). ActLoad runs
+// above the engine, which has no parser for its lines.
+func Exec(ctx context.Context, src Source, p *Plan, out Output, opts *ExecOptions) (Result, error) {
+	var o ExecOptions
 	if opts != nil {
-		progress = opts.Progress
+		o = *opts
+	}
+	switch {
+	case p.Action == ActLoad:
+		return Result{}, errors.New("load plans run above the engine")
+	case p.Action == ActWatch && p.Group != nil:
+		if out == nil {
+			return Result{}, errNoOutput
+		}
+		st, err := watchGroups(ctx, src, p, out.Interval)
+		return Result{Watch: st}, err
+	case p.Action == ActWatch:
+		if out == nil {
+			return Result{}, errNoOutput
+		}
+		w, err := out.Events()
+		if err != nil {
+			return Result{}, err
+		}
+		st, n, err := watch(ctx, src, p, w, o.Resync)
+		return Result{Count: n, Watch: st}, err
+	case p.Action == ActGroup:
+		groups, res, err := aggregate(ctx, src, p)
+		if err != nil {
+			return res, err
+		}
+		if out == nil {
+			return res, errNoOutput
+		}
+		return res, out.Groups(groups)
+	case p.Table == TableExpect:
+		return execExpect(ctx, src, p, out)
 	}
 	switch p.Action {
 	case ActDelete, ActUpdate, ActInsert, ActFlush:
-		return execMutation(ctx, src, p, progress)
-	case ActGet:
-		return execGet(ctx, src, p, w)
+		return execMutation(ctx, src, p, o.Progress)
 	case ActCount:
 		if c, ok := src.(Counter); ok && p.Match == nil && p.Filter.Empty() &&
 			p.Limit < 0 && p.Table == TableConntrack {
@@ -65,8 +98,18 @@ func Exec(ctx context.Context, src Source, p *Plan, w Writer, opts *ExecOptions)
 			return Result{Count: n, FromCounter: true}, nil
 		}
 		return execScan(ctx, src, p, func(*Flow) error { return nil })
-	case ActList:
-		if len(p.Order) > 0 {
+	case ActGet, ActList:
+		if out == nil {
+			return Result{}, errNoOutput
+		}
+		w, err := out.Flows()
+		if err != nil {
+			return Result{}, err
+		}
+		switch {
+		case p.Action == ActGet:
+			return execGet(ctx, src, p, w)
+		case len(p.Order) > 0:
 			return execSorted(ctx, src, p, w)
 		}
 		ordered := *p

@@ -6,9 +6,9 @@ import (
 	"fmt"
 )
 
-// ExecExpect runs a plan of the expect table: list and count (through
-// MatchExpect), delete, insert and flush. Listed expectations go to w.
-func ExecExpect(ctx context.Context, src Source, p *Plan, w ExpectWriter) (Result, error) {
+// execExpect runs a plan of the expect table: list and count (through
+// MatchExpect), delete, insert and flush. Listed expectations go to out.
+func execExpect(ctx context.Context, src Source, p *Plan, out Output) (Result, error) {
 	es, ok := src.(ExpectSource)
 	if !ok {
 		return Result{}, errors.New("this source has no expect table")
@@ -35,6 +35,16 @@ func ExecExpect(ctx context.Context, src Source, p *Plan, w ExpectWriter) (Resul
 	case ActList, ActCount, ActDelete:
 	default:
 		return Result{}, fmt.Errorf("%s is not supported on the expect table", actionName(p.Action))
+	}
+	var w ExpectWriter
+	if p.Action == ActList {
+		if out == nil {
+			return Result{}, errNoOutput
+		}
+		var err error
+		if w, err = out.Expects(); err != nil {
+			return Result{}, err
+		}
 	}
 	var res Result
 	// Deletes are collected first: expectations are few, and deleting

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // sliceSource is a Source over a fixed slice, for tests of Exec.
@@ -43,11 +44,32 @@ type countingSource struct{ sliceSource }
 
 func (c *countingSource) Count(context.Context) (int, error) { return c.counter, nil }
 
-// collect is a Writer that keeps the sports of what it is given.
-type collect struct{ sports []int }
+// collect is an Output that keeps the sports of the flows and events it
+// is given, the groups and the interval reports.
+type collect struct {
+	sports  []int
+	groups  []Group
+	reports []IntervalReport
+}
 
 func (c *collect) Write(f *Flow) error { c.sports = append(c.sports, f.Sport); return nil }
 func (c *collect) Flush() error        { return nil }
+func (c *collect) WriteEvent(ev *Event) error {
+	if ev.Flow != nil {
+		c.sports = append(c.sports, ev.Flow.Sport)
+	}
+	return nil
+}
+func (c *collect) Flows() (Writer, error)       { return c, nil }
+func (c *collect) Events() (EventWriter, error) { return c, nil }
+func (c *collect) Expects() (ExpectWriter, error) {
+	return nil, errors.New("collect: no expectations")
+}
+func (c *collect) Groups(g []Group) error { c.groups = g; return nil }
+func (c *collect) Interval(r *IntervalReport) error {
+	c.reports = append(c.reports, *r)
+	return nil
+}
 
 func testFlows() []Flow {
 	var out []Flow
@@ -144,5 +166,41 @@ func TestExecErrors(t *testing.T) {
 		&Plan{Action: ActGet, Limit: -1, Key: &Flow{Sport: 999}}, &collect{}, nil)
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("get missing: got %v", err)
+	}
+}
+
+// TestExecDispatch runs every kind of plan through Exec: each reaches the
+// part of the Output it produces.
+func TestExecDispatch(t *testing.T) {
+	ctx := context.Background()
+	src := &eventSource{sliceSource{flows: testFlows()}}
+	byDport := func(f *Flow) (any, error) { return f.Dport, nil }
+
+	out := &collect{}
+	res, err := Exec(ctx, src, &Plan{Action: ActGroup, Limit: -1,
+		Group: &Grouping{Agg: AggCount, By: []func(*Flow) (any, error){byDport}}}, out, nil)
+	want := []Group{{Keys: []any{22}, Count: 3, Value: 3}, {Keys: []any{23}, Count: 3, Value: 3}}
+	if err != nil || res.Count != 2 || !reflect.DeepEqual(out.groups, want) {
+		t.Errorf("group: %v, count %d, groups %+v; want %+v", err, res.Count, out.groups, want)
+	}
+
+	out = &collect{}
+	res, err = Exec(ctx, src, &Plan{Action: ActWatch, Limit: 4}, out, nil)
+	if err != nil || res.Count != 4 || !reflect.DeepEqual(out.sports, []int{50, 10, 40, 20}) {
+		t.Errorf("watch: %v, count %d, events %v; want the first 4", err, res.Count, out.sports)
+	}
+
+	out = &collect{}
+	_, err = Exec(ctx, src, &Plan{Action: ActWatch, Limit: 1, Every: time.Millisecond,
+		Group: &Grouping{Agg: AggCount}}, out, nil)
+	if err != nil || len(out.reports) != 1 || out.reports[0].Total != 6 {
+		t.Errorf("counting watch: %v, reports %+v; want one of 6 events", err, out.reports)
+	}
+
+	if _, err := Exec(ctx, src, &Plan{Action: ActList, Limit: -1}, nil, nil); !errors.Is(err, errNoOutput) {
+		t.Errorf("list without output: got %v, want errNoOutput", err)
+	}
+	if _, err := Exec(ctx, src, &Plan{Action: ActList, Table: TableExpect, Limit: -1}, out, nil); err == nil {
+		t.Error("expect list on a source without expectations: want an error")
 	}
 }

@@ -18,11 +18,11 @@ type EventWriter interface {
 // waits longer than flushDelay.
 const flushDelay = 50 * time.Millisecond
 
-// Watch runs an ActWatch plan: the events of p.Table that p.Events selects
+// watch runs an ActWatch plan: the events of p.Table that p.Events selects
 // and the predicate accepts go to w, until ctx ends, p.For passes or
 // p.Limit events were written. Lost events (kernel overflows) are counted
 // in the returned stats; resync, when set, runs after each overflow.
-func Watch(ctx context.Context, src Source, p *Plan, w EventWriter, resync func(context.Context) error) (WatchStats, int, error) {
+func watch(ctx context.Context, src Source, p *Plan, w EventWriter, resync func(context.Context) error) (WatchStats, int, error) {
 	es, ok := src.(EventSource)
 	if !ok {
 		return WatchStats{}, 0, errors.New("this source has no event stream (a saved table does not change)")

@@ -21,11 +21,11 @@ type IntervalReport struct {
 	Overflows int
 }
 
-// WatchGroups runs an ActWatch plan with a Group and Every: it counts the
+// watchGroups runs an ActWatch plan with a Group and Every: it counts the
 // matching events per group and calls report once an interval, until ctx
 // ends, p.For passes or p.Limit reports were made. The interval in which
 // the watch ends is reported if it saw events.
-func WatchGroups(ctx context.Context, src Source, p *Plan, report func(*IntervalReport) error) (WatchStats, error) {
+func watchGroups(ctx context.Context, src Source, p *Plan, report func(*IntervalReport) error) (WatchStats, error) {
 	es, ok := src.(EventSource)
 	if !ok {
 		return WatchStats{}, errors.New("this source has no event stream (a saved table does not change)")

@@ -31,7 +31,7 @@ func TestWatchGroupsCounts(t *testing.T) {
 		Group: &Grouping{Agg: AggCount, By: []func(*Flow) (any, error){byDport}},
 		Match: func(f *Flow) (bool, error) { return f.Sport != 50, nil }}
 	var reports []IntervalReport
-	_, err := WatchGroups(context.Background(), src, p, func(r *IntervalReport) error {
+	_, err := watchGroups(context.Background(), src, p, func(r *IntervalReport) error {
 		reports = append(reports, *r)
 		return nil
 	})
@@ -52,7 +52,7 @@ func TestWatchGroupsCounts(t *testing.T) {
 	p = &Plan{Action: ActWatch, Limit: -1, Every: 10 * time.Millisecond, For: 100 * time.Millisecond,
 		Group: &Grouping{Agg: AggCount}}
 	total := 0
-	if _, err := WatchGroups(context.Background(), src, p, func(r *IntervalReport) error {
+	if _, err := watchGroups(context.Background(), src, p, func(r *IntervalReport) error {
 		total += r.Total
 		return nil
 	}); err != nil {
@@ -62,7 +62,7 @@ func TestWatchGroupsCounts(t *testing.T) {
 		t.Errorf("counted %d events over all intervals, want 6", total)
 	}
 
-	if _, err := WatchGroups(context.Background(), &sliceSource{}, p, nil); err == nil {
+	if _, err := watchGroups(context.Background(), &sliceSource{}, p, nil); err == nil {
 		t.Error("a source without events: want an error")
 	}
 }

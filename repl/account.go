@@ -112,9 +112,9 @@ func (s *Session) account(ctx context.Context, st *lang.AccountStep) error {
 	})
 
 	fmt.Fprintf(s.cfg.Stderr, "ctq: accounting destroyed flows to %s\n", st.Path)
-	stats, _, err := engine.Watch(ctx, src, &watch, &destroyTracker{w: w, known: known}, func(ctx context.Context) error {
-		return known.dump(ctx, w)
-	})
+	res, err := engine.Exec(ctx, src, &watch, engine.EventsTo(&destroyTracker{w: w, known: known}),
+		&engine.ExecOptions{Resync: func(ctx context.Context) error { return known.dump(ctx, w) }})
+	stats := res.Watch
 	cancel()
 	close(done)
 	wg.Wait()

@@ -1,7 +1,6 @@
 package repl
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -11,36 +10,7 @@ import (
 	"unicode/utf8"
 
 	"ctq/engine"
-	"ctq/engine/format"
 )
-
-// group runs a grouping (count by, top, sum, min, max, avg) and prints one
-// row a group, largest first: aligned columns for people (the keys, then
-// the value), one JSON object a line ({"dport":443,"count":1520}), or CSV
-// with a header. cols names the keys and the value.
-func (s *Session) group(ctx context.Context, src engine.Source, p *engine.Plan, cols []string, formatName string) error {
-	groups, res, err := engine.Aggregate(ctx, src, p)
-	s.warn(res.Stats)
-	if err != nil {
-		return fmt.Errorf("%s: %w", cols[len(cols)-1], err)
-	}
-	kind := format.KindText
-	if spec, err := format.Parse(formatName); err == nil {
-		kind = spec.Kind
-	}
-	switch kind {
-	case format.KindJSON:
-		err = writeGroupsJSON(s.cfg.Stdout, cols, groups)
-	case format.KindCSV:
-		err = writeGroupsCSV(s.cfg.Stdout, cols, groups)
-	default:
-		err = writeGroupsText(s.cfg.Stdout, groups)
-	}
-	if err != nil {
-		return fmt.Errorf("write output: %w", err)
-	}
-	return nil
-}
 
 // number renders an aggregate value: whole numbers without a fraction.
 func number(v float64) string {

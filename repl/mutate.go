@@ -1,27 +1,10 @@
 package repl
 
 import (
-	"context"
 	"fmt"
 
 	"ctq/engine"
 )
-
-// mutate runs delete, update, insert and flush on the conntrack table and
-// prints one summary line on stdout ({"deleted":N,...} for json).
-func (s *Session) mutate(ctx context.Context, src engine.Source, p *engine.Plan, formatName string) error {
-	verb := map[engine.Action]string{engine.ActDelete: "deleting", engine.ActUpdate: "updating", engine.ActInsert: "inserting"}[p.Action]
-	prog := newProgress(s.cfg.Stderr, verb)
-	res, err := engine.Exec(ctx, src, p, nil, &engine.ExecOptions{Progress: prog.callback()})
-	if prog != nil {
-		prog.done()
-	}
-	s.warn(res.Stats)
-	if perr := s.summary(p, res, formatName); err == nil {
-		err = perr
-	}
-	return err
-}
 
 // summary prints what a mutation did.
 func (s *Session) summary(p *engine.Plan, res engine.Result, formatName string) error {

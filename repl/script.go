@@ -118,32 +118,35 @@ func (s *Session) value(ctx context.Context, v *lang.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case p.Table == engine.TableExpect:
-		res, err := engine.ExecExpect(ctx, src, p, nil)
-		if err != nil {
-			return nil, fmt.Errorf("count expect: %w", err)
-		}
-		s.warn(res.Stats)
-		return res.Count, nil
-	case p.Action == engine.ActCount:
-		res, err := engine.Exec(ctx, src, p, nil, nil)
-		if err != nil {
-			return nil, fmt.Errorf("count %s: %w", p.Table, err)
-		}
-		s.warn(res.Stats)
-		return res.Count, nil
-	}
-	groups, res, err := engine.Aggregate(ctx, src, p)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", v.Agg.Keyword, err)
-	}
+	out := &groupsOnly{}
+	res, err := engine.Exec(ctx, src, p, out, nil)
 	s.warn(res.Stats)
-	if len(groups) == 0 {
+	switch {
+	case err != nil && p.Action == engine.ActCount:
+		return nil, fmt.Errorf("count %s: %w", p.Table, err)
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", v.Agg.Keyword, err)
+	case p.Action == engine.ActCount:
+		return res.Count, nil
+	case len(out.groups) == 0:
 		return 0.0, nil
 	}
-	return groups[0].Value, nil
+	return out.groups[0].Value, nil
 }
+
+// groupsOnly is the engine.Output of a statement whose result is a value:
+// it keeps the groups and refuses every other output.
+type groupsOnly struct {
+	groups []engine.Group
+}
+
+var errValueOutput = errors.New("a statement whose result is a value prints nothing")
+
+func (*groupsOnly) Flows() (engine.Writer, error)         { return nil, errValueOutput }
+func (*groupsOnly) Expects() (engine.ExpectWriter, error) { return nil, errValueOutput }
+func (*groupsOnly) Events() (engine.EventWriter, error)   { return nil, errValueOutput }
+func (*groupsOnly) Interval(*engine.IntervalReport) error { return errValueOutput }
+func (g *groupsOnly) Groups(groups []engine.Group) error  { g.groups = groups; return nil }
 
 // exit ends the script with the step's code.
 func (s *Session) exit(ctx context.Context, st *lang.ExitStep) error {

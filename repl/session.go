@@ -146,8 +146,8 @@ func (e *SourceError) Error() string {
 
 func (e *SourceError) Unwrap() error { return e.Err }
 
-// exec runs one compiled statement; ps gives the column names of a
-// grouping.
+// exec runs one compiled statement through the engine, then reports its
+// result; ps gives the column names of a grouping.
 func (s *Session) exec(ctx context.Context, p *engine.Plan, ps *lang.PlanStep) error {
 	src, err := s.source()
 	if err != nil {
@@ -157,42 +157,65 @@ func (s *Session) exec(ctx context.Context, p *engine.Plan, ps *lang.PlanStep) e
 	if name == "" {
 		name = s.cfg.Format
 	}
-	switch {
-	case p.Action == engine.ActGroup:
-		return s.group(ctx, src, p, ps.Columns, name)
-	case p.Action == engine.ActWatch && p.Group != nil:
-		return s.watchGroups(ctx, src, p, ps.Columns, name)
-	case p.Action == engine.ActWatch:
-		return s.watch(ctx, src, p, name)
-	case p.Table == engine.TableExpect:
-		return s.expect(ctx, src, p, name)
-	case p.Action == engine.ActLoad:
+	if p.Action == engine.ActLoad {
 		return s.load(ctx, src, p, name)
-	case p.Action == engine.ActDelete, p.Action == engine.ActUpdate, p.Action == engine.ActInsert, p.Action == engine.ActFlush:
-		return s.mutate(ctx, src, p, name)
 	}
-	if p.Action == engine.ActCount {
-		res, err := engine.Exec(ctx, src, p, nil, nil)
-		if err != nil {
-			return fmt.Errorf("count %s: %w", p.Table, err)
+	out := s.newOutput(name, ps.Columns)
+	var prog *progress
+	if p.Table != engine.TableExpect {
+		verb := map[engine.Action]string{engine.ActDelete: "deleting", engine.ActUpdate: "updating", engine.ActInsert: "inserting"}[p.Action]
+		if verb != "" {
+			prog = newProgress(s.cfg.Stderr, verb)
 		}
-		s.warn(res.Stats)
-		return s.printCount(name, res.Count)
 	}
-	w, err := format.New(name, s.cfg.Stdout, s.formatOptions(name))
-	if err != nil {
-		return err
+	res, err := engine.Exec(ctx, src, p, out, &engine.ExecOptions{Progress: prog.callback()})
+	if prog != nil {
+		prog.done()
 	}
-	res, err := engine.Exec(ctx, src, p, w, nil)
-	if ferr := w.Flush(); err == nil && ferr != nil {
-		err = fmt.Errorf("write output: %w", ferr)
+	if cerr := out.close(); err == nil {
+		err = cerr
 	}
 	s.warn(res.Stats)
-	if err != nil {
-		if p.Action == engine.ActGet {
-			return fmt.Errorf("get: %w", err)
+	if res.Watch.Skipped > 0 {
+		fmt.Fprintf(s.cfg.Stderr, "ctq: warning: %d events could not be decoded and were skipped\n", res.Watch.Skipped)
+	}
+	return s.report(p, ps, res, name, err)
+}
+
+// report prints what a statement's result says beyond its output (a
+// count, a mutation's summary) and names the statement in its error.
+func (s *Session) report(p *engine.Plan, ps *lang.PlanStep, res engine.Result, name string, err error) error {
+	mutation := p.Action == engine.ActDelete || p.Action == engine.ActUpdate || p.Action == engine.ActInsert || p.Action == engine.ActFlush
+	switch {
+	case p.Action == engine.ActWatch:
+		if err != nil {
+			return fmt.Errorf("watch: %w", err)
 		}
-		return fmt.Errorf("list %s: %w", p.Table, err)
+		if res.Watch.Overflows > 0 {
+			return fmt.Errorf("watch: events were lost: the kernel's event queue overflowed %d times (ENOBUFS)", res.Watch.Overflows)
+		}
+		return nil
+	case p.Action == engine.ActGroup:
+		if err != nil {
+			return fmt.Errorf("%s: %w", ps.Columns[len(ps.Columns)-1], err)
+		}
+		return nil
+	case p.Table == engine.TableExpect && err != nil:
+		return fmt.Errorf("%s expect: %w", ps.Keyword, err)
+	case mutation && p.Table == engine.TableExpect:
+		return s.summary(p, res, name)
+	case mutation:
+		// The summary says what was done also when some of it failed.
+		if serr := s.summary(p, res, name); err == nil {
+			err = serr
+		}
+		return err
+	case err != nil && p.Action == engine.ActGet:
+		return fmt.Errorf("get: %w", err)
+	case err != nil:
+		return fmt.Errorf("%s %s: %w", ps.Keyword, p.Table, err)
+	case p.Action == engine.ActCount:
+		return s.printCount(name, res.Count)
 	}
 	return nil
 }
