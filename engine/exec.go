@@ -47,16 +47,13 @@ var errStop = errors.New("stop scan")
 
 // Exec runs p against src: it is the one place that decides how each
 // action on each table is carried out. Output goes to out, which may be
-// nil for plans that produce none (count, the mutations). ActLoad runs
-// above the engine, which has no parser for its lines.
+// nil for plans that produce none (count, the mutations).
 func Exec(ctx context.Context, src Source, p *Plan, out Output, opts *ExecOptions) (Result, error) {
 	var o ExecOptions
 	if opts != nil {
 		o = *opts
 	}
 	switch {
-	case p.Action == ActLoad:
-		return Result{}, errors.New("load plans run above the engine")
 	case p.Action == ActWatch && p.Group != nil:
 		if out == nil {
 			return Result{}, errNoOutput

@@ -23,10 +23,6 @@ const (
 	ActInsert
 	// ActFlush empties Plan.Table (Plan.Filter.Family: one family).
 	ActFlush
-	// ActLoad applies the conntrack -R lines of the file Plan.Path ("-":
-	// standard input); it is carried out above the engine, which has no
-	// parser for them.
-	ActLoad
 	// ActWatch streams the events of Plan.Table that Plan.Events selects
 	// and Match accepts, for Plan.For (zero: until cancelled) or until
 	// Plan.Limit events.
@@ -54,9 +50,6 @@ type Plan struct {
 	Limit int
 	// Key holds the original tuple (and zone) for ActGet.
 	Key *Flow
-	// Format is the output format the statement asked for ("as FORMAT"),
-	// empty for the session's default.
-	Format string
 
 	// Exact is set when Filter is exactly equivalent to Match (every
 	// conjunct was pushed), so a kernel that applies all of Filter needs no
@@ -69,8 +62,6 @@ type Plan struct {
 	Change func(*Flow) (Change, error)
 	// Create holds the entries an ActInsert creates.
 	Create []Flow
-	// Path is the file of an ActLoad.
-	Path string
 	// Events and For bound an ActWatch.
 	Events EventMask
 	For    time.Duration

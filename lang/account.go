@@ -30,7 +30,7 @@ type AccountStep struct {
 	// ended without a destroy event (every DURATION; zero: the default).
 	Resync time.Duration
 	// Watch is the statement as "watch destroy [where EXPR] [for DURATION]
-	// [as FORMAT]" (Plan.Format is empty without as).
+	// [as FORMAT]" (the step's Format is empty without as).
 	Watch *PlanStep
 }
 

@@ -81,11 +81,9 @@ func (c *compiler) plan(st Stmt) (*engine.Plan, error) {
 		return c.insert(s)
 	case *FlushStmt:
 		return c.flush(s)
-	case *LoadStmt:
-		return &engine.Plan{Action: engine.ActLoad, Path: s.Path, Limit: -1}, nil
 	case *WatchStmt:
 		return c.watch(s)
-	case *LetStmt, *PrintStmt, *IfStmt, *ExitStmt, *SourceStmt, *SetStmt, *ExplainStmt, *StatsStmt, *ServeStmt, *AccountStmt:
+	case *LetStmt, *PrintStmt, *IfStmt, *ExitStmt, *SourceStmt, *SetStmt, *ExplainStmt, *StatsStmt, *ServeStmt, *AccountStmt, *LoadStmt:
 		return nil, st.errAt(st.Pos(), "`%s` is not a query: it runs in a script (CompileProgram)", st.Keyword())
 	}
 	return nil, fmt.Errorf("compile: unknown statement type %T", st)
@@ -125,11 +123,6 @@ func (c *compiler) list(s *ListStmt) (*engine.Plan, error) {
 			return nil, err
 		}
 		plan.Order = append(plan.Order, engine.OrderKey{Value: v, Desc: o.Desc})
-	}
-	var err error
-	plan.Format, err = c.format(&s.node, s.As)
-	if err != nil {
-		return nil, err
 	}
 	return plan, nil
 }

@@ -177,25 +177,34 @@ func TestPlans(t *testing.T) {
 	formats := &Options{Formats: []string{"text", "extended", "id", "json", "csv"}}
 	tests := []struct {
 		src   string
-		want  engine.Plan // Action, Table, Limit, Format
-		match bool        // Match is set
-		order []bool      // Desc of each order key
+		want   engine.Plan // Action, Table, Limit
+		format string      // the step's format
+		match  bool        // Match is set
+		order  []bool      // Desc of each order key
 	}{
-		{"list", engine.Plan{Action: engine.ActList, Table: engine.TableConntrack, Limit: -1}, false, nil},
-		{"list expect", engine.Plan{Action: engine.ActList, Table: engine.TableExpect, Limit: -1}, false, nil},
-		{"list dying where assured limit 0", engine.Plan{Action: engine.ActList, Table: engine.TableDying, Limit: 0}, true, nil},
+		{"list", engine.Plan{Action: engine.ActList, Table: engine.TableConntrack, Limit: -1}, "", false, nil},
+		{"list expect", engine.Plan{Action: engine.ActList, Table: engine.TableExpect, Limit: -1}, "", false, nil},
+		{"list dying where assured limit 0", engine.Plan{Action: engine.ActList, Table: engine.TableDying, Limit: 0}, "", true, nil},
 		{"list order by bytes desc, src limit 10 as extended,id",
-			engine.Plan{Action: engine.ActList, Limit: 10, Format: "extended,id"}, false, []bool{true, false}},
-		{"list as json", engine.Plan{Action: engine.ActList, Limit: -1, Format: "json"}, false, nil},
-		{"count", engine.Plan{Action: engine.ActCount, Limit: -1}, false, nil},
-		{"count unconfirmed where proto == tcp", engine.Plan{Action: engine.ActCount, Table: engine.TableUnconfirmed, Limit: -1}, true, nil},
+			engine.Plan{Action: engine.ActList, Limit: 10}, "extended,id", false, []bool{true, false}},
+		{"list as json", engine.Plan{Action: engine.ActList, Limit: -1}, "json", false, nil},
+		{"watch new as json", engine.Plan{Action: engine.ActWatch, Limit: -1}, "json", false, nil},
+		{"count", engine.Plan{Action: engine.ActCount, Limit: -1}, "", false, nil},
+		{"count unconfirmed where proto == tcp", engine.Plan{Action: engine.ActCount, Table: engine.TableUnconfirmed, Limit: -1}, "", true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
 			p := compileOne(t, tt.src, formats)
-			if p.Action != tt.want.Action || p.Table != tt.want.Table || p.Limit != tt.want.Limit || p.Format != tt.want.Format {
-				t.Errorf("plan {%v %v limit %d %q}, want {%v %v limit %d %q}",
-					p.Action, p.Table, p.Limit, p.Format, tt.want.Action, tt.want.Table, tt.want.Limit, tt.want.Format)
+			if p.Action != tt.want.Action || p.Table != tt.want.Table || p.Limit != tt.want.Limit {
+				t.Errorf("plan {%v %v limit %d}, want {%v %v limit %d}",
+					p.Action, p.Table, p.Limit, tt.want.Action, tt.want.Table, tt.want.Limit)
+			}
+			prog, err := CompileProgram("", tt.src, formats)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f := prog.Steps[0].(*PlanStep).Format; f != tt.format {
+				t.Errorf("format %q, want %q", f, tt.format)
 			}
 			if (p.Match != nil) != tt.match {
 				t.Errorf("Match set = %v, want %v", p.Match != nil, tt.match)
@@ -268,9 +277,14 @@ func TestGet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
-			p := compileOne(t, tt.src+" as json", nil)
-			if p.Action != engine.ActGet || p.Match != nil || p.Format != "json" || p.Limit != -1 {
-				t.Errorf("plan {%v match=%v %q limit %d}, want {get no match \"json\" -1}", p.Action, p.Match != nil, p.Format, p.Limit)
+			prog, err := CompileProgram("", tt.src+" as json", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps := prog.Steps[0].(*PlanStep)
+			p := ps.plan
+			if p.Action != engine.ActGet || p.Match != nil || ps.Format != "json" || p.Limit != -1 {
+				t.Errorf("plan {%v match=%v %q limit %d}, want {get no match \"json\" -1}", p.Action, p.Match != nil, ps.Format, p.Limit)
 			}
 			if p.Key == nil || !reflect.DeepEqual(*p.Key, tt.want) {
 				t.Errorf("key\n got %+v\nwant %+v", p.Key, tt.want)

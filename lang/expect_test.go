@@ -62,7 +62,7 @@ func TestExpectConditions(t *testing.T) {
 		})
 	}
 	p := compileOne(t, "list expect limit 5 as json", nil)
-	if p.Action != engine.ActList || p.Table != engine.TableExpect || p.Limit != 5 || p.Format != "json" || p.MatchExpect != nil {
+	if p.Action != engine.ActList || p.Table != engine.TableExpect || p.Limit != 5 || p.MatchExpect != nil {
 		t.Errorf("list expect plan %+v", *p)
 	}
 }

@@ -90,11 +90,7 @@ func (c *compiler) get(s *GetStmt) (*engine.Plan, error) {
 			key.Has |= engine.HasZone
 		}
 	}
-	format, err := c.format(&s.node, s.As)
-	if err != nil {
-		return nil, err
-	}
-	return &engine.Plan{Action: engine.ActGet, Table: engine.TableConntrack, Key: key, Limit: -1, Format: format}, nil
+	return &engine.Plan{Action: engine.ActGet, Table: engine.TableConntrack, Key: key, Limit: -1}, nil
 }
 
 // protoLabel names a protocol number for messages.

@@ -58,9 +58,5 @@ func (c *compiler) watch(s *WatchStmt) (*engine.Plan, error) {
 			return nil, err
 		}
 	}
-	var err error
-	if plan.Format, err = c.format(&s.node, s.As); err != nil {
-		return nil, err
-	}
 	return plan, nil
 }

@@ -156,7 +156,7 @@ func TestUpdateRuntimeErrors(t *testing.T) {
 	}
 }
 
-func TestFlushLoad(t *testing.T) {
+func TestFlush(t *testing.T) {
 	tests := []struct {
 		src  string
 		want engine.Plan
@@ -164,8 +164,6 @@ func TestFlushLoad(t *testing.T) {
 		{"flush", engine.Plan{Action: engine.ActFlush, Limit: -1}},
 		{"flush conntrack ipv4", engine.Plan{Action: engine.ActFlush, Limit: -1, Filter: engine.KernelFilter{Family: engine.FamilyIPv4}}},
 		{"flush expect ipv6", engine.Plan{Action: engine.ActFlush, Table: engine.TableExpect, Limit: -1, Filter: engine.KernelFilter{Family: engine.FamilyIPv6}}},
-		{`load "/var/lib/ctq/table.save"`, engine.Plan{Action: engine.ActLoad, Limit: -1, Path: "/var/lib/ctq/table.save"}},
-		{"load -", engine.Plan{Action: engine.ActLoad, Limit: -1, Path: "-"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
@@ -183,7 +181,7 @@ func TestWatch(t *testing.T) {
 	want := engine.KernelFilter{Orig: engine.TupleFilter{
 		Fields: engine.TupleProto | engine.TupleDport, Proto: 17, Dport: 53}}
 	if p.Action != engine.ActWatch || p.Table != engine.TableConntrack || p.Events != engine.EventNew|engine.EventDestroy ||
-		p.For != 0 || p.Limit != -1 || !p.Exact || p.Filter != want || p.Format != "" {
+		p.For != 0 || p.Limit != -1 || !p.Exact || p.Filter != want {
 		t.Errorf("must-work watch plan %+v", *p)
 	}
 	for _, tc := range []struct {
@@ -197,7 +195,7 @@ func TestWatch(t *testing.T) {
 
 	p = compileOne(t, `watch expect update for 5m limit 3 as json where helper == "ftp"`, formats)
 	if p.Table != engine.TableExpect || p.Events != engine.EventUpdate || p.For.String() != "5m0s" || p.Limit != 3 ||
-		p.Format != "json" || p.Match != nil || p.MatchExpect == nil {
+		p.Match != nil || p.MatchExpect == nil {
 		t.Errorf("watch expect plan %+v", *p)
 	}
 	if ok, err := p.MatchExpect(ftpExpect()); !ok || err != nil {
@@ -344,5 +342,20 @@ func TestNothingRunsBeforeEverythingCompiles(t *testing.T) {
 	var e *Error
 	if plans != nil || !errors.As(err, &e) || e.Line != 3 {
 		t.Errorf("CompileScript = %d plans, %v; want no plans and an error on line 3", len(plans), err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	for src, want := range map[string]string{`load "/var/lib/ctq/table.save"`: "/var/lib/ctq/table.save", "load -": "-"} {
+		prog, err := CompileProgram("", src, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, ok := prog.Steps[0].(*LoadStep); !ok || s.Path != want || s.At.Line != 1 {
+			t.Errorf("%s: step %#v, want a LoadStep of %q", src, prog.Steps[0], want)
+		}
+	}
+	if _, err := CompileScript("load -", nil); err == nil {
+		t.Error("CompileScript(load -): want an error (load is not a query)")
 	}
 }

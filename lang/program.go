@@ -48,6 +48,9 @@ type PlanStep struct {
 	Keyword string
 	// Cond is the text of the statement's condition, empty without one.
 	Cond string
+	// Format is the output format of the statement's as clause, empty
+	// without one (the session's format).
+	Format string
 	// Columns names the output columns of an ActGroup plan: the text of
 	// each group key, then the function ("count", "sum", ..., or for top
 	// the summed expression).
@@ -120,6 +123,30 @@ type SetStep struct {
 
 // Where is the site of the step.
 func (s *SetStep) Where() Site { return s.At }
+
+// LoadStep is `load "FILE"` or `load -`: it applies the conntrack -R
+// lines of a file (or standard input).
+type LoadStep struct {
+	At   Site
+	Path string // "-" for standard input
+}
+
+// Where is the site of the step.
+func (s *LoadStep) Where() Site { return s.At }
+
+// asClause is the statement of st and the format words of its as clause,
+// nil without one.
+func asClause(st Stmt) (*node, []Word) {
+	switch s := st.(type) {
+	case *ListStmt:
+		return &s.node, s.As
+	case *GetStmt:
+		return &s.node, s.As
+	case *WatchStmt:
+		return &s.node, s.As
+	}
+	return nil, nil
+}
 
 // ExplainStep is "explain STMT".
 type ExplainStep struct {
@@ -283,6 +310,8 @@ func (c *compiler) steps(stmts []Stmt) ([]Step, error) {
 			out = append(out, step)
 		case *SyncStmt:
 			out = append(out, c.syncStep(s, at))
+		case *LoadStmt:
+			out = append(out, &LoadStep{At: at, Path: s.Path})
 		case *AccountStmt:
 			step, err := c.accountStep(s, at)
 			if err != nil {
@@ -314,6 +343,11 @@ func (c *compiler) planStep(st Stmt, at Site) (*PlanStep, error) {
 		return nil, err
 	}
 	ps := &PlanStep{At: at, Keyword: st.Keyword(), stmt: st, plan: plan, c: c, vars: c.used}
+	if n, words := asClause(st); words != nil {
+		if ps.Format, err = c.format(n, words); err != nil {
+			return nil, err
+		}
+	}
 	switch s := st.(type) {
 	case *ListStmt:
 		ps.Cond = exprText(s.Where)

@@ -86,16 +86,17 @@ func TestCompileStatsAndServe(t *testing.T) {
 				t.Fatal(err)
 			}
 			if s.Path != "/var/log/ctq.log" || p.Action != engine.ActWatch || p.Events != engine.EventDestroy ||
-				p.Table != engine.TableConntrack || p.For != time.Minute || p.Format != "json" || p.Match == nil || p.Limit != -1 {
+				p.Table != engine.TableConntrack || p.For != time.Minute || s.Watch.Format != "json" || p.Match == nil || p.Limit != -1 {
 				t.Errorf("got %+v, plan %+v", s, p)
 			}
 		}},
 		{"account bare", `account "a.log"`, func(t *testing.T, st Step) {
-			p, err := st.(*AccountStep).Watch.Plan(nil)
+			s := st.(*AccountStep)
+			p, err := s.Watch.Plan(nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Format != "" || p.Match != nil || p.For != 0 {
+			if s.Watch.Format != "" || p.Match != nil || p.For != 0 {
 				t.Errorf("plan %+v", p)
 			}
 		}},

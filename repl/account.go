@@ -52,7 +52,7 @@ func (s *Session) account(ctx context.Context, st *lang.AccountStep) error {
 	if err != nil {
 		return err
 	}
-	name := p.Format
+	name := st.Watch.Format
 	if name == "" {
 		name = accountFormat
 	}

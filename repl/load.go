@@ -12,6 +12,7 @@ import (
 
 	"ctq/engine"
 	"ctq/engine/savefmt"
+	"ctq/lang"
 )
 
 // LoadError is a line of a load file that does not parse; nothing of the
@@ -36,8 +37,13 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // a file without errors is applied, in order: -A/-I create, -U updates and
 // -D deletes the entry of the line's original tuple, -F flushes. Lines are
 // sent in batches.
-func (s *Session) load(ctx context.Context, src engine.Source, p *engine.Plan, formatName string) error {
-	name, open, err := loadInput(p.Path)
+func (s *Session) load(ctx context.Context, st *lang.LoadStep) error {
+	src, err := s.source()
+	if err != nil {
+		return err
+	}
+	formatName := s.cfg.Format
+	name, open, err := loadInput(st.Path)
 	if err != nil {
 		return err
 	}

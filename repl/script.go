@@ -98,6 +98,8 @@ func (s *Session) step(ctx context.Context, st lang.Step, bare bool) error {
 		return s.serve(ctx, st)
 	case *lang.AccountStep:
 		return s.account(ctx, st)
+	case *lang.LoadStep:
+		return s.load(ctx, st)
 	case *lang.SyncStep:
 		return s.syncStep(ctx, st)
 	}

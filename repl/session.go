@@ -153,12 +153,9 @@ func (s *Session) exec(ctx context.Context, p *engine.Plan, ps *lang.PlanStep) e
 	if err != nil {
 		return err
 	}
-	name := p.Format
+	name := ps.Format
 	if name == "" {
 		name = s.cfg.Format
-	}
-	if p.Action == engine.ActLoad {
-		return s.load(ctx, src, p, name)
 	}
 	out := s.newOutput(name, ps.Columns)
 	var prog *progress
