@@ -2,11 +2,7 @@ package repl
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
-	"strings"
-	"time"
 
 	"ctq/engine"
 	"ctq/engine/format"
@@ -98,67 +94,13 @@ func cachedProgName() func(uint32) string {
 }
 
 // watchGroups runs a counting watch ("watch new count by dport every 1s"):
-// one report an interval, as a line of text (the time, the total, then
-// key=count pairs largest first), a JSON object, or CSV rows.
+// one report an interval, written by format.GroupReportWriter.
 func (s *Session) watchGroups(ctx context.Context, src engine.Source, p *engine.Plan, cols []string, formatName string) error {
-	kind := format.KindText
-	if spec, err := format.Parse(formatName); err == nil {
-		kind = spec.Kind
-	}
-	var csvw *csv.Writer
-	if kind == format.KindCSV {
-		csvw = csv.NewWriter(s.cfg.Stdout)
-		if err := csvw.Write(append([]string{"time"}, cols...)); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-	}
-	stats, err := engine.WatchGroups(ctx, src, p, func(r *engine.IntervalReport) error {
-		at := r.End.UTC().Format(time.RFC3339)
-		var b strings.Builder
-		switch kind {
-		case format.KindJSON:
-			fmt.Fprintf(&b, `{"time":%q,"total":%d,"groups":[`, at, r.Total)
-			for i, g := range r.Groups {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				if err := writeGroupObject(&b, cols, g); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(&b, "],\"overflows\":%d}\n", r.Overflows)
-		case format.KindCSV:
-			for _, g := range r.Groups {
-				row := []string{at}
-				for _, k := range g.Keys {
-					row = append(row, display(k))
-				}
-				if err := csvw.Write(append(row, number(g.Value))); err != nil {
-					return err
-				}
-			}
-			csvw.Flush()
-			return csvw.Error()
-		default:
-			fmt.Fprintf(&b, "%s  total=%d", at, r.Total)
-			for _, g := range r.Groups {
-				if len(g.Keys) == 0 {
-					continue
-				}
-				keys := make([]string, len(g.Keys))
-				for i, k := range g.Keys {
-					keys[i] = display(k)
-				}
-				fmt.Fprintf(&b, "  %s=%s", strings.Join(keys, "/"), number(g.Value))
-			}
-			if r.Overflows > 0 {
-				fmt.Fprintf(&b, "  (events lost: %d kernel overflows)", r.Overflows)
-			}
-			b.WriteByte('\n')
-		}
-		_, err := io.WriteString(s.cfg.Stdout, b.String())
+	w, err := format.NewGroupReports(formatName, s.cfg.Stdout, cols)
+	if err != nil {
 		return err
-	})
+	}
+	stats, err := engine.WatchGroups(ctx, src, p, w.Write)
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
