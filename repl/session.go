@@ -16,6 +16,7 @@ import (
 	"ctq/engine/format"
 	"ctq/engine/snapshot"
 	"ctq/lang"
+	"ctq/sync/daemon"
 )
 
 // Config sets up a Session.
@@ -49,7 +50,7 @@ type Session struct {
 	// exited records that an exit statement ran (the shell then ends).
 	exited bool
 	// daemon is the sync node of sync start, nil when none runs.
-	daemon *syncDaemon
+	daemon *daemon.Node
 }
 
 // NewSession returns a Session; it opens its source on first use, so a
