@@ -34,7 +34,7 @@ func (s *Session) account(ctx context.Context, st *lang.AccountStep) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	_, err = account.Run(ctx, &account.Config{
+	_, err = account.Run(ctx, account.Config{
 		Source:   src,
 		Plan:     p,
 		Path:     st.Path,

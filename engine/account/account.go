@@ -7,6 +7,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,8 +32,9 @@ type Config struct {
 	// Source is the table: Run dumps it with Scan and follows its events,
 	// so it must be an engine.EventSource too.
 	Source engine.Source
-	// Plan is the account statement's watch plan: its Match selects the
-	// entries logged (nil: all); For and the other watch settings apply.
+	// Plan is the account statement's watch plan (required): its Match
+	// selects the entries logged (nil: all); Events, For, Limit (-1: none)
+	// and the other watch settings apply as in engine.Watch.
 	Plan *engine.Plan
 	// Path is the log file, appended to and created (mode 0640) if needed.
 	Path string
@@ -80,9 +82,12 @@ type Result struct {
 // destroyed between two dumps whose events were lost stay unknown.
 // Overflows and entries logged from dumps are reported on cfg.Stderr at
 // the end, and in the Result.
-func Run(ctx context.Context, cfg *Config) (Result, error) {
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if cfg.Plan == nil {
+		return Result{}, errors.New("account: no watch plan (Config.Plan is nil)")
+	}
 	if _, ok := cfg.Source.(engine.EventSource); !ok {
-		return Result{}, fmt.Errorf("account: the source has no event stream (a saved table does not change)")
+		return Result{}, errors.New("account: the source has no event stream (a saved table does not change)")
 	}
 	name := cfg.Format
 	if name == "" {

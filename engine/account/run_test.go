@@ -60,7 +60,7 @@ func TestRun(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "acct.log")
 	var stderr strings.Builder
-	res, err := Run(context.Background(), &Config{
+	res, err := Run(context.Background(), Config{
 		Source: src,
 		Plan: &engine.Plan{Action: engine.ActWatch, Table: engine.TableConntrack, Events: engine.EventDestroy, Limit: -1,
 			Match: func(f *engine.Flow) (bool, error) { return f.Dport < 10, nil }},
@@ -109,12 +109,13 @@ func TestRunErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
+		{"no plan", Config{Source: &eventSource{}, Path: filepath.Join(dir, "a")}, "no watch plan"},
 		{"no events", Config{Source: &tableSource{}, Plan: plan, Path: filepath.Join(dir, "a")}, "no event stream"},
 		{"format", Config{Source: &eventSource{}, Plan: plan, Path: filepath.Join(dir, "a"), Format: "csv"}, "or json, not csv"},
 		{"path", Config{Source: &eventSource{}, Plan: plan, Path: filepath.Join(dir, "missing", "a")}, "account: open log"},
 	}
 	for _, tt := range tests {
-		if _, err := Run(context.Background(), &tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := Run(context.Background(), tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want an error with %q", tt.name, err, tt.want)
 		}
 	}
@@ -139,7 +140,7 @@ func TestRunReopen(t *testing.T) {
 		return yield(&engine.Event{Type: engine.EventDestroy, Flow: &f2})
 	}
 	plan := &engine.Plan{Action: engine.ActWatch, Table: engine.TableConntrack, Limit: -1}
-	if _, err := Run(context.Background(), &Config{Source: src, Plan: plan, Path: path, Reopen: reopen}); err != nil {
+	if _, err := Run(context.Background(), Config{Source: src, Plan: plan, Path: path, Reopen: reopen}); err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{path + ".1": "dport=1\n", path: "dport=2\n"} {

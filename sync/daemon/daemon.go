@@ -207,16 +207,16 @@ func prepare(cfg *Config) (func(ctx context.Context) error, error) {
 	}, nil
 }
 
-// notify tells no once n runs (subscribed, table read), then sends
-// keep-alives at no's watchdog interval while n answers, until ctx ends.
+// notify tells nt once n runs (subscribed, table read), then sends
+// keep-alives at nt's watchdog interval while n answers, until ctx ends.
 // A node whose loop no longer answers gets no keep-alive, and systemd
 // restarts it.
-func notify(ctx context.Context, no Notifier, n *node.Node, c *config.Config) {
+func notify(ctx context.Context, nt Notifier, n *node.Node, c *config.Config) {
 	if _, err := n.Stats(ctx); err != nil {
 		return
 	}
-	no.Notify("READY=1\nSTATUS=replicating over " + strconv.Itoa(len(c.Sync.Links)) + " link(s), mode " + c.Sync.Mode.String())
-	every := no.WatchdogInterval()
+	nt.Notify("READY=1\nSTATUS=replicating over " + strconv.Itoa(len(c.Sync.Links)) + " link(s), mode " + c.Sync.Mode.String())
+	every := nt.WatchdogInterval()
 	if every <= 0 {
 		return
 	}
@@ -231,7 +231,7 @@ func notify(ctx context.Context, no Notifier, n *node.Node, c *config.Config) {
 			_, err := n.Stats(actx)
 			cancel()
 			if err == nil {
-				no.Notify("WATCHDOG=1")
+				nt.Notify("WATCHDOG=1")
 			}
 		}
 	}
