@@ -62,6 +62,15 @@ type WatchStats struct {
 	Overflows int
 }
 
+// ProgNamer is implemented by sources that can name the program behind the
+// netlink port ID of an event made from userspace (conntrack -E's
+// [USERSPACE] suffix): the live kernel.
+type ProgNamer interface {
+	// ProgName is the name of the program that owns the socket of portid
+	// (its comm), or "" when none is found.
+	ProgName(portid uint32) string
+}
+
 // EventSource is implemented by sources with an event stream (the live
 // kernel).
 type EventSource interface {

@@ -176,7 +176,7 @@ func TestMatchReusesVM(t *testing.T) {
 func TestPlans(t *testing.T) {
 	formats := &Options{Formats: []string{"text", "extended", "id", "json", "csv"}}
 	tests := []struct {
-		src   string
+		src    string
 		want   engine.Plan // Action, Table, Limit
 		format string      // the step's format
 		match  bool        // Match is set

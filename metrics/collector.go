@@ -10,23 +10,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"ctq/engine"
-	"ctq/engine/ctnetlink"
 )
 
 // Kernel is what the metrics read: the live conntrack table
-// (*ctnetlink.Live).
+// (*ctnetlink.Live), with its events, its global counter
+// (CTA_STATS_GLOBAL_ENTRIES), its limit and its per-CPU counters.
 type Kernel interface {
 	engine.Source
 	engine.EventSource
-	// Count is the global entry count (CTA_STATS_GLOBAL_ENTRIES).
-	Count(ctx context.Context) (int, error)
-	// MaxEntries is nf_conntrack_max.
-	MaxEntries() (int, error)
-	// Stats are the per-CPU counters of the conntrack or expect table.
-	Stats(ctx context.Context, table engine.Table) ([]engine.CPUStats, error)
+	engine.Counter
+	engine.StatsSource
 }
-
-var _ Kernel = (*ctnetlink.Live)(nil)
 
 // scrapeTimeout bounds the kernel requests of one scrape.
 const scrapeTimeout = 10 * time.Second

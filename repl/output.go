@@ -1,15 +1,10 @@
 package repl
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
-	"time"
 
 	"ctq/engine"
-	"ctq/engine/ctnetlink"
 	"ctq/engine/format"
 )
 
@@ -24,7 +19,7 @@ type output struct {
 	flows   engine.Writer
 	expects engine.ExpectWriter
 	events  format.EventWriter
-	csv     *csv.Writer // a counting watch's CSV rows
+	reports *format.GroupReportWriter
 }
 
 func (s *Session) newOutput(name string, cols []string) *output {
@@ -47,7 +42,7 @@ func (o *output) Expects() (engine.ExpectWriter, error) {
 
 // Events is the writer of watched events.
 func (o *output) Events() (engine.EventWriter, error) {
-	opts := format.EventOptions{Options: o.s.formatOptions(o.name), ProgName: cachedProgName()}
+	opts := format.EventOptions{Options: o.s.formatOptions(o.name), ProgName: o.s.progName()}
 	w, err := format.NewEvents(o.name, o.s.cfg.Stdout, opts)
 	if err != nil {
 		return nil, err
@@ -56,88 +51,23 @@ func (o *output) Events() (engine.EventWriter, error) {
 	return w, nil
 }
 
-// Groups prints a grouping, one row a group, largest first: aligned
-// columns for people (the keys, then the value), one JSON object a line
-// ({"dport":443,"count":1520}), or CSV with a header.
+// Groups prints a grouping, one row a group, largest first (see
+// format.WriteGroups).
 func (o *output) Groups(groups []engine.Group) error {
-	var err error
-	switch o.kind() {
-	case format.KindJSON:
-		err = writeGroupsJSON(o.s.cfg.Stdout, o.cols, groups)
-	case format.KindCSV:
-		err = writeGroupsCSV(o.s.cfg.Stdout, o.cols, groups)
-	default:
-		err = writeGroupsText(o.s.cfg.Stdout, groups)
-	}
-	if err != nil {
-		return fmt.Errorf("write output: %w", err)
-	}
-	return nil
+	return format.WriteGroups(o.s.cfg.Stdout, o.name, o.cols, groups)
 }
 
 // Interval prints one report of a counting watch ("watch new count by
-// dport every 1s"): a line of text (the time, the total, then key=count
-// pairs largest first), a JSON object, or CSV rows.
+// dport every 1s"; see format.GroupReportWriter).
 func (o *output) Interval(r *engine.IntervalReport) error {
-	at := r.End.UTC().Format(time.RFC3339)
-	var b strings.Builder
-	switch o.kind() {
-	case format.KindJSON:
-		fmt.Fprintf(&b, `{"time":%q,"total":%d,"groups":[`, at, r.Total)
-		for i, g := range r.Groups {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := writeGroupObject(&b, o.cols, g); err != nil {
-				return err
-			}
+	if o.reports == nil {
+		w, err := format.NewGroupReports(o.name, o.s.cfg.Stdout, o.cols)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(&b, "],\"overflows\":%d}\n", r.Overflows)
-	case format.KindCSV:
-		if o.csv == nil {
-			o.csv = csv.NewWriter(o.s.cfg.Stdout)
-			if err := o.csv.Write(append([]string{"time"}, o.cols...)); err != nil {
-				return fmt.Errorf("write output: %w", err)
-			}
-		}
-		for _, g := range r.Groups {
-			row := []string{at}
-			for _, k := range g.Keys {
-				row = append(row, display(k))
-			}
-			if err := o.csv.Write(append(row, number(g.Value))); err != nil {
-				return err
-			}
-		}
-		o.csv.Flush()
-		return o.csv.Error()
-	default:
-		fmt.Fprintf(&b, "%s  total=%d", at, r.Total)
-		for _, g := range r.Groups {
-			if len(g.Keys) == 0 {
-				continue
-			}
-			keys := make([]string, len(g.Keys))
-			for i, k := range g.Keys {
-				keys[i] = display(k)
-			}
-			fmt.Fprintf(&b, "  %s=%s", strings.Join(keys, "/"), number(g.Value))
-		}
-		if r.Overflows > 0 {
-			fmt.Fprintf(&b, "  (events lost: %d kernel overflows)", r.Overflows)
-		}
-		b.WriteByte('\n')
+		o.reports = w
 	}
-	_, err := io.WriteString(o.s.cfg.Stdout, b.String())
-	return err
-}
-
-// kind is the kind of the output format (text when it does not parse).
-func (o *output) kind() format.Kind {
-	if spec, err := format.Parse(o.name); err == nil {
-		return spec.Kind
-	}
-	return format.KindText
+	return o.reports.Write(r)
 }
 
 // close flushes and closes what the engine was handed.
@@ -158,15 +88,19 @@ func (o *output) close() error {
 	return nil
 }
 
-// cachedProgName looks up the program behind a netlink port once per port
-// for the watch (a lookup walks /proc: far too slow for every event of a
-// burst from one process).
-func cachedProgName() func(uint32) string {
+// progName names the program behind a netlink port, once per port for
+// the statement (a lookup walks /proc: far too slow for every event of a
+// burst from one process); nil when the source cannot.
+func (s *Session) progName() func(uint32) string {
+	pn, ok := s.src.(engine.ProgNamer)
+	if !ok {
+		return nil
+	}
 	names := map[uint32]string{}
 	return func(portid uint32) string {
 		name, ok := names[portid]
 		if !ok {
-			name = ctnetlink.ProgName(portid)
+			name = pn.ProgName(portid)
 			names[portid] = name
 		}
 		return name

@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/chzyer/readline"
 )
 
 // progress shows a running count on stderr while a long mutation runs,
@@ -25,7 +25,7 @@ func newProgress(w io.Writer, verb string) *progress {
 	if !ok {
 		return nil
 	}
-	if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err != nil {
+	if !readline.IsTerminal(int(f.Fd())) {
 		return nil
 	}
 	return &progress{w: w, verb: verb, last: time.Now()}

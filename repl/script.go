@@ -2,13 +2,11 @@ package repl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
-	"strconv"
 
 	"ctq/engine"
+	"ctq/engine/format"
 	"ctq/lang"
 )
 
@@ -69,7 +67,7 @@ func (s *Session) step(ctx context.Context, st lang.Step, bare bool) error {
 		if err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintln(s.cfg.Stdout, display(v)); err != nil {
+		if _, err := fmt.Fprintln(s.cfg.Stdout, format.Display(v)); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
 		return nil
@@ -80,7 +78,7 @@ func (s *Session) step(ctx context.Context, st lang.Step, bare bool) error {
 		}
 		b, ok := v.(bool)
 		if !ok {
-			return fmt.Errorf("if: the condition gave %s, not true or false", display(v))
+			return fmt.Errorf("if: the condition gave %s, not true or false", format.Display(v))
 		}
 		if b {
 			return s.steps(ctx, st.Then, bare)
@@ -161,7 +159,7 @@ func (s *Session) exit(ctx context.Context, st *lang.ExitStep) error {
 	}
 	n, ok := v.(int)
 	if !ok || n < 0 || n > 255 {
-		return fmt.Errorf("exit: the code must be a whole number 0..255, not %s", display(v))
+		return fmt.Errorf("exit: the code must be a whole number 0..255, not %s", format.Display(v))
 	}
 	return &ExitError{Code: n}
 }
@@ -188,26 +186,4 @@ func (s *Session) set(st *lang.SetStep) error {
 		}
 	}
 	return nil
-}
-
-// display renders a value for print: strings as they are, whole numbers
-// without a fraction, lists and maps as JSON, the rest as Go prints it.
-func display(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "nil"
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case fmt.Stringer:
-		return x.String()
-	}
-	switch reflect.TypeOf(v).Kind() {
-	case reflect.Slice, reflect.Array, reflect.Map:
-		if b, err := json.Marshal(v); err == nil {
-			return string(b)
-		}
-	}
-	return fmt.Sprint(v)
 }

@@ -7,8 +7,8 @@ import (
 	"ctq/engine"
 	"ctq/lang"
 	"ctq/metrics"
-	"ctq/sync/config"
 	"ctq/sync/control"
+	"ctq/sync/daemon"
 )
 
 // serve runs a serve statement: a Prometheus /metrics endpoint until ctx
@@ -81,21 +81,11 @@ func (s *Session) series(ps *lang.PlanStep) (*metrics.Series, error) {
 // control socket at each scrape, plus ctq_sync_up (0 when it does not
 // answer: the scrape goes on without its counters).
 func syncSamples(path string) (func(ctx context.Context) ([]metrics.Sample, error), error) {
-	path, err := syncConfigPath(path)
+	cfg, err := daemon.LoadConfig(path)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.ParseFile(path)
-	if err == nil {
-		err = needSync(cfg)
-	}
-	if err != nil {
-		return nil, err
-	}
-	sock := cfg.General.UnixPath
-	if sock == "" {
-		return nil, fmt.Errorf("%s has no control socket (General { UNIX { Path ... } })", path)
-	}
+	path, sock := cfg.File, cfg.General.UnixPath
 	return func(ctx context.Context) ([]metrics.Sample, error) {
 		up := metrics.Sample{Name: "ctq_sync_up", Help: "Whether the sync node answered the scrape (" + path + ").", Value: 1}
 		ms, err := control.FetchMetrics(ctx, sock)

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"ctq/engine"
-	"ctq/engine/ctnetlink"
 	"ctq/engine/format"
 	"ctq/engine/snapshot"
 	"ctq/lang"
+	"ctq/sync/daemon"
 )
 
 // Config sets up a Session.
@@ -31,6 +31,10 @@ type Config struct {
 	// NetNS names the network namespace of the live table (as `ip netns`
 	// knows it); empty means ctq's own.
 	NetNS string
+	// OpenLive opens the live table of a network namespace (empty: ctq's
+	// own): on Linux, ctnetlink's. nil means this system has none, and
+	// only saved tables can be queried.
+	OpenLive func(netns string) (engine.Source, error)
 	// Now is the clock for ages and delta-time; nil means time.Now.
 	Now func() time.Time
 }
@@ -50,7 +54,7 @@ type Session struct {
 	// exited records that an exit statement ran (the shell then ends).
 	exited bool
 	// daemon is the sync node of sync start, nil when none runs.
-	daemon *syncDaemon
+	daemon *daemon.Node
 }
 
 // NewSession returns a Session; it opens its source on first use, so a
@@ -278,7 +282,10 @@ func (s *Session) source() (engine.Source, error) {
 	if s.cfg.From != "" {
 		s.src, err = snapshot.Open(s.cfg.From, &snapshot.Options{Now: s.cfg.Now})
 	} else {
-		s.src, err = ctnetlink.OpenLive(&ctnetlink.LiveConfig{NetNS: s.cfg.NetNS})
+		if s.cfg.OpenLive == nil {
+			return nil, fmt.Errorf("open live source: %w", engine.ErrUnsupported)
+		}
+		s.src, err = s.cfg.OpenLive(s.cfg.NetNS)
 	}
 	if err != nil {
 		s.src = nil

@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/chzyer/readline"
 )
 
 // version is ctq's version string.
@@ -114,6 +114,5 @@ func isTerminalReader(r io.Reader) bool {
 	if !ok {
 		return false
 	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+	return readline.IsTerminal(int(f.Fd()))
 }

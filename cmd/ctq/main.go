@@ -57,11 +57,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 
 	sess := repl.NewSession(repl.Config{
-		Stdout: stdout,
-		Stderr: stderr,
-		Format: opts.format,
-		From:   opts.from,
-		NetNS:  opts.netns,
+		Stdout:   stdout,
+		Stderr:   stderr,
+		Format:   opts.format,
+		From:     opts.from,
+		NetNS:    opts.netns,
+		OpenLive: openLive,
 	})
 	defer sess.Close()
 

@@ -1,3 +1,5 @@
+//go:build linux
+
 package ctnetlink
 
 // Kernel constants of ctnetlink, mirrored from the UAPI headers

@@ -11,6 +11,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"github.com/ti-mo/conntrack"
 
+	"ctq/internal/netns"
 	"ctq/internal/nstest"
 
 	"ctq/engine"
@@ -22,7 +23,7 @@ import (
 func TestDecodeAgainstTimo(t *testing.T) {
 	ns := nstest.New(t)
 	ns.Load(t, mixedTable)
-	f, err := os.Open(filepath.Join("/var/run/netns", ns.Name()))
+	f, err := os.Open(filepath.Join(netns.Dir, ns.Name()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package ctnetlink
 
 import (
@@ -5,9 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ctq/engine"
+	"ctq/internal/netns"
 )
 
 // LiveConfig configures a Live source. nil means the current network namespace.
@@ -28,9 +28,6 @@ type LiveConfig struct {
 	// NoPushdown disables every kernel-side filter (for testing and `explain`).
 	NoPushdown bool
 }
-
-// netnsDir is where `ip netns` keeps its named namespaces.
-const netnsDir = "/var/run/netns"
 
 // messageBufferSize is the netlink receive buffer per datagram: the kernel
 // fills dump datagrams up to 32 KiB.
@@ -72,13 +69,19 @@ type Live struct {
 	support     engine.FilterSupport
 }
 
-var _ engine.Source = (*Live)(nil)
+// Live is every kind of engine source.
+var (
+	_ engine.Source       = (*Live)(nil)
+	_ engine.Mutator      = (*Live)(nil)
+	_ engine.EventSource  = (*Live)(nil)
+	_ engine.ExpectSource = (*Live)(nil)
+	_ engine.Counter      = (*Live)(nil)
+	_ engine.StatsSource  = (*Live)(nil)
+	_ engine.ProgNamer    = (*Live)(nil)
+)
 
 // OpenLive opens the conntrack table of a network namespace.
 func OpenLive(cfg *LiveConfig) (*Live, error) {
-	if runtime.GOOS != "linux" {
-		return nil, fmt.Errorf("open live source: %w", engine.ErrUnsupported)
-	}
 	l := &Live{active: map[*netlink.Conn]struct{}{}}
 	if cfg != nil {
 		l.cfg = *cfg
@@ -89,10 +92,10 @@ func OpenLive(cfg *LiveConfig) (*Live, error) {
 		return nil, errors.New("open live source: give a network namespace name or a path, not both")
 	case l.cfg.NetNS != "":
 		name := l.cfg.NetNS
-		if strings.ContainsRune(name, '/') || name == "." || name == ".." {
-			return nil, fmt.Errorf("open live source: invalid network namespace name %q", name)
+		var err error
+		if path, err = netns.Path(name); err != nil {
+			return nil, fmt.Errorf("open live source: %w", err)
 		}
-		path = filepath.Join(netnsDir, name)
 		l.where = fmt.Sprintf("network namespace %q", name)
 	case path != "":
 		l.where = fmt.Sprintf("network namespace %s", path)

@@ -9,12 +9,14 @@ import (
 	"maps"
 	"math"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"ctq/internal/netns"
 	"ctq/internal/nstest"
 
 	"ctq/engine"
@@ -487,7 +489,7 @@ func TestLiveGet(t *testing.T) {
 
 func TestLiveCount(t *testing.T) {
 	ns := nstest.New(t)
-	l := openLive(t, &LiveConfig{NetNSPath: "/var/run/netns/" + ns.Name()})
+	l := openLive(t, &LiveConfig{NetNSPath: filepath.Join(netns.Dir, ns.Name())})
 	ctx := context.Background()
 	if n, err := l.Count(ctx); err != nil || n != 0 {
 		t.Fatalf("Count(empty) = %d, %v", n, err)

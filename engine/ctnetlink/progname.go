@@ -1,3 +1,5 @@
+//go:build linux
+
 package ctnetlink
 
 import (
@@ -27,6 +29,10 @@ const procDir = "/proc"
 func ProgName(portid uint32) string {
 	return progName(procDir, portid)
 }
+
+// ProgName is the package's ProgName: the name of the program behind a
+// netlink port ID.
+func (l *Live) ProgName(portid uint32) string { return ProgName(portid) }
 
 // progName is ProgName with procfs mounted at proc.
 func progName(proc string, portid uint32) string {

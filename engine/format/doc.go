@@ -83,6 +83,14 @@
 //   - expectation events carry the [USERSPACE] suffix too; conntrack never
 //     prints it for them, and kernel-made expectations have none anyway.
 //
+// # Statistics and groupings
+//
+// WriteStats prints the per-CPU counters of the stats statement
+// (conntrack -S's lines in text; json, csv and table too). WriteGroups
+// prints the rows of a grouping (count by, top, sum, ...) and
+// NewGroupReports the interval reports of a counting watch; Display renders
+// a key (or any value of ctq's language) as ctq prints it.
+//
 // # json
 //
 // One object a line. Keys, in this order, and when they are present:

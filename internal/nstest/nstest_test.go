@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"ctq/internal/netns"
 )
 
 func TestTag(t *testing.T) {
@@ -34,7 +37,7 @@ func TestNamespace(t *testing.T) {
 		if !strings.HasPrefix(name, "ctqt-testnamespac-") || len(name) != len("ctqt-testnamespac-")+6 {
 			t.Errorf("namespace name %q", name)
 		}
-		if _, err := os.Stat("/var/run/netns/" + name); err != nil {
+		if _, err := os.Stat(filepath.Join(netns.Dir, name)); err != nil {
 			t.Fatalf("namespace file: %v", err)
 		}
 		for _, s := range []string{"nf_conntrack_acct", "nf_conntrack_timestamp"} {
@@ -53,7 +56,7 @@ func TestNamespace(t *testing.T) {
 			t.Errorf("loaded entry not listed: %q", out)
 		}
 	})
-	if _, err := os.Stat("/var/run/netns/" + name); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(netns.Dir, name)); !os.IsNotExist(err) {
 		t.Errorf("namespace %s still exists after its test: %v", name, err)
 	}
 }

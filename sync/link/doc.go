@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package link opens the dedicated links a sync node talks over, with the
 // socket options conntrackd 1.4.7 uses. A link carries whole sync messages:
 // each Send is one datagram of one or more messages, each Recv returns one

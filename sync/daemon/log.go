@@ -1,4 +1,4 @@
-package repl
+package daemon
 
 import (
 	"errors"
@@ -13,11 +13,11 @@ import (
 	"ctq/sync/config"
 )
 
-// syncLog writes a sync node's log lines where its configuration says, as
+// nodeLog writes a sync node's log lines where its configuration says, as
 // conntrackd does: to General { LogFile } ("[date] (pid=N) [level] msg"
 // lines) and to syslog with General { Syslog }'s facility; with neither,
 // to standard error (the journal, under systemd).
-type syncLog struct {
+type nodeLog struct {
 	mu     sync.Mutex
 	file   *os.File
 	stderr io.Writer
@@ -25,17 +25,33 @@ type syncLog struct {
 	pid    int
 }
 
-// syslogFacility maps conntrackd's facility names.
-var syslogFacility = map[string]syslog.Priority{
-	"daemon": syslog.LOG_DAEMON, "local0": syslog.LOG_LOCAL0, "local1": syslog.LOG_LOCAL1,
-	"local2": syslog.LOG_LOCAL2, "local3": syslog.LOG_LOCAL3, "local4": syslog.LOG_LOCAL4,
-	"local5": syslog.LOG_LOCAL5, "local6": syslog.LOG_LOCAL6, "local7": syslog.LOG_LOCAL7,
+// syslogFacility maps conntrackd's facility names; daemon for any other.
+func syslogFacility(name string) syslog.Priority {
+	switch name {
+	case "local0":
+		return syslog.LOG_LOCAL0
+	case "local1":
+		return syslog.LOG_LOCAL1
+	case "local2":
+		return syslog.LOG_LOCAL2
+	case "local3":
+		return syslog.LOG_LOCAL3
+	case "local4":
+		return syslog.LOG_LOCAL4
+	case "local5":
+		return syslog.LOG_LOCAL5
+	case "local6":
+		return syslog.LOG_LOCAL6
+	case "local7":
+		return syslog.LOG_LOCAL7
+	}
+	return syslog.LOG_DAEMON
 }
 
-// openSyncLog opens the log of a node of configuration g; stderr is the
+// openLog opens the log of a node of configuration g; stderr is the
 // fallback.
-func openSyncLog(g *config.General, stderr io.Writer) (*syncLog, error) {
-	l := &syncLog{pid: os.Getpid()}
+func openLog(g *config.General, stderr io.Writer) (*nodeLog, error) {
+	l := &nodeLog{pid: os.Getpid()}
 	if g.LogFile != "" {
 		f, err := os.OpenFile(g.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 		if err != nil {
@@ -44,11 +60,7 @@ func openSyncLog(g *config.General, stderr io.Writer) (*syncLog, error) {
 		l.file = f
 	}
 	if g.Syslog != "" {
-		fac, ok := syslogFacility[g.Syslog]
-		if !ok {
-			fac = syslog.LOG_DAEMON
-		}
-		w, err := syslog.New(fac|syslog.LOG_NOTICE, "ctq-sync")
+		w, err := syslog.New(syslogFacility(g.Syslog)|syslog.LOG_NOTICE, "ctq-sync")
 		if err != nil {
 			l.close()
 			return nil, fmt.Errorf("syslog: %w", err)
@@ -62,7 +74,7 @@ func openSyncLog(g *config.General, stderr io.Writer) (*syncLog, error) {
 }
 
 // log writes one line; it is safe for concurrent use.
-func (l *syncLog) log(level slog.Level, msg string) {
+func (l *nodeLog) log(level slog.Level, msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	name := "notice"
@@ -92,7 +104,7 @@ func (l *syncLog) log(level slog.Level, msg string) {
 }
 
 // close closes the log file and the syslog connection.
-func (l *syncLog) close() error {
+func (l *nodeLog) close() error {
 	var errs []error
 	if l.file != nil {
 		errs = append(errs, l.file.Close())

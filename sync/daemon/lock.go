@@ -1,4 +1,4 @@
-package repl
+package daemon
 
 import (
 	"errors"
@@ -11,18 +11,18 @@ import (
 	"syscall"
 )
 
-// syncLock is a sync node's lock file (General { LockFile }), made with
+// lockFile is a sync node's lock file (General { LockFile }), made with
 // O_EXCL as conntrackd makes it, so that two nodes (ctq or conntrackd) of
 // one configuration do not run at once.
-type syncLock struct {
+type lockFile struct {
 	path string
 }
 
-// lockSync creates the lock file path holding this process's ID. A lock
+// takeLock creates the lock file path holding this process's ID. A lock
 // file that names a process that is gone (a node that was killed) is
 // stale and taken over; one without a process ID (conntrackd's are empty)
 // is not.
-func lockSync(path string) (*syncLock, error) {
+func takeLock(path string) (*lockFile, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("lock file %s: %w", path, err)
 	}
@@ -44,7 +44,7 @@ func lockSync(path string) (*syncLock, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("lock file %s: %w", path, err)
 	}
-	return &syncLock{path: path}, nil
+	return &lockFile{path: path}, nil
 }
 
 // staleLock reports whether the lock file names a process that no longer
@@ -62,7 +62,7 @@ func staleLock(path string) bool {
 }
 
 // unlock removes the lock file.
-func (l *syncLock) unlock() error {
+func (l *lockFile) unlock() error {
 	if err := os.Remove(l.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove lock file: %w", err)
 	}

@@ -1,9 +1,7 @@
-package repl
+package account
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -43,7 +41,7 @@ func (w *idWriter) WriteEvent(ev *engine.Event) error {
 
 func (w *idWriter) Flush() error { return nil }
 
-func TestAccountState(t *testing.T) {
+func TestState(t *testing.T) {
 	ids := func(ns ...int) []engine.Flow {
 		var out []engine.Flow
 		for _, n := range ns {
@@ -89,7 +87,7 @@ func TestAccountState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src := &tableSource{}
-			a := &accountState{src: src, gone: map[int]goneFlow{},
+			a := &state{src: src, gone: map[int]goneFlow{},
 				match: func(f *engine.Flow) (bool, error) { return f.Dport < 10, nil }}
 			w := &idWriter{}
 			tracker := &destroyTracker{w: w, known: a}
@@ -125,48 +123,5 @@ func TestAccountState(t *testing.T) {
 				t.Errorf("recovered %d, want %d", a.recovered, recovered)
 			}
 		})
-	}
-}
-
-func TestLogFileReopen(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "acct.log")
-	if err := os.WriteFile(path, []byte("old\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	l, err := openLog(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Write([]byte("one\n")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(path, path+".1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Write([]byte("two\n")); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.reopen(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Write([]byte("three\n")); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]string{path + ".1": "old\none\ntwo\n", path: "three\n"} {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(b) != want {
-			t.Errorf("%s holds %q, want %q", name, b, want)
-		}
-	}
-	l2 := &logFile{path: filepath.Join(dir, "missing", "x.log")}
-	if err := l2.reopen(); err == nil {
-		t.Error("reopen in a missing directory: want an error")
 	}
 }

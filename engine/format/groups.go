@@ -1,0 +1,199 @@
+package format
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"ctq/engine"
+)
+
+// WriteGroups writes the groups of a grouping (count by, top, sum, min,
+// max, avg), in their order, in format name: json gives one object a group
+// ({"dport":443,"count":1520}), csv a header of cols then a row a group,
+// and every other format aligned columns for people (the keys
+// left-aligned, then the value right-aligned). cols names the keys, then
+// the value. Errors writing to w are wrapped as "write output".
+func WriteGroups(w io.Writer, name string, cols []string, groups []engine.Group) error {
+	var err error
+	switch kindOf(name) {
+	case KindJSON:
+		err = writeGroupsJSON(w, cols, groups)
+	case KindCSV:
+		err = writeGroupsCSV(w, cols, groups)
+	default:
+		err = writeGroupsText(w, groups)
+	}
+	if err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// kindOf is the kind of format name; text for a name Parse rejects.
+func kindOf(name string) Kind {
+	if spec, err := Parse(name); err == nil {
+		return spec.Kind
+	}
+	return KindText
+}
+
+// groupRow is a group's keys, then its value, as text.
+func groupRow(g *engine.Group) []string {
+	row := make([]string, 0, len(g.Keys)+1)
+	for _, k := range g.Keys {
+		row = append(row, Display(k))
+	}
+	return append(row, number(g.Value))
+}
+
+// writeGroupsText writes the keys left-aligned and the value right-aligned,
+// two spaces apart.
+func writeGroupsText(w io.Writer, groups []engine.Group) error {
+	rows := make([][]string, len(groups))
+	var widths []int
+	for i := range groups {
+		row := groupRow(&groups[i])
+		for j, cell := range row {
+			if j == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[j] = max(widths[j], utf8.RuneCountInString(cell))
+		}
+		rows[i] = row
+	}
+	var b strings.Builder
+	for _, row := range rows {
+		for j, cell := range row {
+			pad := strings.Repeat(" ", widths[j]-utf8.RuneCountInString(cell))
+			switch {
+			case j == len(row)-1:
+				b.WriteString(pad + cell + "\n")
+			default:
+				b.WriteString(cell + pad + "  ")
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeGroupsJSON writes one object a group, keys named by cols.
+func writeGroupsJSON(w io.Writer, cols []string, groups []engine.Group) error {
+	var b strings.Builder
+	for i := range groups {
+		if err := writeGroupObject(&b, cols, &groups[i]); err != nil {
+			return err
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeGroupObject writes one group as a JSON object, keys named by cols.
+func writeGroupObject(b *strings.Builder, cols []string, g *engine.Group) error {
+	b.WriteByte('{')
+	for i, k := range g.Keys {
+		name, _ := json.Marshal(cols[i])
+		val, err := json.Marshal(k)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b, "%s:%s,", name, val)
+	}
+	name, _ := json.Marshal(cols[len(cols)-1])
+	fmt.Fprintf(b, "%s:%s}", name, number(g.Value))
+	return nil
+}
+
+// writeGroupsCSV writes a header of cols, then a row a group.
+func writeGroupsCSV(w io.Writer, cols []string, groups []engine.Group) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(cols); err != nil {
+		return err
+	}
+	for i := range groups {
+		if err := cw.Write(groupRow(&groups[i])); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// GroupReportWriter writes the reports of a counting watch ("watch new
+// count by dport every 1s"), one an interval. Make it with
+// NewGroupReports.
+type GroupReportWriter struct {
+	w    io.Writer
+	kind Kind
+	cols []string
+	csv  *csv.Writer
+}
+
+// NewGroupReports returns a GroupReportWriter to w in format name: a line
+// of text a report (the time, the total, then key=count pairs in the
+// groups' order, and the lost events), a JSON object a report
+// ({"time":...,"total":N,"groups":[...],"overflows":N}), or, for csv, a
+// header of time and cols, written now, then a row a group. cols names the
+// keys, then the value.
+func NewGroupReports(name string, w io.Writer, cols []string) (*GroupReportWriter, error) {
+	r := &GroupReportWriter{w: w, kind: kindOf(name), cols: cols}
+	if r.kind == KindCSV {
+		r.csv = csv.NewWriter(w)
+		if err := r.csv.Write(append([]string{"time"}, cols...)); err != nil {
+			return nil, fmt.Errorf("write output: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// Write writes one interval's report.
+func (r *GroupReportWriter) Write(rep *engine.IntervalReport) error {
+	at := rep.End.UTC().Format(time.RFC3339)
+	var b strings.Builder
+	switch r.kind {
+	case KindJSON:
+		fmt.Fprintf(&b, `{"time":%q,"total":%d,"groups":[`, at, rep.Total)
+		for i := range rep.Groups {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := writeGroupObject(&b, r.cols, &rep.Groups[i]); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(&b, "],\"overflows\":%d}\n", rep.Overflows)
+	case KindCSV:
+		for i := range rep.Groups {
+			if err := r.csv.Write(append([]string{at}, groupRow(&rep.Groups[i])...)); err != nil {
+				return err
+			}
+		}
+		r.csv.Flush()
+		return r.csv.Error()
+	default:
+		fmt.Fprintf(&b, "%s  total=%d", at, rep.Total)
+		for _, g := range rep.Groups {
+			if len(g.Keys) == 0 {
+				continue
+			}
+			keys := make([]string, len(g.Keys))
+			for i, k := range g.Keys {
+				keys[i] = Display(k)
+			}
+			fmt.Fprintf(&b, "  %s=%s", strings.Join(keys, "/"), number(g.Value))
+		}
+		if rep.Overflows > 0 {
+			fmt.Fprintf(&b, "  (events lost: %d kernel overflows)", rep.Overflows)
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(r.w, b.String())
+	return err
+}

@@ -1,0 +1,81 @@
+package format
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"ctq/engine"
+)
+
+func TestWriteGroups(t *testing.T) {
+	cols := []string{"proto", "dport", "count"}
+	groups := []engine.Group{
+		{Keys: []any{"tcp", 443}, Value: 1520},
+		{Keys: []any{"udp", 53}, Value: 7},
+		{Keys: []any{"tcp", 8080}, Value: 2.5},
+	}
+	tests := []struct{ format, want string }{
+		{"text", "tcp  443   1520\nudp  53       7\ntcp  8080   2.5\n"},
+		{"table", "tcp  443   1520\nudp  53       7\ntcp  8080   2.5\n"},
+		{"json", `{"proto":"tcp","dport":443,"count":1520}` + "\n" +
+			`{"proto":"udp","dport":53,"count":7}` + "\n" +
+			`{"proto":"tcp","dport":8080,"count":2.5}` + "\n"},
+		{"csv", "proto,dport,count\ntcp,443,1520\nudp,53,7\ntcp,8080,2.5\n"},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		if err := WriteGroups(&b, tt.format, cols, groups); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != tt.want {
+			t.Errorf("%s: got\n%q\nwant\n%q", tt.format, b.String(), tt.want)
+		}
+	}
+}
+
+func TestGroupReports(t *testing.T) {
+	cols := []string{"dport", "count"}
+	end := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	reports := []engine.IntervalReport{
+		{End: end, Total: 9, Groups: []engine.Group{{Keys: []any{443}, Value: 8}, {Keys: []any{53}, Value: 1}}},
+		{End: end.Add(time.Second), Total: 0, Overflows: 2},
+	}
+	tests := []struct{ format, want string }{
+		{"text", "2026-01-02T03:04:05Z  total=9  443=8  53=1\n" +
+			"2026-01-02T03:04:06Z  total=0  (events lost: 2 kernel overflows)\n"},
+		{"json", `{"time":"2026-01-02T03:04:05Z","total":9,"groups":[{"dport":443,"count":8},{"dport":53,"count":1}],"overflows":0}` + "\n" +
+			`{"time":"2026-01-02T03:04:06Z","total":0,"groups":[],"overflows":2}` + "\n"},
+		{"csv", "time,dport,count\n2026-01-02T03:04:05Z,443,8\n2026-01-02T03:04:05Z,53,1\n"},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		w, err := NewGroupReports(tt.format, &b, cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range reports {
+			if err := w.Write(&reports[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if b.String() != tt.want {
+			t.Errorf("%s: got\n%q\nwant\n%q", tt.format, b.String(), tt.want)
+		}
+	}
+}
+
+func TestDisplay(t *testing.T) {
+	for _, tt := range []struct {
+		v    any
+		want string
+	}{
+		{nil, "nil"}, {"x y", "x y"}, {3.0, "3"}, {2.5, "2.5"}, {42, "42"},
+		{[]any{1.0, "a"}, `[1,"a"]`}, {map[string]any{"k": true}, `{"k":true}`},
+		{time.Second, "1s"},
+	} {
+		if got := Display(tt.v); got != tt.want {
+			t.Errorf("Display(%#v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}

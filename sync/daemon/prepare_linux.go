@@ -1,0 +1,147 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"ctq/engine/ctnetlink"
+	"ctq/internal/netns"
+	"ctq/sync/config"
+	"ctq/sync/control"
+	"ctq/sync/link"
+	"ctq/sync/node"
+)
+
+// aliveTimeout bounds how long the watchdog waits for the node to answer
+// before it withholds a keep-alive.
+const aliveTimeout = 5 * time.Second
+
+// prepare fills in cfg's defaults, opens what a node of cfg.Config needs
+// (lock file, log, kernel table, the dedicated links in cfg.NetNS, the
+// control socket) and returns the function that runs it until ctx ends or
+// a stop request comes; that function releases everything.
+func prepare(cfg *Config) (func(ctx context.Context) error, error) {
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
+	if cfg.Config == nil {
+		c, err := LoadConfig(cfg.ConfigPath)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Config = c
+	}
+	c := cfg.Config
+	for _, w := range c.Warnings {
+		fmt.Fprintf(cfg.Stderr, "ctq: warning: %s\n", w)
+	}
+	if err := applyScheduler(c.General.Scheduler); err != nil {
+		return nil, err
+	}
+	lock, err := takeLock(c.General.LockFile)
+	if err != nil {
+		return nil, err
+	}
+	logger, err := openLog(&c.General, cfg.Stderr)
+	if err != nil {
+		lock.unlock()
+		return nil, err
+	}
+	release := func() {
+		logger.close()
+		lock.unlock()
+	}
+	live, err := ctnetlink.OpenLive(&ctnetlink.LiveConfig{NetNS: cfg.NetNS})
+	if err != nil {
+		release()
+		return nil, err
+	}
+	var l link.Link
+	err = netns.Do(cfg.NetNS, func() error {
+		var err error
+		l, err = link.OpenSet(c.Sync.Links, c.Sync.ErrorQueueLength)
+		return err
+	})
+	if err != nil {
+		live.Close()
+		release()
+		return nil, err
+	}
+	n, err := node.New(c, node.Options{Live: live, Link: l, Log: logger.log})
+	if err != nil {
+		l.Close()
+		live.Close()
+		release()
+		return nil, err
+	}
+	stopCtx, stop := context.WithCancel(context.Background())
+	srv, err := control.Listen(c.General.UnixPath, n, stop)
+	if err != nil {
+		stop()
+		l.Close()
+		live.Close()
+		release()
+		return nil, err
+	}
+	return func(ctx context.Context) (err error) {
+		defer func() { err = errors.Join(err, logger.close(), lock.unlock()) }()
+		defer live.Close()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-stopCtx.Done():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ctx) }()
+		if cfg.Notify != nil {
+			go notify(ctx, cfg.Notify, n, c)
+			defer cfg.Notify.Notify("STOPPING=1")
+		}
+		err = n.Run(ctx)
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			// Stopped while loading the kernel table.
+			err = nil
+		}
+		cancel()
+		stop()
+		return errors.Join(err, <-served)
+	}, nil
+}
+
+// notify tells nt once n runs (subscribed, table read), then sends
+// keep-alives at nt's watchdog interval while n answers, until ctx ends.
+// A node whose loop no longer answers gets no keep-alive, and systemd
+// restarts it.
+func notify(ctx context.Context, nt Notifier, n *node.Node, c *config.Config) {
+	if _, err := n.Stats(ctx); err != nil {
+		return
+	}
+	nt.Notify("READY=1\nSTATUS=replicating over " + strconv.Itoa(len(c.Sync.Links)) + " link(s), mode " + c.Sync.Mode.String())
+	every := nt.WatchdogInterval()
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			actx, cancel := context.WithTimeout(ctx, aliveTimeout)
+			_, err := n.Stats(actx)
+			cancel()
+			if err == nil {
+				nt.Notify("WATCHDOG=1")
+			}
+		}
+	}
+}
