@@ -11,7 +11,7 @@ import (
 // every DURATION] [for DURATION] [limit N] [as FORMAT]"; EVENTS is a comma
 // list of new, update and destroy.
 func (p *parser) watch(kw token) (Stmt, error) {
-	clauses := []string{"where", "count", "every", "for", "limit", "as"}
+	clauses := p.grammar(kw.text).Clauses
 	s := &WatchStmt{node: p.node(kw), Limit: -1}
 	if t := p.peek(); t.kind == tokWord {
 		if tb, ok := engine.ParseTable(t.text); ok {

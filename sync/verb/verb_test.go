@@ -72,3 +72,16 @@ func TestUses(t *testing.T) {
 		t.Error("List shares the table")
 	}
 }
+
+func TestUsage(t *testing.T) {
+	want := []string{
+		"run|start",
+		"stop|status|resync|bulk|purge",
+		"commit|refresh [conntrack|expect]",
+		"flush [internal|external|kernel [conntrack|expect]]",
+		"dump internal|external [expect]",
+	}
+	if got := Usage(Statement); !slices.Equal(got, want) {
+		t.Errorf("Usage(Statement) = %q, want %q", got, want)
+	}
+}
