@@ -259,7 +259,7 @@ func (p *parser) top(kw token) (Stmt, error) {
 
 // agg parses "sum|min|max|avg EXPR [where EXPR] [by EXPR, ...]".
 func (p *parser) agg(kw token) (Stmt, error) {
-	clauses := aggClauses
+	clauses := p.grammar(kw.text).Clauses
 	s := &AggStmt{node: p.node(kw), Func: aggFuncs[kw.text]}
 	var err error
 	if s.Value, err = p.expr(kw); err != nil {
