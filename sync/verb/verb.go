@@ -51,8 +51,8 @@ var none = []string{""}
 // tables are the arguments that pick the conntrack or the expect table.
 var tables = []string{"", "conntrack", "expect"}
 
-// verbs is the table, in help order. It is never changed: List and Lookup
-// hand out copies.
+// verbs is the table, in help order. It is never changed: Lookup hands
+// out copies.
 var verbs = []Verb{
 	{Run, none, Statement},
 	{Start, none, Statement},
@@ -66,17 +66,6 @@ var verbs = []Verb{
 	{Purge, none, Statement | Request},
 	{Dump, []string{"internal", "external", "internal expect", "external expect"}, Statement | Request},
 	{Metrics, none, Request},
-}
-
-// List returns the verbs of use, in help order.
-func List(use Use) []Verb {
-	var out []Verb
-	for _, v := range verbs {
-		if v.Use&use != 0 {
-			out = append(out, v.clone())
-		}
-	}
-	return out
 }
 
 // Names returns the names of the verbs of use, in help order.

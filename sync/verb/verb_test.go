@@ -37,7 +37,8 @@ func TestNext(t *testing.T) {
 // TestNextWalksArgs checks that walking Next from no argument reaches
 // exactly the verb's arguments.
 func TestNextWalksArgs(t *testing.T) {
-	for _, v := range List(Statement | Request) {
+	for _, name := range Names(Statement | Request) {
+		v, _ := Lookup(name, Statement|Request)
 		var got []string
 		var walk func(arg string)
 		walk = func(arg string) {
@@ -66,10 +67,10 @@ func TestUses(t *testing.T) {
 	if got := Actions(Statement)[:3]; !slices.Equal(got, []string{"run", "start", "stop"}) {
 		t.Errorf("Actions starts %q", got)
 	}
-	l := List(Statement)
-	l[4].Args[0] = "x"
+	v, _ := Lookup(Commit, Statement)
+	v.Args[0] = "x"
 	if v, _ := Lookup(Commit, Statement); v.Args[0] != "" {
-		t.Error("List shares the table")
+		t.Error("Lookup shares the table")
 	}
 }
 
