@@ -216,8 +216,3 @@ func statementKeywords() []string {
 func Tables() []string {
 	return slices.Clone(engine.TableNames)
 }
-
-// Events lists the event words of watch.
-func Events() []string {
-	return slices.Clone(eventNames)
-}
