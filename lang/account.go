@@ -55,7 +55,7 @@ func (p *parser) account(kw token) (Stmt, error) {
 	s := &AccountStmt{node: p.node(kw), Path: path}
 	seen := map[string]bool{}
 	for {
-		t, ok, err := p.clause("account", []string{"where", "every", "for", "as"}, seen)
+		t, ok, err := p.clause(kw.text, p.grammar(kw.text).Clauses, seen)
 		if err != nil || !ok {
 			return s, err
 		}

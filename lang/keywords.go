@@ -8,62 +8,13 @@ import (
 
 // Keywords are lowercase only: "LIST" is not a statement.
 
-// statementNames are the keywords of the statements this package
-// implements (parserFor dispatches on them).
-var statementNames = []string{
-	"list", "count", "get", "delete", "update", "insert", "flush", "load", "watch",
-	"top", "sum", "min", "max", "avg", "let", "print", "if", "exit", "source", "set", "explain",
-	"stats", "serve", "account", "sync",
-}
-
-// parserFor returns the parser of the statement whose keyword is kw, nil
-// for a word that is not one of statementNames.
-func (p *parser) parserFor(kw string) func(token) (Stmt, error) {
-	switch kw {
-	case "list":
-		return p.list
-	case "count":
-		return p.count
-	case "get":
-		return p.get
-	case "delete":
-		return p.delete
-	case "update":
-		return p.update
-	case "insert":
-		return p.insert
-	case "flush":
-		return p.flush
-	case "load":
-		return p.load
-	case "watch":
-		return p.watch
-	case "top":
-		return p.top
-	case "sum", "min", "max", "avg":
-		return p.agg
-	case "let":
-		return p.let
-	case "print":
-		return p.print
-	case "if":
-		return p.ifStmt
-	case "exit":
-		return p.exit
-	case "source":
-		return p.sourceFile
-	case "set":
-		return p.set
-	case "explain":
-		return p.explain
-	case "stats":
-		return p.stats
-	case "serve":
-		return p.serve
-	case "account":
-		return p.account
-	case "sync":
-		return p.syncStmt
+// grammar returns the row of the statement table whose keyword is kw, nil
+// for a word that is not a statement keyword.
+func (p *parser) grammar(kw string) *statement {
+	for i := range p.stmts {
+		if p.stmts[i].Keyword == kw {
+			return &p.stmts[i]
+		}
 	}
 	return nil
 }
@@ -94,7 +45,7 @@ var eventTypes = map[string]engine.EventType{
 // to expr.)
 func Keywords() []string {
 	var out []string
-	out = append(out, statementNames...)
+	out = append(out, statementKeywords()...)
 	out = append(out, "else")
 	out = append(out, settings...)
 	out = append(out, clauseWords...)

@@ -13,7 +13,7 @@ import (
 // delete parses "delete [TABLE] [where EXPR] [dry]" (the where clause is
 // required, but by the compiler, which says what to do instead).
 func (p *parser) delete(kw token) (Stmt, error) {
-	clauses := []string{"where", "dry"}
+	clauses := p.grammar(kw.text).Clauses
 	s := &DeleteStmt{node: p.node(kw)}
 	var err error
 	if s.Table, s.TablePos, err = p.table(clauses); err != nil {
@@ -42,7 +42,7 @@ var settableFields = []string{"mark", "timeout", "labels", "status"}
 // update parses "update [TABLE] set FIELD = EXPR[, ...] [where EXPR] [dry]"
 // (clauses in any order; set and where are required by the compiler).
 func (p *parser) update(kw token) (Stmt, error) {
-	clauses := []string{"set", "where", "dry"}
+	clauses := p.grammar(kw.text).Clauses
 	s := &UpdateStmt{node: p.node(kw)}
 	var err error
 	if s.Table, s.TablePos, err = p.table(clauses); err != nil {

@@ -16,9 +16,6 @@ var aggFuncs = map[string]engine.AggFunc{
 	"sum": engine.AggSum, "min": engine.AggMin, "max": engine.AggMax, "avg": engine.AggAvg,
 }
 
-// explainable are the statements explain takes.
-var explainable = []string{"list", "count", "delete", "update", "top", "sum", "min", "max", "avg"}
-
 // settings are the names "set" takes.
 var settings = []string{"output", "netns"}
 
@@ -58,7 +55,7 @@ func (p *parser) let(kw token) (Stmt, error) {
 	}
 	if p.keywordAt(p.i, aggStatements...) && !isPunct(p.at(p.i+1), "(") {
 		t := p.next()
-		st, err := p.parserFor(t.text)(t)
+		st, err := p.grammar(t.text).parse(p, t)
 		if err != nil {
 			return nil, err
 		}
@@ -210,10 +207,17 @@ func (p *parser) block(after token) ([]Stmt, error) {
 // explain parses "explain STMT".
 func (p *parser) explain(kw token) (Stmt, error) {
 	t := p.next()
-	if t.kind != tokWord || !slices.Contains(explainable, t.text) {
+	g := p.grammar(t.text)
+	if t.kind != tokWord || g == nil || !g.explain {
+		var explainable []string
+		for _, s := range p.stmts {
+			if s.explain {
+				explainable = append(explainable, s.Keyword)
+			}
+		}
 		return nil, p.errAt(t, "`explain` takes a %s statement, found %s", strings.Join(explainable, ", "), describe(t))
 	}
-	st, err := p.parserFor(t.text)(t)
+	st, err := g.parse(p, t)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +226,7 @@ func (p *parser) explain(kw token) (Stmt, error) {
 
 // top parses "top [TABLE] N EXPR [by EXPR] [where EXPR]".
 func (p *parser) top(kw token) (Stmt, error) {
-	clauses := []string{"by", "where"}
+	clauses := p.grammar(kw.text).Clauses
 	s := &TopStmt{node: p.node(kw)}
 	var err error
 	if p.peek().kind == tokWord && p.at(p.i+1).kind == tokNumber {
@@ -255,7 +259,7 @@ func (p *parser) top(kw token) (Stmt, error) {
 
 // agg parses "sum|min|max|avg EXPR [where EXPR] [by EXPR, ...]".
 func (p *parser) agg(kw token) (Stmt, error) {
-	clauses := []string{"where", "by"}
+	clauses := p.grammar(kw.text).Clauses
 	s := &AggStmt{node: p.node(kw), Func: aggFuncs[kw.text]}
 	var err error
 	if s.Value, err = p.expr(kw); err != nil {

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"ctq/engine"
@@ -11,7 +12,7 @@ import (
 // every DURATION] [for DURATION] [limit N] [as FORMAT]"; EVENTS is a comma
 // list of new, update and destroy.
 func (p *parser) watch(kw token) (Stmt, error) {
-	clauses := []string{"where", "count", "every", "for", "limit", "as"}
+	clauses := p.grammar(kw.text).Clauses
 	s := &WatchStmt{node: p.node(kw), Limit: -1}
 	if t := p.peek(); t.kind == tokWord {
 		if tb, ok := engine.ParseTable(t.text); ok {
@@ -75,7 +76,7 @@ func (p *parser) events(orTable bool, clauses []string) (engine.EventMask, error
 		case !ok && orTable:
 			return 0, p.errAt(t, "unknown table or event `%s`%s", t.text, didYouMean(t.text, engine.TableNames, eventNames, clauses))
 		case !ok:
-			return 0, p.errAt(t, "unknown event `%s`%s (events: new, update, destroy)", t.text, didYouMean(t.text, eventNames, clauses))
+			return 0, p.errAt(t, "unknown event `%s`%s (events: %s)", t.text, didYouMean(t.text, eventNames, clauses), strings.Join(eventNames, ", "))
 		case mask&ev != 0:
 			return 0, p.errAt(t, "duplicate event `%s`", t.text)
 		}

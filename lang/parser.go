@@ -28,7 +28,7 @@ func Parse(text string) (*Script, error) {
 // returns the statements before the error too.
 func parse(text string) ([]Stmt, error) {
 	src := newSource(text)
-	p := &parser{src: src, lx: &lexer{src: src, text: text}}
+	p := &parser{src: src, lx: &lexer{src: src, text: text}, stmts: statementTable}
 	var out []Stmt
 	for {
 		switch p.peek().kind {
@@ -58,8 +58,9 @@ type parser struct {
 	lx     *lexer
 	toks   []token
 	i      int
-	lexErr error // the lexer's error; the token stream ends there
-	blocks int   // how many if blocks enclose the current statement
+	lexErr error       // the lexer's error; the token stream ends there
+	blocks int         // how many if blocks enclose the current statement
+	stmts  []statement // statementTable (see there why a field)
 }
 
 // at returns token i, lexing as far as needed; past the end of the script
@@ -145,8 +146,8 @@ func (p *parser) stmt() (Stmt, error) {
 	if t.kind != tokWord {
 		return nil, p.errAt(t, "expected a statement, found %s", describe(t))
 	}
-	if parse := p.parserFor(t.text); parse != nil {
-		st, err := parse(t)
+	if g := p.grammar(t.text); g != nil {
+		st, err := g.parse(p, t)
 		if err != nil {
 			return nil, err
 		}
@@ -158,10 +159,14 @@ func (p *parser) stmt() (Stmt, error) {
 	if slices.Contains(futureStatements, t.text) {
 		return nil, p.errAt(t, "statement `%s` is not supported yet", t.text)
 	}
-	if lower := strings.ToLower(t.text); slices.Contains(statementNames, lower) || slices.Contains(futureStatements, lower) {
+	if lower := strings.ToLower(t.text); p.grammar(lower) != nil || slices.Contains(futureStatements, lower) {
 		return nil, p.errAt(t, "unknown statement `%s` (keywords are lowercase: `%s`)", t.text, lower)
 	}
-	known := slices.Sorted(slices.Values(statementNames))
+	var known []string
+	for _, s := range p.stmts {
+		known = append(known, s.Keyword)
+	}
+	slices.Sort(known)
 	return nil, p.errAt(t, "unknown statement `%s`%s", t.text, didYouMean(t.text, known, futureStatements))
 }
 
@@ -278,7 +283,7 @@ func (p *parser) limit(kw token) (int, error) {
 // list parses "list [TABLE] [where EXPR] [order by EXPR [asc|desc], ...]
 // [limit N] [as FORMAT]" (clauses in any order, each at most once).
 func (p *parser) list(kw token) (Stmt, error) {
-	clauses := []string{"where", "order", "limit", "as"}
+	clauses := p.grammar(kw.text).Clauses
 	s := &ListStmt{node: p.node(kw), Limit: -1}
 	var err error
 	if s.Table, _, err = p.table(clauses); err != nil {
@@ -334,7 +339,7 @@ func (p *parser) orderBy(order token) ([]OrderItem, error) {
 
 // count parses "count [TABLE] [where EXPR] [by EXPR, ...]".
 func (p *parser) count(kw token) (Stmt, error) {
-	clauses := []string{"where", "by"}
+	clauses := p.grammar(kw.text).Clauses
 	s := &CountStmt{node: p.node(kw)}
 	var err error
 	if s.Table, _, err = p.table(clauses); err != nil {
@@ -368,7 +373,7 @@ func (p *parser) get(kw token) (Stmt, error) {
 		return nil, err
 	}
 	s.Fields = r.Fields
-	t, ok, err := p.clause("get", []string{"as"}, map[string]bool{})
+	t, ok, err := p.clause(kw.text, p.grammar(kw.text).Clauses, map[string]bool{})
 	if err != nil || !ok {
 		return s, err
 	}

@@ -57,9 +57,10 @@ func (s *ServeStep) Where() Site { return s.At }
 
 // serve parses the serve statement.
 func (p *parser) serve(kw token) (Stmt, error) {
-	clauses := []string{"where", "by", "sync", "every", "for"}
+	g := p.grammar(kw.text)
+	clauses := g.Clauses
 	s := &ServeStmt{node: p.node(kw)}
-	textfile := p.keywordAt(p.i, "textfile")
+	textfile := p.keywordAt(p.i, g.Words...)
 	if textfile {
 		p.i++
 		clauses = clauses[:3]

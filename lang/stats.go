@@ -28,7 +28,7 @@ func (s *StatsStep) Where() Site { return s.At }
 
 // stats parses "stats [TABLE] [as FORMAT]".
 func (p *parser) stats(kw token) (Stmt, error) {
-	clauses := []string{"as"}
+	clauses := p.grammar(kw.text).Clauses
 	s := &StatsStmt{node: p.node(kw)}
 	var err error
 	if s.Table, s.TablePos, err = p.table(clauses); err != nil {

@@ -1,11 +1,16 @@
 package lang
 
-import "strings"
+import (
+	"strings"
 
-// SyncStmt is `sync ACTION ["PATH"]`: ACTION is run, start, stop, status,
+	"ctq/sync/verb"
+)
+
+// SyncStmt is `sync ACTION ["PATH"]`: ACTION is a statement verb of
+// package verb with one of its arguments (run, start, stop, status,
 // commit [conntrack|expect], flush [internal|external|kernel [conntrack|
 // expect]], resync, refresh [conntrack|expect], bulk, purge, dump internal
-// [expect] or dump external [expect].
+// [expect] or dump external [expect]).
 type SyncStmt struct {
 	node
 	// Action is the action word with its arguments: the cache of dump
@@ -18,14 +23,6 @@ type SyncStmt struct {
 
 // Keyword is "sync".
 func (*SyncStmt) Keyword() string { return "sync" }
-
-// SyncActions are the actions of the sync statement, in help order.
-var SyncActions = []string{
-	"run", "start", "stop", "status", "commit", "commit conntrack", "commit expect",
-	"flush", "flush internal", "flush external", "flush kernel", "flush kernel conntrack", "flush kernel expect",
-	"resync", "refresh", "refresh conntrack", "refresh expect", "bulk", "purge", "dump internal", "dump external",
-	"dump internal expect", "dump external expect",
-}
 
 // SyncStep is a compiled sync statement. run and start run a sync node
 // (in the foreground, or in the background of the session); the other
@@ -41,55 +38,33 @@ type SyncStep struct {
 // Where is the site of the step.
 func (s *SyncStep) Where() Site { return s.At }
 
-// syncStmt parses `sync ACTION ["PATH"]`.
+// syncStmt parses `sync ACTION ["PATH"]`: a statement verb of package
+// verb, then the words of one of its arguments.
 func (p *parser) syncStmt(kw token) (Stmt, error) {
 	s := &SyncStmt{node: p.node(kw)}
-	words := []string{"run", "start", "stop", "status", "commit", "flush", "resync", "refresh", "bulk", "purge", "dump"}
+	names := verb.Names(verb.Statement)
 	t := p.peek()
-	if t.kind != tokWord || !p.keywordAt(p.i, words...) {
+	if t.kind != tokWord || !p.keywordAt(p.i, names...) {
 		return nil, p.errAt(t, "expected a sync action (%s) after `sync`, found %s%s",
-			syncActionList(), describe(t), hintWord(t, words))
+			strings.Join(verb.Actions(verb.Statement), ", "), describe(t), hintWord(t, names))
 	}
 	p.i++
-	s.Action = t.text
-	if t.text == "dump" {
+	v, _ := verb.Lookup(t.text, verb.Statement)
+	s.Action = v.Name
+	arg := "" // the argument words so far
+	for {
+		next, done := v.Next(arg)
 		c := p.peek()
-		if c.kind != tokWord || (c.text != "internal" && c.text != "external") {
-			return nil, p.errAt(c, "expected `internal` or `external` after `sync dump`, found %s%s",
-				describe(c), hintWord(c, []string{"internal", "external"}))
+		if len(next) == 0 || done && c.kind != tokWord {
+			break
+		}
+		if !p.keywordAt(p.i, next...) {
+			return nil, p.errAt(c, "expected %s after `sync %s`, found %s%s",
+				syncExpected(next, done), s.Action, describe(c), hintWord(c, next))
 		}
 		p.i++
 		s.Action += " " + c.text
-		if e := p.peek(); e.kind == tokWord {
-			if e.text != "expect" {
-				return nil, p.errAt(e, "expected `expect`, a configuration path in quotes or the end after `sync %s`, found %s%s",
-					s.Action, describe(e), hintWord(e, []string{"expect"}))
-			}
-			p.i++
-			s.Action += " expect"
-		}
-	}
-	if t.text == "flush" {
-		if c := p.peek(); c.kind == tokWord {
-			targets := []string{"internal", "external", "kernel"}
-			if !p.keywordAt(p.i, targets...) {
-				return nil, p.errAt(c, "expected `internal`, `external`, `kernel`, a configuration path in quotes or the end after `sync flush`, found %s%s",
-					describe(c), hintWord(c, targets))
-			}
-			p.i++
-			s.Action += " " + c.text
-		}
-	}
-	if s.Action == "commit" || s.Action == "refresh" || s.Action == "flush kernel" {
-		if c := p.peek(); c.kind == tokWord {
-			tables := []string{"conntrack", "expect"}
-			if !p.keywordAt(p.i, tables...) {
-				return nil, p.errAt(c, "expected `conntrack`, `expect`, a configuration path in quotes or the end after `sync %s`, found %s%s",
-					s.Action, describe(c), hintWord(c, tables))
-			}
-			p.i++
-			s.Action += " " + c.text
-		}
+		arg = strings.TrimPrefix(s.Action, v.Name+" ")
 	}
 	c := p.peek()
 	if atEnd(c) {
@@ -98,16 +73,32 @@ func (p *parser) syncStmt(kw token) (Stmt, error) {
 	if c.kind != tokString {
 		return nil, p.errAt(c, "expected the configuration path in quotes or the end of `sync %s`, found %s", s.Action, describe(c))
 	}
-	v, err := p.unquote(c)
+	path, err := p.unquote(c)
 	if err != nil {
 		return nil, err
 	}
-	if v == "" {
+	if path == "" {
 		return nil, p.errAt(c, "`sync %s` needs a configuration path, not an empty string (leave it out for the default)", s.Action)
 	}
 	p.i++
-	s.Config = v
+	s.Config = path
 	return s, nil
+}
+
+// syncExpected names the words that may come next in a sync action for an
+// error message; done says the action may also end there.
+func syncExpected(words []string, done bool) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = "`" + w + "`"
+	}
+	if done {
+		return strings.Join(append(q, "a configuration path in quotes or the end"), ", ")
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
 // hintWord is a did-you-mean for a word token, "" otherwise.
@@ -116,11 +107,6 @@ func hintWord(t token, words []string) string {
 		return ""
 	}
 	return didYouMean(t.text, words)
-}
-
-// syncActionList is the actions for an error message.
-func syncActionList() string {
-	return strings.Join(SyncActions, ", ")
 }
 
 // syncStep compiles a sync statement.

@@ -74,7 +74,7 @@ func reservedName(name string) string {
 		return "a constant"
 	case slices.Contains(builtin.Names, name) || name == fnCIDR:
 		return "a function"
-	case slices.Contains(clauseWords, name) || slices.Contains(statementNames, name) || name == "else":
+	case slices.Contains(clauseWords, name) || slices.Contains(statementKeywords(), name) || name == "else":
 		return "a keyword"
 	case name == "true" || name == "false" || name == "nil" || name == "and" || name == "or" ||
 		name == "not" || name == "in" || name == "matches" || name == "contains" || name == "startsWith" || name == "endsWith":

@@ -10,20 +10,18 @@ import (
 	"ctq/lang"
 )
 
-// helpTexts holds the help topics: a statement or a subject, each with
-// examples.
-func helpTexts() map[string]string {
-	t := map[string]string{
-		"list": `list [TABLE] [where EXPR] [order by EXPR [asc|desc], ...] [limit N] [as FORMAT]
-  Print the entries that match, in the kernel's order unless ordered.
+// helpBodies are the help of the statements after their syntax (which
+// lang.Statements has), keyed by keyword; min, max and avg share sum's.
+func helpBodies() map[string]string {
+	b := map[string]string{
+		"list": `  Print the entries that match, in the kernel's order unless ordered.
   TABLE is conntrack (default), expect, dying or unconfirmed.
     list
     list where proto == tcp and dport == 22
     list where src in cidr("198.51.100.0/24") or dst in cidr("2001:db8::/32")
     list where timeout < 60 order by timeout limit 10 as table
     list expect`,
-		"count": `count [TABLE] [where EXPR] [by EXPR, ...]
-  Print how many entries match; without where, the kernel's own counter.
+		"count": `  Print how many entries match; without where, the kernel's own counter.
   With by, the count of each group, largest first (ties by key): the keys,
   then the count (json: {"dport":22,"count":7}; csv: a header, then rows).
   Grouping streams the table: memory grows with the number of groups only.
@@ -32,14 +30,12 @@ func helpTexts() map[string]string {
     count by dport
     count where proto == tcp by src, dport
     let n = count where state == "SYN_SENT"`,
-		"top": `top [TABLE] N EXPR [by EXPR] [where EXPR]
-  The N values of the first EXPR with the largest sum of the by EXPR
+		"top": `  The N values of the first EXPR with the largest sum of the by EXPR
   (without by: the most entries), largest first.
     top 10 src by bytes
     top 5 dport where proto == tcp
     top 3 dst by packets where state == "ESTABLISHED"`,
-		"sum": `sum|min|max|avg EXPR [where EXPR] [by EXPR, ...]
-  Add up, bound or average a number (or a duration, in seconds) over the
+		"sum": `  Add up, bound or average a number (or a duration, in seconds) over the
   matching entries of the conntrack table; with by, per group, largest
   first. Without by the result is one number, and let can keep it.
     sum bytes
@@ -47,35 +43,29 @@ func helpTexts() map[string]string {
     max age by src
     min timeout where proto == udp by dport
     let total = sum bytes where dport == 443`,
-		"delete": `delete [TABLE] where EXPR [dry]
-  Remove the entries that match (a bare delete is refused: use flush). With
+		"delete": `  Remove the entries that match (a bare delete is refused: use flush). With
   dry, only count them. Where the kernel can apply the whole condition the
   delete is one kernel-side filtered flush.
     delete where proto==tcp && dport==22 && state=="ESTABLISHED"
     delete where src in cidr("192.0.2.0/24") dry
     delete expect where helper == "ftp"`,
-		"update": `update set FIELD = EXPR[, ...] where EXPR [dry]
-  Change mark, timeout, labels (+= / -=) or status (+=) of the entries that
+		"update": `  Change mark, timeout, labels (+= / -=) or status (+=) of the entries that
   match; EXPR may read the entry. "where true" updates every entry.
     update set mark = 7 where dport in 8000..8100
     update set mark = bitor(mark, 0x10), timeout = duration("5m") where proto == udp
     update set labels += "web", status += "ASSURED" where dport == 443 dry`,
-		"insert": `insert [TABLE] {field: VALUE, ...} | insert [TABLE] [{...}, {...}]
-  Create entries from constant values (see help fields for the names).
+		"insert": `  Create entries from constant values (see help fields for the names).
     insert {src: "192.0.2.1", dst: "198.51.100.7", proto: tcp, sport: 40000, dport: 22, timeout: 60, state: "ESTABLISHED"}
     insert {src: "192.0.2.1", dst: "192.0.2.2", proto: icmp, icmp_type: 8, icmp_code: 0, icmp_id: 7, timeout: 30}`,
-		"load": `load "FILE" | load -
-  Apply a file of conntrack -R lines (-o save format); "-" is standard
+		"load": `  Apply a file of conntrack -R lines (-o save format); "-" is standard
   input. Every line is checked before any is applied.
     load "/var/lib/ctq/table.save"
     load -`,
-		"flush": `flush [TABLE] [ipv4|ipv6]
-  Empty conntrack or expect, or one family of it.
+		"flush": `  Empty conntrack or expect, or one family of it.
     flush
     flush ipv6
     flush expect`,
-		"watch": `watch [TABLE] [EVENTS] [where EXPR] [count [by KEYS] every DURATION] [for DURATION] [limit N] [as FORMAT]
-  Stream events (new, update, destroy) until Ctrl-C, the duration or the
+		"watch": `  Stream events (new, update, destroy) until Ctrl-C, the duration or the
   limit. Lost events are reported and make the statement fail. With
   count ... every, print a report an interval instead: how many events,
   per group, largest first (limit then counts reports).
@@ -84,8 +74,7 @@ func helpTexts() map[string]string {
     watch expect limit 10
     watch new count by dport every 1s
     watch new where proto == tcp count every 10s as json`,
-		"stats": `stats [conntrack|expect] [as FORMAT]
-  The kernel's per-CPU counters. text: conntrack -S's lines byte for byte
+		"stats": `  The kernel's per-CPU counters. text: conntrack -S's lines byte for byte
   (conntrack -S expect for expect), then for conntrack one line
   "entries=N max=N" (the global entry count, as conntrack -C, and
   nf_conntrack_max). json: an object a CPU ({"cpu":0,"found":0,...}), then
@@ -94,9 +83,7 @@ func helpTexts() map[string]string {
     stats
     stats expect
     stats as json`,
-		"serve": `serve "ADDR" [where EXPR] [by EXPR, ...] [sync ["CONF"]] [every DURATION] [for DURATION]
-serve textfile "FILE" [where EXPR] [by EXPR, ...] [sync ["CONF"]]
-  Answer Prometheus scrapes on http://ADDR/metrics until Ctrl-C (or the
+		"serve": `  Answer Prometheus scrapes on http://ADDR/metrics until Ctrl-C (or the
   duration): ctq_conntrack_entries and ctq_conntrack_max, every conntrack
   -S counter (ctq_conntrack_stat_NAME_total{cpu}, ctq_expect_stat_..),
   ctq_conntrack_entries_by_state{proto,state}, event counters
@@ -119,8 +106,7 @@ serve textfile "FILE" [where EXPR] [by EXPR, ...] [sync ["CONF"]]
     serve "127.0.0.1:9555" sync "/etc/ctq/sync.conf"
     serve "127.0.0.1:9555" where proto == tcp by dport
     serve textfile "/var/lib/node_exporter/textfile/ctq.prom" by zone`,
-		"account": `account "FILE" [where EXPR] [every DURATION] [for DURATION] [as FORMAT]
-  Flow accounting (conntrackd's stats mode): append every destroyed entry
+		"account": `  Flow accounting (conntrackd's stats mode): append every destroyed entry
   the condition selects to FILE, with its counters and timestamps, until
   Ctrl-C or the duration. FORMAT is extended,ktimestamp by default (conntrack
   -E -o extended,ktimestamp lines), another of conntrack's text formats, or
@@ -132,12 +118,7 @@ serve textfile "FILE" [where EXPR] [by EXPR, ...] [sync ["CONF"]]
   timestamps nf_conntrack_timestamp=1.
     account "/var/log/ctq/flows.log"
     account "/var/log/ctq/flows.json" where proto == tcp as json`,
-		"sync": `sync run|start ["PATH"]
-sync stop|status|resync|bulk|purge ["PATH"]
-sync commit|refresh [conntrack|expect] ["PATH"]
-sync flush [internal|external|kernel [conntrack|expect]] ["PATH"]
-sync dump internal|external [expect] ["PATH"]
-  State synchronization with a peer (conntrackd's sync modes FTFW, NOTRACK
+		"sync": `  State synchronization with a peer (conntrackd's sync modes FTFW, NOTRACK
   and ALARM, on its wire protocol) from a conntrackd configuration file:
   PATH, by default /etc/ctq/sync.conf, else /etc/conntrackd/conntrackd.conf.
   run keeps a node in the foreground until Ctrl-C or SIGTERM (for systemd);
@@ -162,8 +143,7 @@ sync dump internal|external [expect] ["PATH"]
     sync run "/etc/ctq/sync.conf"
     sync commit "/etc/ctq/sync.conf"
     sync dump external`,
-		"let": `let NAME = EXPR | let NAME = count|sum|min|max|avg ...
-  Set a variable for the rest of the script (and, in the shell, the
+		"let": `  Set a variable for the rest of the script (and, in the shell, the
   following lines). Its type comes from the value (count gives an int; sum,
   min, max and avg a float) and stays; a variable may be used in any
   expression, where clauses too, as a constant (it reaches the kernel
@@ -172,42 +152,49 @@ sync dump internal|external [expect] ["PATH"]
     list where dport == p
     let n = count where state == "SYN_SENT"
     let total = sum bytes`,
-		"print": `print EXPR
-  Print a value: strings as they are, numbers without trailing zeros,
+		"print": `  Print a value: strings as they are, numbers without trailing zeros,
   lists and maps as JSON.
     print 6*7
     print "x=" + string(n)`,
-		"if": `if EXPR { ... } [else { ... } | else if EXPR { ... }]
-  Run a block when EXPR is true. Blocks hold statements on lines or
+		"if": `  Run a block when EXPR is true. Blocks hold statements on lines or
   separated by ";"; else goes on the line of the "}". A condition that
   starts with "{" needs parentheses.
     let n = count where state == "SYN_SENT"
     if n > 100 { print "SYN flood? " + string(n); exit 3 } else { print "ok" }`,
-		"exit": `exit [N]
-  End the script (or the shell) with exit code N (0..255; default 0).
+		"exit": `  End the script (or the shell) with exit code N (0..255; default 0).
     exit
     exit 3
     exit n > 0 ? 1 : 0`,
-		"source": `source "FILE"
-  Run the statements of another file here. It is read and compiled with the
+		"source": `  Run the statements of another file here. It is read and compiled with the
   script, before anything runs; errors name that file. A relative path is
   read from the directory of the script that sources it (in the shell and
   -e, the current directory).
     source "common.ctq"`,
-		"set": `set output FORMAT | set netns NAME
-  Change the session's default output format, or switch the live table to
+		"set": `  Change the session's default output format, or switch the live table to
   another network namespace (as ip netns names it).
     set output json
     set output extended,id
     set netns blue`,
-		"explain": `explain STMT
-  Show how a list, count, delete, update, top, sum, min, max or avg would
+		"explain": `  Show how a list, count, delete, update, top, sum, min, max or avg would
   run: the kernel filter it asks for and the part the kernel applies, the
   condition checked in userspace, whether a delete can be one filtered
   flush, and how many entries the kernel returns against how many match
   (one counting scan; nothing is changed).
     explain delete where proto == tcp && dport == 22
     explain count where mark == 1 and src in cidr("192.0.2.0/24")`,
+		"get": `  Look one entry up by its original tuple (a kernel lookup, not a scan).
+    get {proto: tcp, src: "192.0.2.1", dst: "198.51.100.7", sport: 40000, dport: 22}
+    get {proto: icmp, src: "192.0.2.1", dst: "192.0.2.2", icmp_type: 8, icmp_code: 0, icmp_id: 7}`,
+	}
+	for _, alias := range []string{"min", "max", "avg"} {
+		b[alias] = b["sum"]
+	}
+	return b
+}
+
+// helpSubjects are the help topics that are not statements.
+func helpSubjects() map[string]string {
+	return map[string]string{
 		"scripts": `Scripts (ctq FILE, -e, stdin) are statements on lines or separated by ";"; # starts a comment.
   The whole script (with sourced files) parses and type-checks before its
   first statement runs. A runtime error stops it with exit code 1 and
@@ -217,10 +204,6 @@ sync dump internal|external [expect] ["PATH"]
       print "ssh flows: " + string(n)
       exit 3
     }`,
-		"get": `get {proto: P, src: ADDR, dst: ADDR, sport: N, dport: N [, zone: Z]} [as FORMAT]
-  Look one entry up by its original tuple (a kernel lookup, not a scan).
-    get {proto: tcp, src: "192.0.2.1", dst: "198.51.100.7", sport: 40000, dport: 22}
-    get {proto: icmp, src: "192.0.2.1", dst: "192.0.2.2", icmp_type: 8, icmp_code: 0, icmp_id: 7}`,
 		"expressions": `Conditions are expr expressions (https://expr-lang.org) over a flow's fields.
     proto == tcp and dport in [22, 80, 443]        bare words tcp udp icmp ... ipv4 ipv6
     dport in 8000..8100                            ranges
@@ -230,23 +213,36 @@ sync dump internal|external [expect] ["PATH"]
     "web" in labels, 3 in labels                   labels (names from connlabel.conf)
     age > duration("5m"), start < now()            time
     helper == "ftp" || mark & 0xff == 7            anything else expr can say`,
-		"formats": `as FORMAT / -o FORMAT
-  text       conntrack's default line (byte for byte)
-  extended   conntrack -o extended; also id, ktimestamp, labels and lists: extended,id
-  xml        conntrack -o xml
-  save       conntrack -o save (for conntrack -R and ctq's load)
-  json       one object a line, typed fields
-  csv        a header, then a row an entry
-  table      aligned columns`,
-		"shell": `The shell: Tab completes keywords, fields, tables and formats; Up/Down walk
-  the history (~/.ctq_history); an open bracket or a trailing \ continues a
-  statement on the next line; Ctrl-C cancels the running statement (or the
-  line); Ctrl-D leaves.`,
+		"shell": `The shell: Tab completes what may come next: statements, sync verbs and
+  their arguments, tables, clauses, fields, constants and formats; Up/Down
+  walk the history (~/.ctq_history); an open bracket or a trailing \
+  continues a statement on the next line; Ctrl-C cancels the running
+  statement (or the line); Ctrl-D leaves.`,
+		"formats": formatHelp(),
 	}
-	for _, alias := range []string{"min", "max", "avg"} {
-		t[alias] = t["sum"]
+}
+
+// helpTexts holds the help topics: a statement (its syntax, then its
+// body) or a subject, each with examples.
+func helpTexts() map[string]string {
+	t := helpSubjects()
+	bodies := helpBodies()
+	for _, s := range lang.Statements() {
+		t[s.Keyword] = s.Syntax + "\n" + bodies[s.Keyword]
 	}
 	return t
+}
+
+// formatHelp is the formats topic: each format name that has a summary.
+func formatHelp() string {
+	var b strings.Builder
+	b.WriteString("as FORMAT / -o FORMAT")
+	for _, name := range format.Names() {
+		if sum := format.Summary(name); sum != "" {
+			fmt.Fprintf(&b, "\n  %-10s %s", name, sum)
+		}
+	}
+	return b.String()
 }
 
 // helpTopics lists the topics of help, sorted.
@@ -277,9 +273,13 @@ func isHelp(text string) (topic string, ok bool) {
 func writeHelp(w io.Writer, topic string) error {
 	switch topic {
 	case "":
-		_, err := fmt.Fprintf(w, "Statements: list, count, get, top, sum, min, max, avg, delete, update, insert, load, flush, watch,\n"+
-			"stats, serve, account, sync, let, print, if, exit, source, set, explain. Topics: %s.\nhelp TOPIC shows one, with examples.\n",
-			strings.Join(helpTopics(), ", "))
+		var b strings.Builder
+		b.WriteString("Statements:\n")
+		for _, s := range lang.Statements() {
+			fmt.Fprintf(&b, "  %-8s %s\n", s.Keyword, s.Summary)
+		}
+		fmt.Fprintf(&b, "Topics: %s.\nhelp TOPIC shows one, with examples.\n", strings.Join(helpTopics(), ", "))
+		_, err := io.WriteString(w, b.String())
 		return err
 	case "fields":
 		_, err := fmt.Fprintf(w, "Fields of a flow:\n  %s\nConstants: %s\nFormats: %s\n",

@@ -7,20 +7,22 @@ import (
 	"strings"
 
 	"github.com/chzyer/readline"
+
+	"ctq/engine/format"
 )
 
 // version is ctq's version string.
 const version = "0.1.0"
 
-const usage = `usage: ctq [flags] [SCRIPT]
+// usageText is the --help text; %s is the text of -o.
+const usageText = `usage: ctq [flags] [SCRIPT]
 
 Runs ctq statements against the conntrack tables: the -e statements, the
 SCRIPT file, or standard input (the interactive shell on a terminal).
 
 flags:
   -e STMT          run STMT (repeatable; all are checked before any runs)
-  -o, --output F   default output format: text, extended, id, xml, save,
-                   json, csv, table (or conntrack flags such as extended,id)
+  -o, --output F   %s
   --from FILE      query a saved table (conntrack -o save / text / extended
                    output, or ctq's -o json) instead of the kernel; no root
                    needed; - reads it from standard input
@@ -31,6 +33,30 @@ flags:
 exit codes: 0 ok, 1 runtime or kernel error, 2 usage, parse or type error,
 or a bad load file or sync configuration (nothing ran), 130 interrupted.
 `
+
+// usage is the --help text, with the format names of format.Names.
+func usage() string {
+	o := "default output format: " + strings.Join(format.Names(), ", ") + " (or conntrack flags such as extended,id)"
+	return fmt.Sprintf(usageText, wrap(o, 58, "\n                   "))
+}
+
+// wrap breaks text at spaces into lines of at most width bytes (longer
+// words stay whole), joined by sep.
+func wrap(text string, width int, sep string) string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return strings.Join(append(lines, line), sep)
+}
 
 const usageHint = "Try `ctq --help' for more information.\n"
 

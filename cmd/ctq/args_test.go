@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"ctq/engine/format"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -38,6 +40,20 @@ func TestParseArgs(t *testing.T) {
 		}
 		if !reflect.DeepEqual(*got, tt.want) {
 			t.Errorf("%q: got %+v, want %+v", tt.args, *got, tt.want)
+		}
+	}
+}
+
+func TestUsageListsFormats(t *testing.T) {
+	u := strings.Join(strings.Fields(usage()), " ")
+	for _, name := range format.Names() {
+		if !strings.Contains(u, " "+name+",") && !strings.Contains(u, " "+name+" ") {
+			t.Errorf("usage lacks format %s", name)
+		}
+	}
+	for _, line := range strings.Split(usage(), "\n") {
+		if len(line) > 79 {
+			t.Errorf("usage line longer than 79: %q", line)
 		}
 	}
 }

@@ -33,7 +33,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case opts.help:
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return repl.ExitOK
 	case opts.version:
 		fmt.Fprintln(stdout, "ctq", version)

@@ -1,9 +1,7 @@
 package format
 
 import (
-	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"ctq/engine"
@@ -96,58 +94,6 @@ const (
 type Spec struct {
 	Kind  Kind
 	Flags TextFlags
-}
-
-// names are the format names New accepts, in the order Names lists them.
-var names = []string{"text", "extended", "id", "ktimestamp", "labels", "xml", "save", "json", "csv", "table"}
-
-// Names lists the format names New accepts (for help and completion).
-// Besides these, New accepts comma lists of conntrack's text flags
-// ("extended,id", "xml,ktimestamp").
-func Names() []string {
-	return append([]string(nil), names...)
-}
-
-// Parse parses a format name: one of Names, or a comma list of conntrack
-// -o keywords among text, extended, id, ktimestamp, labels, timestamp and
-// xml (save, json, csv and table stand alone). Names are case-insensitive.
-//
-// "labels" is accepted for compatibility and has no flag of its own: labels
-// print when Options.LabelNames is non-nil (the caller loads connlabel.conf
-// for it, as conntrack does for -o labels). "timestamp" sets FlagTime.
-func Parse(name string) (Spec, error) {
-	lower := strings.ToLower(strings.TrimSpace(name))
-	switch lower {
-	case "save":
-		return Spec{Kind: KindSave}, nil
-	case "json":
-		return Spec{Kind: KindJSON}, nil
-	case "csv":
-		return Spec{Kind: KindCSV}, nil
-	case "table":
-		return Spec{Kind: KindTable}, nil
-	}
-	var s Spec
-	for _, item := range strings.Split(lower, ",") {
-		switch strings.TrimSpace(item) {
-		case "text", "labels":
-		case "extended":
-			s.Flags |= FlagExtended
-		case "id":
-			s.Flags |= FlagID
-		case "ktimestamp":
-			s.Flags |= FlagKTimestamp
-		case "timestamp":
-			s.Flags |= FlagTime
-		case "xml":
-			s.Kind = KindXML
-		case "save", "json", "csv", "table":
-			return Spec{}, fmt.Errorf("output format %q: %s cannot be combined with other formats", name, strings.TrimSpace(item))
-		default:
-			return Spec{}, fmt.Errorf("unknown output format %q (valid: %s, or a comma list of text flags such as extended,id)", name, strings.Join(names, ", "))
-		}
-	}
-	return s, nil
 }
 
 // New returns a Writer for format name writing to w. name is one of:

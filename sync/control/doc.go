@@ -20,7 +20,8 @@
 // The body streams: a dump of a large cache goes out as it is read, and a
 // failure on the way ends it with ".ERR". A body line that starts with a
 // dot is sent with one more dot in front (the client removes it). The
-// verbs and what conntrackd option each stands for:
+// verbs and their arguments are package verb's Request verbs (the table
+// ctq's sync statement reads too); what conntrackd option each stands for:
 //
 //	status                          -s
 //	commit                          -c

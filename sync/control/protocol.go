@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"ctq/sync/verb"
 )
 
 // MaxRequest is the longest request line the server reads, newline
@@ -14,33 +16,19 @@ const MaxRequest = 256
 // maxReplyLine bounds a reply line the client reads.
 const maxReplyLine = 64 << 10
 
-// Verbs of the protocol.
+// Verbs of the protocol (the Request verbs of package verb).
 const (
-	VerbStatus  = "status"
-	VerbCommit  = "commit"
-	VerbFlush   = "flush"
-	VerbResync  = "resync"
-	VerbRefresh = "refresh"
-	VerbBulk    = "bulk"
-	VerbPurge   = "purge"
-	VerbDump    = "dump"
-	VerbStop    = "stop"
-	VerbMetrics = "metrics"
+	VerbStatus  = verb.Status
+	VerbCommit  = verb.Commit
+	VerbFlush   = verb.Flush
+	VerbResync  = verb.Resync
+	VerbRefresh = verb.Refresh
+	VerbBulk    = verb.Bulk
+	VerbPurge   = verb.Purge
+	VerbDump    = verb.Dump
+	VerbStop    = verb.Stop
+	VerbMetrics = verb.Metrics
 )
-
-// verbArgs lists the arguments each verb takes; "" is no argument.
-var verbArgs = map[string][]string{
-	VerbStatus:  {""},
-	VerbCommit:  {"", "conntrack", "expect"},
-	VerbFlush:   {"", "internal", "external", "kernel", "kernel conntrack", "kernel expect"},
-	VerbResync:  {""},
-	VerbRefresh: {"", "conntrack", "expect"},
-	VerbBulk:    {""},
-	VerbPurge:   {""},
-	VerbDump:    {"internal", "external", "internal expect", "external expect"},
-	VerbStop:    {""},
-	VerbMetrics: {""},
-}
 
 // Request is one parsed request line.
 type Request struct {
@@ -60,31 +48,19 @@ func (r Request) String() string {
 
 // ParseRequest parses a request line (without its newline).
 func ParseRequest(line string) (Request, error) {
-	verb, arg, _ := strings.Cut(line, " ")
-	args, ok := verbArgs[verb]
+	name, arg, _ := strings.Cut(line, " ")
+	v, ok := verb.Lookup(name, verb.Request)
 	if !ok {
 		return Request{}, fmt.Errorf("request %q: unknown verb", line)
 	}
-	for _, a := range args {
-		if a == arg {
-			return Request{Verb: verb, Arg: arg}, nil
-		}
+	if v.Takes(arg) {
+		return Request{Verb: name, Arg: arg}, nil
 	}
-	if len(args) == 1 && args[0] == "" {
-		return Request{}, fmt.Errorf("request %q: %s takes no argument", line, verb)
+	words := v.Words()
+	if len(words) == 0 {
+		return Request{}, fmt.Errorf("request %q: %s takes no argument", line, name)
 	}
-	return Request{}, fmt.Errorf("request %q: %s takes %s", line, verb, strings.Join(nonEmpty(args), ", "))
-}
-
-// nonEmpty is list without its empty strings.
-func nonEmpty(list []string) []string {
-	var out []string
-	for _, s := range list {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
+	return Request{}, fmt.Errorf("request %q: %s takes %s", line, name, strings.Join(words, ", "))
 }
 
 // readLine reads one line of at most limit bytes, without its newline.
