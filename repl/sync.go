@@ -220,7 +220,7 @@ func (s *Session) prepareNode(cfg *config.Config) (func(ctx context.Context) err
 		release()
 		return nil, err
 	}
-	n, err := node.New(cfg, node.Options{Live: live, Link: l, Log: logger.log})
+	n, err := node.New(cfg, node.Options{Kernel: live, Link: l, Log: logger.log})
 	if err != nil {
 		l.Close()
 		live.Close()

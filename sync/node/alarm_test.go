@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"ctq/engine"
-	"ctq/engine/ctnetlink"
 	"ctq/internal/nstest"
 	"ctq/sync/cache"
 	"ctq/sync/config"
@@ -19,12 +18,6 @@ const alarmConf = `Sync {
 	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
 }`
 
-// fakeClock is a clock the test moves.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time          { return c.t }
-func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
-
 // alarmNode is an ALARM node on a fake clock, driven without Run.
 func alarmNode(t *testing.T) (*Node, *fakeLink, *fakeClock) {
 	t.Helper()
@@ -32,9 +25,9 @@ func alarmNode(t *testing.T) (*Node, *fakeLink, *fakeClock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &fakeClock{t: time.Unix(1795389893, 0)}
+	clk := newFakeClock()
 	l := &fakeLink{max: 1472}
-	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: l, Now: clk.now})
+	n, err := New(cfg, Options{Kernel: newFakeKernel(), Link: l, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func startNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, m
 		t.Fatal(err)
 	}
 	live := openLive(t, ns)
-	n, err := New(cfg, Options{Live: live, Link: l, Log: log})
+	n, err := New(cfg, Options{Kernel: live, Link: l, Log: log})
 	if err != nil {
 		l.Close()
 		t.Fatal(err)

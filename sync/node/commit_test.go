@@ -11,7 +11,6 @@ import (
 	"ctq/internal/nstest"
 	"ctq/sync/cache"
 	"ctq/sync/config"
-	"ctq/sync/wire"
 )
 
 // runningNode runs a NOTRACK node on a namespace's table with a chanLink
@@ -34,8 +33,8 @@ func runningNodeConf(tb testing.TB, ns *nstest.NS, conf string) (*Node, *chanLin
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { live.Close() })
-	l := &chanLink{sent: make(chan []byte, 1<<16), closed: make(chan struct{})}
-	n, err := New(cfg, Options{Live: live, Link: l})
+	l := newChanLink()
+	n, err := New(cfg, Options{Kernel: live, Link: l})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -99,7 +98,7 @@ func TestCommitReplaces(t *testing.T) {
 		t.Errorf("commit: %+v, want %+v", res, want)
 	}
 	marks := map[cache.Key]int{}
-	if _, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
+	if _, err := n.kernel.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
 		marks[cache.KeyOf(f)] = f.Mark
 		return nil
 	}); err != nil {
@@ -124,35 +123,4 @@ func TestCommitReplaces(t *testing.T) {
 	if sent := dataMessages(t, drain(l)); sent != 0 {
 		t.Errorf("%d entries advertised after the commit", sent)
 	}
-}
-
-// drain returns the datagrams the link has sent so far.
-func drain(l *chanLink) [][]byte {
-	var out [][]byte
-	for {
-		select {
-		case d := <-l.sent:
-			out = append(out, d)
-		default:
-			return out
-		}
-	}
-}
-
-// dataMessages counts the entry messages in datagrams.
-func dataMessages(t *testing.T, datagrams [][]byte) int {
-	t.Helper()
-	count := 0
-	for _, d := range datagrams {
-		wire.Decode(d, func(m *wire.Message, err error) error {
-			if err != nil {
-				t.Fatalf("sent a bad message: %v", err)
-			}
-			if m.CT != nil {
-				count++
-			}
-			return nil
-		})
-	}
-	return count
 }

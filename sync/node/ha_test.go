@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"ctq/engine"
-	"ctq/engine/ctnetlink"
 	"ctq/internal/nstest"
 	"ctq/sync/config"
 )
@@ -96,8 +95,8 @@ func TestPurge(t *testing.T) {
 	}
 	// A purge that runs flushes the kernel table; a second request while
 	// it is pending leaves it as it is.
-	pending := func() *time.Timer {
-		p, err := inLoop(ctx, n, func() *time.Timer { return n.purge })
+	pending := func() Timer {
+		p, err := inLoop(ctx, n, func() Timer { return n.purge })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +133,7 @@ func TestAlarmRefusesResync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: &fakeLink{}})
+	n, err := New(cfg, Options{Kernel: newFakeKernel(), Link: &fakeLink{}})
 	if err != nil {
 		t.Fatal(err)
 	}

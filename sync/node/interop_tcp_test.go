@@ -78,7 +78,7 @@ func newTCPPair(t *testing.T, mode string) *pair {
 
 	p.liveA = openLive(t, p.a)
 	p.liveB = openLive(t, p.b)
-	p.node, err = New(cfg, Options{Live: p.liveA, Link: l})
+	p.node, err = New(cfg, Options{Kernel: p.liveA, Link: l})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,27 +8,10 @@ import (
 	"time"
 
 	"ctq/engine"
-	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 	"ctq/sync/config"
-	"ctq/sync/link"
 	"ctq/sync/wire"
 )
-
-// fakeLink records what is sent.
-type fakeLink struct {
-	max  int
-	sent [][]byte
-}
-
-func (l *fakeLink) Send(b []byte) error {
-	l.sent = append(l.sent, append([]byte(nil), b...))
-	return nil
-}
-func (l *fakeLink) Recv([]byte) (int, error) { return 0, fmt.Errorf("fake link receives nothing") }
-func (l *fakeLink) MaxPayload() int          { return l.max }
-func (l *fakeLink) Stats() link.Stats        { return link.Stats{} }
-func (l *fakeLink) Close() error             { return nil }
 
 const notrackConf = `Sync {
 	Mode NOTRACK { }
@@ -44,7 +27,7 @@ func testNode(t *testing.T, max int, now time.Time) (*Node, *fakeLink) {
 		t.Fatal(err)
 	}
 	l := &fakeLink{max: max}
-	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: l, Now: func() time.Time { return now }})
+	n, err := New(cfg, Options{Kernel: newFakeKernel(), Link: l, Clock: &fakeClock{t: now}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +74,7 @@ func TestSupported(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.text, err)
 		}
-		_, err = New(cfg, Options{Live: &ctnetlink.Live{}, Link: &fakeLink{}})
+		_, err = New(cfg, Options{Kernel: newFakeKernel(), Link: &fakeLink{}})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.text, err, tt.want)
 		}
@@ -105,7 +88,7 @@ func TestSupported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(keyed, Options{Live: &ctnetlink.Live{}, Link: &fakeLink{}}); err == nil || !strings.Contains(err.Error(), "t.conf:4: the link has an AuthKey") {
+	if _, err := New(keyed, Options{Kernel: newFakeKernel(), Link: &fakeLink{}}); err == nil || !strings.Contains(err.Error(), "t.conf:4: the link has an AuthKey") {
 		t.Errorf("keyed configuration, plain link: %v", err)
 	}
 }

@@ -1,0 +1,144 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"ctq/sync/link"
+	"ctq/sync/wire"
+)
+
+// fakeLink records what is sent.
+type fakeLink struct {
+	max  int
+	sent [][]byte
+}
+
+func (l *fakeLink) Send(b []byte) error {
+	l.sent = append(l.sent, append([]byte(nil), b...))
+	return nil
+}
+func (l *fakeLink) Recv([]byte) (int, error) { return 0, fmt.Errorf("fake link receives nothing") }
+func (l *fakeLink) MaxPayload() int          { return l.max }
+func (l *fakeLink) Stats() link.Stats        { return link.Stats{} }
+func (l *fakeLink) Close() error             { return nil }
+
+// chanLink is a link whose datagrams go to a channel and whose Recv
+// returns what the test puts into recv (nil: nothing) until Close.
+type chanLink struct {
+	sent   chan []byte
+	recv   chan []byte
+	closed chan struct{}
+	once   sync.Once
+}
+
+// newChanLink returns a chanLink that keeps what it sends.
+func newChanLink() *chanLink {
+	return &chanLink{sent: make(chan []byte, 1<<16), recv: make(chan []byte), closed: make(chan struct{})}
+}
+
+func (l *chanLink) Send(b []byte) error {
+	l.sent <- append([]byte(nil), b...)
+	return nil
+}
+func (l *chanLink) Recv(b []byte) (int, error) {
+	select {
+	case d := <-l.recv:
+		return copy(b, d), nil
+	case <-l.closed:
+		return 0, errors.New("closed")
+	}
+}
+func (l *chanLink) MaxPayload() int   { return 1472 }
+func (l *chanLink) Stats() link.Stats { return link.Stats{} }
+func (l *chanLink) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+// next returns the data messages of the next datagrams until n have come,
+// skipping control messages.
+func (l *chanLink) next(t *testing.T, n int, diag func() string) []*wire.Message {
+	t.Helper()
+	var out []*wire.Message
+	var seen []string
+	timeout := time.After(30 * time.Second)
+	for len(out) < n {
+		select {
+		case d := <-l.sent:
+			wire.Decode(d, func(m *wire.Message, err error) error {
+				if err != nil {
+					t.Fatalf("sent a bad message: %v", err)
+				}
+				if m.CT != nil {
+					seen = append(seen, fmt.Sprintf("%v %v", m.Header.Type, m.CT.Orig.Dst))
+					out = append(out, m)
+				}
+				return nil
+			})
+		case <-timeout:
+			t.Fatalf("%d of %d messages sent; all seen: %v; %s", len(out), n, seen, diag())
+		}
+	}
+	return out
+}
+
+// drain returns the datagrams the link has sent so far.
+func drain(l *chanLink) [][]byte {
+	var out [][]byte
+	for {
+		select {
+		case d := <-l.sent:
+			out = append(out, d)
+		default:
+			return out
+		}
+	}
+}
+
+// dataMessages counts the entry messages in datagrams.
+func dataMessages(t *testing.T, datagrams [][]byte) int {
+	t.Helper()
+	count := 0
+	for _, d := range datagrams {
+		wire.Decode(d, func(m *wire.Message, err error) error {
+			if err != nil {
+				t.Fatalf("sent a bad message: %v", err)
+			}
+			if m.CT != nil {
+				count++
+			}
+			return nil
+		})
+	}
+	return count
+}
+
+// runNode runs n until the test ends (an error of Run fails the test) and
+// waits until it runs.
+func runNode(tb testing.TB, n *Node, side string) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- n.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-runErr; err != nil {
+			tb.Errorf("node %s Run: %v", side, err)
+		}
+	})
+	waitStarted(tb, n)
+}
+
+// waitStarted waits until the node runs: subscribed to the kernel's
+// events and past its start-up dump.
+func waitStarted(tb testing.TB, n *Node) {
+	tb.Helper()
+	if _, err := n.Internal(context.Background()); err != nil {
+		tb.Fatalf("node did not start: %v", err)
+	}
+}
