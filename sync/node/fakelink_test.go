@@ -64,6 +64,14 @@ func (l *chanLink) Close() error {
 // skipping control messages.
 func (l *chanLink) next(t *testing.T, n int, diag func() string) []*wire.Message {
 	t.Helper()
+	return l.take(t, n, func(m *wire.Message) bool { return m.CT != nil }, diag)
+}
+
+// take returns the messages keep accepts of the next datagrams until n
+// have come (the rest of the last datagram's too). It gives up after 30 s
+// (a failure; diag, when set, describes the state).
+func (l *chanLink) take(t *testing.T, n int, keep func(*wire.Message) bool, diag func() string) []*wire.Message {
+	t.Helper()
 	var out []*wire.Message
 	var seen []string
 	timeout := time.After(30 * time.Second)
@@ -74,17 +82,30 @@ func (l *chanLink) next(t *testing.T, n int, diag func() string) []*wire.Message
 				if err != nil {
 					t.Fatalf("sent a bad message: %v", err)
 				}
-				if m.CT != nil {
-					seen = append(seen, fmt.Sprintf("%v %v", m.Header.Type, m.CT.Orig.Dst))
+				if keep(m) {
+					seen = append(seen, msgString(m))
 					out = append(out, m)
 				}
 				return nil
 			})
 		case <-timeout:
-			t.Fatalf("%d of %d messages sent; all seen: %v; %s", len(out), n, seen, diag())
+			why := ""
+			if diag != nil {
+				why = diag()
+			}
+			t.Fatalf("%d of %d messages sent; all seen: %v; %s", len(out), n, seen, why)
 		}
 	}
 	return out
+}
+
+// msgString describes a sent message: its type and flags, and the
+// destination and source port of a flow.
+func msgString(m *wire.Message) string {
+	if m.CT != nil {
+		return fmt.Sprintf("%v %v:%d", m.Header.Type, m.CT.Orig.Dst, m.CT.Orig.Sport)
+	}
+	return fmt.Sprintf("%v %v", m.Header.Type, m.Header.Flags)
 }
 
 // drain returns the datagrams the link has sent so far.
