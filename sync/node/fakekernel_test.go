@@ -20,7 +20,8 @@ import (
 // expectEvent, overrun) and what the fakeKernel's injectors write, in the
 // groups the watch has joined. Batches and expectation writes change the
 // tables at once and raise no events, as if every watch had left the NEW
-// and DESTROY groups (a commit's do); see writes for what they did.
+// and DESTROY groups, which a commit does; loud counts those made while
+// the table's watch was in the NEW group.
 type fakeKernel struct {
 	events, expEvents chan fakeEvent
 
@@ -28,7 +29,7 @@ type fakeKernel struct {
 	flows   map[cache.Key]engine.Flow
 	exps    map[cache.ExpectKey]engine.Expect
 	subs    map[engine.Table]*fakeSub
-	writes  int    // requests of batches and expectation writes
+	loud    int    // batch requests and expectation writes heard by a watch
 	nextPID uint32 // port ID of the next injector
 }
 
@@ -225,10 +226,25 @@ func (k *fakeKernel) ScanExpect(ctx context.Context, yield func(*engine.Expect) 
 	return engine.ScanStats{}, nil
 }
 
+// heard counts a write into table when its watch is in the NEW group;
+// k.mu is held.
+func (k *fakeKernel) heard(table engine.Table) {
+	if s := k.subs[table]; s != nil && s.Joined()&engine.EventNew != 0 {
+		k.loud++
+	}
+}
+
+// loudWrites returns loud.
+func (k *fakeKernel) loudWrites() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.loud
+}
+
 func (k *fakeKernel) CreateExpect(_ context.Context, x *engine.Expect) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.writes++
+	k.heard(engine.TableExpect)
 	key := cache.ExpectKeyOf(x)
 	if _, ok := k.exps[key]; ok {
 		return unix.EEXIST
@@ -240,7 +256,7 @@ func (k *fakeKernel) CreateExpect(_ context.Context, x *engine.Expect) error {
 func (k *fakeKernel) DeleteExpect(_ context.Context, x *engine.Expect) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.writes++
+	k.heard(engine.TableExpect)
 	key := cache.ExpectKeyOf(x)
 	if _, ok := k.exps[key]; !ok {
 		return engine.ErrNotFound
@@ -322,7 +338,7 @@ type fakeBatch struct {
 // answer.
 func (b *fakeBatch) do(op func(flows map[cache.Key]engine.Flow) error) {
 	b.k.mu.Lock()
-	b.k.writes++
+	b.k.heard(engine.TableConntrack)
 	err := op(b.k.flows)
 	b.k.mu.Unlock()
 	req := b.req
