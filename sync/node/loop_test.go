@@ -335,3 +335,56 @@ func TestLoopPoll(t *testing.T) {
 		t.Errorf("polls %d, %v; want 2", st.Polls, err)
 	}
 }
+
+// injectConf is a NOTRACK node without external cache that syncs
+// expectations.
+const injectConf = `Sync {
+	Mode NOTRACK { DisableExternalCache on }
+	Options { ExpectationSync on }
+	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
+}`
+
+// TestLoopInject: with DisableExternalCache what the peer sends, flows and
+// expectations, is written into the kernel through the injector, whose
+// events the node does not advertise; nothing enters the external cache.
+func TestLoopInject(t *testing.T) {
+	f := runFake(t, injectConf)
+	g := flow(1)
+	g.SetStatus(g.Status | engine.StatusExpected)
+	f.receive(t, ctMsg(wire.MsgCTNew, 100, g))
+	inKernel := func(mark int) func() bool {
+		return func() bool {
+			k, ok := f.k.flow(g)
+			return ok && k.Mark == mark
+		}
+	}
+	f.waitLoop(t, "the flow in the kernel", inKernel(g.Mark))
+	if k, _ := f.k.flow(g); k.Status&engine.StatusExpected != 0 || k.Timeout != g.Timeout {
+		t.Errorf("injected flow status %v timeout %d, want no EXPECTED and %d", k.Status, k.Timeout, g.Timeout)
+	}
+	g.Mark = 7
+	f.receive(t, ctMsg(wire.MsgCTUpdate, 101, g))
+	f.waitLoop(t, "the update in the kernel", inKernel(7))
+	f.receive(t, ctMsg(wire.MsgCTDelete, 102, g))
+	f.waitLoop(t, "the flow gone from the kernel", func() bool { _, ok := f.k.flow(g); return !ok })
+	x := testExp("ftp", 5000)
+	f.receive(t, expMsg(wire.MsgExpNew, 103, x))
+	f.waitLoop(t, "the expectation in the kernel", func() bool { _, exps := f.k.len(); return exps == 1 })
+
+	// The injector's events came before this one, which alone goes out.
+	h := flow(2)
+	f.k.event(engine.EventNew, h)
+	if m := f.data(t, 1)[0]; !isFlow(m, wire.MsgCTNew, h) {
+		t.Errorf("advertised %s, want only the kernel's own event", msgString(m))
+	}
+	if msgs := f.sent(t); len(msgs) != 0 {
+		t.Errorf("advertised %s", sentSet(msgs))
+	}
+	st, err := f.Stats(context.Background())
+	if err != nil || st.Injected != 4 || st.InjectErrors != 0 || st.EventsReceived != 1 {
+		t.Errorf("injected %d (%d errors), %d events (%v); want 4, 0, 1", st.Injected, st.InjectErrors, st.EventsReceived, err)
+	}
+	if ext, err := f.External(context.Background()); err != nil || len(ext) != 0 {
+		t.Errorf("external cache %v, %v; want empty", ext, err)
+	}
+}
