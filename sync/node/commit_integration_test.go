@@ -46,6 +46,7 @@ func runningNodeConf(tb testing.TB, ns *nstest.NS, conf string) (*Node, *chanLin
 // the external cache's version of every entry, the committed entries are
 // in the internal cache, and none is advertised back.
 func TestCommitReplaces(t *testing.T) {
+	nstest.Require(t)
 	ns := nstest.New(t)
 	n, l := runningNode(t, ns)
 	const count, held = 3000, 300

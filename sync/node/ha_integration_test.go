@@ -25,6 +25,7 @@ func kernelDsts(t *testing.T, ns *nstest.NS) string {
 }
 
 func TestRefreshAndFlushKernel(t *testing.T) {
+	nstest.Require(t)
 	ns := nstest.New(t)
 	n, l := runningNodeConf(t, ns, haConf)
 	ctx := context.Background()

@@ -312,6 +312,14 @@ func TestLoopAlarm(t *testing.T) {
 	}
 }
 
+// pollConf is a NOTRACK node in polling mode, reading the table every
+// second.
+const pollConf = `Sync {
+	Mode NOTRACK { }
+	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
+}
+General { PollSecs 1 }`
+
 // TestLoopPoll: a node in polling mode subscribes to no events; each
 // PollSecs its poll advertises the table's new entries and the ends of
 // those gone.

@@ -16,6 +16,7 @@ import (
 // UPD and DEL, and a resync dump advertises the table and purges what the
 // kernel no longer has.
 func TestKernelDumpAndEvents(t *testing.T) {
+	nstest.Require(t)
 	ns := nstest.New(t)
 	ns.Load(t, []string{
 		"-I -t 600 -u SEEN_REPLY,ASSURED -m 1 -s 198.51.100.1 -d 198.51.100.2 -p tcp --sport 1000 --dport 22 --state ESTABLISHED",

@@ -110,6 +110,7 @@ func tcpConnections(t *testing.T, ns *nstest.NS) (in, out bool) {
 // namespace reach conntrackd's external cache and flows created in
 // conntrackd's namespace reach ctq's; both commit them; both resync.
 func TestInteropConntrackdTCP(t *testing.T) {
+	nstest.RequireCommand(t, "conntrackd")
 	for _, mode := range []struct {
 		name, block string
 		ftfw        bool

@@ -90,6 +90,7 @@ func nodeStats(t *testing.T, n *Node) Stats {
 // and datagrams without a valid trailer sent to the backup's port are
 // dropped and counted without touching its caches or stalling the link.
 func TestAuthPair(t *testing.T) {
+	nstest.Require(t)
 	a, b := nstest.Joined(t, "ctqa", addrA, "ctqb", addrB)
 	key := strings.Repeat("5a", 32)
 	dir := t.TempDir()
