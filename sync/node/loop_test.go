@@ -396,3 +396,48 @@ func TestLoopInject(t *testing.T) {
 		t.Errorf("external cache %v, %v; want empty", ext, err)
 	}
 }
+
+// TestLoopNoInternalCache: without internal cache nothing is read at
+// start, each kernel event, of a flow or an expectation, goes out as its
+// message, `dump internal` shows the kernel's tables, and a RESYNC is
+// answered with them as NEW messages.
+func TestLoopNoInternalCache(t *testing.T) {
+	f := runFake(t, `Sync {
+	Mode NOTRACK { DisableInternalCache on }
+	Options { ExpectationSync on }
+	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
+}`, flow(0))
+	x := testExp("ftp", 5000)
+	f.k.expectEvent(engine.EventNew, x)
+	if m := f.l.take(t, 1, func(m *wire.Message) bool { return m.Exp != nil }, nil)[0]; m.Header.Type != wire.MsgExpNew {
+		t.Errorf("expectation event sent as %s", m.Header.Type)
+	}
+	g := flow(1)
+	f.k.event(engine.EventNew, g)
+	g.Mark = 4
+	f.k.event(engine.EventUpdate, g)
+	f.k.event(engine.EventDestroy, g)
+	want := []*wire.Message{ctMsg(wire.MsgCTNew, 0, flow(1)), ctMsg(wire.MsgCTUpdate, 0, g), ctMsg(wire.MsgCTDelete, 0, g)}
+	for i, m := range f.data(t, 3) {
+		if w := want[i]; msgString(m) != msgString(w) || m.CT.Mark != w.CT.Mark {
+			t.Errorf("event %d sent as %s mark %d, want %s mark %d", i, msgString(m), m.CT.Mark, msgString(w), w.CT.Mark)
+		}
+	}
+	ctx := context.Background()
+	if st, err := f.Stats(ctx); err != nil || st.Internal.Active != 0 || st.InternalExpect.Active != 0 {
+		t.Errorf("internal caches %+v %+v, %v: want nothing cached", st.Internal, st.InternalExpect, err)
+	}
+	internal, err := f.Internal(ctx)
+	if err != nil || len(internal) != 1 || internal[0].Flow.Sport != flow(0).Sport {
+		t.Errorf("dump internal: %v, %v; want the kernel's flow", internal, err)
+	}
+	exps, err := f.InternalExpect(ctx)
+	if err != nil || len(exps) != 1 || exps[0].Expect.Dport != x.Dport {
+		t.Errorf("dump internal expect: %v, %v; want the kernel's expectation", exps, err)
+	}
+	f.receive(t, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagResync, Seq: 1}, Control: &wire.Control{}})
+	resync := f.l.take(t, 2, func(m *wire.Message) bool { return m.Header.IsData() }, nil)
+	if !isFlow(resync[0], wire.MsgCTNew, flow(0)) || resync[1].Header.Type != wire.MsgExpNew {
+		t.Errorf("resync answered with %s, want CT NEW of flow 0 and EXP NEW", sentSet(resync))
+	}
+}
