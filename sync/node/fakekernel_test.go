@@ -23,7 +23,9 @@ import (
 // and DESTROY groups, which a commit does; loud counts those made while
 // the table's watch was in the NEW group.
 type fakeKernel struct {
-	events, expEvents chan fakeEvent
+	// events and expEvents are the watches' events; nil is an overrun
+	// (lost events).
+	events, expEvents chan *engine.Event
 
 	mu      sync.Mutex
 	flows   map[cache.Key]engine.Flow
@@ -31,12 +33,6 @@ type fakeKernel struct {
 	subs    map[engine.Table]*fakeSub
 	loud    int    // batch requests and expectation writes heard by a watch
 	nextPID uint32 // port ID of the next injector
-}
-
-// fakeEvent is an event of a fakeKernel's watch, or an overrun (lost
-// events) when ev is nil.
-type fakeEvent struct {
-	ev *engine.Event
 }
 
 var (
@@ -47,8 +43,8 @@ var (
 // newFakeKernel returns an empty fakeKernel.
 func newFakeKernel() *fakeKernel {
 	return &fakeKernel{
-		events:    make(chan fakeEvent, eventQueue),
-		expEvents: make(chan fakeEvent, eventQueue),
+		events:    make(chan *engine.Event, eventQueue),
+		expEvents: make(chan *engine.Event, eventQueue),
 		flows:     make(map[cache.Key]engine.Flow),
 		exps:      make(map[cache.ExpectKey]engine.Expect),
 		subs:      make(map[engine.Table]*fakeSub),
@@ -83,7 +79,7 @@ func (k *fakeKernel) event(typ engine.EventType, f engine.Flow) {
 		k.flows[cache.KeyOf(&f)] = f
 	}
 	k.mu.Unlock()
-	k.events <- fakeEvent{ev: &engine.Event{Type: typ, Flow: &f}}
+	k.events <- &engine.Event{Type: typ, Flow: &f}
 }
 
 // expectEvent does what event does for an expectation.
@@ -95,11 +91,11 @@ func (k *fakeKernel) expectEvent(typ engine.EventType, x engine.Expect) {
 		k.exps[cache.ExpectKeyOf(&x)] = x
 	}
 	k.mu.Unlock()
-	k.expEvents <- fakeEvent{ev: &engine.Event{Type: typ, Expect: &x}}
+	k.expEvents <- &engine.Event{Type: typ, Expect: &x}
 }
 
 // overrun reports lost events to the conntrack watch.
-func (k *fakeKernel) overrun() { k.events <- fakeEvent{} }
+func (k *fakeKernel) overrun() { k.events <- nil }
 
 // flow returns the table's flow of f's key.
 func (k *fakeKernel) flow(f engine.Flow) (engine.Flow, bool) {
@@ -137,11 +133,13 @@ func sorted[K comparable, V any](m map[K]V, cmpKey func(a, b *V) int) []V {
 	return out
 }
 
-// byPorts orders flows by their ports and marks, expectations by theirs.
+// byPorts orders flows by their ports and source addresses.
 func byPorts(a, b *engine.Flow) int {
-	return cmp.Or(cmp.Compare(a.Sport, b.Sport), cmp.Compare(a.Dport, b.Dport), cmp.Compare(a.Src.Compare(b.Src), 0))
+	return cmp.Or(cmp.Compare(a.Sport, b.Sport), cmp.Compare(a.Dport, b.Dport), a.Src.Compare(b.Src))
 }
 
+// byExpPorts orders expectations by their expected port and their
+// master's source port.
 func byExpPorts(a, b *engine.Expect) int {
 	return cmp.Or(cmp.Compare(a.Dport, b.Dport), cmp.Compare(a.MasterSport, b.MasterSport))
 }
@@ -190,8 +188,8 @@ func (k *fakeKernel) Watch(ctx context.Context, cfg engine.WatchConfig, yield fu
 		select {
 		case <-ctx.Done():
 			return st, nil
-		case e := <-events:
-			if e.ev == nil {
+		case ev := <-events:
+			if ev == nil {
 				st.Overflows++
 				if cfg.Resync != nil {
 					if err := cfg.Resync(ctx); err != nil {
@@ -200,11 +198,11 @@ func (k *fakeKernel) Watch(ctx context.Context, cfg engine.WatchConfig, yield fu
 				}
 				continue
 			}
-			if sub.Joined()&e.ev.Type == 0 {
+			if sub.Joined()&ev.Type == 0 {
 				continue // the kernel builds no event for a left group
 			}
 			st.Received++
-			if err := yield(e.ev); err != nil {
+			if err := yield(ev); err != nil {
 				return st, err
 			}
 		}
@@ -431,7 +429,7 @@ func (i *fakeInjector) write(typ engine.EventType, f *engine.Flow, op func(map[c
 	i.k.mu.Unlock()
 	if err == nil && sub != nil && sub.Joined()&typ != 0 {
 		c := *f
-		i.k.events <- fakeEvent{ev: &engine.Event{Type: typ, Flow: &c, PortID: i.pid}}
+		i.k.events <- &engine.Event{Type: typ, Flow: &c, PortID: i.pid}
 	}
 	return err
 }

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -137,29 +136,4 @@ func dataMessages(t *testing.T, datagrams [][]byte) int {
 		})
 	}
 	return count
-}
-
-// runNode runs n until the test ends (an error of Run fails the test) and
-// waits until it runs.
-func runNode(tb testing.TB, n *Node, side string) {
-	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- n.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-runErr; err != nil {
-			tb.Errorf("node %s Run: %v", side, err)
-		}
-	})
-	waitStarted(tb, n)
-}
-
-// waitStarted waits until the node runs: subscribed to the kernel's
-// events and past its start-up dump.
-func waitStarted(tb testing.TB, n *Node) {
-	tb.Helper()
-	if _, err := n.Internal(context.Background()); err != nil {
-		tb.Fatalf("node did not start: %v", err)
-	}
 }

@@ -27,6 +27,31 @@ type fakeNode struct {
 	clk *fakeClock
 }
 
+// runNode runs n until the test ends (an error of Run fails the test) and
+// waits until it runs.
+func runNode(tb testing.TB, n *Node, side string) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- n.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-runErr; err != nil {
+			tb.Errorf("node %s Run: %v", side, err)
+		}
+	})
+	waitStarted(tb, n)
+}
+
+// waitStarted waits until the node runs: subscribed to the kernel's
+// events and past its start-up dump.
+func waitStarted(tb testing.TB, n *Node) {
+	tb.Helper()
+	if _, err := n.Internal(context.Background()); err != nil {
+		tb.Fatalf("node did not start: %v", err)
+	}
+}
+
 // runFake runs a node of configuration conf on a fakeKernel holding flows
 // until the test ends, and waits until it runs (its start-up dump read).
 func runFake(t *testing.T, conf string, flows ...engine.Flow) *fakeNode {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 	"ctq/sync/config"
 	"ctq/sync/wire"
@@ -81,7 +82,22 @@ func TestSupported(t *testing.T) {
 	}
 	cfg, _ := config.Parse("t.conf", []byte(notrackConf))
 	if _, err := New(cfg, Options{}); err == nil {
-		t.Error("no Live and Link: no error")
+		t.Error("no Kernel and Link: no error")
+	}
+	// DisableExternalCache needs injectors: *ctnetlink.Live and the
+	// fakeKernel open them, a Kernel that cannot is refused.
+	inject, err := config.Parse("t.conf", []byte(injectConf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type kernelOnly struct{ Kernel }
+	if _, err := New(inject, Options{Kernel: kernelOnly{newFakeKernel()}, Link: &fakeLink{}}); err == nil || !strings.Contains(err.Error(), "opens injectors") {
+		t.Errorf("DisableExternalCache on a Kernel without injectors: %v", err)
+	}
+	for _, k := range []Kernel{&ctnetlink.Live{}, newFakeKernel()} {
+		if _, err := New(inject, Options{Kernel: k, Link: &fakeLink{}}); err != nil {
+			t.Errorf("DisableExternalCache on %T: %v", k, err)
+		}
 	}
 	keyed, err := config.Parse("t.conf", []byte("Sync {\n Mode NOTRACK { }\n UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780\n AuthKey "+
 		strings.Repeat("ab", 16)+" }\n}"))
