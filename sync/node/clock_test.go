@@ -12,7 +12,10 @@ import (
 // a timer's or ticker's channel is unbuffered and advance waits until the
 // time is received (or the timer is stopped or reset), so that when
 // advance returns the node's loop has taken every tick; an AfterFunc's f
-// runs before advance goes on.
+// runs before advance goes on. A timer its receiver resets after it fired
+// (the ALIVE timer) counts from the clock's time at the Reset, which may
+// be the end of the advance: where the number of its firings matters,
+// advance by at most its interval at a time.
 type fakeClock struct {
 	mu     sync.Mutex
 	t      time.Time
