@@ -71,7 +71,7 @@ func prepare(cfg *Config) (func(ctx context.Context) error, error) {
 		release()
 		return nil, err
 	}
-	n, err := node.New(c, node.Options{Live: live, Link: l, Log: logger.log})
+	n, err := node.New(c, node.Options{Kernel: live, Link: l, Log: logger.log})
 	if err != nil {
 		l.Close()
 		live.Close()

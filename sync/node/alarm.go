@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -121,7 +123,7 @@ func (t *timers[P, K]) tick(a *alarm, now time.Time, internal func(func(P) bool)
 // alarmTick runs ALARM's due alarms of flows and of expectations; an
 // external entry that expired is removed from its cache.
 func (n *Node) alarmTick() {
-	a, now := n.alarm, n.now()
+	a, now := n.alarm, n.clock.Now()
 	a.flows.tick(a, now, n.internal.Range, n.enqueue, func(k cache.Key) {
 		if e, ok := n.external.Get(k); ok {
 			f := e.Flow

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -89,7 +91,7 @@ func (n *Node) Commit(ctx context.Context, tables Tables) (CommitResult, error) 
 	)
 	err := n.do(ctx, func() {
 		n.cancelPurge() // as conntrackd's -c cancels a pending -t
-		now = n.now()
+		now = n.clock.Now()
 		if tables.flows() {
 			entries = n.external.Live()
 		}
@@ -105,7 +107,7 @@ func (n *Node) Commit(ctx context.Context, tables Tables) (CommitResult, error) 
 		n.logf(slog.LevelInfo, "commit: nothing to commit (the external cache is empty)")
 		return res, nil
 	}
-	start := time.Now()
+	start := n.clock.Now()
 	const quiet = engine.EventNew | engine.EventDestroy
 	if n.sub != nil { // nil in polling mode: no event socket
 		if err := n.sub.Leave(quiet); err != nil {
@@ -123,7 +125,7 @@ func (n *Node) Commit(ctx context.Context, tables Tables) (CommitResult, error) 
 	if n.sub != nil {
 		jerr = n.sub.Join(quiet)
 	}
-	res.Duration = time.Since(start)
+	res.Duration = n.clock.Now().Sub(start)
 	var derr error
 	select {
 	case n.recommitted <- struct{}{}:
@@ -189,7 +191,7 @@ func (n *Node) create(ctx context.Context, entries []*cache.Entry, now time.Time
 		bad     int // entries that cannot be encoded
 		badErrs []error
 	)
-	b, err := n.live.OpenBatch(ctx, ctnetlink.BatchConfig{Failed: func(req int, err error) {
+	b, err := n.kernel.OpenBatch(ctx, ctnetlink.BatchConfig{Failed: func(req int, err error) {
 		if errors.Is(err, unix.EEXIST) {
 			exists = append(exists, sent[req])
 		}
@@ -291,7 +293,7 @@ func withoutExists(errs []error) []error {
 
 // batch runs op on every flow in one kernel batch.
 func (n *Node) batch(ctx context.Context, flows []engine.Flow, op func(engine.Batch, *engine.Flow) error) (engine.BatchStats, error) {
-	b, err := n.live.NewBatch(ctx)
+	b, err := n.kernel.NewBatch(ctx)
 	if err != nil {
 		return engine.BatchStats{}, err
 	}

@@ -7,41 +7,7 @@ import (
 	"testing"
 
 	"ctq/engine"
-	"ctq/engine/ctnetlink"
-	"ctq/internal/nstest"
-	"ctq/sync/cache"
-	"ctq/sync/config"
-	"ctq/sync/wire"
 )
-
-// runningNode runs a NOTRACK node on a namespace's table with a chanLink
-// until the test ends.
-func runningNode(tb testing.TB, ns *nstest.NS) (*Node, *chanLink) {
-	tb.Helper()
-	return runningNodeConf(tb, ns, notrackConf)
-}
-
-// runningNodeConf runs a node of configuration conf on a namespace's table
-// with a chanLink until the test ends.
-func runningNodeConf(tb testing.TB, ns *nstest.NS, conf string) (*Node, *chanLink) {
-	tb.Helper()
-	cfg, err := config.Parse("t.conf", []byte(conf))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	live, err := ctnetlink.OpenLive(&ctnetlink.LiveConfig{NetNS: ns.Name()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { live.Close() })
-	l := &chanLink{sent: make(chan []byte, 1<<16), closed: make(chan struct{})}
-	n, err := New(cfg, Options{Live: live, Link: l})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	runNode(tb, n, "under test")
-	return n, l
-}
 
 // commitFlow is the i-th flow of a commit test: TCP from 198.18.0.0/16.
 func commitFlow(i int) engine.Flow {
@@ -66,93 +32,67 @@ func fillExternal(tb testing.TB, n *Node, count int) {
 	}
 }
 
-// TestCommitReplaces commits into a table that holds some of the keys
-// already (with another mark): those are replaced, the kernel ends with
-// the external cache's version of every entry, the committed entries are
-// in the internal cache, and none is advertised back.
-func TestCommitReplaces(t *testing.T) {
-	ns := nstest.New(t)
-	n, l := runningNode(t, ns)
-	const count, held = 3000, 300
-	var lines []string
+// commitConf is a NOTRACK node that syncs expectations.
+const commitConf = `Sync {
+	Mode NOTRACK { }
+	Options { ExpectationSync on }
+	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
+}`
+
+// TestCommitFake commits into a fakeKernel that holds some of the keys
+// already (with another mark): those are replaced, the table ends with
+// the external cache's flows and expectations, written while the watches
+// were out of the NEW group and back in it afterwards; the committed
+// entries are then in the internal caches and none is advertised back.
+func TestCommitFake(t *testing.T) {
+	const count, held = 300, 30
+	var old []engine.Flow
 	for i := 0; i < count; i += count / held {
 		f := commitFlow(i)
-		lines = append(lines, fmt.Sprintf("-I -t 100 -u ASSURED,SEEN_REPLY -p tcp --state ESTABLISHED -m 999 -s %v -d %v --sport %d --dport %d",
-			f.Src, f.Dst, f.Sport, f.Dport))
+		f.Mark = 999
+		old = append(old, f)
 	}
-	ns.Load(t, lines)
-	// The node advertises the loaded entries (their events) first.
-	nstest.WaitFor(t, "the loaded entries in the internal cache", func() bool {
-		internal, err := n.Internal(context.Background())
-		return err == nil && len(internal) == held
-	})
-	fillExternal(t, n, count)
-	drain(l)
-
+	f := runFake(t, commitConf, old...)
+	x := testExp("ftp", 5000)
+	f.k.expectEvent(engine.EventNew, x)
+	f.waitLoop(t, "the expectation in the internal cache", func() bool { return f.internalExp.Len() == 1 })
+	fillExternal(t, f.Node, count)
 	ctx := context.Background()
-	res, err := n.Commit(ctx, AllTables)
+	if err := f.do(ctx, func() { f.externalExp.Replace(&x) }); err != nil {
+		t.Fatal(err)
+	}
+	f.sent(t)
+
+	res, err := f.Commit(ctx, AllTables)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := CommitResult{Entries: count, Created: count, Replaced: held}
-	if res.Entries != want.Entries || res.Created != want.Created || res.Replaced != want.Replaced || res.Failed != 0 || len(res.Errors) != 0 {
+	want := CommitResult{Entries: count, Created: count, Replaced: held, ExpectEntries: 1, ExpectCreated: 1, ExpectReplaced: 1}
+	res.Duration = 0
+	if fmt.Sprint(res) != fmt.Sprint(want) {
 		t.Errorf("commit: %+v, want %+v", res, want)
 	}
-	marks := map[cache.Key]int{}
-	if _, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
-		marks[cache.KeyOf(f)] = f.Mark
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if len(marks) != count {
-		t.Errorf("kernel holds %d entries, want %d", len(marks), count)
+	if flows, exps := f.k.len(); flows != count || exps != 1 {
+		t.Errorf("kernel holds %d flows and %d expectations, want %d and 1", flows, exps, count)
 	}
 	for i := range count {
-		f := commitFlow(i)
-		if m, ok := marks[cache.KeyOf(&f)]; !ok || m != i {
-			t.Errorf("entry %d: in the kernel %v, mark %d", i, ok, m)
+		c := commitFlow(i)
+		if g, ok := f.k.flow(c); !ok || g.Mark != i || g.Status&engine.StatusExpected != 0 {
+			t.Errorf("flow %d: in the kernel %v, mark %d, status %v", i, ok, g.Mark, g.Status)
 		}
 	}
-	internal, err := n.Internal(ctx) // after the loop's dump
-	if err != nil {
-		t.Fatal(err)
+	all := engine.EventNew | engine.EventUpdate | engine.EventDestroy
+	if loud := f.k.loudWrites(); loud != 0 || f.k.joined(engine.TableConntrack) != all || f.k.joined(engine.TableExpect) != all {
+		t.Errorf("%d writes heard by the watches; groups afterwards %v and %v", loud, f.k.joined(engine.TableConntrack), f.k.joined(engine.TableExpect))
 	}
-	if len(internal) != count {
-		t.Errorf("internal cache holds %d entries after the commit, want %d", len(internal), count)
+	if msgs := f.sent(t); len(msgs) != 0 {
+		t.Errorf("advertised after the commit: %s", sentSet(msgs))
 	}
-	if sent := dataMessages(t, drain(l)); sent != 0 {
-		t.Errorf("%d entries advertised after the commit", sent)
+	internal, err := f.Internal(ctx)
+	if err != nil || len(internal) != count {
+		t.Errorf("internal cache holds %d entries after the commit (%v), want %d", len(internal), err, count)
 	}
-}
-
-// drain returns the datagrams the link has sent so far.
-func drain(l *chanLink) [][]byte {
-	var out [][]byte
-	for {
-		select {
-		case d := <-l.sent:
-			out = append(out, d)
-		default:
-			return out
-		}
+	if exps, err := f.InternalExpect(ctx); err != nil || len(exps) != 1 {
+		t.Errorf("internal expectation cache holds %d after the commit (%v), want 1", len(exps), err)
 	}
-}
-
-// dataMessages counts the entry messages in datagrams.
-func dataMessages(t *testing.T, datagrams [][]byte) int {
-	t.Helper()
-	count := 0
-	for _, d := range datagrams {
-		wire.Decode(d, func(m *wire.Message, err error) error {
-			if err != nil {
-				t.Fatalf("sent a bad message: %v", err)
-			}
-			if m.CT != nil {
-				count++
-			}
-			return nil
-		})
-	}
-	return count
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package node runs a sync node: it mirrors this host's conntrack table in
 // an internal cache (kernel events and dumps), advertises it to the peer
 // over its dedicated links as conntrackd 1.4.7 does, keeps what the peer

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -25,7 +27,7 @@ func (n *Node) DumpFlows(ctx context.Context, external bool, yield func(f *engin
 		if err := n.running(ctx); err != nil {
 			return err
 		}
-		_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
+		_, err := n.kernel.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
 			if !n.filter.pass(f) {
 				return nil
 			}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -72,7 +74,7 @@ func (n *Node) watchExpect(ctx context.Context, events chan<- expEvent, subscrib
 			}
 		},
 	}
-	_, err := n.live.Watch(ctx, wc, func(ev *engine.Event) error {
+	_, err := n.kernel.Watch(ctx, wc, func(ev *engine.Event) error {
 		if ev.Expect == nil {
 			return nil
 		}
@@ -145,7 +147,7 @@ func (n *Node) dumpExpect(ctx context.Context, advertise, peerKnown bool) error 
 		return nil
 	}
 	seen := make(map[*cache.ExpectEntry]bool)
-	_, err := n.live.ScanExpect(ctx, func(x *engine.Expect) error {
+	_, err := n.kernel.ScanExpect(ctx, func(x *engine.Expect) error {
 		if !n.expWanted(x) {
 			return nil
 		}
@@ -182,7 +184,7 @@ func (n *Node) enqueueExp(e *cache.ExpectEntry) {
 		n.ftfw.takeBackExp(e)
 	}
 	if n.alarm != nil && !e.Dead() {
-		n.alarm.expects.arm(n.alarm, e, n.now())
+		n.alarm.expects.arm(n.alarm, e, n.clock.Now())
 	}
 	if n.queuedExp[e] {
 		return
@@ -213,7 +215,7 @@ func (n *Node) expectData(m *wire.Message) {
 	var x engine.Expect
 	m.Exp.ToExpect(&x)
 	if n.alarm != nil {
-		n.alarm.expects.received(n.alarm, cache.ExpectKeyOf(&x), m.Header.Type == wire.MsgExpDelete, n.now())
+		n.alarm.expects.received(n.alarm, cache.ExpectKeyOf(&x), m.Header.Type == wire.MsgExpDelete, n.clock.Now())
 	}
 	if n.injector != nil {
 		n.injectExpect(m.Header.Type, &x)

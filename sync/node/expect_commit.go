@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -68,14 +70,14 @@ func (n *Node) commitExpect(ctx context.Context, entries []*cache.ExpectEntry, n
 // createExpect creates x; when the kernel has it already, it deletes it
 // and creates it once more, reporting that it replaced one.
 func (n *Node) createExpect(ctx context.Context, x *engine.Expect) (bool, error) {
-	err := n.live.CreateExpect(ctx, x)
+	err := n.kernel.CreateExpect(ctx, x)
 	if !errors.Is(err, unix.EEXIST) {
 		return false, err
 	}
-	if err := n.live.DeleteExpect(ctx, x); err != nil && !errors.Is(err, engine.ErrNotFound) {
+	if err := n.kernel.DeleteExpect(ctx, x); err != nil && !errors.Is(err, engine.ErrNotFound) {
 		return false, err
 	}
-	return true, n.live.CreateExpect(ctx, x)
+	return true, n.kernel.CreateExpect(ctx, x)
 }
 
 // committedExpect is the entry's expectation as a commit creates it.

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -18,7 +20,7 @@ func (n *Node) InternalExpect(ctx context.Context) ([]cache.ExpectEntry, error) 
 			return nil, err
 		}
 		var out []cache.ExpectEntry
-		if _, err := n.live.ScanExpect(ctx, func(x *engine.Expect) error {
+		if _, err := n.kernel.ScanExpect(ctx, func(x *engine.Expect) error {
 			if n.expWanted(x) {
 				out = append(out, cache.ExpectEntry{Key: cache.ExpectKeyOf(x), Expect: *x, Meta: cache.Meta{State: cache.StateAlive}})
 			}
@@ -69,13 +71,13 @@ func (n *Node) flushKernelExpect(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if len(n.cfg.Sync.ExpectationHelpers) == 0 && n.filter == nil {
-		if err := n.live.Flush(ctx, engine.TableExpect, engine.FamilyUnspec); err != nil {
+		if err := n.kernel.Flush(ctx, engine.TableExpect, engine.FamilyUnspec); err != nil {
 			return 0, fmt.Errorf("flush the kernel expect table: %w", err)
 		}
 		return -1, nil
 	}
 	var doomed []engine.Expect
-	if _, err := n.live.ScanExpect(ctx, func(x *engine.Expect) error {
+	if _, err := n.kernel.ScanExpect(ctx, func(x *engine.Expect) error {
 		if n.expWanted(x) {
 			doomed = append(doomed, *x)
 		}
@@ -85,7 +87,7 @@ func (n *Node) flushKernelExpect(ctx context.Context) (int, error) {
 	}
 	done := 0
 	for i := range doomed {
-		err := n.live.DeleteExpect(ctx, &doomed[i])
+		err := n.kernel.DeleteExpect(ctx, &doomed[i])
 		switch {
 		case err == nil:
 			done++

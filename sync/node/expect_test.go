@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"ctq/engine"
-	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 	"ctq/sync/config"
 	"ctq/sync/wire"
@@ -23,9 +22,9 @@ func expNode(t *testing.T, mode, options string) (*Node, *fakeLink, *fakeClock) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &fakeClock{t: time.Unix(1795389893, 0)}
+	clk := newFakeClock()
 	l := &fakeLink{max: 1472}
-	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: l, Now: clk.now})
+	n, err := New(cfg, Options{Kernel: newFakeKernel(), Link: l, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +231,7 @@ General {
 		t.Fatal(err)
 	}
 	l := &fakeLink{max: 1472}
-	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: l})
+	n, err := New(cfg, Options{Kernel: newFakeKernel(), Link: l})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,7 @@ package node
 
 import (
 	"testing"
-	"time"
 
-	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 	"ctq/sync/config"
 	"ctq/sync/wire"
@@ -38,7 +36,7 @@ func FuzzDatagram(f *testing.F) {
 				t.Fatal(err)
 			}
 			l := &fakeLink{max: 1472}
-			n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: l, Now: func() time.Time { return time.Unix(1795389893, 0) }})
+			n, err := New(cfg, Options{Kernel: newFakeKernel(), Link: l, Clock: newFakeClock()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -63,13 +65,13 @@ func (n *Node) FlushKernel(ctx context.Context, tables Tables) (int, error) {
 		return 0, err
 	}
 	if n.filter == nil {
-		if err := n.live.Flush(ctx, engine.TableConntrack, engine.FamilyUnspec); err != nil {
+		if err := n.kernel.Flush(ctx, engine.TableConntrack, engine.FamilyUnspec); err != nil {
 			return 0, fmt.Errorf("flush the kernel table: %w", err)
 		}
 		return -1, nil
 	}
 	var doomed []engine.Flow
-	if _, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
+	if _, err := n.kernel.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
 		if n.filter.pass(f) {
 			doomed = append(doomed, *f)
 		}
@@ -98,8 +100,8 @@ func (n *Node) Purge(ctx context.Context) error {
 			return
 		}
 		n.logf(slog.LevelInfo, "purge of the kernel table scheduled in %s", n.cfg.Sync.PurgeTimeout)
-		var t *time.Timer
-		t = time.AfterFunc(n.cfg.Sync.PurgeTimeout, func() {
+		var t Timer
+		t = n.clock.AfterFunc(n.cfg.Sync.PurgeTimeout, func() {
 			pctx, cancel := context.WithTimeout(context.Background(), purgeTimeout)
 			defer cancel()
 			// A commit may have cancelled the purge as its timer fired.

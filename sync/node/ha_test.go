@@ -3,13 +3,10 @@ package node
 import (
 	"context"
 	"errors"
-	"strings"
+	"net/netip"
 	"testing"
 	"time"
 
-	"ctq/engine"
-	"ctq/engine/ctnetlink"
-	"ctq/internal/nstest"
 	"ctq/sync/config"
 )
 
@@ -22,119 +19,63 @@ General {
 	Filter { Address Ignore { IPv4_address 198.51.100.99 } }
 }`
 
-// kernelDsts lists the destinations of a namespace's entries.
-func kernelDsts(t *testing.T, ns *nstest.NS) string {
-	t.Helper()
-	var dsts []string
-	for _, line := range strings.Split(strings.TrimSpace(ns.Run(t, "conntrack", "-L")), "\n") {
-		for _, f := range strings.Fields(line) {
-			if d, ok := strings.CutPrefix(f, "dst="); ok {
-				dsts = append(dsts, d)
-				break
-			}
-		}
-	}
-	return strings.Join(dsts, " ")
-}
-
-func TestRefreshAndFlushKernel(t *testing.T) {
-	ns := nstest.New(t)
-	n, l := runningNodeConf(t, ns, haConf)
-	ctx := context.Background()
-	// Entries made with the node deaf to them (as if their events had been
-	// lost): a refresh brings them in, silently.
-	if err := n.sub.Leave(engine.EventNew | engine.EventDestroy); err != nil {
-		t.Fatal(err)
-	}
-	ns.Load(t, []string{
-		"-I -t 600 -s 198.51.100.1 -d 198.51.100.2 -p udp --sport 1 --dport 2",
-		"-I -t 600 -s 198.51.100.99 -d 198.51.100.3 -p udp --sport 1 --dport 2",
-	})
-	if err := n.sub.Join(engine.EventNew | engine.EventDestroy); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Refresh(ctx, AllTables); err != nil {
-		t.Fatal(err)
-	}
-	internal, err := n.Internal(ctx)
-	if err != nil || len(internal) != 1 || internal[0].Key.Dst.String() != "198.51.100.2" {
-		t.Fatalf("internal cache after refresh: %v, %v", internal, err)
-	}
-	// FlushKernel deletes what the filter passes, without advertising.
-	drain(l)
-	deleted, err := n.FlushKernel(ctx, AllTables)
-	if err != nil || deleted != 1 {
-		t.Fatalf("FlushKernel: %d, %v; want 1 deleted", deleted, err)
-	}
-	if got := kernelDsts(t, ns); got != "198.51.100.3" {
-		t.Errorf("kernel after FlushKernel: %q, want only the filtered-out entry", got)
-	}
-	if internal, err := n.Internal(ctx); err != nil || len(internal) != 0 {
-		t.Errorf("internal cache after FlushKernel: %v, %v", internal, err)
-	}
-	if sent := dataMessages(t, drain(l)); sent != 0 {
-		t.Errorf("FlushKernel advertised %d entries", sent)
-	}
-}
-
+// TestPurge: a commit cancels a pending purge; a second request while one
+// is pending leaves it as it is; the purge, PurgeTimeout after its
+// request, flushes the kernel table of what the Filter passes.
 func TestPurge(t *testing.T) {
-	ns := nstest.New(t)
-	n, _ := runningNodeConf(t, ns, haConf)
+	kept := flow(1)
+	kept.Src = netip.MustParseAddr("198.51.100.99") // Filter: ignored
+	f := runFake(t, haConf, flow(0), kept)
 	ctx := context.Background()
-	ns.Load(t, []string{"-I -t 600 -s 198.51.100.1 -d 198.51.100.2 -p udp --sport 1 --dport 2"})
-	// A commit cancels a pending purge.
-	if err := n.Purge(ctx); err != nil {
+	if err := f.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fillExternal(t, n, 1)
-	if _, err := n.Commit(ctx, AllTables); err != nil {
+	fillExternal(t, f.Node, 1)
+	if _, err := f.Commit(ctx, AllTables); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond) // past PurgeTimeout
-	if st, err := n.Stats(ctx); err != nil || st.Purges != 0 {
+	f.clk.advance(2 * time.Second) // past PurgeTimeout
+	if st, err := f.Stats(ctx); err != nil || st.Purges != 0 {
 		t.Fatalf("purges after a commit cancelled it: %d, %v", st.Purges, err)
 	}
-	// A purge that runs flushes the kernel table; a second request while
-	// it is pending leaves it as it is.
-	pending := func() *time.Timer {
-		p, err := inLoop(ctx, n, func() *time.Timer { return n.purge })
+	pending := func() Timer {
+		p, err := inLoop(ctx, f.Node, func() Timer { return f.purge })
 		if err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	if err := n.Purge(ctx); err != nil {
+	if err := f.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
 	first := pending()
-	if err := n.Purge(ctx); err != nil {
+	f.clk.advance(500 * time.Millisecond)
+	if err := f.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if p := pending(); p == nil || p != first {
 		t.Errorf("a second purge request replaced the pending purge")
 	}
-	nstest.WaitFor(t, "the purge", func() bool {
-		st, err := n.Stats(ctx)
-		return err == nil && st.Purges == 1
-	})
+	f.clk.advance(500 * time.Millisecond) // the purge runs before advance returns
 	if pending() != nil {
 		t.Error("the purge that ran is still pending")
 	}
-	if st, _ := n.Stats(ctx); st.PurgeErrors != 0 {
-		t.Errorf("purge errors: %d", st.PurgeErrors)
+	if st, err := f.Stats(ctx); err != nil || st.Purges != 1 || st.PurgeErrors != 0 {
+		t.Errorf("%d purges, %d errors (%v), want 1 and 0", st.Purges, st.PurgeErrors, err)
 	}
-	if got := kernelDsts(t, ns); got != "" {
-		t.Errorf("kernel after the purge: %q, want empty", got)
+	if flows, _ := f.k.len(); flows != 1 {
+		t.Errorf("kernel holds %d flows after the purge, want the filtered-out one", flows)
+	} else if _, ok := f.k.flow(kept); !ok {
+		t.Error("the purge deleted the flow the Filter ignores")
 	}
 }
 
-// TestAlarmRefusesResync: ALARM has no resync request.
 func TestAlarmRefusesResync(t *testing.T) {
 	cfg, err := config.Parse("t.conf", []byte(alarmConf))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: &fakeLink{}})
+	n, err := New(cfg, Options{Kernel: newFakeKernel(), Link: &fakeLink{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +88,7 @@ func TestAlarmRefusesResync(t *testing.T) {
 // commit in progress (here: one holding the commit lock) is over; a flush
 // of the internal cache does not.
 func TestFlushWaitsForCommit(t *testing.T) {
-	n, _ := runningNode(t, nstest.New(t))
+	n := runFake(t, notrackConf).Node
 	ctx := context.Background()
 	n.commitMu.Lock()
 	if err := n.FlushCaches(ctx, true, false); err != nil {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -5,8 +7,81 @@ import (
 	"fmt"
 
 	"ctq/engine"
+	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 )
+
+// Kernel is the conntrack table a Node mirrors and commits into: a
+// *ctnetlink.Live, or an in-memory table in tests. The node scans the
+// flows and the expectations, watches their events, flushes, writes
+// batches, and creates and deletes expectations; it calls neither Get,
+// Close nor FlushFilter, which come with the engine's interfaces (the
+// caller closes the Kernel after Run).
+//
+// With DisableExternalCache the Kernel must also open injectors: an
+// InjectorOpener, or *ctnetlink.Live's OpenInjector.
+type Kernel interface {
+	engine.Source
+	engine.EventSource
+	engine.ExpectSource
+	engine.Mutator
+	// OpenBatch opens a batch as NewBatch does, with cfg's report of
+	// failed requests (a commit replaces the entries the kernel had
+	// already).
+	OpenBatch(ctx context.Context, cfg ctnetlink.BatchConfig) (engine.Batch, error)
+}
+
+var _ Kernel = (*ctnetlink.Live)(nil)
+
+// Injector writes what the peer sends straight into the kernel
+// (DisableExternalCache), one acknowledged request at a time, from a
+// socket of its own whose events the node recognises by PortID and does
+// not advertise. *ctnetlink.Injector is one. Errors carry the kernel's
+// errno (unix.EEXIST, unix.ENOENT) and engine.ErrNotFound as
+// ctnetlink's do.
+type Injector interface {
+	// PortID is the netlink port ID the kernel's events of the
+	// Injector's writes carry.
+	PortID() uint32
+	// Create, Update and Delete write one flow.
+	Create(ctx context.Context, f *engine.Flow) error
+	Update(ctx context.Context, f *engine.Flow, c engine.Change) error
+	Delete(ctx context.Context, f *engine.Flow) error
+	// CreateExpect and DeleteExpect write one expectation.
+	CreateExpect(ctx context.Context, e *engine.Expect) error
+	DeleteExpect(ctx context.Context, e *engine.Expect) error
+	// Close releases the socket.
+	Close() error
+}
+
+var _ Injector = (*ctnetlink.Injector)(nil)
+
+// InjectorOpener is a Kernel that opens Injectors.
+type InjectorOpener interface {
+	OpenInjector() (Injector, error)
+}
+
+// liveInjectorOpener is *ctnetlink.Live's form of InjectorOpener.
+type liveInjectorOpener interface {
+	OpenInjector() (*ctnetlink.Injector, error)
+}
+
+// injectorOpener returns how k opens Injectors; nil when it cannot.
+func injectorOpener(k Kernel) func() (Injector, error) {
+	switch k := k.(type) {
+	case InjectorOpener:
+		return k.OpenInjector
+	case liveInjectorOpener:
+		return func() (Injector, error) {
+			in, err := k.OpenInjector()
+			if err != nil {
+				return nil, err // not a nil *ctnetlink.Injector in an Injector
+			}
+			return in, nil
+		}
+	}
+	return nil
+}
 
 // kernelEvent applies one kernel event to the internal cache and queues
 // what is to be advertised, as conntrackd's internal cache does: NEW
@@ -57,7 +132,7 @@ func (n *Node) dump(ctx context.Context, advertise, peerKnown bool) error {
 		return nil
 	}
 	seen := make(map[*cache.Entry]bool)
-	_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
+	_, err := n.kernel.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
 		if !n.filter.pass(f) {
 			return nil
 		}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -45,7 +47,7 @@ func eventState(typ engine.EventType) cache.State {
 func (n *Node) bulkSendKernel() {
 	ctx, cancel := context.WithTimeout(context.Background(), kernelDumpTimeout)
 	defer cancel()
-	_, err := n.live.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
+	_, err := n.kernel.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
 		if n.filter.pass(f) {
 			n.txq = append(n.txq, txItem{entry: &cache.Entry{Key: cache.KeyOf(f), Flow: *f, Meta: cache.Meta{State: cache.StateNew}}})
 		}
@@ -72,7 +74,7 @@ func (n *Node) bulkSendKernelExp() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), kernelDumpTimeout)
 	defer cancel()
-	_, err := n.live.ScanExpect(ctx, func(x *engine.Expect) error {
+	_, err := n.kernel.ScanExpect(ctx, func(x *engine.Expect) error {
 		if n.expWanted(x) {
 			n.txq = append(n.txq, txItem{exp: &cache.ExpectEntry{Key: cache.ExpectKeyOf(x), Expect: *x, Meta: cache.Meta{State: cache.StateNew}}})
 		}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -9,7 +11,6 @@ import (
 	"time"
 
 	"ctq/engine"
-	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 	"ctq/sync/config"
 	"ctq/sync/link"
@@ -35,13 +36,14 @@ var ErrStopped = errors.New("sync node is not running")
 
 // Options are what a Node runs on besides its configuration.
 type Options struct {
-	// Live is this node's kernel conntrack table.
-	Live *ctnetlink.Live
+	// Kernel is this node's kernel conntrack table: a *ctnetlink.Live,
+	// which the caller closes after Run.
+	Kernel Kernel
 	// Link is the dedicated link to the peer; Run closes it when it
 	// returns.
 	Link link.Link
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the node's time and timers; nil means SystemClock.
+	Clock Clock
 	// Log receives the node's notable events, a line each (conntrackd's
 	// LogFile and Syslog); nil logs nothing.
 	Log func(level slog.Level, msg string)
@@ -53,16 +55,18 @@ type Node struct {
 	filter *flowFilter
 	// injector writes received entries into the kernel
 	// (DisableExternalCache); nil otherwise. Set by Run before started.
-	injector *ctnetlink.Injector
+	injector Injector
+	// openInjector opens it (the Kernel's OpenInjector).
+	openInjector func() (Injector, error)
 	// purge is the pending purge (Purge); owned by the loop.
-	purge *time.Timer
+	purge Timer
 	log   func(slog.Level, string)
 	// activeLink is the active dedicated link last seen (several links);
 	// owned by the loop.
 	activeLink string
-	live       *ctnetlink.Live
+	kernel     Kernel
 	link       link.Link
-	now        func() time.Time
+	clock      Clock
 
 	reqs chan func()
 	// recommitted asks the loop to read the kernel table again after a
@@ -123,8 +127,12 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	if err := supported(cfg); err != nil {
 		return nil, fmt.Errorf("sync node: %w", err)
 	}
-	if opts.Live == nil || opts.Link == nil {
-		return nil, errors.New("sync node: Options need Live and Link")
+	if opts.Kernel == nil || opts.Link == nil {
+		return nil, errors.New("sync node: Options need Kernel and Link")
+	}
+	opener := injectorOpener(opts.Kernel)
+	if cfg.Sync.DisableExternalCache && opener == nil {
+		return nil, errors.New("sync node: DisableExternalCache needs a Kernel that opens injectors")
 	}
 	l := opts.Link
 	// Authentication is the link's (link.OpenSet wraps each keyed link):
@@ -135,29 +143,31 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 			return nil, fmt.Errorf("sync node: %s:%d: the link has an AuthKey but was not opened with it (use link.OpenSet)", cfg.File, lc.AuthKeyLine)
 		}
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
+	clock := opts.Clock
+	if clock == nil {
+		clock = SystemClock{}
 	}
+	now := clock.Now
 	limit := cfg.General.HashLimit
 	n := &Node{
-		cfg:         cfg,
-		log:         opts.Log,
-		filter:      newFilter(cfg.General.Filter),
-		live:        opts.Live,
-		link:        l,
-		now:         now,
-		reqs:        make(chan func()),
-		recommitted: make(chan struct{}),
-		started:     make(chan struct{}),
-		stopped:     make(chan struct{}),
-		internal:    cache.New("internal", limit, now),
-		external:    cache.New("external", limit, now),
-		queued:      make(map[*cache.Entry]bool),
-		stats:       Stats{RecvErrors: make(map[wire.Kind]uint64)},
-		internalExp: cache.NewExpect("internal", limit, now),
-		externalExp: cache.NewExpect("external", limit, now),
-		queuedExp:   make(map[*cache.ExpectEntry]bool),
+		cfg:          cfg,
+		log:          opts.Log,
+		filter:       newFilter(cfg.General.Filter),
+		kernel:       opts.Kernel,
+		openInjector: opener,
+		link:         l,
+		clock:        clock,
+		reqs:         make(chan func()),
+		recommitted:  make(chan struct{}),
+		started:      make(chan struct{}),
+		stopped:      make(chan struct{}),
+		internal:     cache.New("internal", limit, now),
+		external:     cache.New("external", limit, now),
+		queued:       make(map[*cache.Entry]bool),
+		stats:        Stats{RecvErrors: make(map[wire.Kind]uint64)},
+		internalExp:  cache.NewExpect("internal", limit, now),
+		externalExp:  cache.NewExpect("external", limit, now),
+		queuedExp:    make(map[*cache.ExpectEntry]bool),
 	}
 	if cfg.Sync.Mode == config.ModeFTFW {
 		n.ftfw = newFTFW(cfg.Sync.ACKWindowSize, cfg.Sync.ResendQueueSize, n.internal.Release)
@@ -217,7 +227,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}()
 
 	if n.cfg.Sync.DisableExternalCache {
-		in, err := n.live.OpenInjector()
+		in, err := n.openInjector()
 		if err != nil {
 			return fmt.Errorf("sync node: %w", err)
 		}
@@ -232,9 +242,9 @@ func (n *Node) Run(ctx context.Context) error {
 	var expEvents <-chan expEvent
 	var polls <-chan time.Time
 	if p := n.pollInterval(); p > 0 {
-		tick := time.NewTicker(p)
+		tick := n.clock.NewTicker(p)
 		defer tick.Stop()
-		polls = tick.C
+		polls = tick.C()
 	} else {
 		var expSubscribed <-chan engine.Subscription
 		expEvents, expSubscribed = n.startExpectWatch(ctx, &wg, errc)
@@ -260,7 +270,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.cfg.Sync.StartupResync {
 		n.txq = append(n.txq, txItem{ctl: wire.FlagResync})
 	}
-	n.stats.Started = n.now()
+	n.stats.Started = n.clock.Now()
 	n.logf(slog.LevelInfo, "sync node started: mode %s, %d dedicated link(s), %d entries in the internal cache",
 		n.cfg.Sync.Mode, len(n.cfg.Sync.Links), n.internal.Len())
 	if polls != nil {
@@ -272,20 +282,26 @@ func (n *Node) Run(ctx context.Context) error {
 	set, multi := n.link.(*link.Set)
 	if multi {
 		n.checkLinks(set)
-		tick := time.NewTicker(linkCheckInterval)
+		tick := n.clock.NewTicker(linkCheckInterval)
 		defer tick.Stop()
-		linkCheck = tick.C
+		linkCheck = tick.C()
 	}
-	alive := time.NewTimer(aliveInterval)
+	alive := n.clock.NewTimer(aliveInterval)
 	defer alive.Stop()
 	var alarms <-chan time.Time
 	if n.alarm != nil {
 		alive.Stop() // ALARM sends no control messages
-		tick := time.NewTicker(alarmTick)
+		tick := n.clock.NewTicker(alarmTick)
 		defer tick.Stop()
-		alarms = tick.C
+		alarms = tick.C()
 	}
-	var resync <-chan time.Time
+	// resync is the pending re-read of the table after an event overrun.
+	var resync Timer
+	defer func() {
+		if resync != nil {
+			resync.Stop()
+		}
+	}()
 	for {
 		if len(events) == 0 && len(datagrams) == 0 && n.transmit() && n.alarm == nil {
 			alive.Reset(aliveInterval)
@@ -300,7 +316,7 @@ func (n *Node) Run(ctx context.Context) error {
 				n.stats.EventOverflows++
 				n.logOverrun()
 				if resync == nil && n.cfg.General.NetlinkOverrunResync > 0 {
-					resync = time.After(n.cfg.General.NetlinkOverrunResync)
+					resync = n.clock.NewTimer(n.cfg.General.NetlinkOverrunResync)
 				}
 				continue
 			}
@@ -313,7 +329,7 @@ func (n *Node) Run(ctx context.Context) error {
 			n.datagram(d)
 		case fn := <-n.reqs:
 			fn()
-		case <-resync:
+		case <-timerC(resync):
 			resync = nil
 			n.stats.KernelResyncs++
 			if err := n.dump(ctx, true, false); err != nil {
@@ -332,7 +348,7 @@ func (n *Node) Run(ctx context.Context) error {
 			n.alarmTick()
 		case <-linkCheck:
 			n.checkLinks(set)
-		case <-alive.C:
+		case <-alive.C():
 			if n.ftfw != nil {
 				n.txq = append(n.txq, n.ftfw.alive())
 			} else {
@@ -340,6 +356,14 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// timerC is t's channel; nil (never ready) without a timer.
+func timerC(t Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C()
 }
 
 // stopping returns nil once ctx has ended (err is then a consequence of
@@ -370,7 +394,7 @@ func (n *Node) watch(ctx context.Context, events chan<- event, subscribed chan<-
 			}
 		},
 	}
-	_, err := n.live.Watch(ctx, wc, func(ev *engine.Event) error {
+	_, err := n.kernel.Watch(ctx, wc, func(ev *engine.Event) error {
 		if ev.Flow == nil {
 			return nil
 		}

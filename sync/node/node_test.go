@@ -11,24 +11,8 @@ import (
 	"ctq/engine/ctnetlink"
 	"ctq/sync/cache"
 	"ctq/sync/config"
-	"ctq/sync/link"
 	"ctq/sync/wire"
 )
-
-// fakeLink records what is sent.
-type fakeLink struct {
-	max  int
-	sent [][]byte
-}
-
-func (l *fakeLink) Send(b []byte) error {
-	l.sent = append(l.sent, append([]byte(nil), b...))
-	return nil
-}
-func (l *fakeLink) Recv([]byte) (int, error) { return 0, fmt.Errorf("fake link receives nothing") }
-func (l *fakeLink) MaxPayload() int          { return l.max }
-func (l *fakeLink) Stats() link.Stats        { return link.Stats{} }
-func (l *fakeLink) Close() error             { return nil }
 
 const notrackConf = `Sync {
 	Mode NOTRACK { }
@@ -44,7 +28,7 @@ func testNode(t *testing.T, max int, now time.Time) (*Node, *fakeLink) {
 		t.Fatal(err)
 	}
 	l := &fakeLink{max: max}
-	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: l, Now: func() time.Time { return now }})
+	n, err := New(cfg, Options{Kernel: newFakeKernel(), Link: l, Clock: &fakeClock{t: now}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,21 +75,36 @@ func TestSupported(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.text, err)
 		}
-		_, err = New(cfg, Options{Live: &ctnetlink.Live{}, Link: &fakeLink{}})
+		_, err = New(cfg, Options{Kernel: newFakeKernel(), Link: &fakeLink{}})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.text, err, tt.want)
 		}
 	}
 	cfg, _ := config.Parse("t.conf", []byte(notrackConf))
 	if _, err := New(cfg, Options{}); err == nil {
-		t.Error("no Live and Link: no error")
+		t.Error("no Kernel and Link: no error")
+	}
+	// DisableExternalCache needs injectors: *ctnetlink.Live and the
+	// fakeKernel open them, a Kernel that cannot is refused.
+	inject, err := config.Parse("t.conf", []byte(injectConf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type kernelOnly struct{ Kernel }
+	if _, err := New(inject, Options{Kernel: kernelOnly{newFakeKernel()}, Link: &fakeLink{}}); err == nil || !strings.Contains(err.Error(), "opens injectors") {
+		t.Errorf("DisableExternalCache on a Kernel without injectors: %v", err)
+	}
+	for _, k := range []Kernel{&ctnetlink.Live{}, newFakeKernel()} {
+		if _, err := New(inject, Options{Kernel: k, Link: &fakeLink{}}); err != nil {
+			t.Errorf("DisableExternalCache on %T: %v", k, err)
+		}
 	}
 	keyed, err := config.Parse("t.conf", []byte("Sync {\n Mode NOTRACK { }\n UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780\n AuthKey "+
 		strings.Repeat("ab", 16)+" }\n}"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(keyed, Options{Live: &ctnetlink.Live{}, Link: &fakeLink{}}); err == nil || !strings.Contains(err.Error(), "t.conf:4: the link has an AuthKey") {
+	if _, err := New(keyed, Options{Kernel: newFakeKernel(), Link: &fakeLink{}}); err == nil || !strings.Contains(err.Error(), "t.conf:4: the link has an AuthKey") {
 		t.Errorf("keyed configuration, plain link: %v", err)
 	}
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -98,7 +100,7 @@ func (n *Node) data(m *wire.Message) {
 	var f engine.Flow
 	m.CT.ToFlow(&f)
 	if n.alarm != nil {
-		n.alarm.flows.received(n.alarm, cache.KeyOf(&f), m.Header.Type == wire.MsgCTDelete, n.now())
+		n.alarm.flows.received(n.alarm, cache.KeyOf(&f), m.Header.Type == wire.MsgCTDelete, n.clock.Now())
 	}
 	if n.injector != nil {
 		n.inject(m.Header.Type, &f)

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 // Tables says which of the kernel's tables a commit, a refresh or a flush

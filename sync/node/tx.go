@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 import (
@@ -13,7 +15,7 @@ func (n *Node) enqueue(e *cache.Entry) {
 		n.ftfw.takeBack(e)
 	}
 	if n.alarm != nil && !e.Dead() {
-		n.alarm.flows.arm(n.alarm, e, n.now())
+		n.alarm.flows.arm(n.alarm, e, n.clock.Now())
 	}
 	if n.queued[e] {
 		return
@@ -88,7 +90,7 @@ func (n *Node) dataMessage(it txItem) *wire.Message {
 // nextSeq returns the next sequence number; the first is the Unix time.
 func (n *Node) nextSeq() uint32 {
 	if !n.seqSet {
-		n.seq = uint32(n.now().Unix())
+		n.seq = uint32(n.clock.Now().Unix())
 		n.seqSet = true
 	}
 	s := n.seq

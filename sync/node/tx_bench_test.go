@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"ctq/engine"
-	"ctq/engine/ctnetlink"
 	"ctq/sync/config"
 	"ctq/sync/link"
 )
@@ -27,7 +26,7 @@ func BenchmarkEventToWire(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := time.Unix(1000, 0)
-	n, err := New(cfg, Options{Live: &ctnetlink.Live{}, Link: discardLink{}, Now: func() time.Time { return now }})
+	n, err := New(cfg, Options{Kernel: newFakeKernel(), Link: discardLink{}, Clock: &fakeClock{t: now}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -69,6 +69,7 @@ func sameFlows(t *testing.T, what string, want, got map[cache.Key]engine.Flow, c
 }
 
 func TestInteropConntrackd(t *testing.T) {
+	nstest.RequireCommand(t, "conntrackd")
 	for _, mode := range []struct {
 		name, block string
 		mcast, ftfw bool

@@ -129,6 +129,7 @@ func cacheHasFTP(entries []cache.ExpectEntry, ftp nstest.FTP) bool {
 }
 
 func TestExpectInteropConntrackd(t *testing.T) {
+	nstest.RequireCommand(t, "conntrackd")
 	ctx := context.Background()
 	t.Run("ctq to conntrackd", func(t *testing.T) {
 		p := newExpectPair(t)
@@ -222,6 +223,7 @@ func checkConntrackdClean(t *testing.T, p *expectPair) {
 }
 
 func TestExpectPairCtq(t *testing.T) {
+	nstest.Require(t)
 	ctx := context.Background()
 	a, b := nstest.Joined(t, "ctqa", expAddrA, "ctqb", expAddrB)
 	dir := t.TempDir()

@@ -17,6 +17,7 @@ import (
 // flows go over the Default link, and when its interface goes down, over
 // the other one, which status then shows as active.
 func TestTwoLinks(t *testing.T) {
+	nstest.Require(t)
 	a, b := nstest.Joined(t, "ctqa", addrA, "ctqb", addrB)
 	a.Run(t, "ip", "link", "add", "ctqa2", "type", "veth", "peer", "name", "ctqb2", "netns", b.Name())
 	a.Run(t, "ip", "addr", "add", "198.51.100.1/24", "dev", "ctqa2")
@@ -87,6 +88,7 @@ func TestTwoLinks(t *testing.T) {
 // own datagrams: a forgery sent to the backup link is dropped and counted
 // and does not make that link the active one.
 func TestTwoLinksAuth(t *testing.T) {
+	nstest.Require(t)
 	a, b := nstest.Joined(t, "ctqa", addrA, "ctqb", addrB)
 	a.Run(t, "ip", "link", "add", "ctqa2", "type", "veth", "peer", "name", "ctqb2", "netns", b.Name())
 	a.Run(t, "ip", "addr", "add", "198.51.100.1/24", "dev", "ctqa2")

@@ -130,37 +130,12 @@ func newPairGeneral(t *testing.T, modeA, modeB string, mcast bool, generalA stri
 	}
 	p.liveA = openLive(t, p.a)
 	p.liveB = openLive(t, p.b)
-	p.node, err = New(cfg, Options{Live: p.liveA, Link: l})
+	p.node, err = New(cfg, Options{Kernel: p.liveA, Link: l})
 	if err != nil {
 		t.Fatal(err)
 	}
 	runNode(t, p.node, "a")
 	return p
-}
-
-// runNode runs n until the test ends (an error of Run fails the test) and
-// waits until it runs.
-func runNode(tb testing.TB, n *Node, side string) {
-	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- n.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-runErr; err != nil {
-			tb.Errorf("node %s Run: %v", side, err)
-		}
-	})
-	waitStarted(tb, n)
-}
-
-// waitStarted waits until the node runs: subscribed to the kernel's
-// events and past its start-up dump.
-func waitStarted(tb testing.TB, n *Node) {
-	tb.Helper()
-	if _, err := n.Internal(context.Background()); err != nil {
-		tb.Fatalf("node did not start: %v", err)
-	}
 }
 
 // openLive opens a namespace's conntrack table.

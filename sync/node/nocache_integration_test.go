@@ -16,6 +16,7 @@ import (
 // as its message, `dump internal` shows the kernel table, and a RESYNC is
 // answered with the kernel table as CT NEW.
 func TestDisableInternalCache(t *testing.T) {
+	nstest.Require(t)
 	ns := nstest.New(t)
 	ns.Load(t, []string{"-I -t 600 -s 198.51.100.1 -d 198.51.100.2 -p udp --sport 1 --dport 2"})
 	n, l := runningNodeConf(t, ns, `Sync {
@@ -60,6 +61,7 @@ func TestDisableInternalCache(t *testing.T) {
 // event goes out as its EXP message, `dump internal expect` shows the
 // kernel's expect table, and a RESYNC sends it.
 func TestDisableInternalCacheExpect(t *testing.T) {
+	nstest.Require(t)
 	ns := nstest.New(t)
 	n, l := runningNodeConf(t, ns, `Sync {
 	Mode NOTRACK { DisableInternalCache on }

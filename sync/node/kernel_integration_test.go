@@ -4,72 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
-	"time"
 
 	"ctq/engine"
 	"ctq/internal/nstest"
 	"ctq/sync/config"
-	"ctq/sync/link"
-	"ctq/sync/wire"
 )
-
-// chanLink is a link whose datagrams go to a channel and whose Recv blocks
-// until Close.
-type chanLink struct {
-	sent   chan []byte
-	closed chan struct{}
-	once   sync.Once
-}
-
-func (l *chanLink) Send(b []byte) error {
-	l.sent <- append([]byte(nil), b...)
-	return nil
-}
-func (l *chanLink) Recv([]byte) (int, error) {
-	<-l.closed
-	return 0, errors.New("closed")
-}
-func (l *chanLink) MaxPayload() int   { return 1472 }
-func (l *chanLink) Stats() link.Stats { return link.Stats{} }
-func (l *chanLink) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-// next returns the data messages of the next datagrams until n have come,
-// skipping control messages.
-func (l *chanLink) next(t *testing.T, n int, diag func() string) []*wire.Message {
-	t.Helper()
-	var out []*wire.Message
-	var seen []string
-	timeout := time.After(30 * time.Second)
-	for len(out) < n {
-		select {
-		case d := <-l.sent:
-			wire.Decode(d, func(m *wire.Message, err error) error {
-				if err != nil {
-					t.Fatalf("sent a bad message: %v", err)
-				}
-				if m.CT != nil {
-					seen = append(seen, fmt.Sprintf("%v %v", m.Header.Type, m.CT.Orig.Dst))
-					out = append(out, m)
-				}
-				return nil
-			})
-		case <-timeout:
-			t.Fatalf("%d of %d messages sent; all seen: %v; %s", len(out), n, seen, diag())
-		}
-	}
-	return out
-}
 
 // TestKernelDumpAndEvents runs a node on a namespace's table: the start-up
 // dump fills the internal cache silently, kernel events go out as CT NEW,
 // UPD and DEL, and a resync dump advertises the table and purges what the
 // kernel no longer has.
 func TestKernelDumpAndEvents(t *testing.T) {
+	nstest.Require(t)
 	ns := nstest.New(t)
 	ns.Load(t, []string{
 		"-I -t 600 -u SEEN_REPLY,ASSURED -m 1 -s 198.51.100.1 -d 198.51.100.2 -p tcp --sport 1000 --dport 22 --state ESTABLISHED",
@@ -79,8 +26,8 @@ func TestKernelDumpAndEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &chanLink{sent: make(chan []byte, 100), closed: make(chan struct{})}
-	n, err := New(cfg, Options{Live: openLive(t, ns), Link: l})
+	l := newChanLink()
+	n, err := New(cfg, Options{Kernel: openLive(t, ns), Link: l})
 	if err != nil {
 		t.Fatal(err)
 	}

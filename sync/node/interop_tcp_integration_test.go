@@ -78,7 +78,7 @@ func newTCPPair(t *testing.T, mode string) *pair {
 
 	p.liveA = openLive(t, p.a)
 	p.liveB = openLive(t, p.b)
-	p.node, err = New(cfg, Options{Live: p.liveA, Link: l})
+	p.node, err = New(cfg, Options{Kernel: p.liveA, Link: l})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +110,7 @@ func tcpConnections(t *testing.T, ns *nstest.NS) (in, out bool) {
 // namespace reach conntrackd's external cache and flows created in
 // conntrackd's namespace reach ctq's; both commit them; both resync.
 func TestInteropConntrackdTCP(t *testing.T) {
+	nstest.RequireCommand(t, "conntrackd")
 	for _, mode := range []struct {
 		name, block string
 		ftfw        bool

@@ -9,17 +9,10 @@ import (
 	"ctq/sync/wire"
 )
 
-// pollConf is a NOTRACK node in polling mode, reading the table every
-// second.
-const pollConf = `Sync {
-	Mode NOTRACK { }
-	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
-}
-General { PollSecs 1 }`
-
 // TestPolling: a node in polling mode opens no event socket; its polls
 // advertise a new entry and, once the kernel has dropped it, its end.
 func TestPolling(t *testing.T) {
+	nstest.Require(t)
 	ns := nstest.New(t)
 	n, l := runningNodeConf(t, ns, pollConf)
 	if n.sub != nil {
@@ -77,6 +70,7 @@ func TestPolling(t *testing.T) {
 // cache, those the kernel dropped leave it, and conntrackd counts no
 // malformed message.
 func TestPollingInteropConntrackd(t *testing.T) {
+	nstest.RequireCommand(t, "conntrackd")
 	p := newPairGeneral(t, modeNOTRACK, modeNOTRACK, false, "PollSecs 1")
 	lines := bulkLines(50, 7)
 	p.a.Load(t, lines)

@@ -14,6 +14,7 @@ import (
 // written straight into ctq's kernel table, nothing enters ctq's external
 // cache, and the writes are not advertised back.
 func TestDisableExternalCache(t *testing.T) {
+	nstest.RequireCommand(t, "conntrackd")
 	const modeInject = "Mode NOTRACK {\n\t\tDisableExternalCache on\n\t}"
 	p := newPairModes(t, modeInject, modeNOTRACK, false)
 	ctx := context.Background()

@@ -51,7 +51,7 @@ func startNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, m
 		t.Fatal(err)
 	}
 	live := openLive(t, ns)
-	n, err := New(cfg, Options{Live: live, Link: l, Log: log})
+	n, err := New(cfg, Options{Kernel: live, Link: l, Log: log})
 	if err != nil {
 		l.Close()
 		t.Fatal(err)
@@ -90,6 +90,7 @@ func nodeStats(t *testing.T, n *Node) Stats {
 // and datagrams without a valid trailer sent to the backup's port are
 // dropped and counted without touching its caches or stalling the link.
 func TestAuthPair(t *testing.T) {
+	nstest.Require(t)
 	a, b := nstest.Joined(t, "ctqa", addrA, "ctqb", addrB)
 	key := strings.Repeat("5a", 32)
 	dir := t.TempDir()

@@ -11,6 +11,7 @@ import (
 // empty table of a namespace of its own, with the node running (its kernel
 // watch included), and reports entries per second.
 func BenchmarkCommit(b *testing.B) {
+	nstest.Require(b)
 	ns := nstest.New(b)
 	n, l := runningNode(b, ns)
 	go func() { // the link's datagrams

@@ -18,6 +18,7 @@ const modeFTFWInjectExpect = "Mode FTFW {\n\t\tDisableExternalCache on\n\t}\n\tO
 // master, without a commit, is not advertised back, and goes when
 // conntrackd's side flushes its expectations.
 func TestExpectDisableExternalCache(t *testing.T) {
+	nstest.RequireCommand(t, "conntrackd")
 	ctx := context.Background()
 	p := newExpectPairMode(t, modeFTFWInjectExpect)
 	ftp := p.b.FTPExpectation(t, false)
