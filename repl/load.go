@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"ctq/engine"
+	"ctq/engine/format"
 	"ctq/engine/savefmt"
 	"ctq/lang"
 )
@@ -117,7 +118,7 @@ func (s *Session) load(ctx context.Context, st *lang.LoadStep) error {
 // loadSummary prints what a load did.
 func (s *Session) loadSummary(name string, lines int, st engine.BatchStats, formatName string) error {
 	var err error
-	if formatName == "json" {
+	if format.KindOf(formatName) == format.KindJSON {
 		_, err = fmt.Fprintf(s.cfg.Stdout, "{\"loaded\":%d,\"lines\":%d,\"gone\":%d,\"failed\":%d}\n", st.Done, lines, st.Gone, st.Failed+st.Unknown)
 	} else {
 		line := fmt.Sprintf("loaded %d of %d lines from %s", st.Done, lines, name)

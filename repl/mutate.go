@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"ctq/engine"
+	"ctq/engine/format"
 )
 
 // summary prints what a mutation did.
@@ -31,7 +32,7 @@ func (s *Session) summary(p *engine.Plan, res engine.Result, formatName string) 
 		}
 	}
 	var err error
-	if formatName == "json" {
+	if format.KindOf(formatName) == format.KindJSON {
 		_, err = fmt.Fprintf(s.cfg.Stdout, "{%q:%d,\"gone\":%d,\"failed\":%d}\n", key, n, res.Batch.Gone, res.Batch.Failed+res.Batch.Unknown)
 	} else {
 		_, err = fmt.Fprintln(s.cfg.Stdout, line)

@@ -224,7 +224,7 @@ func (s *Session) report(p *engine.Plan, ps *lang.PlanStep, res engine.Result, n
 // printCount prints a count as a bare number, or as {"count":N} for json.
 func (s *Session) printCount(formatName string, n int) error {
 	var err error
-	if formatName == "json" {
+	if format.KindOf(formatName) == format.KindJSON {
 		_, err = fmt.Fprintf(s.cfg.Stdout, "{\"count\":%d}\n", n)
 	} else {
 		_, err = fmt.Fprintf(s.cfg.Stdout, "%d\n", n)

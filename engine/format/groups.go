@@ -20,7 +20,7 @@ import (
 // the value. Errors writing to w are wrapped as "write output".
 func WriteGroups(w io.Writer, name string, cols []string, groups []engine.Group) error {
 	var err error
-	switch kindOf(name) {
+	switch KindOf(name) {
 	case KindJSON:
 		err = writeGroupsJSON(w, cols, groups)
 	case KindCSV:
@@ -32,14 +32,6 @@ func WriteGroups(w io.Writer, name string, cols []string, groups []engine.Group)
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil
-}
-
-// kindOf is the kind of format name; text for a name Parse rejects.
-func kindOf(name string) Kind {
-	if spec, err := Parse(name); err == nil {
-		return spec.Kind
-	}
-	return KindText
 }
 
 // groupRow is a group's keys, then its value, as text.
@@ -143,7 +135,7 @@ type GroupReportWriter struct {
 // header of time and cols, written now, then a row a group. cols names the
 // keys, then the value.
 func NewGroupReports(name string, w io.Writer, cols []string) (*GroupReportWriter, error) {
-	r := &GroupReportWriter{w: w, kind: kindOf(name), cols: cols}
+	r := &GroupReportWriter{w: w, kind: KindOf(name), cols: cols}
 	if r.kind == KindCSV {
 		r.csv = csv.NewWriter(w)
 		if err := r.csv.Write(append([]string{"time"}, cols...)); err != nil {

@@ -98,3 +98,11 @@ func Parse(name string) (Spec, error) {
 	}
 	return s, nil
 }
+
+// KindOf is the kind of format name; text for a name Parse rejects.
+func KindOf(name string) Kind {
+	if spec, err := Parse(name); err == nil {
+		return spec.Kind
+	}
+	return KindText
+}
