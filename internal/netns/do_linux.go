@@ -33,12 +33,21 @@ func Do(name string, fn func() error) error {
 			return
 		}
 		defer f.Close()
-		// CLONE_NEWNET: join the namespace's network stack only.
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+		if err := Enter(f); err != nil {
 			errc <- fmt.Errorf("enter network namespace %s: %w", name, err)
 			return
 		}
 		errc <- fn()
 	}()
 	return <-errc
+}
+
+// Enter moves the calling goroutine's thread into the network namespace of
+// the namespace file f (a file of Dir, or /proc/.../ns/net). The caller
+// must have locked the goroutine to its thread (runtime.LockOSThread) and
+// let the thread end with the goroutine, so that nothing else ever runs in
+// the namespace.
+func Enter(f *os.File) error {
+	// CLONE_NEWNET: join the namespace's network stack only.
+	return unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
 }

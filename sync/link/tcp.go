@@ -16,8 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"ctq/internal/netns"
 	"ctq/sync/config"
 	"ctq/sync/wire"
 )
@@ -213,7 +212,7 @@ func (t *TCP) reconnect() {
 func (t *TCP) connect() {
 	defer t.wg.Done()
 	runtime.LockOSThread()
-	err := unix.Setns(int(t.netns.Fd()), unix.CLONE_NEWNET)
+	err := netns.Enter(t.netns)
 	t.netns.Close()
 	if err != nil {
 		t.mu.Lock()
