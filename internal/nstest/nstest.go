@@ -35,11 +35,13 @@ const tagLen = 12
 // New creates a network namespace with a unique name (prefix "ctqt-" +
 // short test-derived tag + random suffix), brings lo up, enables
 // net.netfilter.nf_conntrack_acct=1 and nf_conntrack_timestamp=1 inside it,
-// and removes it in t.Cleanup (even on failure). It fails the test
-// (t.Fatal) if it cannot (not root, no ip command): tests never skip as
-// root.
+// and removes it in t.Cleanup (even on failure). It calls Require first,
+// so without root or ip(8) it skips the test (fails it under
+// CTQ_INTEGRATION=require); as root it fails the test (t.Fatal) if it
+// cannot make the namespace.
 func New(t testing.TB) *NS {
 	t.Helper()
+	Require(t)
 	var suffix [3]byte
 	if _, err := rand.Read(suffix[:]); err != nil {
 		t.Fatalf("nstest: random namespace suffix: %v", err)
