@@ -143,6 +143,7 @@ func flowSummary(f *engine.Flow) string {
 }
 
 func TestInteropConntrackd(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack", "conntrackd")
 	c := startConntrackd(t)
 
 	// conntrackd announces itself with ALIVE|HELLO once it runs.
