@@ -44,6 +44,7 @@ func ctqExpect(t *testing.T, ns *nstest.NS, stmt string) string {
 }
 
 func TestExpectMatchesConntrack(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack", "nft")
 	t.Parallel()
 	ns := nstest.New(t)
 	passive, active := ns.FTPExpectation(t, true), ns.FTPExpectation(t, false)
@@ -98,6 +99,7 @@ func TestExpectMatchesConntrack(t *testing.T) {
 }
 
 func TestInsertFoundByConntrack(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	ns := nstest.New(t)
 	tests := []struct {
@@ -236,6 +238,7 @@ func insertHeld(t *testing.T, ns *nstest.NS, args ...string) {
 }
 
 func TestWatchMatchesConntrackE(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	bin := buildCtq(t)
 	ns := nstest.New(t)
@@ -276,6 +279,7 @@ func burstLine(i int) string {
 var burstEvent = regexp.MustCompile(`^\{"event":"new",.*"src":"([0-9.]+)","dst":"198\.51\.100\.53","sport":(\d+),`)
 
 func TestWatchBurst(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	const n = 200000
 	// nf_conntrack_max is global but the kernel compares it with each
 	// namespace's own count: the burst needs room in its namespace only.
