@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -295,24 +296,16 @@ func TestWatchBurst(t *testing.T) {
 	burst := func(l string) bool { return strings.Contains(l, " dst=198.51.100.53 ") }
 	ce, _ := ns.ConntrackE(t, 1, burst, false, "-e", "NEW")
 
-	// ctq's output is counted as it comes: all lines, and the distinct
-	// burst flows among them.
-	r, w := io.Pipe()
-	lines, distinct := make(chan int, 1), make(chan int, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		all, flows := 0, map[string]bool{}
-		for sc.Scan() {
-			all++
-			if m := burstEvent.FindStringSubmatch(sc.Text()); m != nil {
-				flows[m[1]+":"+m[2]] = true
-			}
-		}
-		_, _ = io.Copy(io.Discard, r)
-		lines <- all
-		distinct <- len(flows)
-	}()
-	wait := startCtq(t, bin, w, "--netns", ns.Name(), "-e", fmt.Sprintf("watch new limit %d", n), "-o", "json")
+	// ctq's output goes to a file, not through this process: a reader here
+	// that falls behind (as under -race) would block ctq's writes, and the
+	// kernel would drop the events ctq then cannot read in time. Once ctq
+	// ends, all lines are counted, and the distinct burst flows among them.
+	out, err := os.Create(filepath.Join(t.TempDir(), "watch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	wait := startCtq(t, bin, out, "--netns", ns.Name(), "-e", fmt.Sprintf("watch new limit %d", n), "-o", "json")
 	waitSubscribed(t, ns, 2)
 
 	load := make([]string, n)
@@ -321,11 +314,24 @@ func TestWatchBurst(t *testing.T) {
 	}
 	ns.Load(t, load)
 	stderr, err := wait()
-	w.Close()
-	got, flows := <-lines, <-distinct
 	if err != nil {
 		t.Errorf("ctq watch: %v: %s", err, stderr)
 	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	got, distinct := 0, map[string]bool{}
+	for sc.Scan() {
+		got++
+		if m := burstEvent.FindStringSubmatch(sc.Text()); m != nil {
+			distinct[m[1]+":"+m[2]] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("read ctq's output: %v", err)
+	}
+	flows := len(distinct)
 	if got != n || flows != n {
 		t.Errorf("ctq printed %d lines for %d distinct flows of the burst; want %d of each", got, flows, n)
 	}
