@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -84,6 +86,7 @@ var extendedCounters = regexp.MustCompile(`packets=(\d+) bytes=(\d+) .*packets=(
 // before it went and with kernel timestamps; SIGHUP after a rename sends
 // later records to a new file (logrotate); Ctrl-C ends it cleanly.
 func TestAccountLogsLoopbackFlows(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack", "nft")
 	t.Parallel()
 	ns := nstest.New(t)
 	ns.Run(t, "nft", "add table inet ctqacct; add chain inet ctqacct out { type filter hook output priority 0; }; "+
@@ -204,6 +207,7 @@ func startAccount(t *testing.T, ns *nstest.NS, stmt, path string) (*exec.Cmd, fu
 // parallel), and the periodic dump (every 1s here) logs it with the
 // counters it had. Either way it is logged once.
 func TestAccountLogsFlowsEndedWithoutEvent(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	ns := nstest.New(t)
 	ns.Load(t, []string{"-A -t 100 -u SEEN_REPLY,ASSURED -s 198.18.8.1 -d 203.0.113.8 -p tcp --sport 4242 --dport 80 --state ESTABLISHED"})

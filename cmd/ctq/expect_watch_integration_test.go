@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -7,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -44,6 +47,7 @@ func ctqExpect(t *testing.T, ns *nstest.NS, stmt string) string {
 }
 
 func TestExpectMatchesConntrack(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack", "nft")
 	t.Parallel()
 	ns := nstest.New(t)
 	passive, active := ns.FTPExpectation(t, true), ns.FTPExpectation(t, false)
@@ -98,6 +102,7 @@ func TestExpectMatchesConntrack(t *testing.T) {
 }
 
 func TestInsertFoundByConntrack(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	ns := nstest.New(t)
 	tests := []struct {
@@ -236,6 +241,7 @@ func insertHeld(t *testing.T, ns *nstest.NS, args ...string) {
 }
 
 func TestWatchMatchesConntrackE(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	bin := buildCtq(t)
 	ns := nstest.New(t)
@@ -276,6 +282,7 @@ func burstLine(i int) string {
 var burstEvent = regexp.MustCompile(`^\{"event":"new",.*"src":"([0-9.]+)","dst":"198\.51\.100\.53","sport":(\d+),`)
 
 func TestWatchBurst(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	const n = 200000
 	// nf_conntrack_max is global but the kernel compares it with each
 	// namespace's own count: the burst needs room in its namespace only.
@@ -291,24 +298,16 @@ func TestWatchBurst(t *testing.T) {
 	burst := func(l string) bool { return strings.Contains(l, " dst=198.51.100.53 ") }
 	ce, _ := ns.ConntrackE(t, 1, burst, false, "-e", "NEW")
 
-	// ctq's output is counted as it comes: all lines, and the distinct
-	// burst flows among them.
-	r, w := io.Pipe()
-	lines, distinct := make(chan int, 1), make(chan int, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		all, flows := 0, map[string]bool{}
-		for sc.Scan() {
-			all++
-			if m := burstEvent.FindStringSubmatch(sc.Text()); m != nil {
-				flows[m[1]+":"+m[2]] = true
-			}
-		}
-		_, _ = io.Copy(io.Discard, r)
-		lines <- all
-		distinct <- len(flows)
-	}()
-	wait := startCtq(t, bin, w, "--netns", ns.Name(), "-e", fmt.Sprintf("watch new limit %d", n), "-o", "json")
+	// ctq's output goes to a file, not through this process: a reader here
+	// that falls behind (as under -race) would block ctq's writes, and the
+	// kernel would drop the events ctq then cannot read in time. Once ctq
+	// ends, all lines are counted, and the distinct burst flows among them.
+	out, err := os.Create(filepath.Join(t.TempDir(), "watch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	wait := startCtq(t, bin, out, "--netns", ns.Name(), "-e", fmt.Sprintf("watch new limit %d", n), "-o", "json")
 	waitSubscribed(t, ns, 2)
 
 	load := make([]string, n)
@@ -317,11 +316,24 @@ func TestWatchBurst(t *testing.T) {
 	}
 	ns.Load(t, load)
 	stderr, err := wait()
-	w.Close()
-	got, flows := <-lines, <-distinct
 	if err != nil {
 		t.Errorf("ctq watch: %v: %s", err, stderr)
 	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	got, distinct := 0, map[string]bool{}
+	for sc.Scan() {
+		got++
+		if m := burstEvent.FindStringSubmatch(sc.Text()); m != nil {
+			distinct[m[1]+":"+m[2]] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("read ctq's output: %v", err)
+	}
+	flows := len(distinct)
 	if got != n || flows != n {
 		t.Errorf("ctq printed %d lines for %d distinct flows of the burst; want %d of each", got, flows, n)
 	}

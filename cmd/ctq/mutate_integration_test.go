@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -34,6 +36,7 @@ func sameTable(t *testing.T, what string, got, want string) {
 }
 
 func TestDeleteMatchesConntrack(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	a, b := nstest.New(t), nstest.New(t)
 	table := mixedTable(3000)
@@ -65,6 +68,7 @@ func TestDeleteMatchesConntrack(t *testing.T) {
 }
 
 func TestBareDeleteRefused(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	ns := nstest.New(t)
 	ns.Load(t, mixedTable(50))
@@ -78,6 +82,7 @@ func TestBareDeleteRefused(t *testing.T) {
 }
 
 func TestUpdateMarksPortRange(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	ns := nstest.New(t)
 	var lines []string
@@ -102,6 +107,7 @@ func TestUpdateMarksPortRange(t *testing.T) {
 }
 
 func TestLoadAndFlush(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	ns := nstest.New(t)
 	dir := t.TempDir()

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 var dportOf = regexp.MustCompile(`\b(?:dport=(\d+)|dstkey=0x([0-9a-f]+))`)
 
 func TestCountByMatchesConntrack(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	ns := nstest.New(t)
 	ns.Load(t, mixedTable(600))
@@ -74,6 +77,7 @@ func TestCountByMatchesConntrack(t *testing.T) {
 }
 
 func TestScriptExitCodeAndExplain(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	ns := nstest.New(t)
 	ns.Load(t, mixedTable(300))
@@ -114,6 +118,7 @@ func TestScriptExitCodeAndExplain(t *testing.T) {
 }
 
 func TestShellWatchInterruptAndPrint(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack", "tmux")
 	t.Parallel()
 	ns := nstest.New(t)
 	ns.Load(t, mixedTable(20))

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -7,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ctq/internal/nstest"
 )
 
 // shell drives ctq's interactive shell in a tmux pane.
@@ -85,6 +89,7 @@ func (s *shell) alive() bool {
 }
 
 func TestShell(t *testing.T) {
+	nstest.RequireCommand(t, "tmux")
 	t.Parallel()
 	bin := buildCtq(t)
 	table, err := filepath.Abs("../../repl/testdata/table.save")

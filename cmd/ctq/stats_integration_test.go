@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -23,6 +25,7 @@ import (
 // lines byte for byte, then entries (conntrack -C) and max; stats expect
 // is conntrack -S expect; json carries the same numbers.
 func TestStatsMatchesConntrack(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	ns := nstest.New(t)
 	ns.Load(t, mixedTable(60))
@@ -190,6 +193,7 @@ func scrapedTCPStates(m map[string]float64) map[string]float64 {
 // (entries added by conntrack -I and a real TCP exchange over loopback)
 // without a full dump, and that the user series counts per dport.
 func TestServeMatchesConntrack(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack", "nft")
 	t.Parallel()
 	ns := nstest.New(t)
 	ns.Load(t, mixedTable(200))
@@ -263,6 +267,7 @@ func TestServeMatchesConntrack(t *testing.T) {
 
 // TestServeTextfile checks the one-shot form against conntrack -C.
 func TestServeTextfile(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	ns := nstest.New(t)
 	ns.Load(t, mixedTable(40))
@@ -302,6 +307,7 @@ func TestServeTextfile(t *testing.T) {
 // parallel), and the periodic full dump (every 1s here) corrects the
 // gauges either way.
 func TestServeResyncCorrectsSilentChanges(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	ns := nstest.New(t)
 	ns.Load(t, mixedTable(60))

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -172,6 +174,7 @@ func syncTuples(out, dst string) []string {
 // pair and drives them with client statements: A's table reaches B's
 // external cache, a commit writes it into B's kernel table, stop ends both.
 func TestSyncDaemons(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	bin := buildCtq(t)
 	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 
@@ -254,6 +257,7 @@ func TestSyncDaemons(t *testing.T) {
 // lock file behind) and starts it again: the stale lock is taken over, and
 // with StartupResync the new node asks the primary for its table at once.
 func TestSyncKilledNodeResyncs(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	bin := buildCtq(t)
 	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 	const dst = "203.0.113.8"
@@ -282,6 +286,7 @@ func TestSyncKilledNodeResyncs(t *testing.T) {
 // TestSyncScheduler runs a node whose configuration asks for SCHED_RR:
 // every thread of the process runs under it.
 func TestSyncScheduler(t *testing.T) {
+	nstest.RequireCommand(t, "chrt")
 	bin := buildCtq(t)
 	a, _ := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 	text := strings.Replace(syncTestConf, "General {", "General {\n\tScheduler {\n\t\tType RR\n\t\tPriority 1\n\t}", 1)

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 // load and checks that the intervals add up to what was loaded, port by
 // port.
 func TestWatchCountByDport(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	t.Parallel()
 	bin := buildCtq(t)
 	ns := nstest.New(t)

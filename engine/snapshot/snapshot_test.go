@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -455,32 +454,5 @@ func TestLongLine(t *testing.T) {
 	var le *LineError
 	if !errors.As(err, &le) || le.Line != 2 || !strings.Contains(le.Msg, "line longer than") || n != 1 {
 		t.Errorf("%d entries, error %v; want 1 entry and a too-long line 2", n, err)
-	}
-}
-
-func TestFIFOReadOnce(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(p, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		w, err := os.OpenFile(p, os.O_WRONLY, 0)
-		if err != nil {
-			return
-		}
-		w.WriteString(textSeeds[0] + "\n")
-		w.Close()
-	}()
-	s, err := Open(p, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	n := 0
-	if _, err := s.Scan(context.Background(), engine.TableConntrack, nil, func(*engine.Flow) error { n++; return nil }); err != nil || n != 1 {
-		t.Fatalf("first scan of a FIFO: %d entries, %v", n, err)
-	}
-	if _, err := s.Scan(context.Background(), engine.TableConntrack, nil, func(*engine.Flow) error { return nil }); err == nil {
-		t.Error("second scan of a FIFO succeeded")
 	}
 }

@@ -35,10 +35,10 @@ const tagLen = 12
 // New creates a network namespace with a unique name (prefix "ctqt-" +
 // short test-derived tag + random suffix), brings lo up, enables
 // net.netfilter.nf_conntrack_acct=1 and nf_conntrack_timestamp=1 inside it,
-// and removes it in t.Cleanup (even on failure). It calls Require first:
-// without root or ip(8) the test skips (fails under
-// CTQ_INTEGRATION=require); as root, a namespace it cannot make fails the
-// test (t.Fatal).
+// and removes it in t.Cleanup (even on failure). It calls Require first,
+// so without root or ip(8) it skips the test (fails it under
+// CTQ_INTEGRATION=require); as root it fails the test (t.Fatal) if it
+// cannot make the namespace.
 func New(t testing.TB) *NS {
 	t.Helper()
 	Require(t)

@@ -21,15 +21,40 @@ import (
 	"ctq/sync/node"
 )
 
-// fakeNode records the requests and answers with fixed data.
+// fakeNode records the requests and answers with fixed data. The server
+// calls it from its connection goroutines, so what it records is behind
+// mu: a test reads it with recorded once the request's reply is in.
 type fakeNode struct {
+	external []engine.Flow // set before serving, never changed
+
+	mu  sync.Mutex
+	rec fakeRecord
+}
+
+// fakeRecord is what a fakeNode was asked.
+type fakeRecord struct {
 	flushed                   [2]bool
 	resynced, refreshed, bulk bool
 	purged                    bool
-	external                  []engine.Flow
 	// tables records the commits, refreshes and kernel flushes with the
 	// tables they were asked for ("commit 1").
 	tables []string
+}
+
+// record changes the record under the lock.
+func (f *fakeNode) record(change func(r *fakeRecord)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(&f.rec)
+}
+
+// recorded is a copy of the record.
+func (f *fakeNode) recorded() fakeRecord {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.rec
+	r.tables = slices.Clone(r.tables)
+	return r
 }
 
 func (f *fakeNode) DumpFlows(_ context.Context, external bool, yield func(*engine.Flow, time.Time) error) error {
@@ -43,7 +68,10 @@ func (f *fakeNode) DumpFlows(_ context.Context, external bool, yield func(*engin
 	}
 	return errors.New("cache went away")
 }
-func (f *fakeNode) RequestResync(context.Context) error                         { f.resynced = true; return nil }
+func (f *fakeNode) RequestResync(context.Context) error {
+	f.record(func(r *fakeRecord) { r.resynced = true })
+	return nil
+}
 func (f *fakeNode) InternalExpect(context.Context) ([]cache.ExpectEntry, error) { return nil, nil }
 func (f *fakeNode) ExternalExpect(context.Context) ([]cache.ExpectEntry, error) {
 	var e cache.ExpectEntry
@@ -56,27 +84,35 @@ func (f *fakeNode) ExternalExpect(context.Context) ([]cache.ExpectEntry, error) 
 	return []cache.ExpectEntry{e}, nil
 }
 func (f *fakeNode) FlushCaches(_ context.Context, i, e bool) error {
-	f.flushed = [2]bool{i, e}
+	f.record(func(r *fakeRecord) { r.flushed = [2]bool{i, e} })
 	return nil
 }
 func (f *fakeNode) FlushKernel(_ context.Context, t node.Tables) (int, error) {
-	f.tables = append(f.tables, fmt.Sprint("flush ", t))
+	f.record(func(r *fakeRecord) { r.tables = append(r.tables, fmt.Sprint("flush ", t)) })
 	return 3, nil
 }
 func (f *fakeNode) Refresh(_ context.Context, t node.Tables) error {
-	f.refreshed = true
-	f.tables = append(f.tables, fmt.Sprint("refresh ", t))
+	f.record(func(r *fakeRecord) {
+		r.refreshed = true
+		r.tables = append(r.tables, fmt.Sprint("refresh ", t))
+	})
 	return nil
 }
-func (f *fakeNode) BulkSend(context.Context) error { f.bulk = true; return nil }
-func (f *fakeNode) Purge(context.Context) error    { f.purged = true; return nil }
+func (f *fakeNode) BulkSend(context.Context) error {
+	f.record(func(r *fakeRecord) { r.bulk = true })
+	return nil
+}
+func (f *fakeNode) Purge(context.Context) error {
+	f.record(func(r *fakeRecord) { r.purged = true })
+	return nil
+}
 func (f *fakeNode) Stats(context.Context) (node.Stats, error) {
 	s := node.Stats{}
 	s.External.Active = 7
 	return s, nil
 }
 func (f *fakeNode) Commit(_ context.Context, t node.Tables) (node.CommitResult, error) {
-	f.tables = append(f.tables, fmt.Sprint("commit ", t))
+	f.record(func(r *fakeRecord) { r.tables = append(r.tables, fmt.Sprint("commit ", t)) })
 	return node.CommitResult{}, errors.New("kernel said no")
 }
 
@@ -143,8 +179,9 @@ func TestServer(t *testing.T) {
 		arg  string
 		want [2]bool
 	}{{"", [2]bool{true, true}}, {"internal", [2]bool{true, false}}, {"external", [2]bool{false, true}}} {
-		if _, err := Do(ctx, path, Request{Verb: VerbFlush, Arg: tt.arg}); err != nil || fake.flushed != tt.want {
-			t.Errorf("flush %s: %v (flushed %v)", tt.arg, err, fake.flushed)
+		_, err := Do(ctx, path, Request{Verb: VerbFlush, Arg: tt.arg})
+		if got := fake.recorded().flushed; err != nil || got != tt.want {
+			t.Errorf("flush %s: %v (flushed %v)", tt.arg, err, got)
 		}
 	}
 	for _, v := range []string{VerbResync, VerbRefresh, VerbBulk, VerbPurge} {
@@ -152,8 +189,8 @@ func TestServer(t *testing.T) {
 			t.Errorf("%s: %v", v, err)
 		}
 	}
-	if !fake.resynced || !fake.refreshed || !fake.bulk || !fake.purged {
-		t.Errorf("requests not passed on: %+v", fake)
+	if r := fake.recorded(); !r.resynced || !r.refreshed || !r.bulk || !r.purged {
+		t.Errorf("requests not passed on: %+v", r)
 	}
 	if _, err := Do(ctx, path, Request{Verb: VerbCommit}); !errors.As(err, &re) || !strings.Contains(re.Msg, "kernel said no") {
 		t.Errorf("commit: %v", err)

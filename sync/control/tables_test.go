@@ -48,11 +48,11 @@ func TestTablesRequests(t *testing.T) {
 		{Request{VerbFlush, "kernel conntrack"}, ctdFlushMaster, "flush conntrack"},
 		{Request{VerbFlush, "kernel expect"}, ctdExpFlushMaster, "flush expect"},
 	} {
-		fake.tables = nil
+		fake.record(func(r *fakeRecord) { r.tables = nil })
 		Do(ctx, path, tc.req) // the fake's commit fails; what it was asked is the point
 		askConntrackd(t, path, tc.code)
-		if want := []string{tc.want, tc.want}; !slices.Equal(fake.tables, want) {
-			t.Errorf("%s %q and conntrackd code %d: node asked %q, want %q", tc.req.Verb, tc.req.Arg, tc.code, fake.tables, want)
+		if got, want := fake.recorded().tables, []string{tc.want, tc.want}; !slices.Equal(got, want) {
+			t.Errorf("%s %q and conntrackd code %d: node asked %q, want %q", tc.req.Verb, tc.req.Arg, tc.code, got, want)
 		}
 	}
 	if body, err := Do(ctx, path, Request{VerbFlush, "kernel expect"}); err != nil || len(body) != 1 || body[0] != "3 entries deleted from the kernel expect table" {
@@ -77,10 +77,10 @@ func TestConntrackdFlushCodes(t *testing.T) {
 		{ctdAllFlushCache, [2]bool{true, true}},
 		{ctdFlushCache, [2]bool{true, true}},
 	} {
-		fake.flushed = [2]bool{}
+		fake.record(func(r *fakeRecord) { r.flushed = [2]bool{} })
 		askConntrackd(t, path, tc.code)
-		if fake.flushed != tc.want {
-			t.Errorf("code %d flushed (internal, external) %v, want %v", tc.code, fake.flushed, tc.want)
+		if got := fake.recorded().flushed; got != tc.want {
+			t.Errorf("code %d flushed (internal, external) %v, want %v", tc.code, got, tc.want)
 		}
 	}
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package wire
 
 import (
@@ -143,6 +145,7 @@ func flowSummary(f *engine.Flow) string {
 }
 
 func TestInteropConntrackd(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack", "conntrackd")
 	c := startConntrackd(t)
 
 	// conntrackd announces itself with ALIVE|HELLO once it runs.

@@ -1,3 +1,5 @@
+//go:build linux
+
 package link
 
 import (
@@ -6,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"ctq/internal/nstest"
 	"ctq/sync/config"
 )
 
@@ -41,6 +44,7 @@ General {
 // TestMulticast6InteropConntrackd exchanges flows with conntrackd over
 // IPv6 multicast on a veth pair.
 func TestMulticast6InteropConntrackd(t *testing.T) {
+	nstest.RequireCommand(t, "conntrackd")
 	a, b := joined6(t, "m6ia", "2001:db8::1/64", "m6ib", "2001:db8::2/64")
 	c := config.Link{Transport: config.TransportMulticast, Address: group6, Port: 3780,
 		Interface: "m6ia", Checksum: true}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package snapshot
 
 import (
@@ -40,6 +42,7 @@ func origKey(f *engine.Flow) string {
 // conntrack -L -o save and -o extended, and checks that both snapshots
 // decode every field both formats carry the same way.
 func TestLiveSaveAndExtendedAgree(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack")
 	ns := nstest.New(t)
 	ns.Load(t, liveTable)
 	dir := t.TempDir()

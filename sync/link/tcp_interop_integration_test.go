@@ -1,3 +1,5 @@
+//go:build linux
+
 package link
 
 import (
@@ -45,6 +47,7 @@ General {
 // and a flow added to conntrackd's kernel table reaches ctq as whole
 // messages.
 func TestTCPInteropConntrackd(t *testing.T) {
+	nstest.RequireCommand(t, "conntrackd")
 	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 
 	c := config.Link{Transport: config.TransportTCP, Address: netip.MustParseAddr("192.0.2.1"),

@@ -1,3 +1,5 @@
+//go:build linux
+
 package link
 
 import (
@@ -43,6 +45,7 @@ func sockInt(t *testing.T, u *UDP, level, opt int) int {
 }
 
 func TestMulticast6(t *testing.T) {
+	nstest.Require(t)
 	a, b := joined6(t, "m6a", "2001:db8::1/64", "m6b", "2001:db8::2/64")
 	c1 := config.Link{Transport: config.TransportMulticast, Address: group6, Port: 3780,
 		Interface: "m6a", Checksum: true}
@@ -109,6 +112,7 @@ func TestMulticast6(t *testing.T) {
 // TestUDP6 runs UDP unicast over global and link-local IPv6 addresses; a
 // link-local address takes Interface as its scope.
 func TestUDP6(t *testing.T) {
+	nstest.Require(t)
 	a, b := joined6(t, "u6a", "2001:db8::1/64", "u6b", "2001:db8::2/64")
 	a.Run(t, "ip", "addr", "add", "fe80::db8:1/64", "dev", "u6a", "nodad")
 	b.Run(t, "ip", "addr", "add", "fe80::db8:2/64", "dev", "u6b", "nodad")
@@ -161,6 +165,7 @@ func TestUDP6(t *testing.T) {
 // TestTCP6 runs a TCP link over link-local IPv6 addresses, scoped by
 // Interface.
 func TestTCP6(t *testing.T) {
+	nstest.Require(t)
 	a, b := joined6(t, "t6a", "fe80::db8:1/64", "t6b", "fe80::db8:2/64")
 	aa, ba := netip.MustParseAddr("fe80::db8:1"), netip.MustParseAddr("fe80::db8:2")
 	c1 := config.Link{Transport: config.TransportTCP, Address: aa, Destination: ba, Port: 3780, Interface: "t6a"}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -24,6 +26,7 @@ const upstreamScript = "/usr/share/doc/conntrackd/examples/sync/primary-backup.s
 // primary-backup.sh, unchanged but for its configuration path, against
 // it: scripts written for conntrackd keep working with ctq as the daemon.
 func TestConntrackdClientDrivesCtq(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack", "conntrackd")
 	bin := buildCtq(t)
 	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 	const dst = "203.0.113.11"
@@ -115,6 +118,7 @@ func TestConntrackdClientDrivesCtq(t *testing.T) {
 // TestConntrackdClientExpect: with ExpectationSync, conntrackd's client
 // reads a ctq node's expectation caches as conntrackd prints them.
 func TestConntrackdClientExpect(t *testing.T) {
+	nstest.RequireCommand(t, "conntrackd", "nft")
 	bin := buildCtq(t)
 	a, b := nstest.Joined(t, "ctqa", "203.0.113.1", "ctqb", "203.0.113.2")
 	text := strings.Replace(syncTestConf, "\t\tACKWindowSize 300\n\t}", "\t\tACKWindowSize 300\n\t}\n\tOptions {\n\t\tExpectationSync on\n\t}", 1)

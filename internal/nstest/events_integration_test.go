@@ -1,3 +1,5 @@
+//go:build linux
+
 package nstest
 
 import (
@@ -15,6 +17,7 @@ const testWait = 20 * time.Second
 // counted lines or not: each run reports events once ConntrackE returns,
 // counts the lines match accepts and keeps the sentinel lines.
 func TestConntrackE(t *testing.T) {
+	RequireCommand(t, "conntrack")
 	n := New(t)
 	next := 1
 	for i, store := range []bool{true, false} {
@@ -73,6 +76,7 @@ func TestConntrackE(t *testing.T) {
 // TestConntrackEExpect runs conntrack -E expect: it reports events once
 // ConntrackEExpect returns, with blanks collapsed, and counts every line.
 func TestConntrackEExpect(t *testing.T) {
+	RequireCommand(t, "conntrack", "nft")
 	n := New(t)
 	c := n.ConntrackEExpect(t)
 	port := n.FTPExpectation(t, true).DataPort
