@@ -191,7 +191,9 @@ func TestExecDispatch(t *testing.T) {
 	}
 
 	out = &collect{}
-	_, err = Exec(ctx, src, &Plan{Action: ActWatch, Limit: 1, Every: time.Millisecond,
+	// The source yields every event at once, then waits for the end: the
+	// interval is an hour, so the one report is that of the watch's end.
+	_, err = Exec(ctx, src, &Plan{Action: ActWatch, Limit: -1, Every: time.Hour, For: 10 * time.Millisecond,
 		Group: &Grouping{Agg: AggCount}}, out, nil)
 	if err != nil || len(out.reports) != 1 || out.reports[0].Total != 6 {
 		t.Errorf("counting watch: %v, reports %+v; want one of 6 events", err, out.reports)
