@@ -11,9 +11,6 @@ import (
 	"ctq/engine/format"
 )
 
-// version is ctq's version string.
-const version = "0.1.0"
-
 // usageText is the --help text; %s is the text of -o.
 const usageText = `usage: ctq [flags] [SCRIPT]
 

@@ -42,7 +42,7 @@ func TestTypoRunsNothing(t *testing.T) {
 }
 
 // buildCtq builds the ctq binary into a directory every user can read.
-func buildCtq(t *testing.T) string {
+func buildCtq(t *testing.T, flags ...string) string {
 	t.Helper()
 	// Not t.TempDir: its parent is private to root, and the binary must be
 	// reachable for the user nobody.
@@ -55,7 +55,7 @@ func buildCtq(t *testing.T) string {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "ctq")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", append(append([]string{"build"}, flags...), "-o", bin, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("build ctq: %v\n%s", err, out)
 	}
 	return bin

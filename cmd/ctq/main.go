@@ -36,7 +36,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage())
 		return repl.ExitOK
 	case opts.version:
-		fmt.Fprintln(stdout, "ctq", version)
+		fmt.Fprintln(stdout, "ctq", versionString())
 		return repl.ExitOK
 	}
 	if opts.format != "" {
