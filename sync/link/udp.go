@@ -32,7 +32,10 @@ const (
 // UDP is a UDP link, unicast or multicast.
 //
 // Unicast (OpenUDP): a receive socket bound to the local address and port
-// (SO_REUSEADDR; any source accepted, as conntrackd does) and an unbound
+// (any source accepted, as conntrackd does; without conntrackd's
+// SO_REUSEADDR, so that no other socket, of any user, can bind the same
+// port on that address or the wildcard and take the peer's datagrams)
+// and an unbound
 // send socket (ephemeral source port) that sends to the destination
 // address and the same port. A link-local IPv6 address takes the
 // interface named by Interface as its scope, on both sockets, as
@@ -44,7 +47,13 @@ const (
 // group out of that interface, without loopback, with a TTL or hop limit
 // of 1. conntrackd 1.4.7 binds its IPv4 receive socket to 0.0.0.0, which
 // also takes unicast to any local address (fixed in 1.4.9, netfilter
-// bugzilla 1819); this binds to the group, as 1.4.9 does.
+// bugzilla 1819); this binds to the group, as 1.4.9 does. The receive
+// socket keeps conntrackd's SO_REUSEADDR, so that several listeners of a
+// namespace (another node, a conntrackd, a capture) can join the group on
+// the same port. The risk: any local user can bind the group and port too
+// (SO_REUSEADDR) and read the group's datagrams, as any host of the
+// segment can; what it sends is taken only with an AuthKey. A multicast
+// link is for a segment of trusted hosts.
 type UDP struct {
 	recv, send *net.UDPConn
 	// sendRaw is send's descriptor and sa the destination as a socket
@@ -75,9 +84,9 @@ func OpenUDP(l *config.Link) (*UDP, error) {
 	}
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		return setOpts(c, func(fd int) error {
-			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-				return fmt.Errorf("SO_REUSEADDR: %w", err)
-			}
+			// No SO_REUSEADDR (conntrackd sets it): for UDP it lets any
+			// other socket with it, of any user, bind the same address
+			// and port (or the wildcard) and take the peer's datagrams.
 			if l.RcvSocketBuffer > 0 {
 				if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, l.RcvSocketBuffer); err != nil {
 					return fmt.Errorf("SO_RCVBUFFORCE: %w", err)
