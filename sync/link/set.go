@@ -345,6 +345,7 @@ func (s *Set) Stats() Stats {
 		t.RecvBytes += st.RecvBytes
 		t.RecvDatagrams += st.RecvDatagrams
 		t.RecvErrors += st.RecvErrors
+		t.RecvDropped += st.RecvDropped
 	}
 	return t
 }

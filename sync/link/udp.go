@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -56,6 +58,8 @@ const (
 // link is for a segment of trusted hosts.
 type UDP struct {
 	recv, send *net.UDPConn
+	// recvRaw is recv's descriptor, for its drop count.
+	recvRaw syscall.RawConn
 	// sendRaw is send's descriptor and sa the destination as a socket
 	// address: Send calls sendto itself so that an IPv6 scope is an
 	// interface index of the link's namespace, not a name the net
@@ -67,6 +71,12 @@ type UDP struct {
 
 	sentBytes, sentDatagrams, sendErrors atomic.Uint64
 	recvBytes, recvDatagrams, recvErrors atomic.Uint64
+
+	// dropsMu guards drops, the receive socket's drop count as last read,
+	// and dropsRaw, the kernel's 32-bit counter it was read from.
+	dropsMu  sync.Mutex
+	drops    uint64
+	dropsRaw uint32
 }
 
 // OpenUDP opens a UDP link in the calling thread's network namespace.
@@ -114,6 +124,10 @@ func OpenUDP(l *config.Link) (*UDP, error) {
 // its scope when it needs one.
 func newUDP(rc *net.UDPConn, network string, l *config.Link, dst netip.AddrPort, ifindex, maxPayload int,
 	more func(fd int) error) (*UDP, error) {
+	rraw, err := rc.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("receive socket: %w", err)
+	}
 	sc, err := net.ListenUDP(network, nil)
 	if err != nil {
 		return nil, fmt.Errorf("send socket: %w", err)
@@ -133,6 +147,7 @@ func newUDP(rc *net.UDPConn, network string, l *config.Link, dst netip.AddrPort,
 	}
 	return &UDP{
 		recv:       rc,
+		recvRaw:    rraw,
 		send:       sc,
 		sendRaw:    raw,
 		sa:         sockaddr(dst, ifindex),
@@ -262,12 +277,38 @@ func (u *UDP) LocalAddr() netip.AddrPort {
 	return u.recv.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
-// Stats returns the traffic counters.
+// Stats returns the traffic counters; RecvDropped is the kernel's count
+// for the receive socket, read now (the last count read once the link is
+// closed).
 func (u *UDP) Stats() Stats {
 	return Stats{
 		SentBytes: u.sentBytes.Load(), SentDatagrams: u.sentDatagrams.Load(), SendErrors: u.sendErrors.Load(),
 		RecvBytes: u.recvBytes.Load(), RecvDatagrams: u.recvDatagrams.Load(), RecvErrors: u.recvErrors.Load(),
+		RecvDropped: u.recvDropped(),
 	}
+}
+
+// recvDropped reads the drop count of the receive socket (SO_MEMINFO's
+// SK_MEMINFO_DROPS, the kernel's sk_drops, which /proc/net/udp shows) and
+// widens the kernel's 32 bits by counting its wraps between reads.
+func (u *UDP) recvDropped() uint64 {
+	u.dropsMu.Lock()
+	defer u.dropsMu.Unlock()
+	var mem [unix.SK_MEMINFO_VARS]uint32
+	ok := false
+	// A closed socket keeps the last count.
+	_ = u.recvRaw.Control(func(fd uintptr) {
+		n := uint32(unsafe.Sizeof(mem))
+		_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_MEMINFO,
+			uintptr(unsafe.Pointer(&mem[0])), uintptr(unsafe.Pointer(&n)), 0)
+		ok = e == 0 && n > unix.SK_MEMINFO_DROPS*4
+	})
+	if ok {
+		raw := mem[unix.SK_MEMINFO_DROPS]
+		u.drops += uint64(raw - u.dropsRaw)
+		u.dropsRaw = raw
+	}
+	return u.drops
 }
 
 // Close closes both sockets; a blocked Recv returns.

@@ -93,3 +93,87 @@ func TestUDPPortNotShared(t *testing.T) {
 		u.Close()
 	}
 }
+
+// TestUDPRecvDropped: datagrams the kernel drops at a link's receive
+// socket (its buffer full while nobody reads) show in Stats.RecvDropped,
+// also through a Set.
+func TestUDPRecvDropped(t *testing.T) {
+	ns := nstest.New(t)
+	ns.Run(t, "ip", "link", "add", "d1", "type", "veth", "peer", "name", "d2")
+	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "d1")
+	ns.Run(t, "ip", "addr", "add", "198.51.100.1/24", "dev", "d1")
+	ns.Run(t, "ip", "link", "set", "d1", "up")
+	c := config.Link{Transport: config.TransportUDP, Address: netip.MustParseAddr("192.0.2.1"),
+		Destination: netip.MustParseAddr("192.0.2.2"), Port: 3780, Checksum: true, RcvSocketBuffer: 4096}
+	c2 := c
+	c2.Address = netip.MustParseAddr("198.51.100.1")
+	var l Link
+	if err := ns.Do(func() (err error) {
+		l, err = OpenSet([]config.Link{c, c2}, 0)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// The Set reads its links at once: flood a bare UDP link instead,
+	// opened beside it on another port.
+	c.Port = 3781
+	var u *UDP
+	if err := ns.Do(func() (err error) { u, err = OpenUDP(&c); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	const sent = 2000
+	flood := func(port int) error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		dst := &unix.SockaddrInet4{Port: port, Addr: [4]byte{192, 0, 2, 1}}
+		payload := make([]byte, 1000)
+		for range sent {
+			if err := unix.Sendto(fd, payload, 0, dst); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := ns.Do(func() error { return flood(3781) }); err != nil {
+		t.Fatal(err)
+	}
+	st := u.Stats()
+	if st.RecvDropped == 0 || st.RecvDropped >= sent {
+		t.Fatalf("%d of %d datagrams dropped by the kernel, want some but not all", st.RecvDropped, sent)
+	}
+	// What was queued is read; the count stays.
+	buf := make([]byte, 2000)
+	for range sent - st.RecvDropped {
+		if _, err := u.Recv(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := u.Stats(); got.RecvDropped != st.RecvDropped || got.RecvDatagrams != sent-st.RecvDropped {
+		t.Fatalf("after reading: %+v, want %d dropped and the rest received", got, st.RecvDropped)
+	}
+	if err := u.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Stats().RecvDropped; got != st.RecvDropped {
+		t.Errorf("closed link: %d dropped, want the last count %d", got, st.RecvDropped)
+	}
+
+	// A Set sums its links' drops; each link shows its own. The Set's
+	// readers hand one datagram on and wait for Recv: the rest queues in
+	// the socket.
+	if err := ns.Do(func() error { return flood(3780) }); err != nil {
+		t.Fatal(err)
+	}
+	set := l.(*Set)
+	if got := set.Stats().RecvDropped; got == 0 {
+		t.Errorf("Set: nothing dropped of %d datagrams", sent)
+	}
+	if links := set.Links(); links[0].Stats.RecvDropped == 0 || links[1].Stats.RecvDropped != 0 {
+		t.Errorf("Set's links: %+v", links)
+	}
+}
