@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ctq/sync/config"
+	"ctq/sync/wire"
 )
 
 // recvRetry is the wait before a member link's Recv is tried again after
@@ -29,13 +30,17 @@ const recvRetry = 100 * time.Millisecond
 //   - when a Send on it fails: the same; a datagram link (UDP, Multicast)
 //     then sends the datagram again on the new active link (a TCP link
 //     keeps it in its error queue, to send once connected again);
-//   - whenever a datagram arrives on another link: that link becomes
-//     active, as conntrackd's peer has moved to it.
+//   - whenever a datagram of valid messages arrives on another link: that
+//     link becomes active, as the peer has moved to it.
 //
-// conntrackd moves to the link a message came from only once the message
-// checks out (its header and, in FTFW, its sequence); the Set moves on any
-// datagram its member link returns (an Auth around the Set drops forged
-// datagrams only after that). conntrackd looks for the next link from the
+// A datagram counts as the peer's traffic when each of its messages
+// decodes (wire.Decode: the header and payload checks of conntrackd's
+// receiver), and, on a link with an AuthKey, when its trailer verifies
+// (each member is an Auth of its own, which drops what fails before the
+// Set sees it): a stray or junk datagram sent to a backup link's port is
+// handed on, for the node to count, and moves nothing. conntrackd moves
+// once a message checks out (its header and, in FTFW, its sequence); the
+// Set does not look at FTFW sequences. conntrackd looks for the next link from the
 // first one, and takes an interface with IFF_UP or IFF_RUNNING; the Set
 // goes round from the active link and wants both. A link that comes back
 // up does not become active again by itself.
@@ -312,8 +317,9 @@ func (s *Set) Send(b []byte) error {
 	return nil
 }
 
-// Recv returns the next datagram of any link, which makes that link
-// active. Over TCP, buf must hold 65535 bytes, as for a TCP link.
+// Recv returns the next datagram of any link; one of valid messages makes
+// that link active. Over TCP, buf must hold 65535 bytes, as for a TCP
+// link.
 func (s *Set) Recv(buf []byte) (int, error) {
 	if s.tcp && len(buf) < maxMessage {
 		return 0, fmt.Errorf("receive: a %d-byte buffer may not hold a message", len(buf))
@@ -322,11 +328,33 @@ func (s *Set) Recv(buf []byte) (int, error) {
 	case d := <-s.in:
 		n := copy(buf, d.buf[:d.n])
 		s.members[d.i].free <- d.buf
-		s.active.Store(int32(d.i))
+		if int(s.active.Load()) != d.i && valid(buf[:n]) {
+			s.active.Store(int32(d.i))
+		}
 		return n, nil
 	case <-s.done:
 		return 0, fmt.Errorf("receive: %w", net.ErrClosed)
 	}
+}
+
+// errInvalid stops valid's walk at the first message the peer's node
+// would reject.
+var errInvalid = errors.New("invalid message")
+
+// valid reports whether d is traffic of a peer: one or more messages, all
+// of which a node takes (wire.Decode finds nothing wrong with them). Only
+// such a datagram moves the Set to the link it came from: junk or a
+// stray packet sent to a backup link's port must not.
+func valid(d []byte) bool {
+	if len(d) == 0 {
+		return false
+	}
+	return wire.Decode(d, func(_ *wire.Message, err error) error {
+		if err != nil {
+			return errInvalid
+		}
+		return nil
+	}) == nil
 }
 
 // MaxPayload is the smallest of the links'.
