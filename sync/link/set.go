@@ -5,6 +5,7 @@ package link
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -99,20 +100,47 @@ type LinkStatus struct {
 	Stats  Stats
 }
 
-// OpenSet opens the dedicated links of the Sync section (all of one
-// transport, at most config.MaxLinks) in the calling thread's network
-// namespace; a link whose block has an AuthKey is wrapped in an Auth. For
-// one link it returns that link; for several, a
-// *Set whose active link is first the one marked Default, else the first
-// (unless its interface is down: then the next one that is up).
+// Options are what OpenSetWith takes besides the link blocks.
+type Options struct {
+	// ErrorQueueLength is Sync's ErrorQueueLength: how many messages a
+	// TCP link holds while its peer is unreachable.
+	ErrorQueueLength int
+	// Log, when set, gets the links' notable events, a line each: the
+	// datagrams an AuthKey dropped (at most a line per link every ten
+	// seconds, with the counts by reason).
+	Log func(level slog.Level, msg string)
+}
+
+// OpenSet is OpenSetWith without a log.
 func OpenSet(links []config.Link, errorQueueLength int) (Link, error) {
+	return OpenSetWith(links, Options{ErrorQueueLength: errorQueueLength})
+}
+
+// OpenSetWith opens the dedicated links of the Sync section (all of one
+// transport, at most config.MaxLinks) in the calling thread's network
+// namespace; a link whose block has an AuthKey is wrapped in an Auth (the
+// Auths of a node share its epoch and what it knows of the peer, and each
+// sends a hello). For one link it returns that link; for several, a *Set
+// whose active link is first the one marked Default, else the first
+// (unless its interface is down: then the next one that is up).
+func OpenSetWith(links []config.Link, o Options) (Link, error) {
+	errorQueueLength := o.ErrorQueueLength
 	switch {
 	case len(links) == 0:
 		return nil, errors.New("open links: no dedicated link")
 	case len(links) > config.MaxLinks:
 		return nil, fmt.Errorf("open links: %d dedicated links: at most %d", len(links), config.MaxLinks)
-	case len(links) == 1:
-		return openAuthed(&links[0], errorQueueLength)
+	}
+	g, err := newAuthGroup(o.Log)
+	if err != nil {
+		return nil, fmt.Errorf("open links: %w", err)
+	}
+	if len(links) == 1 {
+		l, err := openAuthed(&links[0], errorQueueLength, g, 0, linkName(&links[0]))
+		if a, ok := l.(*Auth); ok {
+			a.hello()
+		}
+		return l, err
 	}
 	active := 0
 	for i, l := range links {
@@ -130,7 +158,7 @@ func OpenSet(links []config.Link, errorQueueLength int) (Link, error) {
 		}
 	}
 	for i := range links {
-		m, err := openMember(&links[i], errorQueueLength)
+		m, err := openMember(&links[i], errorQueueLength, g, i)
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("open links: %w", err)
@@ -163,34 +191,47 @@ func OpenSet(links []config.Link, errorQueueLength int) (Link, error) {
 		m.ifindex = ifi.Index
 		m.up.Store(ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagRunning != 0)
 	}
-	return newSet(members, active, w), nil
+	set := newSet(members, active, w)
+	for _, m := range members {
+		if a, ok := m.link.(*Auth); ok {
+			a.hello()
+		}
+	}
+	return set, nil
 }
 
-// openMember opens one link of a Set.
-func openMember(l *config.Link, errorQueueLength int) (*member, error) {
-	ln, err := openAuthed(l, errorQueueLength)
+// linkName is a link's name in status and logs: its interface, else its
+// local address (UDP, TCP) or group (Multicast) and port.
+func linkName(l *config.Link) string {
+	if l.Interface != "" {
+		return l.Interface
+	}
+	return netip.AddrPortFrom(l.Address, uint16(l.Port)).String()
+}
+
+// openMember opens link index of a Set; g is the node's authentication
+// state.
+func openMember(l *config.Link, errorQueueLength int, g *authGroup, index int) (*member, error) {
+	name := linkName(l)
+	ln, err := openAuthed(l, errorQueueLength, g, index, name)
 	if err != nil {
 		return nil, err
-	}
-	name := l.Interface
-	if name == "" {
-		name = netip.AddrPortFrom(l.Address, uint16(l.Port)).String()
 	}
 	m := &member{link: ln, name: name, transport: l.Transport, ifname: l.Interface, line: l.Line}
 	m.up.Store(true)
 	return m, nil
 }
 
-// openAuthed opens a link and, when its block has an AuthKey, wraps it in
-// an Auth: each link of a Set is authenticated on its own, so that a
-// forged datagram is dropped before the Set sees it (and cannot make its
-// link the active one).
-func openAuthed(l *config.Link, errorQueueLength int) (Link, error) {
+// openAuthed opens link index and, when its block has an AuthKey, wraps
+// it in an Auth of g: each link of a Set is authenticated on its own, so
+// that a forged datagram is dropped before the Set sees it (and cannot
+// make its link the active one).
+func openAuthed(l *config.Link, errorQueueLength int, g *authGroup, index int, name string) (Link, error) {
 	ln, err := Open(l, errorQueueLength)
 	if err != nil || l.AuthKey == nil {
 		return ln, err
 	}
-	a, err := NewAuth(ln, l.AuthKey)
+	a, err := g.newAuth(ln, l.AuthKey, index, fmt.Sprintf("%s (line %d)", name, l.Line))
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("link of line %d: %w", l.Line, err)
