@@ -249,6 +249,7 @@ func TestAuthSetReflection(t *testing.T) {
 	// backup link's window past B's.
 	lb := openIn(t, b, cb)
 	defer lb.Close()
+	time.Sleep(5 * time.Millisecond) // past the epochs' random low bits
 	la := openIn(t, a, ca)
 	defer la.Close()
 	sn := sniff(t, b, "xb1")
