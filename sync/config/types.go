@@ -159,8 +159,10 @@ type Link struct {
 	Checksum bool
 	// AuthKey is ctq's AuthKey (hex, at least MinAuthKey bytes; UDP and
 	// Multicast only; conntrackd has no such key): when set, every
-	// datagram carries an HMAC trailer keyed by it (see link.Auth). Nil
-	// means no authentication, as conntrackd does.
+	// datagram carries an HMAC trailer keyed by it (see link.Auth; the
+	// MAC covers the block's place among the links, so both nodes list
+	// their links in the same order). Nil means no authentication, as
+	// conntrackd does.
 	AuthKey []byte
 	// AuthKeyLine is the line of AuthKey, 0 without one.
 	AuthKeyLine int

@@ -63,7 +63,7 @@ func prepare(cfg *Config) (func(ctx context.Context) error, error) {
 	var l link.Link
 	err = netns.Do(cfg.NetNS, func() error {
 		var err error
-		l, err = link.OpenSet(c.Sync.Links, c.Sync.ErrorQueueLength)
+		l, err = link.OpenSetWith(c.Sync.Links, link.Options{ErrorQueueLength: c.Sync.ErrorQueueLength, Log: logger.log})
 		return err
 	})
 	if err != nil {

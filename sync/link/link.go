@@ -29,6 +29,11 @@ type Link interface {
 type Stats struct {
 	SentBytes, SentDatagrams, SendErrors uint64
 	RecvBytes, RecvDatagrams, RecvErrors uint64
+	// RecvDropped counts the datagrams the kernel dropped at the receive
+	// socket (UDP, Multicast): its buffer was full (RcvSocketBuffer too
+	// small for the peer's bursts) or a datagram failed its checksum; the
+	// drops column of /proc/net/udp. conntrackd does not show them.
+	RecvDropped uint64
 }
 
 // Open opens the link a configuration block describes, in the calling

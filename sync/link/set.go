@@ -5,6 +5,7 @@ package link
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"ctq/sync/config"
+	"ctq/sync/wire"
 )
 
 // recvRetry is the wait before a member link's Recv is tried again after
@@ -29,13 +31,17 @@ const recvRetry = 100 * time.Millisecond
 //   - when a Send on it fails: the same; a datagram link (UDP, Multicast)
 //     then sends the datagram again on the new active link (a TCP link
 //     keeps it in its error queue, to send once connected again);
-//   - whenever a datagram arrives on another link: that link becomes
-//     active, as conntrackd's peer has moved to it.
+//   - whenever a datagram of valid messages arrives on another link: that
+//     link becomes active, as the peer has moved to it.
 //
-// conntrackd moves to the link a message came from only once the message
-// checks out (its header and, in FTFW, its sequence); the Set moves on any
-// datagram its member link returns (an Auth around the Set drops forged
-// datagrams only after that). conntrackd looks for the next link from the
+// A datagram counts as the peer's traffic when each of its messages
+// decodes (wire.Decode: the header and payload checks of conntrackd's
+// receiver), and, on a link with an AuthKey, when its trailer verifies
+// (each member is an Auth of its own, which drops what fails before the
+// Set sees it): a stray or junk datagram sent to a backup link's port is
+// handed on, for the node to count, and moves nothing. conntrackd moves
+// once a message checks out (its header and, in FTFW, its sequence); the
+// Set does not look at FTFW sequences. conntrackd looks for the next link from the
 // first one, and takes an interface with IFF_UP or IFF_RUNNING; the Set
 // goes round from the active link and wants both. A link that comes back
 // up does not become active again by itself.
@@ -94,20 +100,47 @@ type LinkStatus struct {
 	Stats  Stats
 }
 
-// OpenSet opens the dedicated links of the Sync section (all of one
-// transport, at most config.MaxLinks) in the calling thread's network
-// namespace; a link whose block has an AuthKey is wrapped in an Auth. For
-// one link it returns that link; for several, a
-// *Set whose active link is first the one marked Default, else the first
-// (unless its interface is down: then the next one that is up).
+// Options are what OpenSetWith takes besides the link blocks.
+type Options struct {
+	// ErrorQueueLength is Sync's ErrorQueueLength: how many messages a
+	// TCP link holds while its peer is unreachable.
+	ErrorQueueLength int
+	// Log, when set, gets the links' notable events, a line each: the
+	// datagrams an AuthKey dropped (at most a line per link every ten
+	// seconds, with the counts by reason).
+	Log func(level slog.Level, msg string)
+}
+
+// OpenSet is OpenSetWith without a log.
 func OpenSet(links []config.Link, errorQueueLength int) (Link, error) {
+	return OpenSetWith(links, Options{ErrorQueueLength: errorQueueLength})
+}
+
+// OpenSetWith opens the dedicated links of the Sync section (all of one
+// transport, at most config.MaxLinks) in the calling thread's network
+// namespace; a link whose block has an AuthKey is wrapped in an Auth (the
+// Auths of a node share its epoch and what it knows of the peer, and each
+// sends a hello). For one link it returns that link; for several, a *Set
+// whose active link is first the one marked Default, else the first
+// (unless its interface is down: then the next one that is up).
+func OpenSetWith(links []config.Link, o Options) (Link, error) {
+	errorQueueLength := o.ErrorQueueLength
 	switch {
 	case len(links) == 0:
 		return nil, errors.New("open links: no dedicated link")
 	case len(links) > config.MaxLinks:
 		return nil, fmt.Errorf("open links: %d dedicated links: at most %d", len(links), config.MaxLinks)
-	case len(links) == 1:
-		return openAuthed(&links[0], errorQueueLength)
+	}
+	g, err := newAuthGroup(o.Log)
+	if err != nil {
+		return nil, fmt.Errorf("open links: %w", err)
+	}
+	if len(links) == 1 {
+		l, err := openAuthed(&links[0], errorQueueLength, g, 0, linkName(&links[0]))
+		if a, ok := l.(*Auth); ok {
+			a.hello()
+		}
+		return l, err
 	}
 	active := 0
 	for i, l := range links {
@@ -125,7 +158,7 @@ func OpenSet(links []config.Link, errorQueueLength int) (Link, error) {
 		}
 	}
 	for i := range links {
-		m, err := openMember(&links[i], errorQueueLength)
+		m, err := openMember(&links[i], errorQueueLength, g, i)
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("open links: %w", err)
@@ -158,34 +191,47 @@ func OpenSet(links []config.Link, errorQueueLength int) (Link, error) {
 		m.ifindex = ifi.Index
 		m.up.Store(ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagRunning != 0)
 	}
-	return newSet(members, active, w), nil
+	set := newSet(members, active, w)
+	for _, m := range members {
+		if a, ok := m.link.(*Auth); ok {
+			a.hello()
+		}
+	}
+	return set, nil
 }
 
-// openMember opens one link of a Set.
-func openMember(l *config.Link, errorQueueLength int) (*member, error) {
-	ln, err := openAuthed(l, errorQueueLength)
+// linkName is a link's name in status and logs: its interface, else its
+// local address (UDP, TCP) or group (Multicast) and port.
+func linkName(l *config.Link) string {
+	if l.Interface != "" {
+		return l.Interface
+	}
+	return netip.AddrPortFrom(l.Address, uint16(l.Port)).String()
+}
+
+// openMember opens link index of a Set; g is the node's authentication
+// state.
+func openMember(l *config.Link, errorQueueLength int, g *authGroup, index int) (*member, error) {
+	name := linkName(l)
+	ln, err := openAuthed(l, errorQueueLength, g, index, name)
 	if err != nil {
 		return nil, err
-	}
-	name := l.Interface
-	if name == "" {
-		name = netip.AddrPortFrom(l.Address, uint16(l.Port)).String()
 	}
 	m := &member{link: ln, name: name, transport: l.Transport, ifname: l.Interface, line: l.Line}
 	m.up.Store(true)
 	return m, nil
 }
 
-// openAuthed opens a link and, when its block has an AuthKey, wraps it in
-// an Auth: each link of a Set is authenticated on its own, so that a
-// forged datagram is dropped before the Set sees it (and cannot make its
-// link the active one).
-func openAuthed(l *config.Link, errorQueueLength int) (Link, error) {
+// openAuthed opens link index and, when its block has an AuthKey, wraps
+// it in an Auth of g: each link of a Set is authenticated on its own, so
+// that a forged datagram is dropped before the Set sees it (and cannot
+// make its link the active one).
+func openAuthed(l *config.Link, errorQueueLength int, g *authGroup, index int, name string) (Link, error) {
 	ln, err := Open(l, errorQueueLength)
 	if err != nil || l.AuthKey == nil {
 		return ln, err
 	}
-	a, err := NewAuth(ln, l.AuthKey)
+	a, err := g.newAuth(ln, l.AuthKey, index, fmt.Sprintf("%s (line %d)", name, l.Line))
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("link of line %d: %w", l.Line, err)
@@ -312,8 +358,9 @@ func (s *Set) Send(b []byte) error {
 	return nil
 }
 
-// Recv returns the next datagram of any link, which makes that link
-// active. Over TCP, buf must hold 65535 bytes, as for a TCP link.
+// Recv returns the next datagram of any link; one of valid messages makes
+// that link active. Over TCP, buf must hold 65535 bytes, as for a TCP
+// link.
 func (s *Set) Recv(buf []byte) (int, error) {
 	if s.tcp && len(buf) < maxMessage {
 		return 0, fmt.Errorf("receive: a %d-byte buffer may not hold a message", len(buf))
@@ -322,11 +369,33 @@ func (s *Set) Recv(buf []byte) (int, error) {
 	case d := <-s.in:
 		n := copy(buf, d.buf[:d.n])
 		s.members[d.i].free <- d.buf
-		s.active.Store(int32(d.i))
+		if int(s.active.Load()) != d.i && valid(buf[:n]) {
+			s.active.Store(int32(d.i))
+		}
 		return n, nil
 	case <-s.done:
 		return 0, fmt.Errorf("receive: %w", net.ErrClosed)
 	}
+}
+
+// errInvalid stops valid's walk at the first message the peer's node
+// would reject.
+var errInvalid = errors.New("invalid message")
+
+// valid reports whether d is traffic of a peer: one or more messages, all
+// of which a node takes (wire.Decode finds nothing wrong with them). Only
+// such a datagram moves the Set to the link it came from: junk or a
+// stray packet sent to a backup link's port must not.
+func valid(d []byte) bool {
+	if len(d) == 0 {
+		return false
+	}
+	return wire.Decode(d, func(_ *wire.Message, err error) error {
+		if err != nil {
+			return errInvalid
+		}
+		return nil
+	}) == nil
 }
 
 // MaxPayload is the smallest of the links'.
@@ -345,6 +414,7 @@ func (s *Set) Stats() Stats {
 		t.RecvBytes += st.RecvBytes
 		t.RecvDatagrams += st.RecvDatagrams
 		t.RecvErrors += st.RecvErrors
+		t.RecvDropped += st.RecvDropped
 	}
 	return t
 }

@@ -3,6 +3,7 @@
 package link
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/netip"
@@ -21,8 +22,8 @@ import (
 // (198.51.100.0/24, 2001:db8:2::/64, the Default link), over UDP and over
 // IPv6 multicast. Traffic takes the Default link; when sa2 goes down both
 // sides move to the other link (A by admin down, B by carrier loss) and
-// nothing sent after is lost; a datagram that arrives on the backup link
-// makes it active again.
+// nothing sent after is lost; a datagram of valid messages that arrives on
+// the backup link makes it active again.
 func TestSetNetns(t *testing.T) {
 	nstest.Require(t)
 	udp := func(local, remote, ifname string) config.Link {
@@ -147,8 +148,9 @@ func setFailover(t *testing.T, a, b *nstest.NS, ca, cb []config.Link, backup, zo
 		t.Errorf("A's link 0 sent %d, want %d", st[0].Stats.SentDatagrams, n)
 	}
 
-	// sa2 comes back up: both stay on link 0 until a datagram arrives on
-	// link 1, here from a plain socket of B's namespace to A's link 1.
+	// sa2 comes back up: both stay on link 0 until a datagram of valid
+	// messages arrives on link 1, here from a plain socket of B's
+	// namespace to A's link 1.
 	a.Run(t, "ip", "link", "set", "dev", "sa2", "up")
 	nstest.WaitFor(t, "link 1 up on both sides", func() bool { return sa.Links()[1].Up && sb.Links()[1].Up })
 	if activeOf(sa) != 0 || activeOf(sb) != 0 {
@@ -180,12 +182,12 @@ func setFailover(t *testing.T, a, b *nstest.NS, ca, cb []config.Link, backup, zo
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	exchange(t, rawLink{raw}, sa, []byte("on the backup link"))
+	exchange(t, rawLink{raw}, sa, alive(t, 1))
 	if activeOf(sa) != 1 {
 		t.Fatalf("A: link %d active after a datagram on link 1", activeOf(sa))
 	}
 	// A now sends on link 1, which makes it B's active link too.
-	exchange(t, sa, sb, []byte("back on link 1"))
+	exchange(t, sa, sb, alive(t, 2))
 	if activeOf(sb) != 1 {
 		t.Errorf("B: link %d active after a datagram on link 1", activeOf(sb))
 	}
@@ -252,4 +254,30 @@ func TestOpenSetLinks(t *testing.T) {
 	if st := s.Links(); st[0].Stats.RecvDatagrams == 0 || st[1].Stats.RecvDatagrams != 0 {
 		t.Errorf("links %+v", st)
 	}
+}
+
+// TestSetJunkOnBackup: one junk byte sent to the backup link's port does
+// not make it the active link (nor, as A would then send there, B's); a
+// valid message there does.
+func TestSetJunkOnBackup(t *testing.T) {
+	a, b, ca, cb := authPair(t)
+	for i := range ca {
+		ca[i].AuthKey, cb[i].AuthKey, ca[i].AuthKeyLine, cb[i].AuthKeyLine = nil, nil, 0, 0
+	}
+	la, lb := openIn(t, a, ca), openIn(t, b, cb)
+	defer la.Close()
+	defer lb.Close()
+	sa := la.(*Set)
+	inA, inB := receiver(la), receiver(lb)
+	sendUntil(t, la, inB, alive(t, 1))
+	sendRaw(t, b, "198.51.100.1:3780", []byte{0})
+	nstest.WaitFor(t, "the junk byte read", func() bool { return sa.Links()[1].Stats.RecvDatagrams == 1 })
+	if got := <-inA; !bytes.Equal(got, []byte{0}) {
+		t.Fatalf("A received %q", got)
+	}
+	if activeOf(sa) != 0 {
+		t.Fatalf("A: link %d active after a junk byte on link 1", activeOf(sa))
+	}
+	sendRaw(t, b, "198.51.100.1:3780", alive(t, 2))
+	nstest.WaitFor(t, "A on link 1 after a valid message there", func() bool { return activeOf(sa) == 1 })
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"ctq/sync/config"
+	"ctq/sync/wire"
 )
 
 // fakeLink is an in-memory Link: Send records or fails, Recv returns what
@@ -125,10 +126,10 @@ func TestSetFailover(t *testing.T) {
 			return s.Send([]byte("b"))
 		}, 2, [3]string{"", "a", "b"}},
 		{"a receive on a backup link makes it active", func() error {
-			f[0].in <- []byte("from 0")
+			f[0].in <- alive(t, 1)
 			buf := make([]byte, 100)
 			n, err := s.Recv(buf)
-			if err == nil && string(buf[:n]) != "from 0" {
+			if err == nil && string(buf[:n]) != string(alive(t, 1)) {
 				err = fmt.Errorf("received %q", buf[:n])
 			}
 			return err
@@ -168,7 +169,7 @@ func TestSetFailover(t *testing.T) {
 			}
 		}
 	}
-	want := Stats{SentBytes: 5, SentDatagrams: 5, SendErrors: 2, RecvBytes: 6, RecvDatagrams: 1}
+	want := Stats{SentBytes: 5, SentDatagrams: 5, SendErrors: 2, RecvBytes: 8, RecvDatagrams: 1}
 	if got := s.Stats(); got != want {
 		t.Errorf("stats %+v, want %+v", got, want)
 	}
@@ -193,6 +194,49 @@ func TestSetFailover(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// alive is a valid datagram: one ALIVE control message of sequence seq.
+func alive(t testing.TB, seq uint32) []byte {
+	t.Helper()
+	b, err := wire.AppendMessage(nil, &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: wire.FlagAlive, Seq: seq}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestSetSwitchOnValid: only a datagram of valid messages makes the link
+// it came from active; junk is handed on (the node counts it) and changes
+// nothing, over UDP and over TCP.
+func TestSetSwitchOnValid(t *testing.T) {
+	for _, tr := range []config.Transport{config.TransportUDP, config.TransportTCP} {
+		s, f := fakeSet(2, tr, 0)
+		buf := make([]byte, maxMessage)
+		ok := alive(t, 7)
+		for _, tc := range []struct {
+			name string
+			d    []byte
+			want int
+		}{
+			{"one junk byte", []byte{0}, 0},
+			{"a truncated header", ok[:5], 0},
+			{"a bad version", append([]byte{0x2a}, ok[1:]...), 0},
+			{"a valid message and junk", append(append([]byte(nil), ok...), 0xff), 0},
+			{"a header only", []byte{0x1a, 0x10, 0, 8}, 0},
+			{"an ALIVE", ok, 1},
+		} {
+			f[1].in <- tc.d
+			n, err := s.Recv(buf)
+			if err != nil || string(buf[:n]) != string(tc.d) {
+				t.Fatalf("%v, %s: received %q, %v", tr, tc.name, buf[:n], err)
+			}
+			if got := activeOf(s); got != tc.want {
+				t.Errorf("%v, %s: link %d active, want %d", tr, tc.name, got, tc.want)
+			}
+		}
+		s.Close()
 	}
 }
 
@@ -228,8 +272,8 @@ func TestSetTCP(t *testing.T) {
 	if _, err := s.Recv(make([]byte, 100)); err == nil {
 		t.Error("Recv with a small buffer over TCP: no error")
 	}
-	f[0].in <- []byte("x")
-	if n, err := s.Recv(make([]byte, maxMessage)); err != nil || n != 1 || activeOf(s) != 0 {
+	f[0].in <- alive(t, 1)
+	if n, err := s.Recv(make([]byte, maxMessage)); err != nil || n != wire.HeaderLen || activeOf(s) != 0 {
 		t.Errorf("Recv: %d, %v; link %d active", n, err, activeOf(s))
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -32,7 +34,10 @@ const (
 // UDP is a UDP link, unicast or multicast.
 //
 // Unicast (OpenUDP): a receive socket bound to the local address and port
-// (SO_REUSEADDR; any source accepted, as conntrackd does) and an unbound
+// (any source accepted, as conntrackd does; without conntrackd's
+// SO_REUSEADDR, so that no other socket, of any user, can bind the same
+// port on that address or the wildcard and take the peer's datagrams)
+// and an unbound
 // send socket (ephemeral source port) that sends to the destination
 // address and the same port. A link-local IPv6 address takes the
 // interface named by Interface as its scope, on both sockets, as
@@ -44,9 +49,17 @@ const (
 // group out of that interface, without loopback, with a TTL or hop limit
 // of 1. conntrackd 1.4.7 binds its IPv4 receive socket to 0.0.0.0, which
 // also takes unicast to any local address (fixed in 1.4.9, netfilter
-// bugzilla 1819); this binds to the group, as 1.4.9 does.
+// bugzilla 1819); this binds to the group, as 1.4.9 does. The receive
+// socket keeps conntrackd's SO_REUSEADDR, so that several listeners of a
+// namespace (another node, a conntrackd, a capture) can join the group on
+// the same port. The risk: any local user can bind the group and port too
+// (SO_REUSEADDR) and read the group's datagrams, as any host of the
+// segment can; what it sends is taken only with an AuthKey. A multicast
+// link is for a segment of trusted hosts.
 type UDP struct {
 	recv, send *net.UDPConn
+	// recvRaw is recv's descriptor, for its drop count.
+	recvRaw syscall.RawConn
 	// sendRaw is send's descriptor and sa the destination as a socket
 	// address: Send calls sendto itself so that an IPv6 scope is an
 	// interface index of the link's namespace, not a name the net
@@ -58,6 +71,12 @@ type UDP struct {
 
 	sentBytes, sentDatagrams, sendErrors atomic.Uint64
 	recvBytes, recvDatagrams, recvErrors atomic.Uint64
+
+	// dropsMu guards drops, the receive socket's drop count as last read,
+	// and dropsRaw, the kernel's 32-bit counter it was read from.
+	dropsMu  sync.Mutex
+	drops    uint64
+	dropsRaw uint32
 }
 
 // OpenUDP opens a UDP link in the calling thread's network namespace.
@@ -75,9 +94,9 @@ func OpenUDP(l *config.Link) (*UDP, error) {
 	}
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		return setOpts(c, func(fd int) error {
-			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-				return fmt.Errorf("SO_REUSEADDR: %w", err)
-			}
+			// No SO_REUSEADDR (conntrackd sets it): for UDP it lets any
+			// other socket with it, of any user, bind the same address
+			// and port (or the wildcard) and take the peer's datagrams.
 			if l.RcvSocketBuffer > 0 {
 				if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, l.RcvSocketBuffer); err != nil {
 					return fmt.Errorf("SO_RCVBUFFORCE: %w", err)
@@ -105,6 +124,10 @@ func OpenUDP(l *config.Link) (*UDP, error) {
 // its scope when it needs one.
 func newUDP(rc *net.UDPConn, network string, l *config.Link, dst netip.AddrPort, ifindex, maxPayload int,
 	more func(fd int) error) (*UDP, error) {
+	rraw, err := rc.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("receive socket: %w", err)
+	}
 	sc, err := net.ListenUDP(network, nil)
 	if err != nil {
 		return nil, fmt.Errorf("send socket: %w", err)
@@ -124,6 +147,7 @@ func newUDP(rc *net.UDPConn, network string, l *config.Link, dst netip.AddrPort,
 	}
 	return &UDP{
 		recv:       rc,
+		recvRaw:    rraw,
 		send:       sc,
 		sendRaw:    raw,
 		sa:         sockaddr(dst, ifindex),
@@ -253,12 +277,38 @@ func (u *UDP) LocalAddr() netip.AddrPort {
 	return u.recv.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
-// Stats returns the traffic counters.
+// Stats returns the traffic counters; RecvDropped is the kernel's count
+// for the receive socket, read now (the last count read once the link is
+// closed).
 func (u *UDP) Stats() Stats {
 	return Stats{
 		SentBytes: u.sentBytes.Load(), SentDatagrams: u.sentDatagrams.Load(), SendErrors: u.sendErrors.Load(),
 		RecvBytes: u.recvBytes.Load(), RecvDatagrams: u.recvDatagrams.Load(), RecvErrors: u.recvErrors.Load(),
+		RecvDropped: u.recvDropped(),
 	}
+}
+
+// recvDropped reads the drop count of the receive socket (SO_MEMINFO's
+// SK_MEMINFO_DROPS, the kernel's sk_drops, which /proc/net/udp shows) and
+// widens the kernel's 32 bits by counting its wraps between reads.
+func (u *UDP) recvDropped() uint64 {
+	u.dropsMu.Lock()
+	defer u.dropsMu.Unlock()
+	var mem [unix.SK_MEMINFO_VARS]uint32
+	ok := false
+	// A closed socket keeps the last count.
+	_ = u.recvRaw.Control(func(fd uintptr) {
+		n := uint32(unsafe.Sizeof(mem))
+		_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_MEMINFO,
+			uintptr(unsafe.Pointer(&mem[0])), uintptr(unsafe.Pointer(&n)), 0)
+		ok = e == 0 && n > unix.SK_MEMINFO_DROPS*4
+	})
+	if ok {
+		raw := mem[unix.SK_MEMINFO_DROPS]
+		u.drops += uint64(raw - u.dropsRaw)
+		u.dropsRaw = raw
+	}
+	return u.drops
 }
 
 // Close closes both sockets; a blocked Recv returns.
