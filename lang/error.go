@@ -34,35 +34,55 @@ type Error struct {
 
 // Error renders "LINE:COL: MSG", then the source line and a caret under
 // column COL, each indented by two spaces. Tabs of the source line are kept
-// in the caret line so that the caret aligns.
+// in the caret line so that the caret aligns. Of a long line only the part
+// around the fault is shown, with "..." for what is left out.
 func (e *Error) Error() string {
 	head := fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg)
 	if e.Src == "" {
 		return head
 	}
-	var b strings.Builder
+	var units []string // the source line's runes as shown
+	for _, r := range e.Src {
+		units = append(units, string(r))
+	}
+	col := max(e.Col-1, 0) // the fault's rune index
+	from, to := 0, len(units)
+	if to > srcWindow {
+		from = max(0, min(col-srcWindow*2/3, to-srcWindow))
+		to = min(to, from+srcWindow)
+	}
+	var b, caret strings.Builder
 	b.WriteString(head)
 	b.WriteString("\n  ")
-	b.WriteString(e.Src)
-	b.WriteString("\n  ")
-	n := 0
-	for _, r := range e.Src {
-		if n >= e.Col-1 {
-			break
+	caret.WriteString("\n  ")
+	if from > 0 {
+		b.WriteString("...")
+		caret.WriteString("   ")
+	}
+	for i, u := range units[from:to] {
+		b.WriteString(u)
+		if from+i >= col {
+			continue
 		}
-		if r == '\t' {
-			b.WriteByte('\t')
+		if u == "\t" {
+			caret.WriteByte('\t')
 		} else {
-			b.WriteByte(' ')
+			caret.WriteByte(' ')
 		}
-		n++
 	}
-	for ; n < e.Col-1; n++ {
-		b.WriteByte(' ')
+	if to < len(units) {
+		b.WriteString("...")
 	}
-	b.WriteByte('^')
+	for n := max(from, to); n < col; n++ {
+		caret.WriteByte(' ')
+	}
+	caret.WriteByte('^')
+	b.WriteString(caret.String())
 	return b.String()
 }
+
+// srcWindow is how many characters of a long source line an error shows.
+const srcWindow = 100
 
 // source is a script's text with the offsets of its line starts, to turn
 // byte offsets into positions and errors.

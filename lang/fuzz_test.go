@@ -53,6 +53,8 @@ func FuzzParse(f *testing.F) {
 		"count by dport; top 10 src by bytes; sum bytes by proto; avg timeout; min age by src, dst; max mark",
 		"explain delete where proto == tcp and dport == 22; set netns ns-1; source \"/nonexistent\"",
 		"let s = sum bytes\nlet a = s / 2\nprint a; exit int(a) % 256",
+		"list where " + strings.Repeat("(", 300) + "true" + strings.Repeat(")", 300),
+		strings.Repeat("if true {", 300),
 	} {
 		f.Add(s)
 	}
