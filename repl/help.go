@@ -95,8 +95,9 @@ func helpBodies() map[string]string {
   scrape never dumps the table. They may be stale by up to that: entries created before the server
   started send no events where net.netfilter.nf_conntrack_events=2 (the
   default), and an update that does not change the state does not
-  re-evaluate where/by. "127.0.0.1:0" picks a free port; the address is
-  printed on stderr. textfile writes the same metrics (no event counters)
+  re-evaluate where/by. ADDR is an IP address and a port, not a host name:
+  "0.0.0.0:PORT" or "[::]:PORT" listens on every address. "127.0.0.1:0"
+  picks a free port; the address is printed on stderr. textfile writes the same metrics (no event counters)
   once, from one dump, for node_exporter's textfile collector. With sync,
   the running sync node of CONF (default as for sync) is asked for its
   counters at each scrape: ctq_sync_up, ctq_sync_cache_entries{cache},
