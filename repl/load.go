@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 
+	"ctq/internal/quote"
+
 	"ctq/engine"
 	"ctq/engine/format"
 	"ctq/engine/savefmt"
@@ -27,9 +29,9 @@ type LoadError struct {
 func (e *LoadError) Error() string {
 	var se *savefmt.Error
 	if errors.As(e.Err, &se) {
-		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, se.Col, se.Msg)
+		return quote.Escape(fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, se.Col, se.Msg))
 	}
-	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	return quote.Escape(fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err))
 }
 
 func (e *LoadError) Unwrap() error { return e.Err }

@@ -21,6 +21,7 @@ func TestLoadBadInput(t *testing.T) {
 		{"last line over the limit, no newline", good + strings.Repeat(" ", 2*maxLoadLine),
 			"x.load:2: line longer than 1048576 bytes"},
 		{"bad option", good + "-A --bogus\n", "x.load:2:4: "},
+		{"control characters escaped", good + "-A \x1b[2J\x1b]0;x\x07\n", "x.load:2:4: unknown table `\\x1b[2J\\x1b]0;x\\x07'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,6 +39,9 @@ func TestLoadBadInput(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q lacks %q", err, tt.want)
+			}
+			if strings.ContainsAny(err.Error(), "\x1b\x07") {
+				t.Errorf("error %q holds control characters", err)
 			}
 		})
 	}
