@@ -24,10 +24,15 @@ func unsafe(r rune, w int) bool {
 }
 
 // Clean reports whether s needs no escaping.
-func Clean(s string) bool {
+func Clean(s string) bool { return clean(s, false) }
+
+// CleanKeepSpace reports whether AppendKeepSpace would leave s as it is.
+func CleanKeepSpace(s string) bool { return clean(s, true) }
+
+func clean(s string, space bool) bool {
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
+			if (c < 0x20 || c == 0x7f) && !(space && (c == '\t' || c == '\n' || c == '\r')) {
 				return false
 			}
 			i++
