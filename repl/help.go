@@ -111,7 +111,8 @@ func helpBodies() map[string]string {
   the condition selects to FILE, with its counters and timestamps, until
   Ctrl-C or the duration. FORMAT is extended,ktimestamp by default (conntrack
   -E -o extended,ktimestamp lines), another of conntrack's text formats, or
-  json. SIGHUP reopens FILE (for logrotate). Lost events (ENOBUFS) are
+  json. FILE must be a regular file, not a symbolic link; one account
+  creates gets mode 0640. SIGHUP reopens FILE (for logrotate). Lost events (ENOBUFS) are
   counted, not fatal. Entries that end without a destroy event (made
   before account started, where nf_conntrack_events=2, or whose event was
   lost) are found by a table dump every 30s (or every DURATION) and logged
