@@ -93,9 +93,13 @@ func openAppend(path string) (*os.File, error) {
 		fi, err := f.Stat()
 		if err == nil {
 			err = checkRegular(path, fi)
+		} else {
+			err = fmt.Errorf("open log: %w", err)
 		}
 		if err == nil {
-			err = blocking(f)
+			if err = blocking(f); err != nil {
+				err = fmt.Errorf("open log %s: %w", path, err)
+			}
 		}
 		if err == nil && created {
 			if err = f.Chmod(logMode); err != nil {
