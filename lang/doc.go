@@ -220,5 +220,11 @@
 // family is pushed, and Exact is never set.
 //
 // Errors are *Error values naming the line and column (in characters, from
-// 1) in the whole script and showing the line with a caret.
+// 1) in the whole script and showing the line with a caret; control
+// characters of the input are shown escaped.
+//
+// Input is bounded before expr sees it (expr's parser recurses on every
+// bracket): brackets and if blocks nest at most MaxNesting deep, an
+// expression is at most MaxExprBytes long and a script or sourced file at
+// most MaxScriptBytes.
 package lang

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"ctq/internal/quote"
 )
 
 // Pos is a position in a script: a byte offset and the 1-based line and
@@ -34,35 +36,69 @@ type Error struct {
 
 // Error renders "LINE:COL: MSG", then the source line and a caret under
 // column COL, each indented by two spaces. Tabs of the source line are kept
-// in the caret line so that the caret aligns.
+// in the caret line so that the caret aligns. Of a long line only the part
+// around the fault is shown, with "..." for what is left out. Control
+// characters and other non-printable input are shown escaped (\x1b), in the
+// message and the source line, so that none reaches the terminal raw.
 func (e *Error) Error() string {
-	head := fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg)
+	head := fmt.Sprintf("%d:%d: %s", e.Line, e.Col, quote.Escape(e.Msg))
 	if e.Src == "" {
 		return head
 	}
-	var b strings.Builder
+	// units are the source line's characters as shown, an escape wide as
+	// its text, any other character one column.
+	type unit struct {
+		text  string
+		width int
+	}
+	var units []unit
+	for i := 0; i < len(e.Src); {
+		r, w := utf8.DecodeRuneInString(e.Src[i:])
+		u := unit{e.Src[i : i+w], 1}
+		if esc := quote.Rune(r, w, e.Src[i]); esc != "" && r != '\t' {
+			u = unit{esc, len(esc)}
+		}
+		units = append(units, u)
+		i += w
+	}
+	col := max(e.Col-1, 0) // the fault's rune index
+	from, to := 0, len(units)
+	if to > srcWindow {
+		from = max(0, min(col-srcWindow*2/3, to-srcWindow))
+		to = min(to, from+srcWindow)
+	}
+	var b, caret strings.Builder
 	b.WriteString(head)
 	b.WriteString("\n  ")
-	b.WriteString(e.Src)
-	b.WriteString("\n  ")
-	n := 0
-	for _, r := range e.Src {
-		if n >= e.Col-1 {
-			break
+	caret.WriteString("\n  ")
+	if from > 0 {
+		b.WriteString("...")
+		caret.WriteString("   ")
+	}
+	for i, u := range units[from:to] {
+		b.WriteString(u.text)
+		if from+i >= col {
+			continue
 		}
-		if r == '\t' {
-			b.WriteByte('\t')
+		if u.text == "\t" {
+			caret.WriteByte('\t')
 		} else {
-			b.WriteByte(' ')
+			caret.WriteString(strings.Repeat(" ", u.width))
 		}
-		n++
 	}
-	for ; n < e.Col-1; n++ {
-		b.WriteByte(' ')
+	if to < len(units) {
+		b.WriteString("...")
 	}
-	b.WriteByte('^')
+	for n := max(from, to); n < col; n++ {
+		caret.WriteByte(' ')
+	}
+	caret.WriteByte('^')
+	b.WriteString(caret.String())
 	return b.String()
 }
+
+// srcWindow is how many characters of a long source line an error shows.
+const srcWindow = 100
 
 // source is a script's text with the offsets of its line starts, to turn
 // byte offsets into positions and errors.

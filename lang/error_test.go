@@ -3,6 +3,7 @@ package lang
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -30,6 +31,18 @@ func TestErrorRendering(t *testing.T) {
 			"1:30: unknown field `dprt` (did you mean `dport`?)\n" +
 				"  list where helper == \"é€\" && dprt == 1\n" +
 				"                               ^"},
+		{"control characters escaped, caret aligned", "list where helper == \"\x1b[2J\x9b\" && dprt == 1",
+			"1:33: unknown field `dprt` (did you mean `dport`?)\n" +
+				"  list where helper == \"\\x1b[2J\\x9b\" && dprt == 1\n" +
+				"  " + strings.Repeat(" ", 38) + "^"},
+		{"control character in the message", "\x1b]0;pwned\x07",
+			"1:1: expected a statement, found `\\x1b`\n" +
+				"  \\x1b]0;pwned\\x07\n" +
+				"  ^"},
+		{"C1 and bidi runes", "lis\u009bt \u202e",
+			"1:1: unknown statement `lis` (did you mean `list`?)\n" +
+				"  lis\\u009bt \\u202e\n" +
+				"  ^"},
 		{"inside a multi-line statement", "get {src: \"192.0.2.1\",\n\tdst: \"192.0.2\", proto: tcp}",
 			"2:7: invalid address \"192.0.2\"\n" +
 				"  \tdst: \"192.0.2\", proto: tcp}\n" +

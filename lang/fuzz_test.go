@@ -53,6 +53,9 @@ func FuzzParse(f *testing.F) {
 		"count by dport; top 10 src by bytes; sum bytes by proto; avg timeout; min age by src, dst; max mark",
 		"explain delete where proto == tcp and dport == 22; set netns ns-1; source \"/nonexistent\"",
 		"let s = sum bytes\nlet a = s / 2\nprint a; exit int(a) % 256",
+		"list where " + strings.Repeat("(", 300) + "true" + strings.Repeat(")", 300),
+		strings.Repeat("if true {", 300),
+		"list where helper == \"\x1b[31m\" && dprt == 1\n\x1b]0;x\x07",
 	} {
 		f.Add(s)
 	}
@@ -69,6 +72,11 @@ func FuzzParse(f *testing.F) {
 			}
 			if e.Src != "" && e.Col > utf8.RuneCountInString(e.Src)+1 {
 				t.Fatalf("error column %d beyond its line %q", e.Col, e.Src)
+			}
+			for _, c := range []byte(e.Error()) {
+				if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f {
+					t.Fatalf("error text %q holds control byte %#x", e.Error(), c)
+				}
 			}
 		}
 		if _, err := CompileProgram("", src, opts); err != nil {

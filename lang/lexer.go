@@ -5,6 +5,18 @@ import (
 	"unicode/utf8"
 )
 
+// Limits on what the parser accepts, far above real scripts; they keep
+// hostile or generated input from exhausting the stack or the memory of
+// the parser and of expr, which parse recursively.
+const (
+	// MaxNesting is how deep brackets (and if blocks) may nest.
+	MaxNesting = 256
+	// MaxExprBytes is the longest expression (a condition or a value).
+	MaxExprBytes = 64 << 10
+	// MaxScriptBytes is the longest script or sourced file.
+	MaxScriptBytes = 4 << 20
+)
+
 // tokKind is the kind of a statement-level token.
 type tokKind uint8
 
@@ -121,6 +133,9 @@ func (l *lexer) next() (token, error) {
 		case r == '(' || r == '[' || r == '{':
 			l.i += w
 			t := l.tok(tokPunct, off)
+			if len(l.open) >= MaxNesting {
+				return token{}, l.src.errAt(off, "brackets nested more than %d deep", MaxNesting)
+			}
 			l.open = append(l.open, t)
 			l.blocks = append(l.blocks, false)
 			return t, nil

@@ -28,6 +28,9 @@ func Parse(text string) (*Script, error) {
 // returns the statements before the error too.
 func parse(text string) ([]Stmt, error) {
 	src := newSource(text)
+	if len(text) > MaxScriptBytes {
+		return nil, src.errAt(MaxScriptBytes, "the script is longer than %d bytes", MaxScriptBytes)
+	}
 	p := &parser{src: src, lx: &lexer{src: src, text: text}, stmts: statementTable}
 	var out []Stmt
 	for {
@@ -226,6 +229,9 @@ loop:
 		t := p.at(p.i)
 		if atEnd(t) {
 			break
+		}
+		if t.end-p.at(start).off > MaxExprBytes {
+			return nil, p.errAt(t, "expression longer than %d bytes", MaxExprBytes)
 		}
 		if depth == 0 && (p.keywordAt(p.i, clauseWords...) || t.kind == tokPunct && slices.Contains(stops, t.text) ||
 			t.kind == tokWord && slices.Contains(stops, t.text) && !isPunct(p.at(p.i+1), "(")) {

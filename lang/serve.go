@@ -1,6 +1,9 @@
 package lang
 
 import (
+	"fmt"
+	"net"
+	"net/netip"
 	"time"
 
 	"ctq/engine"
@@ -80,6 +83,11 @@ func (p *parser) serve(kw token) (Stmt, error) {
 	if v == "" {
 		return nil, p.errAt(t, "`serve` needs %s, not an empty string", what)
 	}
+	if !textfile {
+		if msg := checkListenAddr(v); msg != "" {
+			return nil, p.errAt(t, "%s", msg)
+		}
+	}
 	p.i++
 	if textfile {
 		s.Textfile = v
@@ -132,4 +140,25 @@ func (c *compiler) serveStep(s *ServeStmt, at Site) (*ServeStep, error) {
 	ps.Keyword = "serve"
 	step.Series = ps
 	return step, nil
+}
+
+// checkListenAddr returns why addr is not a literal IP address and port to
+// listen on, or "". Host names are refused (they would be resolved when the
+// server starts, to whatever the resolver says then), and so is a missing
+// host, which would listen on every address without saying so.
+func checkListenAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("`serve` needs an IP address and a port (\"127.0.0.1:9466\", \"[::1]:9466\"), not %q", addr)
+	case host == "":
+		return fmt.Sprintf("`serve` needs an address before the port: \"127.0.0.1:%s\" for this host only, \"0.0.0.0:%s\" or \"[::]:%s\" for every address", port, port, port)
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		return fmt.Sprintf("`serve` needs a literal IP address, not %q (names are not resolved)", host)
+	}
+	if _, err := netip.ParseAddrPort(addr); err != nil {
+		return fmt.Sprintf("`serve`: invalid port %q (0 to 65535)", port)
+	}
+	return ""
 }

@@ -124,6 +124,14 @@ func TestCompileStatsAndServeErrors(t *testing.T) {
 		{"serve no address", "serve", "1:6: expected a listen address (\"127.0.0.1:9100\") in quotes after `serve`, found end of input"},
 		{"serve bare address", "serve 127.0.0.1", "1:7: expected a listen address (\"127.0.0.1:9100\") in quotes after `serve`, found `127.0`"},
 		{"serve empty", `serve ""`, "1:7: `serve` needs a listen address (\"127.0.0.1:9100\"), not an empty string"},
+		{"serve host name", `serve "localhost:9466"`, "1:7: `serve` needs a literal IP address, not \"localhost\" (names are not resolved)"},
+		{"serve no host", `serve ":9466"`, "1:7: `serve` needs an address before the port: \"127.0.0.1:9466\" for this host only, \"0.0.0.0:9466\" or \"[::]:9466\" for every address"},
+		{"serve no host port 0", `serve ":0"`, "1:7: `serve` needs an address before the port: \"127.0.0.1:0\" for this host only"},
+		{"serve no port", `serve "127.0.0.1"`, "1:7: `serve` needs an IP address and a port (\"127.0.0.1:9466\", \"[::1]:9466\"), not \"127.0.0.1\""},
+		{"serve v6 without brackets", `serve "::1:9466"`, "1:7: `serve` needs an IP address and a port"},
+		{"serve bad port", `serve "127.0.0.1:99999"`, "1:7: `serve`: invalid port \"99999\" (0 to 65535)"},
+		{"serve named port", `serve "127.0.0.1:http"`, "1:7: `serve`: invalid port \"http\" (0 to 65535)"},
+		{"serve control bytes", "serve \"\x1bc:1\"", "1:7: `serve` needs a literal IP address, not \"\\x1bc\""},
 		{"textfile no file", "serve textfile", "1:15: expected a file name in quotes after `textfile`, found end of input"},
 		{"textfile for", `serve textfile "x.prom" for 5s`, "1:25: `for` does not belong in a `serve` statement"},
 		{"serve bad where", `serve "127.0.0.1:1" where nosuch == 1`, "1:27: unknown field `nosuch`"},
@@ -201,4 +209,17 @@ func FuzzMetricsStatements(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestServeAcceptsLiteralAddresses(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:9466", "[::1]:9466", "0.0.0.0:9466", "[::]:9466", "127.0.0.1:0", "[fe80::1%eth0]:9466", "192.0.2.1:65535"} {
+		prog, err := CompileProgram("", `serve "`+addr+`"`, nil)
+		if err != nil {
+			t.Errorf("serve %q: %v", addr, err)
+			continue
+		}
+		if got := prog.Steps[0].(*ServeStep).Addr; got != addr {
+			t.Errorf("serve %q: Addr %q", addr, got)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -354,6 +355,37 @@ func TestExtraSamples(t *testing.T) {
 		}
 		if tt.not != "" && strings.Contains(string(b), tt.not) {
 			t.Errorf("fail=%v: textfile has %q:\n%s", tt.fail, tt.not, b)
+		}
+	}
+}
+
+func TestListenAddress(t *testing.T) {
+	tests := []struct {
+		addr, bound string // bound: the bound address with its port cut off; "" for an error
+	}{
+		{"127.0.0.1:0", "127.0.0.1"},
+		{"0.0.0.0:0", "0.0.0.0"},
+		{"localhost:0", ""},
+		{":0", ""},
+		{"127.0.0.1", ""},
+	}
+	for _, tt := range tests {
+		srv, err := Listen(tt.addr, &fakeKernel{}, &Config{})
+		if tt.bound == "" {
+			if err == nil {
+				srv.ln.Close()
+				t.Errorf("Listen(%q) bound %v, want an error", tt.addr, srv.Addr())
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Listen(%q): %v", tt.addr, err)
+			continue
+		}
+		host, _, _ := net.SplitHostPort(srv.Addr().String())
+		srv.ln.Close()
+		if host != tt.bound {
+			t.Errorf("Listen(%q) bound %v, want host %s", tt.addr, srv.Addr(), tt.bound)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -89,11 +90,22 @@ type Server struct {
 	cfg Config
 }
 
-// Listen binds addr ("127.0.0.1:9100"; port 0 picks a free one) for
-// Serve.
+// Listen binds addr for Serve: a literal IP address and port
+// ("127.0.0.1:9100", "[::1]:9100"; port 0 picks a free one). Host names
+// and a missing host are refused rather than resolved or taken for every
+// address; "0.0.0.0:PORT" listens on every IPv4 address, "[::]:PORT" on
+// every address.
 func Listen(addr string, k Kernel, cfg *Config) (*Server, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("serve metrics: %q is not an IP address and port (\"127.0.0.1:9100\", \"[::1]:9100\")", addr)
+	}
+	network := "tcp"
+	if ap.Addr().Is4() {
+		network = "tcp4"
+	}
 	var lc net.ListenConfig
-	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	ln, err := lc.Listen(context.Background(), network, addr)
 	if err != nil {
 		return nil, fmt.Errorf("serve metrics: %w", err)
 	}

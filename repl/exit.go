@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"ctq/engine/snapshot"
 	"ctq/sync/config"
 )
 
@@ -12,7 +13,7 @@ import (
 const (
 	ExitOK          = 0   // success
 	ExitRuntime     = 1   // a runtime or kernel error
-	ExitUsage       = 2   // a usage, parse or type error, or a bad sync configuration: nothing ran
+	ExitUsage       = 2   // a usage, parse or type error, a bad sync configuration or a bad line of a saved table
 	ExitInterrupted = 130 // interrupted by SIGINT
 )
 
@@ -24,12 +25,13 @@ func ExitCode(err error) int {
 	var le *LoadError
 	var ee *ExitError
 	var ce *config.Error
+	var sl *snapshot.LineError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.Code
-	case errors.As(err, &se), errors.As(err, &ue), errors.As(err, &le), errors.As(err, &ce):
+	case errors.As(err, &se), errors.As(err, &ue), errors.As(err, &le), errors.As(err, &ce), errors.As(err, &sl):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted

@@ -95,8 +95,9 @@ func helpBodies() map[string]string {
   scrape never dumps the table. They may be stale by up to that: entries created before the server
   started send no events where net.netfilter.nf_conntrack_events=2 (the
   default), and an update that does not change the state does not
-  re-evaluate where/by. "127.0.0.1:0" picks a free port; the address is
-  printed on stderr. textfile writes the same metrics (no event counters)
+  re-evaluate where/by. ADDR is an IP address and a port, not a host name:
+  "0.0.0.0:PORT" or "[::]:PORT" listens on every address. "127.0.0.1:0"
+  picks a free port; the address is printed on stderr. textfile writes the same metrics (no event counters)
   once, from one dump, for node_exporter's textfile collector. With sync,
   the running sync node of CONF (default as for sync) is asked for its
   counters at each scrape: ctq_sync_up, ctq_sync_cache_entries{cache},
@@ -110,7 +111,8 @@ func helpBodies() map[string]string {
   the condition selects to FILE, with its counters and timestamps, until
   Ctrl-C or the duration. FORMAT is extended,ktimestamp by default (conntrack
   -E -o extended,ktimestamp lines), another of conntrack's text formats, or
-  json. SIGHUP reopens FILE (for logrotate). Lost events (ENOBUFS) are
+  json. FILE must be a regular file, not a symbolic link; one account
+  creates gets mode 0640. SIGHUP reopens FILE (for logrotate). Lost events (ENOBUFS) are
   counted, not fatal. Entries that end without a destroy event (made
   before account started, where nf_conntrack_events=2, or whose event was
   lost) are found by a table dump every 30s (or every DURATION) and logged

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 
+	"ctq/internal/quote"
+
 	"ctq/engine"
 	"ctq/engine/format"
 	"ctq/engine/savefmt"
@@ -27,9 +29,9 @@ type LoadError struct {
 func (e *LoadError) Error() string {
 	var se *savefmt.Error
 	if errors.As(e.Err, &se) {
-		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, se.Col, se.Msg)
+		return quote.Escape(fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, se.Col, se.Msg))
 	}
-	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	return quote.Escape(fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err))
 }
 
 func (e *LoadError) Unwrap() error { return e.Err }
@@ -164,6 +166,10 @@ func loadInput(path string) (string, func() (io.ReadCloser, error), error) {
 	return "<stdin>", func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, nil
 }
 
+// maxLoadLine is the longest line of a load file (a conntrack -R line is
+// a few hundred bytes).
+const maxLoadLine = 1 << 20
+
 // eachLoadLine parses every line of the input and calls fn for each
 // command line; blank lines and # comments are skipped. -U and -D lines
 // must name one entry (its original addresses and protocol).
@@ -174,8 +180,9 @@ func eachLoadLine(name string, open func() (io.ReadCloser, error), fn func(*save
 	}
 	defer r.Close()
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	sc.Buffer(make([]byte, 64<<10), maxLoadLine)
+	n := 1
+	for ; sc.Scan(); n++ {
 		text := strings.TrimSpace(sc.Text())
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
@@ -192,7 +199,9 @@ func eachLoadLine(name string, open func() (io.ReadCloser, error), fn func(*save
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return &LoadError{File: name, Line: n, Err: fmt.Errorf("line longer than %d bytes", maxLoadLine)}
+	} else if err != nil {
 		return fmt.Errorf("load %s: %w", name, err)
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 
+	"ctq/internal/quote"
+
 	"ctq/engine"
 )
 
@@ -190,16 +192,24 @@ func appendLabelList(b []byte, l engine.Labels, names map[int]string, sep byte) 
 }
 
 // appendCSVField appends one field, quoted as RFC 4180 requires when it
-// holds a comma, a double quote, CR or LF.
+// holds a comma, a double quote, CR or LF. Other control characters and
+// non-printable runes are escaped (\x1b), so that none reaches a terminal.
 func appendCSVField(b []byte, field []byte) []byte {
-	quote := false
+	quoted, odd := false, false
 	for _, c := range field {
-		if c == ',' || c == '"' || c == '\r' || c == '\n' {
-			quote = true
-			break
+		switch {
+		case c == ',' || c == '"' || c == '\r' || c == '\n':
+			quoted = true
+		case c < 0x20 && c != '\t' || c >= 0x7f:
+			odd = true
 		}
 	}
-	if !quote {
+	if odd {
+		if s := string(field); !quote.CleanKeepSpace(s) {
+			field = quote.AppendKeepSpace(nil, s)
+		}
+	}
+	if !quoted {
 		return append(b, field...)
 	}
 	b = append(b, '"')

@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"ctq/internal/quote"
+
 	"ctq/engine"
 )
 
@@ -247,7 +249,7 @@ func (w *eventWriter) appendText(b []byte, ev *engine.Event, kind Event) []byte 
 	b = appendUint(b, uint64(ev.PortID))
 	if name := w.progName(ev.PortID); name != "" {
 		b = append(b, " progname="...)
-		b = append(b, name...)
+		b = quote.Append(b, name)
 	}
 	return b
 }

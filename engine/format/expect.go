@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 
+	"ctq/internal/quote"
+
 	"ctq/engine"
 )
 
@@ -99,7 +101,7 @@ func AppendExpect(buf []byte, e *engine.Expect, ev Event, opts *Options) []byte 
 	}
 	if e.Has&engine.HasExpHelper != 0 {
 		buf = append(buf, "helper="...)
-		buf = append(buf, e.Helper...)
+		buf = quote.Append(buf, e.Helper)
 	}
 	if len(buf) > start && buf[len(buf)-1] == ' ' {
 		buf = buf[:len(buf)-1]

@@ -347,6 +347,7 @@ func TestExpectWriteErrors(t *testing.T) {
 func FuzzExpectOutput(f *testing.F) {
 	f.Add("ftp", "", 298, 7, 50001)
 	f.Add("a<b>&\"c'\x00\xff", "fn,\n\"x\"", -1, 255, 70000)
+	f.Add("\x1b[2J\u009b\x9b\x7f", "\x1b]0;x\x07", 1, 0, 21)
 	f.Fuzz(func(t *testing.T, helper, fn string, timeout, flags, port int) {
 		e := ftpExpect(port, port+1, timeout).helper(helper).fn(fn).flags(flags).build()
 		if b := AppendExpectJSON(nil, &e); !json.Valid(b) {
@@ -356,6 +357,13 @@ func FuzzExpectOutput(f *testing.F) {
 		row, _ := AppendExpectCSV(nil, nil, &e)
 		if n := countCSVFields(t, row); n != len(expectCSVColumns) {
 			t.Fatalf("%d csv fields, want %d: %q", n, len(expectCSVColumns), row)
+		}
+		// csv keeps CR, LF and tab in quoted fields.
+		csvRow := bytes.ReplaceAll(row, []byte("\r"), nil)
+		for _, out := range [][]byte{csvRow, AppendExpect(nil, &e, EventNew, nil), AppendExpectJSON(nil, &e)} {
+			if c := rawControl(string(out)); c != "" {
+				t.Fatalf("raw control character (%q) in %q", c, out)
+			}
 		}
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"ctq/internal/quote"
+
 	"ctq/engine"
 )
 
@@ -34,11 +36,12 @@ func WriteGroups(w io.Writer, name string, cols []string, groups []engine.Group)
 	return nil
 }
 
-// groupRow is a group's keys, then its value, as text.
-func groupRow(g *engine.Group) []string {
+// groupRow is a group's keys, then its value, as text; esc escapes the
+// control characters of the keys (quote.Escape, or csvEscape for csv).
+func groupRow(g *engine.Group, esc func(string) string) []string {
 	row := make([]string, 0, len(g.Keys)+1)
 	for _, k := range g.Keys {
-		row = append(row, Display(k))
+		row = append(row, esc(Display(k)))
 	}
 	return append(row, number(g.Value))
 }
@@ -49,7 +52,7 @@ func writeGroupsText(w io.Writer, groups []engine.Group) error {
 	rows := make([][]string, len(groups))
 	var widths []int
 	for i := range groups {
-		row := groupRow(&groups[i])
+		row := groupRow(&groups[i], quote.Escape)
 		for j, cell := range row {
 			if j == len(widths) {
 				widths = append(widths, 0)
@@ -110,7 +113,7 @@ func writeGroupsCSV(w io.Writer, cols []string, groups []engine.Group) error {
 		return err
 	}
 	for i := range groups {
-		if err := cw.Write(groupRow(&groups[i])); err != nil {
+		if err := cw.Write(groupRow(&groups[i], csvEscape)); err != nil {
 			return err
 		}
 	}
@@ -163,7 +166,7 @@ func (r *GroupReportWriter) Write(rep *engine.IntervalReport) error {
 		fmt.Fprintf(&b, "],\"overflows\":%d}\n", rep.Overflows)
 	case KindCSV:
 		for i := range rep.Groups {
-			if err := r.csv.Write(append([]string{at}, groupRow(&rep.Groups[i])...)); err != nil {
+			if err := r.csv.Write(append([]string{at}, groupRow(&rep.Groups[i], csvEscape)...)); err != nil {
 				return err
 			}
 		}
@@ -177,7 +180,7 @@ func (r *GroupReportWriter) Write(rep *engine.IntervalReport) error {
 			}
 			keys := make([]string, len(g.Keys))
 			for i, k := range g.Keys {
-				keys[i] = Display(k)
+				keys[i] = quote.Escape(Display(k))
 			}
 			fmt.Fprintf(&b, "  %s=%s", strings.Join(keys, "/"), number(g.Value))
 		}
@@ -188,4 +191,13 @@ func (r *GroupReportWriter) Write(rep *engine.IntervalReport) error {
 	}
 	_, err := io.WriteString(r.w, b.String())
 	return err
+}
+
+// csvEscape escapes the control characters of a csv cell but those csv
+// quotes (tab, CR, LF).
+func csvEscape(s string) string {
+	if quote.CleanKeepSpace(s) {
+		return s
+	}
+	return string(quote.AppendKeepSpace(nil, s))
 }

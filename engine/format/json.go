@@ -257,7 +257,7 @@ func appendJSONString(buf []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
 				i++
 				continue
 			}
@@ -283,6 +283,15 @@ func appendJSONString(buf []byte, s string) []byte {
 			buf = append(buf, s[start:i]...)
 			buf = append(buf, `\ufffd`...)
 			i++
+			start = i
+			continue
+		}
+		if r >= 0x80 && r < 0xa0 {
+			// C1 controls (U+009B is CSI): escaped like C0 and DEL, so
+			// that a terminal never sees them raw.
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '0', '0', hexDigits[r>>4], hexDigits[r&0xf])
+			i += size
 			start = i
 			continue
 		}

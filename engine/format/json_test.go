@@ -20,13 +20,13 @@ func sameFlow(a, b engine.Flow) bool {
 
 // jsonEdgeFlows are round-trip cases beyond allFlows.
 var jsonEdgeFlows = []engine.Flow{
-	{},
+	{Family: "ipv4", Proto: "unknown", ProtoNum: 255},
 	{Family: "ipv4", Proto: "tcp", ProtoNum: 6, State: "LISTEN", StateNum: 9, Has: engine.HasState},
 	{Family: "ipv4", Proto: "icmp", ProtoNum: 1, Sport: 3, ReplyDport: 4, Age: -1500 * time.Millisecond},
 	{Family: "ipv6", Proto: "udp", ProtoNum: 17, ICMPID: 5, Age: time.Duration(1<<63 - 1)},
 	{Family: "ipv4", Proto: "sctp", ProtoNum: 132, OrigVtag: 4294967295, ReplyVtag: 0, Has: engine.HasVtags},
 	{Family: "ipv4", Proto: "dccp", ProtoNum: 33, DCCPRole: 7, Has: engine.HasRole},
-	{Family: "ipv4", Proto: "tcp", ProtoNum: 6, Mark: -1, Zone: 70000, Has: engine.HasMark | engine.HasZone},
+	{Family: "ipv4", Proto: "tcp", ProtoNum: 6, Mark: 1<<32 - 1, Secmark: 1<<32 - 1, Zone: 65535, Timeout: 1<<32 - 1, Has: engine.HasSecmark | engine.HasTimeout | engine.HasMark | engine.HasZone},
 	{Family: "ipv4", Proto: "udp", ProtoNum: 17, Has: engine.HasLabels},
 	{Family: "ipv4", Proto: "tcp", ProtoNum: 6, Start: time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("x", 3600)), Has: engine.HasStart},
 }
@@ -113,6 +113,8 @@ func FuzzDecodeJSON(f *testing.F) {
 		`{"labels":[1,"x"],"label_bits":[4]}`, `{"state":"BOGUS","proto":"tcp","protonum":6}`,
 		`{"reply_sport":5}`, `{"orig_vtag":1}`, `{"role":1}`, `{"start":"2026-01-01T00:00:00+14:00"}`,
 		`{"helper":"\u0000\ud800"}`, `{"src":"fe80::1%eth0"}`,
+		`{"family":"ipv4","proto":"tcp","sport":99999}`, `{"proto":"tcp","src":"192.0.2.1"}`, `{"family":"ipv6","protonum":50}`,
+		`{"family":"ipv4","proto":"unknown","protonum":6}`, `{"family":"ipv4","proto":"udp","mark":4294967297,"zone":70000,"timeout":-5}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -148,6 +150,72 @@ func TestJSONStringEscaping(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("%q encodes as %s, decodes to %q", s, b, got)
+		}
+	}
+}
+
+// TestDecodeJSONValidation checks DecodeJSON's range and presence checks:
+// every value in the range of its kernel attribute, an entry's family and
+// protocol present and consistent; each error names the key.
+func TestDecodeJSONValidation(t *testing.T) {
+	const base = `"family":"ipv4","proto":"tcp","protonum":6,"src":"192.0.2.1","dst":"192.0.2.2"`
+	bad := []struct{ in, want string }{
+		{`{` + base + `,"sport":99999}`, "sport: 99999 out of range 0..65535"},
+		{`{` + base + `,"dport":-1}`, "dport: -1 out of range 0..65535"},
+		{`{` + base + `,"reply_sport":65536}`, "reply_sport: 65536 out of range"},
+		{`{` + base + `,"mark":4294967297}`, "mark: 4294967297 out of range 0..4294967295"},
+		{`{` + base + `,"secmark":-1}`, "secmark: -1 out of range"},
+		{`{` + base + `,"timeout":-5}`, "timeout: -5 out of range 0..4294967295"},
+		{`{` + base + `,"zone":70000}`, "zone: 70000 out of range 0..65535"},
+		{`{` + base + `,"orig_zone":65536}`, "orig_zone: 65536 out of range"},
+		{`{` + base + `,"icmp_type":256}`, "icmp_type: 256 out of range 0..255"},
+		{`{` + base + `,"icmp_id":65536}`, "icmp_id: 65536 out of range"},
+		{`{` + base + `,"id":4294967296}`, "id: 4294967296 out of range"},
+		{`{` + base + `,"packets":-1}`, "packets: -1 out of range"},
+		{`{` + base + `,"orig_vtag":4294967296}`, "orig_vtag: 4294967296 out of range"},
+		{`{` + base + `,"state_num":256}`, "state_num: 256 out of range"},
+		{`{"family":"ipv4","protonum":256}`, "protonum: 256 out of range 0..255"},
+		{`{}`, "family: missing"},
+		{`{"family":"","proto":"","protonum":0,"src":"","dst":""}`, "family: missing"},
+		{`{"proto":"tcp","protonum":6}`, "family: missing"},
+		{`{"family":"ipv4"}`, "proto: missing"},
+		{`{"family":"ipv4","proto":"","protonum":null}`, "proto: missing"},
+		{`{"family":"ipx","proto":"tcp"}`, `family: unknown family "ipx"`},
+		{`{"family":"ipv6","proto":"tcp","src":"192.0.2.1"}`, "src: 192.0.2.1 is not an ipv6 address"},
+		{`{"proto":"tcp","src":"192.0.2.1","dst":"2001:db8::1"}`, "dst: 2001:db8::1 is not an ipv4 address"},
+		{`{"family":"ipv4","proto":"tcp","protonum":17}`, `proto: "tcp" does not agree with protonum 17`},
+		{`{"family":"ipv4","proto":"unknown","protonum":6}`, `proto: "unknown" does not agree with protonum 6`},
+		{`{"family":"ipv4","proto":"bogus","protonum":50}`, `proto: "bogus" does not agree with protonum 50`},
+		{`{"family":"ipv4","proto":"unknown"}`, `proto: "unknown" needs protonum beside it`},
+		{`{"family":"ipv6","proto":"tcp","src":"fe80::1%eth0"}`, `src: address "fe80::1%eth0" has a zone`},
+	}
+	for _, tt := range bad {
+		var f engine.Flow
+		err := DecodeJSON([]byte(tt.in), &f)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("DecodeJSON(%s) = %v, want an error with %q", tt.in, err, tt.want)
+		}
+	}
+	good := []struct {
+		in                  string
+		family, proto       string
+		protonum, sport, tm int
+	}{
+		{`{"proto":"tcp","src":"192.0.2.1","dst":"192.0.2.2","sport":65535}`, "ipv4", "tcp", 6, 65535, 0},
+		{`{"family":"ipv6","protonum":17,"timeout":4294967295}`, "ipv6", "udp", 17, 0, 1<<32 - 1},
+		{`{"family":"ipv4","proto":"TCP","protonum":6}`, "ipv4", "tcp", 6, 0, 0},
+		{`{"family":"ipv4","proto":"unknown","protonum":50}`, "ipv4", "unknown", 50, 0, 0},
+		{`{"family":"ipv4","protonum":50}`, "ipv4", "unknown", 50, 0, 0},
+		{`{"proto":"icmpv6","dst":"2001:db8::1"}`, "ipv6", "icmpv6", 58, 0, 0},
+	}
+	for _, tt := range good {
+		var f engine.Flow
+		if err := DecodeJSON([]byte(tt.in), &f); err != nil {
+			t.Errorf("DecodeJSON(%s): %v", tt.in, err)
+			continue
+		}
+		if f.Family != tt.family || f.Proto != tt.proto || f.ProtoNum != tt.protonum || f.Sport != tt.sport || f.Timeout != tt.tm {
+			t.Errorf("DecodeJSON(%s) = family %q proto %q/%d sport %d timeout %d", tt.in, f.Family, f.Proto, f.ProtoNum, f.Sport, f.Timeout)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package format
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -39,7 +40,17 @@ type jsonDecoder struct {
 	labelBits bool          // "label_bits" was present
 	bits      engine.Labels // from "label_bits"
 	stateNum  bool          // "state_num" was present
+	saw       sawKeys       // which of the keys the entry needs were present
 }
+
+// sawKeys records the keys present that finish checks against each other.
+type sawKeys uint8
+
+const (
+	sawFamily sawKeys = 1 << iota
+	sawProto
+	sawProtonum
+)
 
 // DecodeJSON decodes one line written by the json format back into f (f is
 // reset first), so a saved `ctq -o json` table can be queried again. The
@@ -97,9 +108,13 @@ func (d *jsonDecoder) object() error {
 	return d.finish()
 }
 
-// finish settles what depends on several keys: the state number (from
-// the name, unless state_num gave it) and the labels.
+// finish settles what depends on several keys: the family and protocol
+// (see entry), the state number (from the name, unless state_num gave it)
+// and the labels.
 func (d *jsonDecoder) finish() error {
+	if err := d.entry(); err != nil {
+		return err
+	}
 	if f := d.f; f.Has&engine.HasState != 0 && !d.stateNum {
 		f.StateNum, _ = engine.StateNum(f.ProtoNum, f.State)
 	}
@@ -119,62 +134,65 @@ func (d *jsonDecoder) value(key []byte) error {
 	f := d.f
 	switch string(key) {
 	case "family":
+		d.saw |= sawFamily
 		return d.str(&f.Family, 0)
 	case "proto":
+		d.saw |= sawProto
 		return d.str(&f.Proto, 0)
 	case "protonum":
-		return d.int(&f.ProtoNum, 0)
+		d.saw |= sawProtonum
+		return d.int(&f.ProtoNum, 0, math.MaxUint8)
 	case "src":
 		return d.addr(&f.Src, 0)
 	case "dst":
 		return d.addr(&f.Dst, 0)
 	case "sport":
-		return d.int(&f.Sport, 0)
+		return d.int(&f.Sport, 0, math.MaxUint16)
 	case "dport":
-		return d.int(&f.Dport, 0)
+		return d.int(&f.Dport, 0, math.MaxUint16)
 	case "icmp_type":
-		return d.int(&f.ICMPType, 0)
+		return d.int(&f.ICMPType, 0, math.MaxUint8)
 	case "icmp_code":
-		return d.int(&f.ICMPCode, 0)
+		return d.int(&f.ICMPCode, 0, math.MaxUint8)
 	case "icmp_id":
-		return d.int(&f.ICMPID, 0)
+		return d.int(&f.ICMPID, 0, math.MaxUint16)
 	case "reply_src":
 		return d.addr(&f.ReplySrc, engine.HasReply)
 	case "reply_dst":
 		return d.addr(&f.ReplyDst, engine.HasReply)
 	case "reply_sport":
-		return d.int(&f.ReplySport, 0)
+		return d.int(&f.ReplySport, 0, math.MaxUint16)
 	case "reply_dport":
-		return d.int(&f.ReplyDport, 0)
+		return d.int(&f.ReplyDport, 0, math.MaxUint16)
 	case "reply_icmp_type":
-		return d.int(&f.ReplyICMPType, 0)
+		return d.int(&f.ReplyICMPType, 0, math.MaxUint8)
 	case "reply_icmp_code":
-		return d.int(&f.ReplyICMPCode, 0)
+		return d.int(&f.ReplyICMPCode, 0, math.MaxUint8)
 	case "reply_icmp_id":
-		return d.int(&f.ReplyICMPID, 0)
+		return d.int(&f.ReplyICMPID, 0, math.MaxUint16)
 	case "state":
 		return d.str(&f.State, engine.HasState)
 	case "state_num":
 		d.stateNum = true
-		return d.int(&f.StateNum, 0)
+		return d.int(&f.StateNum, 0, math.MaxUint8)
 	case "status":
 		return d.status()
 	case "mark":
-		return d.int(&f.Mark, engine.HasMark)
+		return d.int(&f.Mark, engine.HasMark, math.MaxUint32)
 	case "secmark":
-		return d.int(&f.Secmark, engine.HasSecmark)
+		return d.int(&f.Secmark, engine.HasSecmark, math.MaxUint32)
 	case "zone":
-		return d.int(&f.Zone, engine.HasZone)
+		return d.int(&f.Zone, engine.HasZone, math.MaxUint16)
 	case "orig_zone":
-		return d.int(&f.OrigZone, engine.HasOrigZone)
+		return d.int(&f.OrigZone, engine.HasOrigZone, math.MaxUint16)
 	case "reply_zone":
-		return d.int(&f.ReplyZone, engine.HasReplyZone)
+		return d.int(&f.ReplyZone, engine.HasReplyZone, math.MaxUint16)
 	case "timeout":
-		return d.int(&f.Timeout, engine.HasTimeout)
+		return d.int(&f.Timeout, engine.HasTimeout, math.MaxUint32)
 	case "id":
-		return d.int(&f.ID, engine.HasID)
+		return d.int(&f.ID, engine.HasID, math.MaxUint32)
 	case "use":
-		return d.int(&f.Use, engine.HasUse)
+		return d.int(&f.Use, engine.HasUse, math.MaxUint32)
 	case "labels":
 		return d.labelList()
 	case "label_bits":
@@ -184,17 +202,17 @@ func (d *jsonDecoder) value(key []byte) error {
 	case "secctx":
 		return d.str(&f.Secctx, engine.HasSecctx)
 	case "packets":
-		return d.int(&f.Packets, engine.HasCounters)
+		return d.int(&f.Packets, engine.HasCounters, math.MaxInt64)
 	case "bytes":
-		return d.int(&f.Bytes, engine.HasCounters)
+		return d.int(&f.Bytes, engine.HasCounters, math.MaxInt64)
 	case "orig_packets":
-		return d.int(&f.OrigPackets, engine.HasCounters)
+		return d.int(&f.OrigPackets, engine.HasCounters, math.MaxInt64)
 	case "orig_bytes":
-		return d.int(&f.OrigBytes, engine.HasCounters)
+		return d.int(&f.OrigBytes, engine.HasCounters, math.MaxInt64)
 	case "reply_packets":
-		return d.int(&f.ReplyPackets, engine.HasCounters)
+		return d.int(&f.ReplyPackets, engine.HasCounters, math.MaxInt64)
 	case "reply_bytes":
-		return d.int(&f.ReplyBytes, engine.HasCounters)
+		return d.int(&f.ReplyBytes, engine.HasCounters, math.MaxInt64)
 	case "start":
 		return d.time(&f.Start, engine.HasStart)
 	case "stop":
@@ -207,9 +225,9 @@ func (d *jsonDecoder) value(key []byte) error {
 		f.Age, err = parseSeconds(string(b))
 		return err
 	case "orig_vtag":
-		return d.int(&f.OrigVtag, engine.HasVtags)
+		return d.int(&f.OrigVtag, engine.HasVtags, math.MaxUint32)
 	case "reply_vtag":
-		return d.int(&f.ReplyVtag, engine.HasVtags)
+		return d.int(&f.ReplyVtag, engine.HasVtags, math.MaxUint32)
 	case "role":
 		return d.role()
 	}
@@ -226,10 +244,14 @@ func (d *jsonDecoder) str(dst *string, bit engine.Attr) error {
 	return nil
 }
 
-func (d *jsonDecoder) int(dst *int, bit engine.Attr) error {
+// int reads a number in 0..max, the range of the kernel's attribute.
+func (d *jsonDecoder) int(dst *int, bit engine.Attr, max uint64) error {
 	n, err := d.p.integer()
 	if err != nil {
 		return err
+	}
+	if n < 0 || uint64(n) > max {
+		return fmt.Errorf("%d out of range 0..%d", n, max)
 	}
 	*dst = n
 	d.f.Has |= bit
@@ -246,6 +268,9 @@ func (d *jsonDecoder) addr(dst *netip.Addr, bit engine.Attr) error {
 	if len(b) > 0 {
 		if *dst, err = netip.ParseAddr(string(b)); err != nil {
 			return err
+		}
+		if dst.Zone() != "" {
+			return fmt.Errorf("address %q has a zone", b)
 		}
 	}
 	d.f.Has |= bit
@@ -327,7 +352,7 @@ func (d *jsonDecoder) labelBit() (int, error) {
 // role reads the DCCP role: "client", "server" or a number.
 func (d *jsonDecoder) role() error {
 	if d.p.peek() != '"' {
-		return d.int(&d.f.DCCPRole, engine.HasRole)
+		return d.int(&d.f.DCCPRole, engine.HasRole, math.MaxUint8)
 	}
 	b, err := d.p.str()
 	if err != nil {
@@ -408,4 +433,63 @@ func parseSeconds(s string) (time.Duration, error) {
 		return time.Duration(-total), nil
 	}
 	return time.Duration(total), nil
+}
+
+// entry checks that the object describes an entry, as the text and save
+// readers do: the family, given or from the addresses, is ipv4 or ipv6
+// and agrees with every address; the protocol is given by name or number
+// (the other is derived) and both agree when both are given.
+func (d *jsonDecoder) entry() error {
+	f := d.f
+	// The json format writes "" for a missing family or protocol name.
+	if f.Family == "" {
+		d.saw &^= sawFamily
+	}
+	if f.Proto == "" {
+		d.saw &^= sawProto
+	}
+	fam := engine.FamilyUnspec
+	if d.saw&sawFamily != 0 {
+		if fam = engine.FamilyNum(f.Family); fam == engine.FamilyUnspec {
+			return fmt.Errorf("family: unknown family %q (ipv4 or ipv6)", f.Family)
+		}
+	}
+	for _, a := range []struct {
+		key  string
+		addr netip.Addr
+	}{{"src", f.Src}, {"dst", f.Dst}, {"reply_src", f.ReplySrc}, {"reply_dst", f.ReplyDst}} {
+		if !a.addr.IsValid() {
+			continue
+		}
+		af := engine.FamilyIPv6
+		if a.addr.Is4() {
+			af = engine.FamilyIPv4
+		}
+		if fam != engine.FamilyUnspec && af != fam {
+			return fmt.Errorf("%s: %s is not an %s address", a.key, a.addr, engine.FamilyName(fam))
+		}
+		fam = af
+	}
+	if fam == engine.FamilyUnspec {
+		return errors.New("family: missing (an entry needs family or its addresses)")
+	}
+	f.SetFamily(fam)
+	switch d.saw & (sawProto | sawProtonum) {
+	case 0:
+		return errors.New("proto: missing (an entry needs proto or protonum)")
+	case sawProtonum:
+		f.SetProto(f.ProtoNum)
+	case sawProto:
+		n, ok := engine.ProtoNum(f.Proto)
+		if !ok {
+			return fmt.Errorf("proto: %q needs protonum beside it", f.Proto)
+		}
+		f.SetProto(n)
+	default:
+		if n, ok := engine.ProtoNum(f.Proto); ok && n != f.ProtoNum || !ok && (f.Proto != "unknown" || engine.ProtoName(f.ProtoNum) != "unknown") {
+			return fmt.Errorf("proto: %q does not agree with protonum %d", f.Proto, f.ProtoNum)
+		}
+		f.SetProto(f.ProtoNum)
+	}
+	return nil
 }

@@ -37,7 +37,7 @@ func TestJSONParserStrings(t *testing.T) {
 }
 
 func TestDecodeJSONSyntax(t *testing.T) {
-	in := " {\"proto\" : \"tcp\" ,\n\"protonum\":6, \"unknown\": {\"a\":[1,{\"b\":null},true,false,-1.5e3]}, \"mark\": null, " +
+	in := " {\"family\":\"ipv4\", \"proto\" : \"tcp\" ,\n\"protonum\":6, \"unknown\": {\"a\":[1,{\"b\":null},true,false,-1.5e3]}, \"mark\": null, " +
 		"\"h\\u0065lper\": \"x\", \"helper\": \"ftp\\u0000\", \"zone\": -0 } \n"
 	var f engine.Flow
 	if err := DecodeJSON([]byte(in), &f); err != nil {

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 
+	"ctq/internal/quote"
+
 	"ctq/engine"
 )
 
@@ -152,7 +154,7 @@ func (t *tableWriter[T]) Write(x *T) error {
 		if len(t.scratch) == 0 {
 			row[i] = "-"
 		} else {
-			row[i] = string(t.scratch)
+			row[i] = quote.Escape(string(t.scratch))
 		}
 	}
 	if t.streaming {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"ctq/internal/quote"
+
 	"ctq/engine"
 )
 
@@ -103,7 +105,7 @@ func AppendText(buf []byte, f *engine.Flow, ev Event, flags TextFlags, opts *Opt
 	}
 	if f.Has&engine.HasSecctx != 0 {
 		buf = append(buf, "secctx="...)
-		buf = append(buf, f.Secctx...)
+		buf = quote.Append(buf, f.Secctx)
 		buf = append(buf, ' ')
 	}
 	if f.Has&engine.HasZone != 0 {
@@ -131,7 +133,7 @@ func AppendText(buf []byte, f *engine.Flow, ev Event, flags TextFlags, opts *Opt
 	}
 	if f.Has&engine.HasHelper != 0 {
 		buf = append(buf, "helper="...)
-		buf = append(buf, f.Helper...)
+		buf = quote.Append(buf, f.Helper)
 		buf = append(buf, ' ')
 	}
 	if f.Has&engine.HasUse != 0 {
@@ -148,7 +150,7 @@ func AppendText(buf []byte, f *engine.Flow, ev Event, flags TextFlags, opts *Opt
 		buf = append(buf, "labels="...)
 		for n := nextLabel(&f.Labels, 0); n >= 0; n = nextLabel(&f.Labels, n+1) {
 			if name := names[n]; name != "" {
-				buf = append(buf, name...)
+				buf = quote.Append(buf, name)
 				buf = append(buf, ',')
 			}
 		}

@@ -269,9 +269,15 @@ func appendXMLEscaped(buf []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == 0xFFFE || r == 0xFFFF {
+		switch {
+		case r == utf8.RuneError && size == 1 || r == 0xFFFE || r == 0xFFFF:
 			buf = append(buf, "\uFFFD"...)
-		} else {
+		case r < 0xa0:
+			// C1 controls (U+009B is CSI) as character references, so that
+			// a terminal never sees them raw.
+			buf = append(buf, "&#x"...)
+			buf = append(buf, hexDigits[r>>4], hexDigits[r&0xf], ';')
+		default:
 			buf = append(buf, s[i:i+size]...)
 		}
 		i += size

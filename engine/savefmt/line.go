@@ -15,6 +15,8 @@ package savefmt
 import (
 	"fmt"
 
+	"ctq/internal/quote"
+
 	"ctq/engine"
 )
 
@@ -104,6 +106,8 @@ type Error struct {
 	Msg string
 }
 
+// Error renders "column COL: MSG", with the control characters the
+// message quotes from the line escaped (\x1b).
 func (e *Error) Error() string {
-	return fmt.Sprintf("column %d: %s", e.Col, e.Msg)
+	return fmt.Sprintf("column %d: %s", e.Col, quote.Escape(e.Msg))
 }

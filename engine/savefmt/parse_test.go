@@ -463,3 +463,19 @@ func TestICMPReplyType(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorEscapesControls: an error quoting a bad word of the line shows
+// its control characters escaped, so that none reaches the terminal.
+func TestErrorEscapesControls(t *testing.T) {
+	tests := []struct{ line, want string }{
+		{"-A \x1b[2J", "column 4: unknown table `\\x1b[2J'"},
+		{"-A -t 1 -p tcp --sport \x1b]0;x\x07", "column 24: invalid port `\\x1b]0;x\\x07'"},
+		{"-A --\u009bfoo 1", "column 4: unknown option `--\\u009bfoo'"},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.line)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Parse(%q) = %v, want %q", tt.line, err, tt.want)
+		}
+	}
+}

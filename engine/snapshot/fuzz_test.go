@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -87,11 +88,15 @@ func FuzzSnapshot(f *testing.F) {
 	f.Add("-A -t 5 -u SEEN_REPLY -s 198.18.0.1 -d 198.18.0.2 -p udp --sport 1 --dport 2\n-D -t 1 -u UNSET -s 2001:db8::1 -d 2001:db8::2 -p icmpv6 --icmpv6-type 128 --icmpv6-code 0\n")
 	f.Add(`{"family":"ipv4","proto":"udp","protonum":17,"src":"198.18.0.1","dst":"198.18.0.2","sport":1,"dport":2}` + "\n")
 	f.Add("-A -t 5 -s 198.18.0.1 -d 198.18.0.2 -p tcp --sport 1 --dport 2\n" + textSeeds[1])
+	f.Add(`{"family":"ipv4","proto":"tcp","sport":99999}` + "\n" + `{"proto":"udp","src":"2001:db8::1","mark":4294967297}` + "\n{}\n")
+	f.Add(`{"protonum":6,"dst":"192.0.2.1","zone":65535,"timeout":4294967295}` + "\n")
 	f.Fuzz(func(t *testing.T, data string) {
 		s := newStream("fuzz", strings.NewReader(data), &Options{Now: func() time.Time { return fixedNow }, Labels: map[int]string{1: "web"}})
 		_, err := s.Scan(context.Background(), engine.TableConntrack, nil, func(fl *engine.Flow) error {
 			if s.format != formatJSON {
 				checkFlow(t, data, fl)
+			} else {
+				checkJSONFlow(t, data, fl)
 			}
 			return nil
 		})
@@ -100,4 +105,32 @@ func FuzzSnapshot(f *testing.F) {
 			t.Fatalf("Scan: %v is not a *LineError", err)
 		}
 	})
+}
+
+// checkJSONFlow checks the invariants of an entry read from ctq JSON, which
+// may leave out what the text and save formats always have (addresses,
+// status, the reply tuple).
+func checkJSONFlow(t *testing.T, data string, f *engine.Flow) {
+	t.Helper()
+	if f.Family != "ipv4" && f.Family != "ipv6" {
+		t.Fatalf("%q: family %q", data, f.Family)
+	}
+	for _, a := range []netip.Addr{f.Src, f.Dst, f.ReplySrc, f.ReplyDst} {
+		if a.IsValid() && a.Is4() != (f.Family == "ipv4") {
+			t.Fatalf("%q: address %v does not match family %s", data, a, f.Family)
+		}
+	}
+	if f.Proto != engine.ProtoName(f.ProtoNum) || f.ProtoNum < 0 || f.ProtoNum > 255 {
+		t.Fatalf("%q: protocol %q/%d", data, f.Proto, f.ProtoNum)
+	}
+	for _, v := range []int{f.Sport, f.Dport, f.ReplySport, f.ReplyDport, f.ICMPID, f.ReplyICMPID, f.Zone, f.OrigZone, f.ReplyZone} {
+		if v < 0 || v > math.MaxUint16 {
+			t.Fatalf("%q: 16-bit value %d out of range", data, v)
+		}
+	}
+	for _, v := range []int{f.Mark, f.Secmark, f.Timeout, f.ID, f.Use, f.OrigVtag, f.ReplyVtag} {
+		if v < 0 || v > math.MaxUint32 {
+			t.Fatalf("%q: 32-bit value %d out of range", data, v)
+		}
+	}
 }

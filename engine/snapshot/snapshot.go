@@ -35,6 +35,8 @@ import (
 	"os"
 	"time"
 
+	"ctq/internal/quote"
+
 	"ctq/engine"
 )
 
@@ -81,8 +83,9 @@ type LineError struct {
 	Msg       string
 }
 
+// Error renders "FILE:LINE:COL: MSG", control characters escaped (\x1b).
 func (e *LineError) Error() string {
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	return quote.Escape(fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg))
 }
 
 // Open opens a saved table; path "-" is standard input. The format is

@@ -316,6 +316,9 @@ func TestBadLines(t *testing.T) {
 		{"list.xml", "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n", true, ":1:1: XML is not supported", ""},
 		{"junk.txt", "# comment\nhello world\n", true, ":2:1: unrecognised line `hello'", ""},
 		{"bad.json", "{\"proto\":\"tcp\",}\n", false, ":1:1: decode json flow", ""},
+		{"esc.txt", "# comment\n\x1b[2J\x1b]0;x\x07 world\n", true, ":2:1: unrecognised line `\\x1b[2J\\x1b]0;x\\x07'", ""},
+		{"escmark.txt", textOK + "udp      17 5 src=198.18.0.1 dst=198.18.0.2 sport=1 dport=2 src=198.18.0.2 dst=198.18.0.1 sport=2 dport=1 mark=\x1b[31m\n",
+			false, ":2:107: invalid mark `\\x1b[31m'", ""},
 		{"bad2.json", "{\"src\":\"300.1.1.1\"}\n", false, ":1:1: decode json flow: src", ""},
 	}
 	for _, tc := range tests {
