@@ -66,10 +66,18 @@ func helpBodies() map[string]string {
     flush ipv6
     flush expect`,
 		"watch": `  Stream events (new, update, destroy) until Ctrl-C, the duration or the
-  limit. Lost events are reported and make the statement fail. With
-  count ... every, print a report an interval instead: how many events,
-  per group, largest first (limit then counts reports).
+  limit. Lost events are marked where they happened (a "# ctq: events lost
+  here" line; {"lost":true,...} in json) and make the statement fail. With
+  reliable, the kernel holds a destroyed entry until its destroy event is
+  delivered instead of dropping the event (conntrackd's
+  NetlinkEventsReliable): no destroy event is lost, but a reader that
+  falls behind makes the kernel keep dead entries, which count against
+  nf_conntrack_max (a full table drops new connections); new and update
+  events can still be lost. With count ... every, print a report an
+  interval instead: how many events, per group, largest first (limit then
+  counts reports).
     watch new,destroy where proto == udp and dport == 53
+    watch destroy reliable as json
     watch new for 30s as json
     watch expect limit 10
     watch new count by dport every 1s
