@@ -48,7 +48,11 @@ var _ engine.EventSource = (*Live)(nil)
 // Events of TableExpect carry an Expect, the others a Flow. cfg.Filter is
 // not applied: the caller evaluates its predicate.
 func (l *Live) Watch(ctx context.Context, cfg engine.WatchConfig, yield func(*engine.Event) error) (engine.WatchStats, error) {
-	c, granted, err := l.openWatch(&cfg, watchBufferSize(&cfg))
+	size := watchBufferSize(&cfg)
+	if l.cfg.WatchBuffer > 0 {
+		size = l.cfg.WatchBuffer
+	}
+	c, granted, err := l.openWatch(&cfg, size)
 	if err != nil {
 		return engine.WatchStats{}, err
 	}
@@ -167,7 +171,11 @@ func (l *Live) runWatch(ctx context.Context, c *netlink.Conn, cfg *engine.WatchC
 		return engine.WatchStats{}, fmt.Errorf("watch events: %w", err)
 	}
 	r := datagramReader{rc: rc, nap: watchNap}
-	q := newRxQueue(rxQueueLimit)
+	limit := rxQueueLimit
+	if l.cfg.WatchBuffer > 0 {
+		limit = l.cfg.WatchBuffer
+	}
+	q := newRxQueue(limit)
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { q.receive(r.recv, quit) })
