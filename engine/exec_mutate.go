@@ -142,6 +142,10 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 	}
 	var res Result
 	queued := 0
+	sender, _ := b.(Sender)
+	if p.Action == ActInsert {
+		sender = nil
+	}
 	queue := func(f *Flow) error {
 		var err error
 		switch p.Action {
@@ -166,6 +170,9 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 		queued++
 		if progress != nil {
 			progress(queued)
+		}
+		if sender != nil && queued%GuardGroup == 0 {
+			return sender.Send()
 		}
 		return nil
 	}

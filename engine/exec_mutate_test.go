@@ -196,3 +196,60 @@ func TestExecMutationEvalErrors(t *testing.T) {
 		t.Errorf("failing delete: %v", err)
 	}
 }
+
+// sendingMutator's batches are Senders that record when they were told to
+// send.
+type sendingMutator struct{ fakeMutator }
+
+func (m *sendingMutator) NewBatch(context.Context) (Batch, error) {
+	return &sendingBatch{fakeBatch: fakeBatch{m: &m.fakeMutator}}, nil
+}
+
+type sendingBatch struct {
+	fakeBatch
+	sentAt []int // requests queued at each Send
+}
+
+func (b *sendingBatch) Send() error {
+	b.sentAt = append(b.sentAt, len(b.m.deleted)+len(b.m.updated)+len(b.m.created))
+	return nil
+}
+
+// TestExecMutationGuardGroups: a delete or update sends its requests every
+// GuardGroup entries, so that little time passes between reading an
+// entry and deleting it; an insert leaves the batching to the batch.
+func TestExecMutationGuardGroups(t *testing.T) {
+	flows := make([]Flow, 3*GuardGroup+5)
+	for i := range flows {
+		flows[i].Sport = i
+	}
+	var last *sendingBatch
+	m := &sendingMutator{fakeMutator{sliceSource: sliceSource{flows: flows}}}
+	newBatch := func() (Batch, error) {
+		b, err := m.NewBatch(context.Background())
+		last = b.(*sendingBatch)
+		return b, err
+	}
+	src := &batchHook{sendingMutator: m, newBatch: newBatch}
+	if _, err := Exec(context.Background(), src, &Plan{Action: ActDelete, Limit: -1}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{GuardGroup, 2 * GuardGroup, 3 * GuardGroup}; !reflect.DeepEqual(last.sentAt, want) || len(m.deleted) != len(flows) {
+		t.Errorf("delete sent at %v, want %v", last.sentAt, want)
+	}
+	create := make([]Flow, 2*GuardGroup)
+	if _, err := Exec(context.Background(), src, &Plan{Action: ActInsert, Limit: -1, Create: create}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if last.sentAt != nil {
+		t.Errorf("insert sent at %v, want none (the batch decides)", last.sentAt)
+	}
+}
+
+// batchHook hands out the batches of newBatch.
+type batchHook struct {
+	*sendingMutator
+	newBatch func() (Batch, error)
+}
+
+func (h *batchHook) NewBatch(context.Context) (Batch, error) { return h.newBatch() }

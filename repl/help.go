@@ -44,8 +44,14 @@ func helpBodies() map[string]string {
     min timeout where proto == udp by dport
     let total = sum bytes where dport == 443`,
 		"delete": `  Remove the entries that match (a bare delete is refused: use flush). With
-  dry, only count them. Where the kernel can apply the whole condition the
-  delete is one kernel-side filtered flush.
+  dry, only count them. Where the kernel can apply the whole condition
+  (mark, status, family, tuple fields; kernel 6.12+) the delete is one
+  kernel-side filtered flush, checked by the kernel on each entry. Else each
+  entry is deleted by tuple and kernel id (CTA_ID): an entry re-created with
+  the same tuple while the delete runs can get the same id and be taken
+  although it no longer matches; ctq keeps that window short (it sends
+  every 64 entries) but cannot close it. An entry the condition fails on at
+  run time is left alone and counted; the exit code is then 1.
     delete where proto==tcp && dport==22 && state=="ESTABLISHED"
     delete where src in cidr("192.0.2.0/24") dry
     delete expect where helper == "ftp"`,
