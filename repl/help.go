@@ -124,11 +124,13 @@ func helpBodies() map[string]string {
   the condition selects to FILE, with its counters and timestamps, until
   Ctrl-C or the duration. FORMAT is extended,ktimestamp by default (conntrack
   -E -o extended,ktimestamp lines), another of conntrack's text formats, or
-  json. SIGHUP reopens FILE (for logrotate). Lost events (ENOBUFS) are
-  counted, not fatal. Entries that end without a destroy event (made
-  before account started, where nf_conntrack_events=2, or whose event was
-  lost) are found by a table dump every 30s (or every DURATION) and logged
-  with the counters the dump before saw. Counters need net.netfilter.nf_conntrack_acct=1,
+  json. SIGHUP reopens FILE (for logrotate). Destroy events are delivered
+  reliably (as watch ... reliable): when account falls behind, the kernel
+  holds the destroyed entries until their events are read, so no record is
+  lost, but the held entries count against nf_conntrack_max meanwhile.
+  Entries that end without a destroy event (made before account started,
+  where nf_conntrack_events=2; set it to 1) are found by a table dump every
+  30s (or every DURATION) and logged with the counters the dump before saw. Counters need net.netfilter.nf_conntrack_acct=1,
   timestamps nf_conntrack_timestamp=1.
     account "/var/log/ctq/flows.log"
     account "/var/log/ctq/flows.json" where proto == tcp as json`,
