@@ -44,8 +44,11 @@ type Mutator interface {
 // one goroutine.
 type Batch interface {
 	// Delete queues the deletion of f, identified by its original tuple,
-	// zone and (when f.Has&HasID) its ID, so only the entry that was read
-	// is removed.
+	// zone and (when f.Has&HasID) its ID. The ID keeps the request from
+	// an entry of that tuple that replaced f in other memory, but not from
+	// one that reuses f's memory (the kernel's ID hashes the address and
+	// the tuple), which a tuple re-created right away often does: only
+	// the kernel's filtered flush checks a condition as it deletes.
 	Delete(f *Flow) error
 	// Update queues c for the entry f (identified as for Delete).
 	Update(f *Flow, c Change) error
@@ -55,6 +58,21 @@ type Batch interface {
 	// Close sends what is queued, waits for every answer and reports.
 	Close() (BatchStats, error)
 }
+
+// Sender is implemented by Batches that can send what they hold before it
+// fills a message. A delete or update sends its requests in small groups
+// (GuardGroup): the less time passes between reading an entry and the
+// request that names it, the smaller the chance that the entry was
+// replaced meanwhile by a new one the request then reaches (see
+// Batch.Delete).
+type Sender interface {
+	// Send sends the queued requests now and reads their answers.
+	Send() error
+}
+
+// GuardGroup is how many requests a delete or update queues before it
+// sends them, when its Batch is a Sender.
+const GuardGroup = 64
 
 // BatchStats counts the outcome of a batch's requests.
 type BatchStats struct {

@@ -5,6 +5,14 @@ import (
 	"time"
 )
 
+// LossWriter is implemented by EventWriters that can mark the point of a
+// stream where events were lost (the kernel's event queue overflowed):
+// a watch calls WriteLoss there, between the events before and after the
+// loss.
+type LossWriter interface {
+	WriteLoss(overflows int, at time.Time) error
+}
+
 // EventType is the kind of a conntrack event.
 type EventType uint8
 
@@ -51,6 +59,25 @@ type WatchConfig struct {
 	// default (64 MiB, which the kernel doubles); smaller values are
 	// raised to the default.
 	ReadBuffer int
+	// Lost, when set, is called at the point of the stream where the
+	// kernel reported lost events (ENOBUFS), with the number of reports
+	// there, on yield's goroutine, between the events before and after the
+	// loss and before Resync; an error ends the watch.
+	Lost func(overflows int, at time.Time) error
+	// Reliable asks for the kernel's reliable delivery of destroy events
+	// (the live kernel: NETLINK_BROADCAST_ERROR, as conntrackd's
+	// NetlinkEventsReliable): when a DESTROY event does not fit the
+	// socket, the kernel keeps the dying entry (on the dying table) and
+	// sends the event again later, instead of dropping it. Only entries
+	// with an event record are held: with net.netfilter.nf_conntrack_events
+	// at 2 (the default) those created while some socket listened; at 1,
+	// all. New and update events can still be lost (and are reported; a
+	// watch of destroy events alone is told of none, since the kernel
+	// delivers them all in the end). The cost: a reader that falls behind
+	// makes the kernel hold destroyed entries, which count against
+	// nf_conntrack_max: a stuck reader can fill the table, and the kernel
+	// then drops new connections.
+	Reliable bool
 }
 
 // WatchStats counts what a watch saw.

@@ -24,6 +24,11 @@ type Result struct {
 	// Watch counts what a watch saw: events delivered, undecodable
 	// messages, kernel overflows (lost events).
 	Watch WatchStats
+	// Unevaluated counts the entries of a delete or update on which the
+	// condition (or the change) failed at run time; they were left
+	// untouched. FirstEval is the first of those errors.
+	Unevaluated int
+	FirstEval   error
 }
 
 // ExecOptions tune Exec; nil means none.
@@ -44,6 +49,10 @@ type Counter interface {
 
 // errStop ends a scan early once a limit is reached; Exec never returns it.
 var errStop = errors.New("stop scan")
+
+// errSkip, returned by execScan's emit, leaves an entry out of the count
+// and goes on; Exec never returns it.
+var errSkip = errors.New("skip entry")
 
 // Exec runs p against src: it is the one place that decides how each
 // action on each table is carried out. Output goes to out, which may be
@@ -134,6 +143,9 @@ func execScan(ctx context.Context, src Source, p *Plan, emit func(*Flow) error) 
 			}
 		}
 		if err := emit(f); err != nil {
+			if errors.Is(err, errSkip) {
+				return nil
+			}
 			return err
 		}
 		res.Count++

@@ -7,19 +7,40 @@ import (
 	"strings"
 )
 
-// MutationError reports the requests of a mutation that failed; the others
+// MutationError reports the requests of a mutation that failed, and the
+// entries whose condition or change could not be evaluated; the others
 // were carried out.
 type MutationError struct {
 	Op    string // "delete", "update", "insert"
 	Stats BatchStats
+	// Unevaluated counts the entries on which the condition (or an
+	// update's change) failed at run time: they were left untouched.
+	// FirstEval is the first of those errors.
+	Unevaluated int
+	FirstEval   error
 }
 
 func (e *MutationError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d of %d requests failed", e.Op, e.Stats.Failed+e.Stats.Unknown,
-		e.Stats.Done+e.Stats.Gone+e.Stats.Failed+e.Stats.Unknown)
-	if e.Stats.Unknown > 0 {
-		fmt.Fprintf(&b, " (%d with unknown outcome: their answers were lost)", e.Stats.Unknown)
+	failed := e.Stats.Failed + e.Stats.Unknown
+	if failed > 0 || e.Unevaluated == 0 {
+		fmt.Fprintf(&b, "%s: %d of %d requests failed", e.Op, failed,
+			e.Stats.Done+e.Stats.Gone+e.Stats.Failed+e.Stats.Unknown)
+		if e.Stats.Unknown > 0 {
+			fmt.Fprintf(&b, " (%d with unknown outcome: their answers were lost)", e.Stats.Unknown)
+		}
+	}
+	if e.Unevaluated > 0 {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		} else {
+			fmt.Fprintf(&b, "%s: ", e.Op)
+		}
+		what := "entries"
+		if e.Unevaluated == 1 {
+			what = "entry"
+		}
+		fmt.Fprintf(&b, "the condition could not be evaluated on %d %s, left untouched; the first error: %v", e.Unevaluated, what, e.FirstEval)
 	}
 	for _, err := range e.Stats.Errors {
 		fmt.Fprintf(&b, "\n  %v", err)
@@ -27,12 +48,76 @@ func (e *MutationError) Error() string {
 	return b.String()
 }
 
+// evalErrors counts the entries of a mutation whose condition or change
+// failed at run time. Such an entry is left untouched and the scan goes
+// on: an error on one entry must not leave the mutation half applied,
+// with the entries after it neither decided nor reported.
+type evalErrors struct {
+	n     int
+	first error
+}
+
+func (e *evalErrors) add(err error) {
+	if e.n == 0 {
+		e.first = err
+	}
+	e.n++
+}
+
+// match wraps a plan's Match: an entry whose condition fails is counted
+// and not selected.
+func (e *evalErrors) match(m func(*Flow) (bool, error)) func(*Flow) (bool, error) {
+	if m == nil {
+		return nil
+	}
+	return func(f *Flow) (bool, error) {
+		ok, err := m(f)
+		if err != nil {
+			e.add(err)
+			return false, nil
+		}
+		return ok, nil
+	}
+}
+
+// report fills res and turns the count into the mutation's error (err
+// first, if any).
+func (e *evalErrors) report(res *Result, op string, err error) error {
+	res.Unevaluated, res.FirstEval = e.n, e.first
+	if e.n == 0 {
+		return err
+	}
+	var me *MutationError
+	switch {
+	case err == nil:
+		return &MutationError{Op: op, Stats: res.Batch, Unevaluated: e.n, FirstEval: e.first}
+	case errors.As(err, &me):
+		me.Unevaluated, me.FirstEval = e.n, e.first
+	}
+	return err
+}
+
 // execMutation runs ActDelete, ActUpdate, ActInsert and ActFlush on the
 // conntrack table.
+//
+// An entry on which the condition (or an update's change) fails at run time
+// is counted in Result.Unevaluated and left untouched; the others are
+// decided on their own, and the error (a *MutationError) says how many
+// failed.
 func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) (Result, error) {
+	var evals evalErrors
 	if p.Dry && (p.Action == ActDelete || p.Action == ActUpdate) {
-		return execScan(ctx, src, &Plan{Table: p.Table, Filter: p.Filter, Match: p.Match, Limit: -1},
-			func(*Flow) error { return nil })
+		res, err := execScan(ctx, src, &Plan{Table: p.Table, Filter: p.Filter, Match: evals.match(p.Match), Limit: -1},
+			func(f *Flow) error {
+				if p.Action == ActUpdate {
+					if _, err := p.Change(f); err != nil {
+						evals.add(err)
+						return errSkip
+					}
+				}
+				return nil
+			})
+		return res, evals.report(&res, actionName(p.Action), err)
 	}
 	m, ok := src.(Mutator)
 	if !ok {
@@ -57,6 +142,10 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 	}
 	var res Result
 	queued := 0
+	sender, _ := b.(Sender)
+	if p.Action == ActInsert {
+		sender = nil
+	}
 	queue := func(f *Flow) error {
 		var err error
 		switch p.Action {
@@ -65,7 +154,8 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 		case ActUpdate:
 			var c Change
 			if c, err = p.Change(f); err != nil {
-				return fmt.Errorf("update: %w", err)
+				evals.add(err)
+				return errSkip
 			}
 			if c.Empty() {
 				return nil
@@ -81,6 +171,9 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 		if progress != nil {
 			progress(queued)
 		}
+		if sender != nil && queued%GuardGroup == 0 {
+			return sender.Send()
+		}
 		return nil
 	}
 	if p.Action == ActInsert {
@@ -90,7 +183,7 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 			}
 		}
 	} else {
-		res, err = execScan(ctx, src, &Plan{Table: p.Table, Filter: p.Filter, Match: p.Match, Limit: p.Limit}, queue)
+		res, err = execScan(ctx, src, &Plan{Table: p.Table, Filter: p.Filter, Match: evals.match(p.Match), Limit: p.Limit}, queue)
 	}
 	stats, cerr := b.Close()
 	res.Count = stats.Done
@@ -101,7 +194,7 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 	if err == nil && (stats.Failed > 0 || stats.Unknown > 0) {
 		err = &MutationError{Op: actionName(p.Action), Stats: stats}
 	}
-	return res, err
+	return res, evals.report(&res, actionName(p.Action), err)
 }
 
 // execFilteredFlush deletes with one filtered flush when the kernel honours

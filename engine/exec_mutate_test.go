@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -133,3 +134,122 @@ func TestExecMutations(t *testing.T) {
 		t.Error("delete on a read-only source: want an error")
 	}
 }
+
+// TestExecMutationEvalErrors: a condition or change that fails on some
+// entries leaves those untouched, decides the others on their own (those
+// after the failure too) and reports how many failed.
+func TestExecMutationEvalErrors(t *testing.T) {
+	ctx := context.Background()
+	errZero := errors.New("division by zero")
+	// 100 % (sport - 40) > 0: fails on sport 40, true on 50 (100%10=0: false), ...
+	cond := func(f *Flow) (bool, error) {
+		if f.Sport == 40 {
+			return false, errZero
+		}
+		return f.Sport != 50, nil
+	}
+	// Sports in scan order: 50, 10, 40, 20, 30, 10.
+	m := &fakeMutator{sliceSource: sliceSource{flows: testFlows()}}
+	res, err := Exec(ctx, m, &Plan{Action: ActDelete, Limit: -1, Match: cond}, nil, nil)
+	var me *MutationError
+	if !errors.As(err, &me) || me.Unevaluated != 1 || !errors.Is(me.FirstEval, errZero) || me.Stats.Failed != 0 {
+		t.Fatalf("delete: err %v, want a MutationError with 1 unevaluated entry", err)
+	}
+	if !reflect.DeepEqual(m.deleted, []int{10, 20, 30, 10}) || res.Count != 4 || res.Unevaluated != 1 || !errors.Is(res.FirstEval, errZero) {
+		t.Errorf("delete: %+v, deleted %v; want 10 20 30 10 deleted and 1 unevaluated", res, m.deleted)
+	}
+	if !strings.Contains(err.Error(), "could not be evaluated on 1 entry") {
+		t.Errorf("delete: error text %q", err)
+	}
+
+	// A limit counts the entries deleted, not those that failed.
+	m = &fakeMutator{sliceSource: sliceSource{flows: testFlows()}}
+	res, err = Exec(ctx, m, &Plan{Action: ActDelete, Limit: 3, Match: cond}, nil, nil)
+	if !reflect.DeepEqual(m.deleted, []int{10, 20, 30}) || res.Unevaluated != 1 || err == nil {
+		t.Errorf("delete limit 3: %+v %v, deleted %v", res, err, m.deleted)
+	}
+
+	// A dry run counts both.
+	m = &fakeMutator{sliceSource: sliceSource{flows: testFlows()}}
+	res, err = Exec(ctx, m, &Plan{Action: ActDelete, Limit: -1, Match: cond, Dry: true}, nil, nil)
+	if res.Count != 4 || res.Unevaluated != 1 || err == nil || m.deleted != nil {
+		t.Errorf("dry delete: %+v %v, deleted %v", res, err, m.deleted)
+	}
+
+	// An update whose change fails on an entry leaves it alone.
+	change := func(f *Flow) (Change, error) {
+		if f.Sport == 20 {
+			return Change{}, errZero
+		}
+		return Change{SetMark: true, Mark: 1}, nil
+	}
+	m = &fakeMutator{sliceSource: sliceSource{flows: testFlows()}}
+	res, err = Exec(ctx, m, &Plan{Action: ActUpdate, Limit: -1, Match: cond, Change: change}, nil, nil)
+	if !errors.As(err, &me) || me.Unevaluated != 2 || !reflect.DeepEqual(m.updated, []int{10, 30, 10}) || res.Count != 3 {
+		t.Errorf("update: %+v %v, updated %v; want 10 30 10 and 2 unevaluated", res, err, m.updated)
+	}
+
+	// Failed requests and unevaluated entries are reported together.
+	m = &fakeMutator{sliceSource: sliceSource{flows: testFlows()}, fail: true}
+	_, err = Exec(ctx, m, &Plan{Action: ActDelete, Limit: -1, Match: cond}, nil, nil)
+	if !errors.As(err, &me) || me.Unevaluated != 1 || me.Stats.Failed != 4 {
+		t.Errorf("failing delete: %v", err)
+	}
+}
+
+// sendingMutator's batches are Senders that record when they were told to
+// send.
+type sendingMutator struct{ fakeMutator }
+
+func (m *sendingMutator) NewBatch(context.Context) (Batch, error) {
+	return &sendingBatch{fakeBatch: fakeBatch{m: &m.fakeMutator}}, nil
+}
+
+type sendingBatch struct {
+	fakeBatch
+	sentAt []int // requests queued at each Send
+}
+
+func (b *sendingBatch) Send() error {
+	b.sentAt = append(b.sentAt, len(b.m.deleted)+len(b.m.updated)+len(b.m.created))
+	return nil
+}
+
+// TestExecMutationGuardGroups: a delete or update sends its requests every
+// GuardGroup entries, so that little time passes between reading an
+// entry and deleting it; an insert leaves the batching to the batch.
+func TestExecMutationGuardGroups(t *testing.T) {
+	flows := make([]Flow, 3*GuardGroup+5)
+	for i := range flows {
+		flows[i].Sport = i
+	}
+	var last *sendingBatch
+	m := &sendingMutator{fakeMutator{sliceSource: sliceSource{flows: flows}}}
+	newBatch := func() (Batch, error) {
+		b, err := m.NewBatch(context.Background())
+		last = b.(*sendingBatch)
+		return b, err
+	}
+	src := &batchHook{sendingMutator: m, newBatch: newBatch}
+	if _, err := Exec(context.Background(), src, &Plan{Action: ActDelete, Limit: -1}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{GuardGroup, 2 * GuardGroup, 3 * GuardGroup}; !reflect.DeepEqual(last.sentAt, want) || len(m.deleted) != len(flows) {
+		t.Errorf("delete sent at %v, want %v", last.sentAt, want)
+	}
+	create := make([]Flow, 2*GuardGroup)
+	if _, err := Exec(context.Background(), src, &Plan{Action: ActInsert, Limit: -1, Create: create}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if last.sentAt != nil {
+		t.Errorf("insert sent at %v, want none (the batch decides)", last.sentAt)
+	}
+}
+
+// batchHook hands out the batches of newBatch.
+type batchHook struct {
+	*sendingMutator
+	newBatch func() (Batch, error)
+}
+
+func (h *batchHook) NewBatch(context.Context) (Batch, error) { return h.newBatch() }

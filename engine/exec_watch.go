@@ -21,7 +21,8 @@ const flushDelay = 50 * time.Millisecond
 // watch runs an ActWatch plan: the events of p.Table that p.Events selects
 // and the predicate accepts go to w, until ctx ends, p.For passes or
 // p.Limit events were written. Lost events (kernel overflows) are counted
-// in the returned stats; resync, when set, runs after each overflow.
+// in the returned stats and, when w is a LossWriter, marked in the output
+// where they happened; resync, when set, runs after each overflow.
 func watch(ctx context.Context, src Source, p *Plan, w EventWriter, resync func(context.Context) error) (WatchStats, int, error) {
 	es, ok := src.(EventSource)
 	if !ok {
@@ -51,7 +52,28 @@ func watch(ctx context.Context, src Source, p *Plan, w EventWriter, resync func(
 			stop()
 		}
 	}
-	cfg := WatchConfig{Table: p.Table, Events: p.Events, Filter: p.Filter, Resync: resync}
+	schedule := func() {
+		if !pending {
+			pending = true
+			if timer == nil {
+				timer = time.AfterFunc(flushDelay, flush)
+			} else {
+				timer.Reset(flushDelay)
+			}
+		}
+	}
+	cfg := WatchConfig{Table: p.Table, Events: p.Events, Filter: p.Filter, Resync: resync, Reliable: p.Reliable}
+	if lw, ok := w.(LossWriter); ok {
+		cfg.Lost = func(overflows int, at time.Time) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if err := lw.WriteLoss(overflows, at); err != nil {
+				return err
+			}
+			schedule()
+			return nil
+		}
+	}
 	stats, err := es.Watch(ctx, cfg, func(ev *Event) error {
 		if p.Limit >= 0 && written >= p.Limit {
 			return errStop
@@ -65,14 +87,7 @@ func watch(ctx context.Context, src Source, p *Plan, w EventWriter, resync func(
 			return err
 		}
 		written++
-		if !pending {
-			pending = true
-			if timer == nil {
-				timer = time.AfterFunc(flushDelay, flush)
-			} else {
-				timer.Reset(flushDelay)
-			}
-		}
+		schedule()
 		if p.Limit >= 0 && written >= p.Limit {
 			return errStop
 		}

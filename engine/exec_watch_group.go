@@ -87,7 +87,7 @@ func watchGroups(ctx context.Context, src Source, p *Plan, report func(*Interval
 			}
 		}
 	}()
-	cfg := WatchConfig{Table: p.Table, Events: p.Events, Filter: p.Filter,
+	cfg := WatchConfig{Table: p.Table, Events: p.Events, Filter: p.Filter, Reliable: p.Reliable,
 		Resync: func(context.Context) error {
 			mu.Lock()
 			overflows++

@@ -65,6 +65,9 @@ type Plan struct {
 	// Events and For bound an ActWatch.
 	Events EventMask
 	For    time.Duration
+	// Reliable asks an ActWatch for the kernel's reliable delivery of
+	// destroy events (WatchConfig.Reliable).
+	Reliable bool
 	// Every, for an ActWatch with a Group, is the interval over which
 	// events are counted per group (one report an interval); Limit then
 	// counts reports.

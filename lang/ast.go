@@ -187,7 +187,7 @@ type LoadStmt struct {
 func (*LoadStmt) Keyword() string { return "load" }
 
 // WatchStmt is "watch [TABLE] [EVENTS] [where EXPR] [for DURATION]
-// [limit N] [as FORMAT]".
+// [limit N] [reliable] [as FORMAT]".
 type WatchStmt struct {
 	node
 	Table    engine.Table
@@ -201,6 +201,9 @@ type WatchStmt struct {
 	// them (zero: print each event); By are the group keys of "count by".
 	Every time.Duration
 	By    []*Expr
+	// Reliable asks for the kernel's reliable delivery of destroy events
+	// (engine.WatchConfig.Reliable).
+	Reliable bool
 }
 
 // Keyword returns "watch".

@@ -44,7 +44,7 @@ func (c *compiler) watch(s *WatchStmt) (*engine.Plan, error) {
 	if liveOnly(s.Table) {
 		return nil, s.errAt(s.tableAt(s.TablePos), "the `%s` table has no events (watch conntrack or expect)", s.Table)
 	}
-	plan := &engine.Plan{Action: engine.ActWatch, Table: s.Table, Events: s.Events, For: s.For, Limit: s.Limit}
+	plan := &engine.Plan{Action: engine.ActWatch, Table: s.Table, Events: s.Events, For: s.For, Limit: s.Limit, Reliable: s.Reliable}
 	if err := c.where(plan, s.Where); err != nil {
 		return nil, err
 	}

@@ -202,6 +202,13 @@ func TestWatch(t *testing.T) {
 		t.Errorf("MatchExpect(ftp) = %v, %v; want true", ok, err)
 	}
 
+	if p = compileOne(t, "watch destroy where dport == 53 reliable", nil); !p.Reliable {
+		t.Errorf("watch reliable plan %+v", *p)
+	}
+	if p = compileOne(t, "watch destroy", nil); p.Reliable {
+		t.Errorf("watch plan %+v: reliable without the word", *p)
+	}
+
 	p = compileOne(t, "watch", nil)
 	if p.Action != engine.ActWatch || p.Events != 0 || p.Match != nil || p.Limit != -1 || p.For != 0 {
 		t.Errorf("bare watch plan %+v", *p)

@@ -9,8 +9,8 @@ import (
 )
 
 // watch parses "watch [TABLE] [EVENTS] [where EXPR] [count [by KEYS]
-// every DURATION] [for DURATION] [limit N] [as FORMAT]"; EVENTS is a comma
-// list of new, update and destroy.
+// every DURATION] [for DURATION] [limit N] [reliable] [as FORMAT]"; EVENTS
+// is a comma list of new, update and destroy.
 func (p *parser) watch(kw token) (Stmt, error) {
 	clauses := p.grammar(kw.text).Clauses
 	s := &WatchStmt{node: p.node(kw), Limit: -1}
@@ -54,6 +54,8 @@ func (p *parser) watch(kw token) (Stmt, error) {
 			s.For, err = p.duration(t)
 		case "limit":
 			s.Limit, err = p.limit(t)
+		case "reliable":
+			s.Reliable = true
 		case "as":
 			s.As, err = p.format(t)
 		}

@@ -106,6 +106,9 @@ func dump(st Stmt) string {
 		if s.Limit >= 0 {
 			out = append(out, fmt.Sprintf("limit=%d", s.Limit))
 		}
+		if s.Reliable {
+			out = append(out, "reliable")
+		}
 		if s.As != nil {
 			out = append(out, "as="+words(s.As))
 		}

@@ -44,8 +44,14 @@ func helpBodies() map[string]string {
     min timeout where proto == udp by dport
     let total = sum bytes where dport == 443`,
 		"delete": `  Remove the entries that match (a bare delete is refused: use flush). With
-  dry, only count them. Where the kernel can apply the whole condition the
-  delete is one kernel-side filtered flush.
+  dry, only count them. Where the kernel can apply the whole condition
+  (mark, status, family, tuple fields; kernel 6.12+) the delete is one
+  kernel-side filtered flush, checked by the kernel on each entry. Else each
+  entry is deleted by tuple and kernel id (CTA_ID): an entry re-created with
+  the same tuple while the delete runs can get the same id and be taken
+  although it no longer matches; ctq keeps that window short (it sends
+  every 64 entries) but cannot close it. An entry the condition fails on at
+  run time is left alone and counted; the exit code is then 1.
     delete where proto==tcp && dport==22 && state=="ESTABLISHED"
     delete where src in cidr("192.0.2.0/24") dry
     delete expect where helper == "ftp"`,
@@ -66,10 +72,18 @@ func helpBodies() map[string]string {
     flush ipv6
     flush expect`,
 		"watch": `  Stream events (new, update, destroy) until Ctrl-C, the duration or the
-  limit. Lost events are reported and make the statement fail. With
-  count ... every, print a report an interval instead: how many events,
-  per group, largest first (limit then counts reports).
+  limit. Lost events are marked where they happened (a "# ctq: events lost
+  here" line; {"lost":true,...} in json) and make the statement fail. With
+  reliable, the kernel holds a destroyed entry until its destroy event is
+  delivered instead of dropping the event (conntrackd's
+  NetlinkEventsReliable): no destroy event is lost, but a reader that
+  falls behind makes the kernel keep dead entries, which count against
+  nf_conntrack_max (a full table drops new connections); new and update
+  events can still be lost. With count ... every, print a report an
+  interval instead: how many events, per group, largest first (limit then
+  counts reports).
     watch new,destroy where proto == udp and dport == 53
+    watch destroy reliable as json
     watch new for 30s as json
     watch expect limit 10
     watch new count by dport every 1s
@@ -112,11 +126,14 @@ func helpBodies() map[string]string {
   Ctrl-C or the duration. FORMAT is extended,ktimestamp by default (conntrack
   -E -o extended,ktimestamp lines), another of conntrack's text formats, or
   json. FILE must be a regular file, not a symbolic link; one account
-  creates gets mode 0640. SIGHUP reopens FILE (for logrotate). Lost events (ENOBUFS) are
-  counted, not fatal. Entries that end without a destroy event (made
-  before account started, where nf_conntrack_events=2, or whose event was
-  lost) are found by a table dump every 30s (or every DURATION) and logged
-  with the counters the dump before saw. Counters need net.netfilter.nf_conntrack_acct=1,
+  creates gets mode 0640. SIGHUP reopens FILE (for logrotate). Destroy
+  events are delivered reliably (as watch ... reliable): when account falls
+  behind, the kernel holds the destroyed entries until their events are
+  read, so no record is lost, but the held entries count against
+  nf_conntrack_max meanwhile. Entries that end without a destroy event
+  (made before account started, where nf_conntrack_events=2; set it to 1)
+  are found by a table dump every 30s (or every DURATION) and logged with
+  the counters the dump before saw. Counters need net.netfilter.nf_conntrack_acct=1,
   timestamps nf_conntrack_timestamp=1.
     account "/var/log/ctq/flows.log"
     account "/var/log/ctq/flows.json" where proto == tcp as json`,

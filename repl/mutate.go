@@ -1,10 +1,13 @@
 package repl
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"ctq/engine"
 	"ctq/engine/format"
+	"ctq/lang"
 )
 
 // summary prints what a mutation did.
@@ -31,9 +34,12 @@ func (s *Session) summary(p *engine.Plan, res engine.Result, formatName string) 
 			line += fmt.Sprintf(", %d failed", f)
 		}
 	}
+	if res.Unevaluated > 0 {
+		line += fmt.Sprintf(", %d could not be evaluated: %s (first of %d)", res.Unevaluated, evalText(res.FirstEval), res.Unevaluated)
+	}
 	var err error
 	if format.KindOf(formatName) == format.KindJSON {
-		_, err = fmt.Fprintf(s.cfg.Stdout, "{%q:%d,\"gone\":%d,\"failed\":%d}\n", key, n, res.Batch.Gone, res.Batch.Failed+res.Batch.Unknown)
+		_, err = fmt.Fprintf(s.cfg.Stdout, "{%q:%d,\"gone\":%d,\"failed\":%d,\"errors\":%d}\n", key, n, res.Batch.Gone, res.Batch.Failed+res.Batch.Unknown, res.Unevaluated)
 	} else {
 		_, err = fmt.Fprintln(s.cfg.Stdout, line)
 	}
@@ -41,6 +47,17 @@ func (s *Session) summary(p *engine.Plan, res engine.Result, formatName string) 
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil
+}
+
+// evalText is a run-time error of a condition on one line: "MSG at
+// LINE:COL" for the language's errors (without the source line and caret).
+func evalText(err error) string {
+	var le *lang.Error
+	if errors.As(err, &le) {
+		return fmt.Sprintf("%s at %d:%d", strings.TrimPrefix(le.Msg, "runtime error: "), le.Line, le.Col)
+	}
+	msg, _, _ := strings.Cut(fmt.Sprint(err), "\n")
+	return msg
 }
 
 // entries is "1 entry" or "N entries".

@@ -70,10 +70,18 @@ type Result struct {
 // ends (or the plan's For passes). The log is written when the event
 // arrives; errors writing it end Run.
 //
-// Some entries end without a destroy event: those created before Run
-// started where net.netfilter.nf_conntrack_events=2 (the default: the
-// kernel equips an entry for events only if a listener exists when it is
-// created), and any whose event was lost (ENOBUFS). So Run dumps the table
+// Run asks for the kernel's reliable delivery of destroy events
+// (engine.WatchConfig.Reliable, as conntrackd's NetlinkEventsReliable):
+// when the log falls behind a burst, the kernel holds the dying entries
+// until their events are read instead of dropping the events, so none is
+// lost; meanwhile those entries count against nf_conntrack_max.
+//
+// Some entries end without a destroy event all the same: those created
+// before Run started where net.netfilter.nf_conntrack_events=2 (the
+// default: the kernel equips an entry for events only if a listener
+// exists when it is created; set it to 1 to equip all), and any whose
+// event was lost (ENOBUFS, on a source without reliable delivery). So Run
+// dumps the table (and the dying table, where held entries wait)
 // at the start, every cfg.Resync and after lost events (which do not end
 // it: they are counted): an entry of the previous dump that a dump no
 // longer finds and that sent no destroy event by the next dump (or the
@@ -110,14 +118,16 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	w := &lockedEvents{w: ew}
-	known := &state{src: cfg.Source, match: cfg.Plan.Match, gone: map[int]goneFlow{}}
+	// The tracker applies the condition itself: it must see every destroy
+	// event to forget its entry. The kernel delivers destroy events
+	// reliably (it holds a dying entry until its event is read).
+	watch := *cfg.Plan
+	watch.Match = nil
+	watch.Reliable = true
+	known := &state{src: cfg.Source, match: cfg.Plan.Match, gone: map[int]goneFlow{}, reliable: true}
 	if err := known.dump(ctx, nil); err != nil {
 		return Result{}, fmt.Errorf("account: %w", err)
 	}
-	// The tracker applies the condition itself: it must see every destroy
-	// event to forget its entry.
-	watch := *cfg.Plan
-	watch.Match = nil
 
 	every := cfg.Resync
 	if every <= 0 {

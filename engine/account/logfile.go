@@ -63,8 +63,11 @@ func (l *logFile) Close() error {
 
 // openAppend opens path for appending. It refuses a symbolic link in
 // path's place (O_NOFOLLOW: account often runs as root, in a directory
-// others may write to) and anything but a regular file (a FIFO or a device
-// would block or swallow the log). A file it creates gets logMode whatever
+// others may write to) and anything but a regular file or a FIFO (a device
+// would swallow the log). A FIFO (a log shipper reading it) must have a
+// reader when account opens it: the open does not wait for one, and writes
+// then wait for the reader, so a slow reader holds account back, and the
+// kernel the destroyed entries, rather than losing records. A file it creates gets logMode whatever
 // the umask; an existing file keeps its mode.
 func openAppend(path string) (*os.File, error) {
 	if fi, err := os.Lstat(path); err == nil {
@@ -85,6 +88,9 @@ func openAppend(path string) (*os.File, error) {
 			created = err == nil
 		}
 		if err != nil {
+			if isNoReader(err) {
+				return nil, fmt.Errorf("open log %s: it is a FIFO no process reads (start the reader first)", path)
+			}
 			if isLoop(err) {
 				return nil, fmt.Errorf("open log %s: it is a symbolic link (refused: give the file itself)", path)
 			}
@@ -115,12 +121,13 @@ func openAppend(path string) (*os.File, error) {
 	return nil, fmt.Errorf("open log %s: it keeps appearing and disappearing", path)
 }
 
-// checkRegular refuses a log path that is not a regular file.
+// checkRegular refuses a log path that is neither a regular file nor a
+// FIFO.
 func checkRegular(path string, fi fs.FileInfo) error {
 	switch m := fi.Mode(); {
 	case m&fs.ModeSymlink != 0:
 		return fmt.Errorf("open log %s: it is a symbolic link (refused: give the file itself)", path)
-	case !m.IsRegular():
+	case !m.IsRegular() && m&fs.ModeNamedPipe == 0:
 		return fmt.Errorf("open log %s: not a regular file (%s)", path, kindOf(m))
 	}
 	return nil

@@ -10,4 +10,6 @@ const openFlags = 0
 
 func isLoop(error) bool { return false }
 
+func isNoReader(error) bool { return false }
+
 func blocking(*os.File) error { return nil }

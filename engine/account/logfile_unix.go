@@ -31,3 +31,7 @@ func blocking(f *os.File) error {
 	}
 	return serr
 }
+
+// isNoReader reports an open of a FIFO no process reads (ENXIO with
+// O_NONBLOCK).
+func isNoReader(err error) bool { return errors.Is(err, syscall.ENXIO) }

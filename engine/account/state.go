@@ -14,6 +14,9 @@ import (
 type state struct {
 	src   engine.Source
 	match func(*engine.Flow) (bool, error)
+	// reliable is set when the watch has the kernel's reliable delivery
+	// of destroy events: the dumps then read the dying table too.
+	reliable bool
 
 	mu sync.Mutex // guards the fields below against the periodic dump
 	// known holds a copy of each selected entry of the last dump by id;
@@ -39,7 +42,7 @@ func (a *state) dump(ctx context.Context, w engine.EventWriter) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	next := map[int]engine.Flow{}
-	_, err := a.src.Scan(ctx, engine.TableConntrack, nil, func(f *engine.Flow) error {
+	keep := func(f *engine.Flow) error {
 		if a.match != nil {
 			ok, err := a.match(f)
 			if err != nil || !ok {
@@ -48,9 +51,17 @@ func (a *state) dump(ctx context.Context, w engine.EventWriter) error {
 		}
 		next[f.ID] = *f
 		return nil
-	})
-	if err != nil {
+	}
+	if _, err := a.src.Scan(ctx, engine.TableConntrack, nil, keep); err != nil {
 		return fmt.Errorf("dump the table: %w", err)
+	}
+	if a.reliable {
+		// With reliable delivery the kernel holds an entry whose destroy
+		// event did not fit the socket on the dying table until the event
+		// is delivered: it is not gone, its event will come.
+		if _, err := a.src.Scan(ctx, engine.TableDying, nil, keep); err != nil {
+			return fmt.Errorf("dump the dying table: %w", err)
+		}
 	}
 	if w != nil {
 		if err := a.logGone(w); err != nil {

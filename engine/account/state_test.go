@@ -11,11 +11,16 @@ import (
 // tableSource is a Source whose table the test sets between dumps.
 type tableSource struct {
 	flows []engine.Flow
+	dying []engine.Flow // the dying table
 }
 
-func (t *tableSource) Scan(_ context.Context, _ engine.Table, _ *engine.KernelFilter, yield func(*engine.Flow) error) (engine.ScanStats, error) {
-	for i := range t.flows {
-		if err := yield(&t.flows[i]); err != nil {
+func (t *tableSource) Scan(_ context.Context, table engine.Table, _ *engine.KernelFilter, yield func(*engine.Flow) error) (engine.ScanStats, error) {
+	flows := t.flows
+	if table == engine.TableDying {
+		flows = t.dying
+	}
+	for i := range flows {
+		if err := yield(&flows[i]); err != nil {
 			return engine.ScanStats{}, err
 		}
 	}

@@ -418,6 +418,19 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
+// Send sends what is queued now, without waiting for a full message, and
+// reads the answers (engine.Sender). The error is the one that ended the
+// batch, if any.
+func (b *liveBatch) Send() error {
+	switch {
+	case b.closed:
+		return errBatchClosed
+	case b.err == nil:
+		b.send()
+	}
+	return b.err
+}
+
 // Close sends what is queued, waits for the answers and releases the
 // socket. The error is the one that ended the batch early, if any;
 // failures of single requests are only counted (and the first few kept)

@@ -42,11 +42,17 @@ var _ engine.EventSource = (*Live)(nil)
 // socket fails. The socket has a large receive buffer (watchReadBuffer),
 // and a goroutine of its own does nothing but drain it into a queue;
 // decoding and yield run on the caller's goroutine. When the kernel reports lost events (ENOBUFS), Watch counts
-// them in WatchStats.Overflows, calls cfg.Resync if set, and goes on.
+// them in WatchStats.Overflows, calls cfg.Lost and cfg.Resync if set, and
+// goes on. cfg.Reliable asks for the reliable delivery of destroy events
+// (setReliable).
 // Events of TableExpect carry an Expect, the others a Flow. cfg.Filter is
 // not applied: the caller evaluates its predicate.
 func (l *Live) Watch(ctx context.Context, cfg engine.WatchConfig, yield func(*engine.Event) error) (engine.WatchStats, error) {
-	c, granted, err := l.openWatch(&cfg, watchBufferSize(&cfg))
+	size := watchBufferSize(&cfg)
+	if l.cfg.WatchBuffer > 0 {
+		size = l.cfg.WatchBuffer
+	}
+	c, granted, err := l.openWatch(&cfg, size)
 	if err != nil {
 		return engine.WatchStats{}, err
 	}
@@ -108,6 +114,9 @@ func (l *Live) openWatch(cfg *engine.WatchConfig, readBuffer int) (*netlink.Conn
 		return nil, 0, fmt.Errorf("%s: %w", op, err)
 	}
 	granted, err := setupEventSocket(c, groups, readBuffer)
+	if err == nil && cfg.Reliable {
+		err = setReliable(c, cfg)
+	}
 	if err != nil {
 		l.release(c)
 		return nil, 0, kernelError(op, err)
@@ -115,8 +124,29 @@ func (l *Live) openWatch(cfg *engine.WatchConfig, readBuffer int) (*netlink.Conn
 	return c, granted, nil
 }
 
+// setReliable asks for the reliable delivery of destroy events (see
+// engine.WatchConfig.Reliable), as conntrackd's NetlinkEventsReliable
+// does: with NETLINK_BROADCAST_ERROR the kernel learns that an event did
+// not fit the socket, and keeps a dying entry until its DESTROY event is
+// delivered. A watch of destroy events alone also sets NETLINK_NO_ENOBUFS:
+// its overflows announce nothing lost, only events the kernel sends again.
+// Other watches keep the ENOBUFS reports: new and update events are not
+// sent again.
+func setReliable(c *netlink.Conn, cfg *engine.WatchConfig) error {
+	if err := c.SetOption(netlink.BroadcastError, true); err != nil {
+		return fmt.Errorf("set NETLINK_BROADCAST_ERROR: %w", err)
+	}
+	if cfg.Table == engine.TableConntrack && cfg.Events == engine.EventDestroy {
+		if err := c.SetOption(netlink.NoENOBUFS, true); err != nil {
+			return fmt.Errorf("set NETLINK_NO_ENOBUFS: %w", err)
+		}
+	}
+	return nil
+}
+
 // setupEventSocket sizes c's receive buffer and joins groups. It never
-// sets NETLINK_NO_ENOBUFS: lost events must be reported, not hidden.
+// sets NETLINK_NO_ENOBUFS: lost events must be reported, not hidden (only
+// setReliable does, for a watch the kernel loses no event of).
 func setupEventSocket(c *netlink.Conn, groups []uint32, readBuffer int) (int, error) {
 	if err := c.SetReadBuffer(readBuffer); err != nil {
 		return 0, fmt.Errorf("set receive buffer to %d bytes: %w", readBuffer, err)
@@ -141,7 +171,11 @@ func (l *Live) runWatch(ctx context.Context, c *netlink.Conn, cfg *engine.WatchC
 		return engine.WatchStats{}, fmt.Errorf("watch events: %w", err)
 	}
 	r := datagramReader{rc: rc, nap: watchNap}
-	q := newRxQueue(rxQueueLimit)
+	limit := rxQueueLimit
+	if l.cfg.WatchBuffer > 0 {
+		limit = l.cfg.WatchBuffer
+	}
+	q := newRxQueue(limit)
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { q.receive(r.recv, quit) })
@@ -200,6 +234,11 @@ func (s *eventStream) run(ctx context.Context, yield func(*engine.Event) error) 
 			it := &items[i]
 			if it.overflows > 0 {
 				st.Overflows += it.overflows
+				if s.cfg.Lost != nil {
+					if err := s.cfg.Lost(it.overflows, it.at); err != nil {
+						return st, err
+					}
+				}
 				if err := s.resync(ctx); err != nil {
 					if ctx.Err() != nil {
 						return st, nil

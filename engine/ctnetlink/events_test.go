@@ -105,7 +105,8 @@ var (
 )
 
 // record is what a test stream saw, in order: "new:SPORT/PORTID",
-// "update:SPORT/PORTID", "destroy:SPORT/PORTID" or "resync".
+// "update:SPORT/PORTID", "destroy:SPORT/PORTID", "lost:N" (a loss
+// marker of N reports) or "resync".
 type record []string
 
 func runScript(t *testing.T, s script, resync func(context.Context) error) (record, engine.WatchStats, error) {
@@ -115,7 +116,13 @@ func runScript(t *testing.T, s script, resync func(context.Context) error) (reco
 	defer close(quit)
 	go q.receive(s.recv, quit)
 	var rec record
-	cfg := &engine.WatchConfig{}
+	cfg := &engine.WatchConfig{Lost: func(n int, at time.Time) error {
+		if at.IsZero() {
+			t.Error("loss without time")
+		}
+		rec = append(rec, fmt.Sprintf("lost:%d", n))
+		return nil
+	}}
 	if resync != nil {
 		cfg.Resync = func(ctx context.Context) error {
 			rec = append(rec, "resync")
@@ -171,7 +178,7 @@ func TestEventStream(t *testing.T) {
 				{err: errBroken},
 			},
 			resync:  func(context.Context) error { return nil },
-			want:    record{"new:1/0", "resync", "new:2/0", "resync"},
+			want:    record{"new:1/0", "lost:2", "resync", "new:2/0", "lost:1", "resync"},
 			wantSt:  engine.WatchStats{Received: 2, Overflows: 3},
 			wantErr: errBroken,
 		},
@@ -182,7 +189,7 @@ func TestEventStream(t *testing.T) {
 				{msgs: []netlink.Message{eventMsg(ipctnlMsgCtDelete, 0, 3, 4)}},
 				{err: errBroken},
 			},
-			want:    record{"destroy:4/3"},
+			want:    record{"lost:1", "destroy:4/3"},
 			wantSt:  engine.WatchStats{Received: 1, Overflows: 1},
 			wantErr: errBroken,
 		},
@@ -194,7 +201,7 @@ func TestEventStream(t *testing.T) {
 				{err: errBroken},
 			},
 			resync:  func(context.Context) error { return errors.New("dump failed") },
-			want:    record{"resync"},
+			want:    record{"lost:1", "resync"},
 			wantSt:  engine.WatchStats{Overflows: 1},
 			wantErr: errors.New("watch events: resync after lost events: dump failed"),
 		},

@@ -27,6 +27,12 @@ type LiveConfig struct {
 	NetNSPath string
 	// NoPushdown disables every kernel-side filter (for testing and `explain`).
 	NoPushdown bool
+	// WatchBuffer, when positive, replaces the receive buffer a watch asks
+	// for (64 MiB, which the kernel doubles; engine.WatchConfig.ReadBuffer
+	// is then ignored) and the bound of its queue of received events (32
+	// MiB), in bytes: less memory, more events lost under a burst. Tests
+	// use it to make the kernel drop events.
+	WatchBuffer int
 }
 
 // messageBufferSize is the netlink receive buffer per datagram: the kernel

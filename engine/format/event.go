@@ -2,6 +2,7 @@ package format
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -345,6 +346,73 @@ func (w *eventWriter) appendCSV(b []byte, ev *engine.Event, kind Event) []byte {
 		b, w.scratch = AppendCSV(b, w.scratch, ev.Flow, &w.opts)
 	} else {
 		b, w.scratch = AppendExpectCSV(b, w.scratch, ev.Expect)
+	}
+	return b
+}
+
+// LossText is the line a text or save event stream gets where events were
+// lost. conntrack -E marks nothing there; ctq's marker starts with '#',
+// which no flow line does.
+const LossText = "# ctq: events lost here: the kernel's event queue overflowed (ENOBUFS)"
+
+// WriteLoss marks the point of the stream where the kernel dropped events
+// (engine.LossWriter): LossText in the text and save formats (with "xN"
+// for N reports at once), an object {"lost":true,"overflows":N,"time":T}
+// in json, an xml comment in xml (inside the open document; a flows
+// document is opened if none is), and a row whose event is "lost" in csv.
+func (w *eventWriter) WriteLoss(overflows int, at time.Time) error {
+	b := w.buf[:0]
+	switch w.kind {
+	case KindJSON:
+		b = append(b, `{"lost":true,"overflows":`...)
+		b = appendUint(b, uint64(overflows))
+		b = append(b, `,"time":"`...)
+		b = at.UTC().AppendFormat(b, jsonTimeLayout)
+		b = append(b, `"}`...)
+	case KindXML:
+		if w.open == docNone {
+			b = append(b, XMLHeader...)
+			w.open = docFlows
+		}
+		b = append(b, "<!-- "...)
+		b = appendLossText(b, overflows)
+		b = append(b, " -->"...)
+	case KindCSV:
+		if w.open == docNone {
+			b = append(b, "event,time,portid,progname,"...)
+			b = AppendCSVHeader(b)
+			b = append(b, '\n')
+			w.open = docFlows
+		}
+		var header []byte
+		if w.open == docFlows {
+			header = AppendCSVHeader(nil)
+		} else {
+			header = AppendExpectCSVHeader(nil)
+		}
+		b = append(b, "lost,"...)
+		b = at.UTC().AppendFormat(b, jsonTimeLayout)
+		// event,time,portid,progname, then the record's columns: empty.
+		for range 3 + bytes.Count(header, []byte{','}) {
+			b = append(b, ',')
+		}
+	default:
+		b = appendLossText(b, overflows)
+	}
+	b = append(b, '\n')
+	w.buf = b
+	if _, err := w.bw.Write(b); err != nil {
+		return fmt.Errorf("write event: %w", err)
+	}
+	return nil
+}
+
+// appendLossText appends LossText, with " xN" for several reports.
+func appendLossText(b []byte, overflows int) []byte {
+	b = append(b, LossText...)
+	if overflows > 1 {
+		b = append(b, " x"...)
+		b = appendUint(b, uint64(overflows))
 	}
 	return b
 }
