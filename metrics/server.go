@@ -39,6 +39,9 @@ type Config struct {
 	// Extra, when set, adds the samples it returns at each scrape (a sync
 	// node's counters); an error leaves them out of that scrape.
 	Extra func(ctx context.Context) ([]Sample, error)
+	// Version is what ctq_build_info's version label says; empty, it
+	// comes from the binary's build information.
+	Version string
 }
 
 // scanner returns the full dump of k's conntrack table for a Tracker.
@@ -53,7 +56,7 @@ func scanner(k Kernel) func(context.Context, func(*engine.Flow) error) error {
 // cfg's extra samples.
 func registry(k Kernel, t *Tracker, cfg *Config) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(newCollector(k, t, SeriesName)); err != nil {
+	if err := reg.Register(newCollector(k, t, SeriesName, cfg.Version)); err != nil {
 		return nil, fmt.Errorf("register conntrack collector: %w", err)
 	}
 	if cfg.Extra != nil {
