@@ -86,6 +86,34 @@ func WriteTextfile(ctx context.Context, k Kernel, path string, cfg *Config) erro
 	return nil
 }
 
+// serveCounters are the counters only Serve exports (WriteTextfile
+// receives no events).
+type serveCounters struct {
+	events             *prometheus.CounterVec
+	overflows, resyncs prometheus.Counter
+}
+
+func newServeCounters() *serveCounters {
+	return &serveCounters{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ctq_conntrack_events_total",
+			Help: "Conntrack events received, by type (new, update, destroy).",
+		}, []string{"type"}),
+		overflows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ctq_conntrack_event_overflows_total",
+			Help: "Times the kernel reported lost events (ENOBUFS); each triggers a resync.",
+		}),
+		resyncs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ctq_conntrack_resyncs_total",
+			Help: "Full dumps that replaced the per-state counts.",
+		}),
+	}
+}
+
+func (sc *serveCounters) collectors() []prometheus.Collector {
+	return []prometheus.Collector{sc.events, sc.overflows, sc.resyncs}
+}
+
 // Server is a running /metrics endpoint.
 type Server struct {
 	ln  net.Listener
@@ -133,23 +161,13 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	events := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ctq_conntrack_events_total",
-		Help: "Conntrack events received, by type (new, update, destroy).",
-	}, []string{"type"})
-	overflows := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "ctq_conntrack_event_overflows_total",
-		Help: "Times the kernel reported lost events (ENOBUFS); each triggers a resync.",
-	})
-	resyncs := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "ctq_conntrack_resyncs_total",
-		Help: "Full dumps that replaced the per-state counts.",
-	})
-	for _, c := range []prometheus.Collector{events, overflows, resyncs} {
+	sc := newServeCounters()
+	for _, c := range sc.collectors() {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("register event counters: %w", err)
 		}
 	}
+	events, overflows, resyncs := sc.events, sc.overflows, sc.resyncs
 	evNew, evUpdate, evDestroy := events.WithLabelValues("new"), events.WithLabelValues("update"), events.WithLabelValues("destroy")
 
 	ctx, cancel := context.WithCancel(ctx)
