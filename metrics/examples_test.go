@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"ctq/internal/nstest"
 )
 
 const (
@@ -36,6 +34,10 @@ func documented(t *testing.T) map[string]bool {
 	}
 	return names
 }
+
+// envIntegration is internal/nstest's variable (which builds on Linux
+// only): "require" turns a skip into a failure.
+const envIntegration = "CTQ_INTEGRATION"
 
 var metricRef = regexp.MustCompile(`\bctq_[a-z0-9_]+`)
 
@@ -137,10 +139,10 @@ func promtool(t *testing.T) string {
 	if err == nil {
 		return path
 	}
-	if os.Getenv(nstest.EnvIntegration) == "require" {
-		t.Fatalf("promtool not found (apt-get install prometheus), and %s=require", nstest.EnvIntegration)
+	if os.Getenv(envIntegration) == "require" {
+		t.Fatalf("promtool not found (apt-get install prometheus), and %s=require", envIntegration)
 	}
-	t.Skipf("promtool not found (apt-get install prometheus); skipped (set %s=require to make this a failure)", nstest.EnvIntegration)
+	t.Skipf("promtool not found (apt-get install prometheus); skipped (set %s=require to make this a failure)", envIntegration)
 	return ""
 }
 
