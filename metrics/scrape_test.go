@@ -3,7 +3,9 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -211,5 +213,66 @@ func TestTrackerFailedResyncKeepsCounts(t *testing.T) {
 	}
 	if got, want := states(tr), []string{"tcp/ESTABLISHED=1"}; !slices.Equal(got, want) {
 		t.Errorf("states %q, want %q", got, want)
+	}
+}
+
+// TestMergeEqualsSequence: the merged pending change of an entry has the
+// effect of its changes one after the other, whatever the dump held.
+func TestMergeEqualsSequence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	states := []string{"SYN_SENT", "ESTABLISHED", "TIME_WAIT"}
+	randChange := func(id int) change {
+		ch := change{id: id}
+		switch rng.IntN(4) {
+		case 0:
+			ch.destroy = true
+		default:
+			ch.state = stateKey{"tcp", states[rng.IntN(len(states))]}
+			ch.setState = rng.IntN(2) == 0
+			if ch.eval = rng.IntN(2) == 0; ch.eval {
+				ch.custom, ch.inSeries = states[rng.IntN(len(states))], rng.IntN(3) > 0
+			}
+		}
+		return ch
+	}
+	render := func(c *counts) string {
+		var out []string
+		for id, e := range c.entries {
+			out = append(out, fmt.Sprint(id, e))
+		}
+		for k, n := range c.states {
+			out = append(out, fmt.Sprint(k, n))
+		}
+		for k, cc := range c.custom {
+			out = append(out, fmt.Sprint(k, cc.n))
+		}
+		slices.Sort(out)
+		return strings.Join(out, ";")
+	}
+	for range 2000 {
+		seq, merged := newCounts(), newCounts()
+		for id := range 3 { // what the dump held
+			if rng.IntN(2) == 0 {
+				ch := randChange(id)
+				ch.destroy, ch.setState = false, true
+				seq.apply(&ch, false)
+				merged.apply(&ch, false)
+			}
+		}
+		pending := map[int]change{}
+		for range rng.IntN(6) {
+			ch := randChange(rng.IntN(3))
+			seq.apply(&ch, false)
+			if prev, ok := pending[ch.id]; ok {
+				ch = merge(prev, ch)
+			}
+			pending[ch.id] = ch
+		}
+		for _, ch := range pending {
+			merged.apply(&ch, false)
+		}
+		if a, b := render(seq), render(merged); a != b {
+			t.Fatalf("one by one: %s\nmerged:     %s", a, b)
+		}
 	}
 }

@@ -73,6 +73,31 @@ type change struct {
 	eval     bool
 	custom   string
 	inSeries bool
+	// reset forgets what is known of the entry first (a destroy merged
+	// with a later change of the same id).
+	reset bool
+}
+
+// merge returns the one change that has the effect of prev then next on
+// the same entry.
+func merge(prev, next change) change {
+	switch {
+	case next.destroy:
+		return next
+	case prev.destroy:
+		next.reset = true
+		return next
+	}
+	// A change without a state (or series evaluation) leaves the entry's
+	// as prev made them.
+	if !next.setState {
+		next.state, next.setState = prev.state, prev.setState
+	}
+	if !next.eval {
+		next.eval, next.custom, next.inSeries = prev.eval, prev.custom, prev.inSeries
+	}
+	next.reset = prev.reset
+	return next
 }
 
 // Tracker keeps the entries of the conntrack table per protocol and state
@@ -91,8 +116,9 @@ type Tracker struct {
 	mu  sync.Mutex
 	cur *counts
 	// pending is non-nil while a resync dumps: the changes applied to cur
-	// since the dump started, to apply again to its result.
-	pending []change
+	// since the dump started, to apply again to its result, merged per
+	// entry (so it holds at most one change per entry touched meanwhile).
+	pending map[int]change
 	// errs counts entries whose series condition or keys failed.
 	errs int
 }
@@ -113,7 +139,7 @@ func (t *Tracker) Resync(ctx context.Context, scan func(ctx context.Context, yie
 	t.resyncMu.Lock()
 	defer t.resyncMu.Unlock()
 	t.mu.Lock()
-	t.pending = []change{}
+	t.pending = map[int]change{}
 	t.mu.Unlock()
 	fresh := newCounts()
 	errs := 0
@@ -133,8 +159,9 @@ func (t *Tracker) Resync(ctx context.Context, scan func(ctx context.Context, yie
 	if err != nil {
 		return fmt.Errorf("resync entries per state: %w", err)
 	}
-	for i := range pending {
-		fresh.apply(&pending[i], len(t.seriesBy()) == 0)
+	// The changes of different entries commute: their order is lost.
+	for _, ch := range pending {
+		fresh.apply(&ch, len(t.seriesBy()) == 0)
 	}
 	t.cur = fresh
 	return nil
@@ -172,7 +199,10 @@ func (t *Tracker) Apply(ev *engine.Event) {
 	}
 	t.cur.apply(&ch, len(t.seriesBy()) == 0)
 	if t.pending != nil {
-		t.pending = append(t.pending, ch)
+		if prev, ok := t.pending[ch.id]; ok {
+			ch = merge(prev, ch)
+		}
+		t.pending[ch.id] = ch
 	}
 }
 
@@ -192,6 +222,11 @@ func (t *Tracker) changeOf(f *engine.Flow, update, eval bool) (ch change, bad bo
 // group keys (one unlabelled series).
 func (c *counts) apply(ch *change, noKeys bool) {
 	old, known := c.entries[ch.id]
+	if ch.reset && known {
+		c.uncount(old)
+		delete(c.entries, ch.id)
+		old, known = tracked{}, false
+	}
 	if ch.destroy {
 		if known {
 			c.uncount(old)
