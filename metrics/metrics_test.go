@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -226,12 +227,14 @@ func TestWriteTextfile(t *testing.T) {
 	}
 	for _, want := range []string{
 		"ctq_conntrack_entries 2\n",
-		"ctq_conntrack_max 65536\n",
+		"ctq_conntrack_entries_limit 65536\n",
 		`ctq_conntrack_entries_by_state{proto="tcp",state="ESTABLISHED"} 1` + "\n",
 		`ctq_conntrack_entries_by_state{proto="udp",state=""} 1` + "\n",
-		`ctq_conntrack_stat_insert_total{cpu="1"} 5` + "\n",
-		`ctq_conntrack_stat_found_total{cpu="0"} 1` + "\n",
-		`ctq_expect_stat_expect_new_total{cpu="0"} 4` + "\n",
+		"ctq_conntrack_stat_insert_total 7\n",
+		"ctq_conntrack_stat_found_total 4\n",
+		"ctq_expect_stat_new_total 4\n",
+		"ctq_scrape_kernel_errors 0\n",
+		`ctq_build_info{goversion="` + runtime.Version() + `",`,
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("textfile lacks %q:\n%s", want, b)
@@ -250,13 +253,21 @@ func TestCollectorSeriesAndErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newCollector(k, tr, SeriesName))
+	reg.MustRegister(newCollector(k, tr, SeriesName, ""))
 	mfs, err := reg.Gather()
-	if err == nil || !strings.Contains(err.Error(), "no count") {
+	if err != nil {
 		t.Errorf("gather with a failing count: %v", err)
 	}
 	var got []string
 	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "ctq_conntrack_entries":
+			t.Errorf("ctq_conntrack_entries exported although the count failed")
+		case "ctq_scrape_kernel_errors":
+			if v := mf.GetMetric()[0].GetGauge().GetValue(); v != 1 {
+				t.Errorf("ctq_scrape_kernel_errors = %v, want 1", v)
+			}
+		}
 		if mf.GetName() != SeriesName {
 			continue
 		}

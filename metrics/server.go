@@ -39,6 +39,9 @@ type Config struct {
 	// Extra, when set, adds the samples it returns at each scrape (a sync
 	// node's counters); an error leaves them out of that scrape.
 	Extra func(ctx context.Context) ([]Sample, error)
+	// Version is what ctq_build_info's version label says; empty, it
+	// comes from the binary's build information.
+	Version string
 }
 
 // scanner returns the full dump of k's conntrack table for a Tracker.
@@ -53,7 +56,7 @@ func scanner(k Kernel) func(context.Context, func(*engine.Flow) error) error {
 // cfg's extra samples.
 func registry(k Kernel, t *Tracker, cfg *Config) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(newCollector(k, t, SeriesName)); err != nil {
+	if err := reg.Register(newCollector(k, t, SeriesName, cfg.Version)); err != nil {
 		return nil, fmt.Errorf("register conntrack collector: %w", err)
 	}
 	if cfg.Extra != nil {
@@ -81,6 +84,34 @@ func WriteTextfile(ctx context.Context, k Kernel, path string, cfg *Config) erro
 		return fmt.Errorf("write metrics to %s: %w", path, err)
 	}
 	return nil
+}
+
+// serveCounters are the counters only Serve exports (WriteTextfile
+// receives no events).
+type serveCounters struct {
+	events             *prometheus.CounterVec
+	overflows, resyncs prometheus.Counter
+}
+
+func newServeCounters() *serveCounters {
+	return &serveCounters{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ctq_conntrack_events_total",
+			Help: "Conntrack events received, by type (new, update, destroy).",
+		}, []string{"type"}),
+		overflows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ctq_conntrack_event_overflows_total",
+			Help: "Times the kernel reported lost events (ENOBUFS); each triggers a resync.",
+		}),
+		resyncs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ctq_conntrack_resyncs_total",
+			Help: "Full dumps that replaced the per-state counts.",
+		}),
+	}
+}
+
+func (sc *serveCounters) collectors() []prometheus.Collector {
+	return []prometheus.Collector{sc.events, sc.overflows, sc.resyncs}
 }
 
 // Server is a running /metrics endpoint.
@@ -130,23 +161,13 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	events := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ctq_conntrack_events_total",
-		Help: "Conntrack events received, by type (new, update, destroy).",
-	}, []string{"type"})
-	overflows := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "ctq_conntrack_event_overflows_total",
-		Help: "Times the kernel reported lost events (ENOBUFS); each triggers a resync.",
-	})
-	resyncs := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "ctq_conntrack_resyncs_total",
-		Help: "Full dumps that replaced the per-state counts.",
-	})
-	for _, c := range []prometheus.Collector{events, overflows, resyncs} {
+	sc := newServeCounters()
+	for _, c := range sc.collectors() {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("register event counters: %w", err)
 		}
 	}
+	events, overflows, resyncs := sc.events, sc.overflows, sc.resyncs
 	evNew, evUpdate, evDestroy := events.WithLabelValues("new"), events.WithLabelValues("update"), events.WithLabelValues("destroy")
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -46,42 +46,133 @@ type customCount struct {
 	n      int
 }
 
-// Tracker keeps the entries of the conntrack table per protocol and state
-// (and per user series), fed by events and refreshed by full dumps. It is
-// safe for concurrent use.
-type Tracker struct {
-	series *Series
-
-	mu      sync.Mutex
+// counts are the tracker's numbers: every entry it knows, and the counts
+// per protocol and state and per user series.
+type counts struct {
 	entries map[int]tracked
 	states  map[stateKey]int
 	custom  map[string]*customCount
+}
+
+func newCounts() *counts {
+	return &counts{entries: map[int]tracked{}, states: map[stateKey]int{}, custom: map[string]*customCount{}}
+}
+
+// change is one entry's update, worked out from an event or a dumped
+// entry (the user's series already evaluated), so that it can be applied
+// to the live counts and again to a resync's fresh ones.
+type change struct {
+	id      int
+	destroy bool
+	// state is the entry's protocol and state; setState is false for an
+	// update without CTA_PROTOINFO, which keeps a known entry's state.
+	state    stateKey
+	setState bool
+	// eval is true when custom and inSeries hold a fresh evaluation of
+	// the user's series.
+	eval     bool
+	custom   string
+	inSeries bool
+	// reset forgets what is known of the entry first (a destroy merged
+	// with a later change of the same id).
+	reset bool
+}
+
+// merge returns the one change that has the effect of prev then next on
+// the same entry.
+func merge(prev, next change) change {
+	switch {
+	case next.destroy:
+		return next
+	case prev.destroy:
+		next.reset = true
+		return next
+	}
+	// A change without a state (or series evaluation) leaves the entry's
+	// as prev made them.
+	if !next.setState {
+		next.state, next.setState = prev.state, prev.setState
+	}
+	if !next.eval {
+		next.eval, next.custom, next.inSeries = prev.eval, prev.custom, prev.inSeries
+	}
+	next.reset = prev.reset
+	return next
+}
+
+// Tracker keeps the entries of the conntrack table per protocol and state
+// (and per user series), fed by events and refreshed by full dumps. It is
+// safe for concurrent use. A resync builds its counts aside and swaps them
+// in at the end: Snapshot never waits for a dump.
+type Tracker struct {
+	series *Series
+
+	// resyncMu lets one resync run at a time; evalMu serializes the
+	// evaluations of the user's series (a dump and the events evaluate
+	// concurrently).
+	resyncMu sync.Mutex
+	evalMu   sync.Mutex
+
+	mu  sync.Mutex
+	cur *counts
+	// pending is non-nil while a resync dumps: the changes applied to cur
+	// since the dump started, to apply again to its result, merged per
+	// entry (so it holds at most one change per entry touched meanwhile).
+	pending map[int]change
 	// errs counts entries whose series condition or keys failed.
 	errs int
 }
 
 // NewTracker returns an empty Tracker; series may be nil.
 func NewTracker(series *Series) *Tracker {
-	return &Tracker{series: series, entries: map[int]tracked{}, states: map[stateKey]int{}, custom: map[string]*customCount{}}
+	return &Tracker{series: series, cur: newCounts()}
 }
 
-// Resync replaces what the tracker knows with a full dump by scan. It
-// holds the tracker while the dump runs: events received meanwhile wait,
-// and apply afterwards (applying an event is idempotent, so those already
-// reflected in the dump do no harm).
+// Resync replaces what the tracker knows with a full dump by scan. The
+// dump fills fresh counts while Snapshot keeps answering from the current
+// ones (which events still update); at its end the events received
+// meanwhile are applied again to the fresh counts (applying an event is
+// idempotent, so those already reflected in the dump do no harm) and the
+// fresh counts replace the current ones. A failed dump leaves the current
+// counts as they are.
 func (t *Tracker) Resync(ctx context.Context, scan func(ctx context.Context, yield func(*engine.Flow) error) error) error {
+	t.resyncMu.Lock()
+	defer t.resyncMu.Unlock()
+	t.mu.Lock()
+	t.pending = map[int]change{}
+	t.mu.Unlock()
+	fresh := newCounts()
+	errs := 0
+	err := scan(ctx, func(f *engine.Flow) error {
+		ch, bad := t.changeOf(f, false, true)
+		if bad {
+			errs++
+		}
+		fresh.apply(&ch, len(t.seriesBy()) == 0)
+		return nil
+	})
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.entries = map[int]tracked{}
-	t.states = map[stateKey]int{}
-	t.custom = map[string]*customCount{}
-	if err := scan(ctx, func(f *engine.Flow) error {
-		t.upsert(f, true)
-		return nil
-	}); err != nil {
+	pending := t.pending
+	t.pending = nil
+	t.errs += errs
+	if err != nil {
 		return fmt.Errorf("resync entries per state: %w", err)
 	}
+	// The changes of different entries commute: their order is lost.
+	for _, ch := range pending {
+		fresh.apply(&ch, len(t.seriesBy()) == 0)
+	}
+	t.cur = fresh
 	return nil
+}
+
+// seriesBy is the user's group keys, nil without a series.
+func (t *Tracker) seriesBy() []func(*engine.Flow) (any, error) {
+	if t.series == nil {
+		return nil
+	}
+	return t.series.By
 }
 
 // Apply updates the tracker for one event of the conntrack table.
@@ -92,90 +183,121 @@ func (t *Tracker) Apply(ev *engine.Event) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	var ch change
 	if ev.Type == engine.EventDestroy {
-		t.remove(f.ID)
+		ch = change{id: f.ID, destroy: true}
+	} else {
+		// An update without CTA_PROTOINFO keeps the state it had; the
+		// user's series are evaluated again only when the state changes
+		// (or the entry is new to the counts a resync is building).
+		_, known := t.cur.entries[f.ID]
+		full := ev.Type == engine.EventNew || f.Has&engine.HasState != 0 || !known || t.pending != nil
+		var bad bool
+		if ch, bad = t.changeOf(f, true, full); bad {
+			t.errs++
+		}
+	}
+	t.cur.apply(&ch, len(t.seriesBy()) == 0)
+	if t.pending != nil {
+		if prev, ok := t.pending[ch.id]; ok {
+			ch = merge(prev, ch)
+		}
+		t.pending[ch.id] = ch
+	}
+}
+
+// changeOf works out the change f makes; with eval, the user's series are
+// evaluated on f (bad reports a failed evaluation). update is false for a
+// dumped entry, which always carries its state.
+func (t *Tracker) changeOf(f *engine.Flow, update, eval bool) (ch change, bad bool) {
+	ch = change{id: f.ID, state: stateKey{proto: f.Proto, state: f.State}, setState: !update || f.Has&engine.HasState != 0}
+	if t.series != nil && eval {
+		ch.eval = true
+		ch.custom, ch.inSeries, bad = t.seriesKey(f)
+	}
+	return ch, bad
+}
+
+// apply makes the change ch to c; noKeys is true when the series has no
+// group keys (one unlabelled series).
+func (c *counts) apply(ch *change, noKeys bool) {
+	old, known := c.entries[ch.id]
+	if ch.reset && known {
+		c.uncount(old)
+		delete(c.entries, ch.id)
+		old, known = tracked{}, false
+	}
+	if ch.destroy {
+		if known {
+			c.uncount(old)
+			delete(c.entries, ch.id)
+		}
 		return
 	}
-	// An update without CTA_PROTOINFO keeps the state it had; the user's
-	// series are evaluated again only when the state changes.
-	t.upsert(f, ev.Type == engine.EventNew || f.Has&engine.HasState != 0)
-}
-
-// upsert counts f under its state (an entry's state stays when f has
-// none) and, when full, evaluates the user's series on it again.
-func (t *Tracker) upsert(f *engine.Flow, full bool) {
-	old, known := t.entries[f.ID]
 	next := old
-	if !known || f.Has&engine.HasState != 0 {
-		next.state = stateKey{proto: f.Proto, state: f.State}
+	if !known || ch.setState {
+		next.state = ch.state
 	}
-	if t.series != nil && (!known || full) {
-		next.custom, next.inSeries = t.seriesKey(f)
+	if ch.eval {
+		next.custom, next.inSeries = ch.custom, ch.inSeries
 	}
 	if known {
-		t.uncount(old)
+		c.uncount(old)
 	}
-	t.entries[f.ID] = next
-	t.states[next.state]++
+	c.entries[ch.id] = next
+	c.states[next.state]++
 	if next.inSeries {
-		c := t.custom[next.custom]
-		if c == nil {
-			c = &customCount{values: strings.Split(next.custom, "\x00")}
-			if len(t.series.By) == 0 {
-				c.values = nil
+		cc := c.custom[next.custom]
+		if cc == nil {
+			cc = &customCount{values: strings.Split(next.custom, "\x00")}
+			if noKeys {
+				cc.values = nil
 			}
-			t.custom[next.custom] = c
+			c.custom[next.custom] = cc
 		}
-		c.n++
-	}
-}
-
-// remove forgets the entry id.
-func (t *Tracker) remove(id int) {
-	if old, ok := t.entries[id]; ok {
-		t.uncount(old)
-		delete(t.entries, id)
+		cc.n++
 	}
 }
 
 // uncount takes e out of the counts; counts that reach zero disappear.
-func (t *Tracker) uncount(e tracked) {
-	if t.states[e.state]--; t.states[e.state] <= 0 {
-		delete(t.states, e.state)
+func (c *counts) uncount(e tracked) {
+	if c.states[e.state]--; c.states[e.state] <= 0 {
+		delete(c.states, e.state)
 	}
 	if !e.inSeries {
 		return
 	}
-	if c := t.custom[e.custom]; c != nil {
-		if c.n--; c.n <= 0 {
-			delete(t.custom, e.custom)
+	if cc := c.custom[e.custom]; cc != nil {
+		if cc.n--; cc.n <= 0 {
+			delete(c.custom, e.custom)
 		}
 	}
 }
 
-// seriesKey evaluates the user's series on f.
-func (t *Tracker) seriesKey(f *engine.Flow) (string, bool) {
+// seriesKey evaluates the user's series on f: its key, whether the series
+// takes it, and whether the condition or a key failed.
+func (t *Tracker) seriesKey(f *engine.Flow) (key string, in, bad bool) {
+	t.evalMu.Lock()
+	defer t.evalMu.Unlock()
 	s := t.series
 	if s.Match != nil {
 		ok, err := s.Match(f)
 		if err != nil {
-			t.errs++
-			return "", false
+			return "", false, true
 		}
 		if !ok {
-			return "", false
+			return "", false, false
 		}
 	}
 	vals := make([]string, len(s.By))
 	for i, by := range s.By {
 		v, err := by(f)
 		if err != nil {
-			t.errs++
-			return "", false
+			return "", false, true
 		}
 		vals[i] = fmt.Sprint(v)
 	}
-	return strings.Join(vals, "\x00"), true
+	return strings.Join(vals, "\x00"), true, false
 }
 
 // StateCount is the number of entries of one protocol in one state.
@@ -195,12 +317,12 @@ type SeriesCount struct {
 func (t *Tracker) Snapshot() ([]StateCount, []SeriesCount, int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	states := make([]StateCount, 0, len(t.states))
-	for k, n := range t.states {
+	states := make([]StateCount, 0, len(t.cur.states))
+	for k, n := range t.cur.states {
 		states = append(states, StateCount{Proto: k.proto, State: k.state, N: n})
 	}
-	series := make([]SeriesCount, 0, len(t.custom))
-	for _, c := range t.custom {
+	series := make([]SeriesCount, 0, len(t.cur.custom))
+	for _, c := range t.cur.custom {
 		series = append(series, SeriesCount{Values: c.values, N: c.n})
 	}
 	return states, series, t.errs

@@ -2,7 +2,9 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -49,12 +51,32 @@ var metricInfo = map[string]metricKind{
 	"ctq_sync_traffic_bytes_total":           {"Bytes of the flows whose end the node saw (conntrackd's traffic processed; needs nf_conntrack_acct).", true},
 	"ctq_sync_traffic_packets_total":         {"Packets of the flows whose end the node saw (needs nf_conntrack_acct).", true},
 	"ctq_sync_kernel_events_filtered_total":  {"Kernel events the Filter left out.", true},
-	"ctq_sync_kernel_event_overruns_total":   {"Kernel event overruns (lost events, each followed by a reread).", true},
+	"ctq_sync_kernel_event_overflows_total":  {"Kernel event overflows (ENOBUFS: lost events, each followed by a reread).", true},
 	"ctq_sync_kernel_polls_total":            {"Reads of the kernel table in polling mode (PollSecs).", true},
 	"ctq_sync_injected_total":                {"Received entries written into the kernel (DisableExternalCache).", true},
 	"ctq_sync_inject_errors_total":           {"Received entries the kernel refused (DisableExternalCache).", true},
 	"ctq_sync_auth_accepted_total":           {"Datagrams that passed authentication (AuthKey).", true},
 	"ctq_sync_auth_dropped_total":            {"Datagrams dropped by authentication (AuthKey), by reason.", true},
+}
+
+// renamedMetrics maps the names older nodes report to today's, so that a
+// new `serve ... sync` reads a node started before an upgrade.
+var renamedMetrics = map[string]string{
+	"ctq_sync_kernel_event_overruns_total": "ctq_sync_kernel_event_overflows_total",
+}
+
+// errUnknownMetric is ParseMetric's error for a name it does not know.
+var errUnknownMetric = errors.New("unknown metric")
+
+// MetricNames returns the name of every metric a node reports, sorted
+// (docs/metrics.md lists them; a test of package metrics checks it).
+func MetricNames() []string {
+	names := make([]string, 0, len(metricInfo))
+	for name := range metricInfo {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // MetricHelp returns a metric's help text and whether it is a counter;
@@ -97,8 +119,11 @@ func ParseMetric(line string) (Metric, error) {
 	}
 	m.Value = v
 	name, labels, hasLabels := strings.Cut(head, "{")
+	if now, ok := renamedMetrics[name]; ok {
+		name = now
+	}
 	if _, _, ok := MetricHelp(name); !ok {
-		return m, fmt.Errorf("metric line %q: unknown metric %q", line, name)
+		return m, fmt.Errorf("metric line %q: %w %q", line, errUnknownMetric, name)
 	}
 	m.Name = name
 	if !hasLabels {
@@ -132,11 +157,16 @@ func cutLast(s string, sep byte) (string, string, bool) {
 	return s[:i], s[i+1:], true
 }
 
-// FetchMetrics asks the node listening at path for its metrics.
+// FetchMetrics asks the node listening at path for its metrics. Metrics
+// it does not know (from a newer node) are left out; names an older node
+// used are renamed.
 func FetchMetrics(ctx context.Context, path string) ([]Metric, error) {
 	var out []Metric
 	err := Stream(ctx, path, Request{Verb: VerbMetrics}, func(line string) error {
 		m, err := ParseMetric(line)
+		if errors.Is(err, errUnknownMetric) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -71,7 +71,7 @@ func Metrics(st *node.Stats, now time.Time) []Metric {
 	add("ctq_sync_traffic_bytes_total", float64(st.TrafficBytes))
 	add("ctq_sync_traffic_packets_total", float64(st.TrafficPackets))
 	add("ctq_sync_kernel_events_filtered_total", float64(st.EventsFiltered))
-	add("ctq_sync_kernel_event_overruns_total", float64(st.EventOverflows))
+	add("ctq_sync_kernel_event_overflows_total", float64(st.EventOverflows))
 	add("ctq_sync_kernel_polls_total", float64(st.Polls))
 	add("ctq_sync_injected_total", float64(st.Injected))
 	add("ctq_sync_inject_errors_total", float64(st.InjectErrors))
