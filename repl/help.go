@@ -98,8 +98,9 @@ func helpBodies() map[string]string {
     stats expect
     stats as json`,
 		"serve": `  Answer Prometheus scrapes on http://ADDR/metrics until Ctrl-C (or the
-  duration): ctq_conntrack_entries and ctq_conntrack_max, every conntrack
-  -S counter (ctq_conntrack_stat_NAME_total{cpu}, ctq_expect_stat_..),
+  duration): ctq_conntrack_entries and ctq_conntrack_entries_limit, every
+  conntrack -S counter summed over the CPUs (ctq_conntrack_stat_NAME_total,
+  ctq_expect_stat_NAME_total; docs/metrics.md lists every metric),
   ctq_conntrack_entries_by_state{proto,state}, event counters
   (ctq_conntrack_events_total{type}, ..._event_overflows_total,
   ..._resyncs_total), and with where/by the user's series
