@@ -39,7 +39,8 @@ pkg=$stage/ctq
 doc=$pkg/usr/share/doc/ctq
 install -d "$pkg/DEBIAN" "$pkg/usr/sbin" "$pkg/usr/share/man/man8" \
 	"$pkg/usr/share/bash-completion/completions" "$pkg/usr/share/zsh/vendor-completions" \
-	"$pkg/usr/share/fish/vendor_completions.d" "$pkg/lib/systemd/system" "$doc/examples"
+	"$pkg/usr/share/fish/vendor_completions.d" "$pkg/lib/systemd/system" "$doc/examples" \
+	"$pkg/usr/share/lintian/overrides"
 
 cd "$src"
 CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOFLAGS=-mod=readonly GOPROXY=off \
@@ -63,8 +64,11 @@ if ! grep -q '^ExecStart=/usr/sbin/ctq ' "$pkg/lib/systemd/system/ctq-sync.servi
 	exit 1
 fi
 
-install -m 0644 README.md SECURITY.md "$doc/"
-gzip -9n <CHANGELOG.md >"$doc/changelog.gz"
+install -m 0644 README.md SECURITY.md CHANGELOG.md "$doc/"
+# The package's own changelog (a native package's changelog.gz), which
+# points at CHANGELOG.md.
+printf 'ctq (%s) unstable; urgency=medium\n\n  * Built from ctq'"'"'s source tree; what changed is in CHANGELOG.md.\n\n -- %s  %s\n' \
+	"$version" "$maintainer" "$(LC_ALL=C date -u -R -d "$date")" | gzip -9n >"$doc/changelog.gz"
 for f in examples/*; do
 	mode=0644
 	[ -x "$f" ] && mode=0755
@@ -80,6 +84,10 @@ done
 	sed -e 's/^$/./' -e 's/^/ /' LICENSE
 } >"$doc/copyright"
 chmod 0644 "$doc/copyright"
+
+# A Go binary built with CGO_ENABLED=0 is static on purpose: no libc to depend on.
+echo "ctq: statically-linked-binary [usr/sbin/ctq]" >"$pkg/usr/share/lintian/overrides/ctq"
+chmod 0644 "$pkg/usr/share/lintian/overrides/ctq"
 
 # Reload systemd's units after install and removal (the unit is not enabled).
 for script in postinst postrm; do
