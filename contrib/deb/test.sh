@@ -16,8 +16,8 @@ fi
 
 # dpkg waits for no one: retry while another dpkg or apt holds its lock.
 dpkg_locked() {
-	local i out
-	for i in $(seq 60); do
+	local out
+	for _ in $(seq 60); do
 		if out=$(dpkg "$@" 2>&1); then
 			return 0
 		fi
