@@ -78,7 +78,7 @@ func manPage(d *facts, version, date string) string {
 		group := d.statements[i:j]
 		i = j
 		if len(group) == 1 {
-			m.subsection(group[0].Keyword + ` \- ` + lowerFirst(group[0].Summary))
+			m.subsection(group[0].Keyword + ` \- ` + esc(lowerFirst(group[0].Summary)))
 		} else {
 			var kws []string
 			for _, s := range group {
@@ -337,10 +337,11 @@ func sentence(s string) string {
 var placeholder = regexp.MustCompile(`\b[A-Z][A-Z_]*\b`)
 
 // syntax renders a statement's syntax line: the keyword bold, the
-// placeholders italic.
+// placeholders italic, and no "..." read as the end of a sentence.
 func syntax(form string) string {
 	kw, rest, _ := strings.Cut(form, " ")
 	rest = placeholder.ReplaceAllString(esc(rest), `\fI$0\fR`)
+	rest = strings.ReplaceAll(rest, "...", `...\&`)
 	return textLine(strings.TrimSpace(`\fB` + esc(kw) + `\fR ` + rest))
 }
 
