@@ -73,6 +73,11 @@ if grep -v -e 'keepalived\.service' <<<"$verify" | grep -q .; then
 fi
 systemd-analyze security --offline=true "$unit" >/dev/null || fail "systemd-analyze security --offline=true $unit"
 
+for f in /usr/share/doc/ctq/README.md /usr/share/doc/ctq/SECURITY.md /usr/share/doc/ctq/CHANGELOG.md \
+	/usr/share/doc/ctq/copyright /usr/share/doc/ctq/examples/keepalived-notify.sh; do
+	[ -s "$f" ] || fail "$f is missing"
+done
+
 bash -c 'source /usr/share/bash-completion/completions/ctq && complete -p ctq' >/dev/null ||
 	fail "the bash completion defines no completion for ctq"
 if command -v zsh >/dev/null; then
