@@ -8,33 +8,43 @@ import (
 
 	"github.com/chzyer/readline"
 
-	"ctq/engine/format"
+	"ctq/internal/cli"
 )
 
-// usageText is the --help text; %s is the text of -o.
-const usageText = `usage: ctq [flags] [SCRIPT]
+// usageHead and usageTail are the --help text before and after the
+// flags, which come from cli.Flags.
+const (
+	usageHead = `usage: ctq [flags] [SCRIPT]
 
 Runs ctq statements against the conntrack tables: the -e statements, the
 SCRIPT file, or standard input (the interactive shell on a terminal).
 
 flags:
-  -e STMT          run STMT (repeatable; all are checked before any runs)
-  -o, --output F   %s
-  --from FILE      query a saved table (conntrack -o save / text / extended
-                   output, or ctq's -o json) instead of the kernel; no root
-                   needed; - reads it from standard input
-  --netns NAME     use the conntrack table of network namespace NAME
-  -V, --version    print the version
-  -h, --help       print this help
-
+`
+	usageTail = `
 exit codes: 0 ok, 1 runtime or kernel error, 2 usage, parse or type error,
 or a bad load file or sync configuration (nothing ran), 130 interrupted.
 `
+)
 
-// usage is the --help text, with the format names of format.Names.
+// usage is the --help text: the flags of cli.Flags, each with its help
+// wrapped in a column of its own.
 func usage() string {
-	o := "default output format: " + strings.Join(format.Names(), ", ") + " (or conntrack flags such as extended,id)"
-	return fmt.Sprintf(usageText, wrap(o, 58, "\n                   "))
+	flags := cli.Flags()
+	left := make([]string, len(flags))
+	col := 0
+	for i, f := range flags {
+		left[i] = strings.TrimSpace(f.Names() + " " + f.Arg)
+		col = max(col, len(left[i]))
+	}
+	var b strings.Builder
+	b.WriteString(usageHead)
+	indent := "\n" + strings.Repeat(" ", 2+col+2)
+	for i, f := range flags {
+		fmt.Fprintf(&b, "  %-*s  %s\n", col, left[i], wrap(f.Help, 79-(2+col+2), indent))
+	}
+	b.WriteString(usageTail)
+	return b.String()
 }
 
 // wrap breaks text at spaces into lines of at most width bytes (longer
@@ -94,24 +104,28 @@ func parseArgs(args []string) (*options, error) {
 			i++
 			return args[i], nil
 		}
+		f, ok := cli.Lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("unknown flag %s", a)
+		}
 		var err error
-		switch name {
-		case "e", "exec":
+		switch f.Long {
+		case "exec":
 			var v string
 			v, err = value()
 			o.exprs = append(o.exprs, v)
-		case "o", "output":
+		case "output":
 			o.format, err = value()
 		case "from":
 			o.from, err = value()
 		case "netns":
 			o.netns, err = value()
-		case "h", "help":
+		case "help":
 			o.help = true
-		case "V", "version":
+		case "version":
 			o.version = true
 		default:
-			return nil, fmt.Errorf("unknown flag %s", a)
+			return nil, fmt.Errorf("flag %s is not implemented", a)
 		}
 		if err != nil {
 			return nil, err

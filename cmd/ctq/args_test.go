@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"ctq/engine/format"
+	"ctq/internal/cli"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -54,6 +55,26 @@ func TestUsageListsFormats(t *testing.T) {
 	for _, line := range strings.Split(usage(), "\n") {
 		if len(line) > 79 {
 			t.Errorf("usage line longer than 79: %q", line)
+		}
+	}
+}
+
+// TestParseArgsTakesEveryFlag fails when cli.Flags has a flag parseArgs
+// does not handle, by either of its names.
+func TestParseArgsTakesEveryFlag(t *testing.T) {
+	for _, f := range cli.Flags() {
+		names := []string{"--" + f.Long}
+		if f.Short != "" {
+			names = append(names, "-"+f.Short)
+		}
+		for _, n := range names {
+			args := []string{n}
+			if f.Arg != "" {
+				args = append(args, "x")
+			}
+			if _, err := parseArgs(args); err != nil {
+				t.Errorf("%q: %v", args, err)
+			}
 		}
 	}
 }
