@@ -30,6 +30,10 @@ type fakeNode struct {
 	// tables records the commits, refreshes and kernel flushes with the
 	// tables they were asked for ("commit 1").
 	tables []string
+	// commit is what Commit returns, with commitErr (a commit of nothing
+	// by default).
+	commit    node.CommitResult
+	commitErr error
 }
 
 func (f *fakeNode) DumpFlows(_ context.Context, external bool, yield func(*engine.Flow, time.Time) error) error {
@@ -77,7 +81,7 @@ func (f *fakeNode) Stats(context.Context) (node.Stats, error) {
 }
 func (f *fakeNode) Commit(_ context.Context, t node.Tables) (node.CommitResult, error) {
 	f.tables = append(f.tables, fmt.Sprint("commit ", t))
-	return node.CommitResult{}, errors.New("kernel said no")
+	return f.commit, f.commitErr
 }
 
 // serveFake serves fake on a control socket until shutdown or the end of
@@ -155,6 +159,7 @@ func TestServer(t *testing.T) {
 	if !fake.resynced || !fake.refreshed || !fake.bulk || !fake.purged {
 		t.Errorf("requests not passed on: %+v", fake)
 	}
+	fake.commitErr = errors.New("kernel said no")
 	if _, err := Do(ctx, path, Request{Verb: VerbCommit}); !errors.As(err, &re) || !strings.Contains(re.Msg, "kernel said no") {
 		t.Errorf("commit: %v", err)
 	}

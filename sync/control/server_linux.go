@@ -218,7 +218,10 @@ func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 		if err != nil {
 			return err
 		}
-		return lines(CommitLines(&res))
+		if err := lines(CommitLines(&res)); err != nil {
+			return err
+		}
+		return CommitError(&res)
 	case VerbFlush:
 		if which, ok := strings.CutPrefix(req.Arg, "kernel"); ok {
 			tables := tablesArg(strings.TrimSpace(which))
