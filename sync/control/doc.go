@@ -36,5 +36,8 @@
 //	stop                            -k
 //	metrics                         (ctq's) the counters as Prometheus samples
 //
-// A request line is at most MaxRequest bytes.
+// A request line is at most MaxRequest bytes. A client waits for a node
+// that stops answering no longer than its idle deadline (Client.Timeout;
+// DefaultTimeout, LongTimeout for the requests that work on the whole
+// kernel table first), then fails with a *TimeoutError.
 package control

@@ -134,8 +134,13 @@ func cutLast(s string, sep byte) (string, string, bool) {
 
 // FetchMetrics asks the node listening at path for its metrics.
 func FetchMetrics(ctx context.Context, path string) ([]Metric, error) {
+	return Client{Path: path}.FetchMetrics(ctx)
+}
+
+// FetchMetrics asks the node for its metrics.
+func (cl Client) FetchMetrics(ctx context.Context) ([]Metric, error) {
 	var out []Metric
-	err := Stream(ctx, path, Request{Verb: VerbMetrics}, func(line string) error {
+	err := cl.Stream(ctx, Request{Verb: VerbMetrics}, func(line string) error {
 		m, err := ParseMetric(line)
 		if err != nil {
 			return err
