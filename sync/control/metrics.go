@@ -55,6 +55,7 @@ var metricInfo = map[string]metricKind{
 	"ctq_sync_inject_errors_total":           {"Received entries the kernel refused (DisableExternalCache).", true},
 	"ctq_sync_auth_accepted_total":           {"Datagrams that passed authentication (AuthKey).", true},
 	"ctq_sync_auth_dropped_total":            {"Datagrams dropped by authentication (AuthKey), by reason.", true},
+	"ctq_sync_control_refused_total":         {"Control socket connections refused (users other than root and the node's).", true},
 }
 
 // MetricHelp returns a metric's help text and whether it is a counter;
