@@ -21,8 +21,10 @@ import (
 	"ctq/sync/node"
 )
 
-// fakeNode records the requests and answers with fixed data.
+// fakeNode records the requests and answers with fixed data. Its fields
+// are read and set under mu once it is served (locked).
 type fakeNode struct {
+	mu                        sync.Mutex
 	flushed                   [2]bool
 	resynced, refreshed, bulk bool
 	purged                    bool
@@ -47,7 +49,10 @@ func (f *fakeNode) DumpFlows(_ context.Context, external bool, yield func(*engin
 	}
 	return errors.New("cache went away")
 }
-func (f *fakeNode) RequestResync(context.Context) error                         { f.resynced = true; return nil }
+func (f *fakeNode) RequestResync(context.Context) error {
+	f.locked(func() { f.resynced = true })
+	return nil
+}
 func (f *fakeNode) InternalExpect(context.Context) ([]cache.ExpectEntry, error) { return nil, nil }
 func (f *fakeNode) ExternalExpect(context.Context) ([]cache.ExpectEntry, error) {
 	var e cache.ExpectEntry
@@ -60,28 +65,43 @@ func (f *fakeNode) ExternalExpect(context.Context) ([]cache.ExpectEntry, error) 
 	return []cache.ExpectEntry{e}, nil
 }
 func (f *fakeNode) FlushCaches(_ context.Context, i, e bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.flushed = [2]bool{i, e}
 	return nil
 }
 func (f *fakeNode) FlushKernel(_ context.Context, t node.Tables) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.tables = append(f.tables, fmt.Sprint("flush ", t))
 	return 3, nil
 }
 func (f *fakeNode) Refresh(_ context.Context, t node.Tables) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.refreshed = true
 	f.tables = append(f.tables, fmt.Sprint("refresh ", t))
 	return nil
 }
-func (f *fakeNode) BulkSend(context.Context) error { f.bulk = true; return nil }
-func (f *fakeNode) Purge(context.Context) error    { f.purged = true; return nil }
+func (f *fakeNode) BulkSend(context.Context) error { f.locked(func() { f.bulk = true }); return nil }
+func (f *fakeNode) Purge(context.Context) error    { f.locked(func() { f.purged = true }); return nil }
 func (f *fakeNode) Stats(context.Context) (node.Stats, error) {
 	s := node.Stats{}
 	s.External.Active = 7
 	return s, nil
 }
 func (f *fakeNode) Commit(_ context.Context, t node.Tables) (node.CommitResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.tables = append(f.tables, fmt.Sprint("commit ", t))
 	return f.commit, f.commitErr
+}
+
+// locked runs fn with f's fields to itself.
+func (f *fakeNode) locked(fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn()
 }
 
 // serveFake serves fake on a control socket until shutdown or the end of
@@ -147,19 +167,24 @@ func TestServer(t *testing.T) {
 		arg  string
 		want [2]bool
 	}{{"", [2]bool{true, true}}, {"internal", [2]bool{true, false}}, {"external", [2]bool{false, true}}} {
-		if _, err := Do(ctx, path, Request{Verb: VerbFlush, Arg: tt.arg}); err != nil || fake.flushed != tt.want {
-			t.Errorf("flush %s: %v (flushed %v)", tt.arg, err, fake.flushed)
-		}
+		_, err := Do(ctx, path, Request{Verb: VerbFlush, Arg: tt.arg})
+		fake.locked(func() {
+			if err != nil || fake.flushed != tt.want {
+				t.Errorf("flush %s: %v (flushed %v)", tt.arg, err, fake.flushed)
+			}
+		})
 	}
 	for _, v := range []string{VerbResync, VerbRefresh, VerbBulk, VerbPurge} {
 		if _, err := Do(ctx, path, Request{Verb: v}); err != nil {
 			t.Errorf("%s: %v", v, err)
 		}
 	}
-	if !fake.resynced || !fake.refreshed || !fake.bulk || !fake.purged {
-		t.Errorf("requests not passed on: %+v", fake)
-	}
-	fake.commitErr = errors.New("kernel said no")
+	fake.locked(func() {
+		if !fake.resynced || !fake.refreshed || !fake.bulk || !fake.purged {
+			t.Errorf("requests not passed on: resync %v, refresh %v, bulk %v, purge %v", fake.resynced, fake.refreshed, fake.bulk, fake.purged)
+		}
+		fake.commitErr = errors.New("kernel said no")
+	})
 	if _, err := Do(ctx, path, Request{Verb: VerbCommit}); !errors.As(err, &re) || !strings.Contains(re.Msg, "kernel said no") {
 		t.Errorf("commit: %v", err)
 	}

@@ -118,9 +118,11 @@ func TestControlSocketCredentials(t *testing.T) {
 			t.Errorf("%s client as uid 65534: %q, want %q", mode, out, want)
 		}
 	}
-	if len(fake.tables) != 0 {
-		t.Errorf("the node was asked %q by a refused client", fake.tables)
-	}
+	fake.locked(func() {
+		if len(fake.tables) != 0 {
+			t.Errorf("the node was asked %q by a refused client", fake.tables)
+		}
+	})
 	body, err := Do(ctx, path, Request{Verb: VerbStatus})
 	if err != nil {
 		t.Fatal(err)

@@ -52,12 +52,14 @@ func TestTablesRequests(t *testing.T) {
 		{Request{VerbFlush, "kernel conntrack"}, ctdFlushMaster, "flush conntrack"},
 		{Request{VerbFlush, "kernel expect"}, ctdExpFlushMaster, "flush expect"},
 	} {
-		fake.tables = nil
-		Do(ctx, path, tc.req) // the fake's commit fails; what it was asked is the point
+		fake.locked(func() { fake.tables = nil })
+		Do(ctx, path, tc.req)
 		askConntrackd(t, path, tc.code)
-		if want := []string{tc.want, tc.want}; !slices.Equal(fake.tables, want) {
-			t.Errorf("%s %q and conntrackd code %d: node asked %q, want %q", tc.req.Verb, tc.req.Arg, tc.code, fake.tables, want)
-		}
+		fake.locked(func() {
+			if want := []string{tc.want, tc.want}; !slices.Equal(fake.tables, want) {
+				t.Errorf("%s %q and conntrackd code %d: node asked %q, want %q", tc.req.Verb, tc.req.Arg, tc.code, fake.tables, want)
+			}
+		})
 	}
 	if body, err := Do(ctx, path, Request{VerbFlush, "kernel expect"}); err != nil || len(body) != 1 || body[0] != "3 entries deleted from the kernel expect table" {
 		t.Errorf("flush kernel expect: %q, %v", body, err)
@@ -81,11 +83,13 @@ func TestConntrackdFlushCodes(t *testing.T) {
 		{ctdAllFlushCache, [2]bool{true, true}},
 		{ctdFlushCache, [2]bool{true, true}},
 	} {
-		fake.flushed = [2]bool{}
+		fake.locked(func() { fake.flushed = [2]bool{} })
 		askConntrackd(t, path, tc.code)
-		if fake.flushed != tc.want {
-			t.Errorf("code %d flushed (internal, external) %v, want %v", tc.code, fake.flushed, tc.want)
-		}
+		fake.locked(func() {
+			if fake.flushed != tc.want {
+				t.Errorf("code %d flushed (internal, external) %v, want %v", tc.code, fake.flushed, tc.want)
+			}
+		})
 	}
 }
 
@@ -97,7 +101,9 @@ func TestCommitFailed(t *testing.T) {
 	fake := &fakeNode{}
 	path, ctx, _ := serveFake(t, fake, nil)
 
-	fake.commit = node.CommitResult{Entries: 1000, Failed: 1000, Errors: []error{errors.New("create: file exists")}}
+	fake.locked(func() {
+		fake.commit = node.CommitResult{Entries: 1000, Failed: 1000, Errors: []error{errors.New("create: file exists")}}
+	})
 	var lines []string
 	err := Stream(ctx, path, Request{Verb: VerbCommit}, func(l string) error {
 		lines = append(lines, l)
@@ -115,12 +121,12 @@ func TestCommitFailed(t *testing.T) {
 			t.Errorf("conntrackd code %d, failed commit: %q", code, got)
 		}
 	}
-	fake.commit = node.CommitResult{Entries: 2, ExpectEntries: 1, Created: 2, ExpectFailed: 1}
+	fake.locked(func() { fake.commit = node.CommitResult{Entries: 2, ExpectEntries: 1, Created: 2, ExpectFailed: 1} })
 	if _, err := Do(ctx, path, Request{Verb: VerbCommit}); err == nil || !strings.Contains(err.Error(), "refused 1 of 3 entries") {
 		t.Errorf("commit of a refused expectation: %v", err)
 	}
 
-	fake.commit = node.CommitResult{Entries: 221, Created: 221}
+	fake.locked(func() { fake.commit = node.CommitResult{Entries: 221, Created: 221} })
 	if body, err := Do(ctx, path, Request{Verb: VerbCommit}); err != nil || !slices.Equal(body, []string{"221 entries committed (221 created, 0 replaced, 0 failed)"}) {
 		t.Errorf("commit: %q, %v", body, err)
 	}
