@@ -48,8 +48,16 @@ MASTER)
 	# (the peer's flows) goes into the kernel table, so that connections the
 	# peer carried survive the switchover (a pending purge is cancelled);
 	# then the caches start over from this kernel table, which the peer is
-	# sent whole.
-	sync_req commit || exit 1
+	# sent whole. A commit that failed (entries the kernel refused, a node
+	# not answering: ctq exits 1) must not be followed by the flush, which
+	# would drop the flows it could not write: the external cache is kept,
+	# for a later sync commit, and the script exits 1.
+	if ! sync_req commit; then
+		log "sync commit failed: external cache kept (not flushed); retry with: $ctq -e 'sync commit \"$conf\"'"
+		sync_req refresh
+		sync_req bulk
+		exit 1
+	fi
 	sync_req flush
 	sync_req refresh
 	sync_req bulk

@@ -57,7 +57,7 @@ func TestSyncStartStop(t *testing.T) {
 	if err := os.WriteFile(lockFile, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Run(ctx, "", `sync start "`+conf+`"`); err == nil || !strings.Contains(err.Error(), "lock file "+lockFile+" exists") {
+	if err := s.Run(ctx, "", `sync start "`+conf+`"`); err == nil || !strings.Contains(err.Error(), "lockfile `"+lockFile+"' exists, perhaps conntrackd already running?") {
 		t.Errorf("start with the lock file taken: %v", err)
 	}
 	// A lock file of a process that is gone (a killed node) is stale.

@@ -76,11 +76,15 @@ func TestConntrackdClientDrivesCtq(t *testing.T) {
 
 	// -c expect commits no flows (the node syncs no expectations); -c ct
 	// commits them.
-	ctd("-c", "expect")
+	if out := ctd("-c", "expect"); out != "" {
+		t.Errorf("conntrackd -c expect printed %q; conntrackd prints nothing", out)
+	}
 	if got := syncTuples(b.Run(t, "conntrack", "-L"), dst); len(got) != 0 {
 		t.Errorf("B's kernel table after conntrackd -c expect: %q, want none of A's flows", got)
 	}
-	ctd("-c", "ct")
+	if out := ctd("-c", "ct"); out != "" {
+		t.Errorf("conntrackd -c ct printed %q; conntrackd prints nothing", out)
+	}
 	if got := syncTuples(b.Run(t, "conntrack", "-L"), dst); !slices.Equal(got, want) {
 		t.Errorf("B's kernel table after conntrackd -c ct: %q, want %q", got, want)
 	}
@@ -108,8 +112,16 @@ func TestConntrackdClientDrivesCtq(t *testing.T) {
 		return slices.Equal(syncTuples(syncCtl(t, `sync dump external "`+confA+`"`), dst), want)
 	})
 
+	// conntrackd's daemon answers these with nothing; so does ctq's node.
+	for _, args := range [][]string{{"-F"}, {"-f"}, {"-f", "internal"}, {"-R"}, {"-B"}, {"-n"}, {"-t"}} {
+		if out := ctd(args...); out != "" {
+			t.Errorf("conntrackd %s printed %q; conntrackd prints nothing", strings.Join(args, " "), out)
+		}
+	}
 	// -k stops the node.
-	ctd("-k")
+	if out := ctd("-k"); out != "" {
+		t.Errorf("conntrackd -k printed %q", out)
+	}
 	if err := db.wait(t); err != nil {
 		t.Errorf("ctq node after conntrackd -k: %v", err)
 	}

@@ -77,12 +77,23 @@ func (p *plainLines) line(l string) error {
 	return p.w.WriteByte('\n')
 }
 
+// discardLines drops reply lines.
+type discardLines struct{}
+
+func (discardLines) line(string) error { return nil }
+
 // handleConntrackd answers a request of conntrackd's own client, so that
 // scripts written for conntrackd (conntrackd -C CONF -c, -f, -R, -B, -n,
 // -t, -i, -e, -s, -k) drive a ctq node unchanged. The -s pages and the
 // -i/-e dumps, of flows and expectations, are conntrackd's (ctdstats.go,
-// ctddump.go). A failure is written as a line starting
-// with "ERROR:", as conntrackd's client shows what the daemon writes.
+// ctddump.go). The other requests are answered as conntrackd answers
+// them: with nothing, the socket closed once done. A failure (a commit
+// the kernel refused entries of, say) is written as a line starting with
+// "ERROR:", which conntrackd's client prints; conntrackd's own daemon
+// only logs it. Nothing the daemon sends changes the client's exit
+// status: conntrackd's client exits 0 once it has sent its request (it
+// fails only when it cannot connect), so a script that must know whether
+// a commit worked uses ctq's sync commit, which exits 1.
 func (s *Server) handleConntrackd(ctx context.Context, c net.Conn, r io.Reader) {
 	var b [4]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
@@ -121,7 +132,10 @@ func (s *Server) conntrackdRequest(ctx context.Context, code uint32, out *plainL
 	if !ok {
 		return fmt.Errorf("conntrackd request %d is not supported by ctq", code)
 	}
-	if err := s.answer(ctx, req, out); err != nil {
+	// conntrackd's daemon answers these requests with nothing (it logs
+	// what it did), and its client prints nothing: the lines of ctq's
+	// answer (a commit's summary, a kernel flush's count) are not sent.
+	if err := s.answer(ctx, req, discardLines{}); err != nil {
 		return err
 	}
 	if req.Verb == VerbStop && s.stop != nil {

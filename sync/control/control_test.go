@@ -21,40 +21,21 @@ import (
 	"ctq/sync/node"
 )
 
-// fakeNode records the requests and answers with fixed data. The server
-// calls it from its connection goroutines, so what it records is behind
-// mu: a test reads it with recorded once the request's reply is in.
+// fakeNode records the requests and answers with fixed data. Its fields
+// are read and set under mu once it is served (locked).
 type fakeNode struct {
-	external []engine.Flow // set before serving, never changed
-
-	mu  sync.Mutex
-	rec fakeRecord
-}
-
-// fakeRecord is what a fakeNode was asked.
-type fakeRecord struct {
+	mu                        sync.Mutex
 	flushed                   [2]bool
 	resynced, refreshed, bulk bool
 	purged                    bool
+	external                  []engine.Flow
 	// tables records the commits, refreshes and kernel flushes with the
 	// tables they were asked for ("commit 1").
 	tables []string
-}
-
-// record changes the record under the lock.
-func (f *fakeNode) record(change func(r *fakeRecord)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	change(&f.rec)
-}
-
-// recorded is a copy of the record.
-func (f *fakeNode) recorded() fakeRecord {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	r := f.rec
-	r.tables = slices.Clone(r.tables)
-	return r
+	// commit is what Commit returns, with commitErr (a commit of nothing
+	// by default).
+	commit    node.CommitResult
+	commitErr error
 }
 
 func (f *fakeNode) DumpFlows(_ context.Context, external bool, yield func(*engine.Flow, time.Time) error) error {
@@ -69,7 +50,7 @@ func (f *fakeNode) DumpFlows(_ context.Context, external bool, yield func(*engin
 	return errors.New("cache went away")
 }
 func (f *fakeNode) RequestResync(context.Context) error {
-	f.record(func(r *fakeRecord) { r.resynced = true })
+	f.locked(func() { f.resynced = true })
 	return nil
 }
 func (f *fakeNode) InternalExpect(context.Context) ([]cache.ExpectEntry, error) { return nil, nil }
@@ -84,36 +65,43 @@ func (f *fakeNode) ExternalExpect(context.Context) ([]cache.ExpectEntry, error) 
 	return []cache.ExpectEntry{e}, nil
 }
 func (f *fakeNode) FlushCaches(_ context.Context, i, e bool) error {
-	f.record(func(r *fakeRecord) { r.flushed = [2]bool{i, e} })
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.flushed = [2]bool{i, e}
 	return nil
 }
 func (f *fakeNode) FlushKernel(_ context.Context, t node.Tables) (int, error) {
-	f.record(func(r *fakeRecord) { r.tables = append(r.tables, fmt.Sprint("flush ", t)) })
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tables = append(f.tables, fmt.Sprint("flush ", t))
 	return 3, nil
 }
 func (f *fakeNode) Refresh(_ context.Context, t node.Tables) error {
-	f.record(func(r *fakeRecord) {
-		r.refreshed = true
-		r.tables = append(r.tables, fmt.Sprint("refresh ", t))
-	})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refreshed = true
+	f.tables = append(f.tables, fmt.Sprint("refresh ", t))
 	return nil
 }
-func (f *fakeNode) BulkSend(context.Context) error {
-	f.record(func(r *fakeRecord) { r.bulk = true })
-	return nil
-}
-func (f *fakeNode) Purge(context.Context) error {
-	f.record(func(r *fakeRecord) { r.purged = true })
-	return nil
-}
+func (f *fakeNode) BulkSend(context.Context) error { f.locked(func() { f.bulk = true }); return nil }
+func (f *fakeNode) Purge(context.Context) error    { f.locked(func() { f.purged = true }); return nil }
 func (f *fakeNode) Stats(context.Context) (node.Stats, error) {
 	s := node.Stats{}
 	s.External.Active = 7
 	return s, nil
 }
 func (f *fakeNode) Commit(_ context.Context, t node.Tables) (node.CommitResult, error) {
-	f.record(func(r *fakeRecord) { r.tables = append(r.tables, fmt.Sprint("commit ", t)) })
-	return node.CommitResult{}, errors.New("kernel said no")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tables = append(f.tables, fmt.Sprint("commit ", t))
+	return f.commit, f.commitErr
+}
+
+// locked runs fn with f's fields to itself.
+func (f *fakeNode) locked(fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn()
 }
 
 // serveFake serves fake on a control socket until shutdown or the end of
@@ -180,18 +168,23 @@ func TestServer(t *testing.T) {
 		want [2]bool
 	}{{"", [2]bool{true, true}}, {"internal", [2]bool{true, false}}, {"external", [2]bool{false, true}}} {
 		_, err := Do(ctx, path, Request{Verb: VerbFlush, Arg: tt.arg})
-		if got := fake.recorded().flushed; err != nil || got != tt.want {
-			t.Errorf("flush %s: %v (flushed %v)", tt.arg, err, got)
-		}
+		fake.locked(func() {
+			if err != nil || fake.flushed != tt.want {
+				t.Errorf("flush %s: %v (flushed %v)", tt.arg, err, fake.flushed)
+			}
+		})
 	}
 	for _, v := range []string{VerbResync, VerbRefresh, VerbBulk, VerbPurge} {
 		if _, err := Do(ctx, path, Request{Verb: v}); err != nil {
 			t.Errorf("%s: %v", v, err)
 		}
 	}
-	if r := fake.recorded(); !r.resynced || !r.refreshed || !r.bulk || !r.purged {
-		t.Errorf("requests not passed on: %+v", r)
-	}
+	fake.locked(func() {
+		if !fake.resynced || !fake.refreshed || !fake.bulk || !fake.purged {
+			t.Errorf("requests not passed on: resync %v, refresh %v, bulk %v, purge %v", fake.resynced, fake.refreshed, fake.bulk, fake.purged)
+		}
+		fake.commitErr = errors.New("kernel said no")
+	})
 	if _, err := Do(ctx, path, Request{Verb: VerbCommit}); !errors.As(err, &re) || !strings.Contains(re.Msg, "kernel said no") {
 		t.Errorf("commit: %v", err)
 	}

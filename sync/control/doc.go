@@ -36,5 +36,12 @@
 //	stop                            -k
 //	metrics                         (ctq's) the counters as Prometheus samples
 //
-// A request line is at most MaxRequest bytes.
+// The socket file is 0600, and the server checks every connection's peer
+// credentials (SO_PEERCRED): root and the node's own user are answered,
+// anyone else gets an error and is counted (status, metrics, the log).
+//
+// A request line is at most MaxRequest bytes. A client waits for a node
+// that stops answering no longer than its idle deadline (Client.Timeout;
+// DefaultTimeout, LongTimeout for the requests that work on the whole
+// kernel table first), then fails with a *TimeoutError.
 package control

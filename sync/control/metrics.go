@@ -57,6 +57,7 @@ var metricInfo = map[string]metricKind{
 	"ctq_sync_inject_errors_total":           {"Received entries the kernel refused (DisableExternalCache).", true},
 	"ctq_sync_auth_accepted_total":           {"Datagrams that passed authentication (AuthKey).", true},
 	"ctq_sync_auth_dropped_total":            {"Datagrams dropped by authentication (AuthKey), by reason.", true},
+	"ctq_sync_control_refused_total":         {"Control socket connections refused (users other than root and the node's).", true},
 }
 
 // renamedMetrics maps the names older nodes report to today's, so that a
@@ -161,8 +162,13 @@ func cutLast(s string, sep byte) (string, string, bool) {
 // it does not know (from a newer node) are left out; names an older node
 // used are renamed.
 func FetchMetrics(ctx context.Context, path string) ([]Metric, error) {
+	return Client{Path: path}.FetchMetrics(ctx)
+}
+
+// FetchMetrics asks the node for its metrics.
+func (cl Client) FetchMetrics(ctx context.Context) ([]Metric, error) {
 	var out []Metric
-	err := Stream(ctx, path, Request{Verb: VerbMetrics}, func(line string) error {
+	err := cl.Stream(ctx, Request{Verb: VerbMetrics}, func(line string) error {
 		m, err := ParseMetric(line)
 		if errors.Is(err, errUnknownMetric) {
 			return nil

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ctq/engine"
@@ -46,11 +48,21 @@ type Server struct {
 	path string
 	node Node
 	stop func()
+	// uid is the node's user, who may use the socket besides root.
+	uid uint32
+	// refused counts the connections of other users.
+	refused atomic.Uint64
+	log     func(level slog.Level, msg string)
 }
 
 // Listen opens the control socket at path for n; stop is called after a
 // stop request is answered. A socket file left by a node that is gone is
 // replaced; one a node still answers on is an error.
+//
+// The socket file is made 0600 whatever the umask, and every connection's
+// peer credentials (SO_PEERCRED) are checked: root and the node's own
+// user are answered, anyone else refused with an error and counted
+// (Refused, the status and metrics).
 func Listen(path string, n Node, stop func()) (*Server, error) {
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
@@ -70,7 +82,11 @@ func Listen(path string, n Node, stop func()) (*Server, error) {
 	}
 	// Close removes the file (the listener unlinks what it created).
 	ln.SetUnlinkOnClose(true)
-	return &Server{ln: ln, path: path, node: n, stop: stop}, nil
+	if err := restrict(path); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	return &Server{ln: ln, path: path, node: n, stop: stop, uid: uint32(os.Geteuid())}, nil
 }
 
 // Path is the socket's path.
@@ -108,6 +124,9 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn) {
 	defer c.Close()
 	c.SetReadDeadline(time.Now().Add(requestTimeout))
 	br := bufio.NewReaderSize(c, MaxRequest)
+	if !s.checkPeer(c, br) {
+		return
+	}
 	if first, err := br.Peek(1); err == nil && first[0] < 'a' {
 		// Not a verb: conntrackd's client (conntrackd -C CONF -c ...)
 		// sends a binary request code.
@@ -212,13 +231,19 @@ func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 		if err != nil {
 			return err
 		}
-		return lines(StatusLines(&st))
+		if err := lines(StatusLines(&st)); err != nil {
+			return err
+		}
+		return lines([]string{"", "control socket:", fmt.Sprintf("  connections refused: %12d   (users other than root and uid %d)", s.Refused(), s.uid)})
 	case VerbCommit:
 		res, err := s.node.Commit(ctx, tablesArg(req.Arg))
 		if err != nil {
 			return err
 		}
-		return lines(CommitLines(&res))
+		if err := lines(CommitLines(&res)); err != nil {
+			return err
+		}
+		return CommitError(&res)
 	case VerbFlush:
 		if which, ok := strings.CutPrefix(req.Arg, "kernel"); ok {
 			tables := tablesArg(strings.TrimSpace(which))
@@ -254,7 +279,8 @@ func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 		if err != nil {
 			return err
 		}
-		for _, m := range Metrics(&st, time.Now()) {
+		ms := append(Metrics(&st, time.Now()), Metric{Name: "ctq_sync_control_refused_total", Value: float64(s.Refused())})
+		for _, m := range ms {
 			if err := r.line(m.String()); err != nil {
 				return err
 			}

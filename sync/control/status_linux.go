@@ -1,6 +1,7 @@
 package control
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -96,4 +97,20 @@ func CommitLines(r *node.CommitResult) []string {
 		out = append(out, "  error: "+err.Error())
 	}
 	return out
+}
+
+// CommitError is the error of a commit some entries of which the kernel
+// refused (a full table, a clash), nil when all were written: a failed
+// commit fails its request, so that a failover script does not go on to
+// flush the external cache it could not commit.
+func CommitError(r *node.CommitResult) error {
+	failed := r.Failed + r.ExpectFailed
+	if failed == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("commit failed: the kernel refused %d of %d entries", failed, r.Entries+r.ExpectEntries)
+	if len(r.Errors) > 0 {
+		msg += " (first error: " + r.Errors[0].Error() + ")"
+	}
+	return errors.New(msg)
 }

@@ -98,7 +98,7 @@ func TestStartStop(t *testing.T) {
 			t.Errorf("while the node runs: %v", err)
 		}
 	}
-	if _, err := Start(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "lock file "+lock+" exists") {
+	if _, err := Start(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "lockfile `"+lock+"' exists and is locked") {
 		t.Errorf("second node with the same lock file: %v", err)
 	}
 	if err := n.Stop(); err != nil {

@@ -87,6 +87,7 @@ func prepare(cfg *Config) (func(ctx context.Context) error, error) {
 		release()
 		return nil, err
 	}
+	srv.SetLog(logger.log)
 	return func(ctx context.Context) (err error) {
 		defer func() { err = errors.Join(err, logger.close(), lock.unlock()) }()
 		defer live.Close()
