@@ -64,7 +64,7 @@ func everyMetric(t *testing.T) *prometheus.Registry {
 	st.Links = []link.LinkStatus{{Name: "eth1", Transport: config.TransportUDP, Up: true}}
 	cfg := &Config{Series: tr.series, Extra: func(context.Context) ([]Sample, error) {
 		out := []Sample{{Name: "ctq_sync_up", Help: "Whether the sync node answered the scrape.", Value: 1}}
-		for _, m := range control.Metrics(&st, start.Add(time.Minute)) {
+		for _, m := range control.Metrics(&st, 0, start.Add(time.Minute)) {
 			help, counter, _ := control.MetricHelp(m.Name)
 			out = append(out, Sample{Name: m.Name, Help: help, Counter: counter, Labels: m.Labels, Value: m.Value})
 		}

@@ -40,6 +40,7 @@ var metricInfo = map[string]metricKind{
 	"ctq_sync_link_received_datagrams_total": {"Datagrams received on a dedicated link.", true},
 	"ctq_sync_link_send_errors_total":        {"Datagrams a dedicated link failed to send.", true},
 	"ctq_sync_link_receive_errors_total":     {"Receive errors of a dedicated link.", true},
+	"ctq_sync_link_receive_dropped_total":    {"Datagrams the kernel dropped at a dedicated link's receive socket (its buffer was full).", true},
 	"ctq_sync_messages_sent_total":           {"Sync messages sent, by kind (data, control).", true},
 	"ctq_sync_messages_received_total":       {"Sync messages received, by kind (data, control, expect).", true},
 	"ctq_sync_messages_rejected_total":       {"Received sync messages rejected, by reason (conntrackd's -s network counters).", true},

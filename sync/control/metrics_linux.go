@@ -9,8 +9,9 @@ import (
 	"ctq/sync/wire"
 )
 
-// Metrics turns a node's counters into metrics.
-func Metrics(st *node.Stats, now time.Time) []Metric {
+// Metrics turns a node's counters, and the connections its control socket
+// refused, into metrics.
+func Metrics(st *node.Stats, refused uint64, now time.Time) []Metric {
 	var out []Metric
 	add := func(name string, v float64, labels ...string) {
 		m := Metric{Name: name, Value: v}
@@ -49,6 +50,7 @@ func Metrics(st *node.Stats, now time.Time) []Metric {
 		add("ctq_sync_link_received_datagrams_total", float64(l.Stats.RecvDatagrams), "link", l.Name)
 		add("ctq_sync_link_send_errors_total", float64(l.Stats.SendErrors), "link", l.Name)
 		add("ctq_sync_link_receive_errors_total", float64(l.Stats.RecvErrors), "link", l.Name)
+		add("ctq_sync_link_receive_dropped_total", float64(l.Stats.RecvDropped), "link", l.Name)
 	}
 	add("ctq_sync_messages_sent_total", float64(st.SentData), "kind", "data")
 	add("ctq_sync_messages_sent_total", float64(st.SentControl), "kind", "control")
@@ -83,5 +85,6 @@ func Metrics(st *node.Stats, now time.Time) []Metric {
 	}{{"forged", a.BadMAC}, {"replayed", a.Replayed}, {"stale_epoch", a.Stale}, {"reflected", a.Reflected}, {"short", a.Short}} {
 		add("ctq_sync_auth_dropped_total", float64(r.n), "reason", r.reason)
 	}
+	add("ctq_sync_control_refused_total", float64(refused))
 	return out
 }

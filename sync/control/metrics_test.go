@@ -18,7 +18,7 @@ func TestMetrics(t *testing.T) {
 	st.External.Active, st.Auth.BadMAC = 7, 4
 	st.Links = []link.LinkStatus{{Name: "eth1", Transport: config.TransportUDP, Up: true, Active: true, Stats: link.Stats{SentBytes: 156}}}
 	var lines []string
-	for _, m := range Metrics(&st, start.Add(90*time.Second)) {
+	for _, m := range Metrics(&st, 0, start.Add(90*time.Second)) {
 		if _, _, ok := MetricHelp(m.Name); !ok {
 			t.Errorf("metric %s has no help", m.Name)
 		}

@@ -279,8 +279,7 @@ func (s *Server) answer(ctx context.Context, req Request, r lineWriter) error {
 		if err != nil {
 			return err
 		}
-		ms := append(Metrics(&st, time.Now()), Metric{Name: "ctq_sync_control_refused_total", Value: float64(s.Refused())})
-		for _, m := range ms {
+		for _, m := range Metrics(&st, s.Refused(), time.Now()) {
 			if err := r.line(m.String()); err != nil {
 				return err
 			}

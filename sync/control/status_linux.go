@@ -33,6 +33,7 @@ func StatusLines(s *node.Stats) []string {
 	add("  bytes sent:          %12d   received: %12d", l.SentBytes, l.RecvBytes)
 	add("  datagrams sent:      %12d   received: %12d", l.SentDatagrams, l.RecvDatagrams)
 	add("  errors sending:      %12d   receiving: %12d", l.SendErrors, l.RecvErrors)
+	add("  dropped by the kernel (receive buffer full): %d", l.RecvDropped)
 	if len(s.Links) > 1 { // one link: the counters above are its own
 		for _, ls := range s.Links {
 			role, state := "BACKUP", "up"
@@ -42,8 +43,8 @@ func StatusLines(s *node.Stats) []string {
 			if !ls.Up {
 				state = "down"
 			}
-			add("  %s %s (%s, line %d) %s: sent %d datagrams, received %d, errors %d/%d", role, ls.Name, ls.Transport,
-				ls.Line, state, ls.Stats.SentDatagrams, ls.Stats.RecvDatagrams, ls.Stats.SendErrors, ls.Stats.RecvErrors)
+			add("  %s %s (%s, line %d) %s: sent %d datagrams, received %d, errors %d/%d, dropped by the kernel %d", role, ls.Name, ls.Transport,
+				ls.Line, state, ls.Stats.SentDatagrams, ls.Stats.RecvDatagrams, ls.Stats.SendErrors, ls.Stats.RecvErrors, ls.Stats.RecvDropped)
 		}
 	}
 	add("")
