@@ -69,10 +69,12 @@ install -m 0644 README.md SECURITY.md CHANGELOG.md "$doc/"
 # points at CHANGELOG.md.
 printf 'ctq (%s) unstable; urgency=medium\n\n  * Built from ctq'"'"'s source tree; what changed is in CHANGELOG.md.\n\n -- %s  %s\n' \
 	"$version" "$maintainer" "$(LC_ALL=C date -u -R -d "$date")" | gzip -9n >"$doc/changelog.gz"
-for f in examples/*; do
+# Every file under examples/, subdirectories too (prometheus/, grafana/),
+# executable or not as in the tree.
+(cd examples && find . -type f) | sort | while read -r f; do
 	mode=0644
-	[ -x "$f" ] && mode=0755
-	install -m "$mode" "$f" "$doc/examples/"
+	[ -x "examples/$f" ] && mode=0755
+	install -D -m "$mode" "examples/$f" "$doc/examples/$f"
 done
 {
 	echo "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
