@@ -32,6 +32,19 @@
 //     (Commit, FlushCaches, FlushKernel, Refresh, BulkSend, RequestResync,
 //     Purge).
 //
+// Beyond conntrackd, and within its wire protocol, a Node defends itself
+// against what a peer (or anyone, without AuthKey) sends (guard.go):
+//
+//   - FTFW's receiver believes a sequence number only within 65536 of the
+//     expected one: a message further off is dropped and counted
+//     (SeqJumps), and the node follows a new sequence only once a sender
+//     keeps to it (two consecutive numbers), NACKing what it dropped on
+//     the way and, after a jump ahead, asking for a resync. One forged
+//     datagram no longer stalls replication, and a forger holds the
+//     sequence only while it keeps sending.
+//
+// Repeated trouble is logged at most once every 10 s, with a count.
+//
 // One goroutine (Run's) owns the caches, the sequence numbers and the
 // transmit buffer, as conntrackd's single main loop does; the other methods
 // hand their work to it and wait. A commit copies the external cache out of

@@ -54,6 +54,17 @@ type ftfw struct {
 	rxSet  bool
 	// lost and before are conntrackd's "Packets lost" and "Packets before".
 	lost, before uint64
+	// cand is the sequence number of the last message dropped as behind
+	// or out of the window, once candSet: a message numbered cand+1 makes
+	// the receiver follow the new sequence (a re-anchor). jumps counts the
+	// messages out of the window, reanchors the re-anchors; wantResync
+	// asks the node for a RESYNC (a re-anchor forward: more was lost than
+	// a NACK can ask for).
+	cand       uint32
+	candSet    bool
+	jumps      uint64
+	reanchors  uint64
+	wantResync bool
 
 	// rs is the resend queue in send order; rsEntries finds the element of
 	// a cache entry; rsLimit is ResendQueueSize; rsDropped counts entries
@@ -70,6 +81,13 @@ type ftfw struct {
 	rsExp      map[*cache.ExpectEntry]*list.Element
 	releaseExp func(*cache.ExpectEntry)
 }
+
+// seqWindow is how far from the expected sequence number a peer's message
+// may be to be believed: a gap within it is NACKed as conntrackd does, a
+// message further off (behind, or a jump ahead) is dropped until the peer
+// keeps to the new sequence (two consecutive numbers). A genuine peer
+// jumps that far only after losing more than NACKs can bring back.
+const seqWindow = 1 << 16
 
 // newFTFW returns FTFW's state for an ACK window and a resend queue size.
 func newFTFW(windowSize, rsLimit int, release func(*cache.Entry)) *ftfw {
@@ -220,6 +238,9 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 		s.hello = helloDone
 	}
 	inSync := true
+	// nackFrom is the first sequence number a gap NACKs; reanchor marks
+	// a new sequence followed.
+	nackFrom, reanchor := s.rxLast+1, false
 	if hello {
 		// The peer restarted: restart the window if needed and forget
 		// what it cannot acknowledge.
@@ -227,16 +248,35 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 			s.window = s.windowSize - 1
 			s.ackFrom = h.Seq
 		}
+		s.candSet = false
 		s.flushRS()
 	} else if s.rxSet {
 		want := s.rxLast + 1
+		ahead := h.Seq - want // serial distance forward
 		switch {
 		case h.Seq == want:
-		case wire.SeqBefore(want, h.Seq):
+		case ahead < seqWindow:
 			s.lost += uint64(h.Seq - s.rxLast + 1)
 			inSync = false
-		default:
+		case s.candSet && h.Seq == s.cand+1:
+			// The sender keeps to a sequence of its own: a forgery
+			// before it took the expected one over, or the peer lost
+			// more than the window. Follow it, asking for what was
+			// dropped on the way.
+			s.reanchors++
+			inSync, reanchor = false, true
+			nackFrom = s.cand
+			if wire.SeqBefore(want, h.Seq) {
+				nackFrom = want
+				s.wantResync = true
+			}
+		case wire.SeqBefore(h.Seq, want) && want-h.Seq <= seqWindow:
 			s.before++
+			s.cand, s.candSet = h.Seq, true
+			return verdictDrop, false, tx
+		default:
+			s.jumps++
+			s.cand, s.candSet = h.Seq, true
 			return verdictDrop, false, tx
 		}
 	}
@@ -256,16 +296,19 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 			s.ackFromSet = false
 		}
 	} else {
-		if s.ackFromSet {
+		// On a re-anchor what is pending was of the other sequence: no
+		// ACK of it goes to this one.
+		if s.ackFromSet && !reanchor {
 			tx = append(tx, txItem{ctl: wire.FlagACK, from: s.ackFrom, to: s.rxLast})
-			s.ackFromSet = false
 		}
-		tx = append(tx, txItem{ctl: wire.FlagNACK, from: s.rxLast + 1, to: h.Seq - 1})
+		s.ackFromSet = false
+		tx = append(tx, txItem{ctl: wire.FlagNACK, from: nackFrom, to: h.Seq - 1})
 		s.window = s.windowSize - 1
 		s.ackFrom = h.Seq
 		s.ackFromSet = true
 	}
 	s.rxLast, s.rxSet = h.Seq, true
+	s.candSet = false
 	return v, resync, tx
 }
 

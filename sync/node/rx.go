@@ -72,8 +72,10 @@ func (n *Node) message(m *wire.Message) {
 // check, acknowledgements and resends are FTFW's; data behind the
 // expected sequence number is dropped.
 func (n *Node) messageFTFW(m *wire.Message) {
+	jumps, reanchors := n.ftfw.jumps, n.ftfw.reanchors
 	v, resync, tx := n.ftfw.recv(m, n.txq)
 	n.txq = tx
+	n.afterFTFW(jumps, reanchors)
 	switch v {
 	case verdictData:
 		n.data(m)

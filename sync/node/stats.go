@@ -42,8 +42,19 @@ type Stats struct {
 	// it dropped when full.
 	ResendQueue, ResendObjects int
 	ResendDropped              uint64
+	// SeqJumps counts FTFW messages dropped because their sequence number
+	// was too far (more than 65536) from the expected one to be believed
+	// (a forgery, without AuthKey); SeqReanchors counts the times the
+	// node followed a new sequence of the peer (two consecutive numbers
+	// out of the expected range), with a NACK or a RESYNC for what it
+	// dropped on the way.
+	SeqJumps, SeqReanchors uint64
 	// ResyncsAnswered counts RESYNC requests answered with a bulk send.
 	ResyncsAnswered uint64
+	// ResyncsRequested counts the RESYNC requests this node sent
+	// (RequestResync, StartupResync, and its own repairs: a sequence
+	// re-anchored).
+	ResyncsRequested uint64
 	// EventOverflows counts kernel event overruns (ENOBUFS), each followed
 	// by a re-dump of the kernel table.
 	EventOverflows uint64
