@@ -33,7 +33,8 @@
 //     Purge).
 //
 // Beyond conntrackd, and within its wire protocol, a Node defends itself
-// against what a peer (or anyone, without AuthKey) sends (guard.go):
+// against what a peer (or anyone, without AuthKey) sends and repairs the
+// losses it knows of (guard.go):
 //
 //   - FTFW's receiver believes a sequence number only within 65536 of the
 //     expected one: a message further off is dropped and counted
@@ -42,6 +43,18 @@
 //     the way and, after a jump ahead, asking for a resync. One forged
 //     datagram no longer stalls replication, and a forger holds the
 //     sequence only while it keeps sending.
+//   - RESYNC answers are paced: one bulk send at once, then at most one a
+//     second for the requests meanwhile (ResyncsCoalesced). NACK resends
+//     draw on a token bucket of a resend queue's worth a second; what is
+//     NACKed beyond it is repaired once (NACKLimited).
+//   - FTFW entries the resend queue loses unacknowledged (dropped when
+//     ResendQueueSize is reached, flushed by the peer's HELLO, NACKed
+//     beyond the budget) are sent again, as they are then, once the queue
+//     has dropped nothing for a second, half a queue a second (Repaired);
+//     DEAD entries wait in the internal cache for it. A HELLO from a peer
+//     past its handshake (it restarted) is answered with a bulk send
+//     (PeerRestarts). After a burst the peer's external cache converges
+//     on the internal cache.
 //
 // Repeated trouble is logged at most once every 10 s, with a count.
 //

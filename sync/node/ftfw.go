@@ -4,6 +4,7 @@ package node
 
 import (
 	"container/list"
+	"time"
 
 	"ctq/sync/cache"
 	"ctq/sync/wire"
@@ -65,6 +66,10 @@ type ftfw struct {
 	jumps      uint64
 	reanchors  uint64
 	wantResync bool
+	// peerSynced is set once the peer sent a message without HELLO (its
+	// handshake is over); a HELLO after that means it restarted and sets
+	// peerRestarted for the node.
+	peerSynced, peerRestarted bool
 
 	// rs is the resend queue in send order; rsEntries finds the element of
 	// a cache entry; rsLimit is ResendQueueSize; rsDropped counts entries
@@ -80,6 +85,17 @@ type ftfw struct {
 	// entries; releaseExp may be nil (no expectations).
 	rsExp      map[*cache.ExpectEntry]*list.Element
 	releaseExp func(*cache.ExpectEntry)
+	// onLost, when set, takes the entries (flows and expectations) the
+	// resend queue loses without their being acknowledged (dropped when
+	// full, flushed by a HELLO, NACKed beyond the budget), instead of
+	// release: the node repairs them. Control messages lost are not
+	// passed.
+	onLost func(txItem)
+	// nackBudget, when set, bounds the resends of NACKs (clocked by now);
+	// nackLimited counts the entries NACKed beyond it.
+	nackBudget  *tokenBucket
+	now         func() time.Time
+	nackLimited uint64
 }
 
 // seqWindow is how far from the expected sequence number a peer's message
@@ -128,7 +144,7 @@ func (s *ftfw) sent(it txItem, seq uint32) {
 	}
 	if s.rs.Len() >= s.rsLimit {
 		s.rsDropped++
-		s.drop(s.rs.Front(), true)
+		s.lose(s.rs.Front())
 	}
 	el := s.rs.PushBack(rsItem{seq: seq, item: it})
 	if it.entry != nil {
@@ -139,9 +155,19 @@ func (s *ftfw) sent(it txItem, seq uint32) {
 	}
 }
 
+// lose removes an element whose message may not have arrived from the
+// resend queue: its entry goes to onLost (to be repaired) or, without
+// onLost, is released as conntrackd does.
+func (s *ftfw) lose(el *list.Element) {
+	it := s.drop(el, s.onLost == nil)
+	if s.onLost != nil && !it.isCtl() {
+		s.onLost(it)
+	}
+}
+
 // drop removes an element from the resend queue, releasing its entry when
-// it will not be sent again.
-func (s *ftfw) drop(el *list.Element, release bool) {
+// it will not be sent again, and returns its item.
+func (s *ftfw) drop(el *list.Element, release bool) txItem {
 	it := s.rs.Remove(el).(rsItem).item
 	if it.entry != nil {
 		delete(s.rsEntries, it.entry)
@@ -155,6 +181,7 @@ func (s *ftfw) drop(el *list.Element, release bool) {
 			s.releaseExp(it.exp)
 		}
 	}
+	return it
 }
 
 // takeBack removes a cache entry from the resend queue, because it changed
@@ -172,10 +199,11 @@ func (s *ftfw) takeBackExp(e *cache.ExpectEntry) {
 	}
 }
 
-// flushRS empties the resend queue (a HELLO: the peer knows nothing of it).
+// flushRS empties the resend queue (a HELLO: the peer knows nothing of
+// it), its entries lost (repaired with onLost).
 func (s *ftfw) flushRS() {
 	for el := s.rs.Front(); el != nil; el = s.rs.Front() {
-		s.drop(el, true)
+		s.lose(el)
 	}
 }
 
@@ -195,7 +223,9 @@ func (s *ftfw) ack(from, to uint32) {
 }
 
 // nack moves the resend-queue entries with a sequence number in [from, to]
-// to the end of tx: they go out again, with new sequence numbers.
+// to the end of tx: they go out again, with new sequence numbers. Beyond
+// the budget (nackBudget) they are lost instead (onLost repairs them
+// later, once each however often they are NACKed).
 func (s *ftfw) nack(from, to uint32, tx []txItem) []txItem {
 	for el := s.rs.Front(); el != nil; {
 		next := el.Next()
@@ -204,8 +234,13 @@ func (s *ftfw) nack(from, to uint32, tx []txItem) []txItem {
 			break
 		}
 		if !wire.SeqBefore(r.seq, from) {
-			s.drop(el, false)
-			tx = append(tx, r.item)
+			if s.nackBudget != nil && !s.nackBudget.take(s.now()) {
+				s.nackLimited++
+				s.lose(el)
+			} else {
+				s.drop(el, false)
+				tx = append(tx, r.item)
+			}
 		}
 		el = next
 	}
@@ -248,6 +283,10 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 			s.window = s.windowSize - 1
 			s.ackFrom = h.Seq
 		}
+		if s.peerSynced {
+			s.peerRestarted = true
+		}
+		s.peerSynced = false
 		s.candSet = false
 		s.flushRS()
 	} else if s.rxSet {
@@ -309,6 +348,9 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 	}
 	s.rxLast, s.rxSet = h.Seq, true
 	s.candSet = false
+	if !hello {
+		s.peerSynced = true
+	}
 	return v, resync, tx
 }
 

@@ -7,20 +7,31 @@ import (
 	"log/slog"
 	"time"
 
+	"ctq/sync/cache"
 	"ctq/sync/wire"
 )
 
 // The node's defences against what the peer (or, without AuthKey, anyone)
-// sends. conntrackd has none of them; all keep to its wire protocol:
+// sends, and its repair of the losses it knows of. conntrackd has none of
+// them; all keep to its wire protocol:
 //
-//   - FTFW's receiver believes a sequence number only within seqWindow of
-//     the expected one, and follows a new sequence only once a sender
-//     keeps to it (ftfw.recv).
+//   - answers to RESYNC are paced: one bulk send at once, the requests of
+//     the next resyncInterval share one more at its end;
+//   - NACK resends draw on a token bucket (a resend queue's worth a
+//     second); the entries NACKed beyond it are repaired later, once;
+//   - FTFW entries the resend queue loses unacknowledged (dropped when
+//     full, flushed by a HELLO, NACKed beyond the budget) wait in a repair
+//     set and are sent again, as they are then, once the resend queue has
+//     dropped nothing for repairDelay; a HELLO from a peer past its
+//     handshake (it restarted) is answered with a bulk send.
 
 const (
-	// resyncInterval is the least time between two RESYNCs the node asks
-	// for itself.
+	// resyncInterval is the least time between two bulk sends answering
+	// RESYNC, and between two RESYNCs the node asks for itself.
 	resyncInterval = time.Second
+	// repairDelay is how long the resend queue must have dropped nothing
+	// before a repair goes out (a burst is over).
+	repairDelay = time.Second
 	// logInterval is the least time between two log lines of one kind of
 	// repeated trouble.
 	logInterval = 10 * time.Second
@@ -29,10 +40,18 @@ const (
 // guard is the node's state for the defences and repairs; owned by the
 // loop.
 type guard struct {
-	// ask paces the RESYNCs the node sends for its repairs.
-	ask paced
+	// bulk paces the bulk sends answering RESYNC, ask the RESYNCs the node
+	// sends for its repairs.
+	bulk, ask paced
+	// repair and repairExp are the entries to send again; repairTimer is
+	// the pending repair, armed when the resend queue had dropped
+	// repairDrops entries.
+	repair      map[*cache.Entry]bool
+	repairExp   map[*cache.ExpectEntry]bool
+	repairTimer Timer
+	repairDrops uint64
 	// Rate-limited log lines.
-	jumpLog, anchorLog logLimiter
+	jumpLog, anchorLog, lostLog logLimiter
 }
 
 // paced runs an action at most once per interval: a request within the
@@ -75,6 +94,33 @@ func (n *Node) later(d time.Duration, fn func()) Timer {
 	})
 }
 
+// tokenBucket allows rate events a second, burst at once.
+type tokenBucket struct {
+	rate, burst float64
+	tokens      float64
+	last        time.Time
+}
+
+// newTokenBucket returns a full bucket.
+func newTokenBucket(rate, burst float64) *tokenBucket {
+	return &tokenBucket{rate: rate, burst: burst, tokens: burst}
+}
+
+// take takes a token at now, reporting whether there was one.
+func (b *tokenBucket) take(now time.Time) bool {
+	if !b.last.IsZero() {
+		if d := now.Sub(b.last).Seconds(); d > 0 {
+			b.tokens = min(b.burst, b.tokens+d*b.rate)
+		}
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
 // logLimiter keeps a repeated log line to one per logInterval, counting
 // those left out.
 type logLimiter struct {
@@ -97,6 +143,31 @@ func (n *Node) logLimited(l *logLimiter, level slog.Level, format string, args .
 	n.logf(level, "%s", msg)
 }
 
+// initGuard sets up the defences: the repair of FTFW's resend queue and
+// its NACK budget.
+func (n *Node) initGuard() {
+	n.guard.repair = make(map[*cache.Entry]bool)
+	n.guard.repairExp = make(map[*cache.ExpectEntry]bool)
+	if s := n.ftfw; s != nil {
+		s.onLost = n.lost
+		limit := float64(max(s.rsLimit, 1))
+		s.nackBudget = newTokenBucket(limit, limit)
+		s.now = n.clock.Now
+	}
+}
+
+// answerResync answers the peer's RESYNC with a bulk send, paced.
+func (n *Node) answerResync(why string) {
+	now, later := n.pace(&n.guard.bulk, resyncInterval, func() {
+		n.stats.ResyncsAnswered++
+		n.logf(slog.LevelInfo, "%s: sending the internal cache", why)
+		n.bulkSend()
+	})
+	if !now && !later {
+		n.stats.ResyncsCoalesced++
+	}
+}
+
 // askResync sends a RESYNC for a repair of the node's own, paced.
 func (n *Node) askResync(why string) {
 	n.pace(&n.guard.ask, resyncInterval, func() {
@@ -105,9 +176,9 @@ func (n *Node) askResync(why string) {
 	})
 }
 
-// afterFTFW acts on what FTFW's receiver found: a message out of the
-// window (logged), a sequence followed anew (logged, and a RESYNC when
-// more was lost than a NACK asks for).
+// afterFTFW acts on what FTFW's receiver found: a sequence followed anew
+// (logged, and a RESYNC when more was lost than a NACK asks for), a
+// message out of the window (logged), a restarted peer (a bulk send).
 func (n *Node) afterFTFW(jumps, reanchors uint64) {
 	s := n.ftfw
 	if s.jumps != jumps {
@@ -122,6 +193,89 @@ func (n *Node) afterFTFW(jumps, reanchors uint64) {
 		s.wantResync = false
 		n.askResync("the peer's sequence jumped further than NACKs reach")
 	}
+	if s.peerRestarted {
+		s.peerRestarted = false
+		n.stats.PeerRestarts++
+		n.answerResync("the peer restarted (HELLO)")
+	}
+}
+
+// lost takes an entry FTFW's resend queue lost unacknowledged into the
+// repair set; it runs in the loop. A DEAD entry stays in the internal
+// cache until its DEL is acknowledged.
+func (n *Node) lost(it txItem) {
+	g := &n.guard
+	switch {
+	case it.entry != nil:
+		g.repair[it.entry] = true
+	case it.exp != nil:
+		g.repairExp[it.exp] = true
+	}
+	if g.repairTimer == nil {
+		n.armRepair()
+	}
+}
+
+// armRepair schedules the repair repairDelay from now.
+func (n *Node) armRepair() {
+	g := &n.guard
+	g.repairDrops = n.ftfw.rsDropped
+	g.repairTimer = n.later(repairDelay, n.runRepair)
+}
+
+// runRepair sends the repair set again, at most half a resend queue at a
+// time (the rest a repairDelay later), once the resend queue has dropped
+// nothing for repairDelay.
+func (n *Node) runRepair() {
+	g := &n.guard
+	g.repairTimer = nil
+	if len(g.repair)+len(g.repairExp) == 0 {
+		return
+	}
+	if n.ftfw.rsDropped != g.repairDrops {
+		n.armRepair() // the burst goes on
+		return
+	}
+	budget := max(n.ftfw.rsLimit/2, 1)
+	sent := 0
+	for e := range g.repair {
+		if sent == budget {
+			break
+		}
+		delete(g.repair, e)
+		if e.InCache() {
+			n.enqueue(e)
+			sent++
+		}
+	}
+	for e := range g.repairExp {
+		if sent == budget {
+			break
+		}
+		delete(g.repairExp, e)
+		if e.InCache() {
+			n.enqueueExp(e)
+			sent++
+		}
+	}
+	n.stats.Repaired += uint64(sent)
+	left := len(g.repair) + len(g.repairExp)
+	n.logLimited(&n.guard.lostLog, slog.LevelWarn,
+		"the resend queue lost %d entries unacknowledged in all (%d dropped when full, %d NACKed beyond the budget): sending them again (%d now, %d later)",
+		n.stats.Repaired+uint64(left), n.ftfw.rsDropped, n.ftfw.nackLimited, sent, left)
+	if left > 0 {
+		n.armRepair()
+	}
+}
+
+// unrepaired takes an entry out of the repair set: it goes out anyway.
+func (n *Node) unrepaired(e *cache.Entry) {
+	delete(n.guard.repair, e)
+}
+
+// unrepairedExp is unrepaired for an expectation.
+func (n *Node) unrepairedExp(e *cache.ExpectEntry) {
+	delete(n.guard.repairExp, e)
 }
 
 // requestResync queues a RESYNC request.

@@ -2,10 +2,14 @@ package node
 
 import (
 	"context"
+	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"ctq/engine"
 	"ctq/sync/cache"
+	"ctq/sync/config"
 	"ctq/sync/wire"
 )
 
@@ -27,6 +31,17 @@ func (f *fakeNode) counters(t *testing.T) Stats {
 func (f *fakeNode) hasExternal(g engine.Flow) bool {
 	e, ok := f.external.Get(cache.KeyOf(&g))
 	return ok && !e.Dead()
+}
+
+// dataCount counts the flow messages of msgs.
+func dataCount(msgs []*wire.Message) int {
+	n := 0
+	for _, m := range msgs {
+		if m.CT != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // TestSeqJump: in FTFW, one message whose sequence number jumps far from
@@ -84,5 +99,237 @@ func TestSeqJumpUnit(t *testing.T) {
 	}
 	if v, _, _ := s.recv(dataMsg(last+1, 0), nil); v != verdictData {
 		t.Errorf("in sequence after the jumps: %v", v)
+	}
+}
+
+// TestResyncFlood: 1000 RESYNCs in one tick are answered with one bulk
+// send, and those after it with one more a second later; not 1000.
+func TestResyncFlood(t *testing.T) {
+	flows := []engine.Flow{flow(0), flow(1), flow(2), flow(3), flow(4)}
+	f := runFake(t, notrackConf, flows...)
+	seq := uint32(100)
+	for i := range 100 {
+		var msgs []*wire.Message
+		for range 10 {
+			msgs = append(msgs, ctl(seq, wire.FlagResync, 0, 0))
+			seq++
+		}
+		f.receive(t, msgs...)
+		f.waitLoop(t, "the RESYNCs handled", func() bool { return f.stats.RecvControl == uint64(10*(i+1)) })
+	}
+	if n := dataCount(f.sent(t)); n != len(flows) {
+		t.Errorf("1000 RESYNCs in a tick answered with %d messages, want one bulk send of %d", n, len(flows))
+	}
+	f.clk.advance(time.Second)
+	if n := dataCount(f.sent(t)); n != len(flows) {
+		t.Errorf("a second later: %d messages, want one bulk send of %d", n, len(flows))
+	}
+	for range 3 {
+		f.clk.advance(time.Second)
+	}
+	if n := dataCount(f.sent(t)); n != 0 {
+		t.Errorf("later: %d messages, want none", n)
+	}
+	if st := f.counters(t); st.ResyncsAnswered != 2 || st.ResyncsCoalesced != 998 {
+		t.Errorf("answered %d, coalesced %d; want 2, 998", st.ResyncsAnswered, st.ResyncsCoalesced)
+	}
+}
+
+// TestNACKFlood: NACKs of everything, 1000 in one tick, resend at most a
+// resend queue's worth; the rest waits for a repair, sent once.
+func TestNACKFlood(t *testing.T) {
+	// A window larger than the flood: the node acknowledges none of it.
+	f := runFake(t, `Sync {
+	Mode FTFW { ACKWindowSize 5000 ResendQueueSize 10 }
+	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
+}`)
+	for i := range 10 {
+		f.k.event(engine.EventNew, flow(i))
+	}
+	first := f.data(t, 10)[0].Header.Seq
+	f.sent(t)
+	seq := uint32(7000)
+	for i := range 100 {
+		var msgs []*wire.Message
+		for range 10 {
+			msgs = append(msgs, ctl(seq, wire.FlagNACK, first, first+1<<20))
+			seq++
+		}
+		f.receive(t, msgs...)
+		f.waitLoop(t, "the NACKs handled", func() bool { return f.stats.RecvControl == uint64(10*(i+1)) })
+	}
+	if n := dataCount(f.sent(t)); n > 10 {
+		t.Errorf("1000 NACKs in a tick resent %d messages, want at most 10", n)
+	}
+	st := f.counters(t)
+	if st.NACKLimited == 0 {
+		t.Errorf("no resend refused for the budget: %+v", st)
+	}
+	f.clk.advance(time.Second)
+	if n := dataCount(f.sent(t)); n > 10 {
+		t.Errorf("the repair a second later sent %d messages, want at most 10", n)
+	}
+}
+
+// lossyLink is a chanLink that drops what it sends while lose is set.
+type lossyLink struct {
+	*chanLink
+	lose atomic.Bool
+}
+
+func (l *lossyLink) Send(b []byte) error {
+	if l.lose.Load() {
+		return nil
+	}
+	return l.chanLink.Send(b)
+}
+
+// fakePair is two nodes on fakes sharing a clock, each link's datagrams
+// carried to the other node.
+type fakePair struct {
+	a, b   *fakeNode
+	la, lb *lossyLink
+	clk    *fakeClock
+}
+
+// runFakePair runs two nodes of configuration conf until the test ends.
+func runFakePair(t *testing.T, conf string) *fakePair {
+	t.Helper()
+	cfg, err := config.Parse("t.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &fakePair{clk: newFakeClock(), la: &lossyLink{chanLink: newChanLink()}, lb: &lossyLink{chanLink: newChanLink()}}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	carry := func(from, to *chanLink) {
+		for {
+			select {
+			case d := <-from.sent:
+				select {
+				case to.recv <- d:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+	go carry(p.la.chanLink, p.lb.chanLink)
+	go carry(p.lb.chanLink, p.la.chanLink)
+	start := func(l *lossyLink, side string) *fakeNode {
+		f := &fakeNode{k: newFakeKernel(), l: l.chanLink, clk: p.clk}
+		if f.Node, err = New(cfg, Options{Kernel: f.k, Link: l, Clock: p.clk}); err != nil {
+			t.Fatal(err)
+		}
+		runNode(t, f.Node, side)
+		return f
+	}
+	p.a, p.b = start(p.la, "A"), start(p.lb, "B")
+	return p
+}
+
+// keys returns the sorted source ports of entries.
+func keys(entries []cache.Entry) []int {
+	out := make([]int, len(entries))
+	for i, e := range entries {
+		out[i] = e.Flow.Sport
+	}
+	slices.Sort(out)
+	return out
+}
+
+// converge moves the clock a second at a time until B's external cache
+// equals A's internal cache, failing after rounds seconds.
+func (p *fakePair) converge(t *testing.T, rounds int) {
+	t.Helper()
+	ctx := context.Background()
+	var in, ext []cache.Entry
+	for range rounds {
+		p.clk.advance(time.Second)
+		p.a.settle(t)
+		p.b.settle(t)
+		var err error
+		if in, err = p.a.Internal(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if ext, err = p.b.External(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if slices.Equal(keys(in), keys(ext)) {
+			return
+		}
+	}
+	t.Fatalf("after %d s: A's internal cache %v, B's external cache %v", rounds, keys(in), keys(ext))
+}
+
+// pairConf is FTFW with a resend queue of 4.
+const pairConf = `Sync {
+	Mode FTFW { ACKWindowSize 2 ResendQueueSize 4 }
+	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
+}`
+
+// TestResendOverflowRepair: a burst the peer loses overflows the resend
+// queue; what it dropped is sent again once the burst is over, and the
+// peer's external cache ends equal to the internal cache, ends of flows
+// included.
+func TestResendOverflowRepair(t *testing.T) {
+	p := runFakePair(t, pairConf)
+	p.a.k.event(engine.EventNew, flow(0))
+	p.converge(t, 5)
+	p.la.lose.Store(true)
+	for i := 1; i <= 30; i++ {
+		p.a.k.event(engine.EventNew, flow(i))
+	}
+	for i := 1; i <= 10; i++ {
+		p.a.k.event(engine.EventDestroy, flow(i))
+	}
+	p.a.waitLoop(t, "the burst sent", func() bool { return p.a.stats.EventsReceived == 41 && len(p.a.txq) == 0 })
+	p.la.lose.Store(false)
+	p.converge(t, 60)
+	st := p.a.counters(t)
+	if st.ResendDropped == 0 || st.Repaired == 0 {
+		t.Errorf("resend queue dropped %d, repaired %d; want both", st.ResendDropped, st.Repaired)
+	}
+}
+
+// TestHelloRepair: a HELLO from the peer after the handshake (it
+// restarted) empties the resend queue, as in conntrackd; the node then
+// sends its whole internal cache, and what the queue held.
+func TestHelloRepair(t *testing.T) {
+	f := runFake(t, `Sync {
+	Mode FTFW { ACKWindowSize 2 ResendQueueSize 100 }
+	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
+}`)
+	f.k.event(engine.EventNew, flow(1))
+	seq := f.data(t, 1)[0].Header.Seq
+	f.receive(t, ctl(7000, wire.FlagACK|wire.FlagHello|wire.FlagHelloBack, seq, seq))
+	f.waitLoop(t, "the handshake", func() bool { return f.ftfw.hello == helloDone && f.ftfw.rs.Len() <= 1 })
+	f.receive(t, ctl(7001, wire.FlagAlive, 0, 0))
+	for i := 2; i <= 6; i++ {
+		f.k.event(engine.EventNew, flow(i))
+	}
+	f.data(t, 5) // lost: the peer stops (and restarts)
+	f.receive(t, ctl(100, wire.FlagAlive|wire.FlagHello, 0, 0))
+	f.waitLoop(t, "the HELLO handled", func() bool { return f.ftfw.rxLast == 100 })
+	got := map[int]bool{}
+	for range 3 {
+		for _, m := range f.sent(t) {
+			if m.CT != nil {
+				var g engine.Flow
+				m.CT.ToFlow(&g)
+				got[g.Sport-10000] = true
+			}
+		}
+		f.clk.advance(time.Second)
+	}
+	for i := 1; i <= 6; i++ {
+		if !got[i] {
+			t.Errorf("flow %d not sent again after the peer's HELLO (sent: %v)", i, got)
+		}
+	}
+	if st := f.counters(t); st.PeerRestarts != 1 {
+		t.Errorf("peer restarts %d, want 1", st.PeerRestarts)
 	}
 }

@@ -178,6 +178,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	if cfg.Sync.Mode == config.ModeALARM {
 		n.alarm = newAlarm(cfg.Sync.RefreshTime, cfg.Sync.CacheTimeout, uint64(now().UnixNano()))
 	}
+	n.initGuard()
 	return n, nil
 }
 

@@ -4,7 +4,6 @@ package node
 
 import (
 	"errors"
-	"log/slog"
 
 	"ctq/engine"
 	"ctq/sync/cache"
@@ -56,9 +55,7 @@ func (n *Node) message(m *wire.Message) {
 		n.data(m)
 	case h.IsResync():
 		n.stats.RecvControl++
-		n.stats.ResyncsAnswered++
-		n.logf(slog.LevelInfo, "resync requested by the peer: sending the internal cache")
-		n.bulkSend()
+		n.answerResync("resync requested by the peer")
 	case h.IsAlive():
 		n.stats.RecvControl++
 	default:
@@ -82,9 +79,7 @@ func (n *Node) messageFTFW(m *wire.Message) {
 	case verdictCtl:
 		n.stats.RecvControl++
 		if resync {
-			n.stats.ResyncsAnswered++
-			n.logf(slog.LevelInfo, "resync requested by the peer: sending the internal cache")
-			n.bulkSend()
+			n.answerResync("resync requested by the peer")
 		}
 	case verdictBad:
 		n.stats.RecvErrors[wire.KindBadHeader]++
