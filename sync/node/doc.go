@@ -55,6 +55,16 @@
 //     past its handshake (it restarted) is answered with a bulk send
 //     (PeerRestarts). After a burst the peer's external cache converges
 //     on the internal cache.
+//   - A full external cache (HashLimit) refuses the peer's new entries,
+//     counts them (ExternalFull), logs it and rebuilds the cache (FTFW,
+//     NOTRACK): a RESYNC, and five seconds later the eviction of every
+//     entry the peer has not sent again since (ExternalEvicted: forged
+//     entries, entries whose end was lost), then a second RESYNC for what
+//     was refused meanwhile; at most one rebuild every 30 s. Evicting the
+//     least recently refreshed entry instead would let a flood of forged
+//     NEWs push out the long-lived idle flows a failover needs most. In
+//     ALARM the cache is not rebuilt: CacheTimeout expires what is not
+//     refreshed.
 //
 // Repeated trouble is logged at most once every 10 s, with a count.
 //

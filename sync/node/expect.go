@@ -222,5 +222,7 @@ func (n *Node) expectData(m *wire.Message) {
 		n.injectExpect(m.Header.Type, &x)
 		return
 	}
-	applyReceived(n.externalExp, m.Header.Type, &x)
+	if errors.Is(applyReceived(n.externalExp, m.Header.Type, &x), cache.ErrFull) {
+		n.externalFull("expectation")
+	}
 }

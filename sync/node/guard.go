@@ -23,7 +23,11 @@ import (
 //     full, flushed by a HELLO, NACKed beyond the budget) wait in a repair
 //     set and are sent again, as they are then, once the resend queue has
 //     dropped nothing for repairDelay; a HELLO from a peer past its
-//     handshake (it restarted) is answered with a bulk send.
+//     handshake (it restarted) is answered with a bulk send;
+//   - a full external cache starts a rebuild: a RESYNC, and after
+//     rebuildSettle the eviction of the entries the peer did not send
+//     again (forgeries, and entries whose end was lost), then a second
+//     RESYNC for what was refused meanwhile.
 
 const (
 	// resyncInterval is the least time between two bulk sends answering
@@ -32,6 +36,13 @@ const (
 	// repairDelay is how long the resend queue must have dropped nothing
 	// before a repair goes out (a burst is over).
 	repairDelay = time.Second
+	// rebuildSettle is how long a rebuild of the external cache waits for
+	// the peer's answer to its RESYNC before evicting what the answer did
+	// not refresh.
+	rebuildSettle = 5 * time.Second
+	// rebuildInterval is the least time between the starts of two
+	// rebuilds.
+	rebuildInterval = 30 * time.Second
 	// logInterval is the least time between two log lines of one kind of
 	// repeated trouble.
 	logInterval = 10 * time.Second
@@ -50,8 +61,18 @@ type guard struct {
 	repairExp   map[*cache.ExpectEntry]bool
 	repairTimer Timer
 	repairDrops uint64
+	// The rebuild of the external cache: active since the RESYNC went out,
+	// the entries it found then (and their change counts), whether
+	// entries were refused meanwhile; next is when the next one may
+	// start, pending a start waiting for it.
+	rebuilding     bool
+	seen           map[*cache.Entry]uint64
+	seenExp        map[*cache.ExpectEntry]uint64
+	refused        bool
+	next           time.Time
+	rebuildPending bool
 	// Rate-limited log lines.
-	jumpLog, anchorLog, lostLog logLimiter
+	jumpLog, anchorLog, fullLog, lostLog logLimiter
 }
 
 // paced runs an action at most once per interval: a request within the
@@ -276,6 +297,87 @@ func (n *Node) unrepaired(e *cache.Entry) {
 // unrepairedExp is unrepaired for an expectation.
 func (n *Node) unrepairedExp(e *cache.ExpectEntry) {
 	delete(n.guard.repairExp, e)
+}
+
+// externalFull counts an entry of the peer the full external cache
+// refused, logs it and starts a rebuild of the cache (not in ALARM, whose
+// CacheTimeout expires what is not refreshed).
+func (n *Node) externalFull(what string) {
+	n.stats.ExternalFull++
+	n.logLimited(&n.guard.fullLog, slog.LevelWarn,
+		"external cache full (HashLimit %d): a %s of the peer was refused (%d in all)",
+		n.cfg.General.HashLimit, what, n.stats.ExternalFull)
+	g := &n.guard
+	if n.alarm != nil {
+		return
+	}
+	if g.rebuilding {
+		g.refused = true
+		return
+	}
+	if g.rebuildPending {
+		return
+	}
+	if wait := g.next.Sub(n.clock.Now()); wait > 0 {
+		g.rebuildPending = true
+		n.later(wait, func() {
+			g.rebuildPending = false
+			n.startRebuild()
+		})
+		return
+	}
+	n.startRebuild()
+}
+
+// startRebuild notes the entries of the external caches and asks the peer
+// for a resync; rebuildSettle later, those the peer did not send again
+// are evicted.
+func (n *Node) startRebuild() {
+	g := &n.guard
+	g.rebuilding, g.refused = true, false
+	g.next = n.clock.Now().Add(rebuildInterval)
+	n.stats.Rebuilds++
+	g.seen = make(map[*cache.Entry]uint64, n.external.Len())
+	n.external.Range(func(e *cache.Entry) bool {
+		g.seen[e] = e.Seq
+		return true
+	})
+	g.seenExp = make(map[*cache.ExpectEntry]uint64, n.externalExp.Len())
+	n.externalExp.Range(func(e *cache.ExpectEntry) bool {
+		g.seenExp[e] = e.Seq
+		return true
+	})
+	n.logf(slog.LevelWarn, "rebuilding the full external cache: asking the peer for a resync; entries it does not send again within %s are evicted", rebuildSettle)
+	n.requestResync()
+	n.later(rebuildSettle, n.endRebuild)
+}
+
+// endRebuild evicts the entries the peer did not send again since the
+// rebuild started (neither replaced nor updated), and asks for a second
+// resync when entries were refused meanwhile.
+func (n *Node) endRebuild() {
+	g := &n.guard
+	evicted := 0
+	for e, seq := range g.seen {
+		if e.InCache() && e.Seq == seq {
+			n.external.Delete(&e.Flow)
+			evicted++
+		}
+	}
+	for e, seq := range g.seenExp {
+		if e.InCache() && e.Seq == seq {
+			n.externalExp.Delete(&e.Expect)
+			evicted++
+		}
+	}
+	g.seen, g.seenExp = nil, nil
+	g.rebuilding = false
+	n.stats.ExternalEvicted += uint64(evicted)
+	n.logf(slog.LevelWarn, "external cache rebuilt: %d entries the peer did not send again evicted", evicted)
+	if g.refused {
+		g.refused = false
+		n.requestResync()
+	}
 }
 
 // requestResync queues a RESYNC request.

@@ -33,6 +33,17 @@ func (f *fakeNode) hasExternal(g engine.Flow) bool {
 	return ok && !e.Dead()
 }
 
+// controls returns the control messages of msgs with all of flags set.
+func controls(msgs []*wire.Message, flags wire.Flags) []*wire.Message {
+	var out []*wire.Message
+	for _, m := range msgs {
+		if m.Header.Type == wire.MsgControl && m.Header.Flags&flags == flags {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // dataCount counts the flow messages of msgs.
 func dataCount(msgs []*wire.Message) int {
 	n := 0
@@ -168,6 +179,38 @@ func TestNACKFlood(t *testing.T) {
 	f.clk.advance(time.Second)
 	if n := dataCount(f.sent(t)); n > 10 {
 		t.Errorf("the repair a second later sent %d messages, want at most 10", n)
+	}
+}
+
+// TestExternalFull: forged NEW messages fill the external cache
+// (HashLimit); the refusal of a genuine entry is counted and starts a
+// rebuild: a RESYNC, after which what the peer did not send again is
+// evicted, and a second RESYNC brings in what was refused.
+func TestExternalFull(t *testing.T) {
+	f := runFake(t, notrackConf+"\nGeneral { HashLimit 4 }")
+	for i := range 4 {
+		f.receive(t, ctMsg(wire.MsgCTNew, uint32(1+i), flow(100+i)))
+	}
+	f.waitLoop(t, "the external cache full", func() bool { return f.external.Len() == 4 })
+	f.receive(t, ctMsg(wire.MsgCTNew, 5, flow(1)))
+	f.waitLoop(t, "the genuine entry refused", func() bool { return f.external.Stats().AddFailFull == 1 })
+	if n := len(controls(f.sent(t), wire.FlagResync)); n != 1 {
+		t.Fatalf("%d RESYNC sent for the full external cache, want 1", n)
+	}
+	// The peer answers with its internal cache: flows 1 and 2.
+	f.receive(t, ctMsg(wire.MsgCTNew, 6, flow(1)), ctMsg(wire.MsgCTNew, 7, flow(2)))
+	f.waitLoop(t, "the answer refused", func() bool { return f.external.Stats().AddFailFull == 3 })
+	for range int(rebuildSettle / time.Second) {
+		f.clk.advance(time.Second)
+	}
+	f.waitLoop(t, "the forged entries evicted", func() bool { return f.external.Len() == 0 })
+	if n := len(controls(f.sent(t), wire.FlagResync)); n != 1 {
+		t.Fatalf("%d RESYNC sent after the eviction, want 1", n)
+	}
+	f.receive(t, ctMsg(wire.MsgCTNew, 8, flow(1)), ctMsg(wire.MsgCTNew, 9, flow(2)))
+	f.waitLoop(t, "the genuine entries in", func() bool { return f.hasExternal(flow(1)) && f.hasExternal(flow(2)) })
+	if st := f.counters(t); st.ExternalFull != 3 || st.ExternalEvicted != 4 || st.Rebuilds != 1 {
+		t.Errorf("full %d, evicted %d, rebuilds %d; want 3, 4, 1", st.ExternalFull, st.ExternalEvicted, st.Rebuilds)
 	}
 }
 

@@ -103,5 +103,7 @@ func (n *Node) data(m *wire.Message) {
 		n.inject(m.Header.Type, &f)
 		return
 	}
-	applyReceived(n.external, m.Header.Type, &f)
+	if errors.Is(applyReceived(n.external, m.Header.Type, &f), cache.ErrFull) {
+		n.externalFull("flow")
+	}
 }

@@ -56,7 +56,7 @@ type Stats struct {
 	ResyncsAnswered, ResyncsCoalesced uint64
 	// ResyncsRequested counts the RESYNC requests this node sent
 	// (RequestResync, StartupResync, and its own repairs: a sequence
-	// re-anchored).
+	// re-anchored, a full external cache).
 	ResyncsRequested uint64
 	// NACKLimited counts the entries of the resend queue a NACK asked for
 	// beyond the resend budget (a resend queue's worth a second): they go
@@ -71,6 +71,11 @@ type Stats struct {
 	// PeerRestarts counts the peer's HELLOs after its handshake (FTFW: the
 	// peer restarted), each answered with a bulk send.
 	PeerRestarts uint64
+	// ExternalFull counts the peer's entries (flows and expectations) the
+	// full external cache (HashLimit) refused; Rebuilds counts the
+	// rebuilds they started (a RESYNC, then the eviction of what the peer
+	// did not send again), ExternalEvicted the entries those evicted.
+	ExternalFull, ExternalEvicted, Rebuilds uint64
 	// EventOverflows counts kernel event overruns (ENOBUFS), each followed
 	// by a re-dump of the kernel table.
 	EventOverflows uint64
