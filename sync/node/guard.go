@@ -15,6 +15,9 @@ import (
 // sends, and its repair of the losses it knows of. conntrackd has none of
 // them; all keep to its wire protocol:
 //
+//   - FTFW's receiver believes a sequence number only within seqWindow of
+//     the expected one, and follows a new sequence only once a sender
+//     keeps to it (ftfw.recv); afterFTFW logs and repairs;
 //   - answers to RESYNC are paced: one bulk send at once, the requests of
 //     the next resyncInterval share one more at its end;
 //   - NACK resends draw on a token bucket (a resend queue's worth a
@@ -282,8 +285,8 @@ func (n *Node) runRepair() {
 	n.stats.Repaired += uint64(sent)
 	left := len(g.repair) + len(g.repairExp)
 	n.logLimited(&n.guard.lostLog, slog.LevelWarn,
-		"the resend queue lost %d entries unacknowledged in all (%d dropped when full, %d NACKed beyond the budget): sending them again (%d now, %d later)",
-		n.stats.Repaired+uint64(left), n.ftfw.rsDropped, n.ftfw.nackLimited, sent, left)
+		"repairing what the resend queue lost unacknowledged (so far %d dropped when full, %d NACKed beyond the budget): %d entries sent again now, %d later",
+		n.ftfw.rsDropped, n.ftfw.nackLimited, sent, left)
 	if left > 0 {
 		n.armRepair()
 	}
