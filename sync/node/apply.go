@@ -36,14 +36,16 @@ func applyEvent[V any, P comparable](c entryTable[V, P], typ engine.EventType, v
 
 // applyReceived applies a received NEW, UPD or DEL message, of a flow or
 // an expectation, to an external cache: NEW replaces, UPD updates (or
-// adds), DEL removes at once.
-func applyReceived[V any, P comparable](c entryTable[V, P], typ wire.MsgType, v *V) {
+// adds), DEL removes at once. The error is the cache's (cache.ErrFull).
+func applyReceived[V any, P comparable](c entryTable[V, P], typ wire.MsgType, v *V) error {
+	var err error
 	switch typ {
 	case wire.MsgCTNew, wire.MsgExpNew:
-		c.Replace(v)
+		_, err = c.Replace(v)
 	case wire.MsgCTUpdate, wire.MsgExpUpdate:
-		c.Update(v)
+		_, err = c.Update(v)
 	case wire.MsgCTDelete, wire.MsgExpDelete:
 		c.Delete(v)
 	}
+	return err
 }

@@ -11,7 +11,6 @@ import (
 	"ctq/engine"
 	"ctq/sync/cache"
 	"ctq/sync/link"
-	"ctq/sync/wire"
 )
 
 // Internal returns copies of the internal cache's live entries (not DEAD):
@@ -65,7 +64,7 @@ func (n *Node) RequestResync(ctx context.Context) error {
 	}
 	return n.do(ctx, func() {
 		n.logf(slog.LevelInfo, "asking the peer for a resync")
-		n.txq = append(n.txq, txItem{ctl: wire.FlagResync})
+		n.requestResync()
 	})
 }
 
@@ -98,6 +97,8 @@ func (n *Node) FlushCaches(ctx context.Context, internal, external bool) error {
 			}
 			n.dropQueuedEntries()
 			n.internal.Flush()
+			clear(n.guard.repair)
+			clear(n.guard.repairExp)
 		}
 		if external {
 			n.external.Flush()
@@ -127,6 +128,8 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 		if n.ftfw != nil {
 			s.SeqLost, s.SeqBefore = n.ftfw.lost, n.ftfw.before
 			s.ResendQueue, s.ResendObjects, s.ResendDropped = n.ftfw.rs.Len(), len(n.ftfw.rsEntries)+len(n.ftfw.rsExp), n.ftfw.rsDropped
+			s.SeqJumps, s.SeqReanchors, s.NACKLimited = n.ftfw.jumps, n.ftfw.reanchors, n.ftfw.nackLimited
+			s.RepairPending = len(n.guard.repair) + len(n.guard.repairExp)
 		}
 		s.Internal = n.internal.Stats()
 		s.External = n.external.Stats()

@@ -32,6 +32,42 @@
 //     (Commit, FlushCaches, FlushKernel, Refresh, BulkSend, RequestResync,
 //     Purge).
 //
+// Beyond conntrackd, and within its wire protocol, a Node defends itself
+// against what a peer (or anyone, without AuthKey) sends and repairs the
+// losses it knows of (guard.go):
+//
+//   - FTFW's receiver believes a sequence number only within 65536 of the
+//     expected one: a message further off is dropped and counted
+//     (SeqJumps), and the node follows a new sequence only once a sender
+//     keeps to it (two consecutive numbers), NACKing what it dropped on
+//     the way and, after a jump ahead, asking for a resync. One forged
+//     datagram no longer stalls replication, and a forger holds the
+//     sequence only while it keeps sending.
+//   - RESYNC answers are paced: one bulk send at once, then at most one a
+//     second for the requests meanwhile (ResyncsCoalesced). NACK resends
+//     draw on a token bucket of a resend queue's worth a second; what is
+//     NACKed beyond it is repaired once (NACKLimited).
+//   - FTFW entries the resend queue loses unacknowledged (dropped when
+//     ResendQueueSize is reached, flushed by the peer's HELLO, NACKed
+//     beyond the budget) are sent again, as they are then, once the queue
+//     has dropped nothing for a second, half a queue a second (Repaired);
+//     DEAD entries wait in the internal cache for it. A HELLO from a peer
+//     past its handshake (it restarted) is answered with a bulk send
+//     (PeerRestarts). After a burst the peer's external cache converges
+//     on the internal cache.
+//   - A full external cache (HashLimit) refuses the peer's new entries,
+//     counts them (ExternalFull), logs it and rebuilds the cache (FTFW,
+//     NOTRACK): a RESYNC, and five seconds later the eviction of every
+//     entry the peer has not sent again since (ExternalEvicted: forged
+//     entries, entries whose end was lost), then a second RESYNC for what
+//     was refused meanwhile; at most one rebuild every 30 s. Evicting the
+//     least recently refreshed entry instead would let a flood of forged
+//     NEWs push out the long-lived idle flows a failover needs most. In
+//     ALARM the cache is not rebuilt: CacheTimeout expires what is not
+//     refreshed.
+//
+// Repeated trouble is logged at most once every 10 s, with a count.
+//
 // One goroutine (Run's) owns the caches, the sequence numbers and the
 // transmit buffer, as conntrackd's single main loop does; the other methods
 // hand their work to it and wait. A commit copies the external cache out of

@@ -182,6 +182,7 @@ func (n *Node) peerHasExp(k cache.ExpectKey) bool {
 func (n *Node) enqueueExp(e *cache.ExpectEntry) {
 	if n.ftfw != nil {
 		n.ftfw.takeBackExp(e)
+		n.unrepairedExp(e)
 	}
 	if n.alarm != nil && !e.Dead() {
 		n.alarm.expects.arm(n.alarm, e, n.clock.Now())
@@ -221,5 +222,7 @@ func (n *Node) expectData(m *wire.Message) {
 		n.injectExpect(m.Header.Type, &x)
 		return
 	}
-	applyReceived(n.externalExp, m.Header.Type, &x)
+	if errors.Is(applyReceived(n.externalExp, m.Header.Type, &x), cache.ErrFull) {
+		n.externalFull("expectation")
+	}
 }

@@ -4,6 +4,7 @@ package node
 
 import (
 	"container/list"
+	"time"
 
 	"ctq/sync/cache"
 	"ctq/sync/wire"
@@ -54,6 +55,21 @@ type ftfw struct {
 	rxSet  bool
 	// lost and before are conntrackd's "Packets lost" and "Packets before".
 	lost, before uint64
+	// cand is the sequence number of the last message dropped as behind
+	// or out of the window, once candSet: a message numbered cand+1 makes
+	// the receiver follow the new sequence (a re-anchor). jumps counts the
+	// messages out of the window, reanchors the re-anchors; wantResync
+	// asks the node for a RESYNC (a re-anchor forward: more was lost than
+	// a NACK can ask for).
+	cand       uint32
+	candSet    bool
+	jumps      uint64
+	reanchors  uint64
+	wantResync bool
+	// peerSynced is set once the peer sent a message without HELLO (its
+	// handshake is over); a HELLO after that means it restarted and sets
+	// peerRestarted for the node.
+	peerSynced, peerRestarted bool
 
 	// rs is the resend queue in send order; rsEntries finds the element of
 	// a cache entry; rsLimit is ResendQueueSize; rsDropped counts entries
@@ -69,7 +85,25 @@ type ftfw struct {
 	// entries; releaseExp may be nil (no expectations).
 	rsExp      map[*cache.ExpectEntry]*list.Element
 	releaseExp func(*cache.ExpectEntry)
+	// onLost, when set, takes the entries (flows and expectations) the
+	// resend queue loses without their being acknowledged (dropped when
+	// full, flushed by a HELLO, NACKed beyond the budget), instead of
+	// release: the node repairs them. Control messages lost are not
+	// passed.
+	onLost func(txItem)
+	// nackBudget, when set, bounds the resends of NACKs (clocked by now);
+	// nackLimited counts the entries NACKed beyond it.
+	nackBudget  *tokenBucket
+	now         func() time.Time
+	nackLimited uint64
 }
+
+// seqWindow is how far from the expected sequence number a peer's message
+// may be to be believed: a gap within it is NACKed as conntrackd does, a
+// message further off (behind, or a jump ahead) is dropped until the peer
+// keeps to the new sequence (two consecutive numbers). A genuine peer
+// jumps that far only after losing more than NACKs can bring back.
+const seqWindow = 1 << 16
 
 // newFTFW returns FTFW's state for an ACK window and a resend queue size.
 func newFTFW(windowSize, rsLimit int, release func(*cache.Entry)) *ftfw {
@@ -110,7 +144,7 @@ func (s *ftfw) sent(it txItem, seq uint32) {
 	}
 	if s.rs.Len() >= s.rsLimit {
 		s.rsDropped++
-		s.drop(s.rs.Front(), true)
+		s.lose(s.rs.Front())
 	}
 	el := s.rs.PushBack(rsItem{seq: seq, item: it})
 	if it.entry != nil {
@@ -121,9 +155,19 @@ func (s *ftfw) sent(it txItem, seq uint32) {
 	}
 }
 
+// lose removes an element whose message may not have arrived from the
+// resend queue: its entry goes to onLost (to be repaired) or, without
+// onLost, is released as conntrackd does.
+func (s *ftfw) lose(el *list.Element) {
+	it := s.drop(el, s.onLost == nil)
+	if s.onLost != nil && !it.isCtl() {
+		s.onLost(it)
+	}
+}
+
 // drop removes an element from the resend queue, releasing its entry when
-// it will not be sent again.
-func (s *ftfw) drop(el *list.Element, release bool) {
+// it will not be sent again, and returns its item.
+func (s *ftfw) drop(el *list.Element, release bool) txItem {
 	it := s.rs.Remove(el).(rsItem).item
 	if it.entry != nil {
 		delete(s.rsEntries, it.entry)
@@ -137,6 +181,7 @@ func (s *ftfw) drop(el *list.Element, release bool) {
 			s.releaseExp(it.exp)
 		}
 	}
+	return it
 }
 
 // takeBack removes a cache entry from the resend queue, because it changed
@@ -154,10 +199,11 @@ func (s *ftfw) takeBackExp(e *cache.ExpectEntry) {
 	}
 }
 
-// flushRS empties the resend queue (a HELLO: the peer knows nothing of it).
+// flushRS empties the resend queue (a HELLO: the peer knows nothing of
+// it), its entries lost (repaired with onLost).
 func (s *ftfw) flushRS() {
 	for el := s.rs.Front(); el != nil; el = s.rs.Front() {
-		s.drop(el, true)
+		s.lose(el)
 	}
 }
 
@@ -177,7 +223,9 @@ func (s *ftfw) ack(from, to uint32) {
 }
 
 // nack moves the resend-queue entries with a sequence number in [from, to]
-// to the end of tx: they go out again, with new sequence numbers.
+// to the end of tx: they go out again, with new sequence numbers. Beyond
+// the budget (nackBudget) they are lost instead (onLost repairs them
+// later, once each however often they are NACKed).
 func (s *ftfw) nack(from, to uint32, tx []txItem) []txItem {
 	for el := s.rs.Front(); el != nil; {
 		next := el.Next()
@@ -186,8 +234,13 @@ func (s *ftfw) nack(from, to uint32, tx []txItem) []txItem {
 			break
 		}
 		if !wire.SeqBefore(r.seq, from) {
-			s.drop(el, false)
-			tx = append(tx, r.item)
+			if s.nackBudget != nil && !s.nackBudget.take(s.now()) {
+				s.nackLimited++
+				s.lose(el)
+			} else {
+				s.drop(el, false)
+				tx = append(tx, r.item)
+			}
 		}
 		el = next
 	}
@@ -220,6 +273,9 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 		s.hello = helloDone
 	}
 	inSync := true
+	// nackFrom is the first sequence number a gap NACKs; reanchor marks
+	// a new sequence followed.
+	nackFrom, reanchor := s.rxLast+1, false
 	if hello {
 		// The peer restarted: restart the window if needed and forget
 		// what it cannot acknowledge.
@@ -227,16 +283,39 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 			s.window = s.windowSize - 1
 			s.ackFrom = h.Seq
 		}
+		if s.peerSynced {
+			s.peerRestarted = true
+		}
+		s.peerSynced = false
+		s.candSet = false
 		s.flushRS()
 	} else if s.rxSet {
 		want := s.rxLast + 1
+		ahead := h.Seq - want // serial distance forward
 		switch {
 		case h.Seq == want:
-		case wire.SeqBefore(want, h.Seq):
+		case ahead < seqWindow:
 			s.lost += uint64(h.Seq - s.rxLast + 1)
 			inSync = false
-		default:
+		case s.candSet && h.Seq == s.cand+1:
+			// The sender keeps to a sequence of its own: a forgery
+			// before it took the expected one over, or the peer lost
+			// more than the window. Follow it, asking for what was
+			// dropped on the way.
+			s.reanchors++
+			inSync, reanchor = false, true
+			nackFrom = s.cand
+			if wire.SeqBefore(want, h.Seq) {
+				nackFrom = want
+				s.wantResync = true
+			}
+		case wire.SeqBefore(h.Seq, want) && want-h.Seq <= seqWindow:
 			s.before++
+			s.cand, s.candSet = h.Seq, true
+			return verdictDrop, false, tx
+		default:
+			s.jumps++
+			s.cand, s.candSet = h.Seq, true
 			return verdictDrop, false, tx
 		}
 	}
@@ -256,16 +335,22 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 			s.ackFromSet = false
 		}
 	} else {
-		if s.ackFromSet {
+		// On a re-anchor what is pending was of the other sequence: no
+		// ACK of it goes to this one.
+		if s.ackFromSet && !reanchor {
 			tx = append(tx, txItem{ctl: wire.FlagACK, from: s.ackFrom, to: s.rxLast})
-			s.ackFromSet = false
 		}
-		tx = append(tx, txItem{ctl: wire.FlagNACK, from: s.rxLast + 1, to: h.Seq - 1})
+		s.ackFromSet = false
+		tx = append(tx, txItem{ctl: wire.FlagNACK, from: nackFrom, to: h.Seq - 1})
 		s.window = s.windowSize - 1
 		s.ackFrom = h.Seq
 		s.ackFromSet = true
 	}
 	s.rxLast, s.rxSet = h.Seq, true
+	s.candSet = false
+	if !hello {
+		s.peerSynced = true
+	}
 	return v, resync, tx
 }
 

@@ -102,6 +102,8 @@ type Node struct {
 	ftfw *ftfw
 	// alarm is ALARM's state; nil in FTFW and NOTRACK.
 	alarm *alarm
+	// guard is the state of the defences and repairs (guard.go).
+	guard guard
 	// Expectation sync (expect.go): the caches (empty without
 	// ExpectationSync), the entries in the transmit queue, and the
 	// expectation watch's group membership (set before started is
@@ -176,6 +178,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	if cfg.Sync.Mode == config.ModeALARM {
 		n.alarm = newAlarm(cfg.Sync.RefreshTime, cfg.Sync.CacheTimeout, uint64(now().UnixNano()))
 	}
+	n.initGuard()
 	return n, nil
 }
 
@@ -268,7 +271,7 @@ func (n *Node) Run(ctx context.Context) error {
 		return stopping(ctx, err)
 	}
 	if n.cfg.Sync.StartupResync {
-		n.txq = append(n.txq, txItem{ctl: wire.FlagResync})
+		n.requestResync()
 	}
 	n.stats.Started = n.clock.Now()
 	n.logf(slog.LevelInfo, "sync node started: mode %s, %d dedicated link(s), %d entries in the internal cache",

@@ -4,7 +4,6 @@ package node
 
 import (
 	"errors"
-	"log/slog"
 
 	"ctq/engine"
 	"ctq/sync/cache"
@@ -56,9 +55,7 @@ func (n *Node) message(m *wire.Message) {
 		n.data(m)
 	case h.IsResync():
 		n.stats.RecvControl++
-		n.stats.ResyncsAnswered++
-		n.logf(slog.LevelInfo, "resync requested by the peer: sending the internal cache")
-		n.bulkSend()
+		n.answerResync("resync requested by the peer")
 	case h.IsAlive():
 		n.stats.RecvControl++
 	default:
@@ -72,17 +69,17 @@ func (n *Node) message(m *wire.Message) {
 // check, acknowledgements and resends are FTFW's; data behind the
 // expected sequence number is dropped.
 func (n *Node) messageFTFW(m *wire.Message) {
+	jumps, reanchors := n.ftfw.jumps, n.ftfw.reanchors
 	v, resync, tx := n.ftfw.recv(m, n.txq)
 	n.txq = tx
+	n.afterFTFW(jumps, reanchors)
 	switch v {
 	case verdictData:
 		n.data(m)
 	case verdictCtl:
 		n.stats.RecvControl++
 		if resync {
-			n.stats.ResyncsAnswered++
-			n.logf(slog.LevelInfo, "resync requested by the peer: sending the internal cache")
-			n.bulkSend()
+			n.answerResync("resync requested by the peer")
 		}
 	case verdictBad:
 		n.stats.RecvErrors[wire.KindBadHeader]++
@@ -106,5 +103,7 @@ func (n *Node) data(m *wire.Message) {
 		n.inject(m.Header.Type, &f)
 		return
 	}
-	applyReceived(n.external, m.Header.Type, &f)
+	if errors.Is(applyReceived(n.external, m.Header.Type, &f), cache.ErrFull) {
+		n.externalFull("flow")
+	}
 }

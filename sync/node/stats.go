@@ -42,8 +42,40 @@ type Stats struct {
 	// it dropped when full.
 	ResendQueue, ResendObjects int
 	ResendDropped              uint64
-	// ResyncsAnswered counts RESYNC requests answered with a bulk send.
-	ResyncsAnswered uint64
+	// SeqJumps counts FTFW messages dropped because their sequence number
+	// was too far (more than 65536) from the expected one to be believed
+	// (a forgery, without AuthKey); SeqReanchors counts the times the
+	// node followed a new sequence of the peer (two consecutive numbers
+	// out of the expected range), with a NACK or a RESYNC for what it
+	// dropped on the way.
+	SeqJumps, SeqReanchors uint64
+	// ResyncsAnswered counts the bulk sends made for the peer's RESYNC
+	// requests (and its restarts); ResyncsCoalesced counts the requests
+	// that got no bulk send of their own: at most one goes out a second,
+	// the requests meanwhile share the next one.
+	ResyncsAnswered, ResyncsCoalesced uint64
+	// ResyncsRequested counts the RESYNC requests this node sent
+	// (RequestResync, StartupResync, and its own repairs: a sequence
+	// re-anchored, a full external cache).
+	ResyncsRequested uint64
+	// NACKLimited counts the entries of the resend queue a NACK asked for
+	// beyond the resend budget (a resend queue's worth a second): they go
+	// to the repair instead of out at once.
+	NACKLimited uint64
+	// Repaired counts the entries sent again by the repair of known
+	// losses (FTFW): entries the full resend queue dropped, NACKed beyond
+	// the budget, or flushed by the peer's HELLO. RepairPending is how
+	// many wait for it.
+	Repaired      uint64
+	RepairPending int
+	// PeerRestarts counts the peer's HELLOs after its handshake (FTFW: the
+	// peer restarted), each answered with a bulk send.
+	PeerRestarts uint64
+	// ExternalFull counts the peer's entries (flows and expectations) the
+	// full external cache (HashLimit) refused; Rebuilds counts the
+	// rebuilds they started (a RESYNC, then the eviction of what the peer
+	// did not send again), ExternalEvicted the entries those evicted.
+	ExternalFull, ExternalEvicted, Rebuilds uint64
 	// EventOverflows counts kernel event overruns (ENOBUFS), each followed
 	// by a re-dump of the kernel table.
 	EventOverflows uint64

@@ -13,6 +13,7 @@ import (
 func (n *Node) enqueue(e *cache.Entry) {
 	if n.ftfw != nil {
 		n.ftfw.takeBack(e)
+		n.unrepaired(e)
 	}
 	if n.alarm != nil && !e.Dead() {
 		n.alarm.flows.arm(n.alarm, e, n.clock.Now())
