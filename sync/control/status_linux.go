@@ -53,8 +53,12 @@ func StatusLines(s *node.Stats) []string {
 	add("  control sent:        %12d   received: %12d", s.SentControl, s.RecvControl)
 	add("  expectations received:%11d", s.RecvExpect)
 	add("  sequence lost:       %12d   before: %12d", s.SeqLost, s.SeqBefore)
+	add("  sequence jumps:      %12d   re-anchored: %12d", s.SeqJumps, s.SeqReanchors)
 	add("  resend queue:        %12d   flows: %12d   dropped: %d", s.ResendQueue, s.ResendObjects, s.ResendDropped)
-	add("  resyncs answered:    %12d", s.ResyncsAnswered)
+	add("  repaired:            %12d   pending: %12d   NACKs over budget: %d", s.Repaired, s.RepairPending, s.NACKLimited)
+	add("  resyncs answered:    %12d   coalesced: %12d   requested: %d", s.ResyncsAnswered, s.ResyncsCoalesced, s.ResyncsRequested)
+	add("  peer restarts:       %12d", s.PeerRestarts)
+	add("  external cache full: %12d   rebuilds: %12d   evicted: %d", s.ExternalFull, s.Rebuilds, s.ExternalEvicted)
 	add("  event overruns:      %12d", s.EventOverflows)
 	if s.Polls > 0 {
 		add("  kernel table polls:  %12d", s.Polls)
