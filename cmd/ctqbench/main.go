@@ -11,7 +11,9 @@
 // conntrack -D on two identical tables, and counts the events ctq's watch
 // and conntrack -E receive during a conntrack -R burst, and compares the
 // replication lag and commit time of a ctq sync pair with a conntrackd
-// pair. It needs root, ip(8), conntrack(8) and conntrackd(8).
+// pair, and counts the destroy records ctq's account, ulogd2's NFCT input
+// and conntrackd's Stats mode log of a burst of flushed entries. It needs
+// root, ip(8), conntrack(8) and conntrackd(8); ulogd is optional.
 package main
 
 import (
@@ -39,6 +41,7 @@ func main() {
 	flag.IntVar(&cfg.deleteFlows, "delete-n", 100000, "flows in each of the two tables of the delete benchmark (0: skip it)")
 	flag.IntVar(&cfg.burstFlows, "burst-n", 200000, "flows in the event burst (0: skip it)")
 	flag.IntVar(&cfg.syncFlows, "sync-n", 100000, "flows replicated and committed by a conntrackd pair and a ctq pair (0: skip it)")
+	flag.IntVar(&cfg.accountFlows, "account-n", 262144, "entries in each round of the flow accounting burst (0: skip it)")
 	flag.IntVar(&cfg.syncRuns, "sync-runs", 5, "runs of each sync pair (alternating which goes first; the median is reported)")
 	flag.Parse()
 	if err := run(cfg); err != nil {
@@ -53,6 +56,7 @@ type config struct {
 	deleteFlows        int
 	burstFlows         int
 	syncFlows          int
+	accountFlows       int
 	syncRuns           int
 	ctq, conntrack     string
 	self               string // this binary, for the raw dump
@@ -95,7 +99,12 @@ func run(cfg config) error {
 		}
 	}
 	if cfg.syncFlows > 0 {
-		return benchSync(cfg)
+		if err := benchSync(cfg); err != nil {
+			return err
+		}
+	}
+	if cfg.accountFlows > 0 {
+		return benchAccount(cfg)
 	}
 	return nil
 }
