@@ -213,8 +213,7 @@ func OpenSetWith(links []config.Link, o Options) (Link, error) {
 		}
 		m.setFlags(flags)
 	}
-	set := newSet(members, active, w)
-	set.log = o.Log
+	set := newSet(members, active, w, o.Log)
 	for _, m := range members {
 		if a, ok := m.link.(*Auth); ok {
 			a.hello()
@@ -264,8 +263,8 @@ func openAuthed(l *config.Link, errorQueueLength int, g *authGroup, index int, n
 
 // newSet starts a Set of members, with members[active] active (or the next
 // link that is up, when its interface is down), and its watcher w (nil for
-// none).
-func newSet(members []*member, active int, w *watcher) *Set {
+// none), logging to log (nil: nowhere).
+func newSet(members []*member, active int, w *watcher, log func(level slog.Level, msg string)) *Set {
 	s := &Set{
 		members:    members,
 		tcp:        members[0].transport == config.TransportTCP,
@@ -273,6 +272,7 @@ func newSet(members []*member, active int, w *watcher) *Set {
 		in:         make(chan datagram),
 		done:       make(chan struct{}),
 		watch:      w,
+		log:        log,
 	}
 	s.active.Store(int32(active))
 	if !members[active].up.Load() {
