@@ -156,9 +156,9 @@ func ctdRuntime(st *node.Stats, uptimeMin int) string {
 func ctdLinkPage(st *node.Stats) string {
 	var b strings.Builder
 	for _, ls := range st.Links {
-		status, role := "RUNNING", "ACTIVE"
-		if !ls.Up {
-			status = "DOWN"
+		status, role := ls.State, "ACTIVE"
+		if status == "" { // a link of no interface
+			status = link.StateRunning
 		}
 		if !ls.Active {
 			role = "BACKUP"

@@ -3,6 +3,7 @@ package control
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,29 @@ func TestConntrackdStatsPages(t *testing.T) {
 		}
 		if got := page(tt.st, started.Add(30*time.Second)); got != string(want) {
 			t.Errorf("%s (code %d):\n got %q\nwant %q", tt.file, tt.code, got, want)
+		}
+	}
+}
+
+// TestConntrackdLinkStates: `-s link` names a link's interface state as
+// conntrackd does: NO-CARRIER for an interface up without carrier, DOWN
+// for one admin down (a link without carrier was shown DOWN).
+func TestConntrackdLinkStates(t *testing.T) {
+	st := node.Stats{Links: []link.LinkStatus{
+		{Transport: config.TransportUDP, Interface: "eth1", State: link.StateNoCarrier, Active: true},
+		{Transport: config.TransportUDP, Interface: "eth2", State: link.StateDown},
+		{Transport: config.TransportUDP, Interface: "eth3", Up: true, State: link.StateRunning},
+		{Transport: config.TransportUDP, Up: true},
+	}}
+	page := ctdLinkPage(&st)
+	for _, want := range []string{
+		"UDP traffic device=eth1 status=NO-CARRIER role=ACTIVE:\n",
+		"UDP traffic device=eth2 status=DOWN role=BACKUP:\n",
+		"UDP traffic device=eth3 status=RUNNING role=BACKUP:\n",
+		"UDP traffic device= status=RUNNING role=BACKUP:\n",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
 		}
 	}
 }

@@ -33,6 +33,7 @@ var metricInfo = map[string]metricKind{
 	"ctq_sync_cache_updated_total":           {"Entries updated in a cache.", true},
 	"ctq_sync_cache_destroyed_total":         {"Entries destroyed in a cache.", true},
 	"ctq_sync_link_up":                       {"Whether a dedicated link's interface is up.", false},
+	"ctq_sync_link_admin_up":                 {"Whether a dedicated link's interface is admin up (with or without carrier).", false},
 	"ctq_sync_link_active":                   {"Whether a dedicated link is the active one.", false},
 	"ctq_sync_link_sent_bytes_total":         {"Bytes sent on a dedicated link.", true},
 	"ctq_sync_link_received_bytes_total":     {"Bytes received on a dedicated link.", true},

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"ctq/sync/cache"
+	"ctq/sync/link"
 	"ctq/sync/node"
 	"ctq/sync/wire"
 )
@@ -43,6 +44,7 @@ func Metrics(st *node.Stats, refused uint64, now time.Time) []Metric {
 	}
 	for _, l := range st.Links {
 		add("ctq_sync_link_up", b(l.Up), "link", l.Name)
+		add("ctq_sync_link_admin_up", b(l.State != link.StateDown), "link", l.Name)
 		add("ctq_sync_link_active", b(l.Active), "link", l.Name)
 		add("ctq_sync_link_sent_bytes_total", float64(l.Stats.SentBytes), "link", l.Name)
 		add("ctq_sync_link_received_bytes_total", float64(l.Stats.RecvBytes), "link", l.Name)

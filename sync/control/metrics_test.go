@@ -33,6 +33,7 @@ func TestMetrics(t *testing.T) {
 		`ctq_sync_cache_entries{cache="external"} 7`,
 		`ctq_sync_link_sent_bytes_total{link="eth1"} 156`,
 		`ctq_sync_link_active{link="eth1"} 1`,
+		`ctq_sync_link_admin_up{link="eth1"} 1`,
 		`ctq_sync_messages_rejected_total{reason="Truncated message"} 1`,
 		`ctq_sync_messages_rejected_total{reason="Malformed payload"} 2`,
 		"ctq_sync_sequence_lost_total 3",

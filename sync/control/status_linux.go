@@ -34,13 +34,17 @@ func StatusLines(s *node.Stats) []string {
 	add("  datagrams sent:      %12d   received: %12d", l.SentDatagrams, l.RecvDatagrams)
 	add("  errors sending:      %12d   receiving: %12d", l.SendErrors, l.RecvErrors)
 	add("  dropped by the kernel (receive buffer full): %d", l.RecvDropped)
-	if len(s.Links) > 1 { // one link: the counters above are its own
+	// One link of no interface: the counters above are its own.
+	if len(s.Links) > 1 || len(s.Links) == 1 && s.Links[0].Interface != "" {
 		for _, ls := range s.Links {
 			role, state := "BACKUP", "up"
 			if ls.Active {
 				role = "ACTIVE"
 			}
-			if !ls.Up {
+			switch {
+			case ls.State == link.StateNoCarrier:
+				state = "down (no carrier)"
+			case ls.State == link.StateDown || !ls.Up:
 				state = "down"
 			}
 			add("  %s %s (%s, line %d) %s: sent %d datagrams, received %d, errors %d/%d, dropped by the kernel %d", role, ls.Name, ls.Transport,

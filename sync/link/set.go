@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"ctq/sync/config"
 	"ctq/sync/wire"
 )
@@ -56,7 +58,9 @@ type Set struct {
 	done chan struct{}
 	// watch reports the members' interfaces going up and down; nil when
 	// none names an interface.
-	watch     *watcher
+	watch *watcher
+	// log gets the failovers an interface going down causes (nil: none).
+	log       func(level slog.Level, msg string)
 	closeOnce sync.Once
 	closeErr  error
 	wg        sync.WaitGroup
@@ -72,6 +76,8 @@ type member struct {
 	line      int
 	// up is false while the interface is down.
 	up atomic.Bool
+	// flags are the interface's IFF_UP and IFF_RUNNING as last seen.
+	flags atomic.Uint32
 	// free hands the reader's buffer back once Recv has copied it.
 	free chan []byte
 }
@@ -95,6 +101,9 @@ type LinkStatus struct {
 	Line int
 	// Up is false while the interface is down (admin or carrier).
 	Up bool
+	// State is the interface's state as conntrackd's `-s link` names it:
+	// StateRunning, StateNoCarrier or StateDown.
+	State string
 	// Active is true for the link that sends; the others are backups.
 	Active bool
 	Stats  Stats
@@ -107,7 +116,9 @@ type Options struct {
 	ErrorQueueLength int
 	// Log, when set, gets the links' notable events, a line each: the
 	// datagrams an AuthKey dropped (at most a line per link every ten
-	// seconds, with the counts by reason).
+	// seconds, with the counts by reason), and, as conntrackd logs them,
+	// the active link's interface going down: "device `X' becomes
+	// dedicated link" or "no dedicated links available!".
 	Log func(level slog.Level, msg string)
 }
 
@@ -120,7 +131,8 @@ func OpenSet(links []config.Link, errorQueueLength int) (Link, error) {
 // transport, at most config.MaxLinks) in the calling thread's network
 // namespace; a link whose block has an AuthKey is wrapped in an Auth (the
 // Auths of a node share its epoch and what it knows of the peer, and each
-// sends a hello). For one link it returns that link; for several, a *Set
+// sends a hello). For one link naming no interface it returns that link;
+// for one naming an interface, or several, a *Set
 // whose active link is first the one marked Default, else the first
 // (unless its interface is down: then the next one that is up).
 func OpenSetWith(links []config.Link, o Options) (Link, error) {
@@ -135,7 +147,10 @@ func OpenSetWith(links []config.Link, o Options) (Link, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open links: %w", err)
 	}
-	if len(links) == 1 {
+	// One link is returned as it is, unless it names an interface: then
+	// it is a Set of one, so that its interface is watched (its state
+	// shown, its loss logged) as conntrackd does.
+	if len(links) == 1 && links[0].Interface == "" {
 		l, err := openAuthed(&links[0], errorQueueLength, g, 0, linkName(&links[0]))
 		if a, ok := l.(*Auth); ok {
 			a.hello()
@@ -189,9 +204,16 @@ func OpenSetWith(links []config.Link, o Options) (Link, error) {
 			return nil, fmt.Errorf("open links: interface %s: %w", m.ifname, err)
 		}
 		m.ifindex = ifi.Index
-		m.up.Store(ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagRunning != 0)
+		var flags uint32
+		if ifi.Flags&net.FlagUp != 0 {
+			flags |= unix.IFF_UP
+		}
+		if ifi.Flags&net.FlagRunning != 0 {
+			flags |= unix.IFF_RUNNING
+		}
+		m.setFlags(flags)
 	}
-	set := newSet(members, active, w)
+	set := newSet(members, active, w, o.Log)
 	for _, m := range members {
 		if a, ok := m.link.(*Auth); ok {
 			a.hello()
@@ -218,7 +240,7 @@ func openMember(l *config.Link, errorQueueLength int, g *authGroup, index int) (
 		return nil, err
 	}
 	m := &member{link: ln, name: name, transport: l.Transport, ifname: l.Interface, line: l.Line}
-	m.up.Store(true)
+	m.setFlags(unix.IFF_UP | unix.IFF_RUNNING)
 	return m, nil
 }
 
@@ -241,8 +263,8 @@ func openAuthed(l *config.Link, errorQueueLength int, g *authGroup, index int, n
 
 // newSet starts a Set of members, with members[active] active (or the next
 // link that is up, when its interface is down), and its watcher w (nil for
-// none).
-func newSet(members []*member, active int, w *watcher) *Set {
+// none), logging to log (nil: nowhere).
+func newSet(members []*member, active int, w *watcher, log func(level slog.Level, msg string)) *Set {
 	s := &Set{
 		members:    members,
 		tcp:        members[0].transport == config.TransportTCP,
@@ -250,6 +272,7 @@ func newSet(members []*member, active int, w *watcher) *Set {
 		in:         make(chan datagram),
 		done:       make(chan struct{}),
 		watch:      w,
+		log:        log,
 	}
 	s.active.Store(int32(active))
 	if !members[active].up.Load() {
@@ -267,7 +290,7 @@ func newSet(members []*member, active int, w *watcher) *Set {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			w.run(s.done, s.linkChanged)
+			w.run(s.done, s.flagsChanged)
 		}()
 	}
 	return s
@@ -304,17 +327,46 @@ func (s *Set) read(i int, m *member) {
 	}
 }
 
-// linkChanged takes the state of interface ifindex from rtnetlink and
-// moves off the active link when its interface went down.
+// setFlags records the interface's flags.
+func (m *member) setFlags(flags uint32) {
+	m.flags.Store(flags & (unix.IFF_UP | unix.IFF_RUNNING))
+	m.up.Store(flagsUp(flags))
+}
+
+// linkChanged is flagsChanged with the flags of an interface up or down.
 func (s *Set) linkChanged(ifindex int, up bool) {
+	var flags uint32
+	if up {
+		flags = unix.IFF_UP | unix.IFF_RUNNING
+	}
+	s.flagsChanged(ifindex, flags)
+}
+
+// flagsChanged takes the flags of interface ifindex from rtnetlink and
+// moves off the active link when its interface went down, logging it as
+// conntrackd does: the link that becomes active, or that there is none
+// (conntrackd logs it on each interface event while the active link is
+// down; the Set when the active link goes down).
+func (s *Set) flagsChanged(ifindex int, flags uint32) {
+	up := flagsUp(flags)
 	for i, m := range s.members {
 		if m.ifindex != ifindex || m.ifname == "" {
 			continue
 		}
-		m.up.Store(up)
-		if !up && int(s.active.Load()) == i {
-			s.failover(i)
+		was := m.up.Load()
+		m.setFlags(flags)
+		if up || int(s.active.Load()) != i {
+			continue
 		}
+		next := s.failover(i)
+		if !was || s.log == nil {
+			continue
+		}
+		if next < 0 {
+			s.log(slog.LevelError, "no dedicated links available!")
+			continue
+		}
+		s.log(slog.LevelInfo, fmt.Sprintf("device `%s' becomes dedicated link", s.members[next].name))
 	}
 }
 
@@ -438,7 +490,7 @@ func (s *Set) Links() []LinkStatus {
 	for i, m := range s.members {
 		out[i] = LinkStatus{
 			Name: m.name, Transport: m.transport, Interface: m.ifname, Line: m.line,
-			Up: m.up.Load(), Active: i == active, Stats: m.link.Stats(),
+			Up: m.up.Load(), State: stateName(m.flags.Load()), Active: i == active, Stats: m.link.Stats(),
 		}
 	}
 	return out

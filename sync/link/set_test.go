@@ -93,7 +93,7 @@ func fakeSet(n int, tr config.Transport, active int) (*Set, []*fakeLink) {
 		m.up.Store(true)
 		members = append(members, m)
 	}
-	return newSet(members, active, nil), fakes
+	return newSet(members, active, nil, nil), fakes
 }
 
 // activeOf is the index of the active link.
@@ -249,7 +249,7 @@ func TestSetStartDown(t *testing.T) {
 		m.up.Store(i != 1)
 		members = append(members, m)
 	}
-	s := newSet(members, 1, nil)
+	s := newSet(members, 1, nil, nil)
 	defer s.Close()
 	if activeOf(s) != 2 {
 		t.Errorf("link %d active, want 2: the Default, 1, is down", activeOf(s))

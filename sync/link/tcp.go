@@ -54,7 +54,11 @@ const (
 // A Send that finds no connection, or whose write fails, goes to an error
 // queue of at most ErrorQueueLength datagrams (the oldest is dropped when
 // full) that is sent, in order, once connected again. The connection is
-// retried after a wait that starts at one second and doubles up to eight.
+// retried after a wait that starts at one second and doubles up to eight;
+// when the peer's own connection comes in (the peer is back) the wait, or
+// an attempt begun while the peer was down, is cut short and reset, so
+// what was queued meanwhile (a resync's answer) goes out at once. Go's
+// TCP connections have Nagle off (TCP_NODELAY) by default.
 // A Send to a peer that does not read blocks for at most two seconds; the
 // connection is then dropped and the data queued.
 type TCP struct {
@@ -92,6 +96,16 @@ type TCP struct {
 	kick   chan struct{}
 	done   chan struct{}
 	wg     sync.WaitGroup
+
+	// peerBack tells the connect loop that the peer's connection came
+	// in: the peer is up, so a reconnect wait is cut short and reset.
+	peerBack chan struct{}
+	// dialCancel ends the connection attempt under way, if any (t.mu).
+	dialCancel context.CancelFunc
+
+	// dialFailures and accepted count failed connection attempts and
+	// accepted peer connections (for tests).
+	dialFailures, accepted atomic.Uint64
 
 	sentBytes, sentDatagrams, sendErrors atomic.Uint64
 	recvBytes, recvDatagrams, recvErrors atomic.Uint64
@@ -146,6 +160,7 @@ func openTCP(l *config.Link, queueLen int, backoffMin, backoffMax time.Duration)
 		backoffMax: backoffMax,
 		incoming:   make(chan net.Conn, 1),
 		kick:       make(chan struct{}, 1),
+		peerBack:   make(chan struct{}, 1),
 		done:       make(chan struct{}),
 	}
 	t.start()
@@ -187,7 +202,20 @@ func (t *TCP) accept() {
 			t.srv.Close() // Recv's read fails and it takes c
 		}
 		t.srv = c
+		// The peer is back (it connected to us): if our side is
+		// waiting to reconnect, or stuck in an attempt begun while the
+		// peer was down, connect again now rather than after a wait
+		// that grew while it was away; what this node sends the peer
+		// (a resync's answer) waits in the error queue until then.
+		if t.out == nil && t.dialCancel != nil {
+			t.dialCancel()
+		}
 		t.mu.Unlock()
+		t.accepted.Add(1)
+		select {
+		case t.peerBack <- struct{}{}:
+		default:
+		}
 		select {
 		case t.incoming <- c:
 		case old := <-t.incoming:
@@ -234,18 +262,37 @@ func (t *TCP) connect() {
 			continue
 		}
 		d := net.Dialer{Timeout: dialTimeout}
-		c, err := d.DialContext(t.ctx, "tcp", t.dst.String())
+		ctx, cancel := context.WithCancel(t.ctx)
+		t.mu.Lock()
+		t.dialCancel = cancel
+		t.mu.Unlock()
+		c, err := d.DialContext(ctx, "tcp", t.dst.String())
+		t.mu.Lock()
+		t.dialCancel = nil
+		t.mu.Unlock()
+		cancel()
 		if err != nil {
+			t.dialFailures.Add(1)
+			timer := time.NewTimer(wait)
 			select {
-			case <-time.After(wait):
+			case <-timer.C:
+				wait = min(2*wait, t.backoffMax)
+			case <-t.peerBack:
+				timer.Stop()
+				wait = t.backoffMin
 			case <-t.done:
+				timer.Stop()
 				return
 			}
-			wait = min(2*wait, t.backoffMax)
 			t.reconnect()
 			continue
 		}
 		wait = t.backoffMin
+		// A peer connection accepted before this one is not news.
+		select {
+		case <-t.peerBack:
+		default:
+		}
 		t.mu.Lock()
 		if t.closed {
 			t.mu.Unlock()

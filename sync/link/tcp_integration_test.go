@@ -136,3 +136,51 @@ func TestTCP(t *testing.T) {
 		t.Error("Recv on a closed link succeeded")
 	}
 }
+
+// TestTCPPeerBackResetsBackoff: a link whose peer stayed down long enough
+// for its reconnect wait to grow connects again as soon as the peer's own
+// connection comes in (the peer is back), not when the wait ends; what it
+// sends then reaches the peer at once, as a resync's answer must. The wait
+// is an hour here: the message arriving at all shows it was cut short.
+func TestTCPPeerBackResetsBackoff(t *testing.T) {
+	nstest.Require(t)
+	ns := nstest.New(t)
+	ns.Run(t, "ip", "link", "add", "l1", "type", "veth", "peer", "name", "l2")
+	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "l1")
+	ns.Run(t, "ip", "addr", "add", "192.0.2.2/24", "dev", "l2")
+	ns.Run(t, "ip", "link", "set", "l1", "up")
+	ns.Run(t, "ip", "link", "set", "l2", "up")
+	a1, a2 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	c1 := config.Link{Transport: config.TransportTCP, Address: a1, Destination: a2, Port: 3780}
+	c2 := config.Link{Transport: config.TransportTCP, Address: a2, Destination: a1, Port: 3780}
+	var l1, l2 *TCP
+	if err := ns.Do(func() error {
+		var err error
+		l1, err = openTCP(&c1, 4, time.Hour, time.Hour)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer l1.Close()
+	// The peer is down: l1's first attempt is refused and it waits.
+	for l1.dialFailures.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := ns.Do(func() error {
+		var err error
+		l2, err = openTCP(&c2, 4, 20*time.Millisecond, 100*time.Millisecond)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	// l2 connects to l1 at once; l1 learns the peer is back.
+	for l1.accepted.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	m := stream(t, 3, 77)
+	l1.Send(m)
+	if got := recvStream(t, l2, len(m)); !bytes.Equal(got, m) {
+		t.Errorf("l2 received %x, want %x", got, m)
+	}
+}

@@ -45,7 +45,7 @@ func openWatcher() (*watcher, error) {
 // the interface is up (IFF_UP and IFF_RUNNING: admin up with carrier),
 // until done is closed. When a read fails (ENOBUFS: messages were lost)
 // it asks for a dump of all the interfaces, which comes as RTM_NEWLINK.
-func (w *watcher) run(done <-chan struct{}, changed func(ifindex int, up bool)) {
+func (w *watcher) run(done <-chan struct{}, changed func(ifindex int, flags uint32)) {
 	for {
 		msgs, err := w.conn.Receive()
 		if err != nil {
@@ -58,8 +58,8 @@ func (w *watcher) run(done <-chan struct{}, changed func(ifindex int, up bool)) 
 			continue
 		}
 		for _, m := range msgs {
-			if ifindex, up, ok := linkState(m); ok {
-				changed(ifindex, up)
+			if ifindex, flags, ok := linkFlags(m); ok {
+				changed(ifindex, flags)
 			}
 		}
 	}
@@ -68,14 +68,47 @@ func (w *watcher) run(done <-chan struct{}, changed func(ifindex int, up bool)) 
 // linkState reads an RTM_NEWLINK or RTM_DELLINK message: the interface's
 // index and whether it is up (a deleted interface is down).
 func linkState(m netlink.Message) (ifindex int, up, ok bool) {
+	ifindex, flags, ok := linkFlags(m)
+	return ifindex, flagsUp(flags), ok
+}
+
+// linkFlags reads an RTM_NEWLINK or RTM_DELLINK message: the interface's
+// index and its flags (none for a deleted interface).
+func linkFlags(m netlink.Message) (ifindex int, flags uint32, ok bool) {
 	t := m.Header.Type
 	if t != unix.RTM_NEWLINK && t != unix.RTM_DELLINK || len(m.Data) < sizeofIfInfomsg {
-		return 0, false, false
+		return 0, 0, false
 	}
 	ifindex = int(int32(binary.NativeEndian.Uint32(m.Data[ifiIndexOffset:])))
-	flags := binary.NativeEndian.Uint32(m.Data[ifiFlagsOffset:])
-	up = t == unix.RTM_NEWLINK && flags&unix.IFF_UP != 0 && flags&unix.IFF_RUNNING != 0
-	return ifindex, up, true
+	if t == unix.RTM_NEWLINK {
+		flags = binary.NativeEndian.Uint32(m.Data[ifiFlagsOffset:])
+	}
+	return ifindex, flags, true
+}
+
+// flagsUp reports whether interface flags are those of an interface that
+// carries traffic: admin up (IFF_UP) with carrier (IFF_RUNNING).
+func flagsUp(flags uint32) bool {
+	return flags&unix.IFF_UP != 0 && flags&unix.IFF_RUNNING != 0
+}
+
+// Interface states of a link, as conntrackd's `-s link` shows them.
+const (
+	StateRunning   = "RUNNING"    // admin up, with carrier
+	StateNoCarrier = "NO-CARRIER" // admin up, no carrier
+	StateDown      = "DOWN"       // admin down (or deleted)
+)
+
+// stateName is conntrackd's name of an interface's state: IFF_UP is the
+// admin state, IFF_RUNNING the carrier.
+func stateName(flags uint32) string {
+	switch {
+	case flags&unix.IFF_UP == 0:
+		return StateDown
+	case flags&unix.IFF_RUNNING == 0:
+		return StateNoCarrier
+	}
+	return StateRunning
 }
 
 // dump asks for every interface's state (RTM_GETLINK, NLM_F_DUMP); the

@@ -59,3 +59,16 @@ func FuzzLinkState(f *testing.F) {
 		}
 	})
 }
+
+func TestStateName(t *testing.T) {
+	for flags, want := range map[uint32]string{
+		unix.IFF_UP | unix.IFF_RUNNING: StateRunning,
+		unix.IFF_UP:                    StateNoCarrier,
+		unix.IFF_RUNNING:               StateDown,
+		0:                              StateDown,
+	} {
+		if got := stateName(flags); got != want {
+			t.Errorf("flags %#x: %s, want %s", flags, got, want)
+		}
+	}
+}

@@ -156,7 +156,7 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 				name = lc.Address.String()
 			}
 			s.Links = []link.LinkStatus{{Name: name, Transport: lc.Transport, Interface: lc.Interface,
-				Line: lc.Line, Up: true, Active: true, Stats: s.Link}}
+				Line: lc.Line, Up: true, State: link.StateRunning, Active: true, Stats: s.Link}}
 		}
 	})
 	return s, err
