@@ -62,17 +62,14 @@ func Exec(ctx context.Context, src Source, p *Plan, out Output, opts *ExecOption
 	if opts != nil {
 		o = *opts
 	}
+	if out == nil {
+		out = &only{}
+	}
 	switch {
 	case p.Action == ActWatch && p.Group != nil:
-		if out == nil {
-			return Result{}, errNoOutput
-		}
 		st, err := watchGroups(ctx, src, p, out.Interval)
 		return Result{Watch: st}, err
 	case p.Action == ActWatch:
-		if out == nil {
-			return Result{}, errNoOutput
-		}
 		w, err := out.Events()
 		if err != nil {
 			return Result{}, err
@@ -83,9 +80,6 @@ func Exec(ctx context.Context, src Source, p *Plan, out Output, opts *ExecOption
 		groups, res, err := aggregate(ctx, src, p)
 		if err != nil {
 			return res, err
-		}
-		if out == nil {
-			return res, errNoOutput
 		}
 		return res, out.Groups(groups)
 	case p.Table == TableExpect:
@@ -105,9 +99,6 @@ func Exec(ctx context.Context, src Source, p *Plan, out Output, opts *ExecOption
 		}
 		return execScan(ctx, src, p, func(*Flow) error { return nil })
 	case ActGet, ActList:
-		if out == nil {
-			return Result{}, errNoOutput
-		}
 		w, err := out.Flows()
 		if err != nil {
 			return Result{}, err

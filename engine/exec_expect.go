@@ -38,9 +38,6 @@ func execExpect(ctx context.Context, src Source, p *Plan, out Output) (Result, e
 	}
 	var w ExpectWriter
 	if p.Action == ActList {
-		if out == nil {
-			return Result{}, errNoOutput
-		}
 		var err error
 		if w, err = out.Expects(); err != nil {
 			return Result{}, err

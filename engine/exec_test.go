@@ -199,8 +199,8 @@ func TestExecDispatch(t *testing.T) {
 		t.Errorf("counting watch: %v, reports %+v; want one of 6 events", err, out.reports)
 	}
 
-	if _, err := Exec(ctx, src, &Plan{Action: ActList, Limit: -1}, nil, nil); !errors.Is(err, errNoOutput) {
-		t.Errorf("list without output: got %v, want errNoOutput", err)
+	if _, err := Exec(ctx, src, &Plan{Action: ActList, Limit: -1}, nil, nil); !errors.Is(err, ErrNoOutput) {
+		t.Errorf("list without output: got %v, want ErrNoOutput", err)
 	}
 	if _, err := Exec(ctx, src, &Plan{Action: ActList, Table: TableExpect, Limit: -1}, out, nil); err == nil {
 		t.Error("expect list on a source without expectations: want an error")

@@ -19,9 +19,9 @@ type Output interface {
 	Interval(r *IntervalReport) error
 }
 
-// errNoOutput is returned for a plan that produces output when Exec was
-// given none.
-var errNoOutput = errors.New("the statement produces output, and none was given")
+// ErrNoOutput is returned by Exec for a plan whose output the caller's
+// Output does not take (a nil Output takes none).
+var ErrNoOutput = errors.New("the statement produces output of a kind the caller does not take")
 
 // FlowsTo is an Output for list and get plans: it hands w to the engine
 // and refuses every other kind of output.
@@ -31,29 +31,39 @@ func FlowsTo(w Writer) Output { return &only{flows: w} }
 // refuses every other kind of output.
 func EventsTo(w EventWriter) Output { return &only{events: w} }
 
-// only is the Output of FlowsTo and EventsTo.
+// GroupsTo is an Output for grouping plans: it hands the groups to fn and
+// refuses every other kind of output.
+func GroupsTo(fn func([]Group) error) Output { return &only{groups: fn} }
+
+// only is the Output of FlowsTo, EventsTo and GroupsTo, and, empty, what
+// Exec uses for a nil Output: each kind it was not given is refused with
+// ErrNoOutput.
 type only struct {
 	flows  Writer
 	events EventWriter
+	groups func([]Group) error
 }
-
-// errNotWanted is returned for output the caller did not ask for.
-var errNotWanted = errors.New("the statement's output is not of the kind the caller takes")
 
 func (o *only) Flows() (Writer, error) {
 	if o.flows == nil {
-		return nil, errNotWanted
+		return nil, ErrNoOutput
 	}
 	return o.flows, nil
 }
 
 func (o *only) Events() (EventWriter, error) {
 	if o.events == nil {
-		return nil, errNotWanted
+		return nil, ErrNoOutput
 	}
 	return o.events, nil
 }
 
-func (o *only) Expects() (ExpectWriter, error) { return nil, errNotWanted }
-func (o *only) Groups([]Group) error           { return errNotWanted }
-func (o *only) Interval(*IntervalReport) error { return errNotWanted }
+func (o *only) Groups(g []Group) error {
+	if o.groups == nil {
+		return ErrNoOutput
+	}
+	return o.groups(g)
+}
+
+func (o *only) Expects() (ExpectWriter, error) { return nil, ErrNoOutput }
+func (o *only) Interval(*IntervalReport) error { return ErrNoOutput }

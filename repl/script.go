@@ -118,8 +118,8 @@ func (s *Session) value(ctx context.Context, v *lang.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &groupsOnly{}
-	res, err := engine.Exec(ctx, src, p, out, nil)
+	var groups []engine.Group
+	res, err := engine.Exec(ctx, src, p, engine.GroupsTo(func(g []engine.Group) error { groups = g; return nil }), nil)
 	s.warn(res.Stats)
 	switch {
 	case err != nil && p.Action == engine.ActCount:
@@ -128,25 +128,11 @@ func (s *Session) value(ctx context.Context, v *lang.Value) (any, error) {
 		return nil, fmt.Errorf("%s: %w", v.Agg.Keyword, err)
 	case p.Action == engine.ActCount:
 		return res.Count, nil
-	case len(out.groups) == 0:
+	case len(groups) == 0:
 		return 0.0, nil
 	}
-	return out.groups[0].Value, nil
+	return groups[0].Value, nil
 }
-
-// groupsOnly is the engine.Output of a statement whose result is a value:
-// it keeps the groups and refuses every other output.
-type groupsOnly struct {
-	groups []engine.Group
-}
-
-var errValueOutput = errors.New("a statement whose result is a value prints nothing")
-
-func (*groupsOnly) Flows() (engine.Writer, error)         { return nil, errValueOutput }
-func (*groupsOnly) Expects() (engine.ExpectWriter, error) { return nil, errValueOutput }
-func (*groupsOnly) Events() (engine.EventWriter, error)   { return nil, errValueOutput }
-func (*groupsOnly) Interval(*engine.IntervalReport) error { return errValueOutput }
-func (g *groupsOnly) Groups(groups []engine.Group) error  { g.groups = groups; return nil }
 
 // exit ends the script with the step's code.
 func (s *Session) exit(ctx context.Context, st *lang.ExitStep) error {

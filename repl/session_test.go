@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ctq/engine"
 )
 
 // offline returns a session on the test snapshot with a fixed clock.
@@ -78,6 +80,13 @@ func TestSessionErrors(t *testing.T) {
 	defer s2.Close()
 	if err := s2.Run(context.Background(), "", "count"); ExitCode(err) != ExitRuntime {
 		t.Errorf("missing snapshot: got %v (exit %d)", err, ExitCode(err))
+	}
+
+	// Without a live opener (ctq off Linux) a live statement says why.
+	s3 := NewSession(Config{Stdout: &out, Stderr: &errb})
+	defer s3.Close()
+	if err := s3.Run(context.Background(), "", "count"); !errors.Is(err, engine.ErrUnsupported) || ExitCode(err) != ExitRuntime {
+		t.Errorf("no live opener: got %v (exit %d), want engine.ErrUnsupported", err, ExitCode(err))
 	}
 
 	// A cancelled run exits 130.

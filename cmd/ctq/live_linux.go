@@ -5,8 +5,10 @@ import (
 	"ctq/engine/ctnetlink"
 )
 
-// openLive opens the live conntrack tables of a network namespace (empty:
-// ctq's own) over ctnetlink.
-func openLive(netns string) (engine.Source, error) {
-	return ctnetlink.OpenLive(&ctnetlink.LiveConfig{NetNS: netns})
+// liveOpener is how ctq opens the live conntrack tables of a network
+// namespace (empty: its own): over ctnetlink.
+func liveOpener() func(netns string) (engine.Source, error) {
+	return func(netns string) (engine.Source, error) {
+		return ctnetlink.OpenLive(&ctnetlink.LiveConfig{NetNS: netns})
+	}
 }

@@ -2,14 +2,9 @@
 
 package main
 
-import (
-	"fmt"
+import "ctq/engine"
 
-	"ctq/engine"
-)
-
-// openLive refuses: only Linux has live conntrack tables; saved ones
-// (--from) can be queried anywhere.
-func openLive(string) (engine.Source, error) {
-	return nil, fmt.Errorf("open live source: %w", engine.ErrUnsupported)
-}
+// liveOpener is nil: only Linux has live conntrack tables, and a session
+// without an opener says so (engine.ErrUnsupported); saved tables (--from)
+// can be queried anywhere.
+func liveOpener() func(netns string) (engine.Source, error) { return nil }

@@ -62,7 +62,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Format:   opts.format,
 		From:     opts.from,
 		NetNS:    opts.netns,
-		OpenLive: openLive,
+		OpenLive: liveOpener(),
 	})
 	defer sess.Close()
 
