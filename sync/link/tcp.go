@@ -55,8 +55,8 @@ const (
 // queue of at most ErrorQueueLength datagrams (the oldest is dropped when
 // full) that is sent, in order, once connected again. The connection is
 // retried after a wait that starts at one second and doubles up to eight;
-// when the peer's own connection comes in (the peer is back) the wait, or
-// an attempt begun while the peer was down, is cut short and reset, so
+// when the peer's own connection comes in (the peer is back) the wait is
+// cut short and reset, so
 // what was queued meanwhile (a resync's answer) goes out at once. Go's
 // TCP connections have Nagle off (TCP_NODELAY) by default.
 // A Send to a peer that does not read blocks for at most two seconds; the
@@ -100,8 +100,6 @@ type TCP struct {
 	// peerBack tells the connect loop that the peer's connection came
 	// in: the peer is up, so a reconnect wait is cut short and reset.
 	peerBack chan struct{}
-	// dialCancel ends the connection attempt under way, if any (t.mu).
-	dialCancel context.CancelFunc
 
 	// dialFailures and accepted count failed connection attempts and
 	// accepted peer connections (for tests).
@@ -202,15 +200,13 @@ func (t *TCP) accept() {
 			t.srv.Close() // Recv's read fails and it takes c
 		}
 		t.srv = c
-		// The peer is back (it connected to us): if our side is
-		// waiting to reconnect, or stuck in an attempt begun while the
-		// peer was down, connect again now rather than after a wait
-		// that grew while it was away; what this node sends the peer
-		// (a resync's answer) waits in the error queue until then.
-		if t.out == nil && t.dialCancel != nil {
-			t.dialCancel()
-		}
 		t.mu.Unlock()
+		// The peer is back (it connected to us): if our side waits to
+		// reconnect, it connects again now rather than after a wait
+		// that grew while the peer was away; what this node sends the
+		// peer (a resync's answer) waits in the error queue until then.
+		// An attempt under way is left to finish: it may be the one
+		// that succeeds.
 		t.accepted.Add(1)
 		select {
 		case t.peerBack <- struct{}{}:
@@ -262,15 +258,7 @@ func (t *TCP) connect() {
 			continue
 		}
 		d := net.Dialer{Timeout: dialTimeout}
-		ctx, cancel := context.WithCancel(t.ctx)
-		t.mu.Lock()
-		t.dialCancel = cancel
-		t.mu.Unlock()
-		c, err := d.DialContext(ctx, "tcp", t.dst.String())
-		t.mu.Lock()
-		t.dialCancel = nil
-		t.mu.Unlock()
-		cancel()
+		c, err := d.DialContext(t.ctx, "tcp", t.dst.String())
 		if err != nil {
 			t.dialFailures.Add(1)
 			timer := time.NewTimer(wait)
