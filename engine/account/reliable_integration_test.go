@@ -128,6 +128,14 @@ func TestReliableDestroyEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	// A write end of the test's own, open for the whole test: without a
+	// writer a read of the FIFO is an end of file, and the reader below
+	// could start before account opens its end.
+	keep, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keep.Close()
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
 	type outcome struct {
