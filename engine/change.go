@@ -15,11 +15,15 @@ type Change struct {
 	SetStatus Status
 	// AddLabels and DelLabels set and clear label bits.
 	AddLabels, DelLabels Labels
+	// SetState replaces the protocol state of a TCP, SCTP or DCCP entry
+	// with StateNum (the kernel's number; conntrack -U --state).
+	SetState bool
+	StateNum int
 }
 
 // Empty reports whether c changes nothing.
 func (c *Change) Empty() bool {
-	return !c.SetMark && !c.SetTimeout && c.SetStatus == 0 && c.AddLabels.Empty() && c.DelLabels.Empty()
+	return !c.SetMark && !c.SetTimeout && c.SetStatus == 0 && c.AddLabels.Empty() && c.DelLabels.Empty() && !c.SetState
 }
 
 // Mutator is implemented by sources whose entries can be changed (the live
@@ -81,6 +85,9 @@ type BatchStats struct {
 	// Gone counts deletes and updates of entries that no longer existed
 	// (ENOENT): benign, the entry went away by itself.
 	Gone int
+	// Exists counts creates of an IfAbsent insert that found the entry
+	// there already (EEXIST), left as it was.
+	Exists int
 	// Failed counts other failures; Errors holds the first few of them.
 	Failed int
 	Errors []error

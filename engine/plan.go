@@ -58,6 +58,18 @@ type Plan struct {
 	// Dry makes ActDelete and ActUpdate count what they would touch and
 	// touch nothing.
 	Dry bool
+	// Echo makes ActDelete and ActUpdate write each entry the kernel
+	// deleted or updated to Output.Flows: a deleted entry as it was read,
+	// an updated one as the kernel holds it after the change (conntrack
+	// -D and -U print them).
+	Echo bool
+	// Zero makes an ActList of TableConntrack read each entry and zero
+	// its counters in one step (IPCTNL_MSG_CT_GET_CTRZERO; conntrack -L
+	// -z): the entries written carry the counters before zeroing.
+	Zero bool
+	// IfAbsent makes an ActInsert leave an entry that exists already as it
+	// is, without error (conntrack -A); Result.Batch counts it in Exists.
+	IfAbsent bool
 	// Change computes the change an ActUpdate makes to one selected entry.
 	Change func(*Flow) (Change, error)
 	// Create holds the entries an ActInsert creates.
