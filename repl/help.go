@@ -144,7 +144,8 @@ func helpBodies() map[string]string {
   run keeps a node in the foreground until Ctrl-C or SIGTERM (for systemd);
   start runs one in the background of the shell until sync stop or the end
   of the session. The others ask the running node over its control socket
-  (General { UNIX { Path } }), as conntrackd's options do:
+  (General { UNIX { Path } }), as conntrackd's options do; after sync
+  start, those without PATH ask the node the session started:
     stop      end the node (-k)          status   its counters (-s)
     commit    external cache -> kernel (-c; cancels a pending purge)
     flush     empty both caches, or one (-f); flush kernel empties the

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 
 	"github.com/chzyer/readline"
@@ -20,28 +19,53 @@ import (
 // running statement (or the line being typed) and returns to the prompt;
 // Ctrl-D at the prompt, or an exit statement, ends the shell (exit N: with
 // that code). Variables set with let stay for the following lines.
+//
+// The prompt and line editing go to standard output when it is a
+// terminal, else to stderr (which must then be one): output redirected to
+// a file gets only the statements' results. Error messages are red on a
+// terminal, unless NO_COLOR is set.
 func Interactive(ctx context.Context, sess *Session, stdin *os.File, stderr io.Writer) error {
+	term := sess.cfg.Stdout
+	if !isTerminal(term) {
+		term = stderr
+	}
 	cfg := &readline.Config{
 		Prompt:          prompt,
-		HistoryFile:     historyPath(),
 		InterruptPrompt: "^C",
 		AutoComplete:    newCompleter(),
 		Stdin:           stdin,
+		Stdout:          term,
 		Stderr:          stderr,
-		// A statement spread over lines is one history entry.
+		// ctq keeps the history file itself: a statement spread over
+		// lines is one entry (see encodeHistory).
 		DisableAutoSaveHistory: true,
+		HistoryLimit:           historyLimit,
 	}
 	rl, err := readline.NewEx(cfg)
 	if err != nil {
 		return fmt.Errorf("start the shell: %w", err)
 	}
 	defer rl.Close()
-	var pending []string // lines of a statement that continues
+	histFile := historyPath()
+	if histFile != "" {
+		entries, err := loadHistory(histFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "ctq: %v\n", err)
+		}
+		for _, e := range entries {
+			_ = rl.SaveHistory(e) // in memory only: cfg has no HistoryFile
+		}
+	}
+	errColour, errReset := "", ""
+	if colourOn(stderr, os.Getenv) {
+		errColour, errReset = colourError, colourReset
+	}
+	pending := "" // the lines so far of a statement that continues
 	for {
 		line, err := rl.Readline()
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
-			pending = nil
+			pending = ""
 			rl.SetPrompt(prompt)
 			continue
 		case errors.Is(err, io.EOF):
@@ -49,29 +73,37 @@ func Interactive(ctx context.Context, sess *Session, stdin *os.File, stderr io.W
 		case err != nil:
 			return fmt.Errorf("read input: %w", err)
 		}
-		if len(pending) == 0 && strings.TrimSpace(line) == "" {
+		if pending == "" && strings.TrimSpace(line) == "" {
 			continue
 		}
 		if cut, ok := strings.CutSuffix(line, "\\"); ok {
-			pending = append(pending, cut)
+			// A backslash joins the next line to this one, as in a
+			// shell.
+			pending += strings.TrimRight(cut, " \t") + " "
 			rl.SetPrompt(continuePrompt)
 			continue
 		}
-		pending = append(pending, line)
-		text := strings.Join(pending, "\n")
+		text := pending + line
 		if incomplete(text) {
+			pending = text + "\n"
 			rl.SetPrompt(continuePrompt)
 			continue
 		}
-		pending = nil
+		pending = ""
 		rl.SetPrompt(prompt)
 		_ = rl.SaveHistory(text)
+		if histFile != "" {
+			if err := appendHistory(histFile, text); err != nil {
+				fmt.Fprintf(stderr, "ctq: %v\n", err)
+				histFile = "" // said once
+			}
+		}
 		err = runInterruptible(ctx, sess, text)
 		if sess.exited {
 			return err
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "%sctq: %v%s\n", colourError, err, colourReset)
+			fmt.Fprintf(stderr, "%sctq: %v%s\n", errColour, err, errReset)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -79,8 +111,7 @@ func Interactive(ctx context.Context, sess *Session, stdin *os.File, stderr io.W
 	}
 }
 
-// The shell's prompts, and the colour of its error messages (it only runs
-// on a terminal).
+// The shell's prompts, and the colour of its error messages.
 const (
 	prompt         = "ctq> "
 	continuePrompt = "...> "
@@ -111,13 +142,4 @@ func runInterruptible(ctx context.Context, sess *Session, line string) error {
 		}
 	}()
 	return sess.Run(ctx, "", line)
-}
-
-// historyPath is ~/.ctq_history, or nothing without a home directory.
-func historyPath() string {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(home, ".ctq_history")
 }

@@ -3,10 +3,7 @@ package repl
 import (
 	"fmt"
 	"io"
-	"os"
 	"time"
-
-	"github.com/chzyer/readline"
 )
 
 // progress shows a running count on stderr while a long mutation runs,
@@ -21,11 +18,7 @@ type progress struct {
 // newProgress returns a progress display for verb ("deleting"), or nil
 // when w is not a terminal.
 func newProgress(w io.Writer, verb string) *progress {
-	f, ok := w.(*os.File)
-	if !ok {
-		return nil
-	}
-	if !readline.IsTerminal(int(f.Fd())) {
+	if !isTerminal(w) {
 		return nil
 	}
 	return &progress{w: w, verb: verb, last: time.Now()}

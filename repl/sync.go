@@ -15,6 +15,10 @@ import (
 // sync/daemon (in the session's namespace, on its live table); the other
 // actions are requests to a running node's control socket.
 func (s *Session) syncStep(ctx context.Context, st *lang.SyncStep) error {
+	if st.Config == "" && st.Action != "run" && st.Action != "start" && s.daemon != nil && s.daemon.Running() {
+		// The session's own node is the default for requests.
+		return s.syncRequest(ctx, st, s.daemon.Socket())
+	}
 	cfg, err := daemon.LoadConfig(st.Config)
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", st.Action, err)
@@ -31,12 +35,19 @@ func (s *Session) syncStep(ctx context.Context, st *lang.SyncStep) error {
 	case "start":
 		return s.syncStart(cfg)
 	}
+	return s.syncRequest(ctx, st, cfg.General.UnixPath)
+}
+
+// syncRequest asks the node listening on socket to carry out st's action
+// and prints its answer; stop also ends the session's node if that is the
+// one asked.
+func (s *Session) syncRequest(ctx context.Context, st *lang.SyncStep, socket string) error {
 	req := control.Request{Verb: st.Action}
 	if v, arg, ok := strings.Cut(st.Action, " "); ok {
 		req = control.Request{Verb: v, Arg: arg}
 	}
 	var werr error
-	err = control.Stream(ctx, cfg.General.UnixPath, req, func(line string) error {
+	err := control.Stream(ctx, socket, req, func(line string) error {
 		_, werr = fmt.Fprintln(s.cfg.Stdout, line)
 		return werr
 	})
@@ -46,7 +57,7 @@ func (s *Session) syncStep(ctx context.Context, st *lang.SyncStep) error {
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", st.Action, err)
 	}
-	if st.Action == "stop" && s.daemon != nil && s.daemon.Socket() == cfg.General.UnixPath {
+	if st.Action == "stop" && s.daemon != nil && s.daemon.Socket() == socket {
 		err := s.daemon.Stop()
 		s.daemon = nil
 		if err != nil {

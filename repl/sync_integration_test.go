@@ -81,6 +81,12 @@ func TestSyncStartStop(t *testing.T) {
 	if !strings.Contains(out.String(), "cache external:") || !strings.Contains(out.String(), "datagrams sent:") {
 		t.Errorf("status:\n%s", out.String())
 	}
+	// Without a path, requests go to the node the session started (the
+	// default configuration files do not exist here).
+	run(`sync status`)
+	if !strings.Contains(out.String(), "cache external:") {
+		t.Errorf("status without a path:\n%s", out.String())
+	}
 	run(`sync dump external "` + conf + `"`)
 	if out.Len() != 0 {
 		t.Errorf("external cache of a node without a peer:\n%s", out.String())
@@ -102,7 +108,10 @@ func TestSyncStartStop(t *testing.T) {
 		!strings.Contains(string(b), `ctq_sync_cache_entries{cache="internal"} `) || !strings.Contains(string(b), "ctq_conntrack_entries ") {
 		t.Errorf("serve textfile with sync: %v\n%s", err, b)
 	}
-	run(`sync stop "` + conf + `"`)
+	run(`sync stop`)
+	if s.daemon != nil {
+		t.Error("sync stop without a path left the session's node running")
+	}
 	run(`serve textfile "` + prom + `" sync "` + conf + `"`)
 	if b, err := os.ReadFile(prom); err != nil || !strings.Contains(string(b), "ctq_sync_up 0\n") {
 		t.Errorf("serve textfile with sync, node stopped: %v\n%s", err, b)

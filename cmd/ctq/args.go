@@ -2,11 +2,7 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"strings"
-
-	"github.com/chzyer/readline"
 
 	"ctq/internal/cli"
 )
@@ -143,13 +139,4 @@ func parseArgs(args []string) (*options, error) {
 		return nil, fmt.Errorf("--from and --netns exclude each other: a saved table has no namespace")
 	}
 	return o, nil
-}
-
-// isTerminalReader reports whether r is a file open on a terminal.
-func isTerminalReader(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	return readline.IsTerminal(int(f.Fd()))
 }

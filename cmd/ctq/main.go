@@ -48,7 +48,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	// The shell handles Ctrl-C itself (it cancels one statement); everywhere
 	// else SIGINT ends the run.
-	shell := len(opts.exprs) == 0 && opts.script == "" && opts.from != "-" && isTerminalReader(stdin)
+	shell := len(opts.exprs) == 0 && opts.script == "" && opts.from != "-" && repl.CanRunShell(stdin, stdout, stderr)
 	sigs := []os.Signal{syscall.SIGTERM}
 	if !shell {
 		sigs = append(sigs, os.Interrupt)
@@ -66,7 +66,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	})
 	defer sess.Close()
 
-	err = runInputs(ctx, sess, opts, stdin, stderr)
+	err = runInputs(ctx, sess, opts, stdin, stdout, stderr)
 	var exit *repl.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		fmt.Fprintf(stderr, "ctq: %v%s\n", err, hint(err))
@@ -76,7 +76,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // runInputs runs what the command line names: the -e statements, a script
 // file, or standard input (a script when piped, the shell on a terminal).
-func runInputs(ctx context.Context, sess *repl.Session, opts *options, stdin io.Reader, stderr io.Writer) error {
+func runInputs(ctx context.Context, sess *repl.Session, opts *options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(opts.exprs) > 0 {
 		// All -e statements form one script: none runs unless all compile.
 		text := ""
@@ -95,7 +95,7 @@ func runInputs(ctx context.Context, sess *repl.Session, opts *options, stdin io.
 	if opts.from == "-" {
 		return &repl.UsageError{Msg: "--from - reads the table from standard input: give the statements with -e or a script file"}
 	}
-	if isTerminalReader(stdin) {
+	if repl.CanRunShell(stdin, stdout, stderr) {
 		return repl.Interactive(ctx, sess, stdin.(*os.File), stderr)
 	}
 	b, err := io.ReadAll(stdin)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -23,14 +24,19 @@ type shell struct {
 // a temporary directory (the history file goes there).
 func startShell(t *testing.T, bin string, args ...string) *shell {
 	t.Helper()
-	home := t.TempDir()
+	return startShellCmd(t, fmt.Sprintf("HOME=%s %s %s", t.TempDir(), bin, strings.Join(args, " ")), "ctq>")
+}
+
+// startShellCmd starts the shell command line cmd (for sh -c) in a
+// detached tmux session and waits until the pane shows ready.
+func startShellCmd(t *testing.T, cmd, ready string) *shell {
+	t.Helper()
 	s := &shell{t: t, session: fmt.Sprintf("ctqshell%d", time.Now().UnixNano())}
-	cmd := fmt.Sprintf("HOME=%s %s %s", home, bin, strings.Join(args, " "))
 	if out, err := exec.Command("tmux", "new-session", "-d", "-s", s.session, "-x", "200", "-y", "40", cmd).CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v: %s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", s.session).Run() })
-	s.waitFor("ctq>")
+	s.waitFor(ready)
 	return s
 }
 
@@ -47,6 +53,25 @@ func (s *shell) keys(keys ...string) {
 func (s *shell) screen() string {
 	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", s.session).Output()
 	return string(out)
+}
+
+// colours is what the pane shows, with its colour codes.
+func (s *shell) colours() string {
+	out, _ := exec.Command("tmux", "capture-pane", "-p", "-e", "-t", s.session).Output()
+	return string(out)
+}
+
+// end sends Ctrl-D and waits until the shell is gone.
+func (s *shell) end() {
+	s.t.Helper()
+	s.keys("C-d")
+	deadline := time.Now().Add(10 * time.Second)
+	for s.alive() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("Ctrl-D did not end the shell; screen:\n%s", s.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // waitFor waits until the screen shows want, failing the test after a
@@ -128,12 +153,76 @@ func TestShell(t *testing.T) {
 	}
 	s.keys("help count", "Enter")
 	s.waitFor("count [TABLE] [where EXPR]")
-	s.keys("C-d")
-	deadline := time.Now().Add(10 * time.Second)
-	for s.alive() {
-		if time.Now().After(deadline) {
-			t.Fatalf("Ctrl-D did not end the shell; screen:\n%s", s.screen())
+	s.end()
+}
+
+// TestShellHistory checks that a statement spread over lines comes back
+// whole with Up, also in the next session, and that a backslash joins
+// lines as in a shell.
+func TestShellHistory(t *testing.T) {
+	nstest.RequireCommand(t, "tmux")
+	t.Parallel()
+	bin := buildCtq(t)
+	table, err := filepath.Abs("../../repl/testdata/table.save")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := fmt.Sprintf("HOME=%s %s --from %s", t.TempDir(), bin, table)
+	s := startShellCmd(t, cmd, "ctq>")
+	s.keys("count \\", "Enter")
+	s.waitFor("...>")
+	s.keys("where dport == 22", "Enter")
+	s.waitFor("\n2\n")
+	s.keys("list where (proto ==", "Enter")
+	s.waitFor("...>")
+	s.keys("udp) as save", "Enter")
+	s.waitFor("-A -t 29 -u SEEN_REPLY -s 192.0.2.1")
+	s.end()
+
+	s = startShellCmd(t, cmd, "ctq>")
+	s.keys("Up")
+	s.waitFor("ctq> list where (proto ==\nudp) as save")
+	s.keys("Up")
+	s.waitForLast("ctq> count where dport == 22")
+	s.keys("Down", "Enter")
+	s.waitFor("-A -t 29 -u SEEN_REPLY -s 192.0.2.1")
+	s.end()
+}
+
+// TestShellTerminalOutput checks that the shell writes no prompt or
+// editing codes to a standard output that is not a terminal (they go to
+// stderr), and colours errors only without NO_COLOR.
+func TestShellTerminalOutput(t *testing.T) {
+	nstest.RequireCommand(t, "tmux")
+	t.Parallel()
+	bin := buildCtq(t)
+	table, err := filepath.Abs("../../repl/testdata/table.save")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const red = "\x1b[31m"
+	for _, noColor := range []bool{false, true} {
+		out := filepath.Join(t.TempDir(), "out")
+		env := "NO_COLOR="
+		if noColor {
+			env = "NO_COLOR=1"
 		}
-		time.Sleep(50 * time.Millisecond)
+		s := startShellCmd(t, fmt.Sprintf("HOME=%s %s %s --from %s > %s", t.TempDir(), env, bin, table, out), "ctq>")
+		s.keys("count where dpo", "Tab")
+		s.waitFor("ctq> count where dport")
+		s.keys("== 22", "Enter")
+		s.keys("bogus", "Enter")
+		s.waitFor("unknown statement `bogus`")
+		if got := strings.Contains(s.colours(), red); got == noColor {
+			t.Errorf("NO_COLOR=%v: red error message: %v; screen:\n%q", noColor, got, s.colours())
+		}
+		s.end()
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != "2\n" {
+			t.Errorf("standard output redirected to a file holds %q, want only the result", b)
+		}
 	}
 }
