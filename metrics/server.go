@@ -143,6 +143,9 @@ func Listen(addr string, k Kernel, cfg *Config) (*Server, error) {
 	return &Server{ln: ln, k: k, cfg: *cfg}, nil
 }
 
+// Close closes the listener of a server that will not Serve.
+func (s *Server) Close() error { return s.ln.Close() }
+
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 

@@ -93,12 +93,6 @@ func syncSamples(path string) (func(ctx context.Context) ([]metrics.Sample, erro
 			up.Value = 0
 			return []metrics.Sample{up}, nil
 		}
-		out := make([]metrics.Sample, 0, len(ms)+1)
-		out = append(out, up)
-		for _, m := range ms {
-			help, counter, _ := control.MetricHelp(m.Name)
-			out = append(out, metrics.Sample{Name: m.Name, Help: help, Counter: counter, Labels: m.Labels, Value: m.Value})
-		}
-		return out, nil
+		return append([]metrics.Sample{up}, daemon.Samples(ms)...), nil
 	}, nil
 }

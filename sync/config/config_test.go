@@ -289,6 +289,8 @@ func TestParseErrors(t *testing.T) {
 		{"General {\n HashSize 99999999999\n}", `x.conf:2: HashSize: value 99999999999 out of range (0..2147483647)`},
 		{"General {\n HashSize\n}", `x.conf:2: HashSize: missing value`},
 		{"General {\n LockFile rel/path\n}", `x.conf:2: LockFile: bad value "rel/path": want an absolute path`},
+		{"General {\n MetricsAddress :9101\n}", `x.conf:2: MetricsAddress: bad value ":9101": want an IP address and port (127.0.0.1:9101, [::1]:9101)`},
+		{"General {\n MetricsAddress localhost:9101\n}", `x.conf:2: MetricsAddress: bad value "localhost:9101": want an IP address and port (127.0.0.1:9101, [::1]:9101)`},
 		{"General {\n NetlinkEventsReliable maybe }", `x.conf:2: NetlinkEventsReliable: bad value "maybe": want on or off`},
 		{"General {\n UNIX {\n Path /x\n", `x.conf:2: section UNIX: missing '}'`},
 		{"General {\n Filter {\n Protocol Maybe { TCP } } }", `x.conf:3: Protocol: bad value "Maybe": want Accept or Ignore`},
@@ -358,5 +360,14 @@ func TestParseInstalledExamples(t *testing.T) {
 	}
 	if _, err := ParseFile("/nonexistent/conntrackd.conf"); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+func TestParseMetricsAddress(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:9101", "[::1]:9101", "0.0.0.0:0"} {
+		c, err := Parse("x.conf", []byte("General {\n MetricsAddress "+addr+"\n}\nSync { Mode NOTRACK {}\n UDP Default { IPv4_address 192.0.2.1\n IPv4_Destination_Address 192.0.2.2\n Port 3780\n Interface eth0 } }\n"))
+		if err != nil || c.General.MetricsAddress != addr {
+			t.Errorf("MetricsAddress %s: got %q, %v", addr, c.General.MetricsAddress, err)
+		}
 	}
 }

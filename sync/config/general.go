@@ -30,6 +30,8 @@ func (p *parser) general(opened int) error {
 			g.Syslog, err = p.syslog(key, g.Syslog)
 		case "LockFile":
 			g.LockFile, err = p.path(key)
+		case "MetricsAddress":
+			g.MetricsAddress, err = p.addrPort(key)
 		case "UNIX":
 			err = p.unix(key)
 		case "NetlinkBufferSize", "SocketBufferSize":

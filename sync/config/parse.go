@@ -226,6 +226,19 @@ func (p *parser) path(key token) (string, error) {
 	return t.text, nil
 }
 
+// addrPort reads a literal IP address and port ("127.0.0.1:9101",
+// "[::1]:9101").
+func (p *parser) addrPort(key token) (string, error) {
+	t, err := p.value(key)
+	if err != nil {
+		return "", err
+	}
+	if _, err := netip.ParseAddrPort(t.text); err != nil {
+		return "", p.errf(t.line, "%s: bad value %q: want an IP address and port (127.0.0.1:9101, [::1]:9101)", key.text, t.text)
+	}
+	return t.text, nil
+}
+
 // addr reads an address of one family (v6 false: IPv4).
 func (p *parser) addr(key token, v6 bool) (netip.Addr, error) {
 	t, err := p.value(key)

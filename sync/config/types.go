@@ -195,6 +195,10 @@ type General struct {
 	Filter *Filter
 	// Scheduler is the Scheduler block; nil when absent.
 	Scheduler *Scheduler
+	// MetricsAddress is ctq's MetricsAddress (not conntrackd's): the IP
+	// address and port where the node serves Prometheus metrics on
+	// /metrics; "" when off.
+	MetricsAddress string
 }
 
 // Scheduler is General { Scheduler { Type RR|FIFO  Priority N } }: the

@@ -3,9 +3,12 @@
 package daemon
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,4 +152,52 @@ func waitUp(t *testing.T, sock string) {
 		_, err := control.Do(context.Background(), sock, control.Request{Verb: "status"})
 		return err == nil
 	})
+}
+
+// TestServesMetrics runs a node with MetricsAddress and scrapes it: the
+// node's own counters and the table's, from one endpoint in the node's
+// namespace.
+func TestServesMetrics(t *testing.T) {
+	ns := nstest.New(t)
+	ns.Run(t, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d1")
+	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "d0")
+	ns.Run(t, "ip", "link", "set", "d0", "up")
+	ns.Run(t, "ip", "link", "set", "d1", "up")
+	dir := t.TempDir()
+	conf := strings.Replace(fmt.Sprintf(nodeConf, dir), "General {", "General {\n\tMetricsAddress 127.0.0.1:9101", 1)
+	n, err := Start(context.Background(), Config{ConfigPath: writeConf(t, dir, "a.conf", conf), NetNS: ns.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	var body []byte
+	err = ns.Do(func() error {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:9101", 10*time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		if _, err := io.WriteString(c, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
+			return err
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, err = io.ReadAll(resp.Body)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	for _, want := range []string{"\nctq_sync_up 1\n", "\nctq_sync_cache_entries{cache=\"internal\"} ", "\nctq_conntrack_entries ", "\nctq_build_info{", "# TYPE ctq_sync_kernel_events_total counter\n"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("scrape lacks %q:\n%s", want, body)
+		}
+	}
+	if err := n.Stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"ctq/engine/ctnetlink"
 	"ctq/internal/netns"
+	"ctq/metrics"
 	"ctq/sync/config"
 	"ctq/sync/control"
 	"ctq/sync/link"
@@ -78,9 +79,29 @@ func prepare(cfg *Config) (func(ctx context.Context) error, error) {
 		release()
 		return nil, err
 	}
+	var (
+		msrv *metrics.Server
+		srv  *control.Server // the refusals its metrics report
+	)
+	if addr := c.General.MetricsAddress; addr != "" {
+		err := netns.Do(cfg.NetNS, func() error {
+			var err error
+			msrv, err = metrics.Listen(addr, live, &metrics.Config{Extra: nodeSamples(n, func() uint64 { return srv.Refused() })})
+			return err
+		})
+		if err != nil {
+			l.Close()
+			live.Close()
+			release()
+			return nil, fmt.Errorf("MetricsAddress: %w", err)
+		}
+	}
 	stopCtx, stop := context.WithCancel(context.Background())
-	srv, err := control.Listen(c.General.UnixPath, n, stop)
+	srv, err = control.Listen(c.General.UnixPath, n, stop)
 	if err != nil {
+		if msrv != nil {
+			msrv.Close()
+		}
 		stop()
 		l.Close()
 		live.Close()
@@ -100,8 +121,11 @@ func prepare(cfg *Config) (func(ctx context.Context) error, error) {
 			case <-ctx.Done():
 			}
 		}()
-		served := make(chan error, 1)
+		served := make(chan error, 2)
 		go func() { served <- srv.Serve(ctx) }()
+		if msrv != nil {
+			go func() { served <- msrv.Serve(ctx) }()
+		}
 		if cfg.Notify != nil {
 			go notify(ctx, cfg.Notify, n, c)
 			defer cfg.Notify.Notify("STOPPING=1")
@@ -113,7 +137,11 @@ func prepare(cfg *Config) (func(ctx context.Context) error, error) {
 		}
 		cancel()
 		stop()
-		return errors.Join(err, <-served)
+		err = errors.Join(err, <-served)
+		if msrv != nil {
+			err = errors.Join(err, <-served)
+		}
+		return err
 	}, nil
 }
 
