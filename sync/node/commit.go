@@ -65,7 +65,8 @@ const maxCommitErrors = 10
 // with window tracking relaxed (be liberal), and the timeout CommitTimeout
 // or else the received timeout less the time since the entry was received
 // (60 s when that is not positive). An entry the kernel already has
-// (EEXIST) is deleted and created again, as conntrackd does. The external
+// (EEXIST) is deleted and created again, as conntrackd does, but entry by
+// entry, each delete followed at once by its create (see replace). The external
 // cache is not emptied. With ExpectationSync the external expectations
 // are created afterwards (see commitExpect).
 //
@@ -243,8 +244,16 @@ func (n *Node) create(ctx context.Context, entries []*cache.Entry, now time.Time
 	return st, exists, err
 }
 
-// replace deletes the kernel's entries of the keys of entries, in one
-// batch, and creates the entries again, in another.
+// replaceRounds bounds how many times replace tries an entry that a
+// packet re-created between its delete and its create.
+const replaceRounds = 3
+
+// replace replaces the kernel's entries of the keys of entries, one entry
+// at a time: each delete is followed at once by the create of the same key
+// (one batch of pairs, not all deletes then all creates), so the kernel is
+// without each entry for the time between two requests of one message.
+// A packet that re-creates the entry in that gap makes the create fail
+// with EEXIST; such entries go round again, up to replaceRounds times.
 func (n *Node) replace(ctx context.Context, entries []*cache.Entry, now time.Time, res *CommitResult) error {
 	var flows []engine.Flow
 	if err := n.do(ctx, func() {
@@ -256,17 +265,49 @@ func (n *Node) replace(ctx context.Context, entries []*cache.Entry, now time.Tim
 	}); err != nil {
 		return err
 	}
-	del, err := n.batch(ctx, flows, engine.Batch.Delete)
-	if err != nil {
-		return fmt.Errorf("commit: remove existing entries: %w", err)
-	}
-	res.Replaced += del.Done
-	cre, err := n.batch(ctx, flows, engine.Batch.Create)
-	res.Created += cre.Done
-	res.Failed += cre.Failed + cre.Unknown
-	res.addErrors(cre.Errors)
-	if err != nil {
-		return fmt.Errorf("commit: create replaced entries: %w", err)
+	for round := 1; len(flows) > 0; round++ {
+		var (
+			again                []engine.Flow // created again by a packet meanwhile
+			delFailed, creFailed int
+			errs                 []error
+		)
+		last := round == replaceRounds
+		// Requests alternate: 2i deletes flows[i], 2i+1 creates it.
+		b, err := n.kernel.OpenBatch(ctx, ctnetlink.BatchConfig{Failed: func(req int, err error) {
+			switch {
+			case req%2 == 0:
+				if !errors.Is(err, unix.ENOENT) { // gone by itself: the create goes on
+					delFailed++
+				}
+			case errors.Is(err, unix.EEXIST) && !last:
+				again = append(again, flows[req/2])
+			default:
+				creFailed++
+				errs = append(errs, err)
+			}
+		}})
+		if err != nil {
+			return fmt.Errorf("commit: replace existing entries: %w", err)
+		}
+		for i := range flows {
+			if err := b.Delete(&flows[i]); err != nil {
+				b.Close()
+				return fmt.Errorf("commit: replace existing entries: %w", err)
+			}
+			if err := b.Create(&flows[i]); err != nil {
+				b.Close()
+				return fmt.Errorf("commit: replace existing entries: %w", err)
+			}
+		}
+		st, err := b.Close()
+		res.Replaced += len(flows) - delFailed
+		res.Created += len(flows) - len(again) - creFailed - st.Unknown
+		res.Failed += creFailed + st.Unknown
+		res.addErrors(errs)
+		if err != nil {
+			return fmt.Errorf("commit: replace existing entries: %w", err)
+		}
+		flows = again
 	}
 	return nil
 }

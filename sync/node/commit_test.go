@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"ctq/engine"
+	"ctq/sync/cache"
 )
 
 // commitFlow is the i-th flow of a commit test: TCP from 198.18.0.0/16.
@@ -94,5 +95,61 @@ func TestCommitFake(t *testing.T) {
 	}
 	if exps, err := f.InternalExpect(ctx); err != nil || len(exps) != 1 {
 		t.Errorf("internal expectation cache holds %d after the commit (%v), want 1", len(exps), err)
+	}
+}
+
+// TestCommitReplacesOneByOne commits over entries the kernel holds
+// already while packets re-create some of them right after their delete:
+// at no moment is more than one of them missing from the table (each
+// delete is followed by its create), the re-created ones are replaced in
+// a further round, and every entry ends as the external cache has it.
+func TestCommitReplacesOneByOne(t *testing.T) {
+	const count, recreated = 40, 5
+	var old []engine.Flow
+	for i := range count {
+		f := commitFlow(i)
+		f.Mark = 999
+		old = append(old, f)
+	}
+	f := runFake(t, commitConf, old...)
+	fillExternal(t, f.Node, count)
+	var (
+		worst   int // most held entries missing at once
+		packets int
+	)
+	f.k.mu.Lock()
+	f.k.afterDelete = func(flows map[cache.Key]engine.Flow, d *engine.Flow) {
+		missing := 0
+		for i := range count {
+			c := commitFlow(i)
+			if _, ok := flows[cache.KeyOf(&c)]; !ok {
+				missing++
+			}
+		}
+		worst = max(worst, missing)
+		if packets < recreated { // a packet of the connection makes it anew
+			packets++
+			g := *d
+			g.Mark = 777
+			flows[cache.KeyOf(&g)] = g
+		}
+	}
+	f.k.mu.Unlock()
+	res, err := f.Commit(context.Background(), ConntrackTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Duration = 0
+	if want := (CommitResult{Entries: count, Created: count, Replaced: count + recreated}); fmt.Sprint(res) != fmt.Sprint(want) {
+		t.Errorf("commit: %+v, want %+v", res, want)
+	}
+	if worst != 1 {
+		t.Errorf("up to %d replaced entries were missing from the table at once, want 1", worst)
+	}
+	for i := range count {
+		c := commitFlow(i)
+		if g, ok := f.k.flow(c); !ok || g.Mark != i {
+			t.Errorf("flow %d: in the kernel %v, mark %d, want %d", i, ok, g.Mark, i)
+		}
 	}
 }

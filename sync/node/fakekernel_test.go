@@ -33,6 +33,9 @@ type fakeKernel struct {
 	subs    map[engine.Table]*fakeSub
 	loud    int    // batch requests and expectation writes heard by a watch
 	nextPID uint32 // port ID of the next injector
+	// afterDelete, when set, runs after each delete of a batch that
+	// removed an entry, with the table (and mu) held: a packet's doing.
+	afterDelete func(flows map[cache.Key]engine.Flow, f *engine.Flow)
 }
 
 var (
@@ -367,7 +370,13 @@ func (b *fakeBatch) Update(f *engine.Flow, c engine.Change) error {
 }
 
 func (b *fakeBatch) Delete(f *engine.Flow) error {
-	b.do(func(flows map[cache.Key]engine.Flow) error { return remove(flows, f) })
+	b.do(func(flows map[cache.Key]engine.Flow) error {
+		err := remove(flows, f)
+		if err == nil && b.k.afterDelete != nil {
+			b.k.afterDelete(flows, f)
+		}
+		return err
+	})
 	return nil
 }
 
