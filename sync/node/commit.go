@@ -267,18 +267,18 @@ func (n *Node) replace(ctx context.Context, entries []*cache.Entry, now time.Tim
 	}
 	for round := 1; len(flows) > 0; round++ {
 		var (
-			again                []engine.Flow // created again by a packet meanwhile
-			delFailed, creFailed int
-			errs                 []error
+			again                 []engine.Flow // created again by a packet meanwhile
+			notDeleted, creFailed int
+			errs                  []error
 		)
 		last := round == replaceRounds
 		// Requests alternate: 2i deletes flows[i], 2i+1 creates it.
 		b, err := n.kernel.OpenBatch(ctx, ctnetlink.BatchConfig{Failed: func(req int, err error) {
 			switch {
 			case req%2 == 0:
-				if !errors.Is(err, unix.ENOENT) { // gone by itself: the create goes on
-					delFailed++
-				}
+				// Failed, or gone by itself (ENOENT): not replaced,
+				// and the create goes on either way.
+				notDeleted++
 			case errors.Is(err, unix.EEXIST) && !last:
 				again = append(again, flows[req/2])
 			default:
@@ -300,7 +300,7 @@ func (n *Node) replace(ctx context.Context, entries []*cache.Entry, now time.Tim
 			}
 		}
 		st, err := b.Close()
-		res.Replaced += len(flows) - delFailed
+		res.Replaced += len(flows) - notDeleted
 		res.Created += len(flows) - len(again) - creFailed - st.Unknown
 		res.Failed += creFailed + st.Unknown
 		res.addErrors(errs)
