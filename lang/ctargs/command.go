@@ -80,6 +80,8 @@ type Command struct {
 	cmdIndex  int
 	// helpBody is the protocol help -h -p prints after its heading.
 	helpBody string
+	// outMask is the -o mask (_O_*) after this line.
+	outMask uint32
 }
 
 // Output is the -o of a command line.

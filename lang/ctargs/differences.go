@@ -84,7 +84,7 @@ var Differences = []Difference{
 	},
 	{
 		Command:   "-R FILE with -U/-D lines",
-		Conntrack: "applies the mark and labels of the file's last line to every -U and -D line, and merges the -o of all lines (one -o save changes the output of every line)",
-		Ctq:       "gives each line its own -m, -l, --label-add, --label-del and -o",
+		Conntrack: "uses the file's last line for parts of every -U and -D line: -U sets the mark (-m) and changes the labels (--label-add, --label-del) the last line gives (-U -s X -m 11 followed by -I ... -m 12 sets mark 12 on X), and -U and -D filter by the -l labels of the last line",
+		Ctq:       "gives each line its own -m, -l, --label-add and --label-del (the -o of all lines is merged, as in 1.4.7)",
 	},
 }

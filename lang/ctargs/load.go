@@ -52,6 +52,8 @@ func ParseLoad(r io.Reader, env *Env) ([]*Command, error) {
 	}
 	var cmds []*Command
 	var warnings []string
+	var output uint32
+	var labels map[int]string
 	text := string(data)
 	for text != "" {
 		n := strings.IndexByte(text, '\n') + 1
@@ -63,16 +65,19 @@ func ParseLoad(r io.Reader, env *Env) ([]*Command, error) {
 		}
 		chunk := text[:n]
 		text = text[n:]
-		c, err := ParseLine(chunk, env)
+		c, err := parseLoadLine(chunk, env, output)
 		if err != nil {
-			e := err.(*Error)
-			e.Warnings = append(warnings, e.Warnings...)
-			return nil, e
+			err.Warnings = append(warnings, err.Warnings...)
+			return nil, err
 		}
 		if c == nil {
 			continue
 		}
 		warnings = append(warnings, c.Warnings...)
+		output = c.outMask
+		if c.Output.LabelNames != nil {
+			labels = c.Output.LabelNames
+		}
 		cmds = append(cmds, c)
 	}
 	for _, c := range cmds {
@@ -88,6 +93,12 @@ func ParseLoad(r io.Reader, env *Env) ([]*Command, error) {
 		}
 		return nil, &Error{Msg: "Cannot use command `" + name + "' with --load-file", Code: 2, Warnings: warnings}
 	}
+	// conntrack's -o mask and label map are global: what the lines
+	// gave together is how every line prints.
+	for _, c := range cmds {
+		c.Output = outputSpec(output, nil)
+		c.Output.LabelNames = labels
+	}
 	return cmds, nil
 }
 
@@ -98,19 +109,24 @@ func ParseLoad(r io.Reader, env *Env) ([]*Command, error) {
 // conntrack makes only when it executes the line are returned in
 // Command.ExecError.
 func ParseLine(line string, env *Env) (*Command, error) {
+	c, err := parseLoadLine(line, env, 0)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parseLoadLine is ParseLine with the -o mask of the lines before.
+func parseLoadLine(line string, env *Env, output uint32) (*Command, *Error) {
 	line = strings.TrimLeft(line, " \t")
 	if strings.HasPrefix(line, "\n") || strings.HasPrefix(line, "#") {
 		return nil, nil
 	}
-	args, err := SplitLoadLine(line)
+	args, err := splitLoadLine(line)
 	if err != nil {
 		return nil, err
 	}
-	c, perr := parseLine(args, env, true)
-	if perr != nil {
-		return nil, perr
-	}
-	return c, nil
+	return parseLine(args, env, true, output)
 }
 
 // SplitLoadLine splits a load-file line into words as conntrack's
@@ -120,6 +136,15 @@ func ParseLine(line string, env *Env) (*Command, error) {
 // word (so `"a"b` is two words and `""` an empty one). At most 253 words
 // of at most 1023 bytes.
 func SplitLoadLine(line string) ([]string, error) {
+	args, err := splitLoadLine(line)
+	if err != nil {
+		return nil, err
+	}
+	return args, nil
+}
+
+// splitLoadLine is SplitLoadLine with a typed error.
+func splitLoadLine(line string) ([]string, *Error) {
 	var args []string
 	var param []byte
 	quoteOpen, escaped := false, false

@@ -149,7 +149,7 @@ func Parse(args []string, env *Env) (*Command, error) {
 	if len(args) > 1 && (args[0] == "-R" || args[0] == "--load-file") {
 		return &Command{Op: OpLoad, LoadFile: args[1]}, nil
 	}
-	c, err := parseLine(args, env, false)
+	c, err := parseLine(args, env, false, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -157,9 +157,11 @@ func Parse(args []string, env *Env) (*Command, error) {
 }
 
 // parseLine parses one command line; inLoad says it is a line of a load
-// file (whose execution-time checks are left to Command.ExecError).
-func parseLine(args []string, env *Env, inLoad bool) (*Command, *Error) {
-	p := &parser{env: env, g: newGetopt(args), opts: genericOpts}
+// file (whose execution-time checks are left to Command.ExecError), and
+// output is the -o mask of the lines before (conntrack's output_mask is
+// global).
+func parseLine(args []string, env *Env, inLoad bool, output uint32) (*Command, *Error) {
+	p := &parser{env: env, g: newGetopt(args), opts: genericOpts, output: output}
 	err := p.parse()
 	if err == nil {
 		err = p.check()

@@ -33,7 +33,8 @@ func (p *parser) command() (*Command, *Error) {
 	}
 	c.Op = opOf[cmd]
 	c.Plan.Table = c.Table
-	c.Output = p.outputSpec()
+	c.Output = outputSpec(p.output, p.labelMap)
+	c.outMask = p.output
 	c.cmdLetter = byte(p.cmdFlag)
 	c.cmdIndex = cmd
 	if c.Op == OpHelp && p.options&optProto != 0 {
@@ -107,32 +108,33 @@ func (p *parser) command() (*Command, *Error) {
 	return c, nil
 }
 
-// outputSpec is the -o of the line.
-func (p *parser) outputSpec() Output {
+// outputSpec is the Output of an -o mask, with the label names when the
+// label map was loaded.
+func outputSpec(output uint32, labelMap map[string]int) Output {
 	o := Output{Spec: format.Spec{Kind: format.KindText}}
 	switch {
-	case p.output&outSave != 0:
+	case output&outSave != 0:
 		o.Spec.Kind = format.KindSave
-	case p.output&outXML != 0:
+	case output&outXML != 0:
 		o.Spec.Kind = format.KindXML
 	}
-	if p.output&outExtended != 0 {
+	if output&outExtended != 0 {
 		o.Spec.Flags |= format.FlagExtended
 	}
-	if p.output&outID != 0 {
+	if output&outID != 0 {
 		o.Spec.Flags |= format.FlagID
 	}
-	if p.output&outKTimestamp != 0 {
+	if output&outKTimestamp != 0 {
 		o.Spec.Flags |= format.FlagKTimestamp
 	}
-	if p.output&outTimestamp != 0 {
+	if output&outTimestamp != 0 {
 		o.Spec.Flags |= format.FlagTime
 	}
-	o.Labels = p.output&outLabels != 0
-	o.Userspace = p.output&outUserspace != 0
-	if p.labelMap != nil {
-		o.LabelNames = make(map[int]string, len(p.labelMap))
-		for name, bit := range p.labelMap {
+	o.Labels = output&outLabels != 0
+	o.Userspace = output&outUserspace != 0
+	if labelMap != nil {
+		o.LabelNames = make(map[int]string, len(labelMap))
+		for name, bit := range labelMap {
 			if old, ok := o.LabelNames[bit]; !ok || name < old {
 				o.LabelNames[bit] = name
 			}
@@ -324,10 +326,16 @@ func (p *parser) expectPlan(c *Command) {
 	pl := &c.Plan
 	family := p.family
 	switch c.Op {
-	case OpList:
+	case OpList, OpCount:
+		// The dump asks the kernel for the family, which defaults to
+		// IPv4 here: -L expect and -C expect see IPv4 expectations
+		// unless -f ipv6 is given.
 		pl.Action = engine.ActList
+		if c.Op == OpCount {
+			pl.Action = engine.ActCount
+		}
 		pl.Filter.Family = family
-		if p.options&optFamily != 0 {
+		if family != engine.FamilyUnspec {
 			pl.MatchExpect = func(e *engine.Expect) (bool, error) {
 				return engine.FamilyNum(e.Family) == family, nil
 			}
@@ -378,7 +386,5 @@ func (p *parser) expectPlan(c *Command) {
 		pl.Action = engine.ActFlush
 	case OpEvent:
 		pl.Action = engine.ActWatch
-	case OpCount:
-		pl.Action = engine.ActCount
 	}
 }
