@@ -46,7 +46,17 @@ func parseWarnings(ws []string) []string {
 }
 
 func TestRecordedRuns(t *testing.T) {
-	f, err := os.Open("testdata/conntrack-1.4.7.jsonl")
+	testRecorded(t, "testdata/conntrack-1.4.7.jsonl", 1000)
+}
+
+// TestRandomRuns checks random command lines (of options, values and
+// words that matter to the parser) against recorded conntrack 1.4.7 runs.
+func TestRandomRuns(t *testing.T) {
+	testRecorded(t, "testdata/random-1.4.7.jsonl", 1000)
+}
+
+func testRecorded(t *testing.T, path string, min int) {
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +100,7 @@ func TestRecordedRuns(t *testing.T) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n < 1000 {
+	if n < min {
 		t.Fatalf("only %d recorded runs", n)
 	}
 }

@@ -191,6 +191,11 @@ var commandsVOptions = [numCmds + 1][numOpts]int8{
 	cmdExpGet:    {1, 1, 2, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 	cmdExpEvent:  {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 	cmdAdd:       {3, 3, 3, 3, 1, 1, 2, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 0, 0, 2, 0, 2, 0, 2, 2},
+	// Without a command conntrack reads the row after the table (its
+	// index is NUMBER_OF_CMD): memory that follows it, in which only the
+	// byte of --reply-zone is not zero in the 1.4.7 binary (conntrack
+	// --reply-zone 1 prints the usage; any other option is illegal).
+	numCmds: {28: 2},
 }
 
 // cmdTypes is cmd2type: a command letter's command index for the

@@ -180,7 +180,7 @@ func (p *parser) kernelFilter(mark, status bool) engine.KernelFilter {
 		k.Reply.Fields |= engine.TupleDst
 		k.Reply.Dst = t.replyDst
 	}
-	if p.options&optProto != 0 {
+	if p.options&optProto != 0 && t.proto != 0 {
 		k.Orig.Fields |= engine.TupleProto
 		k.Orig.Proto = uint8(t.proto)
 		if t.proto != engine.ProtoGRE && engine.HasPorts(t.proto) {
