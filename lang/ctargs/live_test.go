@@ -1,0 +1,89 @@
+package ctargs
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"ctq/engine"
+	"ctq/engine/ctnetlink"
+)
+
+// TestLiveDifferential compares the entries conntrack -L selects with
+// the entries Plan.Match selects, on the live table of the network
+// namespace named by $CTARGS_NETNS, which it FLUSHES and fills with the
+// entries of testdata/live-entries.txt (made with conntrack -I). It needs
+// root and conntrack 1.4.7; it is skipped when $CTARGS_NETNS is not set.
+// The filters are the lines of testdata/live-filters.txt (what follows
+// "conntrack -L"); a line starting with "! " is one of the Differences:
+// the selections must differ.
+func TestLiveDifferential(t *testing.T) {
+	ns := os.Getenv("CTARGS_NETNS")
+	if ns == "" {
+		t.Skip("CTARGS_NETNS not set")
+	}
+	conntrack := func(args ...string) ([]byte, error) {
+		return exec.Command("ip", append([]string{"netns", "exec", ns, "conntrack"}, args...)...).Output()
+	}
+	conntrack("-F")
+	entries, err := os.ReadFile("testdata/live-entries.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(entries)), "\n") {
+		if _, err := conntrack(strings.Fields(line)...); err != nil {
+			t.Fatalf("conntrack %s: %v", line, err)
+		}
+	}
+	data, err := os.ReadFile("testdata/live-filters.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := ctnetlink.OpenLive(&ctnetlink.LiveConfig{NetNS: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var flows []engine.Flow
+	if _, err := src.Scan(context.Background(), engine.TableConntrack, nil, func(f *engine.Flow) error {
+		flows = append(flows, *f)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	idRE := regexp.MustCompile(`(?m) id=(\d+)$`)
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" {
+			continue
+		}
+		differs := strings.HasPrefix(line, "! ")
+		line = strings.TrimPrefix(line, "! ")
+		args := append([]string{"-L"}, strings.Fields(line)...)
+		out, _ := conntrack(append(args, "-o", "id")...)
+		var want []string
+		for _, m := range idRE.FindAllStringSubmatch(string(out), -1) {
+			want = append(want, m[1])
+		}
+		c, err := Parse(args, SystemEnv())
+		if err != nil {
+			t.Errorf("%s: %v", line, err)
+			continue
+		}
+		var got []string
+		for i := range flows {
+			if ok, _ := c.Plan.Match(&flows[i]); ok {
+				got = append(got, strconv.Itoa(flows[i].ID))
+			}
+		}
+		sort.Strings(got)
+		sort.Strings(want)
+		if same := strings.Join(got, " ") == strings.Join(want, " "); same == differs {
+			t.Errorf("-L %s (a difference: %v): ctq selects %d entries %v, conntrack %d %v", line, differs, len(got), got, len(want), want)
+		}
+	}
+}
