@@ -27,20 +27,38 @@ func TestLiveDifferential(t *testing.T) {
 	if ns == "" {
 		t.Skip("CTARGS_NETNS not set")
 	}
+	liveCompare(t, ns, "-L", "testdata/live-filters.txt", false)
+}
+
+// TestLiveDelete is TestLiveDifferential for conntrack -D (the table
+// is filled again before each filter of testdata/live-delete-filters.txt).
+func TestLiveDelete(t *testing.T) {
+	ns := os.Getenv("CTARGS_NETNS")
+	if ns == "" {
+		t.Skip("CTARGS_NETNS not set")
+	}
+	liveCompare(t, ns, "-D", "testdata/live-delete-filters.txt", true)
+}
+
+// liveCompare runs cmd with each filter of the file with conntrack and
+// with Parse's Plan.Match, and compares the entries selected.
+func liveCompare(t *testing.T, ns, cmd, filters string, refill bool) {
 	conntrack := func(args ...string) ([]byte, error) {
 		return exec.Command("ip", append([]string{"netns", "exec", ns, "conntrack"}, args...)...).Output()
 	}
-	conntrack("-F")
-	entries, err := os.ReadFile("testdata/live-entries.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(entries)), "\n") {
-		if _, err := conntrack(strings.Fields(line)...); err != nil {
-			t.Fatalf("conntrack %s: %v", line, err)
+	fill := func() {
+		conntrack("-F")
+		entries, err := os.ReadFile("testdata/live-entries.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(entries)), "\n") {
+			if _, err := conntrack(strings.Fields(line)...); err != nil {
+				t.Fatalf("conntrack %s: %v", line, err)
+			}
 		}
 	}
-	data, err := os.ReadFile("testdata/live-filters.txt")
+	data, err := os.ReadFile(filters)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,20 +68,29 @@ func TestLiveDifferential(t *testing.T) {
 	}
 	defer src.Close()
 	var flows []engine.Flow
-	if _, err := src.Scan(context.Background(), engine.TableConntrack, nil, func(f *engine.Flow) error {
-		flows = append(flows, *f)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
+	scan := func() {
+		flows = flows[:0]
+		if _, err := src.Scan(context.Background(), engine.TableConntrack, nil, func(f *engine.Flow) error {
+			flows = append(flows, *f)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	fill()
+	scan()
 	idRE := regexp.MustCompile(`(?m) id=(\d+)$`)
 	for _, line := range strings.Split(string(data), "\n") {
 		if line == "" {
 			continue
 		}
+		if refill {
+			fill()
+			scan()
+		}
 		differs := strings.HasPrefix(line, "! ")
 		line = strings.TrimPrefix(line, "! ")
-		args := append([]string{"-L"}, strings.Fields(line)...)
+		args := append([]string{cmd}, strings.Fields(line)...)
 		out, _ := conntrack(append(args, "-o", "id")...)
 		var want []string
 		for _, m := range idRE.FindAllStringSubmatch(string(out), -1) {
@@ -83,7 +110,7 @@ func TestLiveDifferential(t *testing.T) {
 		sort.Strings(got)
 		sort.Strings(want)
 		if same := strings.Join(got, " ") == strings.Join(want, " "); same == differs {
-			t.Errorf("-L %s (a difference: %v): ctq selects %d entries %v, conntrack %d %v", line, differs, len(got), got, len(want), want)
+			t.Errorf("%s %s (a difference: %v): ctq selects %d entries %v, conntrack %d %v", cmd, line, differs, len(got), got, len(want), want)
 		}
 	}
 }
