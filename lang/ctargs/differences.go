@@ -58,6 +58,16 @@ var Differences = []Difference{
 		Ctq:       "updates each entry in its own family and prints every updated entry",
 	},
 	{
+		Command:   "-U -f ipv4 -w 0 -s 192.0.2.3 -m 5",
+		Conntrack: "cannot update an entry in a zone other than 0 (or with a directional zone): it looks the entry up without its zone, prints 'Operation failed: No such file or directory' and does not count it",
+		Ctq:       "updates the entry in its zone",
+	},
+	{
+		Command:   "-U -f ipv4 -n 198.51.100.77 -m 5",
+		Conntrack: "sends the NAT address of -n ADDR or -g ADDR along with the update, which the kernel refuses: it prints 'Operation failed: Operation not supported' and the entry unchanged, and counts it as updated",
+		Ctq:       "applies the update to the entries the NAT filter selects",
+	},
+	{
 		Command:   "-U -f ipv6 -m 5",
 		Conntrack: "reads the entries of both families and sends every update as IPv6",
 		Ctq:       "updates the IPv6 entries only",

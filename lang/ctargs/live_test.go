@@ -40,6 +40,17 @@ func TestLiveDelete(t *testing.T) {
 	liveCompare(t, ns, "-D", "testdata/live-delete-filters.txt", true)
 }
 
+// TestLiveUpdate is TestLiveDifferential for conntrack -U -f ipv4 FILTER
+// -m 0x99 on the IPv4 entries: the entries updated are those whose mark
+// is 0x99 afterwards (1.4.7 does not print them all).
+func TestLiveUpdate(t *testing.T) {
+	ns := os.Getenv("CTARGS_NETNS")
+	if ns == "" {
+		t.Skip("CTARGS_NETNS not set")
+	}
+	liveCompare(t, ns, "-U", "testdata/live-update-filters.txt", true)
+}
+
 // liveCompare runs cmd with each filter of the file with conntrack and
 // with Parse's Plan.Match, and compares the entries selected.
 func liveCompare(t *testing.T, ns, cmd, filters string, refill bool) {
@@ -53,6 +64,9 @@ func liveCompare(t *testing.T, ns, cmd, filters string, refill bool) {
 			t.Fatal(err)
 		}
 		for _, line := range strings.Split(strings.TrimSpace(string(entries)), "\n") {
+			if cmd == "-U" && strings.Contains(line, "2001:") {
+				continue
+			}
 			if _, err := conntrack(strings.Fields(line)...); err != nil {
 				t.Fatalf("conntrack %s: %v", line, err)
 			}
@@ -91,10 +105,24 @@ func liveCompare(t *testing.T, ns, cmd, filters string, refill bool) {
 		differs := strings.HasPrefix(line, "! ")
 		line = strings.TrimPrefix(line, "! ")
 		args := append([]string{cmd}, strings.Fields(line)...)
+		if cmd == "-U" {
+			args = append([]string{"-U", "-f", "ipv4"}, append(strings.Fields(line), "-m", "0x99")...)
+		}
 		out, _ := conntrack(append(args, "-o", "id")...)
 		var want []string
 		for _, m := range idRE.FindAllStringSubmatch(string(out), -1) {
 			want = append(want, m[1])
+		}
+		before := append([]engine.Flow(nil), flows...)
+		if cmd == "-U" {
+			want = want[:0]
+			scan()
+			for i := range flows {
+				if flows[i].Mark == 0x99 {
+					want = append(want, strconv.Itoa(flows[i].ID))
+				}
+			}
+			flows = before
 		}
 		c, err := Parse(args, SystemEnv())
 		if err != nil {
@@ -104,6 +132,11 @@ func liveCompare(t *testing.T, ns, cmd, filters string, refill bool) {
 		var got []string
 		for i := range flows {
 			if ok, _ := c.Plan.Match(&flows[i]); ok {
+				if c.Plan.Change != nil {
+					if ch, _ := c.Plan.Change(&flows[i]); ch.Empty() {
+						continue
+					}
+				}
 				got = append(got, strconv.Itoa(flows[i].ID))
 			}
 		}
