@@ -147,3 +147,63 @@ func liveCompare(t *testing.T, ns, cmd, filters string, refill bool) {
 		}
 	}
 }
+
+// TestLiveCreate creates the entry of each line of
+// testdata/live-create.txt (conntrack -I arguments) with conntrack and
+// with Plan.Create through the engine, and compares the entries as
+// conntrack -L -o save prints them (the timeout aside); "! " marks a
+// line of the Differences.
+func TestLiveCreate(t *testing.T) {
+	ns := os.Getenv("CTARGS_NETNS")
+	if ns == "" {
+		t.Skip("CTARGS_NETNS not set")
+	}
+	conntrack := func(args ...string) ([]byte, error) {
+		return exec.Command("ip", append([]string{"netns", "exec", ns, "conntrack"}, args...)...).Output()
+	}
+	timeoutRE := regexp.MustCompile(`-t \d+ `)
+	saved := func() string {
+		out, _ := conntrack("-L", "-o", "save")
+		return timeoutRE.ReplaceAllString(string(out), "")
+	}
+	src, err := ctnetlink.OpenLive(&ctnetlink.LiveConfig{NetNS: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	data, err := os.ReadFile("testdata/live-create.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		differs := strings.HasPrefix(line, "! ")
+		line = strings.TrimPrefix(line, "! ")
+		conntrack("-F")
+		if _, err := conntrack(strings.Fields(line)...); err != nil {
+			t.Errorf("conntrack %s: %v", line, err)
+			continue
+		}
+		want := saved()
+		conntrack("-F")
+		c, err := Parse(strings.Fields(line), SystemEnv())
+		if err != nil {
+			t.Errorf("%s: %v", line, err)
+			continue
+		}
+		b, err := src.NewBatch(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range c.Plan.Create {
+			if err := b.Create(&c.Plan.Create[i]); err != nil {
+				t.Errorf("%s: %v", line, err)
+			}
+		}
+		if st, err := b.Close(); err != nil || st.Failed > 0 {
+			t.Errorf("%s: %v %+v", line, err, st)
+		}
+		if got := saved(); (got != want) != differs {
+			t.Errorf("%s (a difference: %v):\nctq       %sconntrack %s", line, differs, got, want)
+		}
+	}
+}
