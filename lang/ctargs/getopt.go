@@ -51,7 +51,7 @@ func (g *getopt) exchange() {
 // next returns the next option's value (a short letter, a long option's
 // val), '?' for an unknown or ambiguous option, ':' for a missing
 // argument, or -1 at the end.
-func (g *getopt) next(opts []longOpt) int {
+func (g *getopt) next(opts *optTable) int {
 	g.optarg, g.hasArg = "", false
 	argc := len(g.argv)
 	if g.nextchar == "" {
@@ -126,27 +126,30 @@ func (g *getopt) next(opts []longOpt) int {
 }
 
 // long handles a word "--name[=value]" (process_long_option).
-func (g *getopt) long(opts []longOpt, word string) int {
+func (g *getopt) long(opts *optTable, word string) int {
 	name, value, hasValue := strings.Cut(word, "=")
 	var found *longOpt
-	for i := range opts {
-		if opts[i].name == name {
-			found = &opts[i]
-			break
+	var foundVal int
+	opts.each(func(o *longOpt, val int) bool {
+		if o.name == name {
+			found, foundVal = o, val
+			return false
 		}
-	}
+		return true
+	})
 	if found == nil {
 		ambiguous := false
-		for i := range opts {
-			if !strings.HasPrefix(opts[i].name, name) {
-				continue
+		opts.each(func(o *longOpt, val int) bool {
+			if !strings.HasPrefix(o.name, name) {
+				return true
 			}
 			if found == nil {
-				found = &opts[i]
-			} else if found.arg != opts[i].arg || found.val != opts[i].val {
+				found, foundVal = o, val
+			} else if found.arg != o.arg || foundVal != val {
 				ambiguous = true
 			}
-		}
+			return true
+		})
 		if ambiguous {
 			g.optind++
 			return '?'
@@ -168,7 +171,7 @@ func (g *getopt) long(opts []longOpt, word string) int {
 		g.optarg, g.hasArg = g.argv[g.optind], true
 		g.optind++
 	}
-	return found.val
+	return foundVal
 }
 
 // prev is argv[optind-1], the word conntrack names in its messages about
@@ -192,4 +195,30 @@ func (g *getopt) optionalArg() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// optTable is conntrack's option table: the generic options, then the
+// options of each -p so far with their offsets (merge_options), kept as
+// segments rather than copied as conntrack does.
+type optTable struct {
+	segs []optSeg
+}
+
+// optSeg is one part of an optTable: options whose values are raised by
+// offset.
+type optSeg struct {
+	opts   []longOpt
+	offset int
+}
+
+// each calls fn with each option and its value, in table order, until fn
+// returns false.
+func (t *optTable) each(fn func(o *longOpt, val int) bool) {
+	for _, s := range t.segs {
+		for i := range s.opts {
+			if !fn(&s.opts[i], s.opts[i].val+s.offset) {
+				return
+			}
+		}
+	}
 }

@@ -93,7 +93,7 @@ type tmpl struct {
 type parser struct {
 	env  *Env
 	g    *getopt
-	opts []longOpt
+	opts *optTable
 	// h is the handler of the last -p, hOffset its option offset, offset
 	// the offset the next -p gets (global_option_offset).
 	h       *protoHandler
@@ -161,7 +161,7 @@ func Parse(args []string, env *Env) (*Command, error) {
 // output is the -o mask of the lines before (conntrack's output_mask is
 // global).
 func parseLine(args []string, env *Env, inLoad bool, output uint32) (*Command, *Error) {
-	p := &parser{env: env, g: newGetopt(args), opts: genericOpts, output: output}
+	p := &parser{env: env, g: newGetopt(args), opts: &optTable{segs: []optSeg{{opts: genericOpts}}}, output: output}
 	err := p.parse()
 	if err == nil {
 		err = p.check()
@@ -234,13 +234,7 @@ func (p *parser) option(c int) *Error {
 		}
 		p.offset += optOffset
 		p.h, p.hOffset = h, p.offset
-		merged := make([]longOpt, 0, len(p.opts)+len(h.opts))
-		merged = append(merged, p.opts...)
-		for _, o := range h.opts {
-			o.val += p.offset
-			merged = append(merged, o)
-		}
-		p.opts = merged
+		p.opts.segs = append(p.opts.segs, optSeg{opts: h.opts, offset: p.offset})
 		p.protonum = num
 		p.t.proto = num
 	case 't':
@@ -341,12 +335,15 @@ func (p *parser) option(c int) *Error {
 // longName is get_long_opt: the first long name of an option value in
 // the current table.
 func (p *parser) longName(val int) string {
-	for _, o := range p.opts {
-		if o.val == val {
-			return o.name
+	name := "unknown"
+	p.opts.each(func(o *longOpt, v int) bool {
+		if v == val {
+			name = o.name
+			return false
 		}
-	}
-	return "unknown"
+		return true
+	})
+	return name
 }
 
 // checkType is check_type: the table named by the word after a command

@@ -1,6 +1,8 @@
 package ctargs
 
 import (
+	"sort"
+
 	"ctq/engine"
 	"ctq/engine/format"
 )
@@ -133,10 +135,17 @@ func outputSpec(output uint32, labelMap map[string]int) Output {
 	o.Labels = output&outLabels != 0
 	o.Userspace = output&outUserspace != 0
 	if labelMap != nil {
+		// The first name of a bit in sorted order names it (sorted, so
+		// that the result does not depend on the map's order).
+		names := make([]string, 0, len(labelMap))
+		for name := range labelMap {
+			names = append(names, name)
+		}
+		sort.Strings(names)
 		o.LabelNames = make(map[int]string, len(labelMap))
-		for name, bit := range labelMap {
-			if old, ok := o.LabelNames[bit]; !ok || name < old {
-				o.LabelNames[bit] = name
+		for _, name := range names {
+			if _, ok := o.LabelNames[labelMap[name]]; !ok {
+				o.LabelNames[labelMap[name]] = name
 			}
 		}
 	}
