@@ -3,13 +3,13 @@ package ctargs
 import (
 	"bufio"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
 
-	"ctq/engine"
 )
 
 // Env is what parsing needs from the system: the protocol database and
@@ -51,26 +51,69 @@ func SystemEnv() *Env {
 				return nil, err
 			}
 			defer f.Close()
-			bits, err := engine.ParseConnlabels(f)
-			if err != nil {
-				return nil, syscall.EINVAL
-			}
-			return LabelNames(bits), nil
+			return ParseLabelMap(f)
 		},
 	}
 }
 
-// LabelNames inverts a bit-to-name label map (engine.ParseConnlabels)
-// into the name-to-bit map Env.LabelMap returns; a name given to several
-// bits names the lowest.
-func LabelNames(bits map[int]string) map[string]int {
-	m := make(map[string]int, len(bits))
-	for bit, name := range bits {
-		if b, ok := m[name]; !ok || bit < b {
-			m[name] = bit
-		}
+// ErrNoLabels is ParseLabelMap's error for a file without a single
+// usable label; conntrack then reports "nfct_labelmap_new: Success"
+// (errno 0).
+var ErrNoLabels = errors.New("connlabel.conf holds no label")
+
+// ParseLabelMap reads a connlabel.conf as libnetfilter_conntrack 1.0.9
+// does (nfct_labelmap_new): lines "BIT NAME" read in pieces of at most
+// 1023 bytes; a line starting with '#', without a leading number (strtoul
+// base 0, leading spaces allowed) or with a bit of 1024 or more is
+// skipped; NAME is the rest of the line without surrounding spaces, and
+// may hold only letters, digits, spaces and '-'; the first line of a bit
+// and of a name wins. It returns ErrNoLabels when no line gave a label.
+func ParseLabelMap(r io.Reader) (map[string]int, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
 	}
-	return m
+	m := map[string]int{}
+	seen := map[int]bool{}
+	text := string(data)
+	for text != "" {
+		n := strings.IndexByte(text, '\n') + 1
+		if n == 0 {
+			n = len(text)
+		}
+		if n > 1023 {
+			n = 1023
+		}
+		line := text[:n]
+		text = text[n:]
+		if line[0] == '#' {
+			continue
+		}
+		if i := strings.IndexByte(line, 0); i >= 0 {
+			line = line[:i]
+		}
+		v, end := strtoul(line, 0)
+		if end == 0 || v >= 1024 || seen[int(v)] {
+			continue
+		}
+		name := line[end:]
+		if i := strings.IndexByte(name, '\n'); i >= 0 {
+			name = name[:i]
+		}
+		name = strings.Trim(name, " \f\r\t\v")
+		if name == "" || strings.TrimLeft(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -") != "" {
+			continue
+		}
+		if _, dup := m[name]; dup {
+			continue
+		}
+		m[name] = int(v)
+		seen[int(v)] = true
+	}
+	if len(m) == 0 {
+		return nil, ErrNoLabels
+	}
+	return m, nil
 }
 
 // readProtocols parses an /etc/protocols file: "name number aliases...",
@@ -117,6 +160,8 @@ func readProtocols(path string) (map[string]int, map[int]string) {
 func strerror(err error) string {
 	var errno syscall.Errno
 	switch {
+	case errors.Is(err, ErrNoLabels):
+		return "Success"
 	case errors.Is(err, fs.ErrNotExist):
 		return "No such file or directory"
 	case errors.Is(err, fs.ErrPermission):

@@ -91,7 +91,7 @@ func (m *matcher) labels(f *engine.Flow) bool {
 	if m.t.has&hasLabels == 0 {
 		return true
 	}
-	if f.Has&engine.HasLabels == 0 {
+	if f.Has&engine.HasLabels == 0 || m.t.labelsHigh {
 		return false
 	}
 	for i, w := range m.t.labels.Words {

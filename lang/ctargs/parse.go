@@ -86,6 +86,9 @@ type tmpl struct {
 	snatPort, dnatPort uint16
 
 	labels, labelModify engine.Labels
+	// labelsHigh records a -l label of a bit above 127, which no entry
+	// can carry.
+	labelsHigh bool
 }
 
 // parser is the state of one conntrack command line's parse (do_parse's
@@ -502,15 +505,19 @@ func (p *parser) labelOption(c int, arg string) *Error {
 		arg = v
 	}
 	var l engine.Labels
+	high := false
 	for _, name := range strings.Split(arg, ",") {
 		bit, ok := p.labelMap[name]
-		if !ok || bit < 0 || bit > 127 {
+		if !ok || bit < 0 {
 			return paramErr("unknown label '%s'", name)
 		}
+		// connlabel.conf may name bits up to 1023; entries have 128.
+		high = high || bit > 127
 		l.Set(bit)
 	}
 	t := &p.t
 	if c == 'l' {
+		t.labelsHigh = t.labelsHigh || high
 		for i := range l.Words {
 			t.labels.Words[i] |= l.Words[i]
 		}
