@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
 )
 
 // Env is what parsing needs from the system: the protocol database and
