@@ -68,18 +68,13 @@ var Differences = []Difference{
 		Ctq:       "applies the update to the entries the NAT filter selects",
 	},
 	{
-		Command:   "-U -f ipv6 -m 5",
-		Conntrack: "reads the entries of both families and sends every update as IPv6",
-		Ctq:       "updates the IPv6 entries only",
-	},
-	{
 		Command:   "-I -s 198.18.1.5 -d 198.18.1.6 -r 198.18.1.6 -q 198.18.1.50 -p udp --sport 1 --dport 2 --reply-port-src 2 --reply-port-dst 1 -t 100",
 		Conntrack: "creates the entry with the reply tuple as given and no NAT: the reply tuple does not match the traffic it describes, nothing is translated",
 		Ctq:       "creates an entry whose reply tuple is translated with NAT (here source NAT to 198.18.1.50, as --src-nat 198.18.1.50 would): the engine sets up NAT for a reply tuple that is not the inverse of the original",
 	},
 	{
 		Command:   "-L dying -s 192.0.2.0/24",
-		Conntrack: "-L dying and -L unconfirmed never match a CIDR or --mask-src/--mask-dst filter, and ignore -f",
+		Conntrack: "-L dying and -L unconfirmed never match a CIDR or --mask-src/--mask-dst filter (their network filter is not set up)",
 		Ctq:       "applies these filters as for the conntrack table",
 	},
 	{
