@@ -60,7 +60,9 @@ func (p *parser) command() (*Command, *Error) {
 		pl.Action = engine.ActList
 		pl.Filter = p.kernelFilter(true, true)
 		pl.Match = m.filter
-		pl.Zero = p.options&optZero != 0
+		// -z zeroes the counters of the conntrack table only (1.4.7
+		// dumps dying and unconfirmed entries without it).
+		pl.Zero = p.options&optZero != 0 && c.Table == engine.TableConntrack
 	case OpGet:
 		pl.Action = engine.ActGet
 		pl.Key = p.key()

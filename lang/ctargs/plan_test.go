@@ -335,3 +335,10 @@ func TestDifferencesErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDyingZero(t *testing.T) {
+	c := mustParse(t, "-L dying -z -s 1.1.1.1", testEnv())
+	if c.Plan.Zero || c.Table != engine.TableDying {
+		t.Errorf("%+v", c.Plan)
+	}
+}
