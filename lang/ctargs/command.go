@@ -8,6 +8,18 @@
 // what it refuses, with its messages and exit codes. Where 1.4.7 does
 // something destructive that its options do not say (see Differences), the
 // plan does what the options say.
+//
+// What a runner does with a Command, in conntrack's order: print
+// Warnings (standard error, one a line); for an *Error, print
+// ErrorPrefix+Msg and, for Code 2, TryHelp, and exit with Code; then by
+// Op: OpNone prints Usage(), OpHelp HelpText(), OpVersion Version;
+// OpLoad reads LoadFile with ParseLoad (LoadOpenError when it cannot be
+// opened); the other ops run Plan and print their output and summary.
+// Parse itself reports the checks conntrack makes when it starts to
+// execute (-z with filters, --mask-src without --src, -L -u UNSET, -G by
+// the reply tuple): nothing is printed before them but the warnings.
+// Messages printed while running (summaries, "Operation failed: ...",
+// the -E -b NOTICE, the emptied-table lines) are the runner's.
 package ctargs
 
 import (
