@@ -140,6 +140,25 @@ func liveCompare(t *testing.T, ns, cmd, filters string, refill bool) {
 				got = append(got, strconv.Itoa(flows[i].ID))
 			}
 		}
+		if cmd == "-L" {
+			// The same through the kernel filter of the plan: it may
+			// only narrow what Match then sees.
+			var viaFilter []string
+			filter := c.Plan.ScanFilter()
+			if _, err := src.Scan(context.Background(), engine.TableConntrack, &filter, func(f *engine.Flow) error {
+				if ok, _ := c.Plan.Match(f); ok {
+					viaFilter = append(viaFilter, strconv.Itoa(f.ID))
+				}
+				return nil
+			}); err != nil {
+				t.Errorf("%s %s: scan: %v", cmd, line, err)
+			}
+			sort.Strings(viaFilter)
+			sort.Strings(got)
+			if strings.Join(viaFilter, " ") != strings.Join(got, " ") {
+				t.Errorf("%s %s: with the kernel filter %+v: %v, without %v", cmd, line, filter, viaFilter, got)
+			}
+		}
 		sort.Strings(got)
 		sort.Strings(want)
 		if same := strings.Join(got, " ") == strings.Join(want, " "); same == differs {
