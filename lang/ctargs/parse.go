@@ -117,8 +117,7 @@ type parser struct {
 	output    uint32
 	bufSize   int64
 
-	labelMap    map[string]int
-	labelsTried bool
+	labelMap map[string]int
 
 	warnings []string
 }
@@ -474,7 +473,6 @@ func (p *parser) labelmapInit() {
 	if p.labelMap != nil {
 		return
 	}
-	p.labelsTried = true
 	var err error = syscall.ENOENT
 	if p.env != nil && p.env.LabelMap != nil {
 		var m map[string]int

@@ -40,8 +40,8 @@ const (
 	pfTupleDport
 )
 
-// portMatrix is the legality matrix of udp, udplite and the port columns
-// of the others; tcpLike adds --state (TCP, SCTP, DCCP).
+// The legality matrices of the extensions (their *_commands_v_options),
+// by command index; a command without a row allows none of the options.
 var udpMatrix = map[int][]int8{
 	cmdList:      {2, 2, 2, 2, 0, 0, 0, 0},
 	cmdCreate:    {3, 3, 3, 3, 0, 0, 0, 0},
