@@ -1,3 +1,5 @@
+//go:build linux
+
 package ctargs
 
 import (
@@ -12,31 +14,27 @@ import (
 
 	"ctq/engine"
 	"ctq/engine/ctnetlink"
+	"ctq/internal/nstest"
 )
 
 // TestLiveDifferential compares the entries conntrack -L selects with
-// the entries Plan.Match selects, on the live table of the network
-// namespace named by $CTARGS_NETNS, which it FLUSHES and fills with the
-// entries of testdata/live-entries.txt (made with conntrack -I). It needs
-// root and conntrack 1.4.7; it is skipped when $CTARGS_NETNS is not set.
+// the entries Plan.Match selects, on the live table of a namespace of its
+// own, filled with the entries of testdata/live-entries.txt (made with
+// conntrack -I). It needs root and conntrack 1.4.7.
 // The filters are the lines of testdata/live-filters.txt (what follows
 // "conntrack -L"); a line starting with "! " is one of the Differences:
 // the selections must differ.
 func TestLiveDifferential(t *testing.T) {
-	ns := os.Getenv("CTARGS_NETNS")
-	if ns == "" {
-		t.Skip("CTARGS_NETNS not set")
-	}
+	nstest.RequireCommand(t, "conntrack")
+	ns := nstest.New(t).Name()
 	liveCompare(t, ns, "-L", "testdata/live-filters.txt", false)
 }
 
 // TestLiveDelete is TestLiveDifferential for conntrack -D (the table
 // is filled again before each filter of testdata/live-delete-filters.txt).
 func TestLiveDelete(t *testing.T) {
-	ns := os.Getenv("CTARGS_NETNS")
-	if ns == "" {
-		t.Skip("CTARGS_NETNS not set")
-	}
+	nstest.RequireCommand(t, "conntrack")
+	ns := nstest.New(t).Name()
 	liveCompare(t, ns, "-D", "testdata/live-delete-filters.txt", true)
 }
 
@@ -44,10 +42,8 @@ func TestLiveDelete(t *testing.T) {
 // -m 0x99 on the IPv4 entries: the entries updated are those whose mark
 // is 0x99 afterwards (1.4.7 does not print them all).
 func TestLiveUpdate(t *testing.T) {
-	ns := os.Getenv("CTARGS_NETNS")
-	if ns == "" {
-		t.Skip("CTARGS_NETNS not set")
-	}
+	nstest.RequireCommand(t, "conntrack")
+	ns := nstest.New(t).Name()
 	liveCompare(t, ns, "-U", "testdata/live-update-filters.txt", true)
 }
 
@@ -173,10 +169,8 @@ func liveCompare(t *testing.T, ns, cmd, filters string, refill bool) {
 // conntrack -L -o save prints them (the timeout aside); "! " marks a
 // line of the Differences.
 func TestLiveCreate(t *testing.T) {
-	ns := os.Getenv("CTARGS_NETNS")
-	if ns == "" {
-		t.Skip("CTARGS_NETNS not set")
-	}
+	nstest.RequireCommand(t, "conntrack")
+	ns := nstest.New(t).Name()
 	conntrack := func(args ...string) ([]byte, error) {
 		return exec.Command("ip", append([]string{"netns", "exec", ns, "conntrack"}, args...)...).Output()
 	}
