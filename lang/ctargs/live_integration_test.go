@@ -26,6 +26,7 @@ import (
 // the selections must differ.
 func TestLiveDifferential(t *testing.T) {
 	nstest.RequireCommand(t, "conntrack")
+	t.Parallel()
 	ns := nstest.New(t).Name()
 	liveCompare(t, ns, "-L", "testdata/live-filters.txt", false)
 }
@@ -34,6 +35,7 @@ func TestLiveDifferential(t *testing.T) {
 // is filled again before each filter of testdata/live-delete-filters.txt).
 func TestLiveDelete(t *testing.T) {
 	nstest.RequireCommand(t, "conntrack")
+	t.Parallel()
 	ns := nstest.New(t).Name()
 	liveCompare(t, ns, "-D", "testdata/live-delete-filters.txt", true)
 }
@@ -43,6 +45,7 @@ func TestLiveDelete(t *testing.T) {
 // is 0x99 afterwards (1.4.7 does not print them all).
 func TestLiveUpdate(t *testing.T) {
 	nstest.RequireCommand(t, "conntrack")
+	t.Parallel()
 	ns := nstest.New(t).Name()
 	liveCompare(t, ns, "-U", "testdata/live-update-filters.txt", true)
 }
@@ -170,6 +173,7 @@ func liveCompare(t *testing.T, ns, cmd, filters string, refill bool) {
 // line of the Differences.
 func TestLiveCreate(t *testing.T) {
 	nstest.RequireCommand(t, "conntrack")
+	t.Parallel()
 	ns := nstest.New(t).Name()
 	conntrack := func(args ...string) ([]byte, error) {
 		return exec.Command("ip", append([]string{"netns", "exec", ns, "conntrack"}, args...)...).Output()
