@@ -80,6 +80,10 @@ type ListStmt struct {
 	Order []OrderItem
 	Limit int    // -1 without a limit clause
 	As    []Word // the format words of "as", nil without it
+	// Zero zeroes the counters of the entries as they are read (conntrack
+	// -L -z); ZeroPos is where the word was written.
+	Zero    bool
+	ZeroPos Pos
 }
 
 // Keyword returns "list".
@@ -113,19 +117,22 @@ type Field struct {
 	Value *Expr
 }
 
-// DeleteStmt is "delete [TABLE] where EXPR [dry]".
+// DeleteStmt is "delete [TABLE] where EXPR [dry] [as FORMAT]".
 type DeleteStmt struct {
 	node
 	Table    engine.Table
 	TablePos Pos   // position of the table word; zero when it was left out
 	Where    *Expr // nil without a where clause (a compile error)
 	Dry      bool
+	// As prints each deleted entry in that format (nil: only the summary).
+	As []Word
 }
 
 // Keyword returns "delete".
 func (*DeleteStmt) Keyword() string { return "delete" }
 
-// UpdateStmt is "update [TABLE] set FIELD = EXPR[, ...] where EXPR [dry]".
+// UpdateStmt is "update [TABLE] set FIELD = EXPR[, ...] where EXPR [dry]
+// [as FORMAT]".
 type UpdateStmt struct {
 	node
 	Table    engine.Table
@@ -133,6 +140,8 @@ type UpdateStmt struct {
 	Set      []Assign // nil without a set clause (a compile error)
 	Where    *Expr    // nil without a where clause (a compile error)
 	Dry      bool
+	// As prints each updated entry in that format (nil: only the summary).
+	As []Word
 }
 
 // Keyword returns "update".

@@ -124,7 +124,31 @@ func (c *compiler) list(s *ListStmt) (*engine.Plan, error) {
 		}
 		plan.Order = append(plan.Order, engine.OrderKey{Value: v, Desc: o.Desc})
 	}
+	if s.Zero {
+		if err := zeroable(s, plan); err != nil {
+			return nil, err
+		}
+		plan.Zero = true
+	}
 	return plan, nil
+}
+
+// zeroable checks that "list ... zero" can zero exactly the entries it
+// lists: the kernel zeroes the counters of every entry its dump reads, so
+// the dump must read only what the statement lists.
+func zeroable(s *ListStmt, plan *engine.Plan) error {
+	switch {
+	case s.Table != engine.TableConntrack:
+		return s.errAt(s.ZeroPos, "`zero` zeroes the counters of conntrack entries; the `%s` table has none to zero", s.Table)
+	case len(s.Order) > 0:
+		return s.errAt(s.ZeroPos, "`zero` lists in the kernel's order: it cannot be combined with `order by`")
+	case s.Limit >= 0:
+		return s.errAt(s.ZeroPos, "`zero` zeroes every entry the dump reads, also those past the limit: it cannot be combined with `limit`")
+	case s.Where != nil && !plan.Exact:
+		return s.Where.errAt(0, "with `zero` the kernel must apply the whole condition (it zeroes every entry its dump reads, matching or not): "+
+			"use exact matches of family, proto, ports, addresses, mark and status joined by `and`, or list without `zero`")
+	}
+	return nil
 }
 
 func (c *compiler) count(s *CountStmt) (*engine.Plan, error) {

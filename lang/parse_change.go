@@ -32,6 +32,10 @@ func (p *parser) delete(kw token) (Stmt, error) {
 			}
 		case "dry":
 			s.Dry = true
+		case "as":
+			if s.As, err = p.format(t); err != nil {
+				return nil, err
+			}
 		}
 	}
 }
@@ -61,6 +65,8 @@ func (p *parser) update(kw token) (Stmt, error) {
 			s.Where, err = p.expr(t)
 		case "dry":
 			s.Dry = true
+		case "as":
+			s.As, err = p.format(t)
 		}
 		if err != nil {
 			return nil, err

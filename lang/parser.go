@@ -310,6 +310,8 @@ func (p *parser) list(kw token) (Stmt, error) {
 			s.Limit, err = p.limit(t)
 		case "as":
 			s.As, err = p.format(t)
+		case "zero":
+			s.Zero, s.ZeroPos = true, p.src.pos(t.off)
 		}
 		if err != nil {
 			return nil, err

@@ -144,6 +144,10 @@ func asClause(st Stmt) (*node, []Word) {
 		return &s.node, s.As
 	case *WatchStmt:
 		return &s.node, s.As
+	case *DeleteStmt:
+		return &s.node, s.As
+	case *UpdateStmt:
+		return &s.node, s.As
 	}
 	return nil, nil
 }

@@ -48,6 +48,9 @@ func (c *compiler) update(s *UpdateStmt) (*engine.Plan, error) {
 	if err := c.where(plan, s.Where); err != nil {
 		return nil, err
 	}
+	if err := echo(&s.node, plan, s.As); err != nil {
+		return nil, err
+	}
 	plan.Change = func(f *engine.Flow) (engine.Change, error) {
 		ch := base
 		for _, step := range steps {

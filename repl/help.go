@@ -15,11 +15,16 @@ import (
 func helpBodies() map[string]string {
 	b := map[string]string{
 		"list": `  Print the entries that match, in the kernel's order unless ordered.
-  TABLE is conntrack (default), expect, dying or unconfirmed.
+  TABLE is conntrack (default), expect, dying or unconfirmed. With zero,
+  the kernel zeroes each entry's counters as it reads it (conntrack -L -z):
+  the entries print with the counters before zeroing. zero takes no order
+  by or limit, and a condition only the kernel applies whole (exact
+  matches joined by and), since every entry the dump reads is zeroed.
     list
     list where proto == tcp and dport == 22
     list where src in cidr("198.51.100.0/24") or dst in cidr("2001:db8::/32")
     list where timeout < 60 order by timeout limit 10 as table
+    list where proto == tcp and dport == 443 zero as json
     list expect`,
 		"count": `  Print how many entries match; without where, the kernel's own counter.
   With by, the count of each group, largest first (ties by key): the keys,
@@ -51,13 +56,19 @@ func helpBodies() map[string]string {
   the same tuple while the delete runs can get the same id and be taken
   although it no longer matches; ctq keeps that window short (it sends
   every 64 entries) but cannot close it. An entry the condition fails on at
-  run time is left alone and counted; the exit code is then 1.
+  run time is left alone and counted; the exit code is then 1. With as,
+  each deleted entry is printed in that format (as conntrack -D does), and
+  the summary goes to stderr.
     delete where proto==tcp && dport==22 && state=="ESTABLISHED"
+    delete where mark == 1 as save
     delete where src in cidr("192.0.2.0/24") dry
     delete expect where helper == "ftp"`,
 		"update": `  Change mark, timeout, labels (+= / -=) or status (+=) of the entries that
-  match; EXPR may read the entry. "where true" updates every entry.
+  match; EXPR may read the entry. "where true" updates every entry. With
+  as, each updated entry is printed in that format as the kernel holds it
+  after the change (as conntrack -U does), and the summary goes to stderr.
     update set mark = 7 where dport in 8000..8100
+    update set mark = 1 where proto == udp as extended
     update set mark = bitor(mark, 0x10), timeout = duration("5m") where proto == udp
     update set labels += "web", status += "ASSURED" where dport == 443 dry`,
 		"insert": `  Create entries from constant values (see help fields for the names).
