@@ -69,7 +69,7 @@ var statementTable = []statement{
 		parse: (*parser).delete, explain: true},
 	{Statement: Statement{Keyword: "update",
 		Syntax:  "update set FIELD = EXPR[, ...] where EXPR [dry] [as FORMAT]",
-		Summary: "Change mark, timeout, labels or status of the entries that match",
+		Summary: "Change mark, timeout, labels, status or state of the entries that match",
 		Table:   true,
 		Clauses: []string{"set", "where", "dry", "as"}},
 		parse: (*parser).update, explain: true},

@@ -41,7 +41,7 @@ func (p *parser) delete(kw token) (Stmt, error) {
 }
 
 // settableFields are the fields an update's set clause may change.
-var settableFields = []string{"mark", "timeout", "labels", "status"}
+var settableFields = []string{"mark", "timeout", "labels", "status", "state"}
 
 // update parses "update [TABLE] set FIELD = EXPR[, ...] [where EXPR] [dry]"
 // (clauses in any order; set and where are required by the compiler).
@@ -87,9 +87,9 @@ func (p *parser) assignments(set token) ([]Assign, error) {
 		}
 		if !slices.Contains(settableFields, name.text) {
 			if slices.Contains(flowFields, name.text) {
-				return nil, p.errAt(name, "`%s` cannot be changed (update sets mark, timeout, labels and status)", name.text)
+				return nil, p.errAt(name, "`%s` cannot be changed (update sets mark, timeout, labels, status and state)", name.text)
 			}
-			return nil, p.errAt(name, "unknown field `%s`%s (update sets mark, timeout, labels and status)",
+			return nil, p.errAt(name, "unknown field `%s`%s (update sets mark, timeout, labels, status and state)",
 				name.text, didYouMean(name.text, settableFields))
 		}
 		p.i++

@@ -63,12 +63,18 @@ func helpBodies() map[string]string {
     delete where mark == 1 as save
     delete where src in cidr("192.0.2.0/24") dry
     delete expect where helper == "ftp"`,
-		"update": `  Change mark, timeout, labels (+= / -=) or status (+=) of the entries that
-  match; EXPR may read the entry. "where true" updates every entry. With
+		"update": `  Change mark, timeout, labels (+= / -=), status (+=) or the protocol
+  state of the entries that match; EXPR may read the entry. "where true"
+  updates every entry. state takes a state name of the one protocol the
+  where clause selects (proto == tcp, sctp or dccp; conntrack -U --state).
+  An entry the change leaves as it is (the mark it has, flags and labels
+  it has, the state it is in) is neither sent nor counted, by dry too;
+  setting the timeout changes every entry (it restarts the timer). With
   as, each updated entry is printed in that format as the kernel holds it
   after the change (as conntrack -U does), and the summary goes to stderr.
     update set mark = 7 where dport in 8000..8100
     update set mark = 1 where proto == udp as extended
+    update set state = "CLOSE" where proto == tcp and dport == 22
     update set mark = bitor(mark, 0x10), timeout = duration("5m") where proto == udp
     update set labels += "web", status += "ASSURED" where dport == 443 dry`,
 		"insert": `  Create entries from constant values (see help fields for the names).

@@ -8,7 +8,7 @@ function __fish_ctq_statements
         'count' 'Count the entries that match, or each group\'s' \
         'get' 'Look one entry up by its original tuple' \
         'delete' 'Remove the entries that match' \
-        'update' 'Change mark, timeout, labels or status of the entries that match' \
+        'update' 'Change mark, timeout, labels, status or state of the entries that match' \
         'insert' 'Create entries from constant values' \
         'flush' 'Empty a table, or one family of it' \
         'load' 'Apply a file of conntrack -R lines' \
