@@ -155,13 +155,17 @@ type Assign struct {
 	Value *Expr
 }
 
-// InsertStmt is "insert [TABLE] {field: EXPR, ...}" or
-// "insert [TABLE] [{...}, {...}]".
+// InsertStmt is "insert [TABLE] [if absent] {field: EXPR, ...}" or
+// "insert [TABLE] [if absent] [{...}, {...}]".
 type InsertStmt struct {
 	node
 	Table    engine.Table
 	TablePos Pos
 	Records  []Record
+	// IfAbsent leaves an entry that exists already as it is, without an
+	// error ("insert if absent", conntrack -A); IfPos is where "if" is.
+	IfAbsent bool
+	IfPos    Pos
 }
 
 // Keyword returns "insert".

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"strings"
 	"testing"
 
 	"ctq/engine"
@@ -84,6 +85,36 @@ func TestClauseErrors(t *testing.T) {
 		}
 		if got := err.Error(); len(got) < len(tt.want) || got[:len(tt.want)] != tt.want {
 			t.Errorf("%s:\n got %s\nwant %s", tt.src, got, tt.want)
+		}
+	}
+}
+
+// TestInsertIfAbsent: "insert if absent" sets Plan.IfAbsent (conntrack -A).
+func TestInsertIfAbsent(t *testing.T) {
+	const rec = `{proto: tcp, src: "192.0.2.1", dst: "192.0.2.2", sport: 1, dport: 2, timeout: 60, state: "ESTABLISHED"}`
+	for _, tt := range []struct {
+		src      string
+		ifAbsent bool
+		n        int
+	}{
+		{"insert " + rec, false, 1},
+		{"insert if absent " + rec, true, 1},
+		{"insert conntrack if absent " + rec, true, 1},
+		{"insert if absent [" + rec + ", " + rec + "]", true, 2},
+	} {
+		p := compileOne(t, tt.src, nil)
+		if p.Action != engine.ActInsert || p.IfAbsent != tt.ifAbsent || len(p.Create) != tt.n {
+			t.Errorf("%s: action %v ifAbsent %v %d entries, want insert %v %d", tt.src, p.Action, p.IfAbsent, len(p.Create), tt.ifAbsent, tt.n)
+		}
+	}
+	for _, tt := range []struct{ src, want string }{
+		{"insert if {}", "1:11: expected `absent` after `if`, found `{`"},
+		{"insert if absent", "1:17: expected `{` after `absent`, found end of input"},
+		{`insert expect if absent {}`, "1:15: `if absent` inserts conntrack entries (conntrack -A)"},
+	} {
+		_, err := CompileProgram("", tt.src, nil)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %s", tt.src, err, tt.want)
 		}
 	}
 }

@@ -19,7 +19,10 @@ func (c *compiler) insert(s *InsertStmt) (*engine.Plan, error) {
 	if len(s.Records) == 0 {
 		return nil, s.errAt(s.start, "insert needs a record: insert {field: value, ...}")
 	}
-	plan := &engine.Plan{Action: engine.ActInsert, Table: s.Table, Limit: -1}
+	if s.IfAbsent && s.Table == engine.TableExpect {
+		return nil, s.errAt(s.IfPos, "`if absent` inserts conntrack entries (conntrack -A); an expectation that exists is an error")
+	}
+	plan := &engine.Plan{Action: engine.ActInsert, Table: s.Table, Limit: -1, IfAbsent: s.IfAbsent}
 	for _, r := range s.Records {
 		rec, err := c.values(r)
 		if err != nil {

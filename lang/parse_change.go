@@ -147,8 +147,9 @@ var expectInsertFields = []string{
 	"timeout", "helper", "zone", "flags", "class", "nat_dir", "nat_src", "nat_sport",
 }
 
-// insert parses "insert [TABLE] {field: EXPR, ...}" or
-// "insert [TABLE] [{...}, {...}]" (a trailing comma is allowed).
+// insert parses "insert [TABLE] [if absent] {field: EXPR, ...}" or
+// "insert [TABLE] [if absent] [{...}, {...}]" (a trailing comma is
+// allowed).
 func (p *parser) insert(kw token) (Stmt, error) {
 	s := &InsertStmt{node: p.node(kw)}
 	after := kw
@@ -156,8 +157,18 @@ func (p *parser) insert(kw token) (Stmt, error) {
 		after = t
 	}
 	var err error
-	if s.Table, s.TablePos, err = p.table(nil); err != nil {
-		return nil, err
+	if !p.keywordAt(p.i, "if") {
+		if s.Table, s.TablePos, err = p.table(nil); err != nil {
+			return nil, err
+		}
+	}
+	if p.keywordAt(p.i, "if") {
+		s.IfAbsent, s.IfPos = true, p.src.pos(p.peek().off)
+		p.i++
+		if t := p.peek(); t.kind != tokWord || t.text != "absent" {
+			return nil, p.errAt(t, "expected `absent` after `if`, found %s", describe(t))
+		}
+		after = p.next()
 	}
 	what, fields := "insert field", insertFields
 	if s.Table == engine.TableExpect {

@@ -78,8 +78,11 @@ func helpBodies() map[string]string {
     update set mark = bitor(mark, 0x10), timeout = duration("5m") where proto == udp
     update set labels += "web", status += "ASSURED" where dport == 443 dry`,
 		"insert": `  Create entries from constant values (see help fields for the names).
+  An entry that exists already is an error; with if absent it is left as
+  it is and counted (conntrack -A): "inserted N entries, M existed".
     insert {src: "192.0.2.1", dst: "198.51.100.7", proto: tcp, sport: 40000, dport: 22, timeout: 60, state: "ESTABLISHED"}
-    insert {src: "192.0.2.1", dst: "192.0.2.2", proto: icmp, icmp_type: 8, icmp_code: 0, icmp_id: 7, timeout: 30}`,
+    insert {src: "192.0.2.1", dst: "192.0.2.2", proto: icmp, icmp_type: 8, icmp_code: 0, icmp_id: 7, timeout: 30}
+    insert if absent {src: "192.0.2.1", dst: "198.51.100.7", proto: udp, sport: 5353, dport: 53, timeout: 30}`,
 		"load": `  Apply a file of conntrack -R lines (-o save format); "-" is standard
   input. Every line is checked before any is applied.
     load "/var/lib/ctq/table.save"

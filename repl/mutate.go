@@ -30,6 +30,9 @@ func (s *Session) summary(p *engine.Plan, res engine.Result, formatName string) 
 		if res.Batch.Gone > 0 {
 			line += fmt.Sprintf(", %d already gone", res.Batch.Gone)
 		}
+		if p.IfAbsent {
+			line += fmt.Sprintf(", %d existed", res.Batch.Exists)
+		}
 		if f := res.Batch.Failed + res.Batch.Unknown; f > 0 {
 			line += fmt.Sprintf(", %d failed", f)
 		}
@@ -43,6 +46,8 @@ func (s *Session) summary(p *engine.Plan, res engine.Result, formatName string) 
 		// The entries are the statement's output, in its format; the
 		// summary goes beside them, as conntrack's does.
 		_, err = fmt.Fprintln(s.cfg.Stderr, "ctq: "+line)
+	case format.KindOf(formatName) == format.KindJSON && p.IfAbsent:
+		_, err = fmt.Fprintf(s.cfg.Stdout, "{%q:%d,\"existed\":%d,\"failed\":%d}\n", key, n, res.Batch.Exists, res.Batch.Failed+res.Batch.Unknown)
 	case format.KindOf(formatName) == format.KindJSON:
 		_, err = fmt.Fprintf(s.cfg.Stdout, "{%q:%d,\"gone\":%d,\"failed\":%d,\"errors\":%d}\n", key, n, res.Batch.Gone, res.Batch.Failed+res.Batch.Unknown, res.Unevaluated)
 	default:
