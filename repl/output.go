@@ -20,6 +20,8 @@ type output struct {
 	expects engine.ExpectWriter
 	events  format.EventWriter
 	reports *format.GroupReportWriter
+	// groups is how many groups a grouping printed.
+	groups int
 }
 
 func (s *Session) newOutput(name string, cols []string) *output {
@@ -54,6 +56,7 @@ func (o *output) Events() (engine.EventWriter, error) {
 // Groups prints a grouping, one row a group, largest first (see
 // format.WriteGroups).
 func (o *output) Groups(groups []engine.Group) error {
+	o.groups = len(groups)
 	return format.WriteGroups(o.s.cfg.Stdout, o.name, o.cols, groups)
 }
 

@@ -2,6 +2,7 @@ package repl
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"ctq/engine"
@@ -41,5 +42,47 @@ func TestSummaryLines(t *testing.T) {
 		if out.String() != tt.out || errb.String() != tt.err {
 			t.Errorf("%s: stdout %q stderr %q, want %q %q", tt.name, out.String(), errb.String(), tt.out, tt.err)
 		}
+	}
+}
+
+// TestFailEmpty: with Config.FailEmpty a run in which a statement selected
+// or changed nothing ends with an *EmptyError (exit code 1) after every
+// statement ran; an exit statement's code wins.
+func TestFailEmpty(t *testing.T) {
+	for _, tt := range []struct {
+		script string
+		fail   bool
+		want   string // the EmptyError's text
+		out    string
+	}{
+		{"list where dport == 22", false, "", ""},
+		{"list where dport == 23", true, "--fail-empty: list (line 1) selected nothing", ""},
+		{"count where mark == 9", true, "--fail-empty: count (line 1) selected nothing", "0\n"},
+		{"count where dport == 53", false, "", "1\n"},
+		{"count where mark == 9 by dport", true, "--fail-empty: count (line 1) selected nothing", ""},
+		{"list where dport == 23\ncount where dport == 53", true, "--fail-empty: list (line 1) selected nothing", "1\n"},
+		{"let n = count where mark == 9\nprint n", false, "", "0\n"},
+		{"list where dport == 23\nexit 0", false, "", ""},
+		{"list where dport == 23\nexit 3", true, "the script exited with code 3", ""},
+	} {
+		var out, errb bytes.Buffer
+		s := NewSession(Config{Stdout: &out, Stderr: &errb, From: "testdata/table.save", FailEmpty: true})
+		err := s.Run(context.Background(), "", tt.script)
+		s.Close()
+		if (err != nil) != tt.fail || err != nil && err.Error() != tt.want {
+			t.Errorf("%q: error %v, want %q", tt.script, err, tt.want)
+		}
+		if tt.fail && tt.want[0] == '-' && ExitCode(err) != ExitRuntime {
+			t.Errorf("%q: exit code %d, want 1", tt.script, ExitCode(err))
+		}
+		if tt.out != "" && out.String() != tt.out {
+			t.Errorf("%q: output %q, want %q", tt.script, out.String(), tt.out)
+		}
+	}
+	// Without FailEmpty nothing selected is no error.
+	s := NewSession(Config{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, From: "testdata/table.save"})
+	defer s.Close()
+	if err := s.Run(context.Background(), "", "list where dport == 23"); err != nil {
+		t.Errorf("without FailEmpty: %v", err)
 	}
 }
