@@ -118,3 +118,18 @@ func TestInsertIfAbsent(t *testing.T) {
 		}
 	}
 }
+
+// TestHiddenFormats: a hidden format word (timestamp, conntrack's -o
+// timestamp) is accepted by as, but not suggested.
+func TestHiddenFormats(t *testing.T) {
+	opts := &Options{Formats: []string{"text", "extended", "ktimestamp"}, HiddenFormats: []string{"timestamp"}}
+	for _, src := range []string{"list as timestamp", "list as extended,timestamp", "watch as timestamp", "delete where mark == 1 as timestamp"} {
+		if _, err := CompileProgram("", src, opts); err != nil {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+	_, err := CompileProgram("", "list as timestamps", opts)
+	if err == nil || !strings.Contains(err.Error(), "unknown format `timestamps` (did you mean `ktimestamp`?)") {
+		t.Errorf("list as timestamps: %v", err)
+	}
+}

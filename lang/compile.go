@@ -19,8 +19,9 @@ import (
 // Options configure Compile.
 type Options struct {
 	// Formats are the valid output format names (format.Names()); nil
-	// accepts any word.
-	Formats []string
+	// accepts any word. HiddenFormats are valid too, but not suggested
+	// (format.Hidden(): timestamp).
+	Formats, HiddenFormats []string
 	// LabelNames maps label bits to names (connlabel.conf); may be nil.
 	LabelNames map[int]string
 	// Vars are the script variables already set (by an earlier line of
@@ -202,7 +203,7 @@ func runBool(machine *vm.VM, prog *vm.Program, env any, e *Expr) (bool, error) {
 func (c *compiler) format(n *node, words []Word) (string, error) {
 	names := make([]string, len(words))
 	for i, w := range words {
-		if c.opts.Formats != nil && !slices.Contains(c.opts.Formats, w.Name) {
+		if c.opts.Formats != nil && !slices.Contains(c.opts.Formats, w.Name) && !slices.Contains(c.opts.HiddenFormats, w.Name) {
 			hint := didYouMean(w.Name, c.opts.Formats)
 			if hint == "" {
 				hint = " (formats: " + strings.Join(c.opts.Formats, ", ") + ")"

@@ -252,7 +252,8 @@ func helpSubjects() map[string]string {
     "ASSURED" in status, assured, !seen_reply      status bits
     "web" in labels, 3 in labels                   labels (names from connlabel.conf)
     age > duration("5m"), start < now()            time
-    helper == "ftp" || mark & 0xff == 7            anything else expr can say`,
+    bitand(mark, 0xff) == 7                        bits: bitand bitor bitxor bitnot bitshl bitshr
+    helper == "ftp" || timeout < 30                anything else expr can say`,
 		"shell": `The shell: Tab completes what may come next: statements, sync verbs and
   their arguments, tables, clauses, fields, constants and formats; Up/Down
   walk the history (~/.ctq_history); an open bracket or a trailing \

@@ -115,7 +115,7 @@ func (s *Session) Run(ctx context.Context, name, text string) error {
 	if err != nil {
 		return err
 	}
-	opts := &lang.Options{Formats: format.Names(), LabelNames: labels, Vars: s.vars}
+	opts := &lang.Options{Formats: format.Names(), HiddenFormats: format.Hidden(), LabelNames: labels, Vars: s.vars}
 	if name != "" && !strings.HasPrefix(name, "<") && name != "-e" {
 		opts.Dir = filepath.Dir(name)
 	}
