@@ -133,7 +133,11 @@ func (c *compiler) assign(s *UpdateStmt, a Assign, base *engine.Change) (func(*e
 		return c.numeric(a, base)
 	case "labels":
 		if a.Op == "=" {
-			return nil, s.errAt(a.Pos, "`labels` is changed with `+=` (set bits) or `-=` (clear bits), not `=`")
+			for _, b := range s.Set {
+				if b.Field == "labels" && b.Op != "=" {
+					return nil, s.errAt(b.Pos, "`labels %s` cannot go with `labels =`, which sets every label (write the labels it should have, or [] for none)", b.Op)
+				}
+			}
 		}
 		v, err := c.constant(a.Value)
 		if err != nil {
@@ -143,9 +147,16 @@ func (c *compiler) assign(s *UpdateStmt, a Assign, base *engine.Change) (func(*e
 		if err != nil {
 			return nil, a.Value.errAt(0, "%v", err)
 		}
-		if a.Op == "+=" {
+		switch a.Op {
+		case "=":
+			// Exactly these: the others are cleared ([] clears all).
+			base.AddLabels = l
+			for i := range base.DelLabels.Words {
+				base.DelLabels.Words[i] = ^l.Words[i]
+			}
+		case "+=":
 			base.AddLabels = orLabels(base.AddLabels, l)
-		} else {
+		default:
 			base.DelLabels = orLabels(base.DelLabels, l)
 		}
 		return nil, nil

@@ -63,11 +63,11 @@ func helpBodies() map[string]string {
     delete where mark == 1 as save
     delete where src in cidr("192.0.2.0/24") dry
     delete expect where helper == "ftp"`,
-		"update": `  Change mark, timeout, labels (+= / -=), status (+=) or the protocol
-  state of the entries that match; EXPR may read the entry. "where true"
-  updates every entry. state takes a state name of the one protocol the
-  where clause selects (proto == tcp, sctp or dccp; conntrack -U --state).
-  An entry the change leaves as it is (the mark it has, flags and labels
+		"update": `  Change mark, timeout, labels (= exactly these, [] for none; += / -= set
+  or clear some), status (+=) or the protocol state of the entries that
+  match; EXPR may read the entry. "where true" updates every entry. state
+  takes a state name of the one protocol the where clause selects (proto
+  == tcp, sctp or dccp; conntrack -U --state). An entry the change leaves as it is (the mark it has, flags and labels
   it has, the state it is in) is neither sent nor counted, by dry too;
   setting the timeout changes every entry (it restarts the timer). With
   as, each updated entry is printed in that format as the kernel holds it
@@ -76,7 +76,8 @@ func helpBodies() map[string]string {
     update set mark = 1 where proto == udp as extended
     update set state = "CLOSE" where proto == tcp and dport == 22
     update set mark = bitor(mark, 0x10), timeout = duration("5m") where proto == udp
-    update set labels += "web", status += "ASSURED" where dport == 443 dry`,
+    update set labels += "web", status += "ASSURED" where dport == 443 dry
+    update set labels = [] where "web" in labels`,
 		"insert": `  Create entries from constant values (see help fields for the names).
   An entry that exists already is an error; with if absent it is left as
   it is and counted (conntrack -A): "inserted N entries, M existed".
