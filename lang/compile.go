@@ -219,7 +219,8 @@ func (c *compiler) format(n *node, words []Word) (string, error) {
 // operators and folding; errors carry script positions. env is
 // engine.Flow, engine.Expect, or struct{} for a constant.
 func (c *compiler) compileExpr(e *Expr, env any, extra ...expr.Option) (*vm.Program, error) {
-	fold := &folder{labels: c.labels, vars: c.vars}
+	_, flow := env.(engine.Flow)
+	fold := &folder{labels: c.labels, vars: c.vars, flow: flow}
 	prog, err := expr.Compile(e.Text, append(exprOptions(env, fold), extra...)...)
 	c.used = c.used || fold.used
 	c.unknown = c.unknown || fold.unknown

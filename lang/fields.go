@@ -9,8 +9,13 @@ import (
 )
 
 // flowFields are the field names of engine.Flow as expressions see them
-// (the expr tags), in declaration order.
-var flowFields = exprTags(reflect.TypeFor[engine.Flow]())
+// (the expr tags), in declaration order, then the aliases.
+var flowFields = append(exprTags(reflect.TypeFor[engine.Flow]()), "label_bits")
+
+// fieldAliases are names an expression may use for a field: the keys of
+// the json format that name a field again (label_bits: the bit numbers of
+// the labels).
+var fieldAliases = map[string]string{"label_bits": "labels"}
 
 // expectFields are the field names of engine.Expect as expressions over
 // the expect table see them, in declaration order.

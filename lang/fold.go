@@ -39,6 +39,8 @@ type folder struct {
 	// one of unknown value, was read.
 	vars          map[string]any
 	used, unknown bool
+	// flow is set for an expression over flows (engine.Flow).
+	flow bool
 	err           *file.Error
 }
 
@@ -65,6 +67,9 @@ func (f *folder) Visit(n *ast.Node) {
 		if slices.Contains(constants, x.Value) {
 			ast.Patch(n, &ast.StringNode{Value: x.Value})
 		}
+		if field, ok := fieldAliases[x.Value]; ok && f.flow {
+			ast.Patch(n, &ast.IdentifierNode{Value: field})
+		}
 	case *ast.CallNode:
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == fnCIDR && len(x.Arguments) == 1 {
 			if s, ok := x.Arguments[0].(*ast.StringNode); ok {
@@ -90,17 +95,29 @@ func (f *folder) Visit(n *ast.Node) {
 	case *ast.BinaryNode:
 		switch x.Operator {
 		case "==", "!=":
-			f.comparison(x)
+			f.comparison(n, x)
 		case "in":
 			f.membership(x)
 		}
 	}
 }
 
-// comparison folds and checks the literal side of == and !=.
-func (f *folder) comparison(x *ast.BinaryNode) {
+// comparison folds and checks the literal side of == and !=, the node n.
+func (f *folder) comparison(n *ast.Node, x *ast.BinaryNode) {
 	for _, sides := range [2][2]*ast.Node{{&x.Left, &x.Right}, {&x.Right, &x.Left}} {
 		field, lit := *sides[0], sides[1]
+		if id, ok := (*lit).(*ast.IdentifierNode); ok && f.flow && isIdent(field, "proto") && !slices.Contains(flowFields, id.Value) {
+			// proto == esp: a name of /etc/protocols.
+			if num, ok := protoByName(id.Value); ok {
+				f.protonum(n, x, num)
+				return
+			}
+			if _, isVar := f.vars[id.Value]; !isVar {
+				f.fail(id, "unknown protocol `%s` (names: %s, or one of /etc/protocols)%s", id.Value,
+					strings.Join(engine.ProtoNames, ", "), didYouMean(strings.ToLower(id.Value), engine.ProtoNames, flowFields))
+				return
+			}
+		}
 		s, ok := (*lit).(*ast.StringNode)
 		if !ok {
 			continue
@@ -115,9 +132,29 @@ func (f *folder) comparison(x *ast.BinaryNode) {
 		}
 		switch id.Value {
 		case "proto", "master_proto":
-			if !slices.Contains(engine.ProtoNames, s.Value) && s.Value != "unknown" {
-				f.fail(s, "unknown protocol %q%s", s.Value, didYouMean(strings.ToLower(s.Value), engine.ProtoNames))
+			if slices.Contains(engine.ProtoNames, s.Value) || s.Value == "unknown" {
+				return
 			}
+			if num, ok := protoByName(s.Value); ok && f.flow && id.Value == "proto" {
+				f.protonum(n, x, num)
+				return
+			}
+			f.fail(s, "unknown protocol %q%s", s.Value, didYouMean(strings.ToLower(s.Value), engine.ProtoNames))
+		case "role":
+			i := slices.Index(engine.DCCPRoles, s.Value)
+			if i < 0 || !f.flow {
+				f.fail(s, "unknown DCCP role %q (it is \"client\" or \"server\")", s.Value)
+				return
+			}
+			// A flow of another protocol has role 0 too: only DCCP
+			// flows have a role.
+			var cond ast.Node = &ast.BinaryNode{Operator: "&&",
+				Left:  &ast.BinaryNode{Operator: "==", Left: &ast.IdentifierNode{Value: "proto"}, Right: &ast.StringNode{Value: "dccp"}},
+				Right: &ast.BinaryNode{Operator: "==", Left: &ast.IdentifierNode{Value: "role"}, Right: &ast.IntegerNode{Value: i}}}
+			if x.Operator == "!=" {
+				cond = &ast.UnaryNode{Operator: "!", Node: cond}
+			}
+			ast.Patch(n, cond)
 		case "family":
 			if s.Value != "ipv4" && s.Value != "ipv6" {
 				f.fail(s, "unknown family %q (it is \"ipv4\" or \"ipv6\")", s.Value)
@@ -129,6 +166,19 @@ func (f *folder) comparison(x *ast.BinaryNode) {
 		}
 		return
 	}
+}
+
+// isIdent reports whether n is the identifier name.
+func isIdent(n ast.Node, name string) bool {
+	id, ok := n.(*ast.IdentifierNode)
+	return ok && id.Value == name
+}
+
+// protonum replaces the comparison n (proto == NAME, or !=) by one of
+// protonum with num: flows of protocols conntrack has no name for are
+// "unknown" in proto.
+func (f *folder) protonum(n *ast.Node, x *ast.BinaryNode, num int) {
+	ast.Patch(n, &ast.BinaryNode{Operator: x.Operator, Left: &ast.IdentifierNode{Value: "protonum"}, Right: &ast.IntegerNode{Value: num}})
 }
 
 // stateNames lists the TCP, SCTP and DCCP state names.

@@ -84,6 +84,9 @@ func (c *compiler) value(field string, v any) (any, error) {
 			if n, ok := engine.ProtoNum(p); ok {
 				return n, nil
 			}
+			if n, ok := protoByName(p); ok {
+				return n, nil
+			}
 			return nil, fmt.Errorf("unknown protocol %q%s", p, didYouMean(p, engine.ProtoNames))
 		case int:
 			if p >= 0 && p <= math.MaxUint8 {

@@ -247,6 +247,7 @@ func helpSubjects() map[string]string {
     }`,
 		"expressions": `Conditions are expr expressions (https://expr-lang.org) over a flow's fields.
     proto == tcp and dport in [22, 80, 443]        bare words tcp udp icmp ... ipv4 ipv6
+    proto == esp, protonum == 50                   other protocols (/etc/protocols names)
     dport in 8000..8100                            ranges
     src in cidr("192.0.2.0/24")                    prefixes
     src == "192.0.2.1"                             addresses
