@@ -294,7 +294,7 @@ func (e *Expr) bitOperator(msg string, at int) (int, bool) {
 func (e *Expr) unknownName(name string, end int, fields []string) string {
 	rest := strings.TrimLeft(e.Text[byteOffset(e.Text, end):], " \t\r\n")
 	if strings.HasPrefix(rest, "(") {
-		return "unknown function `" + name + "`" + didYouMean(name, builtin.Names, []string{fnCIDR})
+		return "unknown function `" + name + "`" + didYouMean(name, builtin.Names, []string{fnCIDR, fnMask})
 	}
 	if slices.Contains(stateNames, name) || slices.Contains(engine.StatusNames, name) {
 		return fmt.Sprintf("unknown field `%s` (state and status names are strings: write \"%s\")", name, name)

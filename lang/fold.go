@@ -71,6 +71,16 @@ func (f *folder) Visit(n *ast.Node) {
 			ast.Patch(n, &ast.IdentifierNode{Value: field})
 		}
 	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == fnMask && len(x.Arguments) == 2 {
+			if s, ok := x.Arguments[1].(*ast.StringNode); ok {
+				m, err := parseMask(s.Value)
+				if err != nil {
+					f.fail(s, "%v", err)
+					return
+				}
+				ast.Patch(&x.Arguments[1], &ast.ConstantNode{Value: m})
+			}
+		}
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == fnCIDR && len(x.Arguments) == 1 {
 			if s, ok := x.Arguments[0].(*ast.StringNode); ok {
 				p, err := parseCIDR(s.Value)

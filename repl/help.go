@@ -251,6 +251,7 @@ func helpSubjects() map[string]string {
     dport in 8000..8100                            ranges
     src in cidr("192.0.2.0/24")                    prefixes
     src == "192.0.2.1"                             addresses
+    mask(src, "255.0.255.0") == "192.0.2.0"        any mask (conntrack --mask-src)
     "ASSURED" in status, assured, !seen_reply      status bits
     "web" in labels, 3 in labels                   labels (names from connlabel.conf)
     age > duration("5m"), start < now()            time
