@@ -100,8 +100,9 @@ type compiler struct {
 	// types holds the declared type of each variable of the script.
 	types map[string]reflect.Type
 	// used and unknown record that an expression compiled since they were
-	// last cleared read a variable, and one whose value is unknown.
-	used, unknown bool
+	// last cleared read a variable, and one whose value is unknown;
+	// labelsUsed that one tested labels.
+	used, unknown, labelsUsed bool
 	// file is the name of the script being compiled, dir the directory
 	// its source statements read from, and sources the stack of files
 	// being sourced (to refuse a cycle).
@@ -224,6 +225,7 @@ func (c *compiler) compileExpr(e *Expr, env any, extra ...expr.Option) (*vm.Prog
 	prog, err := expr.Compile(e.Text, append(exprOptions(env, fold), extra...)...)
 	c.used = c.used || fold.used
 	c.unknown = c.unknown || fold.unknown
+	c.labelsUsed = c.labelsUsed || fold.labelsUsed
 	if fold.err != nil {
 		return nil, e.errAt(fold.err.From, "%s", fold.err.Message)
 	}

@@ -33,6 +33,17 @@ func exprTags(t reflect.Type) []string {
 	return out
 }
 
+// fieldType is the type of the flow field an expression calls name.
+func fieldType(name string) reflect.Type {
+	t := reflect.TypeFor[engine.Flow]()
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("expr") == name {
+			return t.Field(i).Type
+		}
+	}
+	return nil
+}
+
 // Fields lists the flow fields an expression can use, in the order of
 // engine.Flow.
 func Fields() []string {

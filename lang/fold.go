@@ -41,6 +41,8 @@ type folder struct {
 	used, unknown bool
 	// flow is set for an expression over flows (engine.Flow).
 	flow bool
+	// labels records that the expression tests labels ("web" in labels).
+	labelsUsed bool
 	err           *file.Error
 }
 
@@ -68,7 +70,10 @@ func (f *folder) Visit(n *ast.Node) {
 			ast.Patch(n, &ast.StringNode{Value: x.Value})
 		}
 		if field, ok := fieldAliases[x.Value]; ok && f.flow {
-			ast.Patch(n, &ast.IdentifierNode{Value: field})
+			id := &ast.IdentifierNode{Value: field}
+			ast.Patch(n, id)
+			// Typed now, for the checks of the nodes above it.
+			id.SetType(fieldType(field))
 		}
 	case *ast.CallNode:
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == fnMask && len(x.Arguments) == 2 {
@@ -226,6 +231,7 @@ func (f *folder) membership(x *ast.BinaryNode) {
 			}
 		}
 	case x.Right.Type() == labelsType:
+		f.labelsUsed = true
 		switch l := x.Left.(type) {
 		case *ast.StringNode:
 			bit, ok := f.labels[l.Value]

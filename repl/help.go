@@ -15,7 +15,9 @@ import (
 func helpBodies() map[string]string {
 	b := map[string]string{
 		"list": `  Print the entries that match, in the kernel's order unless ordered.
-  TABLE is conntrack (default), expect, dying or unconfirmed. With zero,
+  TABLE is conntrack (default), expect, dying or unconfirmed. A condition
+  on labels ("web" in labels) shows the labels in conntrack's text and xml
+  formats, as conntrack -l does. With zero,
   the kernel zeroes each entry's counters as it reads it (conntrack -L -z):
   the entries print with the counters before zeroing. zero takes no order
   by or limit, and a condition only the kernel applies whole (exact

@@ -15,6 +15,9 @@ type output struct {
 	s    *Session
 	name string   // the output format
 	cols []string // a grouping's column names
+	// labels shows the labels in conntrack's text and xml formats too
+	// (the statement filters on labels, as with conntrack -l).
+	labels bool
 	// Opened by the engine's requests.
 	flows   engine.Writer
 	expects engine.ExpectWriter
@@ -30,7 +33,11 @@ func (s *Session) newOutput(name string, cols []string) *output {
 
 // Flows is the writer of listed and got entries.
 func (o *output) Flows() (engine.Writer, error) {
-	w, err := format.New(o.name, o.s.cfg.Stdout, o.s.formatOptions(o.name))
+	opts := o.s.formatOptions(o.name)
+	if o.labels {
+		opts.LabelNames = o.s.labels
+	}
+	w, err := format.New(o.name, o.s.cfg.Stdout, opts)
 	o.flows = w
 	return w, err
 }
@@ -45,6 +52,9 @@ func (o *output) Expects() (engine.ExpectWriter, error) {
 // Events is the writer of watched events.
 func (o *output) Events() (engine.EventWriter, error) {
 	opts := format.EventOptions{Options: o.s.formatOptions(o.name), ProgName: o.s.progName()}
+	if o.labels {
+		opts.LabelNames = o.s.labels
+	}
 	w, err := format.NewEvents(o.name, o.s.cfg.Stdout, opts)
 	if err != nil {
 		return nil, err

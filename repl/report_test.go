@@ -3,9 +3,14 @@ package repl
 import (
 	"bytes"
 	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"ctq/engine"
+	"ctq/engine/format"
 )
 
 // TestSummaryLines: what a mutation's summary says, and where it goes,
@@ -84,5 +89,42 @@ func TestFailEmpty(t *testing.T) {
 	defer s.Close()
 	if err := s.Run(context.Background(), "", "list where dport == 23"); err != nil {
 		t.Errorf("without FailEmpty: %v", err)
+	}
+}
+
+// TestLabelFilterShowsLabels: a condition on labels makes conntrack's text
+// format show the labels, as conntrack -l does; other statements keep
+// conntrack -L's line.
+func TestLabelFilterShowsLabels(t *testing.T) {
+	f := &engine.Flow{Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("192.0.2.2"), Sport: 1, Dport: 2,
+		ReplySrc: netip.MustParseAddr("192.0.2.2"), ReplyDst: netip.MustParseAddr("192.0.2.1"), ReplySport: 2, ReplyDport: 1, Timeout: 50}
+	f.SetFamily(engine.FamilyIPv4)
+	f.SetProto(engine.ProtoUDP)
+	f.Labels.Set(1)
+	f.Has |= engine.HasLabels | engine.HasReply | engine.HasTimeout
+	path := filepath.Join(t.TempDir(), "t.json")
+	if err := os.WriteFile(path, append(format.AppendJSON(nil, f, nil), '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		script string
+		labels bool
+	}{
+		{"list", false},
+		{`list where "web" in labels`, true},
+		{`list where 1 in labels and dport == 2`, true},
+		{`list where 1 in label_bits`, true},
+		{`list where dport == 2`, false},
+	} {
+		var out, errb bytes.Buffer
+		s := NewSession(Config{Stdout: &out, Stderr: &errb, From: path})
+		s.labels, s.labelsRead = map[int]string{1: "web"}, true
+		if err := s.Run(context.Background(), "", tt.script); err != nil {
+			t.Fatalf("%s: %v", tt.script, err)
+		}
+		s.Close()
+		if got := strings.Contains(out.String(), " labels=web"); got != tt.labels {
+			t.Errorf("%s: %q, labels shown %v, want %v", tt.script, out.String(), got, tt.labels)
+		}
 	}
 }

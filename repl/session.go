@@ -204,6 +204,7 @@ func (s *Session) exec(ctx context.Context, p *engine.Plan, ps *lang.PlanStep) e
 		name = s.cfg.Format
 	}
 	out := s.newOutput(name, ps.Columns)
+	out.labels = ps.Labels
 	var prog *progress
 	if p.Table != engine.TableExpect {
 		verb := map[engine.Action]string{engine.ActDelete: "deleting", engine.ActUpdate: "updating", engine.ActInsert: "inserting"}[p.Action]
