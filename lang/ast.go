@@ -100,11 +100,13 @@ type CountStmt struct {
 // Keyword returns "count".
 func (*CountStmt) Keyword() string { return "count" }
 
-// GetStmt is "get {field: EXPR, ...} [as FORMAT]".
+// GetStmt is "get [TABLE] {field: EXPR, ...} [as FORMAT]".
 type GetStmt struct {
 	node
-	Fields []Field
-	As     []Word
+	Table    engine.Table
+	TablePos Pos
+	Fields   []Field
+	As       []Word
 }
 
 // Keyword returns "get".

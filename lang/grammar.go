@@ -57,8 +57,10 @@ var statementTable = []statement{
 		Clauses: []string{"where", "by"}},
 		parse: (*parser).count, explain: true},
 	{Statement: Statement{Keyword: "get",
-		Syntax:  "get {proto: P, src: ADDR, dst: ADDR, sport: N, dport: N [, zone: Z]} [as FORMAT]",
-		Summary: "Look one entry up by its original tuple",
+		Syntax: "get [TABLE] {proto: P, src: ADDR, dst: ADDR, sport: N, dport: N [, zone: Z] [, id: N]} [as FORMAT]\n" +
+			"get [TABLE] {id: N} [as FORMAT]",
+		Summary: "Look one entry up by its original tuple, or by its id",
+		Table:   true,
 		Clauses: []string{"as"}},
 		parse: (*parser).get},
 	{Statement: Statement{Keyword: "delete",

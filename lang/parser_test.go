@@ -206,7 +206,7 @@ func TestParseErrors(t *testing.T) {
 		{"typo of a later clause", "list limit 3 wher x", "1:14: unexpected `wher`: expected `where`, `order`, `limit`, `zero`, `as` or the end of the statement (did you mean `where`?)"},
 		{"asc outside order", "list where a asc", "1:14: `asc` does not belong in a `list` statement"},
 		{"newline ends statement", "list where (a ==\n 1)\n  limit 5", "3:3: unknown statement `limit` (did you mean `list`?)"},
-		{"get without brace", "get src", "1:5: expected `{` after `get`, found `src`"},
+		{"get without brace", "get src", "1:5: unknown table `src`"},
 		{"get unknown field", `get {sprot: 1}`, "1:6: unknown get field `sprot` (did you mean `sport`?)"},
 		{"get duplicate field", `get {sport: 1, sport: 2}`, "1:16: duplicate field `sport`"},
 		{"get missing colon", `get {sport 1}`, "1:12: expected `:` after `sport`, found `1`"},

@@ -225,8 +225,13 @@ func helpBodies() map[string]string {
   (one counting scan; nothing is changed).
     explain delete where proto == tcp && dport == 22
     explain count where mark == 1 and src in cidr("192.0.2.0/24")`,
-		"get": `  Look one entry up by its original tuple (a kernel lookup, not a scan).
+		"get": `  Look one entry up by its original tuple (a kernel lookup, not a scan);
+  with id too, the entry must have that id. By id alone (as list -o id
+  shows it), the table is read until the entry of that id. get expect
+  finds the expectation of a tuple (or id) among the expectations.
     get {proto: tcp, src: "192.0.2.1", dst: "198.51.100.7", sport: 40000, dport: 22}
+    get {id: 3204117568} as extended
+    get expect {proto: tcp, src: "192.0.2.1", dst: "198.51.100.7", sport: 0, dport: 50000}
     get {proto: icmp, src: "192.0.2.1", dst: "192.0.2.2", icmp_type: 8, icmp_code: 0, icmp_id: 7}`,
 	}
 	for _, alias := range []string{"min", "max", "avg"} {

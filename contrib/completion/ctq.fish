@@ -6,7 +6,7 @@ function __fish_ctq_statements
     printf '%s\t%s\n' \
         'list' 'Print the entries that match' \
         'count' 'Count the entries that match, or each group\'s' \
-        'get' 'Look one entry up by its original tuple' \
+        'get' 'Look one entry up by its original tuple, or by its id' \
         'delete' 'Remove the entries that match' \
         'update' 'Change mark, timeout, labels, status or state of the entries that match' \
         'insert' 'Create entries from constant values' \
