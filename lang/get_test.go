@@ -80,3 +80,32 @@ func TestGetByIDAndExpect(t *testing.T) {
 		}
 	}
 }
+
+// TestInsertFromReply: a record with the reply tuple alone inserts the
+// entry whose original tuple is its inverse (conntrack -I -r -q).
+func TestInsertFromReply(t *testing.T) {
+	p := compileOne(t, `insert {proto: tcp, reply_src: "198.51.100.7", reply_dst: "192.0.2.1", reply_sport: 22, reply_dport: 40000, timeout: 60, state: "ESTABLISHED"}`, nil)
+	if len(p.Create) != 1 {
+		t.Fatalf("%+v", p.Create)
+	}
+	f := p.Create[0]
+	if f.Src.String() != "192.0.2.1" || f.Dst.String() != "198.51.100.7" || f.Sport != 40000 || f.Dport != 22 ||
+		f.ReplySrc.String() != "198.51.100.7" || f.ReplyDst.String() != "192.0.2.1" || f.ReplySport != 22 || f.ReplyDport != 40000 || f.Family != "ipv4" {
+		t.Errorf("insert from the reply tuple: %+v", f)
+	}
+	p = compileOne(t, `insert {proto: 50, reply_src: "2001:db8::2", reply_dst: "2001:db8::1", timeout: 60}`, nil)
+	if f := p.Create[0]; f.Src.String() != "2001:db8::1" || f.Dst.String() != "2001:db8::2" || f.Family != "ipv6" {
+		t.Errorf("insert esp from the reply tuple: %+v", f)
+	}
+	for _, tt := range []struct{ src, want string }{
+		{`insert {proto: tcp, reply_src: "198.51.100.7", reply_dst: "192.0.2.1", reply_sport: 22, timeout: 60}`, "1:8: `insert` needs `sport`"},
+		{`insert {proto: tcp, reply_src: "198.51.100.7", timeout: 60}`, "1:8: `insert` needs `src`"},
+		{`insert {proto: udp, reply_src: "198.51.100.7", reply_dst: "2001:db8::1", reply_sport: 1, reply_dport: 2, timeout: 60}`,
+			"1:32: `dst` must be of the same family as `src` (ipv6)"},
+	} {
+		_, err := CompileScript(tt.src, nil)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %s", tt.src, err, tt.want)
+		}
+	}
+}

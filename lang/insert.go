@@ -166,6 +166,7 @@ var icmpv6Reply = map[int]int{
 // does.
 func (r *record) flow() (engine.Flow, error) {
 	var f engine.Flow
+	r.fromReply()
 	if err := r.need("insert", "src", "dst", "proto", "timeout"); err != nil {
 		return f, err
 	}
@@ -237,6 +238,20 @@ func (r *record) flow() (engine.Flow, error) {
 		f.Has |= engine.HasLabels
 	}
 	return f, nil
+}
+
+// fromReply fills in the original tuple of a record that gives the reply
+// tuple alone (conntrack -I with -r and -q only): it is the reply tuple
+// inverted.
+func (r *record) fromReply() {
+	if r.has("src") || r.has("dst") || !r.has("reply_src") || !r.has("reply_dst") {
+		return
+	}
+	for orig, reply := range map[string]string{"src": "reply_dst", "dst": "reply_src", "sport": "reply_dport", "dport": "reply_sport"} {
+		if !r.has(orig) && r.has(reply) {
+			r.vals[orig], r.at[orig] = r.vals[reply], r.at[reply]
+		}
+	}
 }
 
 // icmp fills the ICMP fields of both directions of f.

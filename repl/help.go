@@ -83,6 +83,8 @@ func helpBodies() map[string]string {
 		"insert": `  Create entries from constant values (see help fields for the names).
   An entry that exists already is an error; with if absent it is left as
   it is and counted (conntrack -A): "inserted N entries, M existed".
+  A record may give the reply tuple alone (reply_src, reply_dst and the
+  reply ports): the original is its inverse, as with conntrack -I -r -q.
     insert {src: "192.0.2.1", dst: "198.51.100.7", proto: tcp, sport: 40000, dport: 22, timeout: 60, state: "ESTABLISHED"}
     insert {src: "192.0.2.1", dst: "192.0.2.2", proto: icmp, icmp_type: 8, icmp_code: 0, icmp_id: 7, timeout: 30}
     insert if absent {src: "192.0.2.1", dst: "198.51.100.7", proto: udp, sport: 5353, dport: 53, timeout: 30}`,
