@@ -43,7 +43,7 @@ type folder struct {
 	flow bool
 	// labels records that the expression tests labels ("web" in labels).
 	labelsUsed bool
-	err           *file.Error
+	err        *file.Error
 }
 
 func (f *folder) fail(n ast.Node, format string, args ...any) {

@@ -79,7 +79,11 @@ func TestJSONKeysAreFields(t *testing.T) {
 		f    *engine.Flow
 		want bool
 	}{
-		{`role == "server"`, func() *engine.Flow { f := flow(engine.ProtoDCCP, "192.0.2.1", "192.0.2.2", 1, 2); f.DCCPRole = 1; return f }(), true},
+		{`role == "server"`, func() *engine.Flow {
+			f := flow(engine.ProtoDCCP, "192.0.2.1", "192.0.2.2", 1, 2)
+			f.DCCPRole = 1
+			return f
+		}(), true},
 		{`role == "client"`, func() *engine.Flow { f := flow(engine.ProtoDCCP, "192.0.2.1", "192.0.2.2", 1, 2); return f }(), true},
 		{`role == "client"`, ssh(), false}, // role 0, but no DCCP flow
 		{`role != "client"`, ssh(), true},

@@ -59,10 +59,10 @@ type PlanStep struct {
 	// conntrack's text and xml formats then show the labels, as conntrack
 	// does for -l.
 	Labels bool
-	stmt    Stmt
-	plan    *engine.Plan
-	c       *compiler
-	vars    bool // the statement reads script variables
+	stmt   Stmt
+	plan   *engine.Plan
+	c      *compiler
+	vars   bool // the statement reads script variables
 }
 
 // Where is the site of the step.
