@@ -128,3 +128,23 @@ func TestLabelFilterShowsLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainNewClauses: explain says what zero and as do on delete.
+func TestExplainNewClauses(t *testing.T) {
+	for _, tt := range []struct{ script, want string }{
+		{"explain list where mark == 1 zero", "zero:              the kernel zeroes the counters of every entry its dump reads (explain zeroes nothing)\n"},
+		{"explain delete where mark == 1 as save", "print:             each entry the kernel deleted, as save\n"},
+		{"explain update set mark = 2 where mark == 1 as json", "print:             each entry the kernel updated, as json\n"},
+		{"explain list where protonum == 50", "kernel filter:     proto 50\n"},
+	} {
+		var out bytes.Buffer
+		s := NewSession(Config{Stdout: &out, Stderr: &bytes.Buffer{}, From: "testdata/table.save"})
+		if err := s.Run(context.Background(), "", tt.script); err != nil {
+			t.Fatalf("%s: %v", tt.script, err)
+		}
+		s.Close()
+		if !strings.Contains(out.String(), tt.want) {
+			t.Errorf("%s:\n%s\nlacks %q", tt.script, out.String(), tt.want)
+		}
+	}
+}
