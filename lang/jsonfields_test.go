@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,6 +72,12 @@ func TestJSONKeysAreFields(t *testing.T) {
 		}
 		if _, err := CompileScript("list where "+k+" == "+k, opts); err != nil {
 			t.Errorf("json key %s: %v", k, err)
+		}
+	}
+	// The csv columns too.
+	for _, col := range strings.Split(string(format.AppendCSVHeader(nil)), ",") {
+		if !slices.Contains(Fields(), col) {
+			t.Errorf("csv column %s is not in Fields()", col)
 		}
 	}
 	// Values as json prints them.

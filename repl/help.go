@@ -17,11 +17,11 @@ func helpBodies() map[string]string {
 		"list": `  Print the entries that match, in the kernel's order unless ordered.
   TABLE is conntrack (default), expect, dying or unconfirmed. A condition
   on labels ("web" in labels) shows the labels in conntrack's text and xml
-  formats, as conntrack -l does. With zero,
-  the kernel zeroes each entry's counters as it reads it (conntrack -L -z):
-  the entries print with the counters before zeroing. zero takes no order
-  by or limit, and a condition only the kernel applies whole (exact
-  matches joined by and), since every entry the dump reads is zeroed.
+  formats, as conntrack -l does. With zero, the kernel zeroes each entry's
+  counters as it reads it (conntrack -L -z): the entries print with the
+  counters before zeroing. zero takes no order by or limit, and only a
+  condition the kernel applies whole (exact matches joined by and), since
+  every entry the dump reads is zeroed.
     list
     list where proto == tcp and dport == 22
     list where src in cidr("198.51.100.0/24") or dst in cidr("2001:db8::/32")
