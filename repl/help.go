@@ -59,8 +59,9 @@ func helpBodies() map[string]string {
   although it no longer matches; ctq keeps that window short (it sends
   every 64 entries) but cannot close it. An entry the condition fails on at
   run time is left alone and counted; the exit code is then 1. With as,
-  each deleted entry is printed in that format (as conntrack -D does), and
-  the summary goes to stderr.
+  each deleted entry is printed in that format (as conntrack -D does; save
+  writes -A lines, so that load puts the entries back), and the summary
+  goes to stderr.
     delete where proto==tcp && dport==22 && state=="ESTABLISHED"
     delete where mark == 1 as save
     delete where src in cidr("192.0.2.0/24") dry
