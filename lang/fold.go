@@ -183,6 +183,46 @@ func (f *folder) comparison(n *ast.Node, x *ast.BinaryNode) {
 	}
 }
 
+// protoList turns proto in [tcp, esp, ...] into protonum in [6, 50, ...]
+// when a name of /etc/protocols is in the list (proto holds "unknown" for
+// those protocols); a list of conntrack's names stays as it is.
+func (f *folder) protoList(x *ast.BinaryNode, arr *ast.ArrayNode) {
+	nums := make([]int, len(arr.Nodes))
+	other := false
+	for i, n := range arr.Nodes {
+		var name string
+		switch v := n.(type) {
+		case *ast.StringNode:
+			name = v.Value
+		case *ast.IdentifierNode:
+			if slices.Contains(flowFields, v.Value) {
+				return
+			}
+			name = v.Value
+		default:
+			return
+		}
+		if slices.Contains(engine.ProtoNames, name) {
+			nums[i], _ = engine.ProtoNum(name)
+			continue
+		}
+		num, ok := protoByName(name)
+		if !ok {
+			f.fail(n, "unknown protocol %q (names: %s, or one of /etc/protocols)%s", name,
+				strings.Join(engine.ProtoNames, ", "), didYouMean(strings.ToLower(name), engine.ProtoNames))
+			return
+		}
+		nums[i], other = num, true
+	}
+	if !other {
+		return
+	}
+	for i := range arr.Nodes {
+		ast.Patch(&arr.Nodes[i], &ast.IntegerNode{Value: nums[i]})
+	}
+	ast.Patch(&x.Left, &ast.IdentifierNode{Value: "protonum"})
+}
+
 // isIdent reports whether n is the identifier name.
 func isIdent(n ast.Node, name string) bool {
 	id, ok := n.(*ast.IdentifierNode)
@@ -215,6 +255,10 @@ func (f *folder) address(lit *ast.Node, s *ast.StringNode) {
 
 // membership folds and checks the literal operand of "in".
 func (f *folder) membership(x *ast.BinaryNode) {
+	if arr, ok := x.Right.(*ast.ArrayNode); ok && f.flow && isIdent(x.Left, "proto") {
+		f.protoList(x, arr)
+		return
+	}
 	switch {
 	case x.Left.Type() == addrType:
 		if arr, ok := x.Right.(*ast.ArrayNode); ok {

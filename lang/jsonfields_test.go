@@ -129,6 +129,11 @@ func TestProtocolNames(t *testing.T) {
 		{"proto != esp", [2]bool{false, true}},
 		{"proto == tcp", [2]bool{false, true}},
 		{"proto == ah or proto == esp", [2]bool{true, false}},
+		{"proto in [ah, esp]", [2]bool{true, false}},
+		{"proto in [tcp, esp]", [2]bool{true, true}},
+		{`proto in ["udp", "esp"]`, [2]bool{true, false}},
+		{"proto in [tcp, udp]", [2]bool{false, true}},
+		{"!(proto in [ah, esp])", [2]bool{false, true}},
 	} {
 		p := compileOne(t, "list where "+tt.cond, nil)
 		for i, f := range []*engine.Flow{esp, ssh()} {
@@ -148,6 +153,7 @@ func TestProtocolNames(t *testing.T) {
 	for _, tt := range []struct{ src, want string }{
 		{"list where proto == espp", "1:21: unknown protocol `espp`"},
 		{`list where proto == "espp"`, "1:21: unknown protocol \"espp\""},
+		{`list where proto in [tcp, espp]`, "1:27: unknown protocol \"espp\""},
 	} {
 		_, err := CompileScript(tt.src, nil)
 		if err == nil || len(err.Error()) < len(tt.want) || err.Error()[:len(tt.want)] != tt.want {
