@@ -17,7 +17,8 @@ func TestListZero(t *testing.T) {
 		{"list", false},
 		{"list zero", true},
 		{"list conntrack zero as json", true},
-		{"list where proto == tcp and dport == 22 zero", true},
+		{"list where family == ipv4 and proto == tcp and dport == 22 zero", true},
+		{`list where src == "192.0.2.1" and proto == tcp zero`, true},
 		{"list zero where mark == 1", true},
 	} {
 		p := compileOne(t, tt.src, nil)
@@ -72,6 +73,8 @@ func TestClauseErrors(t *testing.T) {
 		{`list where helper == "ftp" zero`, "1:12: with `zero` the kernel must apply the whole condition"},
 		{"list where dport in 1..2 zero", "1:12: with `zero` the kernel must apply the whole condition"},
 		{"list zero zero", "1:11: duplicate `zero` clause"},
+		{"list where proto == tcp and dport == 22 zero", "1:12: with `zero` the kernel must apply the whole condition, and its tuple filter needs a family: add `family == ipv4` (or ipv6)"},
+		{`list where src == "2001:db8::1" zero`, "1:12: with `zero` the kernel must apply the whole condition, and it cannot match IPv6 addresses"},
 		{"count zero", "1:7: `zero` does not belong in a `count` statement"},
 		{"delete where mark == 1 dry as save", "1:31: `dry` touches nothing, so there is nothing to print: to see the entries write `list where ... as save`"},
 		{"delete expect where true as text", "1:29: deleted expectations are not printed: `as` works on conntrack entries"},

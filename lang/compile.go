@@ -150,7 +150,28 @@ func zeroable(s *ListStmt, plan *engine.Plan) error {
 		return s.Where.errAt(0, "with `zero` the kernel must apply the whole condition (it zeroes every entry its dump reads, matching or not): "+
 			"use exact matches of family, proto, ports, addresses, mark and status joined by `and`, or list without `zero`")
 	}
+	f := &plan.Filter
+	for _, t := range []*engine.TupleFilter{&f.Orig, &f.Reply} {
+		v6 := t.Fields&engine.TupleSrc != 0 && t.Src.Is6() || t.Fields&engine.TupleDst != 0 && t.Dst.Is6()
+		if v6 {
+			return s.Where.errAt(0, "with `zero` the kernel must apply the whole condition, and it cannot match IPv6 addresses: list without `zero`")
+		}
+	}
+	if f.Orig.Fields|f.Reply.Fields != 0 && f.Family == engine.FamilyUnspec && !v4Address(f) {
+		return s.Where.errAt(0, "with `zero` the kernel must apply the whole condition, and its tuple filter needs a family: add `family == ipv4` (or ipv6)")
+	}
 	return nil
+}
+
+// v4Address reports whether f matches an IPv4 address (which fixes the
+// family the kernel's tuple filter needs).
+func v4Address(f *engine.KernelFilter) bool {
+	for _, t := range []*engine.TupleFilter{&f.Orig, &f.Reply} {
+		if t.Fields&engine.TupleSrc != 0 && t.Src.Is4() || t.Fields&engine.TupleDst != 0 && t.Dst.Is4() {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *compiler) count(s *CountStmt) (*engine.Plan, error) {

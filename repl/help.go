@@ -20,13 +20,14 @@ func helpBodies() map[string]string {
   formats, as conntrack -l does. With zero, the kernel zeroes each entry's
   counters as it reads it (conntrack -L -z): the entries print with the
   counters before zeroing. zero takes no order by or limit, and only a
-  condition the kernel applies whole (exact matches joined by and), since
-  every entry the dump reads is zeroed.
+  condition the kernel applies whole (exact matches joined by and, with
+  the family for ports; no IPv6 addresses), since every entry the dump
+  reads is zeroed.
     list
     list where proto == tcp and dport == 22
     list where src in cidr("198.51.100.0/24") or dst in cidr("2001:db8::/32")
     list where timeout < 60 order by timeout limit 10 as table
-    list where proto == tcp and dport == 443 zero as json
+    list where family == ipv4 and proto == tcp and dport == 443 zero as json
     list expect`,
 		"count": `  Print how many entries match; without where, the kernel's own counter.
   With by, the count of each group, largest first (ties by key): the keys,

@@ -155,7 +155,7 @@ func TestListZero(t *testing.T) {
 	ns.Run(t, "nft", "add table inet ctqzero; add chain inet ctqzero out { type filter hook output priority 0; }; "+
 		"add rule inet ctqzero out ct state new counter")
 	port := strconv.Itoa(ns.TCPExchange(t))
-	out, _ := ctqOK(t, ns, "-e", "list where proto == tcp and dport == "+port+" zero as extended")
+	out, _ := ctqOK(t, ns, "-e", "list where family == ipv4 and proto == tcp and dport == "+port+" zero as extended")
 	if !strings.Contains(out, "dport="+port) || strings.Contains(out, "packets=0 ") {
 		t.Errorf("list zero printed %q, want the entry with its counters before zeroing", out)
 	}
