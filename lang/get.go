@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"strings"
 	"net/netip"
 	"slices"
 
@@ -22,7 +23,7 @@ func (c *compiler) get(s *GetStmt) (*engine.Plan, error) {
 	vals := map[string]any{}
 	at := map[string]*Expr{}
 	for _, f := range s.Fields {
-		v, err := c.constant(f.Value)
+		v, err := c.fieldConstant(&f)
 		if err != nil {
 			return nil, err
 		}
@@ -154,6 +155,20 @@ func protoLabel(n int) string {
 		return name
 	}
 	return fmt.Sprint(n)
+}
+
+// fieldConstant evaluates the value of a record field: a constant, or for
+// a protocol field a bare name of /etc/protocols (proto: esp).
+func (c *compiler) fieldConstant(f *Field) (any, error) {
+	if k := fieldKinds[f.Name]; k == kindProto {
+		name := strings.TrimSpace(f.Value.Text)
+		if _, isVar := c.vars[name]; !isVar && !slices.Contains(constants, name) {
+			if _, ok := protoByName(name); ok {
+				return name, nil
+			}
+		}
+	}
+	return c.constant(f.Value)
 }
 
 // constant evaluates an expression that may not use flow fields.

@@ -61,7 +61,7 @@ func (c *compiler) values(r Record) (*record, error) {
 	rec := &record{vals: map[string]any{}, at: map[string]*Field{}}
 	for i := range r.Fields {
 		f := &r.Fields[i]
-		v, err := c.constant(f.Value)
+		v, err := c.fieldConstant(f)
 		if err != nil {
 			return nil, err
 		}

@@ -146,9 +146,18 @@ func TestProtocolNames(t *testing.T) {
 	if p.Filter.Orig.Fields&engine.TupleProto == 0 || p.Filter.Orig.Proto != 50 || !p.Exact {
 		t.Errorf("proto == esp: filter %+v exact %v, want protocol 50 pushed", p.Filter, p.Exact)
 	}
-	p = compileOne(t, `insert {proto: "esp", src: "192.0.2.1", dst: "192.0.2.2", timeout: 30}`, nil)
-	if len(p.Create) != 1 || p.Create[0].ProtoNum != 50 {
-		t.Errorf("insert proto esp: %+v", p.Create)
+	for _, src := range []string{
+		`insert {proto: "esp", src: "192.0.2.1", dst: "192.0.2.2", timeout: 30}`,
+		`insert {proto: esp, src: "192.0.2.1", dst: "192.0.2.2", timeout: 30}`,
+		`insert {proto: IPSEC_ESP, src: "192.0.2.1", dst: "192.0.2.2", timeout: 30}`,
+	} {
+		p = compileOne(t, src, nil)
+		if len(p.Create) != 1 || p.Create[0].ProtoNum != 50 {
+			t.Errorf("%s: %+v", src, p.Create)
+		}
+	}
+	if p = compileOne(t, `get {proto: esp, src: "192.0.2.1", dst: "192.0.2.2"}`, nil); p.Key.ProtoNum != 50 {
+		t.Errorf("get proto esp: %+v", p.Key)
 	}
 	for _, tt := range []struct{ src, want string }{
 		{"list where proto == espp", "1:21: unknown protocol `espp`"},
