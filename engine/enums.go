@@ -67,6 +67,9 @@ func ProtoName(num int) string {
 	return "unknown"
 }
 
+// DCCPRoles are the names of enum ct_dccp_roles, indexed by number.
+var DCCPRoles = []string{"client", "server"}
+
 // ProtoNames lists the protocol names ProtoNum accepts, in conntrack's order.
 var ProtoNames = []string{"tcp", "udp", "udplite", "icmp", "icmpv6", "sctp", "gre", "dccp"}
 

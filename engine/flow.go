@@ -41,15 +41,15 @@ type Flow struct {
 	ICMPCode int `expr:"icmp_code"`
 	ICMPID   int `expr:"icmp_id"`
 	// ICMP fields of the reply tuple (echo reply for an echo request).
-	ReplyICMPType int `expr:"-"`
-	ReplyICMPCode int `expr:"-"`
-	ReplyICMPID   int `expr:"-"`
+	ReplyICMPType int `expr:"reply_icmp_type"`
+	ReplyICMPCode int `expr:"reply_icmp_code"`
+	ReplyICMPID   int `expr:"reply_icmp_id"`
 
 	// State is the TCP, SCTP or DCCP state name ("ESTABLISHED"), empty for
 	// protocols without state.
 	State string `expr:"state"`
 	// StateNum is the kernel's state number behind State.
-	StateNum int `expr:"-"`
+	StateNum int `expr:"state_num"`
 
 	// Status holds the IPS_* bits; the booleans below are derived from it.
 	Status    Status `expr:"status"`
@@ -87,10 +87,11 @@ type Flow struct {
 	Stop  time.Time     `expr:"stop"`
 	Age   time.Duration `expr:"age"`
 
-	// SCTP verification tags and the DCCP role, for the save format.
-	OrigVtag  int `expr:"-"`
-	ReplyVtag int `expr:"-"`
-	DCCPRole  int `expr:"-"`
+	// SCTP verification tags and the DCCP role (DCCPRoles: an
+	// expression compares role with its name, role == "client").
+	OrigVtag  int `expr:"orig_vtag"`
+	ReplyVtag int `expr:"reply_vtag"`
+	DCCPRole  int `expr:"role"`
 
 	// Has says which optional attributes the kernel (or the snapshot)
 	// supplied; formatters print an attribute only when it is present.

@@ -80,6 +80,10 @@ type ListStmt struct {
 	Order []OrderItem
 	Limit int    // -1 without a limit clause
 	As    []Word // the format words of "as", nil without it
+	// Zero zeroes the counters of the entries as they are read (conntrack
+	// -L -z); ZeroPos is where the word was written.
+	Zero    bool
+	ZeroPos Pos
 }
 
 // Keyword returns "list".
@@ -96,11 +100,13 @@ type CountStmt struct {
 // Keyword returns "count".
 func (*CountStmt) Keyword() string { return "count" }
 
-// GetStmt is "get {field: EXPR, ...} [as FORMAT]".
+// GetStmt is "get [TABLE] {field: EXPR, ...} [as FORMAT]".
 type GetStmt struct {
 	node
-	Fields []Field
-	As     []Word
+	Table    engine.Table
+	TablePos Pos
+	Fields   []Field
+	As       []Word
 }
 
 // Keyword returns "get".
@@ -113,19 +119,22 @@ type Field struct {
 	Value *Expr
 }
 
-// DeleteStmt is "delete [TABLE] where EXPR [dry]".
+// DeleteStmt is "delete [TABLE] where EXPR [dry] [as FORMAT]".
 type DeleteStmt struct {
 	node
 	Table    engine.Table
 	TablePos Pos   // position of the table word; zero when it was left out
 	Where    *Expr // nil without a where clause (a compile error)
 	Dry      bool
+	// As prints each deleted entry in that format (nil: only the summary).
+	As []Word
 }
 
 // Keyword returns "delete".
 func (*DeleteStmt) Keyword() string { return "delete" }
 
-// UpdateStmt is "update [TABLE] set FIELD = EXPR[, ...] where EXPR [dry]".
+// UpdateStmt is "update [TABLE] set FIELD = EXPR[, ...] where EXPR [dry]
+// [as FORMAT]".
 type UpdateStmt struct {
 	node
 	Table    engine.Table
@@ -133,6 +142,8 @@ type UpdateStmt struct {
 	Set      []Assign // nil without a set clause (a compile error)
 	Where    *Expr    // nil without a where clause (a compile error)
 	Dry      bool
+	// As prints each updated entry in that format (nil: only the summary).
+	As []Word
 }
 
 // Keyword returns "update".
@@ -146,13 +157,17 @@ type Assign struct {
 	Value *Expr
 }
 
-// InsertStmt is "insert [TABLE] {field: EXPR, ...}" or
-// "insert [TABLE] [{...}, {...}]".
+// InsertStmt is "insert [TABLE] [if absent] {field: EXPR, ...}" or
+// "insert [TABLE] [if absent] [{...}, {...}]".
 type InsertStmt struct {
 	node
 	Table    engine.Table
 	TablePos Pos
 	Records  []Record
+	// IfAbsent leaves an entry that exists already as it is, without an
+	// error ("insert if absent", conntrack -A); IfPos is where "if" is.
+	IfAbsent bool
+	IfPos    Pos
 }
 
 // Keyword returns "insert".

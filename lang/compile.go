@@ -19,8 +19,9 @@ import (
 // Options configure Compile.
 type Options struct {
 	// Formats are the valid output format names (format.Names()); nil
-	// accepts any word.
-	Formats []string
+	// accepts any word. HiddenFormats are valid too, but not suggested
+	// (format.Hidden(): timestamp).
+	Formats, HiddenFormats []string
 	// LabelNames maps label bits to names (connlabel.conf); may be nil.
 	LabelNames map[int]string
 	// Vars are the script variables already set (by an earlier line of
@@ -99,8 +100,9 @@ type compiler struct {
 	// types holds the declared type of each variable of the script.
 	types map[string]reflect.Type
 	// used and unknown record that an expression compiled since they were
-	// last cleared read a variable, and one whose value is unknown.
-	used, unknown bool
+	// last cleared read a variable, and one whose value is unknown;
+	// labelsUsed that one tested labels.
+	used, unknown, labelsUsed bool
 	// file is the name of the script being compiled, dir the directory
 	// its source statements read from, and sources the stack of files
 	// being sourced (to refuse a cycle).
@@ -124,7 +126,52 @@ func (c *compiler) list(s *ListStmt) (*engine.Plan, error) {
 		}
 		plan.Order = append(plan.Order, engine.OrderKey{Value: v, Desc: o.Desc})
 	}
+	if s.Zero {
+		if err := zeroable(s, plan); err != nil {
+			return nil, err
+		}
+		plan.Zero = true
+	}
 	return plan, nil
+}
+
+// zeroable checks that "list ... zero" can zero exactly the entries it
+// lists: the kernel zeroes the counters of every entry its dump reads, so
+// the dump must read only what the statement lists.
+func zeroable(s *ListStmt, plan *engine.Plan) error {
+	switch {
+	case s.Table != engine.TableConntrack:
+		return s.errAt(s.ZeroPos, "`zero` zeroes the counters of conntrack entries; the `%s` table has none to zero", s.Table)
+	case len(s.Order) > 0:
+		return s.errAt(s.ZeroPos, "`zero` lists in the kernel's order: it cannot be combined with `order by`")
+	case s.Limit >= 0:
+		return s.errAt(s.ZeroPos, "`zero` zeroes every entry the dump reads, also those past the limit: it cannot be combined with `limit`")
+	case s.Where != nil && !plan.Exact:
+		return s.Where.errAt(0, "with `zero` the kernel must apply the whole condition (it zeroes every entry its dump reads, matching or not): "+
+			"use exact matches of family, proto, ports, addresses, mark and status joined by `and`, or list without `zero`")
+	}
+	f := &plan.Filter
+	for _, t := range []*engine.TupleFilter{&f.Orig, &f.Reply} {
+		v6 := t.Fields&engine.TupleSrc != 0 && t.Src.Is6() || t.Fields&engine.TupleDst != 0 && t.Dst.Is6()
+		if v6 {
+			return s.Where.errAt(0, "with `zero` the kernel must apply the whole condition, and it cannot match IPv6 addresses: list without `zero`")
+		}
+	}
+	if f.Orig.Fields|f.Reply.Fields != 0 && f.Family == engine.FamilyUnspec && !v4Address(f) {
+		return s.Where.errAt(0, "with `zero` the kernel must apply the whole condition, and its tuple filter needs a family: add `family == ipv4` (or ipv6)")
+	}
+	return nil
+}
+
+// v4Address reports whether f matches an IPv4 address (which fixes the
+// family the kernel's tuple filter needs).
+func v4Address(f *engine.KernelFilter) bool {
+	for _, t := range []*engine.TupleFilter{&f.Orig, &f.Reply} {
+		if t.Fields&engine.TupleSrc != 0 && t.Src.Is4() || t.Fields&engine.TupleDst != 0 && t.Dst.Is4() {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *compiler) count(s *CountStmt) (*engine.Plan, error) {
@@ -178,7 +225,7 @@ func runBool(machine *vm.VM, prog *vm.Program, env any, e *Expr) (bool, error) {
 func (c *compiler) format(n *node, words []Word) (string, error) {
 	names := make([]string, len(words))
 	for i, w := range words {
-		if c.opts.Formats != nil && !slices.Contains(c.opts.Formats, w.Name) {
+		if c.opts.Formats != nil && !slices.Contains(c.opts.Formats, w.Name) && !slices.Contains(c.opts.HiddenFormats, w.Name) {
 			hint := didYouMean(w.Name, c.opts.Formats)
 			if hint == "" {
 				hint = " (formats: " + strings.Join(c.opts.Formats, ", ") + ")"
@@ -194,10 +241,12 @@ func (c *compiler) format(n *node, words []Word) (string, error) {
 // operators and folding; errors carry script positions. env is
 // engine.Flow, engine.Expect, or struct{} for a constant.
 func (c *compiler) compileExpr(e *Expr, env any, extra ...expr.Option) (*vm.Program, error) {
-	fold := &folder{labels: c.labels, vars: c.vars}
+	_, flow := env.(engine.Flow)
+	fold := &folder{labels: c.labels, vars: c.vars, flow: flow}
 	prog, err := expr.Compile(e.Text, append(exprOptions(env, fold), extra...)...)
 	c.used = c.used || fold.used
 	c.unknown = c.unknown || fold.unknown
+	c.labelsUsed = c.labelsUsed || fold.labelsUsed
 	if fold.err != nil {
 		return nil, e.errAt(fold.err.From, "%s", fold.err.Message)
 	}
@@ -268,7 +317,7 @@ func (e *Expr) bitOperator(msg string, at int) (int, bool) {
 func (e *Expr) unknownName(name string, end int, fields []string) string {
 	rest := strings.TrimLeft(e.Text[byteOffset(e.Text, end):], " \t\r\n")
 	if strings.HasPrefix(rest, "(") {
-		return "unknown function `" + name + "`" + didYouMean(name, builtin.Names, []string{fnCIDR})
+		return "unknown function `" + name + "`" + didYouMean(name, builtin.Names, []string{fnCIDR, fnMask})
 	}
 	if slices.Contains(stateNames, name) || slices.Contains(engine.StatusNames, name) {
 		return fmt.Sprintf("unknown field `%s` (state and status names are strings: write \"%s\")", name, name)

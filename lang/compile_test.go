@@ -300,8 +300,8 @@ func TestCompileErrors(t *testing.T) {
 	}{
 		{"typo", "list where dprt == 22", "1:12: unknown field `dprt` (did you mean `dport`?)"},
 		{"typo far from anything", "list where zzzzzz == 22", "1:12: unknown field `zzzzzz`"},
-		{"typo of a constant", "list where proto == tcpp", "1:21: unknown field `tcpp` (did you mean `tcp`?)"},
-		{"uppercase constant", "list where proto == TCP", "1:21: unknown field `TCP` (did you mean `tcp`?)"},
+		{"typo of a constant", "list where proto == tcpp", "1:21: unknown protocol `tcpp` (names: tcp, udp, udplite, icmp, icmpv6, sctp, gre, dccp, or one of /etc/protocols) (did you mean `tcp`?)"},
+		{"uppercase constant", "list where proto == TCP", "1:21: unknown protocol `TCP` (names: tcp, udp, udplite, icmp, icmpv6, sctp, gre, dccp, or one of /etc/protocols) (did you mean `tcp`?)"},
 		{"bare state name", "list where state == ESTABLISHED",
 			"1:21: unknown field `ESTABLISHED` (state and status names are strings: write \"ESTABLISHED\")"},
 		{"unknown function", "list where lenn(helper) > 0", "1:12: unknown function `lenn` (did you mean `len`?)"},

@@ -11,13 +11,13 @@
 //
 // # Statements
 //
-//	list   [TABLE] [where EXPR] [order by EXPR [asc|desc], ...] [limit N] [as FORMAT]
+//	list   [TABLE] [where EXPR] [order by EXPR [asc|desc], ...] [limit N] [zero] [as FORMAT]
 //	count  [TABLE] [where EXPR]
-//	get    {field: EXPR, ...} [as FORMAT]
-//	delete [TABLE] where EXPR [dry]
-//	update [conntrack] set ASSIGN, ... where EXPR [dry]
-//	insert [TABLE] RECORD
-//	insert [TABLE] [RECORD, RECORD, ...]
+//	get    [TABLE] {field: EXPR, ...} [as FORMAT]
+//	delete [TABLE] where EXPR [dry] [as FORMAT]
+//	update [conntrack] set ASSIGN, ... where EXPR [dry] [as FORMAT]
+//	insert [TABLE] [if absent] RECORD
+//	insert [TABLE] [if absent] [RECORD, RECORD, ...]
 //	flush  [TABLE] [ipv4|ipv6]
 //	load   "FILE" | load -
 //	watch  [TABLE] [EVENTS] [where EXPR] [count [by KEYS] every DURATION] [for DURATION] [limit N] [as FORMAT]
@@ -109,23 +109,38 @@
 // takes a list, count, delete, update, top, sum, min, max or avg
 // statement.
 //
+// list ... zero zeroes the counters of the entries it reads (Plan.Zero); it
+// takes no order by or limit and only a condition the kernel applies whole
+// (Plan.Exact), since the kernel zeroes every entry its dump reads.
+//
 // delete removes the entries its condition selects; with dry it only
 // counts them (Plan.Dry). A delete without where is refused: flush empties
 // a table. update changes the selected entries (Plan.Change computes the
-// change of each); it needs both set and where ("where true" updates every
-// entry). ASSIGN is one of
+// change of each, without what the entry already is; an entry the change
+// would leave as it is is not selected, unless the timeout is set); it
+// needs both set and where ("where true" updates every entry). With as,
+// both print what they touch (Plan.Echo, in the PlanStep's Format). ASSIGN
+// is one of
 //
 //	mark = EXPR            a whole number 0..4294967295; EXPR may read the
 //	                       flow: mark = bitor(mark, 0x10)
 //	timeout = EXPR         seconds, or a duration (rounded up to seconds)
 //	labels += BITS         set label bits: a bit, a name (Options.LabelNames)
 //	labels -= BITS         or a list of them; clear them
+//	labels = BITS          exactly these labels ([]: none)
+//	state = NAME           the TCP, SCTP or DCCP state, of the one protocol
+//	                       the where clause selects (Change.SetState)
 //	status += FLAGS        "SEEN_REPLY", "ASSURED" or "FIXED_TIMEOUT", or a
 //	                       list of them (the kernel sets no other bit, and
 //	                       clears none)
 //
 // expr has no bitwise operators ("|" is its pipe): bitor, bitand, bitxor,
 // bitnot, bitshl and bitshr are its functions for them.
+//
+// get looks an entry up by its tuple (Plan.Key, ActGet), with id checked
+// too; by id alone, or on the expect table, it is a list with Limit 1.
+// insert if absent leaves existing entries as they are (Plan.IfAbsent).
+// A record may give the reply tuple alone: the original is its inverse.
 //
 // insert creates entries from RECORD, {field: EXPR, ...}, whose values
 // are constants evaluated once at compile time (a flow field in a value is

@@ -95,7 +95,7 @@ func TestFieldsAndKeywords(t *testing.T) {
 	}
 	want := []string{"account", "as", "asc", "avg", "by", "conntrack", "count", "delete", "desc", "destroy", "dry", "dying", "else", "every",
 		"exit", "expect", "explain", "flush", "for", "get", "if", "insert", "let", "limit", "list", "load", "max", "min",
-		"netns", "new", "order", "output", "print", "reliable", "serve", "set", "source", "stats", "sum", "sync", "top", "unconfirmed", "update", "watch", "where"}
+		"netns", "new", "order", "output", "print", "reliable", "serve", "set", "source", "stats", "sum", "sync", "top", "unconfirmed", "update", "watch", "where", "zero"}
 	if got := Keywords(); !slices.Equal(got, want) {
 		t.Errorf("Keywords() = %q, want %q", got, want)
 	}

@@ -9,8 +9,13 @@ import (
 )
 
 // flowFields are the field names of engine.Flow as expressions see them
-// (the expr tags), in declaration order.
-var flowFields = exprTags(reflect.TypeFor[engine.Flow]())
+// (the expr tags), in declaration order, then the aliases.
+var flowFields = append(exprTags(reflect.TypeFor[engine.Flow]()), "label_bits")
+
+// fieldAliases are names an expression may use for a field: the keys of
+// the json format that name a field again (label_bits: the bit numbers of
+// the labels).
+var fieldAliases = map[string]string{"label_bits": "labels"}
 
 // expectFields are the field names of engine.Expect as expressions over
 // the expect table see them, in declaration order.
@@ -26,6 +31,17 @@ func exprTags(t reflect.Type) []string {
 		}
 	}
 	return out
+}
+
+// fieldType is the type of the flow field an expression calls name.
+func fieldType(name string) reflect.Type {
+	t := reflect.TypeFor[engine.Flow]()
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("expr") == name {
+			return t.Field(i).Type
+		}
+	}
+	return nil
 }
 
 // Fields lists the flow fields an expression can use, in the order of

@@ -39,7 +39,11 @@ type folder struct {
 	// one of unknown value, was read.
 	vars          map[string]any
 	used, unknown bool
-	err           *file.Error
+	// flow is set for an expression over flows (engine.Flow).
+	flow bool
+	// labels records that the expression tests labels ("web" in labels).
+	labelsUsed bool
+	err        *file.Error
 }
 
 func (f *folder) fail(n ast.Node, format string, args ...any) {
@@ -65,7 +69,23 @@ func (f *folder) Visit(n *ast.Node) {
 		if slices.Contains(constants, x.Value) {
 			ast.Patch(n, &ast.StringNode{Value: x.Value})
 		}
+		if field, ok := fieldAliases[x.Value]; ok && f.flow {
+			id := &ast.IdentifierNode{Value: field}
+			ast.Patch(n, id)
+			// Typed now, for the checks of the nodes above it.
+			id.SetType(fieldType(field))
+		}
 	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == fnMask && len(x.Arguments) == 2 {
+			if s, ok := x.Arguments[1].(*ast.StringNode); ok {
+				m, err := parseMask(s.Value)
+				if err != nil {
+					f.fail(s, "%v", err)
+					return
+				}
+				ast.Patch(&x.Arguments[1], &ast.ConstantNode{Value: m})
+			}
+		}
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == fnCIDR && len(x.Arguments) == 1 {
 			if s, ok := x.Arguments[0].(*ast.StringNode); ok {
 				p, err := parseCIDR(s.Value)
@@ -90,17 +110,29 @@ func (f *folder) Visit(n *ast.Node) {
 	case *ast.BinaryNode:
 		switch x.Operator {
 		case "==", "!=":
-			f.comparison(x)
+			f.comparison(n, x)
 		case "in":
 			f.membership(x)
 		}
 	}
 }
 
-// comparison folds and checks the literal side of == and !=.
-func (f *folder) comparison(x *ast.BinaryNode) {
+// comparison folds and checks the literal side of == and !=, the node n.
+func (f *folder) comparison(n *ast.Node, x *ast.BinaryNode) {
 	for _, sides := range [2][2]*ast.Node{{&x.Left, &x.Right}, {&x.Right, &x.Left}} {
 		field, lit := *sides[0], sides[1]
+		if id, ok := (*lit).(*ast.IdentifierNode); ok && f.flow && isIdent(field, "proto") && !slices.Contains(flowFields, id.Value) {
+			// proto == esp: a name of /etc/protocols.
+			if num, ok := protoByName(id.Value); ok {
+				f.protonum(n, x, num)
+				return
+			}
+			if _, isVar := f.vars[id.Value]; !isVar {
+				f.fail(id, "unknown protocol `%s` (names: %s, or one of /etc/protocols)%s", id.Value,
+					strings.Join(engine.ProtoNames, ", "), didYouMean(strings.ToLower(id.Value), engine.ProtoNames, flowFields))
+				return
+			}
+		}
 		s, ok := (*lit).(*ast.StringNode)
 		if !ok {
 			continue
@@ -115,9 +147,29 @@ func (f *folder) comparison(x *ast.BinaryNode) {
 		}
 		switch id.Value {
 		case "proto", "master_proto":
-			if !slices.Contains(engine.ProtoNames, s.Value) && s.Value != "unknown" {
-				f.fail(s, "unknown protocol %q%s", s.Value, didYouMean(strings.ToLower(s.Value), engine.ProtoNames))
+			if slices.Contains(engine.ProtoNames, s.Value) || s.Value == "unknown" {
+				return
 			}
+			if num, ok := protoByName(s.Value); ok && f.flow && id.Value == "proto" {
+				f.protonum(n, x, num)
+				return
+			}
+			f.fail(s, "unknown protocol %q%s", s.Value, didYouMean(strings.ToLower(s.Value), engine.ProtoNames))
+		case "role":
+			i := slices.Index(engine.DCCPRoles, s.Value)
+			if i < 0 || !f.flow {
+				f.fail(s, "unknown DCCP role %q (it is \"client\" or \"server\")", s.Value)
+				return
+			}
+			// A flow of another protocol has role 0 too: only DCCP
+			// flows have a role.
+			var cond ast.Node = &ast.BinaryNode{Operator: "&&",
+				Left:  &ast.BinaryNode{Operator: "==", Left: &ast.IdentifierNode{Value: "proto"}, Right: &ast.StringNode{Value: "dccp"}},
+				Right: &ast.BinaryNode{Operator: "==", Left: &ast.IdentifierNode{Value: "role"}, Right: &ast.IntegerNode{Value: i}}}
+			if x.Operator == "!=" {
+				cond = &ast.UnaryNode{Operator: "!", Node: cond}
+			}
+			ast.Patch(n, cond)
 		case "family":
 			if s.Value != "ipv4" && s.Value != "ipv6" {
 				f.fail(s, "unknown family %q (it is \"ipv4\" or \"ipv6\")", s.Value)
@@ -129,6 +181,59 @@ func (f *folder) comparison(x *ast.BinaryNode) {
 		}
 		return
 	}
+}
+
+// protoList turns proto in [tcp, esp, ...] into protonum in [6, 50, ...]
+// when a name of /etc/protocols is in the list (proto holds "unknown" for
+// those protocols); a list of conntrack's names stays as it is.
+func (f *folder) protoList(x *ast.BinaryNode, arr *ast.ArrayNode) {
+	nums := make([]int, len(arr.Nodes))
+	other := false
+	for i, n := range arr.Nodes {
+		var name string
+		switch v := n.(type) {
+		case *ast.StringNode:
+			name = v.Value
+		case *ast.IdentifierNode:
+			if slices.Contains(flowFields, v.Value) {
+				return
+			}
+			name = v.Value
+		default:
+			return
+		}
+		if slices.Contains(engine.ProtoNames, name) {
+			nums[i], _ = engine.ProtoNum(name)
+			continue
+		}
+		num, ok := protoByName(name)
+		if !ok {
+			f.fail(n, "unknown protocol %q (names: %s, or one of /etc/protocols)%s", name,
+				strings.Join(engine.ProtoNames, ", "), didYouMean(strings.ToLower(name), engine.ProtoNames))
+			return
+		}
+		nums[i], other = num, true
+	}
+	if !other {
+		return
+	}
+	for i := range arr.Nodes {
+		ast.Patch(&arr.Nodes[i], &ast.IntegerNode{Value: nums[i]})
+	}
+	ast.Patch(&x.Left, &ast.IdentifierNode{Value: "protonum"})
+}
+
+// isIdent reports whether n is the identifier name.
+func isIdent(n ast.Node, name string) bool {
+	id, ok := n.(*ast.IdentifierNode)
+	return ok && id.Value == name
+}
+
+// protonum replaces the comparison n (proto == NAME, or !=) by one of
+// protonum with num: flows of protocols conntrack has no name for are
+// "unknown" in proto.
+func (f *folder) protonum(n *ast.Node, x *ast.BinaryNode, num int) {
+	ast.Patch(n, &ast.BinaryNode{Operator: x.Operator, Left: &ast.IdentifierNode{Value: "protonum"}, Right: &ast.IntegerNode{Value: num}})
 }
 
 // stateNames lists the TCP, SCTP and DCCP state names.
@@ -150,6 +255,10 @@ func (f *folder) address(lit *ast.Node, s *ast.StringNode) {
 
 // membership folds and checks the literal operand of "in".
 func (f *folder) membership(x *ast.BinaryNode) {
+	if arr, ok := x.Right.(*ast.ArrayNode); ok && f.flow && isIdent(x.Left, "proto") {
+		f.protoList(x, arr)
+		return
+	}
 	switch {
 	case x.Left.Type() == addrType:
 		if arr, ok := x.Right.(*ast.ArrayNode); ok {
@@ -166,6 +275,7 @@ func (f *folder) membership(x *ast.BinaryNode) {
 			}
 		}
 	case x.Right.Type() == labelsType:
+		f.labelsUsed = true
 		switch l := x.Left.(type) {
 		case *ast.StringNode:
 			bit, ok := f.labels[l.Value]

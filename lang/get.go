@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"strings"
 	"net/netip"
 	"slices"
 
@@ -10,13 +11,19 @@ import (
 	"ctq/engine"
 )
 
-// get compiles "get {field: EXPR, ...}": each value is evaluated once, now,
-// into Plan.Key.
+// get compiles "get [TABLE] {field: EXPR, ...}": each value is evaluated
+// once, now, into Plan.Key. An id alone selects the entry of that id (a
+// scan that stops at it); an id with the tuple is checked on the entry
+// the lookup finds. On the expect table get is a scan of the
+// expectations (they are few) for the one of that tuple.
 func (c *compiler) get(s *GetStmt) (*engine.Plan, error) {
+	if liveOnly(s.Table) {
+		return nil, s.errAt(s.tableAt(s.TablePos), "`get` looks up conntrack entries or expectations, not the `%s` table", s.Table)
+	}
 	vals := map[string]any{}
 	at := map[string]*Expr{}
 	for _, f := range s.Fields {
-		v, err := c.constant(f.Value)
+		v, err := c.fieldConstant(&f)
 		if err != nil {
 			return nil, err
 		}
@@ -25,6 +32,13 @@ func (c *compiler) get(s *GetStmt) (*engine.Plan, error) {
 			return nil, f.Value.errAt(0, "%v", err)
 		}
 		vals[f.Name], at[f.Name] = v, f.Value
+	}
+	id, hasID := vals["id"].(int)
+	_, hasSrc := vals["src"]
+	_, hasDst := vals["dst"]
+	_, hasProto := vals["proto"]
+	if hasID && !hasSrc && !hasDst && !hasProto {
+		return c.getByID(s, id, vals)
 	}
 	for _, need := range []string{"src", "dst", "proto"} {
 		if _, ok := vals[need]; !ok {
@@ -60,7 +74,7 @@ func (c *compiler) get(s *GetStmt) (*engine.Plan, error) {
 	}
 	for _, f := range s.Fields {
 		switch f.Name {
-		case "family", "proto", "src", "dst", "zone":
+		case "family", "proto", "src", "dst", "zone", "id":
 			continue
 		}
 		if !slices.Contains(needs, f.Name) {
@@ -90,7 +104,49 @@ func (c *compiler) get(s *GetStmt) (*engine.Plan, error) {
 			key.Has |= engine.HasZone
 		}
 	}
-	return &engine.Plan{Action: engine.ActGet, Table: engine.TableConntrack, Key: key, Limit: -1}, nil
+	if s.Table == engine.TableExpect {
+		return getExpect(key, hasID, id), nil
+	}
+	plan := &engine.Plan{Action: engine.ActGet, Table: engine.TableConntrack, Key: key, Limit: -1}
+	if hasID {
+		plan.Match = func(f *engine.Flow) (bool, error) { return f.Has&engine.HasID != 0 && f.ID == id, nil }
+	}
+	return plan, nil
+}
+
+// getByID compiles "get [TABLE] {id: N [, zone: Z]}": the first entry of
+// that id (ids are unique among the entries of a table).
+func (c *compiler) getByID(s *GetStmt, id int, vals map[string]any) (*engine.Plan, error) {
+	for _, f := range s.Fields {
+		if f.Name != "id" && f.Name != "zone" {
+			return nil, s.errAt(f.Pos, "`%s` needs the whole tuple (src, dst, proto): with `id` alone write only `id` (and `zone`)", f.Name)
+		}
+	}
+	zone, hasZone := vals["zone"].(int)
+	plan := &engine.Plan{Action: engine.ActList, Table: s.Table, Limit: 1}
+	if s.Table == engine.TableExpect {
+		plan.MatchExpect = func(e *engine.Expect) (bool, error) {
+			return e.ID == id && (!hasZone || e.Zone == zone), nil
+		}
+		return plan, nil
+	}
+	plan.Match = func(f *engine.Flow) (bool, error) {
+		return f.Has&engine.HasID != 0 && f.ID == id && (!hasZone || f.Zone == zone), nil
+	}
+	return plan, nil
+}
+
+// getExpect is the plan of a get on the expect table: the expectation of
+// key's tuple (and zone, and id), found by a scan that stops at it.
+func getExpect(key *engine.Flow, hasID bool, id int) *engine.Plan {
+	hasZone := key.Has&engine.HasZone != 0
+	k := *key
+	return &engine.Plan{Action: engine.ActList, Table: engine.TableExpect, Limit: 1,
+		MatchExpect: func(e *engine.Expect) (bool, error) {
+			return e.ProtoNum == k.ProtoNum && e.Src == k.Src && e.Dst == k.Dst &&
+				(!engine.HasPorts(k.ProtoNum) || e.Sport == k.Sport && e.Dport == k.Dport) &&
+				(!hasZone || e.Zone == k.Zone) && (!hasID || e.ID == id), nil
+		}}
 }
 
 // protoLabel names a protocol number for messages.
@@ -99,6 +155,20 @@ func protoLabel(n int) string {
 		return name
 	}
 	return fmt.Sprint(n)
+}
+
+// fieldConstant evaluates the value of a record field: a constant, or for
+// a protocol field a bare name of /etc/protocols (proto: esp).
+func (c *compiler) fieldConstant(f *Field) (any, error) {
+	if k := fieldKinds[f.Name]; k == kindProto {
+		name := strings.TrimSpace(f.Value.Text)
+		if _, isVar := c.vars[name]; !isVar && !slices.Contains(constants, name) {
+			if _, ok := protoByName(name); ok {
+				return name, nil
+			}
+		}
+	}
+	return c.constant(f.Value)
 }
 
 // constant evaluates an expression that may not use flow fields.

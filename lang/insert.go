@@ -19,7 +19,10 @@ func (c *compiler) insert(s *InsertStmt) (*engine.Plan, error) {
 	if len(s.Records) == 0 {
 		return nil, s.errAt(s.start, "insert needs a record: insert {field: value, ...}")
 	}
-	plan := &engine.Plan{Action: engine.ActInsert, Table: s.Table, Limit: -1}
+	if s.IfAbsent && s.Table == engine.TableExpect {
+		return nil, s.errAt(s.IfPos, "`if absent` inserts conntrack entries (conntrack -A); an expectation that exists is an error")
+	}
+	plan := &engine.Plan{Action: engine.ActInsert, Table: s.Table, Limit: -1, IfAbsent: s.IfAbsent}
 	for _, r := range s.Records {
 		rec, err := c.values(r)
 		if err != nil {
@@ -58,7 +61,7 @@ func (c *compiler) values(r Record) (*record, error) {
 	rec := &record{vals: map[string]any{}, at: map[string]*Field{}}
 	for i := range r.Fields {
 		f := &r.Fields[i]
-		v, err := c.constant(f.Value)
+		v, err := c.fieldConstant(f)
 		if err != nil {
 			return nil, err
 		}
@@ -163,6 +166,7 @@ var icmpv6Reply = map[int]int{
 // does.
 func (r *record) flow() (engine.Flow, error) {
 	var f engine.Flow
+	r.fromReply()
 	if err := r.need("insert", "src", "dst", "proto", "timeout"); err != nil {
 		return f, err
 	}
@@ -234,6 +238,20 @@ func (r *record) flow() (engine.Flow, error) {
 		f.Has |= engine.HasLabels
 	}
 	return f, nil
+}
+
+// fromReply fills in the original tuple of a record that gives the reply
+// tuple alone (conntrack -I with -r and -q only): it is the reply tuple
+// inverted.
+func (r *record) fromReply() {
+	if r.has("src") || r.has("dst") || !r.has("reply_src") || !r.has("reply_dst") {
+		return
+	}
+	for orig, reply := range map[string]string{"src": "reply_dst", "dst": "reply_src", "sport": "reply_dport", "dport": "reply_sport"} {
+		if !r.has(orig) && r.has(reply) {
+			r.vals[orig], r.at[orig] = r.vals[reply], r.at[reply]
+		}
+	}
 }
 
 // icmp fills the ICMP fields of both directions of f.

@@ -27,7 +27,7 @@ var futureStatements = []string{
 
 // clauseWords are the words with a meaning inside statements. An
 // expression ends before any of them (outside brackets).
-var clauseWords = []string{"where", "order", "by", "asc", "desc", "limit", "as", "set", "dry", "for", "every", "sync", "reliable"}
+var clauseWords = []string{"where", "order", "by", "asc", "desc", "limit", "as", "set", "dry", "zero", "for", "every", "sync", "reliable"}
 
 // eventNames are the event words of watch.
 var eventNames = []string{"new", "update", "destroy"}

@@ -28,7 +28,27 @@ func (c *compiler) delete(s *DeleteStmt) (*engine.Plan, error) {
 	if err := c.where(plan, s.Where); err != nil {
 		return nil, err
 	}
+	if err := echo(&s.node, plan, s.As); err != nil {
+		return nil, err
+	}
 	return plan, nil
+}
+
+// echo sets plan.Echo for a delete or update with an as clause (the
+// entries it touches are printed in that format), and refuses what cannot
+// print them.
+func echo(n *node, plan *engine.Plan, as []Word) error {
+	if as == nil {
+		return nil
+	}
+	switch {
+	case plan.Table == engine.TableExpect:
+		return n.errAt(as[0].Pos, "deleted expectations are not printed: `as` works on conntrack entries")
+	case plan.Dry:
+		return n.errAt(as[0].Pos, "`dry` touches nothing, so there is nothing to print: to see the entries write `list where ... as %s`", as[0].Name)
+	}
+	plan.Echo = true
+	return nil
 }
 
 func (c *compiler) flush(s *FlushStmt) (*engine.Plan, error) {

@@ -76,8 +76,9 @@ func TestUpdate(t *testing.T) {
 		flows []*engine.Flow
 		want  []engine.Change // Change of each flow
 	}{
+		// ssh has mark 7 already: nothing to change.
 		{"update set mark = 7 where dport in 8000..8100", false, []*engine.Flow{web(), ssh()},
-			[]engine.Change{{SetMark: true, Mark: 7}, {SetMark: true, Mark: 7}}},
+			[]engine.Change{{SetMark: true, Mark: 7}, {}}},
 		{"update set mark = bitor(mark, 0x10) where true", false, []*engine.Flow{ssh(), web()},
 			[]engine.Change{{SetMark: true, Mark: 0x17}, {SetMark: true, Mark: 0x10}}},
 		{"update set mark = mark * 2 + 1, timeout = timeout + 60 where true", false, []*engine.Flow{ssh(), timed},
@@ -86,8 +87,8 @@ func TestUpdate(t *testing.T) {
 			[]engine.Change{{SetMark: true, Mark: 0xffffffff}}},
 		{`update set timeout = 3600, status += ["ASSURED", "seen_reply"], labels += [2, "blue"], labels -= 5 where proto == tcp dry`,
 			true, []*engine.Flow{ssh()},
-			[]engine.Change{{SetTimeout: true, Timeout: 3600, SetStatus: engine.StatusAssured | engine.StatusSeenReply,
-				AddLabels: labels(1, 2), DelLabels: labels(5)}}},
+			// ssh is ASSURED and SEEN_REPLY already and lacks label 5.
+			[]engine.Change{{SetTimeout: true, Timeout: 3600, AddLabels: labels(1, 2)}}},
 		{`update set timeout = duration("1m30s") where true`, false, []*engine.Flow{ssh()},
 			[]engine.Change{{SetTimeout: true, Timeout: 90}}},
 		{`update set timeout = duration("1500ms") where true`, false, []*engine.Flow{ssh()},
@@ -95,7 +96,26 @@ func TestUpdate(t *testing.T) {
 		{`update set timeout = 0, status += "FIXED_TIMEOUT" where true`, false, []*engine.Flow{ssh()},
 			[]engine.Change{{SetTimeout: true, SetStatus: engine.StatusFixedTimeout}}},
 		{`update set labels -= "blue" where true`, false, []*engine.Flow{ssh()},
-			[]engine.Change{{DelLabels: labels(1)}}},
+			[]engine.Change{{}}},
+		// labels = [] clears every label (ssh has 3; web none: no change).
+		{`update set labels = [] where true`, false, []*engine.Flow{ssh(), web()},
+			[]engine.Change{{DelLabels: labels(3)}, {}}},
+		{`update set labels = ["blue", 3] where true`, false, []*engine.Flow{ssh(), web()},
+			[]engine.Change{{AddLabels: labels(1)}, {AddLabels: labels(1, 3)}}},
+		{`update set labels = 3 where true`, false, []*engine.Flow{ssh()},
+			[]engine.Change{{}}},
+		{`update set labels -= [1, 3] where true`, false, []*engine.Flow{ssh()},
+			[]engine.Change{{DelLabels: labels(3)}}},
+		{`update set status += "ASSURED" where true`, false, []*engine.Flow{ssh(), web()},
+			[]engine.Change{{}, {SetStatus: engine.StatusAssured}}},
+		{`update set state = "CLOSE" where proto == tcp`, false, []*engine.Flow{ssh(), web()},
+			[]engine.Change{{SetState: true, StateNum: 8}, {SetState: true, StateNum: 8}}},
+		{`update set state = "ESTABLISHED", mark = 7 where proto == tcp`, false, []*engine.Flow{ssh(), web()},
+			[]engine.Change{{}, {SetState: true, StateNum: 3, SetMark: true, Mark: 7}}},
+		{`update set state = "LISTEN" where proto == tcp and dport == 22`, false, []*engine.Flow{ssh()},
+			[]engine.Change{{SetState: true, StateNum: 9}}},
+		{`update set state = "COOKIE_WAIT" where proto == sctp`, false, []*engine.Flow{sctpFlow()},
+			[]engine.Change{{SetState: true, StateNum: 2}}},
 		{`update set mark = mark > 5 ? 1 : 2 where true`, false, []*engine.Flow{ssh(), web()},
 			[]engine.Change{{SetMark: true, Mark: 1}, {SetMark: true, Mark: 2}}},
 	}
@@ -129,6 +149,40 @@ func TestUpdate(t *testing.T) {
 	}
 	if p.Exact || !p.Filter.Empty() {
 		t.Errorf("range condition: exact=%v filter=%+v, want nothing pushed", p.Exact, p.Filter)
+	}
+}
+
+// sctpFlow is an established SCTP flow.
+func sctpFlow() *engine.Flow {
+	f := flow(engine.ProtoSCTP, "192.0.2.1", "192.0.2.2", 5000, 5001)
+	f.SetState(4) // ESTABLISHED
+	return f
+}
+
+// TestUpdateSelectsChanges: an entry the change leaves as it is is not
+// selected (neither sent nor counted, by a dry run either), unless the
+// timeout is set (that restarts the timer of every entry).
+func TestUpdateSelectsChanges(t *testing.T) {
+	for _, tt := range []struct {
+		src  string
+		want []bool // Match on ssh (mark 7, ESTABLISHED, ASSURED, label 3), web (mark 0, SYN_SENT)
+	}{
+		{"update set mark = 7 where proto == tcp", []bool{false, true}},
+		{"update set mark = 7 where proto == tcp dry", []bool{false, true}},
+		{"update set mark = mark where true", []bool{false, false}},
+		{"update set mark = 7, timeout = 60 where proto == tcp", []bool{true, true}},
+		{`update set status += "ASSURED" where true`, []bool{false, true}},
+		{`update set labels += 3 where true`, []bool{false, true}},
+		{`update set labels -= 3 where true`, []bool{true, false}},
+		{`update set state = "ESTABLISHED" where proto == tcp`, []bool{false, true}},
+		{`update set state = "SYN_SENT" where proto == tcp and dport == 8080`, []bool{false, false}},
+	} {
+		p := compileOne(t, tt.src, nil)
+		for i, f := range []*engine.Flow{ssh(), web()} {
+			if got, err := p.Match(f); err != nil || got != tt.want[i] {
+				t.Errorf("%s: Match(flow %d) = %v, %v; want %v", tt.src, i, got, err, tt.want[i])
+			}
+		}
 	}
 }
 
@@ -247,7 +301,9 @@ func TestChangeCompileErrors(t *testing.T) {
 		{"mark +=", `update set mark += 1 where true`, "1:12: `mark` is set with `=`, not `+=`"},
 		{"timeout string", `update set timeout = "5m" where true`, "1:22: `timeout` must be a whole number of seconds or a duration, not string"},
 		{"timeout bad duration", `update set timeout = duration("5 m") where true`, "1:31: invalid duration \"5 m\" (write e.g. \"90s\", \"5m\", \"1h30m\")"},
-		{"labels =", `update set labels = 1 where true`, "1:12: `labels` is changed with `+=` (set bits) or `-=` (clear bits), not `=`"},
+		{"labels = and +=", `update set labels = [], labels += 1 where true`,
+			"1:25: `labels +=` cannot go with `labels =`, which sets every label (write the labels it should have, or [] for none)"},
+		{"labels = of a wrong type", `update set labels = "x" where true`, "1:21: unknown label \"x\""},
 		{"labels unknown name", `update set labels += "bleu" where true`, "1:22: unknown label \"bleu\" (did you mean `blue`?)"},
 		{"labels out of range", `update set labels += [1, 128] where true`, "1:22: label bit 128 is out of range (0 to 127)"},
 		{"labels of a wrong type", `update set labels += 1.5 where true`, "1:22: `labels` must be a label bit or name, or a list of them, not 1.5"},
@@ -258,6 +314,18 @@ func TestChangeCompileErrors(t *testing.T) {
 		{"status not settable", `update set status += ["ASSURED", "DYING"] where true`,
 			"1:22: status flag DYING cannot be set (settable: SEEN_REPLY, ASSURED, FIXED_TIMEOUT)"},
 		{"status unknown", `update set status += "ASSRED" where true`, "1:22: unknown status flag \"ASSRED\" (did you mean `ASSURED`?)"},
+		{"state without proto", `update set state = "CLOSE" where dport == 22`,
+			"1:12: `state` is a state of one protocol: the where clause must select tcp, sctp or dccp (where proto == tcp and ...)"},
+		{"state of udp", `update set state = "CLOSE" where proto == udp`,
+			"1:12: `state` is a state of one protocol: the where clause must select tcp, sctp or dccp (where proto == tcp and ...)"},
+		{"state under or", `update set state = "CLOSE" where proto == tcp or proto == sctp`,
+			"1:12: `state` is a state of one protocol: the where clause must select tcp, sctp or dccp (where proto == tcp and ...)"},
+		{"state of another protocol", `update set state = "COOKIE_WAIT" where proto == tcp`,
+			"1:20: \"COOKIE_WAIT\" is not a tcp state (tcp states: NONE, SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT, CLOSE_WAIT, LAST_ACK, TIME_WAIT, CLOSE, SYN_SENT2)"},
+		{"state unknown", `update set state = "ESTABLISHD" where proto == tcp`, "1:20: unknown state \"ESTABLISHD\" (did you mean `ESTABLISHED`?)"},
+		{"state number", `update set state = 3 where proto == tcp`, "1:20: `state` must be a state name such as \"ESTABLISHED\", not 3"},
+		{"state +=", `update set state += "CLOSE" where proto == tcp`, "1:12: `state` is set with `=`, not `+=`"},
+		{"state from the flow", `update set state = state where proto == tcp`, "1:20: `state` is a flow field; this value must be a constant"},
 		{"status number", `update set status += 4 where true`, "1:22: `status` must be a flag name or a list of them, not 4"},
 		{"update where typo", "update set mark = 7 where dprt == 1", "1:27: unknown field `dprt` (did you mean `dport`?)"},
 		// flush, watch

@@ -32,12 +32,16 @@ func (p *parser) delete(kw token) (Stmt, error) {
 			}
 		case "dry":
 			s.Dry = true
+		case "as":
+			if s.As, err = p.format(t); err != nil {
+				return nil, err
+			}
 		}
 	}
 }
 
 // settableFields are the fields an update's set clause may change.
-var settableFields = []string{"mark", "timeout", "labels", "status"}
+var settableFields = []string{"mark", "timeout", "labels", "status", "state"}
 
 // update parses "update [TABLE] set FIELD = EXPR[, ...] [where EXPR] [dry]"
 // (clauses in any order; set and where are required by the compiler).
@@ -61,6 +65,8 @@ func (p *parser) update(kw token) (Stmt, error) {
 			s.Where, err = p.expr(t)
 		case "dry":
 			s.Dry = true
+		case "as":
+			s.As, err = p.format(t)
 		}
 		if err != nil {
 			return nil, err
@@ -81,9 +87,9 @@ func (p *parser) assignments(set token) ([]Assign, error) {
 		}
 		if !slices.Contains(settableFields, name.text) {
 			if slices.Contains(flowFields, name.text) {
-				return nil, p.errAt(name, "`%s` cannot be changed (update sets mark, timeout, labels and status)", name.text)
+				return nil, p.errAt(name, "`%s` cannot be changed (update sets mark, timeout, labels, status and state)", name.text)
 			}
-			return nil, p.errAt(name, "unknown field `%s`%s (update sets mark, timeout, labels and status)",
+			return nil, p.errAt(name, "unknown field `%s`%s (update sets mark, timeout, labels, status and state)",
 				name.text, didYouMean(name.text, settableFields))
 		}
 		p.i++
@@ -141,8 +147,9 @@ var expectInsertFields = []string{
 	"timeout", "helper", "zone", "flags", "class", "nat_dir", "nat_src", "nat_sport",
 }
 
-// insert parses "insert [TABLE] {field: EXPR, ...}" or
-// "insert [TABLE] [{...}, {...}]" (a trailing comma is allowed).
+// insert parses "insert [TABLE] [if absent] {field: EXPR, ...}" or
+// "insert [TABLE] [if absent] [{...}, {...}]" (a trailing comma is
+// allowed).
 func (p *parser) insert(kw token) (Stmt, error) {
 	s := &InsertStmt{node: p.node(kw)}
 	after := kw
@@ -150,8 +157,18 @@ func (p *parser) insert(kw token) (Stmt, error) {
 		after = t
 	}
 	var err error
-	if s.Table, s.TablePos, err = p.table(nil); err != nil {
-		return nil, err
+	if !p.keywordAt(p.i, "if") {
+		if s.Table, s.TablePos, err = p.table(nil); err != nil {
+			return nil, err
+		}
+	}
+	if p.keywordAt(p.i, "if") {
+		s.IfAbsent, s.IfPos = true, p.src.pos(p.peek().off)
+		p.i++
+		if t := p.peek(); t.kind != tokWord || t.text != "absent" {
+			return nil, p.errAt(t, "expected `absent` after `if`, found %s", describe(t))
+		}
+		after = p.next()
 	}
 	what, fields := "insert field", insertFields
 	if s.Table == engine.TableExpect {

@@ -310,6 +310,8 @@ func (p *parser) list(kw token) (Stmt, error) {
 			s.Limit, err = p.limit(t)
 		case "as":
 			s.As, err = p.format(t)
+		case "zero":
+			s.Zero, s.ZeroPos = true, p.src.pos(t.off)
 		}
 		if err != nil {
 			return nil, err
@@ -369,12 +371,20 @@ func (p *parser) count(kw token) (Stmt, error) {
 }
 
 // getFields are the tuple fields a get statement accepts.
-var getFields = []string{"family", "proto", "src", "dst", "sport", "dport", "zone", "icmp_type", "icmp_code", "icmp_id"}
+var getFields = []string{"family", "proto", "src", "dst", "sport", "dport", "zone", "icmp_type", "icmp_code", "icmp_id", "id"}
 
-// get parses "get {field: EXPR, ...} [as FORMAT]".
+// get parses "get [TABLE] {field: EXPR, ...} [as FORMAT]".
 func (p *parser) get(kw token) (Stmt, error) {
 	s := &GetStmt{node: p.node(kw)}
-	r, err := p.record(kw, "get field", getFields)
+	after := kw
+	if t := p.peek(); t.kind == tokWord {
+		after = t
+	}
+	var err error
+	if s.Table, s.TablePos, err = p.table(nil); err != nil {
+		return nil, err
+	}
+	r, err := p.record(after, "get field", getFields)
 	if err != nil {
 		return nil, err
 	}

@@ -55,10 +55,14 @@ type PlanStep struct {
 	// each group key, then the function ("count", "sum", ..., or for top
 	// the summed expression).
 	Columns []string
-	stmt    Stmt
-	plan    *engine.Plan
-	c       *compiler
-	vars    bool // the statement reads script variables
+	// Labels is set when the condition tests labels ("web" in labels):
+	// conntrack's text and xml formats then show the labels, as conntrack
+	// does for -l.
+	Labels bool
+	stmt   Stmt
+	plan   *engine.Plan
+	c      *compiler
+	vars   bool // the statement reads script variables
 }
 
 // Where is the site of the step.
@@ -143,6 +147,10 @@ func asClause(st Stmt) (*node, []Word) {
 	case *GetStmt:
 		return &s.node, s.As
 	case *WatchStmt:
+		return &s.node, s.As
+	case *DeleteStmt:
+		return &s.node, s.As
+	case *UpdateStmt:
 		return &s.node, s.As
 	}
 	return nil, nil
@@ -337,12 +345,12 @@ func (c *compiler) steps(stmts []Stmt) ([]Step, error) {
 
 // planStep compiles a statement that runs as a plan.
 func (c *compiler) planStep(st Stmt, at Site) (*PlanStep, error) {
-	c.used = false
+	c.used, c.labelsUsed = false, false
 	plan, err := c.plan(st)
 	if err != nil {
 		return nil, err
 	}
-	ps := &PlanStep{At: at, Keyword: st.Keyword(), stmt: st, plan: plan, c: c, vars: c.used}
+	ps := &PlanStep{At: at, Keyword: st.Keyword(), stmt: st, plan: plan, c: c, vars: c.used, Labels: c.labelsUsed}
 	if n, words := asClause(st); words != nil {
 		if ps.Format, err = c.format(n, words); err != nil {
 			return nil, err

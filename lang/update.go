@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -28,7 +30,12 @@ func (c *compiler) update(s *UpdateStmt) (*engine.Plan, error) {
 	}
 	var base engine.Change
 	var steps []func(*engine.Flow, *engine.Change) error
+	var state *Assign
 	for _, a := range s.Set {
+		if a.Field == "state" {
+			state = &a
+			continue
+		}
 		step, err := c.assign(s, a, &base)
 		if err != nil {
 			return nil, err
@@ -48,16 +55,70 @@ func (c *compiler) update(s *UpdateStmt) (*engine.Plan, error) {
 	if err := c.where(plan, s.Where); err != nil {
 		return nil, err
 	}
-	plan.Change = func(f *engine.Flow) (engine.Change, error) {
+	if err := echo(&s.node, plan, s.As); err != nil {
+		return nil, err
+	}
+	if state != nil {
+		if err := c.stateAssign(s, *state, plan, &base); err != nil {
+			return nil, err
+		}
+	}
+	change := func(f *engine.Flow) (engine.Change, error) {
 		ch := base
 		for _, step := range steps {
 			if err := step(f, &ch); err != nil {
 				return engine.Change{}, err
 			}
 		}
-		return ch, nil
+		return unchanged(ch, f), nil
+	}
+	plan.Change = change
+	if !setsTimeout(s.Set) {
+		// An entry the change leaves as it is is not selected: neither
+		// sent nor counted, by a dry run either (conntrack -U skips it).
+		match := plan.Match
+		plan.Match = func(f *engine.Flow) (bool, error) {
+			ok, err := match(f)
+			if err != nil || !ok {
+				return ok, err
+			}
+			ch, err := change(f)
+			// A change that fails is selected: the failure is reported
+			// when the change is computed for it.
+			return err != nil || !ch.Empty(), nil
+		}
+		plan.Exact = false
 	}
 	return plan, nil
+}
+
+// setsTimeout reports whether a set clause sets the timeout: that changes
+// every entry (it restarts the entry's timer), whatever its value.
+func setsTimeout(set []Assign) bool {
+	for _, a := range set {
+		if a.Field == "timeout" {
+			return true
+		}
+	}
+	return false
+}
+
+// unchanged removes from ch what f already is: a mark it has, status bits
+// and labels it has set, labels it lacks, the state it is in. A change left
+// empty is not sent.
+func unchanged(ch engine.Change, f *engine.Flow) engine.Change {
+	if ch.SetMark && uint32(f.Mark) == ch.Mark {
+		ch.SetMark, ch.Mark = false, 0
+	}
+	ch.SetStatus &^= f.Status
+	for i := range ch.AddLabels.Words {
+		ch.AddLabels.Words[i] &^= f.Labels.Words[i]
+		ch.DelLabels.Words[i] &= f.Labels.Words[i]
+	}
+	if ch.SetState && f.Has&engine.HasState != 0 && f.StateNum == ch.StateNum {
+		ch.SetState, ch.StateNum = false, 0
+	}
+	return ch
 }
 
 // assign compiles one assignment of a set clause. A constant one goes
@@ -72,7 +133,11 @@ func (c *compiler) assign(s *UpdateStmt, a Assign, base *engine.Change) (func(*e
 		return c.numeric(a, base)
 	case "labels":
 		if a.Op == "=" {
-			return nil, s.errAt(a.Pos, "`labels` is changed with `+=` (set bits) or `-=` (clear bits), not `=`")
+			for _, b := range s.Set {
+				if b.Field == "labels" && b.Op != "=" {
+					return nil, s.errAt(b.Pos, "`labels %s` cannot go with `labels =`, which sets every label (write the labels it should have, or [] for none)", b.Op)
+				}
+			}
 		}
 		v, err := c.constant(a.Value)
 		if err != nil {
@@ -82,9 +147,16 @@ func (c *compiler) assign(s *UpdateStmt, a Assign, base *engine.Change) (func(*e
 		if err != nil {
 			return nil, a.Value.errAt(0, "%v", err)
 		}
-		if a.Op == "+=" {
+		switch a.Op {
+		case "=":
+			// Exactly these: the others are cleared ([] clears all).
+			base.AddLabels = l
+			for i := range base.DelLabels.Words {
+				base.DelLabels.Words[i] = ^l.Words[i]
+			}
+		case "+=":
 			base.AddLabels = orLabels(base.AddLabels, l)
-		} else {
+		default:
 			base.DelLabels = orLabels(base.DelLabels, l)
 		}
 		return nil, nil
@@ -103,7 +175,40 @@ func (c *compiler) assign(s *UpdateStmt, a Assign, base *engine.Change) (func(*e
 		base.SetStatus |= bits
 		return nil, nil
 	}
-	return nil, s.errAt(a.Pos, "unknown field `%s`%s (update sets mark, timeout, labels and status)", a.Field, didYouMean(a.Field, settableFields))
+	return nil, s.errAt(a.Pos, "unknown field `%s`%s (update sets mark, timeout, labels, status and state)", a.Field, didYouMean(a.Field, settableFields))
+}
+
+// stateAssign compiles "state = NAME" (conntrack -U --state): NAME is a
+// constant state name of the one protocol the where clause selects (as
+// conntrack's --state needs -p), so that it is checked now and its number
+// known.
+func (c *compiler) stateAssign(s *UpdateStmt, a Assign, plan *engine.Plan, base *engine.Change) error {
+	if a.Op != "=" {
+		return s.errAt(a.Pos, "`state` is set with `=`, not `%s`", a.Op)
+	}
+	v, err := c.constant(a.Value)
+	if err != nil {
+		return err
+	}
+	name, ok := v.(string)
+	if !ok {
+		return a.Value.errAt(0, "`state` must be a state name such as \"ESTABLISHED\", not %#v", v)
+	}
+	if !slices.Contains(stateNames, name) {
+		return a.Value.errAt(0, "unknown state %q%s", name, didYouMean(strings.ToUpper(name), stateNames))
+	}
+	f := plan.Filter.Orig
+	proto := int(f.Proto)
+	if f.Fields&engine.TupleProto == 0 || engine.StateTable(proto) == nil {
+		return s.errAt(a.Pos, "`state` is a state of one protocol: the where clause must select tcp, sctp or dccp (where proto == tcp and ...)")
+	}
+	num, ok := engine.StateNum(proto, name)
+	if !ok {
+		return a.Value.errAt(0, "%q is not a %s state (%s states: %s)", name, engine.ProtoName(proto), engine.ProtoName(proto),
+			strings.Join(engine.StateTable(proto), ", "))
+	}
+	base.SetState, base.StateNum = true, num
+	return nil
 }
 
 // numeric compiles "mark = EXPR" or "timeout = EXPR": EXPR may read the

@@ -41,7 +41,7 @@ var fieldKinds = map[string]valueKind{
 	"nat_src": kindAddr, "nat_sport": kindUint16, "nat_dir": kindNATDir,
 	"icmp_type": kindUint8, "icmp_code": kindUint8, "icmp_id": kindUint16,
 	"zone": kindUint16, "orig_zone": kindUint16, "reply_zone": kindUint16,
-	"mark": kindUint32, "class": kindUint32, "orig_vtag": kindUint32, "reply_vtag": kindUint32,
+	"mark": kindUint32, "class": kindUint32, "id": kindUint32, "orig_vtag": kindUint32, "reply_vtag": kindUint32,
 	"timeout": kindSeconds,
 	"state":   kindString, "helper": kindString,
 	"status": kindStatus,
@@ -82,6 +82,9 @@ func (c *compiler) value(field string, v any) (any, error) {
 		switch p := v.(type) {
 		case string:
 			if n, ok := engine.ProtoNum(p); ok {
+				return n, nil
+			}
+			if n, ok := protoByName(p); ok {
 				return n, nil
 			}
 			return nil, fmt.Errorf("unknown protocol %q%s", p, didYouMean(p, engine.ProtoNames))

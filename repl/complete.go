@@ -95,6 +95,8 @@ func (c *completer) candidates(prev []string) []string {
 		return c.formats
 	case slices.Contains(exprStarts, last):
 		return fields
+	case last == "if" && slices.Contains(st.Words, "absent"):
+		return []string{"absent"} // insert if absent
 	case len(prev) == 1 && (st.Table || len(st.Words) > 0):
 		var out []string
 		if st.Table {

@@ -12,7 +12,7 @@ import (
 // Exit codes of ctq.
 const (
 	ExitOK          = 0   // success
-	ExitRuntime     = 1   // a runtime or kernel error
+	ExitRuntime     = 1   // a runtime or kernel error; with --fail-empty, a statement that selected nothing
 	ExitUsage       = 2   // a usage, parse or type error, a bad sync configuration or a bad line of a saved table
 	ExitInterrupted = 130 // interrupted by SIGINT
 )

@@ -73,6 +73,12 @@ func (s *Session) explain(ctx context.Context, ps *lang.PlanStep) error {
 	if p.Action == engine.ActGroup {
 		row("grouping", "in userspace, one accumulator a group")
 	}
+	if p.Zero {
+		row("zero", "the kernel zeroes the counters of every entry its dump reads (explain zeroes nothing)")
+	}
+	if p.Echo {
+		row("print", "each entry the kernel "+map[engine.Action]string{engine.ActDelete: "deleted", engine.ActUpdate: "updated"}[p.Action]+", as "+ps.Format)
+	}
 	row("kernel returns", entries(returned))
 	row("matching", entries(matching))
 	if _, err := fmt.Fprint(s.cfg.Stdout, b.String()); err != nil {
@@ -111,7 +117,11 @@ func describeTuple(prefix string, t *engine.TupleFilter) []string {
 	has := func(f engine.TupleFields) bool { return t.Fields&f != 0 }
 	add := func(name string, v any) { out = append(out, fmt.Sprintf("%s%s %v", prefix, name, v)) }
 	if has(engine.TupleProto) {
-		add("proto", engine.ProtoName(int(t.Proto)))
+		if name := engine.ProtoName(int(t.Proto)); name != "unknown" {
+			add("proto", name)
+		} else {
+			add("proto", t.Proto)
+		}
 	}
 	if has(engine.TupleSrc) {
 		add("src", t.Src)

@@ -15,11 +15,19 @@ import (
 func helpBodies() map[string]string {
 	b := map[string]string{
 		"list": `  Print the entries that match, in the kernel's order unless ordered.
-  TABLE is conntrack (default), expect, dying or unconfirmed.
+  TABLE is conntrack (default), expect, dying or unconfirmed. A condition
+  on labels ("web" in labels) shows the labels in conntrack's text and xml
+  formats, as conntrack -l does. With zero, the kernel zeroes each entry's
+  counters as it reads it (conntrack -L -z): the entries print with the
+  counters before zeroing. zero takes no order by or limit, and only a
+  condition the kernel applies whole (exact matches joined by and, with
+  the family for ports; no IPv6 addresses), since every entry the dump
+  reads is zeroed.
     list
     list where proto == tcp and dport == 22
     list where src in cidr("198.51.100.0/24") or dst in cidr("2001:db8::/32")
     list where timeout < 60 order by timeout limit 10 as table
+    list where family == ipv4 and proto == tcp and dport == 443 zero as json
     list expect`,
 		"count": `  Print how many entries match; without where, the kernel's own counter.
   With by, the count of each group, largest first (ties by key): the keys,
@@ -51,18 +59,37 @@ func helpBodies() map[string]string {
   the same tuple while the delete runs can get the same id and be taken
   although it no longer matches; ctq keeps that window short (it sends
   every 64 entries) but cannot close it. An entry the condition fails on at
-  run time is left alone and counted; the exit code is then 1.
+  run time is left alone and counted; the exit code is then 1. With as,
+  each deleted entry is printed in that format (as conntrack -D does; save
+  writes -A lines, so that load puts the entries back), and the summary
+  goes to stderr.
     delete where proto==tcp && dport==22 && state=="ESTABLISHED"
+    delete where mark == 1 as save
     delete where src in cidr("192.0.2.0/24") dry
     delete expect where helper == "ftp"`,
-		"update": `  Change mark, timeout, labels (+= / -=) or status (+=) of the entries that
-  match; EXPR may read the entry. "where true" updates every entry.
+		"update": `  Change mark, timeout, labels (= exactly these, [] for none; += / -= set
+  or clear some), status (+=) or the protocol state of the entries that
+  match; EXPR may read the entry. "where true" updates every entry. state
+  takes a state name of the one protocol the where clause selects (proto
+  == tcp, sctp or dccp; conntrack -U --state). An entry the change leaves as it is (the mark it has, flags and labels
+  it has, the state it is in) is neither sent nor counted, by dry too;
+  setting the timeout changes every entry (it restarts the timer). With
+  as, each updated entry is printed in that format as the kernel holds it
+  after the change (as conntrack -U does), and the summary goes to stderr.
     update set mark = 7 where dport in 8000..8100
+    update set mark = 1 where proto == udp as extended
+    update set state = "CLOSE" where proto == tcp and dport == 22
     update set mark = bitor(mark, 0x10), timeout = duration("5m") where proto == udp
-    update set labels += "web", status += "ASSURED" where dport == 443 dry`,
+    update set labels += "web", status += "ASSURED" where dport == 443 dry
+    update set labels = [] where "web" in labels`,
 		"insert": `  Create entries from constant values (see help fields for the names).
+  An entry that exists already is an error; with if absent it is left as
+  it is and counted (conntrack -A): "inserted N entries, M existed".
+  A record may give the reply tuple alone (reply_src, reply_dst and the
+  reply ports): the original is its inverse, as with conntrack -I -r -q.
     insert {src: "192.0.2.1", dst: "198.51.100.7", proto: tcp, sport: 40000, dport: 22, timeout: 60, state: "ESTABLISHED"}
-    insert {src: "192.0.2.1", dst: "192.0.2.2", proto: icmp, icmp_type: 8, icmp_code: 0, icmp_id: 7, timeout: 30}`,
+    insert {src: "192.0.2.1", dst: "192.0.2.2", proto: icmp, icmp_type: 8, icmp_code: 0, icmp_id: 7, timeout: 30}
+    insert if absent {src: "192.0.2.1", dst: "198.51.100.7", proto: udp, sport: 5353, dport: 53, timeout: 30}`,
 		"load": `  Apply a file of conntrack -R lines (-o save format); "-" is standard
   input. Every line is checked before any is applied.
     load "/var/lib/ctq/table.save"
@@ -203,8 +230,13 @@ func helpBodies() map[string]string {
   (one counting scan; nothing is changed).
     explain delete where proto == tcp && dport == 22
     explain count where mark == 1 and src in cidr("192.0.2.0/24")`,
-		"get": `  Look one entry up by its original tuple (a kernel lookup, not a scan).
+		"get": `  Look one entry up by its original tuple (a kernel lookup, not a scan);
+  with id too, the entry must have that id. By id alone (as list -o id
+  shows it), the table is read until the entry of that id. get expect
+  finds the expectation of a tuple (or id) among the expectations.
     get {proto: tcp, src: "192.0.2.1", dst: "198.51.100.7", sport: 40000, dport: 22}
+    get {id: 3204117568} as extended
+    get expect {proto: tcp, src: "192.0.2.1", dst: "198.51.100.7", sport: 0, dport: 50000}
     get {proto: icmp, src: "192.0.2.1", dst: "192.0.2.2", icmp_type: 8, icmp_code: 0, icmp_id: 7}`,
 	}
 	for _, alias := range []string{"min", "max", "avg"} {
@@ -227,13 +259,16 @@ func helpSubjects() map[string]string {
     }`,
 		"expressions": `Conditions are expr expressions (https://expr-lang.org) over a flow's fields.
     proto == tcp and dport in [22, 80, 443]        bare words tcp udp icmp ... ipv4 ipv6
+    proto == esp, protonum == 50                   other protocols (/etc/protocols names)
     dport in 8000..8100                            ranges
     src in cidr("192.0.2.0/24")                    prefixes
     src == "192.0.2.1"                             addresses
+    mask(src, "255.0.255.0") == "192.0.2.0"        any mask (conntrack --mask-src)
     "ASSURED" in status, assured, !seen_reply      status bits
     "web" in labels, 3 in labels                   labels (names from connlabel.conf)
     age > duration("5m"), start < now()            time
-    helper == "ftp" || mark & 0xff == 7            anything else expr can say`,
+    bitand(mark, 0xff) == 7                        bits: bitand bitor bitxor bitnot bitshl bitshr
+    helper == "ftp" || timeout < 30                anything else expr can say`,
 		"shell": `The shell: Tab completes what may come next: statements, sync verbs and
   their arguments, tables, clauses, fields, constants and formats; Up/Down
   walk the history (~/.ctq_history); an open bracket or a trailing \

@@ -30,6 +30,9 @@ func (s *Session) summary(p *engine.Plan, res engine.Result, formatName string) 
 		if res.Batch.Gone > 0 {
 			line += fmt.Sprintf(", %d already gone", res.Batch.Gone)
 		}
+		if p.IfAbsent {
+			line += fmt.Sprintf(", %d existed", res.Batch.Exists)
+		}
 		if f := res.Batch.Failed + res.Batch.Unknown; f > 0 {
 			line += fmt.Sprintf(", %d failed", f)
 		}
@@ -38,9 +41,16 @@ func (s *Session) summary(p *engine.Plan, res engine.Result, formatName string) 
 		line += fmt.Sprintf(", %d could not be evaluated: %s (first of %d)", res.Unevaluated, evalText(res.FirstEval), res.Unevaluated)
 	}
 	var err error
-	if format.KindOf(formatName) == format.KindJSON {
+	switch {
+	case p.Echo:
+		// The entries are the statement's output, in its format; the
+		// summary goes beside them, as conntrack's does.
+		_, err = fmt.Fprintln(s.cfg.Stderr, "ctq: "+line)
+	case format.KindOf(formatName) == format.KindJSON && p.IfAbsent:
+		_, err = fmt.Fprintf(s.cfg.Stdout, "{%q:%d,\"existed\":%d,\"failed\":%d}\n", key, n, res.Batch.Exists, res.Batch.Failed+res.Batch.Unknown)
+	case format.KindOf(formatName) == format.KindJSON:
 		_, err = fmt.Fprintf(s.cfg.Stdout, "{%q:%d,\"gone\":%d,\"failed\":%d,\"errors\":%d}\n", key, n, res.Batch.Gone, res.Batch.Failed+res.Batch.Unknown, res.Unevaluated)
-	} else {
+	default:
 		_, err = fmt.Fprintln(s.cfg.Stdout, line)
 	}
 	if err != nil {

@@ -15,11 +15,16 @@ type output struct {
 	s    *Session
 	name string   // the output format
 	cols []string // a grouping's column names
+	// labels shows the labels in conntrack's text and xml formats too
+	// (the statement filters on labels, as with conntrack -l).
+	labels bool
 	// Opened by the engine's requests.
 	flows   engine.Writer
 	expects engine.ExpectWriter
 	events  format.EventWriter
 	reports *format.GroupReportWriter
+	// groups is how many groups a grouping printed.
+	groups int
 }
 
 func (s *Session) newOutput(name string, cols []string) *output {
@@ -28,7 +33,11 @@ func (s *Session) newOutput(name string, cols []string) *output {
 
 // Flows is the writer of listed and got entries.
 func (o *output) Flows() (engine.Writer, error) {
-	w, err := format.New(o.name, o.s.cfg.Stdout, o.s.formatOptions(o.name))
+	opts := o.s.formatOptions(o.name)
+	if o.labels {
+		opts.LabelNames = o.s.labels
+	}
+	w, err := format.New(o.name, o.s.cfg.Stdout, opts)
 	o.flows = w
 	return w, err
 }
@@ -43,6 +52,9 @@ func (o *output) Expects() (engine.ExpectWriter, error) {
 // Events is the writer of watched events.
 func (o *output) Events() (engine.EventWriter, error) {
 	opts := format.EventOptions{Options: o.s.formatOptions(o.name), ProgName: o.s.progName()}
+	if o.labels {
+		opts.LabelNames = o.s.labels
+	}
 	w, err := format.NewEvents(o.name, o.s.cfg.Stdout, opts)
 	if err != nil {
 		return nil, err
@@ -54,6 +66,7 @@ func (o *output) Events() (engine.EventWriter, error) {
 // Groups prints a grouping, one row a group, largest first (see
 // format.WriteGroups).
 func (o *output) Groups(groups []engine.Group) error {
+	o.groups = len(groups)
 	return format.WriteGroups(o.s.cfg.Stdout, o.name, o.cols, groups)
 }
 

@@ -37,6 +37,10 @@ type Config struct {
 	OpenLive func(netns string) (engine.Source, error)
 	// Now is the clock for ages and delta-time; nil means time.Now.
 	Now func() time.Time
+	// FailEmpty makes Run return an *EmptyError when a statement that
+	// reads or changes a table selected or changed nothing (ctq
+	// --fail-empty; conntrack exits 1 then).
+	FailEmpty bool
 }
 
 // Session runs statements against one source with one set of settings.
@@ -53,6 +57,9 @@ type Session struct {
 	vars map[string]any
 	// exited records that an exit statement ran (the shell then ends).
 	exited bool
+	// empty is the first statement of the running input that selected
+	// or changed nothing (with Config.FailEmpty), nil while none did.
+	empty *EmptyError
 	// daemon is the sync node of sync start, nil when none runs.
 	daemon *daemon.Node
 }
@@ -108,7 +115,7 @@ func (s *Session) Run(ctx context.Context, name, text string) error {
 	if err != nil {
 		return err
 	}
-	opts := &lang.Options{Formats: format.Names(), LabelNames: labels, Vars: s.vars}
+	opts := &lang.Options{Formats: format.Names(), HiddenFormats: format.Hidden(), LabelNames: labels, Vars: s.vars}
 	if name != "" && !strings.HasPrefix(name, "<") && name != "-e" {
 		opts.Dir = filepath.Dir(name)
 	}
@@ -119,6 +126,7 @@ func (s *Session) Run(ctx context.Context, name, text string) error {
 	for n, t := range prog.Vars {
 		s.vars[n] = lang.ZeroValue(t)
 	}
+	s.empty = nil
 	err = s.steps(ctx, prog.Steps, !strings.Contains(strings.TrimSpace(text), "\n"))
 	var ee *ExitError
 	if errors.As(err, &ee) {
@@ -127,7 +135,41 @@ func (s *Session) Run(ctx context.Context, name, text string) error {
 			return nil
 		}
 	}
+	if err == nil && s.empty != nil {
+		return s.empty
+	}
 	return err
+}
+
+// EmptyError is the outcome of a run with Config.FailEmpty in which a
+// statement selected or changed nothing: every statement ran, and the
+// exit code is 1.
+type EmptyError struct {
+	// Keyword and Line name the first such statement.
+	Keyword string
+	Line    int
+}
+
+func (e *EmptyError) Error() string {
+	return fmt.Sprintf("--fail-empty: %s (line %d) selected nothing", e.Keyword, e.Line)
+}
+
+// noteEmpty records, with Config.FailEmpty, that the statement of ps
+// selected or changed nothing.
+func (s *Session) noteEmpty(p *engine.Plan, ps *lang.PlanStep, res engine.Result, groups int) {
+	if !s.cfg.FailEmpty || s.empty != nil {
+		return
+	}
+	var empty bool
+	switch p.Action {
+	case engine.ActList, engine.ActGet, engine.ActCount, engine.ActDelete, engine.ActUpdate, engine.ActInsert:
+		empty = res.Count == 0
+	case engine.ActGroup:
+		empty = groups == 0
+	}
+	if empty {
+		s.empty = &EmptyError{Keyword: ps.Keyword, Line: ps.At.Line}
+	}
 }
 
 // SourceError is a parse or type error in named input; nothing of that
@@ -162,6 +204,7 @@ func (s *Session) exec(ctx context.Context, p *engine.Plan, ps *lang.PlanStep) e
 		name = s.cfg.Format
 	}
 	out := s.newOutput(name, ps.Columns)
+	out.labels = ps.Labels
 	var prog *progress
 	if p.Table != engine.TableExpect {
 		verb := map[engine.Action]string{engine.ActDelete: "deleting", engine.ActUpdate: "updating", engine.ActInsert: "inserting"}[p.Action]
@@ -179,6 +222,9 @@ func (s *Session) exec(ctx context.Context, p *engine.Plan, ps *lang.PlanStep) e
 	s.warn(res.Stats)
 	if res.Watch.Skipped > 0 {
 		fmt.Fprintf(s.cfg.Stderr, "ctq: warning: %d events could not be decoded and were skipped\n", res.Watch.Skipped)
+	}
+	if err == nil {
+		s.noteEmpty(p, ps, res, out.groups)
 	}
 	return s.report(p, ps, res, name, err)
 }

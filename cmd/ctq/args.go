@@ -18,8 +18,9 @@ SCRIPT file, or standard input (the interactive shell on a terminal).
 flags:
 `
 	usageTail = `
-exit codes: 0 ok, 1 runtime or kernel error, 2 usage, parse or type error,
-or a bad load file or sync configuration (nothing ran), 130 interrupted.
+exit codes: 0 ok, 1 runtime or kernel error (with --fail-empty also: a
+statement selected nothing), 2 usage, parse or type error, or a bad load
+file or sync configuration (nothing ran), 130 interrupted.
 `
 )
 
@@ -65,13 +66,15 @@ const usageHint = "Try `ctq --help' for more information.\n"
 
 // options are ctq's parsed command line.
 type options struct {
-	exprs   []string
-	format  string
-	from    string
-	netns   string
-	script  string
-	help    bool
-	version bool
+	exprs  []string
+	format string
+	from   string
+	netns  string
+	script string
+	// failEmpty is --fail-empty (repl.Config.FailEmpty).
+	failEmpty bool
+	help      bool
+	version   bool
 }
 
 // parseArgs parses flags and the optional script argument; flags may come
@@ -116,6 +119,11 @@ func parseArgs(args []string) (*options, error) {
 			o.from, err = value()
 		case "netns":
 			o.netns, err = value()
+		case "fail-empty":
+			if hasVal {
+				return nil, fmt.Errorf("flag %s takes no value", a)
+			}
+			o.failEmpty = true
 		case "help":
 			o.help = true
 		case "version":

@@ -20,6 +20,8 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"script.ctq", "--netns", "fw1", "--output", "table"}, options{script: "script.ctq", netns: "fw1", format: "table"}, ""},
 		{[]string{"--", "-odd-name.ctq"}, options{script: "-odd-name.ctq"}, ""},
 		{[]string{"-V"}, options{version: true}, ""},
+		{[]string{"--fail-empty", "-e", "list"}, options{exprs: []string{"list"}, failEmpty: true}, ""},
+		{[]string{"--fail-empty=1"}, options{}, "takes no value"},
 		{[]string{"--help"}, options{help: true}, ""},
 		{[]string{"-x"}, options{}, "unknown flag -x"},
 		{[]string{"-e"}, options{}, "flag -e needs a value"},

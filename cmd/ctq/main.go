@@ -57,12 +57,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 
 	sess := repl.NewSession(repl.Config{
-		Stdout:   stdout,
-		Stderr:   stderr,
-		Format:   opts.format,
-		From:     opts.from,
-		NetNS:    opts.netns,
-		OpenLive: liveOpener(),
+		Stdout:    stdout,
+		Stderr:    stderr,
+		Format:    opts.format,
+		From:      opts.from,
+		NetNS:     opts.netns,
+		OpenLive:  liveOpener(),
+		FailEmpty: opts.failEmpty,
 	})
 	defer sess.Close()
 

@@ -57,7 +57,8 @@ var exitCodes = []struct {
 	text string
 }{
 	{repl.ExitOK, "Success (also after exit or exit 0)."},
-	{repl.ExitRuntime, "A runtime or kernel error: the statement that failed is named; statements before it ran."},
+	{repl.ExitRuntime, "A runtime or kernel error: the statement that failed is named; statements before it ran. " +
+		"With --fail-empty, also a statement that selected or changed nothing (every statement ran)."},
 	{repl.ExitUsage, "A usage, parse or type error, a bad line in a saved table or a load file, or a bad sync configuration: nothing ran."},
 	{repl.ExitInterrupted, "Interrupted by SIGINT (Ctrl-C) outside the interactive shell."},
 }

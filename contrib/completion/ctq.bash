@@ -30,7 +30,7 @@ _ctq()
         ;;
     esac
     if [[ $cur == -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W '-e --exec -o --output --from --netns -V --version -h --help' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W '-e --exec -o --output --from --netns --fail-empty -V --version -h --help' -- "$cur")
         return
     fi
     # A script file.

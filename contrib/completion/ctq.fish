@@ -6,9 +6,9 @@ function __fish_ctq_statements
     printf '%s\t%s\n' \
         'list' 'Print the entries that match' \
         'count' 'Count the entries that match, or each group\'s' \
-        'get' 'Look one entry up by its original tuple' \
+        'get' 'Look one entry up by its original tuple, or by its id' \
         'delete' 'Remove the entries that match' \
-        'update' 'Change mark, timeout, labels or status of the entries that match' \
+        'update' 'Change mark, timeout, labels, status or state of the entries that match' \
         'insert' 'Create entries from constant values' \
         'flush' 'Empty a table, or one family of it' \
         'load' 'Apply a file of conntrack -R lines' \
@@ -53,5 +53,6 @@ complete -c ctq -s e -l exec -x -a '(__fish_ctq_statements)' -d 'Run STMT'
 complete -c ctq -s o -l output -x -a '(__fish_ctq_formats)' -d 'Default output format'
 complete -c ctq -l from -r -F -d 'Query a saved table'
 complete -c ctq -l netns -x -a '(__fish_ctq_netns)' -d 'Use the conntrack table of network namespace NAME'
+complete -c ctq -l fail-empty -d 'Exit with code 1 when a list, get, count, delete, update or insert selected or changed nothing'
 complete -c ctq -s V -l version -d 'Print the version'
 complete -c ctq -s h -l help -d 'Print a summary of the flags and exit codes'

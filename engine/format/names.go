@@ -61,6 +61,18 @@ func Names() []string {
 	return out
 }
 
+// Hidden lists the format words New accepts that Names leaves out
+// (timestamp, conntrack's -o timestamp).
+func Hidden() []string {
+	var out []string
+	for _, w := range words {
+		if w.hidden {
+			out = append(out, w.name)
+		}
+	}
+	return out
+}
+
 // Summary is the one-line description of the format name for help, ""
 // for a name that is not one of Names or whose description is another
 // name's (id, ktimestamp and labels are extended's flags).

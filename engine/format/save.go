@@ -32,7 +32,7 @@ var saveStatus = [...]struct {
 }
 
 // dccpRoles are the names of enum ct_dccp_roles.
-var dccpRoles = [...]string{"client", "server"}
+var dccpRoles = engine.DCCPRoles
 
 // AppendSave appends one conntrack -o save line for f (no newline): the
 // arguments of a conntrack command that recreates the entry, as conntrack

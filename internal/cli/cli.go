@@ -60,6 +60,9 @@ func Flags() []Flag {
 				"instead of the kernel; no root needed; - reads it from standard input"},
 		{Long: "netns", Arg: "NAME", Value: Netns,
 			Help: "use the conntrack table of network namespace NAME"},
+		{Long: "fail-empty",
+			Help: "exit with code 1 when a list, get, count, delete, update or insert selected or changed nothing " +
+				"(as conntrack does); the statements after it still run, and an exit statement's code wins"},
 		{Short: "V", Long: "version",
 			Help: "print the version"},
 		{Short: "h", Long: "help",
