@@ -33,7 +33,7 @@ import (
 
 // diffHelp documents the environment variables of TestConntrackDiff.
 const diffHelp = `CTQ_DIFF_SEED=N   seed of the generator (default: from the clock; printed)
-CTQ_DIFF_COUNT=N  command lines per run (default 600)
+CTQ_DIFF_COUNT=N  command lines per run (default 500)
 CTQ_DIFF_TABLE=N  entries of the generated table (default 48)
 CTQ_DIFF_SELF=1   compare conntrack with conntrack (checks the harness: no false differences)
 CTQ_DIFF_SHOW=N   failing lines reported in full (default 10)`
@@ -44,6 +44,10 @@ const runWait = 20 * time.Second
 // eventSettle is how long an -E line keeps listening after its triggers
 // ran, for the events to be printed, before it gets SIGINT.
 const eventSettle = 300 * time.Millisecond
+
+// minTimeout is the least remaining timeout an entry may have without the
+// harness restoring the table (generated entries start at 1200 s or more).
+const minTimeout = 600
 
 // result is what one command did.
 type result struct {
@@ -237,52 +241,69 @@ func normalize(out string, ordered bool) string {
 }
 
 // tableState is a namespace's conntrack and expectation tables, for
-// comparing what mutating lines leave behind.
-func (s side) tableState(t *testing.T) (string, []int) {
+// comparing what mutating lines leave behind: the masked entries, sorted
+// (with the expectations after them), and the remaining timeouts of the
+// entries in that order.
+type tableState struct {
+	masked   string
+	timeouts []int
+}
+
+// state dumps the namespace's tables (one shell, to spare processes).
+func (s side) state(t *testing.T) tableState {
 	t.Helper()
-	ct := s.ns.Run(t, "conntrack", "-L", "-o", "extended")
-	exp := s.ns.Run(t, "conntrack", "-L", "expect")
-	lines := strings.Split(strings.TrimSpace(ct), "\n")
+	out := s.ns.Run(t, "sh", "-c", "conntrack -L -o extended 2>/dev/null; echo '-- expectations --'; conntrack -L expect 2>/dev/null")
+	ct, exp, _ := strings.Cut(out, "-- expectations --\n")
 	type row struct {
 		masked  string
 		timeout int
 	}
 	var rows []row
-	for _, l := range lines {
+	for _, l := range strings.Split(ct, "\n") {
 		if l == "" {
 			continue
 		}
-		m := reTimeout.FindStringSubmatch(l)
 		to := -1
-		if m != nil {
+		if m := reTimeout.FindStringSubmatch(l); m != nil {
 			to, _ = strconv.Atoi(m[2])
 		}
 		rows = append(rows, row{maskLine(l), to})
 	}
 	slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.masked, b.masked) })
 	var b strings.Builder
-	timeouts := make([]int, len(rows))
+	st := tableState{timeouts: make([]int, len(rows))}
 	for i, r := range rows {
 		b.WriteString(r.masked + "\n")
-		timeouts[i] = r.timeout
+		st.timeouts[i] = r.timeout
 	}
 	b.WriteString("-- expectations --\n" + normalize(exp, false))
-	return b.String(), timeouts
+	st.masked = b.String()
+	return st
 }
 
-// reset empties both tables and loads the generated table.
-func (s side) reset(t *testing.T, table []ctgen.Entry) {
+// differ describes how two table states differ ("" if they agree:
+// same masked entries, timeouts within slack seconds).
+func (x tableState) differ(y tableState, slack int) string {
+	if x.masked != y.masked {
+		return "tables differ"
+	}
+	for i := range x.timeouts {
+		if d := x.timeouts[i] - y.timeouts[i]; d > slack || d < -slack {
+			return fmt.Sprintf("timeouts of entry %d differ: %d vs %d", i+1, x.timeouts[i], y.timeouts[i])
+		}
+	}
+	return ""
+}
+
+// reset empties both tables and loads the generated table (from file,
+// in conntrack -R form), and returns the state it leaves.
+func (s side) reset(t *testing.T, file string, n int) tableState {
 	t.Helper()
-	s.ns.Run(t, "conntrack", "-F")
-	s.ns.Run(t, "sh", "-c", "conntrack -F expect >/dev/null 2>&1 || true")
-	var lines []string
-	for _, e := range table {
-		lines = append(lines, strings.Join(e.Args, " "))
+	out := s.ns.Run(t, "sh", "-c", "conntrack -F >/dev/null 2>&1; conntrack -F expect >/dev/null 2>&1; conntrack -R "+file+" && conntrack -C")
+	if strings.TrimSpace(out) != strconv.Itoa(n) {
+		t.Errorf("%s: %q entries after loading the %d of the table", s.ns.Name(), out, n)
 	}
-	s.ns.Load(t, lines)
-	if n := strings.TrimSpace(s.ns.Run(t, "conntrack", "-C")); n != strconv.Itoa(len(table)) {
-		t.Fatalf("%s: %s entries after loading the %d of the table", s.ns.Name(), n, len(table))
-	}
+	return s.state(t)
 }
 
 // allowance is a documented conntrack 1.4.7 behaviour ctq may fix (or
@@ -309,8 +330,14 @@ type lineCase struct {
 	sum ctgen.Summary
 	// loaded are the summaries of the lines a -R line loads.
 	loaded []ctgen.Summary
-	// real is what the real conntrack did.
-	real result
+	// real are what the real conntrack did: on side A, and in the self
+	// check on side B too.
+	real []result
+}
+
+// realStderr is whether a real conntrack run printed s on stderr.
+func (c lineCase) realStderr(s string) bool {
+	return slices.ContainsFunc(c.real, func(r result) bool { return strings.Contains(r.stderr, s) })
 }
 
 // any is whether the line or one of the lines it loads satisfies f.
@@ -319,7 +346,7 @@ func (c lineCase) any(f func(s ctgen.Summary) bool) bool {
 }
 
 // newLineCase summarizes l and, for -R, the lines it loads.
-func newLineCase(l ctgen.Line, real result) lineCase {
+func newLineCase(l ctgen.Line, real ...result) lineCase {
 	c := lineCase{sum: ctgen.Summarize(l.Args), real: real}
 	for _, fl := range strings.Split(l.File+l.Stdin, "\n") {
 		if f := strings.Fields(fl); len(f) > 0 {
@@ -383,7 +410,7 @@ func allowances() []allowance {
 		why: "1.4.7 -U on several entries with failing updates stops at a hash-order dependent point",
 		match: func(c lineCase) bool {
 			return c.any(func(s ctgen.Summary) bool { return s.Command == 'U' }) &&
-				strings.Contains(c.real.stderr, "Operation failed")
+				c.realStderr("Operation failed")
 		},
 		unstable: true,
 	}, {
@@ -415,7 +442,7 @@ func TestConntrackDiff(t *testing.T) {
 	nstest.RequireCommand(t, "conntrack")
 	self := os.Getenv("CTQ_DIFF_SELF") == "1"
 	seed := envInt(t, "CTQ_DIFF_SEED", uint64(time.Now().UnixNano()))
-	count := int(envInt(t, "CTQ_DIFF_COUNT", 600))
+	count := int(envInt(t, "CTQ_DIFF_COUNT", 500))
 	tableSize := int(envInt(t, "CTQ_DIFF_TABLE", 48))
 	show := int(envInt(t, "CTQ_DIFF_SHOW", 10))
 	if tableSize == 0 {
@@ -444,16 +471,27 @@ func TestConntrackDiff(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "load.save")
 	var wg sync.WaitGroup
-	both := func(fn func(s side)) {
+	tableFile := filepath.Join(dir, "table.save")
+	var tb strings.Builder
+	for _, e := range table {
+		tb.WriteString(strings.Join(e.Args, " ") + "\n")
+	}
+	if err := os.WriteFile(tableFile, []byte(tb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var initA, initB tableState
+	reset := func() {
 		wg.Add(2)
-		go func() { defer wg.Done(); fn(a) }()
-		go func() { defer wg.Done(); fn(b) }()
+		go func() { defer wg.Done(); initA = a.reset(t, tableFile, len(table)) }()
+		go func() { defer wg.Done(); initB = b.reset(t, tableFile, len(table)) }()
 		wg.Wait()
 	}
-	both(func(s side) { s.reset(t, table) })
-	if t.Failed() {
-		return
+	reset()
+	if msg := initA.differ(initB, 3); msg != "" || t.Failed() {
+		t.Fatalf("the twins start with different tables (%s):\n%s", msg, lineDiff("A", "B", initA.masked, initB.masked))
 	}
+	resets := 0
+	var tRun, tState, tReset time.Duration
 
 	allow := allowances()
 	allowed := map[string]int{}
@@ -474,36 +512,40 @@ func TestConntrackDiff(t *testing.T) {
 			prog, via = progLink, strings.Join(progLink, " ")+" (argv[0])"
 		}
 		var ra, rb result
+		t0 := time.Now()
 		wg.Add(2)
 		go func() { defer wg.Done(); ra = a.exec(t, a.prog, l, file) }()
 		go func() { defer wg.Done(); rb = b.exec(t, prog, l, file) }()
 		wg.Wait()
+		tRun += time.Since(t0)
 		ordered := l.Events
 		na := result{normalize(ra.stdout, ordered), normalize(ra.stderr, true), ra.rc}
 		nb := result{normalize(rb.stdout, ordered), normalize(rb.stderr, true), rb.rc}
 		f := failure{n: n, line: l, via: via, a: ra, b: rb, na: na, nb: nb}
 		if l.Mutates {
-			var ta, tb string
-			var toA, toB []int
+			var sa, sb tableState
+			t0 := time.Now()
 			wg.Add(2)
-			go func() { defer wg.Done(); ta, toA = a.tableState(t) }()
-			go func() { defer wg.Done(); tb, toB = b.tableState(t) }()
+			go func() { defer wg.Done(); sa = a.state(t) }()
+			go func() { defer wg.Done(); sb = b.state(t) }()
 			wg.Wait()
-			switch {
-			case ta != tb:
-				f.tableA, f.tableB, f.tableMsg = ta, tb, "tables differ"
-			default:
-				for i := range toA {
-					if d := toA[i] - toB[i]; d > 3 || d < -3 {
-						f.tableA, f.tableB = ta, tb
-						f.tableMsg = fmt.Sprintf("timeouts of entry %d differ: %d vs %d", i+1, toA[i], toB[i])
-						break
-					}
-				}
+			tState += time.Since(t0)
+			if msg := sa.differ(sb, 3); msg != "" {
+				f.tableA, f.tableB, f.tableMsg = sa.masked, sb.masked, msg
 			}
-			both(func(s side) { s.reset(t, table) })
-			if t.Failed() {
-				t.Fatalf("could not restore the table after line %d: %s (seed %d)", n, l, seed)
+			// Restore the table unless the line left it as it was
+			// (most failing lines do) so that later lines start equal.
+			// Remaining timeouts go down as the test runs; a line that
+			// set short ones (-U -t) must be undone before they expire.
+			if f.tableMsg != "" || sa.masked != initA.masked || sb.masked != initB.masked ||
+				slices.ContainsFunc(slices.Concat(sa.timeouts, sb.timeouts), func(to int) bool { return to < minTimeout }) {
+				resets++
+				t0 := time.Now()
+				reset()
+				tReset += time.Since(t0)
+				if t.Failed() {
+					t.Fatalf("could not restore the table after line %d: %s (seed %d)", n, l, seed)
+				}
 			}
 		}
 		same := na == nb && f.tableMsg == ""
@@ -512,6 +554,9 @@ func TestConntrackDiff(t *testing.T) {
 		}
 		excused := false
 		lc := newLineCase(l, ra)
+		if self {
+			lc = newLineCase(l, ra, rb)
+		}
 		for _, al := range allow {
 			if self && !al.unstable || !al.match(lc) {
 				continue
@@ -528,8 +573,9 @@ func TestConntrackDiff(t *testing.T) {
 		}
 	}
 	elapsed := time.Since(start)
-	t.Logf("%d lines in %v (%.1f ms/line); per command: %s", count, elapsed.Round(time.Millisecond),
-		float64(elapsed.Milliseconds())/float64(count), commandCounts(perCmd))
+	t.Logf("%d lines in %v (%.1f ms/line; running the lines %v, comparing tables %v, %d table restores %v); per command: %s",
+		count, elapsed.Round(time.Millisecond), float64(elapsed.Milliseconds())/float64(count),
+		tRun.Round(time.Millisecond), tState.Round(time.Millisecond), resets, tReset.Round(time.Millisecond), commandCounts(perCmd))
 	for why, n := range allowed {
 		t.Logf("allowed difference x%d: %s", n, why)
 	}
