@@ -184,7 +184,9 @@ var (
 func maskLine(l string) string {
 	l = reEventTS.ReplaceAllString(l, "[TS]\t")
 	if reStatsLine.MatchString(l) {
-		return reNumber.ReplaceAllString(l, "=#")
+		// -S: the counters differ, the CPU numbers do not.
+		cpu, counters, _ := strings.Cut(l, "\t")
+		return cpu + "\t" + reNumber.ReplaceAllString(counters, "=#")
 	}
 	l = reTimeout.ReplaceAllString(l, "${1}T$3")
 	l = reSaveT.ReplaceAllString(l, "${1}T")
@@ -650,35 +652,55 @@ func (f failure) report(nameA, nameB string) string {
 	return b.String()
 }
 
-// lineDiff shows two texts line by line: equal lines once, differing ones
-// from both sides, at most 12 lines.
+// lineDiff shows how two texts differ, line by line: the lines only one
+// side has (a longest common subsequence diff), in order, at most
+// maxDiffLines of them, each marked with the side's name.
 func lineDiff(nameA, nameB, x, y string) string {
-	xs, ys := strings.Split(x, "\n"), strings.Split(y, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < len(xs) || i < len(ys); i++ {
-		var lx, ly string
-		if i < len(xs) {
-			lx = xs[i]
-		}
-		if i < len(ys) {
-			ly = ys[i]
-		}
-		if shown == 12 {
-			fmt.Fprintf(&b, "    ... (%d vs %d lines)\n", len(xs), len(ys))
-			break
-		}
-		shown++
-		if lx == ly {
-			fmt.Fprintf(&b, "    = %s\n", lx)
-			continue
-		}
-		if i < len(xs) {
-			fmt.Fprintf(&b, "    %-10s| %s\n", nameA, lx)
-		}
-		if i < len(ys) {
-			fmt.Fprintf(&b, "    %-10s| %s\n", nameB, ly)
+	xs, ys := strings.Split(strings.TrimSuffix(x, "\n"), "\n"), strings.Split(strings.TrimSuffix(y, "\n"), "\n")
+	// lcs[i][j] is the length of the longest common subsequence of
+	// xs[i:] and ys[j:].
+	lcs := make([][]int, len(xs)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(ys)+1)
+	}
+	for i := len(xs) - 1; i >= 0; i-- {
+		for j := len(ys) - 1; j >= 0; j-- {
+			if xs[i] == ys[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
 		}
 	}
+	var b strings.Builder
+	shown, same := 0, 0
+	emit := func(name, l string) {
+		if shown < maxDiffLines {
+			fmt.Fprintf(&b, "    %-12s| %s\n", name, l)
+		}
+		shown++
+	}
+	i, j := 0, 0
+	for i < len(xs) || j < len(ys) {
+		switch {
+		case i < len(xs) && j < len(ys) && xs[i] == ys[j]:
+			same++
+			i++
+			j++
+		case j == len(ys) || i < len(xs) && lcs[i+1][j] >= lcs[i][j+1]:
+			emit(nameA, xs[i])
+			i++
+		default:
+			emit(nameB, ys[j])
+			j++
+		}
+	}
+	if shown > maxDiffLines {
+		fmt.Fprintf(&b, "    ... %d more differing lines\n", shown-maxDiffLines)
+	}
+	fmt.Fprintf(&b, "    (%d lines alike)\n", same)
 	return b.String()
 }
+
+// maxDiffLines bounds the differing lines lineDiff shows.
+const maxDiffLines = 16
