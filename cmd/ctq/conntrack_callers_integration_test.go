@@ -183,18 +183,22 @@ func TestConntrackCallers(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	var initA, initB tableState
 	reset := func(t *testing.T) {
 		t.Helper()
 		wg.Add(2)
-		go func() { defer wg.Done(); initA = a.reset(t, tableFile, len(table)) }()
-		go func() { defer wg.Done(); initB = b.reset(t, tableFile, len(table)) }()
+		go func() { defer wg.Done(); a.reset(t, tableFile, len(table)) }()
+		go func() { defer wg.Done(); b.reset(t, tableFile, len(table)) }()
 		wg.Wait()
-		if msg := initA.differ(initB, 3); msg != "" {
-			t.Fatalf("the twins start with different tables (%s)", msg)
-		}
 	}
 	reset(t)
+	var initA, initB tableState
+	wg.Add(2)
+	go func() { defer wg.Done(); initA = a.state(t) }()
+	go func() { defer wg.Done(); initB = b.state(t) }()
+	wg.Wait()
+	if msg := initA.differ(initB, 3); msg != "" || t.Failed() {
+		t.Fatalf("the twins start with different tables (%s)", msg)
+	}
 	allow := allowances()
 	for i, c := range callerCases() {
 		// Half the cases run ctq through the symlink named conntrack
