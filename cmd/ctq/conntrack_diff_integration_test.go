@@ -36,6 +36,7 @@ const diffHelp = `CTQ_DIFF_SEED=N   seed of the generator (default: from the clo
 CTQ_DIFF_COUNT=N  command lines per run (default 500)
 CTQ_DIFF_TABLE=N  entries of the generated table (default 48)
 CTQ_DIFF_SELF=1   compare conntrack with conntrack (checks the harness: no false differences)
+CTQ_DIFF_PROG=P   compare conntrack with program P (words split at blanks; e.g. another conntrack build)
 CTQ_DIFF_SHOW=N   failing lines reported in full (default 10)`
 
 // runWait bounds one command; reaching it counts as a difference (a hang).
@@ -454,9 +455,12 @@ func TestConntrackDiff(t *testing.T) {
 
 	var progB, progLink []string
 	nameB := "ctq"
-	if self {
+	switch p := os.Getenv("CTQ_DIFF_PROG"); {
+	case self:
 		progB, progLink, nameB = []string{"conntrack"}, []string{"conntrack"}, "conntrack(B)"
-	} else {
+	case strings.TrimSpace(p) != "":
+		progB, progLink, nameB = strings.Fields(p), strings.Fields(p), filepath.Base(strings.Fields(p)[0])
+	default:
 		bin := buildCtq(t)
 		link := filepath.Join(filepath.Dir(bin), "conntrack")
 		if err := os.Symlink(bin, link); err != nil {
