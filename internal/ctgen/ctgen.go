@@ -89,18 +89,26 @@ func Quote(args []string) string {
 	return strings.Join(q, " ")
 }
 
-// Address pools (functions, so that nothing package-level can be
-// changed). The IPv4 pools mix several networks so that CIDR filters
+// The address pools are functions, so that nothing package-level can be
+// changed. The IPv4 pools mix several networks so that CIDR filters
 // match some entries and not others.
+
+// v4Src are the IPv4 original sources of table entries.
 func v4Src() []string {
 	return []string{"198.18.0.1", "198.18.0.2", "198.18.1.1", "198.19.7.9", "192.0.2.10", "192.0.2.11"}
 }
+
+// v4Dst are the IPv4 original destinations of table entries.
 func v4Dst() []string {
 	return []string{"203.0.113.5", "203.0.113.6", "198.51.100.10", "198.51.100.11", "192.0.2.7"}
 }
+
+// v6Src are the IPv6 original sources of table entries.
 func v6Src() []string {
 	return []string{"2001:db8::1", "2001:db8::2", "2001:db8:1::1", "2001:db8:1::2"}
 }
+
+// v6Dst are the IPv6 original destinations of table entries.
 func v6Dst() []string { return []string{"2001:db8::10", "2001:db8:2::10", "2001:db8:2::11"} }
 
 // natV4 are the addresses NAT entries are translated to.
@@ -130,6 +138,7 @@ func statuses() []string {
 // filled a moment apart may not agree on).
 func tableTimeouts() []int { return []int{1200, 3600, 7200, 86400} }
 
+// pick is a random element of s.
 func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
 
 // chance is true with probability p.
