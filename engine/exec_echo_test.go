@@ -206,3 +206,48 @@ func TestExecZero(t *testing.T) {
 		t.Error("zero on the dying table: no error")
 	}
 }
+
+// expectSource is a Source with an expect table of fixed expectations.
+type expectSource struct {
+	sliceSource
+	expects []Expect
+}
+
+func (s *expectSource) ScanExpect(ctx context.Context, yield func(*Expect) error) (ScanStats, error) {
+	var st ScanStats
+	for i := range s.expects {
+		e := s.expects[i]
+		st.Received++
+		if err := yield(&e); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+func (s *expectSource) CreateExpect(context.Context, *Expect) error { return nil }
+func (s *expectSource) DeleteExpect(context.Context, *Expect) error { return nil }
+
+// expectCollect collects the ports of the expectations written to it.
+type expectCollect struct {
+	collect
+	ports []int
+}
+
+func (c *expectCollect) WriteExpect(e *Expect) error    { c.ports = append(c.ports, e.Dport); return nil }
+func (c *expectCollect) Expects() (ExpectWriter, error) { return c, nil }
+
+func TestExecGetExpect(t *testing.T) {
+	src := &expectSource{expects: []Expect{{Dport: 1}, {Dport: 2}, {Dport: 2}}}
+	port := func(n int) func(*Expect) (bool, error) {
+		return func(e *Expect) (bool, error) { return e.Dport == n, nil }
+	}
+	var out expectCollect
+	res, err := Exec(context.Background(), src, &Plan{Action: ActGet, Table: TableExpect, Limit: -1, MatchExpect: port(2)}, &out, nil)
+	if err != nil || res.Count != 1 || !reflect.DeepEqual(out.ports, []int{2}) {
+		t.Errorf("get expect: %+v %v, wrote %v", res, err, out.ports)
+	}
+	if _, err := Exec(context.Background(), src, &Plan{Action: ActGet, Table: TableExpect, Limit: -1, MatchExpect: port(3)}, &out, nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("get of a missing expectation: %v", err)
+	}
+}
