@@ -1,0 +1,211 @@
+package conntrack
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"ctq/engine"
+	"ctq/engine/format"
+	"ctq/lang/ctargs"
+)
+
+// Config is what Main needs from the program around it.
+type Config struct {
+	// Stdin is read by -R - ; Stdout takes the entries (Main buffers it
+	// and flushes it at the end, as conntrack's stdio does when it is not
+	// a terminal), Stderr the summary lines, warnings and errors.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// NetNS names the network namespace whose tables are used ("": the
+	// process's own).
+	NetNS string
+	// OpenLive opens the live tables of a network namespace (cmd/ctq's
+	// opener over ctnetlink); nil where there are none (not Linux).
+	OpenLive func(netns string) (engine.Source, error)
+	// Parse parses a conntrack command line without the program name
+	// (ctargs.Parse with the environment of the process).
+	Parse func(args []string) (*ctargs.Command, error)
+	// Usage is conntrack's usage text, with the options of protocol proto
+	// after it when proto is not "" (from ctargs).
+	Usage func(proto string) string
+	// LabelNames loads the label names of connlabel.conf; nil means
+	// engine.LoadConnlabels.
+	LabelNames func() (map[int]string, error)
+	// Location is the time zone of -o ktimestamp and event times; nil
+	// means time.Local.
+	Location *time.Location
+}
+
+// Main runs the conntrack command line args (without the program name)
+// and returns conntrack's exit code. -E runs until ctx is cancelled (the
+// caller cancels it on SIGINT and SIGTERM).
+func Main(ctx context.Context, args []string, cfg Config) int {
+	r := newRunner(&cfg)
+	defer r.close()
+	cmd, rc := r.parse(args)
+	if cmd == nil {
+		return rc
+	}
+	return r.finish(r.run(ctx, cmd))
+}
+
+// Run runs a parsed command as Main does after parsing it (its warnings
+// are not printed).
+func Run(ctx context.Context, cmd *ctargs.Command, cfg Config) int {
+	r := newRunner(&cfg)
+	defer r.close()
+	return r.finish(r.run(ctx, cmd))
+}
+
+// runner runs the commands of one invocation (several for -R), on one
+// source.
+type runner struct {
+	cfg    *Config
+	out    *bufio.Writer // Stdout, flushed at the end
+	stderr io.Writer
+	src    engine.Source
+	// quiet is set while -R runs its lines: no summary lines, and a delete
+	// or update that changes nothing is no failure.
+	quiet bool
+}
+
+func newRunner(cfg *Config) *runner {
+	stdout, stderr := cfg.Stdout, cfg.Stderr
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	return &runner{cfg: cfg, out: bufio.NewWriterSize(stdout, 64<<10), stderr: stderr}
+}
+
+// finish flushes standard output and returns rc (1 when the output could
+// not be written and rc was 0).
+func (r *runner) finish(rc int) int {
+	if err := r.out.Flush(); err != nil && rc == exitOK {
+		fmt.Fprintf(r.stderr, "%swrite standard output: %v\n", prefix, err)
+		return exitProblem
+	}
+	return rc
+}
+
+func (r *runner) close() {
+	if r.src != nil {
+		r.src.Close()
+	}
+}
+
+// parse parses args and prints the parser's warnings; on an error it
+// prints it and returns a nil Command and the exit code.
+func (r *runner) parse(args []string) (*ctargs.Command, int) {
+	if r.cfg.Parse == nil {
+		return nil, fail(r.stderr, exitProblem, "no command-line parser (lang/ctargs) is built in")
+	}
+	cmd, err := r.cfg.Parse(args)
+	if cmd != nil {
+		for _, w := range cmd.Warnings {
+			io.WriteString(r.stderr, w+"\n")
+		}
+	}
+	if err != nil {
+		var pe *ctargs.Error
+		if errors.As(err, &pe) {
+			return nil, fail(r.stderr, pe.Code, pe.Msg)
+		}
+		return nil, fail(r.stderr, exitParam, err.Error())
+	}
+	return cmd, exitOK
+}
+
+// source opens the live tables once.
+func (r *runner) source() (engine.Source, error) {
+	if r.src != nil {
+		return r.src, nil
+	}
+	if r.cfg.OpenLive == nil {
+		return nil, fmt.Errorf("the conntrack tables need Linux: %w", engine.ErrUnsupported)
+	}
+	src, err := r.cfg.OpenLive(r.cfg.NetNS)
+	if err != nil {
+		return nil, err
+	}
+	r.src = src
+	return src, nil
+}
+
+// run runs one command and returns its exit code.
+func (r *runner) run(ctx context.Context, cmd *ctargs.Command) int {
+	switch cmd.Op {
+	case ctargs.OpNone, ctargs.OpHelp:
+		r.usage(cmd.HelpProto)
+		return exitOK
+	case ctargs.OpVersion:
+		fmt.Fprintf(r.out, "conntrack %s (conntrack-tools)\n", Version)
+		return exitOK
+	case ctargs.OpLoad:
+		return r.load(ctx, cmd)
+	}
+	src, err := r.source()
+	if err != nil {
+		if cmd.Op == ctargs.OpFlush {
+			r.flushed(cmd)
+		}
+		return opFailed(r.stderr, cmd.Op, cmd.Table, err)
+	}
+	switch cmd.Op {
+	case ctargs.OpList:
+		return r.list(ctx, src, cmd)
+	case ctargs.OpGet:
+		return r.get(ctx, src, cmd)
+	case ctargs.OpDelete, ctargs.OpUpdate:
+		return r.change(ctx, src, cmd)
+	case ctargs.OpCreate, ctargs.OpAdd:
+		return r.create(ctx, src, cmd)
+	case ctargs.OpFlush:
+		return r.flush(ctx, src, cmd)
+	case ctargs.OpCount:
+		return r.count(ctx, src, cmd)
+	case ctargs.OpStats:
+		return r.stats(ctx, src, cmd)
+	case ctargs.OpEvent:
+		return r.events(ctx, src, cmd)
+	}
+	return fail(r.stderr, exitParam, fmt.Sprintf("unknown command %d", cmd.Op))
+}
+
+// usage prints conntrack's usage and the list of ctq's differences.
+func (r *runner) usage(proto string) {
+	if r.cfg.Usage != nil {
+		io.WriteString(r.out, r.cfg.Usage(proto))
+	}
+	io.WriteString(r.out, "\nWhere ctq's conntrack differs from conntrack 1.4.7 on purpose:\n")
+	for _, d := range Differences {
+		io.WriteString(r.out, "  "+d+"\n")
+	}
+}
+
+// formatOptions are the options of the writers of cmd; labels are loaded
+// when the command prints them.
+func (r *runner) formatOptions(cmd *ctargs.Command) *format.Options {
+	opts := &format.Options{Location: r.cfg.Location}
+	if cmd.Output.Labels && cmd.Op != ctargs.OpDelete {
+		load := r.cfg.LabelNames
+		if load == nil {
+			load = engine.LoadConnlabels
+		}
+		names, err := load()
+		switch {
+		case err != nil:
+			fmt.Fprintf(r.stderr, "nfct_labelmap_new: %v\n", err)
+		case names == nil:
+			io.WriteString(r.stderr, "nfct_labelmap_new: No such file or directory\n")
+		}
+		opts.LabelNames = names
+	}
+	return opts
+}
