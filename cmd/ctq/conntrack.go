@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"ctq/lang/ctargs"
+	"ctq/repl/conntrack"
+)
+
+// runSubcommand runs the subcommand name (cli.Subcommands) with args.
+func runSubcommand(name string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	switch name {
+	case "conntrack":
+		return runConntrack(args, stdin, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "ctq: unknown subcommand %s\n%s", name, usageHint)
+	return 2
+}
+
+// runConntrack is ctq's conntrack(8): it runs until done, or for -E until
+// SIGINT or SIGTERM.
+func runConntrack(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return conntrack.Main(ctx, args, conntrack.Config{
+		Stdin:    stdin,
+		Stdout:   stdout,
+		Stderr:   stderr,
+		OpenLive: liveOpener(),
+		Parse:    conntrackParser(),
+		Usage:    conntrackUsage(),
+	})
+}
+
+// conntrackParser is the parser of conntrack command lines (lang/ctargs's
+// Parse with the process's environment). It is nil until ctargs.Parse is
+// merged: conntrack.Main then says that no parser is built in.
+func conntrackParser() func(args []string) (*ctargs.Command, error) { return nil }
+
+// conntrackUsage is conntrack's usage text (from lang/ctargs); nil until
+// the parser is merged.
+func conntrackUsage() func(proto string) string { return nil }
