@@ -33,5 +33,6 @@ var Differences = []string{
 	"-U --state on SCTP sends the entry's verification tags with the state, which the kernel needs",
 	"-E -o xml and -o save: no [USERSPACE] suffix (it breaks the document and the -R line)",
 	"-E: lost events (ENOBUFS) are counted and the watch goes on with a larger buffer; -b is accepted",
+	"-o xml: SCTP and DCCP states by their own names (1.4.7 prints TCP's), and strings escaped",
 	"-G and -D on expectations look the expectation up in a dump",
 }
