@@ -58,9 +58,30 @@ type Command struct {
 	// prints after its usage ("" for none).
 	HelpProto string
 	// Warnings are the lines conntrack writes to standard error while it
-	// parses (the deprecated-option and SRC_NAT/DST_NAT warnings), in
-	// order, without their newline.
+	// parses (the deprecated-option and SRC_NAT/DST_NAT warnings, the
+	// "nfct_labelmap_new: ..." perror line), in order, without their
+	// newline.
 	Warnings []string
+	// NoEvents is set for an -E whose -e list selected no event type
+	// (-e D is a DST_NAT prefix): conntrack then subscribes to nothing
+	// and waits for its signal. Plan.Events is zero then, which the
+	// engine reads as all types: the runner must not watch.
+	NoEvents bool
+	// ExecError, set only on Commands of a load file (ParseLoad), is the
+	// error conntrack reports when it comes to execute this line, before
+	// sending anything for it (e.g. --mask-src without --src): the runner
+	// reports it there, after the lines before have run. Parse returns
+	// such errors directly.
+	ExecError *Error
+
+	// cmdLetter is the command's option letter ('L', ...), 0 for none;
+	// cmdIndex conntrack's command index (CT_*_BIT, EXP_*_BIT).
+	cmdLetter byte
+	cmdIndex  int
+	// helpBody is the protocol help -h -p prints after its heading.
+	helpBody string
+	// outMask is the -o mask (_O_*) after this line.
+	outMask uint32
 }
 
 // Output is the -o of a command line.
@@ -71,6 +92,11 @@ type Output struct {
 	Labels bool
 	// Userspace is -o userspace (accepted, no effect in 1.4.7).
 	Userspace bool
+	// LabelNames maps label bits to names when conntrack loaded
+	// connlabel.conf (-o labels, -l, --label-add, --label-del; nil when
+	// not loaded or the file could not be read). conntrack prints labels=
+	// in -L, -G, -U and event output whenever it loaded the map.
+	LabelNames map[int]string
 }
 
 // Error is a command line conntrack refuses. Its text is what conntrack
@@ -80,6 +106,9 @@ type Output struct {
 type Error struct {
 	Msg  string
 	Code int
+	// Warnings are the lines conntrack wrote to standard error before the
+	// error (see Command.Warnings).
+	Warnings []string
 }
 
 func (e *Error) Error() string { return e.Msg }

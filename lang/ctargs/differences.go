@@ -1,0 +1,90 @@
+package ctargs
+
+// Difference is one command line on which ctq deliberately does not do
+// what conntrack 1.4.7 does: 1.4.7 does something its options do not
+// say (often destructive) or crashes, and ctq does what the options say.
+type Difference struct {
+	// Command is an example command line (without "conntrack").
+	Command string
+	// Conntrack is what conntrack 1.4.7 does.
+	Conntrack string
+	// Ctq is what ctq does instead.
+	Ctq string
+}
+
+// Differences lists every behaviour of conntrack 1.4.7 that the ctq
+// front end does not reproduce, for --help and the documentation.
+// Everything else (messages, exit codes, keyword and option quirks) is
+// reproduced.
+var Differences = []Difference{
+	{
+		Command:   "-F -f ipv6",
+		Conntrack: "flushes the whole table, IPv4 entries too (the family is sent in a request the kernel reads without it)",
+		Ctq:       "flushes the entries of that family only",
+	},
+	{
+		Command:   "-D -u UNREPLIED",
+		Conntrack: "deletes every entry the other options select, replied or not (UNREPLIED and !FLAG are not checked by -D); the same for -D -u '!ASSURED'",
+		Ctq:       "deletes only the entries without SEEN_REPLY (without ASSURED)",
+	},
+	{
+		Command:   "-L -u FIXED_TIMEOUT,!ASSURED",
+		Conntrack: "shows nothing when set and negated flags are mixed (it asks the kernel for status & ASSURED == FIXED_TIMEOUT); -D applies the set flags only",
+		Ctq:       "selects the entries with FIXED_TIMEOUT set and ASSURED clear",
+	},
+	{
+		Command:   "-L -m 0x20/0x20 -u ASSURED",
+		Conntrack: "a -u after -m replaces the mark value by the status bits: -L, -D and -E select nothing (or entries with the wrong mark), -U sets the mark to (old & ~MASK) ^ STATUS, -I and -A create the entry with mark STATUS",
+		Ctq:       "uses the mark given with -m, whatever the order of -m and -u",
+	},
+	{
+		Command:   "-L -c 5",
+		Conntrack: "ignores the secmark filter (-L and -E show every entry)",
+		Ctq:       "shows only the entries with secmark 5",
+	},
+	{
+		Command:   "-D -g 2001:db8::99",
+		Conntrack: "ignores an IPv6 address given to -n, -g or -j (only an IPv4 address is compared): every IPv6 NAT entry matches",
+		Ctq:       "compares the IPv6 address",
+	},
+	{
+		Command:   "-L -j 192.0.2.2 -p tcp",
+		Conntrack: "matches nothing when -j ADDR is combined with a comparison filter (-p, -s, -d, -r, -q, -m, -u, -c, -i, -w, -l, --orig-zone, --reply-zone): -j also overwrites the original source address of its template",
+		Ctq:       "selects the entries NATed to or from 192.0.2.2 that match the other filters",
+	},
+	{
+		Command:   "-U -m 5",
+		Conntrack: "fails with 'Operation failed: Operation not supported' for every entry when neither -f nor an address gives the family; when it updates several entries it prints only some of them",
+		Ctq:       "updates each entry in its own family and prints every updated entry",
+	},
+	{
+		Command:   "-U -f ipv6 -m 5",
+		Conntrack: "reads the entries of both families and sends every update as IPv6",
+		Ctq:       "updates the IPv6 entries only",
+	},
+	{
+		Command:   "-L dying -s 192.0.2.0/24",
+		Conntrack: "-L dying and -L unconfirmed never match a CIDR or --mask-src/--mask-dst filter, and ignore -f",
+		Ctq:       "applies these filters as for the conntrack table",
+	},
+	{
+		Command:   "-D --id 5",
+		Conntrack: "crashes (segmentation fault, exit status 139) when --id has no attached value",
+		Ctq:       "reports \"option `--id' requires an argument\" (exit status 2); -i 5 and --id=5 work in both",
+	},
+	{
+		Command:   "-L -p sctp --state HEARTBEAT_SENT",
+		Conntrack: "crashes (segmentation fault) for an SCTP state it does not know, HEARTBEAT_SENT and HEARTBEAT_ACKED included",
+		Ctq:       "reports \"unknown SCTP state `HEARTBEAT_SENT'\" (exit status 2)",
+	},
+	{
+		Command:   "-I expect ... -p tcp --tuple-port-dst 50010",
+		Conntrack: "creates the expectation with a protocol made of the port's low byte (proto=195): --tuple-port-src/dst of tcp, sctp and dccp overwrite the expected protocol",
+		Ctq:       "creates the expectation for the -p protocol",
+	},
+	{
+		Command:   "-R FILE with -U/-D lines",
+		Conntrack: "uses the file's last line for parts of every -U and -D line: -U sets the mark (-m) and changes the labels (--label-add, --label-del) the last line gives (-U -s X -m 11 followed by -I ... -m 12 sets mark 12 on X), and -U and -D filter by the -l labels of the last line",
+		Ctq:       "gives each line its own -m, -l, --label-add and --label-del (the -o of all lines is merged, as in 1.4.7)",
+	},
+}
