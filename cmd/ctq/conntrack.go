@@ -8,7 +8,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"ctq/lang/ctargs"
 	"ctq/repl/conntrack"
 )
 
@@ -32,16 +31,5 @@ func runConntrack(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		Stdout:   stdout,
 		Stderr:   stderr,
 		OpenLive: liveOpener(),
-		Parse:    conntrackParser(),
-		Usage:    conntrackUsage(),
 	})
 }
-
-// conntrackParser is the parser of conntrack command lines (lang/ctargs's
-// Parse with the process's environment). It is nil until ctargs.Parse is
-// merged: conntrack.Main then says that no parser is built in.
-func conntrackParser() func(args []string) (*ctargs.Command, error) { return nil }
-
-// conntrackUsage is conntrack's usage text (from lang/ctargs); nil until
-// the parser is merged.
-func conntrackUsage() func(proto string) string { return nil }

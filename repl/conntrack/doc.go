@@ -12,20 +12,19 @@
 // conntrack -h prints that list after the usage.
 package conntrack
 
-// Version is the conntrack version ctq answers as (conntrack -V, and the
-// prefix of every message).
-const Version = "v1.4.7"
+import "ctq/lang/ctargs"
 
 // prefix starts every summary line and error: "conntrack v1.4.7
 // (conntrack-tools): ".
-const prefix = "conntrack " + Version + " (conntrack-tools): "
+const prefix = ctargs.ErrorPrefix
 
 // tryHelp is the line conntrack adds to a parameter problem (exit code 2).
-const tryHelp = "Try `conntrack -h' or 'conntrack --help' for more information.\n"
+const tryHelp = ctargs.TryHelp + "\n"
 
 // Differences lists, one a line, where ctq's conntrack does deliberately
-// not what conntrack 1.4.7 does (besides those of the parser, which
-// ctargs documents). It is printed after the usage.
+// not what conntrack 1.4.7 does in running a command (those of the
+// command line are ctargs.Differences). conntrack -h prints both after
+// the usage.
 var Differences = []string{
 	"-D and -U: an entry that vanished between the dump and the request is skipped, not an error (as conntrack 1.4.8)",
 	"-D and -U: requests are sent in batches; every entry changed is printed (1.4.7 loses some of -U's lines)",

@@ -41,6 +41,17 @@ func (r *runner) events(ctx context.Context, src engine.Source, cmd *ctargs.Comm
 	if err := r.out.Flush(); err != nil {
 		return fail(r.stderr, exitProblem, err.Error())
 	}
+	what := "flow events"
+	if cmd.Table == engine.TableExpect {
+		what = "expectation events"
+	}
+	if cmd.NoEvents {
+		// An event mask that selects no type: conntrack subscribes to
+		// nothing and waits for its signal.
+		<-ctx.Done()
+		summary(r.stderr, "0 %s have been shown.", what)
+		return exitOK
+	}
 	spec := cmd.Output.Spec
 	spec.Flags &= honoured(cmd.Op)
 	opts := format.EventOptions{Options: *r.formatOptions(cmd)}
@@ -62,10 +73,6 @@ func (r *runner) events(ctx context.Context, src engine.Source, cmd *ctargs.Comm
 	}
 	if cerr != nil {
 		return fail(r.stderr, exitProblem, cerr.Error())
-	}
-	what := "flow events"
-	if cmd.Table == engine.TableExpect {
-		what = "expectation events"
 	}
 	summary(r.stderr, "%d %s have been shown.", res.Count, what)
 	return exitOK

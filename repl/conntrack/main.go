@@ -26,30 +26,25 @@ type Config struct {
 	// OpenLive opens the live tables of a network namespace (cmd/ctq's
 	// opener over ctnetlink); nil where there are none (not Linux).
 	OpenLive func(netns string) (engine.Source, error)
-	// Parse parses a conntrack command line without the program name
-	// (ctargs.Parse with the environment of the process).
-	Parse func(args []string) (*ctargs.Command, error)
-	// Usage is conntrack's usage text, with the options of protocol proto
-	// after it when proto is not "" (from ctargs).
-	Usage func(proto string) string
-	// LabelNames loads the label names of connlabel.conf; nil means
-	// engine.LoadConnlabels.
-	LabelNames func() (map[int]string, error)
+	// Env is what the parser needs from the system (protocol names,
+	// connlabel.conf); nil means ctargs.SystemEnv().
+	Env *ctargs.Env
 	// Location is the time zone of -o ktimestamp and event times; nil
 	// means time.Local.
 	Location *time.Location
 }
 
-// Main runs the conntrack command line args (without the program name)
-// and returns conntrack's exit code. -E runs until ctx is cancelled (the
-// caller cancels it on SIGINT and SIGTERM).
+// Main runs the conntrack command line args (without the program name),
+// parsed by ctargs.Parse, and returns conntrack's exit code. -E runs until
+// ctx is cancelled (the caller cancels it on SIGINT and SIGTERM).
 func Main(ctx context.Context, args []string, cfg Config) int {
 	r := newRunner(&cfg)
 	defer r.close()
-	cmd, rc := r.parse(args)
-	if cmd == nil {
-		return rc
+	cmd, err := ctargs.Parse(args, r.env())
+	if err != nil {
+		return r.parseError(err)
 	}
+	r.warn(cmd.Warnings)
 	return r.finish(r.run(ctx, cmd))
 }
 
@@ -68,6 +63,7 @@ type runner struct {
 	out    *bufio.Writer // Stdout, flushed at the end
 	stderr io.Writer
 	src    engine.Source
+	sysEnv *ctargs.Env // ctargs.SystemEnv(), read once
 	// quiet is set while -R runs its lines: no summary lines, and a delete
 	// or update that changes nothing is no failure.
 	quiet bool
@@ -100,26 +96,33 @@ func (r *runner) close() {
 	}
 }
 
-// parse parses args and prints the parser's warnings; on an error it
-// prints it and returns a nil Command and the exit code.
-func (r *runner) parse(args []string) (*ctargs.Command, int) {
-	if r.cfg.Parse == nil {
-		return nil, fail(r.stderr, exitProblem, "no command-line parser (lang/ctargs) is built in")
+// env is the parser's environment.
+func (r *runner) env() *ctargs.Env {
+	if r.cfg.Env != nil {
+		return r.cfg.Env
 	}
-	cmd, err := r.cfg.Parse(args)
-	if cmd != nil {
-		for _, w := range cmd.Warnings {
-			io.WriteString(r.stderr, w+"\n")
-		}
+	if r.sysEnv == nil {
+		r.sysEnv = ctargs.SystemEnv()
 	}
-	if err != nil {
-		var pe *ctargs.Error
-		if errors.As(err, &pe) {
-			return nil, fail(r.stderr, pe.Code, pe.Msg)
-		}
-		return nil, fail(r.stderr, exitParam, err.Error())
+	return r.sysEnv
+}
+
+// warn prints warning lines on standard error.
+func (r *runner) warn(lines []string) {
+	for _, w := range lines {
+		io.WriteString(r.stderr, w+"\n")
 	}
-	return cmd, exitOK
+}
+
+// parseError prints a refused command line (with the warnings printed
+// before it) and returns its exit code.
+func (r *runner) parseError(err error) int {
+	var pe *ctargs.Error
+	if errors.As(err, &pe) {
+		r.warn(pe.Warnings)
+		return fail(r.stderr, pe.Code, pe.Msg)
+	}
+	return fail(r.stderr, exitParam, err.Error())
 }
 
 // source opens the live tables once.
@@ -141,11 +144,15 @@ func (r *runner) source() (engine.Source, error) {
 // run runs one command and returns its exit code.
 func (r *runner) run(ctx context.Context, cmd *ctargs.Command) int {
 	switch cmd.Op {
-	case ctargs.OpNone, ctargs.OpHelp:
-		r.usage(cmd.HelpProto)
+	case ctargs.OpNone:
+		io.WriteString(r.out, cmd.HelpText())
+		return exitOK
+	case ctargs.OpHelp:
+		io.WriteString(r.out, cmd.HelpText())
+		r.differences()
 		return exitOK
 	case ctargs.OpVersion:
-		fmt.Fprintf(r.out, "conntrack %s (conntrack-tools)\n", Version)
+		io.WriteString(r.out, ctargs.Version+"\n")
 		return exitOK
 	case ctargs.OpLoad:
 		return r.load(ctx, cmd)
@@ -178,34 +185,24 @@ func (r *runner) run(ctx context.Context, cmd *ctargs.Command) int {
 	return fail(r.stderr, exitParam, fmt.Sprintf("unknown command %d", cmd.Op))
 }
 
-// usage prints conntrack's usage and the list of ctq's differences.
-func (r *runner) usage(proto string) {
-	if r.cfg.Usage != nil {
-		io.WriteString(r.out, r.cfg.Usage(proto))
+// differences prints, after -h's usage, where ctq's conntrack differs
+// from conntrack 1.4.7 on purpose: the parser's list, then the runner's.
+func (r *runner) differences() {
+	io.WriteString(r.out, "\nWhere ctq differs from conntrack 1.4.7 on purpose:\n")
+	for _, d := range ctargs.Differences {
+		fmt.Fprintf(r.out, "  conntrack %s\n    1.4.7: %s\n    ctq:   %s\n", d.Command, d.Conntrack, d.Ctq)
 	}
-	io.WriteString(r.out, "\nWhere ctq's conntrack differs from conntrack 1.4.7 on purpose:\n")
 	for _, d := range Differences {
 		io.WriteString(r.out, "  "+d+"\n")
 	}
 }
 
-// formatOptions are the options of the writers of cmd; labels are loaded
-// when the command prints them.
+// formatOptions are the options of the writers of cmd: the label names
+// the parser loaded (conntrack prints no labels of deleted entries).
 func (r *runner) formatOptions(cmd *ctargs.Command) *format.Options {
 	opts := &format.Options{Location: r.cfg.Location}
-	if cmd.Output.Labels && cmd.Op != ctargs.OpDelete {
-		load := r.cfg.LabelNames
-		if load == nil {
-			load = engine.LoadConnlabels
-		}
-		names, err := load()
-		switch {
-		case err != nil:
-			fmt.Fprintf(r.stderr, "nfct_labelmap_new: %v\n", err)
-		case names == nil:
-			io.WriteString(r.stderr, "nfct_labelmap_new: No such file or directory\n")
-		}
-		opts.LabelNames = names
+	if cmd.Op != ctargs.OpDelete {
+		opts.LabelNames = cmd.Output.LabelNames
 	}
 	return opts
 }
