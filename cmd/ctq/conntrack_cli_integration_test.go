@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,5 +136,44 @@ func TestConntrackCLIChangesMatch(t *testing.T) {
 		}
 		sameRun(t, what, got, want, true)
 		sameTables(t, "after "+what, a, b)
+	}
+}
+
+func TestConntrackCLIExpectMatch(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack", "nft")
+	t.Parallel()
+	link := conntrackLink(t)
+	ns := nstest.New(t)
+	first, second := ns.FTPExpectation(t, true), ns.FTPExpectation(t, true)
+	// The expected tuple of a passive session: to FTPAddr's data port from
+	// any port (conntrack's -G expect wants reply ports it ignores).
+	tuple := func(f nstest.FTP) []string {
+		return []string{"-s", nstest.FTPAddr, "-d", nstest.FTPAddr, "-p", "tcp", "--sport", "0", "--dport", strconv.Itoa(f.DataPort),
+			"--reply-port-src", "1", "--reply-port-dst", "1"}
+	}
+	// The remaining timeout of an expectation is its first field.
+	timeout := regexp.MustCompile(`(?m)^\d+ `)
+	for _, c := range []struct {
+		args []string
+		// which side runs first: a delete runs on both only for a missing one.
+	}{
+		{[]string{"-L", "expect"}},
+		{[]string{"-L", "expect", "-o", "xml"}},
+		{[]string{"-C", "expect"}},
+		{append([]string{"-G", "expect"}, tuple(first)...)},
+		{append([]string{"-G", "expect"}, tuple(nstest.FTP{DataPort: 1})...)},
+		{append([]string{"-D", "expect"}, tuple(nstest.FTP{DataPort: 1})...)},
+	} {
+		want := runIn(t, ns, "", "conntrack", c.args...)
+		got := runIn(t, ns, "", link, c.args...)
+		want.stdout, got.stdout = timeout.ReplaceAllString(want.stdout, "T "), timeout.ReplaceAllString(got.stdout, "T ")
+		sameRun(t, "conntrack "+strings.Join(c.args, " "), got, want, false)
+	}
+	// Each deletes one of the two expectations.
+	want := runIn(t, ns, "", "conntrack", append([]string{"-D", "expect"}, tuple(first)...)...)
+	got := runIn(t, ns, "", link, append([]string{"-D", "expect"}, tuple(second)...)...)
+	sameRun(t, "conntrack -D expect", got, want, false)
+	if left := runIn(t, ns, "", "conntrack", "-L", "expect"); left.stdout != "" {
+		t.Errorf("expectations left after both deletes:\n%s", left.stdout)
 	}
 }

@@ -104,6 +104,11 @@ func (r *runner) get(ctx context.Context, src engine.Source, cmd *ctargs.Command
 		return opFailed(r.stderr, cmd.Op, cmd.Table, err)
 	}
 	if cmd.Table == engine.TableExpect {
+		// The kernel's lookup fails with ENOENT; a plan that lists the
+		// expectation (ctargs') finds none.
+		if res.Count == 0 {
+			return opFailed(r.stderr, cmd.Op, cmd.Table, engine.ErrNotFound)
+		}
 		return exitOK
 	}
 	r.summary("%d flow entries have been shown.", res.Count)
