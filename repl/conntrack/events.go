@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -68,7 +69,12 @@ func (r *runner) events(ctx context.Context, src engine.Source, cmd *ctargs.Comm
 	}
 	res, err := engine.Exec(ctx, src, &cmd.Plan, &output{events: &eventOut{EventWriter: ew, stderr: r.stderr}}, nil)
 	cerr := ew.Close()
-	if err != nil && ctx.Err() == nil {
+	switch {
+	case errors.Is(err, engine.ErrPermission):
+		// conntrack fails to bind its event socket to the groups.
+		io.WriteString(r.stderr, "mnl_socket_bind: Operation not permitted\n")
+		return fail(r.stderr, exitProblem, "Can't open netlink socket")
+	case err != nil && ctx.Err() == nil:
 		return opFailed(r.stderr, cmd.Op, cmd.Table, err)
 	}
 	if cerr != nil {

@@ -29,6 +29,9 @@ type Config struct {
 	// Env is what the parser needs from the system (protocol names,
 	// connlabel.conf); nil means ctargs.SystemEnv().
 	Env *ctargs.Env
+	// ProcDir is where procfs is mounted, for the fallbacks of -C and -S
+	// without privileges; "" means /proc.
+	ProcDir string
 	// Location is the time zone of -o ktimestamp and event times; nil
 	// means time.Local.
 	Location *time.Location

@@ -197,6 +197,9 @@ func (r *runner) flush(ctx context.Context, src engine.Source, cmd *ctargs.Comma
 func (r *runner) count(ctx context.Context, src engine.Source, cmd *ctargs.Command) int {
 	res, err := engine.Exec(ctx, src, &cmd.Plan, nil, nil)
 	if err != nil {
+		if cmd.Table == engine.TableConntrack {
+			r.countFallback()
+		}
 		return opFailed(r.stderr, cmd.Op, cmd.Table, err)
 	}
 	r.out.WriteString(strconv.Itoa(res.Count) + "\n")
@@ -211,6 +214,9 @@ func (r *runner) stats(ctx context.Context, src engine.Source, cmd *ctargs.Comma
 	}
 	cpus, err := ss.Stats(ctx, cmd.Table)
 	if err != nil {
+		if cmd.Table == engine.TableConntrack {
+			r.statsFallback()
+		}
 		return opFailed(r.stderr, cmd.Op, cmd.Table, err)
 	}
 	var b []byte
