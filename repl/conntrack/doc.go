@@ -26,12 +26,12 @@ const tryHelp = ctargs.TryHelp + "\n"
 // command line are ctargs.Differences). conntrack -h prints both after
 // the usage.
 var Differences = []string{
-	"-D and -U: an entry that vanished between the dump and the request is skipped, not an error (as conntrack 1.4.8)",
+	"-D and -U: an entry that vanished between the dump and the request is skipped, not an error (as conntrack 1.4.8 does)",
 	"-D and -U: requests are sent in batches; every entry changed is printed (1.4.7 loses some of -U's lines)",
-	"-U: an update the kernel refuses is reported and not printed; 1.4.7 prints the unchanged entry and counts it",
+	"-U: an update the kernel refuses is reported and counted but not printed (1.4.7 prints the unchanged entry)",
 	"-U --state on SCTP sends the entry's verification tags with the state, which the kernel needs",
-	"-E -o xml and -o save: no [USERSPACE] suffix (it breaks the document and the -R line)",
-	"-E: lost events (ENOBUFS) are counted and the watch goes on with a larger buffer; -b is accepted",
 	"-o xml: SCTP and DCCP states by their own names (1.4.7 prints TCP's), and strings escaped",
-	"-G and -D on expectations look the expectation up in a dump",
+	"-E -o xml and -o save: no [USERSPACE] suffix (it breaks the document and the -R line)",
+	"-E: -b is accepted and ignored (ctq sizes its socket buffer itself); lost events print conntrack's ENOBUFS warning",
+	"-G and -D on expectations find the expectation in a dump of the table",
 }
