@@ -56,6 +56,16 @@ func BenchmarkConntrackCLI(b *testing.B) {
 		}
 		perEntry(b)
 	})
+	b.Run(fmt.Sprintf("ctq-parsed-L-%d", n), func(b *testing.B) {
+		for b.Loop() {
+			if rc := conntrack.Main(context.Background(), []string{"-L"}, conntrack.Config{
+				Stdout: devNull, Stderr: io.Discard, NetNS: ns.Name(), OpenLive: liveOpener(),
+			}); rc != 0 {
+				b.Fatalf("ctq conntrack -L: exit %d", rc)
+			}
+		}
+		perEntry(b)
+	})
 	b.Run(fmt.Sprintf("conntrack-D-%d", n), func(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
