@@ -1,7 +1,6 @@
 package conntrack
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -63,7 +62,7 @@ func Run(ctx context.Context, cmd *ctargs.Command, cfg Config) int {
 // source.
 type runner struct {
 	cfg    *Config
-	out    *bufio.Writer // Stdout, flushed at the end
+	out    *blockWriter // Stdout, flushed at the end
 	stderr io.Writer
 	src    engine.Source
 	sysEnv *ctargs.Env // ctargs.SystemEnv(), read once
@@ -80,14 +79,14 @@ func newRunner(cfg *Config) *runner {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	return &runner{cfg: cfg, out: bufio.NewWriterSize(stdout, 64<<10), stderr: stderr}
+	return &runner{cfg: cfg, out: newBlockWriter(stdout), stderr: stderr}
 }
 
 // finish flushes standard output and returns rc (1 when the output could
 // not be written and rc was 0).
 func (r *runner) finish(rc int) int {
 	if err := r.out.Flush(); err != nil && rc == exitOK {
-		fmt.Fprintf(r.stderr, "%swrite standard output: %v\n", prefix, err)
+		fmt.Fprintf(r.stderr, "%s%v\n", prefix, err)
 		return exitProblem
 	}
 	return rc

@@ -92,6 +92,13 @@ func (r *runner) list(ctx context.Context, src engine.Source, cmd *ctargs.Comman
 	if err != nil {
 		return opFailed(r.stderr, cmd.Op, cmd.Table, err)
 	}
+	if cmd.Output.Spec.Kind == format.KindXML && res.Count > 0 {
+		// conntrack flushes standard output after the closing tag: the
+		// whole document comes before the summary.
+		if err := r.out.Flush(); err != nil {
+			return fail(r.stderr, exitProblem, err.Error())
+		}
+	}
 	r.summary("%d %s have been shown.", res.Count, entries(cmd.Table))
 	return exitOK
 }
