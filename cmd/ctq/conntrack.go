@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/chzyer/readline"
+
 	"ctq/repl/conntrack"
 )
 
@@ -31,5 +33,13 @@ func runConntrack(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		Stdout:   stdout,
 		Stderr:   stderr,
 		OpenLive: liveOpener(),
+		// A terminal: readline's test, as for standard input.
+		StdoutTerminal: isTerminalWriter(stdout),
 	})
+}
+
+// isTerminalWriter reports whether w is a file open on a terminal.
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && readline.IsTerminal(int(f.Fd()))
 }

@@ -19,6 +19,10 @@ type Config struct {
 	// a terminal), Stderr the summary lines, warnings and errors.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// StdoutTerminal says that Stdout is a terminal: conntrack's stdio
+	// then writes each line at once, where it otherwise writes whole
+	// 4096-byte blocks.
+	StdoutTerminal bool
 	// NetNS names the network namespace whose tables are used ("": the
 	// process's own).
 	NetNS string
@@ -79,7 +83,7 @@ func newRunner(cfg *Config) *runner {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	return &runner{cfg: cfg, out: newBlockWriter(stdout), stderr: stderr}
+	return &runner{cfg: cfg, out: newBlockWriter(stdout, cfg.StdoutTerminal), stderr: stderr}
 }
 
 // finish flushes standard output and returns rc (1 when the output could

@@ -15,14 +15,18 @@ const stdioBlock = 4096
 // fill, and the rest at the end (Flush). Where stdout and stderr share a
 // pipe (2>&1), the summary lines then land between the same bytes as
 // conntrack's do: after the last full block, before the rest.
+//
+// On a terminal stdio buffers lines instead: each Write is written out at
+// once (the writers of engine/format hand over whole lines).
 type blockWriter struct {
-	w   io.Writer
-	buf []byte
-	err error
+	w    io.Writer
+	buf  []byte
+	err  error
+	line bool // a terminal: write at the end of each Write
 }
 
-func newBlockWriter(w io.Writer) *blockWriter {
-	return &blockWriter{w: w, buf: make([]byte, 0, stdioBlock)}
+func newBlockWriter(w io.Writer, line bool) *blockWriter {
+	return &blockWriter{w: w, buf: make([]byte, 0, stdioBlock), line: line}
 }
 
 // Write buffers p, writing each block that fills.
@@ -38,6 +42,9 @@ func (b *blockWriter) Write(p []byte) (int, error) {
 		if len(b.buf) == cap(b.buf) {
 			b.write()
 		}
+	}
+	if b.line {
+		b.write()
 	}
 	return n, b.err
 }
@@ -55,6 +62,9 @@ func (b *blockWriter) WriteString(s string) (int, error) {
 		if len(b.buf) == cap(b.buf) {
 			b.write()
 		}
+	}
+	if b.line {
+		b.write()
 	}
 	return n, b.err
 }

@@ -13,7 +13,7 @@ func (c *chunks) Write(p []byte) (int, error) { c.sizes = append(c.sizes, len(p)
 
 func TestBlockWriter(t *testing.T) {
 	var c chunks
-	b := newBlockWriter(&c)
+	b := newBlockWriter(&c, false)
 	line := strings.Repeat("x", 99) + "\n"
 	for range 100 {
 		b.WriteString(line)
@@ -31,5 +31,15 @@ func TestBlockWriter(t *testing.T) {
 		if c.sizes[i] != want[i] {
 			t.Fatalf("writes %v, want %v", c.sizes, want)
 		}
+	}
+}
+
+func TestBlockWriterTerminal(t *testing.T) {
+	var c chunks
+	b := newBlockWriter(&c, true)
+	b.WriteString("a line\n")
+	b.Write([]byte("another\n"))
+	if len(c.sizes) != 2 || c.sizes[0] != 7 || c.sizes[1] != 8 {
+		t.Errorf("writes on a terminal %v, want [7 8]", c.sizes)
 	}
 }
