@@ -83,7 +83,8 @@ func newRunner(cfg *Config) *runner {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	return &runner{cfg: cfg, out: newBlockWriter(stdout, cfg.StdoutTerminal), stderr: stderr}
+	out := newBlockWriter(stdout, cfg.StdoutTerminal)
+	return &runner{cfg: cfg, out: out, stderr: stderrWriter{out: out, w: stderr}}
 }
 
 // finish flushes standard output and returns rc (1 when the output could

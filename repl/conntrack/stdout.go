@@ -10,11 +10,17 @@ import (
 // file systems.
 const stdioBlock = 4096
 
-// blockWriter buffers standard output as conntrack's stdio does when it is
-// not a terminal: it writes blocks of exactly stdioBlock bytes as they
-// fill, and the rest at the end (Flush). Where stdout and stderr share a
-// pipe (2>&1), the summary lines then land between the same bytes as
-// conntrack's do: after the last full block, before the rest.
+// blockBuffer is how much blockWriter holds: whole blocks.
+const blockBuffer = 16 * stdioBlock
+
+// blockWriter buffers standard output so that, seen from standard error,
+// it is written as conntrack's stdio writes it when it is not a terminal:
+// in whole blocks of stdioBlock bytes as they fill, and the rest at exit.
+// Before each write to standard error (stderrWriter) every whole block
+// buffered is written, and only the rest waits: where stdout and stderr
+// share a pipe (2>&1), the summary lines land between the same bytes as
+// conntrack's. Between writes to standard error it writes larger runs of
+// whole blocks, which the reader cannot tell apart.
 //
 // On a terminal stdio buffers lines instead: each Write is written out at
 // once (the writers of engine/format hand over whole lines).
@@ -26,10 +32,10 @@ type blockWriter struct {
 }
 
 func newBlockWriter(w io.Writer, line bool) *blockWriter {
-	return &blockWriter{w: w, buf: make([]byte, 0, stdioBlock), line: line}
+	return &blockWriter{w: w, buf: make([]byte, 0, blockBuffer), line: line}
 }
 
-// Write buffers p, writing each block that fills.
+// Write buffers p, writing the buffer out each time it fills.
 func (b *blockWriter) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
@@ -40,11 +46,11 @@ func (b *blockWriter) Write(p []byte) (int, error) {
 		b.buf = b.buf[:len(b.buf)+k]
 		p, n = p[k:], n+k
 		if len(b.buf) == cap(b.buf) {
-			b.write()
+			b.write(len(b.buf))
 		}
 	}
 	if b.line {
-		b.write()
+		b.write(len(b.buf))
 	}
 	return n, b.err
 }
@@ -60,28 +66,44 @@ func (b *blockWriter) WriteString(s string) (int, error) {
 		b.buf = b.buf[:len(b.buf)+k]
 		s, n = s[k:], n+k
 		if len(b.buf) == cap(b.buf) {
-			b.write()
+			b.write(len(b.buf))
 		}
 	}
 	if b.line {
-		b.write()
+		b.write(len(b.buf))
 	}
 	return n, b.err
 }
 
-// write writes what is buffered.
-func (b *blockWriter) write() {
-	if len(b.buf) == 0 || b.err != nil {
+// write writes the first n bytes buffered and keeps the rest.
+func (b *blockWriter) write(n int) {
+	if n == 0 || b.err != nil {
 		return
 	}
-	if _, err := b.w.Write(b.buf); err != nil {
+	if _, err := b.w.Write(b.buf[:n]); err != nil {
 		b.err = fmt.Errorf("write standard output: %w", err)
 	}
-	b.buf = b.buf[:0]
+	b.buf = b.buf[:copy(b.buf, b.buf[n:])]
 }
 
-// Flush writes what is buffered.
+// blocks writes the whole blocks buffered (what stdio has written by
+// then), keeping the rest.
+func (b *blockWriter) blocks() { b.write(len(b.buf) / stdioBlock * stdioBlock) }
+
+// Flush writes everything buffered.
 func (b *blockWriter) Flush() error {
-	b.write()
+	b.write(len(b.buf))
 	return b.err
+}
+
+// stderrWriter is standard error: before each write, standard output's
+// whole blocks go out, as stdio would have written them by then.
+type stderrWriter struct {
+	out *blockWriter
+	w   io.Writer
+}
+
+func (s stderrWriter) Write(p []byte) (int, error) {
+	s.out.blocks()
+	return s.w.Write(p)
 }

@@ -14,16 +14,23 @@ func (c *chunks) Write(p []byte) (int, error) { c.sizes = append(c.sizes, len(p)
 func TestBlockWriter(t *testing.T) {
 	var c chunks
 	b := newBlockWriter(&c, false)
+	var stderr bytes.Buffer
+	e := stderrWriter{out: b, w: &stderr}
 	line := strings.Repeat("x", 99) + "\n"
 	for range 100 {
 		b.WriteString(line)
 	}
-	b.Write(bytes.Repeat([]byte("y"), 3*stdioBlock))
+	// 10000 bytes: at a write to stderr two whole blocks go out.
+	e.Write([]byte("summary\n"))
+	if len(c.sizes) != 1 || c.sizes[0] != 2*stdioBlock {
+		t.Fatalf("writes before stderr %v, want [%d]", c.sizes, 2*stdioBlock)
+	}
+	b.Write(bytes.Repeat([]byte("y"), blockBuffer))
 	if err := b.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	// 10000 + 12288 bytes: five whole blocks, then the rest.
-	want := []int{stdioBlock, stdioBlock, stdioBlock, stdioBlock, stdioBlock, 10000 + 3*stdioBlock - 5*stdioBlock}
+	// The buffer filled once (blockBuffer bytes), the rest at the end.
+	want := []int{2 * stdioBlock, blockBuffer, 10000 - 2*stdioBlock}
 	if len(c.sizes) != len(want) {
 		t.Fatalf("writes %v, want %v", c.sizes, want)
 	}
