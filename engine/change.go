@@ -74,6 +74,28 @@ type Sender interface {
 	Send() error
 }
 
+// Observer is implemented by Batches that can report the outcome of each
+// request (Plan.Echo needs it). Observing costs the batch nothing when
+// nobody observes.
+type Observer interface {
+	// Observe makes the batch call fn with each request's number (0 for
+	// the first request Delete, Update or Create queued) and its outcome:
+	// nil when the kernel carried it out, else the kernel's error.
+	// Requests whose outcome is unknown (BatchStats.Unknown) are not
+	// reported. fn runs in the call that sent the request: Delete,
+	// Update, Create, CreateIfAbsent, Send or Close.
+	Observe(fn func(req int, err error))
+}
+
+// AbsentCreator is implemented by Batches whose creates can leave an
+// entry that exists already alone (Plan.IfAbsent needs it).
+type AbsentCreator interface {
+	// CreateIfAbsent queues the creation of f as Create does; when the
+	// entry exists already (EEXIST) it is left as it is, counted in
+	// BatchStats.Exists and not as a failure.
+	CreateIfAbsent(f *Flow) error
+}
+
 // GuardGroup is how many requests a delete or update queues before it
 // sends them, when its Batch is a Sender.
 const GuardGroup = 64

@@ -87,7 +87,7 @@ func Exec(ctx context.Context, src Source, p *Plan, out Output, opts *ExecOption
 	}
 	switch p.Action {
 	case ActDelete, ActUpdate, ActInsert, ActFlush:
-		return execMutation(ctx, src, p, o.Progress)
+		return execMutation(ctx, src, p, out, o.Progress)
 	case ActCount:
 		if c, ok := src.(Counter); ok && p.Match == nil && p.Filter.Empty() &&
 			p.Limit < 0 && p.Table == TableConntrack {
@@ -99,6 +99,14 @@ func Exec(ctx context.Context, src Source, p *Plan, out Output, opts *ExecOption
 		}
 		return execScan(ctx, src, p, func(*Flow) error { return nil })
 	case ActGet, ActList:
+		if p.Zero {
+			if err := checkZero(src, p); err != nil {
+				return Result{}, err
+			}
+			z := *p
+			z.Filter.Zero = true
+			p = &z
+		}
 		w, err := out.Flows()
 		if err != nil {
 			return Result{}, err
@@ -114,6 +122,18 @@ func Exec(ctx context.Context, src Source, p *Plan, out Output, opts *ExecOption
 		return execScan(ctx, src, &ordered, w.Write)
 	}
 	return Result{}, fmt.Errorf("unknown action %d", p.Action)
+}
+
+// checkZero refuses a Zero plan that the source cannot carry out: only a
+// list of the live conntrack table (a Mutator) zeroes counters.
+func checkZero(src Source, p *Plan) error {
+	if p.Action != ActList || p.Table != TableConntrack {
+		return fmt.Errorf("zeroing counters needs a list of the conntrack table, not %s of %s", actionName(p.Action), p.Table)
+	}
+	if _, ok := src.(Mutator); !ok {
+		return errors.New("this source cannot zero counters (a saved table is read-only)")
+	}
+	return nil
 }
 
 // execScan streams the table through the predicate into emit, honouring

@@ -6,8 +6,12 @@ import (
 	"fmt"
 )
 
-// execExpect runs a plan of the expect table: list and count (through
+// execExpect runs a plan of the expect table: list, get and count (through
 // MatchExpect), delete, insert and flush. Listed expectations go to out.
+// A get is a list that finds one expectation or fails with ErrNotFound:
+// MatchExpect selects it (by its tuple, as conntrack -G expect does); the
+// kernel's lookup by tuple answers no more than a dump does, for a table
+// that is small.
 func execExpect(ctx context.Context, src Source, p *Plan, out Output) (Result, error) {
 	es, ok := src.(ExpectSource)
 	if !ok {
@@ -32,12 +36,12 @@ func execExpect(ctx context.Context, src Source, p *Plan, out Output) (Result, e
 			res.Count++
 		}
 		return res, nil
-	case ActList, ActCount, ActDelete:
+	case ActList, ActGet, ActCount, ActDelete:
 	default:
 		return Result{}, fmt.Errorf("%s is not supported on the expect table", actionName(p.Action))
 	}
 	var w ExpectWriter
-	if p.Action == ActList {
+	if p.Action == ActList || p.Action == ActGet {
 		var err error
 		if w, err = out.Expects(); err != nil {
 			return Result{}, err
@@ -61,6 +65,11 @@ func execExpect(ctx context.Context, src Source, p *Plan, out Output) (Result, e
 		switch {
 		case p.Action == ActList:
 			return w.WriteExpect(e)
+		case p.Action == ActGet:
+			if err := w.WriteExpect(e); err != nil {
+				return err
+			}
+			return errStop
 		case p.Action == ActDelete && !p.Dry:
 			doomed = append(doomed, *e)
 		}
@@ -69,6 +78,9 @@ func execExpect(ctx context.Context, src Source, p *Plan, out Output) (Result, e
 	res.Stats = stats
 	if err != nil && !errors.Is(err, errStop) {
 		return res, err
+	}
+	if p.Action == ActGet && res.Count == 0 {
+		return res, ErrNotFound
 	}
 	if len(doomed) > 0 {
 		res.Count = 0

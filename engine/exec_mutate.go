@@ -104,7 +104,7 @@ func (e *evalErrors) report(res *Result, op string, err error) error {
 // is counted in Result.Unevaluated and left untouched; the others are
 // decided on their own, and the error (a *MutationError) says how many
 // failed.
-func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) (Result, error) {
+func execMutation(ctx context.Context, src Source, p *Plan, out Output, progress func(int)) (Result, error) {
 	var evals evalErrors
 	if p.Dry && (p.Action == ActDelete || p.Action == ActUpdate) {
 		res, err := execScan(ctx, src, &Plan{Table: p.Table, Filter: p.Filter, Match: evals.match(p.Match), Limit: -1},
@@ -130,7 +130,7 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 		}
 		return Result{}, nil
 	case ActDelete:
-		if p.Exact && p.Limit < 0 {
+		if p.Exact && p.Limit < 0 && !p.Echo {
 			if res, done, err := execFilteredFlush(ctx, src, m, p); done || err != nil {
 				return res, err
 			}
@@ -146,13 +146,26 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 	if p.Action == ActInsert {
 		sender = nil
 	}
+	create := b.Create
+	if p.Action == ActInsert && p.IfAbsent {
+		ac, ok := b.(AbsentCreator)
+		if !ok {
+			_, _ = b.Close()
+			return Result{}, errors.New("this source cannot create an entry only if it is absent")
+		}
+		create = ac.CreateIfAbsent
+	}
+	var ec *echo
+	if p.Echo && (p.Action == ActDelete || p.Action == ActUpdate) {
+		if ec, err = newEcho(ctx, src, p, out, b); err != nil {
+			_, _ = b.Close()
+			return Result{}, err
+		}
+	}
 	queue := func(f *Flow) error {
 		var err error
-		switch p.Action {
-		case ActDelete:
-			err = b.Delete(f)
-		case ActUpdate:
-			var c Change
+		var c Change
+		if p.Action == ActUpdate {
 			if c, err = p.Change(f); err != nil {
 				evals.add(err)
 				return errSkip
@@ -160,11 +173,22 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 			if c.Empty() {
 				return nil
 			}
+		}
+		if ec != nil {
+			ec.queued(f)
+		}
+		switch p.Action {
+		case ActDelete:
+			err = b.Delete(f)
+		case ActUpdate:
 			err = b.Update(f, c)
 		case ActInsert:
-			err = b.Create(f)
+			err = create(f)
 		}
 		if err != nil {
+			if ec != nil {
+				ec.unqueued()
+			}
 			return err
 		}
 		queued++
@@ -172,7 +196,14 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 			progress(queued)
 		}
 		if sender != nil && queued%GuardGroup == 0 {
-			return sender.Send()
+			err = sender.Send()
+			if ec != nil && err == nil {
+				err = ec.drain(true)
+			}
+			return err
+		}
+		if ec != nil {
+			return ec.drain(false)
 		}
 		return nil
 	}
@@ -186,6 +217,11 @@ func execMutation(ctx context.Context, src Source, p *Plan, progress func(int)) 
 		res, err = execScan(ctx, src, &Plan{Table: p.Table, Filter: p.Filter, Match: evals.match(p.Match), Limit: p.Limit}, queue)
 	}
 	stats, cerr := b.Close()
+	if ec != nil {
+		if eerr := ec.drain(true); err == nil {
+			err = eerr
+		}
+	}
 	res.Count = stats.Done
 	res.Batch = stats
 	if err == nil {
@@ -234,6 +270,12 @@ func actionName(a Action) string {
 		return "insert"
 	case ActFlush:
 		return "flush"
+	case ActList:
+		return "list"
+	case ActGet:
+		return "get"
+	case ActCount:
+		return "count"
 	}
 	return fmt.Sprintf("action %d", a)
 }

@@ -62,6 +62,12 @@ type KernelFilter struct {
 	// split the scan into several dumps (one per family), even where that
 	// would let it push more of the filter.
 	Ordered bool
+	// Zero asks a scan of the conntrack table to zero the counters of each
+	// entry it reads, in the same step (IPCTNL_MSG_CT_GET_CTRZERO): the
+	// entries come with their counters before zeroing. It selects nothing
+	// (Empty ignores it). Only the live kernel honours it; Exec refuses a
+	// plan with Zero on any other source.
+	Zero bool
 }
 
 // Empty reports whether the filter selects everything.

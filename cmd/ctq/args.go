@@ -11,6 +11,7 @@ import (
 // flags, which come from cli.Flags.
 const (
 	usageHead = `usage: ctq [flags] [SCRIPT]
+       ctq SUBCOMMAND ARGS...
 
 Runs ctq statements against the conntrack tables: the -e statements, the
 SCRIPT file, or standard input (the interactive shell on a terminal).
@@ -39,6 +40,10 @@ func usage() string {
 	indent := "\n" + strings.Repeat(" ", 2+col+2)
 	for i, f := range flags {
 		fmt.Fprintf(&b, "  %-*s  %s\n", col, left[i], wrap(f.Help, 79-(2+col+2), indent))
+	}
+	b.WriteString("\nsubcommands:\n")
+	for _, s := range cli.Subcommands() {
+		fmt.Fprintf(&b, "  %-*s  %s\n", col, s.Name+" "+s.Args, wrap(s.Help, 79-(2+col+2), indent))
 	}
 	b.WriteString(usageTail)
 	return b.String()

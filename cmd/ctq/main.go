@@ -14,18 +14,29 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"ctq/engine"
+	"ctq/internal/cli"
 	"ctq/repl"
 )
 
 func main() {
+	if _, ok := cli.LookupSubcommand(filepath.Base(os.Args[0])); ok {
+		// ctq started as conntrack (a link named conntrack).
+		os.Exit(runSubcommand(filepath.Base(os.Args[0]), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run is main without the process: it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if _, ok := cli.LookupSubcommand(args[0]); ok {
+			return runSubcommand(args[0], args[1:], stdin, stdout, stderr)
+		}
+	}
 	opts, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "ctq: %v\n%s", err, usageHint)

@@ -33,6 +33,7 @@ const (
 	caseCtqList   = "ctq -e list"
 	caseConnSel   = "conntrack -L -p tcp --dport 22"
 	caseCtqSel    = "ctq -e 'count where proto == tcp and dport == 22'"
+	caseCtqCT     = "ctq conntrack -L"
 )
 
 func listCase(cfg config) benchCase {
@@ -46,6 +47,7 @@ func cases(cfg config) []benchCase {
 		{name: caseCtqList, argv: listCase(cfg).argv, wantLines: cfg.flows},
 		{name: caseConnSel, argv: []string{cfg.conntrack, "-L", "-p", "tcp", "--dport", "22"}, wantLines: selected(cfg.flows)},
 		{name: caseCtqSel, argv: []string{cfg.ctq, "-e", "count where proto == tcp and dport == 22"}, wantLines: 1},
+		{name: caseCtqCT, argv: []string{cfg.ctq, "conntrack", "-L"}, wantLines: cfg.flows},
 	}
 }
 
@@ -104,7 +106,7 @@ func measure(ns *namespace, cfg config, runs int, c benchCase) (result, error) {
 // tracks.
 func report(w io.Writer, cfg config, small result, r map[string]result) {
 	fmt.Fprintf(w, "%-56s %10s %12s\n", fmt.Sprintf("command (%d flows)", cfg.flows), "time", "peak RSS")
-	for _, name := range []string{caseRaw, caseConntrack, caseCtqList, caseConnSel, caseCtqSel} {
+	for _, name := range []string{caseRaw, caseConntrack, caseCtqList, caseConnSel, caseCtqSel, caseCtqCT} {
 		x := r[name]
 		fmt.Fprintf(w, "%-56s %9.3fs %8.1f MiB\n", name, x.wall.Seconds(), float64(x.maxRSS)/1024)
 	}
@@ -113,6 +115,7 @@ func report(w io.Writer, cfg config, small result, r map[string]result) {
 	fmt.Fprintf(w, "list vs conntrack -L:               %.2fx  (goal <= 0.70x)\n", ratio(caseCtqList, caseConntrack))
 	fmt.Fprintf(w, "list vs raw dump floor:             %.2fx  (goal <= 1.30x)\n", ratio(caseCtqList, caseRaw))
 	fmt.Fprintf(w, "selective count vs conntrack -p -d: %.2fx  (goal <= 0.30x)\n", ratio(caseCtqSel, caseConnSel))
+	fmt.Fprintf(w, "ctq conntrack -L vs conntrack -L:   %.2fx  (goal <= 0.70x)\n", ratio(caseCtqCT, caseConntrack))
 	fmt.Fprintf(w, "ctq list peak RSS: %.1f MiB at %d flows, %.1f MiB at %d flows (goal <= 48 MiB, flat)\n",
 		float64(small.maxRSS)/1024, cfg.small, float64(r[caseCtqList].maxRSS)/1024, cfg.flows)
 	var self syscall.Rusage

@@ -14,9 +14,11 @@ func deleteArgs() []string {
 	return []string{"-D", "-p", "tcp", "--dport", "22", "--state", "ESTABLISHED"}
 }
 
-// benchDelete fills two namespaces with the same table, deletes the same
-// entries with ctq in one and conntrack -D in the other, checks that both
-// are left with as many entries, and repeats (refilling) runs times.
+// benchDelete fills three namespaces with the same table, deletes the
+// same entries with ctq's delete statement in one, conntrack -D in another
+// and ctq conntrack -D (which prints each entry, as conntrack -D does) in
+// the third, checks that all are left with as many entries, and repeats
+// (refilling) runs times.
 func benchDelete(cfg config) error {
 	a, err := newNamespace("ctq")
 	if err != nil {
@@ -28,11 +30,16 @@ func benchDelete(cfg config) error {
 		return err
 	}
 	defer b.remove()
+	c, err := newNamespace("ctqct")
+	if err != nil {
+		return err
+	}
+	defer c.remove()
 
-	var ctqTimes, ctTimes []time.Duration
+	var ctqTimes, ctTimes, ctqCTTimes []time.Duration
 	left := 0
 	for i := 0; i < cfg.runs; i++ {
-		for _, ns := range []*namespace{a, b} {
+		for _, ns := range []*namespace{a, b, c} {
 			if _, err := ns.run(cfg.conntrack, "-F"); err != nil {
 				return err
 			}
@@ -50,6 +57,10 @@ func benchDelete(cfg config) error {
 			return err
 		}
 		ctTimes = append(ctTimes, d)
+		if d, err = c.run(append([]string{cfg.ctq, "conntrack"}, deleteArgs()...)...); err != nil {
+			return err
+		}
+		ctqCTTimes = append(ctqCTTimes, d)
 		na, err := a.count(cfg.conntrack)
 		if err != nil {
 			return err
@@ -58,16 +69,22 @@ func benchDelete(cfg config) error {
 		if err != nil {
 			return err
 		}
-		if na != nb {
-			return fmt.Errorf("after the delete ctq's table has %d entries, conntrack's %d", na, nb)
+		nc, err := c.count(cfg.conntrack)
+		if err != nil {
+			return err
+		}
+		if na != nb || nc != nb {
+			return fmt.Errorf("after the delete ctq's table has %d entries, conntrack's %d, ctq conntrack's %d", na, nb, nc)
 		}
 		left = na
 	}
-	c, k := median(ctqTimes), median(ctTimes)
-	fmt.Printf("\ndelete, %d flows, %d deleted, %d left in both tables:\n", cfg.deleteFlows, cfg.deleteFlows-left, left)
+	q, k, qc := median(ctqTimes), median(ctTimes), median(ctqCTTimes)
+	fmt.Printf("\ndelete, %d flows, %d deleted, %d left in the three tables:\n", cfg.deleteFlows, cfg.deleteFlows-left, left)
 	fmt.Printf("%-56s %9.3fs\n", "conntrack "+fmt.Sprint(deleteArgs()), k.Seconds())
-	fmt.Printf("%-56s %9.3fs\n", "ctq -e '"+deleteStmt+"'", c.Seconds())
-	fmt.Printf("delete vs conntrack -D:             %.2fx  (goal <= 0.33x)\n", c.Seconds()/k.Seconds())
+	fmt.Printf("%-56s %9.3fs\n", "ctq -e '"+deleteStmt+"'", q.Seconds())
+	fmt.Printf("%-56s %9.3fs\n", "ctq conntrack "+fmt.Sprint(deleteArgs()), qc.Seconds())
+	fmt.Printf("delete vs conntrack -D:             %.2fx  (goal <= 0.33x)\n", q.Seconds()/k.Seconds())
+	fmt.Printf("ctq conntrack -D vs conntrack -D:   %.2fx  (goal <= 0.33x)\n", qc.Seconds()/k.Seconds())
 	return nil
 }
 

@@ -38,7 +38,7 @@ func main() {
 	flag.IntVar(&cfg.runs, "runs", 3, "runs per command (the median time is reported)")
 	flag.StringVar(&cfg.ctq, "ctq", "./ctq", "the ctq binary to measure")
 	flag.StringVar(&cfg.conntrack, "conntrack", "conntrack", "the conntrack binary to compare with")
-	flag.IntVar(&cfg.deleteFlows, "delete-n", 100000, "flows in each of the two tables of the delete benchmark (0: skip it)")
+	flag.IntVar(&cfg.deleteFlows, "delete-n", 100000, "flows in each of the three tables of the delete benchmark (0: skip it)")
 	flag.IntVar(&cfg.burstFlows, "burst-n", 200000, "flows in the event burst (0: skip it)")
 	flag.IntVar(&cfg.syncFlows, "sync-n", 100000, "flows replicated and committed by a conntrackd pair and a ctq pair (0: skip it)")
 	flag.IntVar(&cfg.accountFlows, "account-n", 262144, "entries in each round of the flow accounting burst (0: skip it)")

@@ -16,13 +16,15 @@ import (
 
 // facts are what the generated files say, read from ctq's tables.
 type facts struct {
-	flags      []cli.Flag
-	statements []statement
-	fields     []string
-	expect     []string
-	constants  []string
-	tables     []string
-	formats    []named
+	flags []cli.Flag
+	// subcommands are ctq's other programs (ctq conntrack).
+	subcommands []cli.Subcommand
+	statements  []statement
+	fields      []string
+	expect      []string
+	constants   []string
+	tables      []string
+	formats     []named
 	// topics are the help topics that are not statements, with their
 	// help text (expressions, scripts, shell).
 	topics map[string]string
@@ -97,6 +99,7 @@ var conntrackd = map[string]string{
 func gather() (*facts, error) {
 	d := &facts{
 		flags:       cli.Flags(),
+		subcommands: cli.Subcommands(),
 		fields:      lang.Fields(),
 		expect:      lang.ExpectFields(),
 		constants:   lang.Constants(),

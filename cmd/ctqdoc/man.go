@@ -42,6 +42,9 @@ func manPage(d *facts, version, date string) string {
 	m.section("SYNOPSIS")
 	m.line(".nf")
 	m.line(`\fBctq\fR ` + synopsis(d.flags) + ` [\fISCRIPT\fR]`)
+	for _, sc := range d.subcommands {
+		m.line(`\fBctq ` + esc(sc.Name) + `\fR \fI` + esc(sc.Args) + `\fR`)
+	}
 	m.line(".fi")
 
 	m.section("DESCRIPTION")
@@ -61,6 +64,13 @@ func manPage(d *facts, version, date string) string {
 		m.line(".TP")
 		m.line(flagTerm(f))
 		m.text(sentence(f.Help))
+	}
+
+	m.section("SUBCOMMANDS")
+	for _, sc := range d.subcommands {
+		m.line(".TP")
+		m.line(`\fB` + esc(sc.Name) + `\fR \fI` + esc(sc.Args) + `\fR`)
+		m.text(sentence(sc.Help))
 	}
 
 	m.section("STATEMENTS")

@@ -75,7 +75,12 @@ const (
 	opDelete batchOp = iota
 	opUpdate
 	opCreate
+	// opAdd is a create whose EEXIST is no failure (CreateIfAbsent).
+	opAdd
 )
+
+// creates reports whether o creates an entry.
+func (o batchOp) creates() bool { return o == opCreate || o == opAdd }
 
 func (o batchOp) String() string {
 	switch o {
@@ -110,7 +115,8 @@ type liveBatch struct {
 	maxBytes    int
 
 	onFailed func(req int, err error)
-	queued   int // requests queued so far, the next one's ordinal
+	observe  func(req int, err error) // Observe's callback, nil if none
+	queued   int                      // requests queued so far, the next one's ordinal
 
 	arena    []byte
 	reqs     []pendingReq
@@ -123,7 +129,12 @@ type liveBatch struct {
 	closed bool
 }
 
-var _ engine.Mutator = (*Live)(nil)
+var (
+	_ engine.Mutator       = (*Live)(nil)
+	_ engine.Observer      = (*liveBatch)(nil)
+	_ engine.AbsentCreator = (*liveBatch)(nil)
+	_ engine.Sender        = (*liveBatch)(nil)
+)
 
 // NewBatch opens a batch on a netlink socket of its own with an 8 MiB
 // receive buffer and capped acknowledgements (an error answer carries the
@@ -225,6 +236,18 @@ func (b *liveBatch) Create(f *engine.Flow) error {
 	return b.queue(opCreate, ipctnlMsgCtNew, netlink.Create|netlink.Excl, f,
 		func(e *attrEncoder) error { return encodeCreate(e, f) })
 }
+
+// CreateIfAbsent queues the creation of f as Create does; an entry that
+// exists already is left alone and counted in BatchStats.Exists
+// (engine.AbsentCreator: conntrack -A).
+func (b *liveBatch) CreateIfAbsent(f *engine.Flow) error {
+	return b.queue(opAdd, ipctnlMsgCtNew, netlink.Create|netlink.Excl, f,
+		func(e *attrEncoder) error { return encodeCreate(e, f) })
+}
+
+// Observe makes the batch report the outcome of each request to fn
+// (engine.Observer); see BatchConfig.Failed for when fn runs.
+func (b *liveBatch) Observe(fn func(req int, err error)) { b.observe = fn }
 
 // queue encodes one request into the arena and sends the batch when it is
 // full. An entry that cannot be encoded is an error of the call, not of
@@ -342,8 +365,7 @@ func (b *liveBatch) receive(first uint32, n int) {
 				continue // not an answer of this batch
 			}
 			// An acknowledgement (error code 0): the last request was done.
-			b.answered[i] = true
-			b.stats.Done++
+			b.done(i)
 			last = last || i == n-1
 		}
 		if last {
@@ -365,7 +387,7 @@ func (b *liveBatch) receive(first uint32, n int) {
 		if overflow || b.err != nil {
 			unknown++
 		} else {
-			b.stats.Done++
+			b.done(i)
 		}
 	}
 	if unknown > 0 {
@@ -373,6 +395,15 @@ func (b *liveBatch) receive(first uint32, n int) {
 		if overflow {
 			b.addError(fmt.Errorf("%d of %d requests have an unknown outcome: their answers overflowed the socket's receive buffer (ENOBUFS)", unknown, n))
 		}
+	}
+}
+
+// done counts request i as carried out.
+func (b *liveBatch) done(i int) {
+	b.answered[i] = true
+	b.stats.Done++
+	if b.observe != nil {
+		b.observe(b.reqs[i].ordinal, nil)
 	}
 }
 
@@ -386,8 +417,15 @@ func (b *liveBatch) failed(i int, err error) {
 	if b.onFailed != nil {
 		b.onFailed(r.ordinal, err)
 	}
-	if errors.Is(err, unix.ENOENT) && r.op != opCreate {
+	if b.observe != nil {
+		b.observe(r.ordinal, err)
+	}
+	switch {
+	case errors.Is(err, unix.ENOENT) && !r.op.creates():
 		b.stats.Gone++
+		return
+	case errors.Is(err, unix.EEXIST) && r.op == opAdd:
+		b.stats.Exists++
 		return
 	}
 	b.stats.Failed++
@@ -468,7 +506,7 @@ func errnoText(op batchOp, err error) string {
 		return err.Error()
 	}
 	switch {
-	case errno == unix.EEXIST && op == opCreate:
+	case errno == unix.EEXIST && op.creates():
 		return "an entry with this tuple exists already (EEXIST)"
 	case errno == unix.ENOENT:
 		return "no such entry (ENOENT)"
@@ -476,7 +514,7 @@ func errnoText(op batchOp, err error) string {
 		return "the kernel refused the status (EBUSY: only SEEN_REPLY, ASSURED and FIXED_TIMEOUT can be set, and set bits cannot be cleared)"
 	case errno == unix.ENOSPC && op == opUpdate:
 		return "the entry has no room for labels: it was created before any rule set ct labels (ENOSPC)"
-	case errno == unix.EOPNOTSUPP && op == opCreate:
+	case errno == unix.EOPNOTSUPP && op.creates():
 		return "the kernel cannot set up NAT for this translated entry: it has no NAT support (CONFIG_NF_NAT, module nf_nat) (EOPNOTSUPP)"
 	case errno == unix.EINVAL:
 		return "the kernel rejected the request as invalid (EINVAL)"

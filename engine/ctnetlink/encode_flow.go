@@ -205,7 +205,9 @@ func encodeDelete(e *attrEncoder, f *engine.Flow) error {
 //   - CTA_LABELS with CTA_LABELS_MASK: the kernel sets each label bit in
 //     the mask to its value in CTA_LABELS (new = old&^mask | labels), so
 //     the mask is AddLabels|DelLabels and the value AddLabels (a bit in
-//     both is set).
+//     both is set);
+//   - CTA_PROTOINFO with the protocol's state alone (TCP, SCTP, DCCP), as
+//     conntrack -U --state sends it.
 //
 // CTA_ID is sent when f.Has&HasID, but the kernel (up to 6.18 at least)
 // does not check it on an update: the update reaches whatever entry holds
@@ -239,6 +241,43 @@ func encodeUpdate(e *attrEncoder, f *engine.Flow, c *engine.Change) error {
 		e.labels(ctaLabels, c.AddLabels)
 		e.labels(ctaLabelsMask, mask)
 	}
+	if c.SetState {
+		return e.protoState(f, c.StateNum)
+	}
+	return nil
+}
+
+// protoState appends a CTA_PROTOINFO that sets the state of the entry f:
+// the state alone for TCP and DCCP; for SCTP, whose protocol info the
+// kernel takes only whole (EINVAL otherwise), with the verification tags
+// as read.
+func (e *attrEncoder) protoState(f *engine.Flow, state int) error {
+	if err := checkRange("state", state, 0xff); err != nil {
+		return err
+	}
+	var nest, attr uint16
+	switch f.ProtoNum {
+	case engine.ProtoTCP:
+		nest, attr = ctaProtoinfoTCP, ctaProtoinfoTCPState
+	case engine.ProtoSCTP:
+		nest, attr = ctaProtoinfoSCTP, ctaProtoinfoSCTPState
+	case engine.ProtoDCCP:
+		nest, attr = ctaProtoinfoDCCP, ctaProtoinfoDCCPState
+	default:
+		return fmt.Errorf("protocol %d has no state to set (only tcp, sctp and dccp have)", f.ProtoNum)
+	}
+	pi := e.begin(ctaProtoinfo)
+	n := e.begin(nest)
+	e.u8(attr, uint8(state))
+	if f.ProtoNum == engine.ProtoSCTP {
+		var b [4]byte
+		binary.NativeEndian.PutUint32(b[:], uint32(f.OrigVtag))
+		e.bytes(ctaProtoinfoSCTPVtagOriginal, b[:])
+		binary.NativeEndian.PutUint32(b[:], uint32(f.ReplyVtag))
+		e.bytes(ctaProtoinfoSCTPVtagReply, b[:])
+	}
+	e.end(n)
+	e.end(pi)
 	return nil
 }
 

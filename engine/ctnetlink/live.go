@@ -198,13 +198,18 @@ func dumpMsgType(t engine.Table) (int, error) {
 // reused Flow. The parts of filter the kernel supports are sent with the
 // dump request (none with LiveConfig.NoPushdown); ScanStats.Pushed says
 // which. Messages that do not decode are skipped and counted. Cancelling
-// ctx stops the dump promptly.
+// ctx stops the dump promptly. With filter.Zero a conntrack dump zeroes the
+// counters of every entry it reads (IPCTNL_MSG_CT_GET_CTRZERO).
 func (l *Live) Scan(ctx context.Context, table engine.Table, filter *engine.KernelFilter, yield func(*engine.Flow) error) (engine.ScanStats, error) {
 	var st engine.ScanStats
 	op := "dump " + table.String()
 	msgType, err := dumpMsgType(table)
 	if err != nil {
 		return st, fmt.Errorf("%s: %w", op, err)
+	}
+	if filter != nil && filter.Zero && table == engine.TableConntrack {
+		op = "dump and zero conntrack"
+		msgType = ipctnlMsgCtGetCtrZero
 	}
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("%s: %w", op, err)

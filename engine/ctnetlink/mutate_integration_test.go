@@ -813,6 +813,28 @@ func BenchmarkLiveMutations(b *testing.B) {
 			}
 			rate(b)
 		})
+		for _, echo := range []bool{false, true} {
+			name := "exec-delete"
+			if echo {
+				name += "-echo"
+			}
+			b.Run(fmt.Sprintf("%s-%d", name, n), func(b *testing.B) {
+				for b.Loop() {
+					b.StopTimer()
+					if err := l.Flush(ctx, engine.TableConntrack, engine.FamilyUnspec); err != nil {
+						b.Fatal(err)
+					}
+					create(b, flows)
+					var out countWriter
+					b.StartTimer()
+					res, err := engine.Exec(ctx, l, &engine.Plan{Action: engine.ActDelete, Limit: -1, Echo: echo}, engine.FlowsTo(&out), nil)
+					if err != nil || res.Count != n || (echo && int(out) != n) {
+						b.Fatalf("delete: %+v, %v, %d echoed", res, err, out)
+					}
+				}
+				rate(b)
+			})
+		}
 		b.Run(fmt.Sprintf("conntrack-D-%d", n), func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
@@ -827,3 +849,9 @@ func BenchmarkLiveMutations(b *testing.B) {
 		})
 	}
 }
+
+// countWriter counts the flows written to it.
+type countWriter int
+
+func (c *countWriter) Write(*engine.Flow) error { *c++; return nil }
+func (c *countWriter) Flush() error             { return nil }

@@ -88,3 +88,34 @@ func (f Flag) Names() string {
 	}
 	return "-" + f.Short + ", --" + f.Long
 }
+
+// Subcommand is a first argument that makes ctq another program.
+type Subcommand struct {
+	// Name is the word, and the program name (argv[0]) that selects the
+	// subcommand as well.
+	Name string
+	// Args is the placeholder of its arguments in help.
+	Args string
+	// Help says what it does, as Flag.Help.
+	Help string
+}
+
+// Subcommands returns ctq's subcommands, in help order.
+func Subcommands() []Subcommand {
+	return []Subcommand{
+		{Name: "conntrack", Args: "ARGS...",
+			Help: "behave as conntrack(8) of conntrack-tools 1.4.7: the same options, output, messages " +
+				"and exit codes (ctq started under the name conntrack does the same); " +
+				"conntrack -h lists the deliberate differences"},
+	}
+}
+
+// LookupSubcommand returns the subcommand called name.
+func LookupSubcommand(name string) (Subcommand, bool) {
+	for _, s := range Subcommands() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Subcommand{}, false
+}
