@@ -25,6 +25,10 @@ type EventOptions struct {
 	// time, once for each event with a non-zero PortID; caching is up to
 	// it. nil, or an empty name, prints no progname.
 	ProgName func(portid uint32) string
+	// SaveUserspace appends the [USERSPACE] suffix to save events too, as
+	// conntrack -E -o save does (the conntrack front end); conntrack -R
+	// and ctq's load skip it.
+	SaveUserspace bool
 }
 
 // EventWriter writes a stream of events (the watch statement).
@@ -112,10 +116,11 @@ var errEmptyEvent = errors.New("write event: the event has neither a flow nor an
 // Where ctq differs from conntrack 1.4.7 (bug 6 of the reference's list,
 // and one addition):
 //
-//   - xml and save events carry no [USERSPACE] suffix. conntrack appends it
-//     after </flow>, which makes the document not well-formed, and after the
-//     save arguments, which makes the line unusable by conntrack -R and ctq
-//     load. json and csv carry the port id and name in their own fields.
+//   - xml events carry no [USERSPACE] suffix: conntrack appends it after
+//     </flow>, which makes the document not well-formed. Nor do save events
+//     unless EventOptions.SaveUserspace asks for it (the conntrack front
+//     end), so that the lines stay plain conntrack arguments. json and csv
+//     carry the port id and name in their own fields.
 //   - expectation events carry the [USERSPACE] suffix as flow events do.
 //     conntrack never prints it for expectations (it reads them through a
 //     callback that hides the netlink header); kernel-made expectations,
@@ -132,13 +137,14 @@ func NewEvents(name string, w io.Writer, opts EventOptions) (EventWriter, error)
 		return nil, fmt.Errorf("output format %q cannot stream events: it sizes its columns on the whole output (use text, json or csv)", name)
 	}
 	ew := &eventWriter{
-		bw:    bufio.NewWriterSize(w, bufSize),
-		buf:   make([]byte, 0, 2048),
-		kind:  s.Kind,
-		flags: s.Flags,
-		opts:  opts.Options,
-		clock: opts.Now,
-		prog:  opts.ProgName,
+		bw:     bufio.NewWriterSize(w, bufSize),
+		buf:    make([]byte, 0, 2048),
+		kind:   s.Kind,
+		flags:  s.Flags,
+		opts:   opts.Options,
+		clock:  opts.Now,
+		prog:   opts.ProgName,
+		saveUS: opts.SaveUserspace,
 	}
 	ew.opts.Now = ew.eventTime
 	return ew, nil
@@ -154,6 +160,7 @@ type eventWriter struct {
 	opts    Options             // the caller's, with Now reporting cur
 	clock   func() time.Time    // the caller's Now; nil means time.Now
 	prog    func(uint32) string // EventOptions.ProgName
+	saveUS  bool                // EventOptions.SaveUserspace
 	cur     time.Time           // the time of the event being written
 	open    docTable
 }
@@ -243,6 +250,12 @@ func (w *eventWriter) appendText(b []byte, ev *engine.Event, kind Event) []byte 
 	} else {
 		b = AppendExpect(b, ev.Expect, kind, &w.opts)
 	}
+	return w.appendUserspace(b, ev)
+}
+
+// appendUserspace appends " [USERSPACE] portid=N[ progname=NAME]" for an
+// event a process caused.
+func (w *eventWriter) appendUserspace(b []byte, ev *engine.Event) []byte {
 	if ev.PortID == 0 {
 		return b
 	}
@@ -261,7 +274,11 @@ func (w *eventWriter) appendSave(b []byte, ev *engine.Event, kind Event) ([]byte
 	if ev.Flow == nil {
 		return AppendExpect(b, ev.Expect, kind, &w.opts), nil
 	}
-	return AppendSave(b, ev.Flow, kind)
+	b, err := AppendSave(b, ev.Flow, kind)
+	if err != nil || !w.saveUS {
+		return b, err
+	}
+	return w.appendUserspace(b, ev), nil
 }
 
 // appendXML appends the <flow> element, after the document header when

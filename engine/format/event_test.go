@@ -266,6 +266,8 @@ func TestEventUserspaceSuffix(t *testing.T) {
 		{"kernel event", "text", engine.Event{Type: evNewT, Flow: &f}, named, "mark=0"},
 		{"expectation", "text", engine.Event{Type: evNewT, Expect: &e, PortID: 9}, named, "helper=ftp [USERSPACE] portid=9 progname=ctq"},
 		{"save", "save", engine.Event{Type: evNewT, Flow: &f, PortID: 7}, named, "--state SYN_SENT"},
+		{"save, SaveUserspace", "save", engine.Event{Type: evNewT, Flow: &f, PortID: 7}, EventOptions{Options: named.Options, ProgName: named.ProgName, SaveUserspace: true}, "--state SYN_SENT [USERSPACE] portid=7 progname=ctq"},
+		{"save, SaveUserspace, kernel event", "save", engine.Event{Type: evNewT, Flow: &f}, EventOptions{SaveUserspace: true}, "--state SYN_SENT"},
 		{"save expectation", "save", engine.Event{Type: evNewT, Expect: &e, PortID: 7}, named, "    [NEW] 300 proto=6 src=192.0.2.1 dst=192.0.2.1 sport=0 dport=50000 mask-src=255.255.255.255 mask-dst=255.255.255.255 sport=0 dport=65535 master-src=192.0.2.1 master-dst=192.0.2.1 sport=43413 dport=21 class=0 helper=ftp"},
 		{"xml", "xml", engine.Event{Type: evNewT, Flow: &f, PortID: 7}, named, "</flow>"},
 		{"xml expectation", "xml", engine.Event{Type: evNewT, Expect: &e, PortID: 7}, named, "</flow>"},

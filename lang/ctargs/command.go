@@ -62,8 +62,11 @@ type Command struct {
 	Plan engine.Plan
 	// Output is how entries and events are printed (-o).
 	Output Output
-	// EventBuffer is -b's socket buffer size for -E (0: the default).
-	EventBuffer int
+	// EventBuffer is -b's socket buffer size for -E (0: the default), and
+	// EventBufferSet whether -b was given (conntrack then reports the
+	// size the kernel set, even for -b 0).
+	EventBuffer    int
+	EventBufferSet bool
 	// LoadFile is -R's file name ("-": standard input).
 	LoadFile string
 	// HelpProto is the protocol named with -h -p, whose options conntrack

@@ -87,6 +87,7 @@ func (p *parser) command() (*Command, *Error) {
 		pl.Filter = p.kernelFilter(true, false)
 		pl.Match = m.filter
 		c.EventBuffer = int(p.bufSize)
+		c.EventBufferSet = p.options&optBufferSize != 0
 		if p.options&optEventMask != 0 {
 			if p.eventMask == 0 {
 				c.NoEvents = true

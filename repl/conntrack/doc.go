@@ -31,7 +31,7 @@ var Differences = []string{
 	"-U: an update the kernel refuses is reported and counted but not printed (1.4.7 prints the unchanged entry)",
 	"-U --state on SCTP sends the entry's verification tags with the state, which the kernel needs",
 	"-o xml: SCTP and DCCP states by their own names (1.4.7 prints TCP's), and strings escaped",
-	"-E -o xml and -o save: no [USERSPACE] suffix (it breaks the document and the -R line)",
-	"-E: -b is accepted and ignored (ctq sizes its socket buffer itself); lost events print conntrack's ENOBUFS warning",
+	"-E -o xml: no [USERSPACE] suffix after </flow> (it breaks the document; conntrack 1.4.9 dropped it too)",
+	"-E: -b prints conntrack's NOTICE of the size the kernel sets, but ctq sizes its event socket itself (larger; 1.4.7 resizes another socket); lost events print conntrack's ENOBUFS warning",
 	"-G and -D on expectations find the expectation in a dump of the table",
 }

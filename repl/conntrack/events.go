@@ -46,6 +46,17 @@ func (r *runner) events(ctx context.Context, src engine.Source, cmd *ctargs.Comm
 	if cmd.Table == engine.TableExpect {
 		what = "expectation events"
 	}
+	if cmd.EventBufferSet {
+		// conntrack reports the size the kernel gives a socket asked for
+		// -b's (ctq's own event socket sizes itself, larger).
+		// 1.4.7 passes the size as a C int and reads the answer (4
+		// bytes) into the low half of its 8-byte size_t holding -b's
+		// value: a negative -b prints its high half too.
+		req := uint64(cmd.EventBuffer)
+		if n, err := rcvbufSize(int(int32(uint32(req)))); err == nil {
+			fmt.Fprintf(r.stderr, "NOTICE: Netlink socket buffer size has been set to %d bytes.\n", req&^0xffffffff|uint64(uint32(n)))
+		}
+	}
 	if cmd.NoEvents {
 		// An event mask that selects no type: conntrack subscribes to
 		// nothing and waits for its signal.
@@ -55,7 +66,7 @@ func (r *runner) events(ctx context.Context, src engine.Source, cmd *ctargs.Comm
 	}
 	spec := cmd.Output.Spec
 	spec.Flags &= honoured(cmd.Op)
-	opts := format.EventOptions{Options: *r.formatOptions(cmd)}
+	opts := format.EventOptions{Options: *r.formatOptions(cmd), SaveUserspace: true}
 	if pn, ok := src.(engine.ProgNamer); ok {
 		opts.ProgName = pn.ProgName
 	}
