@@ -206,15 +206,15 @@ func ctdQueue(st *node.Stats) string {
 
 // ctdPages are the -s pages by request code.
 var ctdPages = map[uint32]func(st *node.Stats, now time.Time) string{
-	ctdStats:        func(st *node.Stats, _ time.Time) string { return ctdGeneral(st, false) },
-	ctdExpStats:     func(st *node.Stats, _ time.Time) string { return ctdGeneral(st, true) },
-	ctdStatsNetwork: func(st *node.Stats, _ time.Time) string { return ctdNetwork(st) },
-	ctdStatsCache:   func(st *node.Stats, _ time.Time) string { return ctdCache(st) },
-	ctdStatsRuntime: func(st *node.Stats, now time.Time) string {
+	CodeStats:        func(st *node.Stats, _ time.Time) string { return ctdGeneral(st, false) },
+	CodeExpStats:     func(st *node.Stats, _ time.Time) string { return ctdGeneral(st, true) },
+	CodeStatsNetwork: func(st *node.Stats, _ time.Time) string { return ctdNetwork(st) },
+	CodeStatsCache:   func(st *node.Stats, _ time.Time) string { return ctdCache(st) },
+	CodeStatsRuntime: func(st *node.Stats, now time.Time) string {
 		return ctdRuntime(st, int(now.Sub(st.Started).Minutes()))
 	},
-	ctdStatsLink:    func(st *node.Stats, _ time.Time) string { return ctdLinkPage(st) },
-	ctdStatsRsqueue: func(st *node.Stats, _ time.Time) string { return ctdRsqueue(st) },
-	ctdStatsQueue:   func(st *node.Stats, _ time.Time) string { return ctdQueue(st) },
-	ctdStatsProcess: func(*node.Stats, time.Time) string { return "" }, // no child processes
+	CodeStatsLink:    func(st *node.Stats, _ time.Time) string { return ctdLinkPage(st) },
+	CodeStatsRsqueue: func(st *node.Stats, _ time.Time) string { return ctdRsqueue(st) },
+	CodeStatsQueue:   func(st *node.Stats, _ time.Time) string { return ctdQueue(st) },
+	CodeStatsProcess: func(*node.Stats, time.Time) string { return "" }, // no child processes
 }

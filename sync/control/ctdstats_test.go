@@ -36,14 +36,14 @@ func TestConntrackdStatsPages(t *testing.T) {
 		code uint32
 		st   *node.Stats
 	}{
-		{"s-general", ctdStats, &st},
-		{"s-network", ctdStatsNetwork, &st},
-		{"s-cache", ctdStatsCache, &st},
-		{"s-link", ctdStatsLink, &st},
-		{"s-queue", ctdStatsQueue, &st},
-		{"s-runtime", ctdStatsRuntime, &st},
-		{"s-rsqueue", ctdStatsRsqueue, &st},
-		{"x-expect", ctdExpStats, &exp},
+		{"s-general", CodeStats, &st},
+		{"s-network", CodeStatsNetwork, &st},
+		{"s-cache", CodeStatsCache, &st},
+		{"s-link", CodeStatsLink, &st},
+		{"s-queue", CodeStatsQueue, &st},
+		{"s-runtime", CodeStatsRuntime, &st},
+		{"s-rsqueue", CodeStatsRsqueue, &st},
+		{"x-expect", CodeExpStats, &exp},
 	} {
 		want, err := os.ReadFile(filepath.Join("testdata", "conntrackd-1.4.7", tt.file+".txt"))
 		if err != nil {
