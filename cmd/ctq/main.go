@@ -21,6 +21,9 @@ import (
 )
 
 func main() {
+	if ctd, code := conntrackdMain(os.Args); ctd {
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
