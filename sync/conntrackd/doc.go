@@ -8,7 +8,9 @@
 // (sync/daemon), in the foreground, or in the background with -d: the
 // command then returns once the node is ready (lock file taken, control
 // socket listening), as conntrackd's parent process does after its
-// initialisation. The client options send conntrackd's request codes to
+// initialisation. A configuration with a Stats section runs conntrackd's
+// statistics mode: a flow log of the entries that end, in conntrackd's
+// format, and its -s, -s cache, -s runtime, -i, -f and -k. The client options send conntrackd's request codes to
 // the daemon of the configuration's General { UNIX { Path } }, ctq's node
 // or conntrackd itself (sync/control's Client.Conntrackd), and print the
 // reply as it comes.

@@ -105,11 +105,11 @@ func request(ctx context.Context, con *console, cfg *config.Config, code int32) 
 }
 
 // runnable checks that cfg configures a node this front end runs: a sync
-// node with a control socket.
+// node with a control socket, or conntrackd's statistics mode.
 func runnable(cfg *config.Config) error {
 	switch {
 	case !cfg.HasSync && cfg.StatsLine > 0:
-		return &config.Error{File: cfg.File, Line: cfg.StatsLine, Msg: "Stats (conntrackd's statistics mode) is not supported by ctq's conntrackd: use ctq's `account \"FILE\"`"}
+		return nil
 	case !cfg.HasSync:
 		return &config.Error{File: cfg.File, Msg: "no Sync section"}
 	case cfg.General.UnixPath == "":

@@ -50,7 +50,7 @@ func TestMainWithoutDaemon(t *testing.T) {
 		{args: []string{"-Z"}, stdoutHasUsage: true, stderr: "[T] [ERROR] Unknown option: -Z\n"},
 		{args: []string{"-C", conf, "-x"}, stdoutHasUsage: true, stderr: "[T] [ERROR] Invalid parameters\n", code: 1},
 		{args: []string{"-C", conf, "-s", "bogus"}, stderr: "[T] [ERROR] unknown parameter `bogus' for option `-s'\n", code: 1},
-		{args: []string{"-C", stats}, stderrHasPrefix: "[T] [ERROR] " + stats + ":4: Stats", code: 1},
+		{args: []string{"-C", stats, "-s"}, stderr: "[T] [ERROR] can't connect: is conntrackd running? appropriate permissions?\n", code: 1},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -16,17 +16,21 @@ const (
 	shutdownLine = "---- shutdown received ----"
 )
 
+// node is a running node: a sync node (sync/daemon) or a statistics-mode
+// one.
+type node interface {
+	Done() <-chan struct{}
+	Stop() error
+}
+
 // run runs the node of cfg until ctx ends or a client stops it; as the
 // background child (bg) it tells the parent when the node is ready.
 func run(ctx context.Context, con *console, cfg *config.Config, bg bool) int {
-	dc := daemon.Config{Config: cfg, Stderr: con.stderr, Notify: daemon.SystemdNotifier(),
-		StartLine: consoleLine, StopLine: shutdownLine}
 	var ready *os.File
 	if bg {
 		ready = childReady()
-		dc.StartLine, dc.Stderr = daemonLine, nil
 	}
-	n, err := daemon.Start(ctx, dc)
+	n, stopped, err := startNode(ctx, con, cfg, bg)
 	if err != nil {
 		if ready != nil {
 			fmt.Fprintf(ready, "%v\n", err)
@@ -39,14 +43,51 @@ func run(ctx context.Context, con *console, cfg *config.Config, bg bool) int {
 		fmt.Fprintln(ready, readyWord)
 		ready.Close()
 		os.Chdir("/") // conntrackd's do_chdir: a failure is only a warning
-
 	} else {
 		con.log(LevelNotice, consoleLine)
 	}
 	<-n.Done()
-	if err := n.Stop(); err != nil {
+	err = n.Stop()
+	if stopped != nil {
+		stopped()
+	}
+	if err != nil {
 		con.log(LevelError, err.Error())
 		return 1
 	}
 	return 0
+}
+
+// startNode starts the node of cfg, a sync node or, for a Stats section,
+// a statistics-mode one; stopped, if not nil, is called once it stopped.
+func startNode(ctx context.Context, con *console, cfg *config.Config, bg bool) (n node, stopped func(), err error) {
+	start, logCon := consoleLine, con
+	if bg {
+		start, logCon = daemonLine, nil
+	}
+	if !cfg.HasSync {
+		log, err := openNodeLog(cfg.General.LogFile, logCon)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := startStats(ctx, cfg, log)
+		if err != nil {
+			log.close()
+			return nil, nil, err
+		}
+		if log.file != nil {
+			log.file.WriteString(logLine(con.clock(), os.Getpid(), LevelNotice, start))
+		}
+		return s, func() { log.log(LevelNotice, shutdownLine); log.close() }, nil
+	}
+	dc := daemon.Config{Config: cfg, Stderr: con.stderr, Notify: daemon.SystemdNotifier(),
+		StartLine: start, StopLine: shutdownLine}
+	if bg {
+		dc.Stderr = nil
+	}
+	d, err := daemon.Start(ctx, dc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, nil, nil
 }

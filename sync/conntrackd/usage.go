@@ -74,6 +74,14 @@ func (c *console) log(l Level, msg string) {
 	io.WriteString(w, logLine(c.now(), c.pid, l, msg))
 }
 
+// clock is the time of a message: c's clock, time.Now without a console.
+func (c *console) clock() time.Time {
+	if c == nil || c.now == nil {
+		return time.Now()
+	}
+	return c.now()
+}
+
 // print prints what Parse produced, in order.
 func (c *console) print(out []Output) {
 	for _, o := range out {
