@@ -78,6 +78,9 @@ func startNode(ctx context.Context, con *console, cfg *config.Config, bg bool) (
 		if log.file != nil {
 			log.file.WriteString(logLine(con.clock(), os.Getpid(), LevelNotice, start))
 		}
+		if nt := daemon.SystemdNotifier(); nt != nil {
+			nt.Notify("READY=1") // conntrackd's sd_ct_init
+		}
 		return s, func() { log.log(LevelNotice, shutdownLine); log.close() }, nil
 	}
 	dc := daemon.Config{Config: cfg, Stderr: con.stderr, Notify: daemon.SystemdNotifier(),
