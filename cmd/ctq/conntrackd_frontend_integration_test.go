@@ -3,6 +3,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,10 +39,12 @@ func frontEnd(t *testing.T, ns *nstest.NS, link string, args ...string) (string,
 // -d: backup on a node that is not running (-s fails, a stale lock file
 // is removed, -d starts it, then -t, -n), primary (-c, -f, -R, -B), fault
 // (-t). Every call exits as the script expects; the flows of A reach B's
-// kernel table; -k stops the node and removes its lock file and socket.
+// kernel table; examples/keepalived-notify.sh drives the node too; -k
+// stops the node and removes its lock file and socket.
 func TestConntrackdFrontEndPrimaryBackup(t *testing.T) {
 	nstest.RequireCommand(t, "conntrack")
-	link := linkConntrackd(t, buildCtq(t))
+	bin := buildCtq(t)
+	link := linkConntrackd(t, bin)
 	a, b := nstest.Joined(t, "ctqa", "192.0.2.1", "ctqb", "192.0.2.2")
 	const dst = "203.0.113.21"
 	want := udpFlows(t, a, "198.51.100.21", dst, 2000, 2004)
@@ -126,6 +129,12 @@ func TestConntrackdFrontEndPrimaryBackup(t *testing.T) {
 		t.Errorf("fault: conntrackd -t: exit %d: %q", rc, out)
 	}
 
+	// examples/keepalived-notify.sh (ctq's statements) drives the node
+	// conntrackd -d started.
+	if log, rc := notify(t, bin, confB, "MASTER"); rc != 0 {
+		t.Errorf("keepalived-notify.sh MASTER against the node of conntrackd -d: exit %d: %s", rc, log)
+	}
+
 	// -k stops B: lock file and socket go.
 	if out, rc := ctd(b, confB, "-k"); rc != 0 || out != "" {
 		t.Errorf("conntrackd -k: exit %d: %q", rc, out)
@@ -140,7 +149,9 @@ func TestConntrackdFrontEndPrimaryBackup(t *testing.T) {
 // TestConntrackdFrontEndFailedCommit: a commit the kernel refuses
 // entries of exits 1 through ctq's conntrackd client (conntrackd's own
 // exits 0), with the node's ERROR line; the node runs in the foreground
-// (no -d) and logs conntrackd's lines at start and stop.
+// (no -d), as systemd's conntrackd.service (Type=notify) runs it: it
+// tells NOTIFY_SOCKET it is ready, and logs conntrackd's lines at start
+// and stop.
 func TestConntrackdFrontEndFailedCommit(t *testing.T) {
 	nstest.RequireCommand(t, "conntrack")
 	bin := buildCtq(t)
@@ -152,7 +163,19 @@ func TestConntrackdFrontEndFailedCommit(t *testing.T) {
 	textB := strings.Replace(syncTestConf, "\tLockFile", "\tLogFile %[1]s/%[2]s.log\n\tLockFile", 1)
 	confA, confB := writeSyncConfs(t, dir, syncTestConf, textB, "192.0.2.1", "192.0.2.2")
 	startSyncDaemon(t, bin, a, confA)
-	fg := startSyncDaemonCmd(t, "ip", "netns", "exec", b.Name(), link, "-C", confB)
+	// As systemd's conntrackd.service runs it (Type=notify, no -d).
+	notifySock := filepath.Join(dir, "notify.sock")
+	nc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notifySock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fg := startSyncDaemonCmd(t, "env", "NOTIFY_SOCKET="+notifySock, "ip", "netns", "exec", b.Name(), link, "-C", confB)
+	nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	buf := make([]byte, 4096)
+	if n, err := nc.Read(buf); err != nil || !strings.Contains(string(buf[:n]), "READY=1") {
+		t.Errorf("systemd notification of the foreground node: %q, %v; want READY=1", buf[:n], err)
+	}
 	ctd := func(args ...string) (string, int) {
 		t.Helper()
 		return frontEnd(t, b, link, append([]string{"-C", confB}, args...)...)
