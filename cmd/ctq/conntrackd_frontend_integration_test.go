@@ -201,8 +201,10 @@ func TestConntrackdFrontEndFailedCommit(t *testing.T) {
 	if err := fg.wait(t); err != nil {
 		t.Errorf("conntrackd in the foreground after -k: %v", err)
 	}
-	if !strings.Contains(fg.out.String(), "[notice] -- starting in console mode --\n") {
-		t.Errorf("console output lacks conntrackd's start line:\n%s", fg.out.String())
+	for _, l := range []string{"[notice] -- starting in console mode --\n", "[notice] ---- shutdown received ----\n"} {
+		if !strings.Contains(fg.out.String(), l) {
+			t.Errorf("console output lacks conntrackd's %q:\n%s", l, fg.out.String())
+		}
 	}
 	log, err := os.ReadFile(filepath.Join(dir, "b.log"))
 	if err != nil {

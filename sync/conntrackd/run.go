@@ -55,6 +55,9 @@ func run(ctx context.Context, con *console, cfg *config.Config, bg bool) int {
 		con.log(LevelError, err.Error())
 		return 1
 	}
+	if ready == nil {
+		con.log(LevelNotice, shutdownLine)
+	}
 	return 0
 }
 
@@ -81,7 +84,12 @@ func startNode(ctx context.Context, con *console, cfg *config.Config, bg bool) (
 		if nt := daemon.SystemdNotifier(); nt != nil {
 			nt.Notify("READY=1") // conntrackd's sd_ct_init
 		}
-		return s, func() { log.log(LevelNotice, shutdownLine); log.close() }, nil
+		return s, func() {
+			if log.file != nil {
+				log.file.WriteString(logLine(con.clock(), os.Getpid(), LevelNotice, shutdownLine))
+			}
+			log.close()
+		}, nil
 	}
 	dc := daemon.Config{Config: cfg, Stderr: con.stderr, Notify: daemon.SystemdNotifier(),
 		StartLine: start, StopLine: shutdownLine}
