@@ -32,6 +32,9 @@ func run(ctx context.Context, con *console, cfg *config.Config, bg bool) int {
 	}
 	n, stopped, err := startNode(ctx, con, cfg, bg)
 	if err != nil {
+		// conntrackd's log is open by then: the reason goes to its
+		// LogFile too (with -d, conntrackd writes it there only).
+		appendLog(cfg.General.LogFile, logLine(con.clock(), os.Getpid(), LevelError, err.Error()))
 		if ready != nil {
 			fmt.Fprintf(ready, "%v\n", err)
 			ready.Close()
@@ -101,4 +104,18 @@ func startNode(ctx context.Context, con *console, cfg *config.Config, bg bool) (
 		return nil, nil, err
 	}
 	return d, nil, nil
+}
+
+// appendLog appends line to the log file path, if any, as well as it can
+// (the log may be what failed).
+func appendLog(path, line string) {
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return
+	}
+	f.WriteString(line)
+	f.Close()
 }
