@@ -68,12 +68,26 @@ func transportName(t config.Transport) string {
 	return t.String()
 }
 
+// connected is a TCP connection's state in conntrackd's -s.
+func connected(up bool) string {
+	if up {
+		return "connected"
+	}
+	return "disconnected"
+}
+
 // ctdActiveLink writes the active link's traffic ("UDP traffic (active
 // device=eth1):").
 func ctdActiveLink(b *strings.Builder, st *node.Stats) {
 	for _, ls := range st.Links {
 		if ls.Active {
-			fmt.Fprintf(b, "%s traffic (active device=%s):\n", transportName(ls.Transport), ls.Interface)
+			if ls.Transport == config.TransportTCP {
+				// conntrackd's tcp_snprintf_stats
+				fmt.Fprintf(b, "TCP traffic (active device=%s) server=%s client=%s:\n", ls.Interface,
+					connected(ls.ServerConnected), connected(ls.ClientConnected))
+			} else {
+				fmt.Fprintf(b, "%s traffic (active device=%s):\n", transportName(ls.Transport), ls.Interface)
+			}
 			ctdTraffic(b, &ls.Stats)
 			return
 		}

@@ -81,3 +81,16 @@ func TestConntrackdLinkStates(t *testing.T) {
 		}
 	}
 }
+
+// TestConntrackdTCPConnections: the active TCP link's line of the -s page
+// says, as conntrackd's tcp_snprintf_stats, whether its server and client
+// connections are up.
+func TestConntrackdTCPConnections(t *testing.T) {
+	st := node.Stats{Links: []link.LinkStatus{{Name: "veth2", Transport: config.TransportTCP, Interface: "veth2", Up: true, Active: true,
+		ServerConnected: true}}}
+	want := "TCP traffic (active device=veth2) server=connected client=disconnected:\n" +
+		"                   0 Bytes sent                    0 Bytes recv\n"
+	if got := ctdGeneral(&st, false); !strings.Contains(got, want) {
+		t.Errorf("-s page lacks %q:\n%s", want, got)
+	}
+}
