@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ctq/engine"
+	"ctq/engine/account"
 	"ctq/engine/ctnetlink"
 	"ctq/engine/format"
 	"ctq/sync/config"
@@ -29,7 +30,9 @@ const logHidden = engine.HasTimeout | engine.HasUse | engine.HasID
 
 // statsNode runs conntrackd's statistics mode (a Stats section): it keeps
 // the kernel table's entries in a cache, logs each entry that ends to the
-// Stats LogFile (and syslog) as conntrackd does ("ctime<TAB>entry"), and
+// Stats LogFile (engine/account, with the kernel's reliable delivery of
+// destroy events and the entries that end without one recovered from
+// table dumps) and to syslog as conntrackd does ("ctime<TAB>entry"), and
 // answers conntrackd's client on the control socket (-s, -s cache, -s
 // runtime, -i, -f, -k).
 type statsNode struct {
@@ -43,8 +46,11 @@ type statsNode struct {
 	mu    sync.Mutex
 	flows map[int]statsEntry
 	count statsCounters
-	flog  *os.File
 	fsys  *syslog.Writer
+	// accounted is set when engine/account writes the flow log (Stats
+	// LogFile); acctDone is closed when it has finished.
+	accounted bool
+	acctDone  chan struct{}
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -72,9 +78,13 @@ func startStats(ctx context.Context, cfg *config.Config, log *nodeLog) (*statsNo
 		return nil, err
 	}
 	if p := cfg.Stats.LogFile; p != "" {
-		if n.flog, err = os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
+		// account opens it again: this says at once that it cannot.
+		lf, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
 			return fail(fmt.Errorf("can't open logfile `%s'.Reason: %w", p, err))
 		}
+		lf.Close()
+		n.accounted = true
 	}
 	if fac := cfg.Stats.Syslog; fac != "" {
 		n.fsys, _ = syslog.New(syslogFacility(fac)|syslog.LOG_INFO, "conntrackd") // as openlog, never fatal
@@ -115,12 +125,26 @@ func startStats(ctx context.Context, cfg *config.Config, log *nodeLog) (*statsNo
 		n.cancel()
 		return fail(fmt.Errorf("follow the kernel's events: %w", err))
 	}
-	go n.run(ctx, watchErr)
+	acctErr := make(chan error, 1)
+	if n.accounted {
+		n.acctDone = make(chan struct{})
+		go func() {
+			defer close(n.acctDone)
+			_, err := account.Run(ctx, account.Config{
+				Source: n.live,
+				Plan:   &engine.Plan{Action: engine.ActWatch, Table: engine.TableConntrack, Events: engine.EventDestroy, Limit: -1},
+				Path:   cfg.Stats.LogFile,
+				Writer: func(w io.Writer) format.EventWriter { return &statsLog{w: w, sys: n.fsys} },
+			})
+			acctErr <- err
+		}()
+	}
+	go n.run(ctx, watchErr, acctErr)
 	return n, nil
 }
 
 // run serves the control socket until ctx ends, then releases all.
-func (n *statsNode) run(ctx context.Context, watchErr <-chan error) {
+func (n *statsNode) run(ctx context.Context, watchErr, acctErr <-chan error) {
 	defer close(n.done)
 	if n.ln != nil {
 		go n.serve(ctx)
@@ -131,8 +155,15 @@ func (n *statsNode) run(ctx context.Context, watchErr <-chan error) {
 		if ctx.Err() == nil {
 			n.err = fmt.Errorf("kernel events: %w", err)
 		}
+	case err := <-acctErr:
+		if ctx.Err() == nil && err != nil {
+			n.err = fmt.Errorf("flow log: %w", err)
+		}
 	}
 	n.cancel()
+	if n.acctDone != nil {
+		<-n.acctDone // the entries still gone are logged
+	}
 	n.release()
 }
 
@@ -146,9 +177,6 @@ func (n *statsNode) release() {
 		n.live.Close()
 	}
 	n.mu.Lock()
-	if n.flog != nil {
-		n.flog.Close()
-	}
 	if n.fsys != nil {
 		n.fsys.Close()
 	}
@@ -203,29 +231,51 @@ func (n *statsNode) event(ev *engine.Event) error {
 			n.count.bytes += uint64(ev.Flow.Bytes)
 			n.count.packets += uint64(ev.Flow.Packets)
 		}
-		n.logFlow(ev.Flow)
+		if !n.accounted && n.fsys != nil {
+			n.fsys.Info(string(statsLine(ev.Flow)))
+		}
 	}
 	n.count.active = uint64(len(n.flows))
 	return nil
 }
 
-// logFlow writes an ended entry to the flow log: conntrackd's dlog_ct,
-// "ctime<TAB>" and the entry's line without timeout, counters, use, mark
-// and ID. The caller holds n.mu.
-func (n *statsNode) logFlow(f *engine.Flow) {
+// statsLine is an ended entry's line in conntrackd's flow log (without
+// the date): the entry without timeout, use and ID, and without a mark
+// of 0 (a destroy event carries none).
+func statsLine(f *engine.Flow) []byte {
 	c := *f
 	c.Has &^= logHidden
 	if c.Mark == 0 {
 		c.Has &^= engine.HasMark
 	}
-	line := format.AppendText(nil, &c, format.EventNone, 0, nil)
-	if n.flog != nil {
-		n.flog.WriteString(time.Now().Format("Mon Jan _2 15:04:05 2006") + "\t" + string(line) + "\n")
-	}
-	if n.fsys != nil {
-		n.fsys.Info(string(line))
-	}
+	return format.AppendText(nil, &c, format.EventNone, 0, nil)
 }
+
+// statsLog writes account's destroy events as conntrackd's dlog_ct:
+// "ctime<TAB>line" to the log file, the line to syslog.
+type statsLog struct {
+	w   io.Writer
+	sys *syslog.Writer
+}
+
+// WriteEvent writes one ended entry.
+func (l *statsLog) WriteEvent(ev *engine.Event) error {
+	if ev.Flow == nil {
+		return nil
+	}
+	line := statsLine(ev.Flow)
+	if l.sys != nil {
+		l.sys.Info(string(line))
+	}
+	_, err := io.WriteString(l.w, time.Now().Format("Mon Jan _2 15:04:05 2006")+"\t"+string(line)+"\n")
+	return err
+}
+
+// Flush has nothing to do: every line is written at once.
+func (l *statsLog) Flush() error { return nil }
+
+// Close has nothing to do: account closes the file.
+func (l *statsLog) Close() error { return nil }
 
 // serve answers conntrackd's client until ctx ends.
 func (n *statsNode) serve(ctx context.Context) {
