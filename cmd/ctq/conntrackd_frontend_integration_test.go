@@ -60,9 +60,30 @@ func TestConntrackdFrontEndPrimaryBackup(t *testing.T) {
 		ctd(b, confB, "-k")
 	})
 
-	// A runs (conntrackd -d returns once it is ready).
-	if out, rc := ctd(a, confA, "-d"); rc != 0 || out != "" {
+	// A runs (conntrackd -d returns once it is ready), under a systemd
+	// that listens: the parent names the background process the main
+	// one (MAINPID), which then says READY=1.
+	notifySock := filepath.Join(dir, "notify.sock")
+	nc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notifySock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if out, rc := runExit(t, "env", "NOTIFY_SOCKET="+notifySock, "ip", "netns", "exec", a.Name(), link, "-C", confA, "-d"); rc != 0 || out != "" {
 		t.Fatalf("conntrackd -d on A: exit %d: %q", rc, out)
+	}
+	var notes []string
+	nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for !slices.Contains(notes, "READY=1") {
+		buf := make([]byte, 4096)
+		n, err := nc.Read(buf)
+		if err != nil {
+			t.Fatalf("systemd notifications of conntrackd -d: %q, then %v", notes, err)
+		}
+		notes = append(notes, strings.Split(string(buf[:n]), "\n")[0])
+	}
+	if !strings.HasPrefix(notes[0], "MAINPID=") {
+		t.Errorf("systemd notifications of conntrackd -d: %q, want MAINPID= first", notes)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "a.sock")); err != nil {
 		t.Fatalf("A's control socket once conntrackd -d returned: %v", err)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"ctq/sync/daemon"
 )
 
 // readyEnv names the environment variable that tells the background
@@ -68,6 +70,11 @@ func StartBackground(args []string) error {
 	w.Close()
 	if err != nil {
 		return fmt.Errorf("fork has failed: %w", err)
+	}
+	if nt := daemon.SystemdNotifier(); nt != nil {
+		// conntrackd's sd_ct_mainpid: under systemd the background
+		// process is the service's main process, whose READY=1 counts.
+		nt.Notify("MAINPID=" + strconv.Itoa(cmd.Process.Pid))
 	}
 	line, err := bufio.NewReader(r).ReadString('\n')
 	line = strings.TrimSpace(line)
