@@ -13,11 +13,14 @@ import (
 	"ctq/repl/conntrack"
 )
 
-// runSubcommand runs the subcommand name (cli.Subcommands) with args.
-func runSubcommand(name string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// runSubcommand runs the subcommand name (cli.Subcommands) with args; prog
+// is how the program was called (argv[0], or "ctq NAME"), for its usage.
+func runSubcommand(name, prog string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch name {
 	case "conntrack":
 		return runConntrack(args, stdin, stdout, stderr)
+	case "conntrackd":
+		return runConntrackd(prog, args, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "ctq: unknown subcommand %s\n%s", name, usageHint)
 	return 2

@@ -24,8 +24,8 @@ import (
 
 func main() {
 	if _, ok := cli.LookupSubcommand(filepath.Base(os.Args[0])); ok {
-		// ctq started as conntrack (a link named conntrack).
-		os.Exit(runSubcommand(filepath.Base(os.Args[0]), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		// ctq started as conntrack or conntrackd (a link of that name).
+		os.Exit(runSubcommand(filepath.Base(os.Args[0]), os.Args[0], os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -34,7 +34,7 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		if _, ok := cli.LookupSubcommand(args[0]); ok {
-			return runSubcommand(args[0], args[1:], stdin, stdout, stderr)
+			return runSubcommand(args[0], "ctq "+args[0], args[1:], stdin, stdout, stderr)
 		}
 	}
 	opts, err := parseArgs(args)

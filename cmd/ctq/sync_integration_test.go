@@ -102,11 +102,18 @@ type syncDaemon struct {
 // then SIGKILL) when the test ends.
 func startSyncDaemon(t *testing.T, bin string, ns *nstest.NS, conf string) *syncDaemon {
 	t.Helper()
+	return startSyncDaemonCmd(t, bin, "--netns", ns.Name(), "-e", `sync run "`+conf+`"`)
+}
+
+// startSyncDaemonCmd starts a sync node with the command name args and
+// stops it (SIGTERM, then SIGKILL) when the test ends.
+func startSyncDaemonCmd(t *testing.T, name string, args ...string) *syncDaemon {
+	t.Helper()
 	d := &syncDaemon{done: make(chan struct{})}
-	d.cmd = exec.Command(bin, "--netns", ns.Name(), "-e", `sync run "`+conf+`"`)
+	d.cmd = exec.Command(name, args...)
 	d.cmd.Stdout, d.cmd.Stderr = &d.out, &d.out
 	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("start ctq sync run: %v", err)
+		t.Fatalf("start %s: %v", name, err)
 	}
 	go func() {
 		d.err = d.cmd.Wait()
@@ -125,7 +132,7 @@ func startSyncDaemon(t *testing.T, bin string, ns *nstest.NS, conf string) *sync
 			}
 		}
 		if t.Failed() {
-			t.Logf("ctq sync run %s output:\n%s", conf, d.out.String())
+			t.Logf("%s %s output:\n%s", name, strings.Join(args, " "), d.out.String())
 		}
 	})
 	return d

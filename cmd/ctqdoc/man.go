@@ -156,6 +156,12 @@ func manPage(d *facts, version, date string) string {
 		m.text(s.text)
 	}
 	m.line(".PD")
+	m.para("ctq conntrackd ARGS..., or ctq started under the name conntrackd (a link), takes " +
+		"conntrackd 1.4.7's command line (-C, -d, -v, -h, -c, -f, -F, -R, -B, -n, -t, -i, -e, -s, -k, -x) " +
+		"with its messages and exit codes: without a client option it runs the node of the configuration " +
+		"in the foreground, with -d in the background once it is ready; a Stats section runs conntrackd's " +
+		"statistics mode. Unlike conntrackd's client, it exits 1 when ctq's node reports that a request " +
+		"failed (a commit the kernel refused entries of).")
 
 	m.section("EXIT STATUS")
 	for _, e := range exitCodes {

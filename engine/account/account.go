@@ -41,6 +41,10 @@ type Config struct {
 	// Format is the log's format: one of conntrack's text formats or json;
 	// empty means DefaultFormat.
 	Format string
+	// Writer, when set, makes the writer of the log from the log file in
+	// place of Format (conntrackd's front end writes the lines of
+	// conntrackd's statistics mode with it).
+	Writer func(w io.Writer) format.EventWriter
 	// Options are the writer's options (label names, clock).
 	Options format.Options
 	// ProgName names the program behind a netlink port id in the
@@ -101,7 +105,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if name == "" {
 		name = DefaultFormat
 	}
-	if spec, err := format.Parse(name); err != nil || spec.Kind != format.KindText && spec.Kind != format.KindJSON {
+	if spec, err := format.Parse(name); cfg.Writer == nil && (err != nil || spec.Kind != format.KindText && spec.Kind != format.KindJSON) {
 		return Result{}, fmt.Errorf("account writes conntrack's text formats (%s by default) or json, not %s", DefaultFormat, name)
 	}
 	stderr := cfg.Stderr
@@ -113,8 +117,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, fmt.Errorf("account: %w", err)
 	}
 	defer f.Close()
-	ew, err := format.NewEvents(name, f, format.EventOptions{Options: cfg.Options, ProgName: cfg.ProgName})
-	if err != nil {
+	var ew format.EventWriter
+	if cfg.Writer != nil {
+		ew = cfg.Writer(f)
+	} else if ew, err = format.NewEvents(name, f, format.EventOptions{Options: cfg.Options, ProgName: cfg.ProgName}); err != nil {
 		return Result{}, err
 	}
 	w := &lockedEvents{w: ew}

@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"ctq/engine"
+	"ctq/engine/format"
 )
 
 // eventSource is a tableSource with an event stream: Watch sends the
@@ -200,4 +203,40 @@ func (h *hookSource) Watch(_ context.Context, _ engine.WatchConfig, yield func(*
 		err = nil
 	}
 	return engine.WatchStats{}, err
+}
+
+// lineWriter writes "destroyed DPORT" lines: Config.Writer's writer.
+type lineWriter struct{ w io.Writer }
+
+func (l lineWriter) WriteEvent(ev *engine.Event) error {
+	_, err := fmt.Fprintf(l.w, "destroyed %d\n", ev.Flow.Dport)
+	return err
+}
+func (lineWriter) Flush() error { return nil }
+func (lineWriter) Close() error { return nil }
+
+// TestRunWriter: Config.Writer writes the log in place of Format.
+func TestRunWriter(t *testing.T) {
+	f1, f2 := flow(1), flow(2)
+	src := &eventSource{
+		tableSource: tableSource{flows: []engine.Flow{f1, f2}},
+		events:      []*engine.Event{{Type: engine.EventDestroy, Flow: &f1}},
+	}
+	path := filepath.Join(t.TempDir(), "acct.log")
+	if _, err := Run(context.Background(), Config{
+		Source: src,
+		Plan:   &engine.Plan{Action: engine.ActWatch, Table: engine.TableConntrack, Events: engine.EventDestroy, Limit: -1},
+		Path:   path,
+		Format: "not a format",
+		Writer: func(w io.Writer) format.EventWriter { return lineWriter{w} },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "destroyed 1\n" {
+		t.Errorf("log %q, want the writer's line", b)
+	}
 }

@@ -107,6 +107,10 @@ func Subcommands() []Subcommand {
 			Help: "behave as conntrack(8) of conntrack-tools 1.4.7: the same options, output, messages " +
 				"and exit codes (ctq started under the name conntrack does the same); " +
 				"conntrack -h lists the deliberate differences"},
+		{Name: "conntrackd", Args: "ARGS...",
+			Help: "behave as conntrackd(8) of conntrack-tools 1.4.7: -C CONF, -d, the client options " +
+				"and the statistics mode, with its output and exit codes (ctq started under the name " +
+				"conntrackd does the same); conntrackd -h says where it differs"},
 	}
 }
 

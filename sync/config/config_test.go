@@ -210,6 +210,7 @@ func TestParseGood(t *testing.T) {
 	// (sync run says what to use instead).
 	stats := defaults("stats.conf")
 	stats.StatsLine = 2
+	stats.Stats = Stats{LogFile: DefaultStatsLogFile, Syslog: "local2"}
 
 	tests := []struct {
 		name, text string
@@ -219,7 +220,7 @@ func TestParseGood(t *testing.T) {
 		{"pair.conf", pairConf, pairWant, nil},
 		{"mcast.conf", recipeMcastConf, mcastWant, nil},
 		{"empty.conf", "# nothing\n\n", empty, nil},
-		{"stats.conf", "# statistics mode\nStats {\n\tLogFile on\n}\n", stats, nil},
+		{"stats.conf", "# statistics mode\nStats {\n\tLogFile on\n\tSyslog local2\n\tNetlinkEventsReliable on\n}\n", stats, []int{5}},
 		{"full.conf", fullConf, fullWant, []int{35, 42, 49, 61}},
 	}
 	for _, tt := range tests {

@@ -285,9 +285,12 @@ func (p *parser) file() error {
 			}
 			if t.text == "Stats" {
 				p.cfg.StatsLine = t.line // sync run says what to use instead
-			} else {
-				p.warnf(t.line, "section %s is not implemented by ctq, ignored", t.text)
+				if err := p.stats(t.line); err != nil {
+					return err
+				}
+				continue
 			}
+			p.warnf(t.line, "section %s is not implemented by ctq, ignored", t.text)
 			if err := p.skip(t.text, t.line); err != nil {
 				return err
 			}

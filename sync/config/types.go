@@ -33,8 +33,10 @@ type Config struct {
 	// StatsLine is the line of the Stats section (conntrackd's
 	// statistics mode, which ctq does not run); 0 when there is none.
 	StatsLine int
-	Sync      Sync
-	General   General
+	// Stats is the Stats section's settings.
+	Stats   Stats
+	Sync    Sync
+	General General
 	// Warnings lists what was accepted but is ignored or questionable,
 	// in file order.
 	Warnings []Warning

@@ -11,58 +11,18 @@ import (
 	"time"
 )
 
-// conntrackd's request codes (the client sends one as a native-endian
-// 32-bit integer, then reads text until the daemon closes the socket),
-// with their C names (conntrackd's include/conntrackd.h) and options.
-const (
-	ctdFlushMaster     = 0  // FLUSH_MASTER: -F ct
-	ctdResyncMaster    = 1  // RESYNC_MASTER: -R ct
-	ctdDumpInternal    = 16 // DUMP_INTERNAL: -i
-	ctdDumpExternal    = 17 // DUMP_EXTERNAL: -e
-	ctdCommit          = 18 // COMMIT: -c ct
-	ctdFlushCache      = 19 // FLUSH_CACHE: -f of older clients
-	ctdKill            = 20 // KILL: -k
-	ctdStats           = 21 // STATS: -s
-	ctdSendBulk        = 22 // SEND_BULK: -B
-	ctdRequestDump     = 23 // REQUEST_DUMP: -n
-	ctdDumpIntXML      = 24 // DUMP_INT_XML: -i -x
-	ctdDumpExtXML      = 25 // DUMP_EXT_XML: -e -x
-	ctdResetTimers     = 26 // RESET_TIMERS: -t
-	ctdStatsNetwork    = 28 // STATS_NETWORK: -s network
-	ctdStatsCache      = 29 // STATS_CACHE: -s cache
-	ctdStatsRuntime    = 30 // STATS_RUNTIME: -s runtime
-	ctdStatsLink       = 31 // STATS_LINK: -s link
-	ctdStatsRsqueue    = 32 // STATS_RSQUEUE: -s rsqueue
-	ctdFlushIntCache   = 33 // FLUSH_INT_CACHE: -f internal
-	ctdFlushExtCache   = 34 // FLUSH_EXT_CACHE: -f external
-	ctdStatsProcess    = 35 // STATS_PROCESS: -s process
-	ctdStatsQueue      = 36 // STATS_QUEUE: -s queue
-	ctdExpStats        = 37 // EXP_STATS: -s expect
-	ctdExpFlushMaster  = 38 // EXP_FLUSH_MASTER: -F expect
-	ctdExpResyncMaster = 39 // EXP_RESYNC_MASTER: -R expect
-	ctdExpDumpInternal = 40 // EXP_DUMP_INTERNAL: -i expect
-	ctdExpDumpExternal = 41 // EXP_DUMP_EXTERNAL: -e expect
-	ctdExpCommit       = 42 // EXP_COMMIT: -c expect
-	ctdAllFlushMaster  = 43 // ALL_FLUSH_MASTER: -F
-	ctdAllResyncMaster = 44 // ALL_RESYNC_MASTER: -R
-	ctdAllFlushCache   = 45 // ALL_FLUSH_CACHE: -f
-	ctdAllCommit       = 46 // ALL_COMMIT: -c
-	ctdExpDumpIntXML   = 47 // EXP_DUMP_INT_XML: -i expect -x
-	ctdExpDumpExtXML   = 48 // EXP_DUMP_EXT_XML: -e expect -x
-)
-
 // ctdRequests maps the codes the server answers as one of its own
 // requests.
 var ctdRequests = map[uint32]Request{
-	ctdFlushMaster: {VerbFlush, "kernel conntrack"}, ctdExpFlushMaster: {VerbFlush, "kernel expect"},
-	ctdAllFlushMaster: {VerbFlush, "kernel"},
-	ctdResyncMaster:   {VerbRefresh, "conntrack"}, ctdExpResyncMaster: {VerbRefresh, "expect"},
-	ctdAllResyncMaster: {VerbRefresh, ""},
-	ctdCommit:          {VerbCommit, "conntrack"}, ctdExpCommit: {VerbCommit, "expect"}, ctdAllCommit: {VerbCommit, ""},
-	ctdKill: {VerbStop, ""}, ctdSendBulk: {VerbBulk, ""}, ctdRequestDump: {VerbResync, ""},
-	ctdResetTimers:   {VerbPurge, ""},
-	ctdFlushIntCache: {VerbFlush, "internal"}, ctdFlushExtCache: {VerbFlush, "external"},
-	ctdAllFlushCache: {VerbFlush, ""}, ctdFlushCache: {VerbFlush, ""},
+	CodeFlushMaster: {VerbFlush, "kernel conntrack"}, CodeExpFlushMaster: {VerbFlush, "kernel expect"},
+	CodeAllFlushMaster: {VerbFlush, "kernel"},
+	CodeResyncMaster:   {VerbRefresh, "conntrack"}, CodeExpResyncMaster: {VerbRefresh, "expect"},
+	CodeAllResyncMaster: {VerbRefresh, ""},
+	CodeCommit:          {VerbCommit, "conntrack"}, CodeExpCommit: {VerbCommit, "expect"}, CodeAllCommit: {VerbCommit, ""},
+	CodeKill: {VerbStop, ""}, CodeSendBulk: {VerbBulk, ""}, CodeRequestDump: {VerbResync, ""},
+	CodeResetTimers:   {VerbPurge, ""},
+	CodeFlushIntCache: {VerbFlush, "internal"}, CodeFlushExtCache: {VerbFlush, "external"},
+	CodeAllFlushCache: {VerbFlush, ""}, CodeFlushCache: {VerbFlush, ""},
 }
 
 // plainLines writes reply lines as they are, for conntrackd's client.
@@ -119,14 +79,14 @@ func (s *Server) conntrackdRequest(ctx context.Context, code uint32, out *plainL
 		return err
 	}
 	switch code {
-	case ctdDumpInternal, ctdDumpExternal:
-		return s.ctdDump(ctx, code == ctdDumpExternal, false, out)
-	case ctdDumpIntXML, ctdDumpExtXML:
-		return s.ctdDump(ctx, code == ctdDumpExtXML, true, out)
-	case ctdExpDumpInternal, ctdExpDumpExternal:
-		return s.ctdDumpExpect(ctx, code == ctdExpDumpExternal, false, out)
-	case ctdExpDumpIntXML, ctdExpDumpExtXML:
-		return s.ctdDumpExpect(ctx, code == ctdExpDumpExtXML, true, out)
+	case CodeDumpInternal, CodeDumpExternal:
+		return s.ctdDump(ctx, code == CodeDumpExternal, false, out)
+	case CodeDumpIntXML, CodeDumpExtXML:
+		return s.ctdDump(ctx, code == CodeDumpExtXML, true, out)
+	case CodeExpDumpInternal, CodeExpDumpExternal:
+		return s.ctdDumpExpect(ctx, code == CodeExpDumpExternal, false, out)
+	case CodeExpDumpIntXML, CodeExpDumpExtXML:
+		return s.ctdDumpExpect(ctx, code == CodeExpDumpExtXML, true, out)
 	}
 	req, ok := ctdRequests[code]
 	if !ok {

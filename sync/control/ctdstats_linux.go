@@ -68,12 +68,26 @@ func transportName(t config.Transport) string {
 	return t.String()
 }
 
+// connected is a TCP connection's state in conntrackd's -s.
+func connected(up bool) string {
+	if up {
+		return "connected"
+	}
+	return "disconnected"
+}
+
 // ctdActiveLink writes the active link's traffic ("UDP traffic (active
 // device=eth1):").
 func ctdActiveLink(b *strings.Builder, st *node.Stats) {
 	for _, ls := range st.Links {
 		if ls.Active {
-			fmt.Fprintf(b, "%s traffic (active device=%s):\n", transportName(ls.Transport), ls.Interface)
+			if ls.Transport == config.TransportTCP {
+				// conntrackd's tcp_snprintf_stats
+				fmt.Fprintf(b, "TCP traffic (active device=%s) server=%s client=%s:\n", ls.Interface,
+					connected(ls.ServerConnected), connected(ls.ClientConnected))
+			} else {
+				fmt.Fprintf(b, "%s traffic (active device=%s):\n", transportName(ls.Transport), ls.Interface)
+			}
 			ctdTraffic(b, &ls.Stats)
 			return
 		}
@@ -206,15 +220,15 @@ func ctdQueue(st *node.Stats) string {
 
 // ctdPages are the -s pages by request code.
 var ctdPages = map[uint32]func(st *node.Stats, now time.Time) string{
-	ctdStats:        func(st *node.Stats, _ time.Time) string { return ctdGeneral(st, false) },
-	ctdExpStats:     func(st *node.Stats, _ time.Time) string { return ctdGeneral(st, true) },
-	ctdStatsNetwork: func(st *node.Stats, _ time.Time) string { return ctdNetwork(st) },
-	ctdStatsCache:   func(st *node.Stats, _ time.Time) string { return ctdCache(st) },
-	ctdStatsRuntime: func(st *node.Stats, now time.Time) string {
+	CodeStats:        func(st *node.Stats, _ time.Time) string { return ctdGeneral(st, false) },
+	CodeExpStats:     func(st *node.Stats, _ time.Time) string { return ctdGeneral(st, true) },
+	CodeStatsNetwork: func(st *node.Stats, _ time.Time) string { return ctdNetwork(st) },
+	CodeStatsCache:   func(st *node.Stats, _ time.Time) string { return ctdCache(st) },
+	CodeStatsRuntime: func(st *node.Stats, now time.Time) string {
 		return ctdRuntime(st, int(now.Sub(st.Started).Minutes()))
 	},
-	ctdStatsLink:    func(st *node.Stats, _ time.Time) string { return ctdLinkPage(st) },
-	ctdStatsRsqueue: func(st *node.Stats, _ time.Time) string { return ctdRsqueue(st) },
-	ctdStatsQueue:   func(st *node.Stats, _ time.Time) string { return ctdQueue(st) },
-	ctdStatsProcess: func(*node.Stats, time.Time) string { return "" }, // no child processes
+	CodeStatsLink:    func(st *node.Stats, _ time.Time) string { return ctdLinkPage(st) },
+	CodeStatsRsqueue: func(st *node.Stats, _ time.Time) string { return ctdRsqueue(st) },
+	CodeStatsQueue:   func(st *node.Stats, _ time.Time) string { return ctdQueue(st) },
+	CodeStatsProcess: func(*node.Stats, time.Time) string { return "" }, // no child processes
 }

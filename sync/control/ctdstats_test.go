@@ -36,14 +36,14 @@ func TestConntrackdStatsPages(t *testing.T) {
 		code uint32
 		st   *node.Stats
 	}{
-		{"s-general", ctdStats, &st},
-		{"s-network", ctdStatsNetwork, &st},
-		{"s-cache", ctdStatsCache, &st},
-		{"s-link", ctdStatsLink, &st},
-		{"s-queue", ctdStatsQueue, &st},
-		{"s-runtime", ctdStatsRuntime, &st},
-		{"s-rsqueue", ctdStatsRsqueue, &st},
-		{"x-expect", ctdExpStats, &exp},
+		{"s-general", CodeStats, &st},
+		{"s-network", CodeStatsNetwork, &st},
+		{"s-cache", CodeStatsCache, &st},
+		{"s-link", CodeStatsLink, &st},
+		{"s-queue", CodeStatsQueue, &st},
+		{"s-runtime", CodeStatsRuntime, &st},
+		{"s-rsqueue", CodeStatsRsqueue, &st},
+		{"x-expect", CodeExpStats, &exp},
 	} {
 		want, err := os.ReadFile(filepath.Join("testdata", "conntrackd-1.4.7", tt.file+".txt"))
 		if err != nil {
@@ -79,5 +79,18 @@ func TestConntrackdLinkStates(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q:\n%s", want, page)
 		}
+	}
+}
+
+// TestConntrackdTCPConnections: the active TCP link's line of the -s page
+// says, as conntrackd's tcp_snprintf_stats, whether its server and client
+// connections are up.
+func TestConntrackdTCPConnections(t *testing.T) {
+	st := node.Stats{Links: []link.LinkStatus{{Name: "veth2", Transport: config.TransportTCP, Interface: "veth2", Up: true, Active: true,
+		ServerConnected: true}}}
+	want := "TCP traffic (active device=veth2) server=connected client=disconnected:\n" +
+		"                   0 Bytes sent                    0 Bytes recv\n"
+	if got := ctdGeneral(&st, false); !strings.Contains(got, want) {
+		t.Errorf("-s page lacks %q:\n%s", want, got)
 	}
 }

@@ -38,7 +38,7 @@ func TestPeerClientHelper(t *testing.T) {
 		os.Exit(3)
 	}
 	if os.Getenv(envPeerMode) == "conntrackd" {
-		c.Write(binary.NativeEndian.AppendUint32(nil, ctdAllFlushMaster))
+		c.Write(binary.NativeEndian.AppendUint32(nil, CodeAllFlushMaster))
 	} else {
 		io.WriteString(c, "flush kernel\n")
 	}

@@ -42,15 +42,15 @@ func TestTablesRequests(t *testing.T) {
 		code uint32
 		want string
 	}{
-		{Request{VerbCommit, ""}, ctdAllCommit, "commit all"},
-		{Request{VerbCommit, "conntrack"}, ctdCommit, "commit conntrack"},
-		{Request{VerbCommit, "expect"}, ctdExpCommit, "commit expect"},
-		{Request{VerbRefresh, ""}, ctdAllResyncMaster, "refresh all"},
-		{Request{VerbRefresh, "conntrack"}, ctdResyncMaster, "refresh conntrack"},
-		{Request{VerbRefresh, "expect"}, ctdExpResyncMaster, "refresh expect"},
-		{Request{VerbFlush, "kernel"}, ctdAllFlushMaster, "flush all"},
-		{Request{VerbFlush, "kernel conntrack"}, ctdFlushMaster, "flush conntrack"},
-		{Request{VerbFlush, "kernel expect"}, ctdExpFlushMaster, "flush expect"},
+		{Request{VerbCommit, ""}, CodeAllCommit, "commit all"},
+		{Request{VerbCommit, "conntrack"}, CodeCommit, "commit conntrack"},
+		{Request{VerbCommit, "expect"}, CodeExpCommit, "commit expect"},
+		{Request{VerbRefresh, ""}, CodeAllResyncMaster, "refresh all"},
+		{Request{VerbRefresh, "conntrack"}, CodeResyncMaster, "refresh conntrack"},
+		{Request{VerbRefresh, "expect"}, CodeExpResyncMaster, "refresh expect"},
+		{Request{VerbFlush, "kernel"}, CodeAllFlushMaster, "flush all"},
+		{Request{VerbFlush, "kernel conntrack"}, CodeFlushMaster, "flush conntrack"},
+		{Request{VerbFlush, "kernel expect"}, CodeExpFlushMaster, "flush expect"},
 	} {
 		fake.locked(func() { fake.tables = nil })
 		Do(ctx, path, tc.req)
@@ -78,10 +78,10 @@ func TestConntrackdFlushCodes(t *testing.T) {
 		code uint32
 		want [2]bool
 	}{
-		{ctdFlushIntCache, [2]bool{true, false}},
-		{ctdFlushExtCache, [2]bool{false, true}},
-		{ctdAllFlushCache, [2]bool{true, true}},
-		{ctdFlushCache, [2]bool{true, true}},
+		{CodeFlushIntCache, [2]bool{true, false}},
+		{CodeFlushExtCache, [2]bool{false, true}},
+		{CodeAllFlushCache, [2]bool{true, true}},
+		{CodeFlushCache, [2]bool{true, true}},
 	} {
 		fake.locked(func() { fake.flushed = [2]bool{} })
 		askConntrackd(t, path, tc.code)
@@ -116,7 +116,7 @@ func TestCommitFailed(t *testing.T) {
 	if len(lines) == 0 || lines[0] != "1000 entries committed (0 created, 0 replaced, 1000 failed)" {
 		t.Errorf("failed commit's summary: %q", lines)
 	}
-	for _, code := range []uint32{ctdAllCommit, ctdCommit} {
+	for _, code := range []uint32{CodeAllCommit, CodeCommit} {
 		if got := askConntrackd(t, path, code); got != "ERROR: commit failed: the kernel refused 1000 of 1000 entries (first error: create: file exists)\n" {
 			t.Errorf("conntrackd code %d, failed commit: %q", code, got)
 		}
@@ -130,7 +130,7 @@ func TestCommitFailed(t *testing.T) {
 	if body, err := Do(ctx, path, Request{Verb: VerbCommit}); err != nil || !slices.Equal(body, []string{"221 entries committed (221 created, 0 replaced, 0 failed)"}) {
 		t.Errorf("commit: %q, %v", body, err)
 	}
-	if got := askConntrackd(t, path, ctdAllCommit); got != "" {
+	if got := askConntrackd(t, path, CodeAllCommit); got != "" {
 		t.Errorf("conntrackd -c: %q, want nothing, as conntrackd answers", got)
 	}
 }
@@ -142,11 +142,11 @@ func TestConntrackdQuiet(t *testing.T) {
 	stopped := make(chan struct{})
 	path, _, _ := serveFake(t, fake, func() { close(stopped) })
 	for _, code := range []uint32{
-		ctdAllCommit, ctdCommit, ctdExpCommit,
-		ctdAllFlushCache, ctdFlushIntCache, ctdFlushExtCache, ctdFlushCache,
-		ctdAllFlushMaster, ctdFlushMaster, ctdExpFlushMaster,
-		ctdAllResyncMaster, ctdResyncMaster, ctdExpResyncMaster,
-		ctdSendBulk, ctdRequestDump, ctdResetTimers, ctdKill,
+		CodeAllCommit, CodeCommit, CodeExpCommit,
+		CodeAllFlushCache, CodeFlushIntCache, CodeFlushExtCache, CodeFlushCache,
+		CodeAllFlushMaster, CodeFlushMaster, CodeExpFlushMaster,
+		CodeAllResyncMaster, CodeResyncMaster, CodeExpResyncMaster,
+		CodeSendBulk, CodeRequestDump, CodeResetTimers, CodeKill,
 	} {
 		if got := askConntrackd(t, path, code); got != "" {
 			t.Errorf("conntrackd code %d answered %q, want nothing", code, got)

@@ -58,7 +58,8 @@ func needSync(cfg *config.Config) error {
 		return nil
 	case cfg.StatsLine > 0:
 		return &config.Error{File: cfg.File, Line: cfg.StatsLine, Msg: "Stats is conntrackd's statistics mode, not sync: " +
-			"ctq logs ended flows with `account \"FILE\"` (conntrackd's Stats LogFile) and shows the table with `list` and `stats`"}
+			"ctq logs ended flows with `account \"FILE\"` (conntrackd's Stats LogFile) and shows the table with `list` and `stats`; " +
+			"`ctq conntrackd -C FILE` runs this file as conntrackd does"}
 	}
 	return &config.Error{File: cfg.File, Msg: "no Sync section: a sync node needs Sync { Mode FTFW|NOTRACK|ALARM { } and a UDP, Multicast or TCP block }"}
 }

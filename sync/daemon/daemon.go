@@ -27,6 +27,11 @@ type Config struct {
 	// Notify hears when the node is ready, alive and stopping; nil tells
 	// no one. SystemdNotifier is systemd's.
 	Notify Notifier
+	// StartLine, when not empty, is logged (a notice) once the node runs,
+	// and StopLine when it stops for ctx or a stop request: conntrackd's
+	// front end logs conntrackd's "-- starting in console mode --" and
+	// "---- shutdown received ----".
+	StartLine, StopLine string
 }
 
 // Run runs a node until ctx ends or a client asks it to stop over the
@@ -83,6 +88,10 @@ func (n *Node) Stop() error {
 	<-n.done
 	return n.err
 }
+
+// Done is closed when the node has stopped (Stop then returns why at
+// once).
+func (n *Node) Done() <-chan struct{} { return n.done }
 
 // Running reports whether the node has not stopped yet.
 func (n *Node) Running() bool {

@@ -60,10 +60,11 @@ func openLog(g *config.General, stderr io.Writer) (*nodeLog, error) {
 		l.file = f
 	}
 	if g.Syslog != "" {
+		// conntrackd's openlog never fails: a node whose syslog cannot be
+		// reached (no /dev/log in a container) runs without it, warned.
 		w, err := syslog.New(syslogFacility(g.Syslog)|syslog.LOG_NOTICE, "ctq-sync")
 		if err != nil {
-			l.close()
-			return nil, fmt.Errorf("syslog: %w", err)
+			fmt.Fprintf(stderr, "ctq: warning: syslog: %v: logging without it\n", err)
 		}
 		l.sys = w
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -130,10 +131,16 @@ func prepare(cfg *Config) (func(ctx context.Context) error, error) {
 			go notify(ctx, cfg.Notify, n, c)
 			defer cfg.Notify.Notify("STOPPING=1")
 		}
+		if cfg.StartLine != "" {
+			logger.log(slog.LevelInfo, cfg.StartLine)
+		}
 		err = n.Run(ctx)
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			// Stopped while loading the kernel table.
 			err = nil
+		}
+		if err == nil && cfg.StopLine != "" {
+			logger.log(slog.LevelInfo, cfg.StopLine)
 		}
 		cancel()
 		stop()

@@ -107,6 +107,9 @@ type LinkStatus struct {
 	// Active is true for the link that sends; the others are backups.
 	Active bool
 	Stats  Stats
+	// ServerConnected and ClientConnected are a TCP link's connections
+	// (TCP.Connections); false for the other transports.
+	ServerConnected, ClientConnected bool
 }
 
 // Options are what OpenSetWith takes besides the link blocks.
@@ -492,6 +495,7 @@ func (s *Set) Links() []LinkStatus {
 			Name: m.name, Transport: m.transport, Interface: m.ifname, Line: m.line,
 			Up: m.up.Load(), State: stateName(m.flags.Load()), Active: i == active, Stats: m.link.Stats(),
 		}
+		out[i].ServerConnected, out[i].ClientConnected, _ = connectionsOf(m.link)
 	}
 	return out
 }

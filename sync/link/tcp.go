@@ -406,6 +406,7 @@ func (t *TCP) Recv(buf []byte) (int, error) {
 		}
 		if err := t.fr.fill(t.in); err != nil {
 			t.in.Close()
+			t.dropServer(t.in)
 			t.in = nil
 			select {
 			case <-t.done:
