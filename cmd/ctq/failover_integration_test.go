@@ -1,0 +1,383 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"ctq/internal/fwtest"
+	"ctq/internal/nstest"
+)
+
+// failoverConf is a firewall's conntrackd.conf in the failover tests:
+// FTFW over UDP on the dedicated sync link, TCP flows only. %[1]s is the
+// scratch directory, %[2]s the firewall's name, %[3]s its sync address,
+// %[4]s the peer's.
+const failoverConf = `Sync {
+	Mode FTFW {
+		ResendQueueSize 131072
+		ACKWindowSize 300
+	}
+	UDP Default {
+		IPv4_address %[3]s
+		IPv4_Destination_Address %[4]s
+		Port 3780
+		Interface sync
+		Checksum on
+	}
+}
+General {
+	HashSize 8192
+	HashLimit 65536
+	LogFile %[1]s/%[2]s.log
+	Syslog off
+	LockFile %[1]s/%[2]s.lock
+	UNIX {
+		Path %[1]s/%[2]s.sock
+	}
+	Filter From Userspace {
+		Protocol Accept {
+			TCP
+		}
+		Address Ignore {
+			IPv4_address 127.0.0.1
+			IPv4_address 198.18.0.1
+			IPv4_address 198.18.0.2
+		}
+	}
+}
+`
+
+// fwDaemon is the sync daemon of one firewall: ctq or conntrackd.
+type fwDaemon interface {
+	// start starts it (again); stop stops it and waits.
+	start(t *testing.T)
+	stop(t *testing.T)
+	// ctl runs a client request: "commit", "flush", "refresh", "bulk",
+	// "purge", "resync" or "external" (a dump of the external cache).
+	ctl(t *testing.T, req string) string
+	name() string
+}
+
+// ctqFW runs `ctq sync run` and drives it with ctq's sync statements.
+type ctqFW struct {
+	bin, conf string
+	ns        *nstest.NS
+	d         *syncDaemon
+}
+
+func (c *ctqFW) name() string { return "ctq" }
+
+func (c *ctqFW) start(t *testing.T) {
+	t.Helper()
+	c.d = startSyncDaemon(t, c.bin, c.ns, c.conf)
+	waitControl(t, c.conf)
+}
+
+func (c *ctqFW) stop(t *testing.T) {
+	t.Helper()
+	c.d.cmd.Process.Signal(syscall.SIGTERM)
+	if err := c.d.wait(t); err != nil {
+		t.Fatalf("ctq sync run after SIGTERM: %v", err)
+	}
+}
+
+// ctqVerbs are the ctq statements of the client requests.
+var ctqVerbs = map[string]string{
+	"commit": "sync commit", "flush": "sync flush", "refresh": "sync refresh",
+	"bulk": "sync bulk", "purge": "sync purge", "resync": "sync resync",
+	"external": "sync dump external",
+}
+
+func (c *ctqFW) ctl(t *testing.T, req string) string {
+	t.Helper()
+	return syncCtl(t, ctqVerbs[req]+` "`+c.conf+`"`)
+}
+
+// conntrackdFW runs conntrackd and drives it with its own client.
+type conntrackdFW struct {
+	conf string
+	ns   *nstest.NS
+	cmd  *exec.Cmd
+	out  bytes.Buffer
+	done chan struct{}
+}
+
+func (c *conntrackdFW) name() string { return "conntrackd" }
+
+func (c *conntrackdFW) start(t *testing.T) {
+	t.Helper()
+	c.cmd = exec.Command("ip", "netns", "exec", c.ns.Name(), "conntrackd", "-C", c.conf)
+	c.out.Reset()
+	c.cmd.Stdout, c.cmd.Stderr = &c.out, &c.out
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("start conntrackd: %v", err)
+	}
+	done := make(chan struct{})
+	c.done = done
+	cmd := c.cmd
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	sock := strings.TrimSuffix(c.conf, ".conf") + ".sock"
+	nstest.WaitFor(t, "conntrackd's control socket", func() bool {
+		_, err := os.Stat(sock)
+		return err == nil
+	})
+}
+
+func (c *conntrackdFW) stop(t *testing.T) {
+	t.Helper()
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("conntrackd did not stop")
+	}
+}
+
+// conntrackdFlags are conntrackd's client options of the requests.
+var conntrackdFlags = map[string]string{
+	"commit": "-c", "flush": "-f", "refresh": "-R", "bulk": "-B",
+	"purge": "-t", "resync": "-n", "external": "-e",
+}
+
+func (c *conntrackdFW) ctl(t *testing.T, req string) string {
+	t.Helper()
+	out, err := exec.Command("conntrackd", "-C", c.conf, conntrackdFlags[req]).CombinedOutput()
+	if err != nil {
+		t.Fatalf("conntrackd -C %s %s: %v: %s", c.conf, conntrackdFlags[req], err, out)
+	}
+	return string(out)
+}
+
+// failoverCase is one failover scenario.
+type failoverCase struct {
+	name string
+	// impl names the daemons of fw1 and fw2: "ctq" or "conntrackd".
+	impl [2]string
+	// snat translates the connections on the WAN; loss is the share of
+	// sync datagrams lost each way, in percent; restart restarts fw1's
+	// daemon while connections open.
+	snat    bool
+	loss    int
+	restart bool
+	// report only reports (a reference measurement): the losses it finds
+	// do not fail the test.
+	report bool
+}
+
+const (
+	// failoverConns is how many long-lived connections go through fw1,
+	// failoverRestartConns how many open while its daemon restarts.
+	failoverConns        = 200
+	failoverRestartConns = 20
+)
+
+// TestFailover runs a firewall pair with ctq sync nodes, moves the
+// gateway from fw1 to fw2 with upstream's primary-backup.sh sequence, and
+// checks that every long-lived TCP connection survives: without loss,
+// with SNAT, with 20% and 30% of the sync datagrams lost each way, and
+// with fw1's node restarted while connections open. It logs the outage
+// (gateway move to the first echo) and how long fw2 took to hold every
+// flow in the state and with the NAT fw1 had. CTQ_FAILOVER_CONNTRACKD=1
+// adds conntrackd-conntrackd and mixed pairs (mixed pairs must keep every
+// connection without loss; conntrackd-conntrackd is measured only).
+func TestFailover(t *testing.T) {
+	nstest.RequireCommand(t, "conntrack", "nft")
+	bin := buildCtq(t)
+	cases := []failoverCase{
+		{name: "plain", impl: [2]string{"ctq", "ctq"}},
+		{name: "snat-loss20", impl: [2]string{"ctq", "ctq"}, snat: true, loss: 20},
+		{name: "loss30", impl: [2]string{"ctq", "ctq"}, loss: 30},
+		{name: "restart-snat", impl: [2]string{"ctq", "ctq"}, snat: true, restart: true},
+	}
+	if os.Getenv("CTQ_FAILOVER_CONNTRACKD") == "1" {
+		cases = append(cases,
+			failoverCase{name: "conntrackd-plain", impl: [2]string{"conntrackd", "conntrackd"}, report: true},
+			failoverCase{name: "conntrackd-loss20", impl: [2]string{"conntrackd", "conntrackd"}, loss: 20, report: true},
+			failoverCase{name: "conntrackd-restart", impl: [2]string{"conntrackd", "conntrackd"}, restart: true, report: true},
+			failoverCase{name: "ctq-conntrackd-snat", impl: [2]string{"ctq", "conntrackd"}, snat: true},
+			failoverCase{name: "conntrackd-ctq-snat", impl: [2]string{"conntrackd", "ctq"}, snat: true},
+		)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.impl[0] == "conntrackd" || c.impl[1] == "conntrackd" {
+				nstest.RequireCommand(t, "conntrackd")
+			}
+			runFailover(t, bin, c)
+		})
+	}
+}
+
+// runFailover runs one scenario.
+func runFailover(t *testing.T, bin string, c failoverCase) {
+	p := fwtest.New(t, fwtest.Options{SNAT: c.snat})
+	dir, err := os.MkdirTemp("", "ctq-failover")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range []string{"fw1", "fw2"} {
+				log, _ := os.ReadFile(filepath.Join(dir, n+".log"))
+				t.Logf("%s's log:\n%s", n, log)
+			}
+		}
+		os.RemoveAll(dir)
+	})
+	var fws [2]fwDaemon
+	for i, fw := range p.FW {
+		name := fmt.Sprintf("fw%d", fw.Index)
+		conf := filepath.Join(dir, name+".conf")
+		if err := os.WriteFile(conf, fmt.Appendf(nil, failoverConf, dir, name, fw.Sync, fw.PeerSync), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if c.impl[i] == "ctq" {
+			fws[i] = &ctqFW{bin: bin, conf: conf, ns: fw.NS}
+		} else {
+			fws[i] = &conntrackdFW{conf: conf, ns: fw.NS}
+		}
+		fws[i].start(t)
+	}
+	p.SetSyncLoss(t, c.loss)
+
+	srv := fwtest.StartEcho(t, p.Server)
+	conns := fwtest.Dial(t, p.Client, srv, failoverConns)
+	if c.restart {
+		fws[0].stop(t)
+		conns = append(conns, fwtest.Dial(t, p.Client, srv, failoverRestartConns)...)
+		fws[0].start(t)
+	}
+	// The last change: every connection is established (and, with a
+	// restart, fw1's node runs again).
+	last := time.Now()
+	want := tcpFlows(p.FW[0].Run(t, "conntrack", "-L", "-p", "tcp"), srv.Port)
+	if len(want) != len(conns) {
+		t.Fatalf("fw1 has %d of the %d connections", len(want), len(conns))
+	}
+	var delay time.Duration
+	replicated := 0
+	deadline := last.Add(30 * time.Second)
+	for {
+		got := tcpFlows(fws[1].ctl(t, "external"), srv.Port)
+		replicated = matching(want, got)
+		if replicated == len(want) {
+			delay = time.Since(last)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("fw2's external cache holds %d of %d flows as fw1 has them after 30 s; first differences:\n%s",
+				replicated, len(want), differences(want, got, 5))
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+
+	// The failover: the gateway moves, keepalived runs primary-backup.sh
+	// on both firewalls meanwhile, and a byte waits for its echo.
+	p.MoveGateway(t)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for _, req := range []string{"commit", "flush", "refresh", "bulk"} {
+			fws[1].ctl(t, req)
+		}
+	})
+	wg.Go(func() {
+		for _, req := range []string{"purge", "resync"} {
+			fws[0].ctl(t, req)
+		}
+	})
+	outage, err := fwtest.Outage(conns[0], 20*time.Second)
+	wg.Wait()
+	if err != nil {
+		t.Errorf("the first connection after the gateway moved: %v", err)
+	}
+	kept, errs := fwtest.CheckAll(conns, 15*time.Second)
+	t.Logf("RESULT %s (fw1 %s, fw2 %s, snat %v, loss %d%%, restart %v): %d/%d connections kept, outage %v, replication %d/%d in %v",
+		c.name, c.impl[0], c.impl[1], c.snat, c.loss, c.restart, kept, len(conns),
+		outage.Round(time.Millisecond), replicated, len(want), delay.Round(time.Millisecond))
+	if c.report {
+		return
+	}
+	if kept != len(conns) {
+		t.Errorf("%d of %d connections lost; first: %v", len(errs), len(conns), errs[:min(3, len(errs))])
+	}
+}
+
+var (
+	// flowStateRE is the TCP state of a conntrack text line.
+	flowStateRE = regexp.MustCompile(`\b(NONE|SYN_SENT|SYN_RECV|ESTABLISHED|FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE|SYN_SENT2)\b`)
+	// flowTupleRE is a tuple of a conntrack text line.
+	flowTupleRE = regexp.MustCompile(`src=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)`)
+)
+
+// tcpFlows maps the original tuples of the TCP flows of conntrack text
+// lines to the server port to their state, reply tuple and assurance.
+func tcpFlows(out string, port int) map[string]string {
+	flows := make(map[string]string)
+	dport := fmt.Sprintf(" dport=%d", port)
+	for _, l := range strings.Split(out, "\n") {
+		tuples := flowTupleRE.FindAllString(l, 2)
+		if len(tuples) != 2 || !strings.HasSuffix(tuples[0], dport) {
+			continue
+		}
+		v := flowStateRE.FindString(l) + " " + tuples[1]
+		if strings.Contains(l, "[ASSURED]") {
+			v += " ASSURED"
+		}
+		flows[tuples[0]] = v
+	}
+	return flows
+}
+
+// matching counts the flows of want that got holds alike.
+func matching(want, got map[string]string) int {
+	n := 0
+	for k, v := range want {
+		if got[k] == v {
+			n++
+		}
+	}
+	return n
+}
+
+// differences lists up to max flows of want that got lacks or holds
+// otherwise.
+func differences(want, got map[string]string, limit int) string {
+	var b strings.Builder
+	for k, v := range want {
+		if got[k] == v {
+			continue
+		}
+		if limit == 0 {
+			break
+		}
+		limit--
+		fmt.Fprintf(&b, "  %s: fw1 %q, fw2 %q\n", k, v, got[k])
+	}
+	return b.String()
+}
