@@ -96,6 +96,9 @@ type ftfw struct {
 	nackBudget  *tokenBucket
 	now         func() time.Time
 	nackLimited uint64
+	// implicit counts the entries an ACK sent again because it left them
+	// out (ack).
+	implicit uint64
 }
 
 // seqWindow is how far from the expected sequence number a peer's message
@@ -199,16 +202,33 @@ func (s *ftfw) takeBackExp(e *cache.ExpectEntry) {
 	}
 }
 
-// flushRS empties the resend queue (a HELLO: the peer knows nothing of
-// it), its entries lost (repaired with onLost).
-func (s *ftfw) flushRS() {
+// flushRS empties the resend queue on a HELLO: the peer (re)started and
+// knows nothing of it. Its flows and expectations go out again at once,
+// with new sequence numbers (conntrackd drops them; under loss a peer
+// that starts says HELLO on several messages, and each emptied the queue
+// into the repair, a second later); its control messages are dropped.
+func (s *ftfw) flushRS(tx []txItem) []txItem {
 	for el := s.rs.Front(); el != nil; el = s.rs.Front() {
-		s.lose(el)
+		if it := s.drop(el, false); !it.isCtl() {
+			tx = append(tx, it)
+		}
 	}
+	return tx
 }
 
-// ack drops the resend-queue entries with a sequence number in [from, to].
-func (s *ftfw) ack(from, to uint32) {
+// ack drops the resend-queue entries with a sequence number in [from, to]
+// and appends those before from to tx, to go out again: the peer
+// acknowledges and NACKs in sequence order, so the NACK of those was lost
+// (or their ACK was, and the resend is harmless). conntrackd leaves them
+// in its resend queue until the queue overflows.
+func (s *ftfw) ack(from, to uint32, tx []txItem) []txItem {
+	if front := s.rs.Front(); front != nil {
+		if first := front.Value.(rsItem).seq; wire.SeqBefore(first, from) {
+			n := len(tx)
+			tx = s.nack(first, from-1, tx)
+			s.implicit += uint64(len(tx) - n)
+		}
+	}
 	for el := s.rs.Front(); el != nil; {
 		next := el.Next()
 		seq := el.Value.(rsItem).seq
@@ -220,6 +240,7 @@ func (s *ftfw) ack(from, to uint32) {
 		}
 		el = next
 	}
+	return tx
 }
 
 // nack moves the resend-queue entries with a sequence number in [from, to]
@@ -245,6 +266,12 @@ func (s *ftfw) nack(from, to uint32, tx []txItem) []txItem {
 		el = next
 	}
 	return tx
+}
+
+// unacked reports whether the resend queue holds a flow or an
+// expectation the peer has not acknowledged.
+func (s *ftfw) unacked() bool {
+	return len(s.rsEntries)+len(s.rsExp) > 0
 }
 
 // alive is the control message of the alive timer: an ACK of what was
@@ -288,7 +315,7 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 		}
 		s.peerSynced = false
 		s.candSet = false
-		s.flushRS()
+		tx = s.flushRS(tx)
 	} else if s.rxSet {
 		want := s.rxLast + 1
 		ahead := h.Seq - want // serial distance forward
@@ -364,8 +391,7 @@ func (s *ftfw) digest(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 		if m.Control == nil || wire.SeqBefore(m.Control.To, m.Control.From) {
 			return verdictBad, false, tx
 		}
-		s.ack(m.Control.From, m.Control.To)
-		return verdictCtl, false, tx
+		return verdictCtl, false, s.ack(m.Control.From, m.Control.To, tx)
 	case h.IsNACK():
 		if m.Control == nil || wire.SeqBefore(m.Control.To, m.Control.From) {
 			return verdictBad, false, tx

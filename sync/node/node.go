@@ -104,6 +104,8 @@ type Node struct {
 	alarm *alarm
 	// guard is the state of the defences and repairs (guard.go).
 	guard guard
+	// probe is the state of FTFW's probes and quick ACKs (tailloss.go).
+	probe probe
 	// Expectation sync (expect.go): the caches (empty without
 	// ExpectationSync), the entries in the transmit queue, and the
 	// expectation watch's group membership (set before started is
