@@ -115,6 +115,7 @@ func TestSeqJumpUnit(t *testing.T) {
 func TestResyncFlood(t *testing.T) {
 	flows := []engine.Flow{flow(0), flow(1), flow(2), flow(3), flow(4)}
 	f := runFake(t, notrackConf, flows...)
+	f.data(t, len(flows)) // the start-up advertisement
 	seq := uint32(100)
 	for i := range 100 {
 		var msgs []*wire.Message

@@ -212,8 +212,10 @@ type event struct {
 
 // Run runs the node until ctx is cancelled (it then returns nil) or its
 // link or kernel watch fails. It first loads the kernel table into the
-// internal cache without advertising it, as conntrackd does at start, and
-// sends a RESYNC when StartupResync is on. With General { PollSecs } it
+// internal cache, sends a RESYNC when StartupResync is on, and (unlike
+// conntrackd; in FTFW and NOTRACK with an internal cache, not polling)
+// advertises what it loaded, paced (startup.go), so that the peer learns
+// the flows that started while the node was down. With General { PollSecs } it
 // follows no kernel events and reads the tables every PollSecs instead
 // (poll). Run closes the link when it returns and may be called once.
 func (n *Node) Run(ctx context.Context) error {
@@ -274,6 +276,9 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	if n.cfg.Sync.StartupResync {
 		n.requestResync()
+	}
+	if n.alarm == nil && polls == nil && !n.noInternalCache() {
+		n.advertiseStartup()
 	}
 	n.stats.Started = n.clock.Now()
 	n.logf(slog.LevelInfo, "sync node started: mode %s, %d dedicated link(s), %d entries in the internal cache",

@@ -71,8 +71,9 @@ type Stats struct {
 	// Probes counts the ALIVEs sent after data to show the peer a lost
 	// end of a burst, QuickACKs the ACKs sent soon after data or an
 	// ALIVE arrived, ImplicitResends the entries an ACK sent again
-	// because it left them out (their NACK was lost) (tailloss.go).
-	Probes, QuickACKs, ImplicitResends uint64
+	// because it left them out (their NACK was lost); StartupAdvertised
+	// the entries the node sent at its start (tailloss.go, startup.go).
+	Probes, QuickACKs, ImplicitResends, StartupAdvertised uint64
 	// PeerRestarts counts the peer's HELLOs after its handshake (FTFW: the
 	// peer restarted), each answered with a bulk send.
 	PeerRestarts uint64
