@@ -143,13 +143,37 @@ func CheckAll(conns []*Conn, d time.Duration) (ok int, errs []error) {
 // ErrNoEcho is returned by Outage when no byte came back in time.
 var ErrNoEcho = errors.New("no echo before the deadline")
 
-// Outage sends a byte on c now and returns how long its echo took to
-// come back (TCP retransmits it meanwhile): started right after the
-// gateway moved, the time until traffic gets through again.
-func Outage(c *Conn, d time.Duration) (time.Duration, error) {
+// Outage sends a byte on each of conns at once and returns how long the
+// first echo took to come back (TCP retransmits meanwhile): started right
+// after the gateway moved, the time until traffic gets through again. It
+// waits for every connection (at most d), so that none is still busy
+// afterwards; it fails only when no echo came back.
+func Outage(conns []*Conn, d time.Duration) (time.Duration, error) {
 	start := time.Now()
-	if err := c.Exchange(d); err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrNoEcho, err)
+	type result struct {
+		took time.Duration
+		err  error
 	}
-	return time.Since(start), nil
+	res := make(chan result, len(conns))
+	for _, c := range conns {
+		go func() {
+			err := c.Exchange(d)
+			res <- result{time.Since(start), err}
+		}()
+	}
+	first := time.Duration(-1)
+	var firstErr error
+	for range conns {
+		r := <-res
+		switch {
+		case r.err == nil && (first < 0 || r.took < first):
+			first = r.took
+		case r.err != nil && firstErr == nil:
+			firstErr = r.err
+		}
+	}
+	if first < 0 {
+		return 0, fmt.Errorf("%w: %w", ErrNoEcho, firstErr)
+	}
+	return first, nil
 }
