@@ -99,6 +99,8 @@ type ftfw struct {
 	// implicit counts the entries an ACK sent again because it left them
 	// out (ack).
 	implicit uint64
+	// nacked are the ranges NACKed lately, to be NACKed again (renack.go).
+	nacked []nackRange
 }
 
 // seqWindow is how far from the expected sequence number a peer's message
@@ -303,7 +305,13 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 	// nackFrom is the first sequence number a gap NACKs; reanchor marks
 	// a new sequence followed.
 	nackFrom, reanchor := s.rxLast+1, false
-	if hello {
+	// A peer says HELLO on every message until our HELLO_BACK reaches
+	// it: a HELLO that goes on from the sequence of the peer's handshake
+	// is checked as any message (conntrackd checks none, and
+	// acknowledges the messages a lossy link lost meanwhile, which their
+	// sender then forgets).
+	repeated := hello && !s.peerSynced && s.rxSet && h.Seq-(s.rxLast+1) < seqWindow
+	if hello && !repeated {
 		// The peer restarted: restart the window if needed and forget
 		// what it cannot acknowledge.
 		if s.ackFromSet && wire.SeqBefore(h.Seq, s.ackFrom) {
@@ -316,6 +324,7 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 		s.peerSynced = false
 		s.candSet = false
 		tx = s.flushRS(tx)
+		s.forgetNACKs()
 	} else if s.rxSet {
 		want := s.rxLast + 1
 		ahead := h.Seq - want // serial distance forward
@@ -369,6 +378,7 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 		}
 		s.ackFromSet = false
 		tx = append(tx, txItem{ctl: wire.FlagNACK, from: nackFrom, to: h.Seq - 1})
+		s.noteNACK(nackFrom, h.Seq-1)
 		s.window = s.windowSize - 1
 		s.ackFrom = h.Seq
 		s.ackFromSet = true

@@ -106,6 +106,8 @@ type Node struct {
 	guard guard
 	// probe is the state of FTFW's probes and quick ACKs (tailloss.go).
 	probe probe
+	// renack is the pending repetition of NACKs (renack.go).
+	renack Timer
 	// Expectation sync (expect.go): the caches (empty without
 	// ExpectationSync), the entries in the transmit queue, and the
 	// expectation watch's group membership (set before started is

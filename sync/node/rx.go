@@ -76,6 +76,7 @@ func (n *Node) messageFTFW(m *wire.Message) {
 	if v == verdictData || v == verdictCtl {
 		n.ackSoon(m.Header)
 	}
+	n.renackSoon()
 	switch v {
 	case verdictData:
 		n.data(m)

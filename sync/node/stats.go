@@ -74,6 +74,8 @@ type Stats struct {
 	// because it left them out (their NACK was lost); StartupAdvertised
 	// the entries the node sent at its start (tailloss.go, startup.go).
 	Probes, QuickACKs, ImplicitResends, StartupAdvertised uint64
+	// RepeatedNACKs counts the NACKs sent again (renack.go).
+	RepeatedNACKs uint64
 	// PeerRestarts counts the peer's HELLOs after its handshake (FTFW: the
 	// peer restarted), each answered with a bulk send.
 	PeerRestarts uint64
