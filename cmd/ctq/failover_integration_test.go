@@ -226,6 +226,7 @@ func TestFailover(t *testing.T) {
 		{name: "loss30", impl: [2]string{"ctq", "ctq"}, loss: 30},
 		{name: "restart-snat", impl: [2]string{"ctq", "ctq"}, snat: true, restart: true},
 		{name: "settled-loss20", impl: [2]string{"ctq", "ctq"}, loss: 20, settled: true},
+		{name: "restart-loss30", impl: [2]string{"ctq", "ctq"}, loss: 30, restart: true},
 	}
 	// Mixed pairs: conntrackd on either side of a ctq node.
 	cases = append(cases,
