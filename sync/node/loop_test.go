@@ -436,6 +436,9 @@ func TestLoopNoInternalCache(t *testing.T) {
 	Options { ExpectationSync on }
 	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
 }`, flow(0))
+	if m := f.data(t, 1)[0]; !isFlow(m, wire.MsgCTNew, flow(0)) {
+		t.Errorf("start-up advertisement: %s", msgString(m))
+	}
 	x := testExp("ftp", 5000)
 	f.k.expectEvent(engine.EventNew, x)
 	if m := f.l.take(t, 1, func(m *wire.Message) bool { return m.Exp != nil }, nil)[0]; m.Header.Type != wire.MsgExpNew {

@@ -215,8 +215,8 @@ type event struct {
 // Run runs the node until ctx is cancelled (it then returns nil) or its
 // link or kernel watch fails. It first loads the kernel table into the
 // internal cache, sends a RESYNC when StartupResync is on, and (unlike
-// conntrackd; in FTFW and NOTRACK with an internal cache, not polling)
-// advertises what it loaded, paced (startup.go), so that the peer learns
+// conntrackd; in FTFW and NOTRACK, not polling) advertises what it loaded
+// (without internal cache: the kernel table), paced (startup.go), so that the peer learns
 // the flows that started while the node was down. With General { PollSecs } it
 // follows no kernel events and reads the tables every PollSecs instead
 // (poll). Run closes the link when it returns and may be called once.
@@ -279,7 +279,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.cfg.Sync.StartupResync {
 		n.requestResync()
 	}
-	if n.alarm == nil && polls == nil && !n.noInternalCache() {
+	if n.alarm == nil && polls == nil {
 		n.advertiseStartup()
 	}
 	n.stats.Started = n.clock.Now()

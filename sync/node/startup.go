@@ -26,8 +26,15 @@ const (
 
 // advertiseStartup starts the start-up advertisement of what the start-up
 // dump loaded into the internal cache; it runs before the loop, whose
-// transmit sends the first chunk.
+// transmit sends the first chunk. Without internal cache it is a bulk send
+// of the kernel tables (not paced, as the answer to a RESYNC).
 func (n *Node) advertiseStartup() {
+	if n.noInternalCache() {
+		queued := len(n.txq)
+		n.bulkSend()
+		n.stats.StartupAdvertised += uint64(len(n.txq) - queued)
+		return
+	}
 	n.advertiseChunk(n.internal.Live())
 	n.bulkSendExp()
 }
