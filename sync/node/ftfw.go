@@ -101,6 +101,9 @@ type ftfw struct {
 	implicit uint64
 	// nacked are the ranges NACKed lately, to be NACKed again (renack.go).
 	nacked []nackRange
+	// helloAcked are the entries the peer acknowledged before its
+	// HELLO_BACK (ack), to be sent again once it comes.
+	helloAcked []txItem
 }
 
 // seqWindow is how far from the expected sequence number a peer's message
@@ -238,7 +241,14 @@ func (s *ftfw) ack(from, to uint32, tx []txItem) []txItem {
 			break
 		}
 		if !wire.SeqBefore(seq, from) {
-			s.drop(el, true)
+			// Before the peer's HELLO_BACK, its ACKs may cover what
+			// it lost: conntrackd checks no gap in messages that say
+			// HELLO, which ours do until then. The entries go out
+			// again once the handshake is over.
+			doubt := s.hello == helloSay && len(s.helloAcked) < s.rsLimit
+			if it := s.drop(el, !doubt); doubt && !it.isCtl() {
+				s.helloAcked = append(s.helloAcked, it)
+			}
 		}
 		el = next
 	}
@@ -300,6 +310,8 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 	}
 	if h.IsHelloBack() && s.hello == helloSay {
 		s.hello = helloDone
+		tx = append(tx, s.helloAcked...)
+		s.helloAcked = nil
 	}
 	inSync := true
 	// nackFrom is the first sequence number a gap NACKs; reanchor marks

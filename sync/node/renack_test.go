@@ -69,3 +69,28 @@ func TestRepeatedHello(t *testing.T) {
 		t.Errorf("HELLO of a restarted peer: resend queue %d, sent %v", s.rs.Len(), items(tx, map[*cache.Entry]string{e: "e"}))
 	}
 }
+
+// TestHelloAcked: what the peer acknowledges before its HELLO_BACK (a
+// conntrackd peer acknowledges, without checking for gaps, the messages
+// that say HELLO) goes out again once the HELLO_BACK comes.
+func TestHelloAcked(t *testing.T) {
+	released := 0
+	s := newFTFW(300, 100, func(*cache.Entry) { released++ })
+	e := &cache.Entry{}
+	var f wire.Flags
+	s.stamp(&f) // HELLO: the handshake starts
+	s.sent(txItem{entry: e}, 10)
+	if _, _, tx := s.recv(ctl(500, wire.FlagACK, 10, 10), nil); len(tx) != 0 || released != 0 || s.rs.Len() != 0 {
+		t.Fatalf("ACK before HELLO_BACK: sent %d, released %d, resend queue %d; want 0, 0, 0", len(tx), released, s.rs.Len())
+	}
+	_, _, tx := s.recv(ctl(501, wire.FlagAlive|wire.FlagHelloBack, 0, 0), nil)
+	if got := items(tx, map[*cache.Entry]string{e: "e"}); len(got) != 1 || got[0] != "e" {
+		t.Errorf("after the HELLO_BACK: sent %v, want [e]", got)
+	}
+	// Once the handshake is over, an ACK releases.
+	s.sent(txItem{entry: e}, 11)
+	s.recv(ctl(502, wire.FlagACK, 11, 11), nil)
+	if released != 1 {
+		t.Errorf("released %d after the handshake, want 1", released)
+	}
+}
