@@ -61,7 +61,9 @@ func StatusLines(s *node.Stats) []string {
 	add("  resend queue:        %12d   flows: %12d   dropped: %d", s.ResendQueue, s.ResendObjects, s.ResendDropped)
 	add("  repaired:            %12d   pending: %12d   NACKs over budget: %d", s.Repaired, s.RepairPending, s.NACKLimited)
 	add("  resyncs answered:    %12d   coalesced: %12d   requested: %d", s.ResyncsAnswered, s.ResyncsCoalesced, s.ResyncsRequested)
-	add("  peer restarts:       %12d", s.PeerRestarts)
+	add("  peer restarts:       %12d   advertised at start: %d", s.PeerRestarts, s.StartupAdvertised)
+	add("  loss recovery:       probes %d, quick ACKs %d, resent as left out of an ACK %d, NACKs repeated %d",
+		s.Probes, s.QuickACKs, s.ImplicitResends, s.RepeatedNACKs)
 	add("  external cache full: %12d   rebuilds: %12d   evicted: %d", s.ExternalFull, s.Rebuilds, s.ExternalEvicted)
 	add("  event overruns:      %12d", s.EventOverflows)
 	if s.Polls > 0 {

@@ -130,6 +130,7 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 			s.ResendQueue, s.ResendObjects, s.ResendDropped = n.ftfw.rs.Len(), len(n.ftfw.rsEntries)+len(n.ftfw.rsExp), n.ftfw.rsDropped
 			s.SeqJumps, s.SeqReanchors, s.NACKLimited = n.ftfw.jumps, n.ftfw.reanchors, n.ftfw.nackLimited
 			s.RepairPending = len(n.guard.repair) + len(n.guard.repairExp)
+			s.ImplicitResends = n.ftfw.implicit
 		}
 		s.Internal = n.internal.Stats()
 		s.External = n.external.Stats()

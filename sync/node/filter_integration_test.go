@@ -32,6 +32,10 @@ General {
 	if err != nil || len(internal) != 1 || internal[0].Key.Src.String() != "198.51.100.1" {
 		t.Fatalf("internal cache after start: %v, %v", internal, err)
 	}
+	// The start-up advertisement: the entry the filter passes.
+	if m := l.next(t, 1, func() string { return "" })[0]; m.CT.Orig.Src.String() != "198.51.100.1" {
+		t.Errorf("start-up advertisement of %v, want 198.51.100.1's entry", m.CT.Orig.Src)
+	}
 	ns.Load(t, []string{
 		"-I -t 600 -s 198.51.100.99 -d 198.51.100.3 -p udp --sport 1 --dport 2",
 		"-I -t 600 -s 198.51.100.1 -d 198.51.100.3 -p icmp --icmp-type 8 --icmp-code 0 --icmp-id 7",

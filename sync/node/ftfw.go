@@ -96,6 +96,14 @@ type ftfw struct {
 	nackBudget  *tokenBucket
 	now         func() time.Time
 	nackLimited uint64
+	// implicit counts the entries an ACK sent again because it left them
+	// out (ack).
+	implicit uint64
+	// nacked are the ranges NACKed lately, to be NACKed again (renack.go).
+	nacked []nackRange
+	// helloAcked are the entries the peer acknowledged before its
+	// HELLO_BACK (ack), to be sent again once it comes.
+	helloAcked []txItem
 }
 
 // seqWindow is how far from the expected sequence number a peer's message
@@ -199,16 +207,33 @@ func (s *ftfw) takeBackExp(e *cache.ExpectEntry) {
 	}
 }
 
-// flushRS empties the resend queue (a HELLO: the peer knows nothing of
-// it), its entries lost (repaired with onLost).
-func (s *ftfw) flushRS() {
+// flushRS empties the resend queue on a HELLO: the peer (re)started and
+// knows nothing of it. Its flows and expectations go out again at once,
+// with new sequence numbers (conntrackd drops them; under loss a peer
+// that starts says HELLO on several messages, and each emptied the queue
+// into the repair, a second later); its control messages are dropped.
+func (s *ftfw) flushRS(tx []txItem) []txItem {
 	for el := s.rs.Front(); el != nil; el = s.rs.Front() {
-		s.lose(el)
+		if it := s.drop(el, false); !it.isCtl() {
+			tx = append(tx, it)
+		}
 	}
+	return tx
 }
 
-// ack drops the resend-queue entries with a sequence number in [from, to].
-func (s *ftfw) ack(from, to uint32) {
+// ack drops the resend-queue entries with a sequence number in [from, to]
+// and appends those before from to tx, to go out again: the peer
+// acknowledges and NACKs in sequence order, so the NACK of those was lost
+// (or their ACK was, and the resend is harmless). conntrackd leaves them
+// in its resend queue until the queue overflows.
+func (s *ftfw) ack(from, to uint32, tx []txItem) []txItem {
+	if front := s.rs.Front(); front != nil {
+		if first := front.Value.(rsItem).seq; wire.SeqBefore(first, from) {
+			n := len(tx)
+			tx = s.nack(first, from-1, tx)
+			s.implicit += uint64(len(tx) - n)
+		}
+	}
 	for el := s.rs.Front(); el != nil; {
 		next := el.Next()
 		seq := el.Value.(rsItem).seq
@@ -216,10 +241,18 @@ func (s *ftfw) ack(from, to uint32) {
 			break
 		}
 		if !wire.SeqBefore(seq, from) {
-			s.drop(el, true)
+			// Before the peer's HELLO_BACK, its ACKs may cover what
+			// it lost: conntrackd checks no gap in messages that say
+			// HELLO, which ours do until then. The entries go out
+			// again once the handshake is over.
+			doubt := s.hello == helloSay && len(s.helloAcked) < s.rsLimit
+			if it := s.drop(el, !doubt); doubt && !it.isCtl() {
+				s.helloAcked = append(s.helloAcked, it)
+			}
 		}
 		el = next
 	}
+	return tx
 }
 
 // nack moves the resend-queue entries with a sequence number in [from, to]
@@ -247,6 +280,12 @@ func (s *ftfw) nack(from, to uint32, tx []txItem) []txItem {
 	return tx
 }
 
+// unacked reports whether the resend queue holds a flow or an
+// expectation the peer has not acknowledged.
+func (s *ftfw) unacked() bool {
+	return len(s.rsEntries)+len(s.rsExp) > 0
+}
+
 // alive is the control message of the alive timer: an ACK of what was
 // received and not yet acknowledged, else an ALIVE.
 func (s *ftfw) alive() txItem {
@@ -271,12 +310,20 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 	}
 	if h.IsHelloBack() && s.hello == helloSay {
 		s.hello = helloDone
+		tx = append(tx, s.helloAcked...)
+		s.helloAcked = nil
 	}
 	inSync := true
 	// nackFrom is the first sequence number a gap NACKs; reanchor marks
 	// a new sequence followed.
 	nackFrom, reanchor := s.rxLast+1, false
-	if hello {
+	// A peer says HELLO on every message until our HELLO_BACK reaches
+	// it: a HELLO that goes on from the sequence of the peer's handshake
+	// is checked as any message (conntrackd checks none, and
+	// acknowledges the messages a lossy link lost meanwhile, which their
+	// sender then forgets).
+	repeated := hello && !s.peerSynced && s.rxSet && h.Seq-(s.rxLast+1) < seqWindow
+	if hello && !repeated {
 		// The peer restarted: restart the window if needed and forget
 		// what it cannot acknowledge.
 		if s.ackFromSet && wire.SeqBefore(h.Seq, s.ackFrom) {
@@ -288,7 +335,8 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 		}
 		s.peerSynced = false
 		s.candSet = false
-		s.flushRS()
+		tx = s.flushRS(tx)
+		s.forgetNACKs()
 	} else if s.rxSet {
 		want := s.rxLast + 1
 		ahead := h.Seq - want // serial distance forward
@@ -342,6 +390,7 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 		}
 		s.ackFromSet = false
 		tx = append(tx, txItem{ctl: wire.FlagNACK, from: nackFrom, to: h.Seq - 1})
+		s.noteNACK(nackFrom, h.Seq-1)
 		s.window = s.windowSize - 1
 		s.ackFrom = h.Seq
 		s.ackFromSet = true
@@ -364,8 +413,7 @@ func (s *ftfw) digest(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 		if m.Control == nil || wire.SeqBefore(m.Control.To, m.Control.From) {
 			return verdictBad, false, tx
 		}
-		s.ack(m.Control.From, m.Control.To)
-		return verdictCtl, false, tx
+		return verdictCtl, false, s.ack(m.Control.From, m.Control.To, tx)
 	case h.IsNACK():
 		if m.Control == nil || wire.SeqBefore(m.Control.To, m.Control.From) {
 			return verdictBad, false, tx

@@ -2,14 +2,11 @@ package node
 
 import (
 	"context"
-	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"ctq/engine"
 	"ctq/sync/cache"
-	"ctq/sync/config"
 	"ctq/sync/wire"
 )
 
@@ -118,6 +115,7 @@ func TestSeqJumpUnit(t *testing.T) {
 func TestResyncFlood(t *testing.T) {
 	flows := []engine.Flow{flow(0), flow(1), flow(2), flow(3), flow(4)}
 	f := runFake(t, notrackConf, flows...)
+	f.data(t, len(flows)) // the start-up advertisement
 	seq := uint32(100)
 	for i := range 100 {
 		var msgs []*wire.Message
@@ -214,99 +212,6 @@ func TestExternalFull(t *testing.T) {
 	}
 }
 
-// lossyLink is a chanLink that drops what it sends while lose is set.
-type lossyLink struct {
-	*chanLink
-	lose atomic.Bool
-}
-
-func (l *lossyLink) Send(b []byte) error {
-	if l.lose.Load() {
-		return nil
-	}
-	return l.chanLink.Send(b)
-}
-
-// fakePair is two nodes on fakes sharing a clock, each link's datagrams
-// carried to the other node.
-type fakePair struct {
-	a, b   *fakeNode
-	la, lb *lossyLink
-	clk    *fakeClock
-}
-
-// runFakePair runs two nodes of configuration conf until the test ends.
-func runFakePair(t *testing.T, conf string) *fakePair {
-	t.Helper()
-	cfg, err := config.Parse("t.conf", []byte(conf))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &fakePair{clk: newFakeClock(), la: &lossyLink{chanLink: newChanLink()}, lb: &lossyLink{chanLink: newChanLink()}}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	carry := func(from, to *chanLink) {
-		for {
-			select {
-			case d := <-from.sent:
-				select {
-				case to.recv <- d:
-				case <-ctx.Done():
-					return
-				}
-			case <-ctx.Done():
-				return
-			}
-		}
-	}
-	go carry(p.la.chanLink, p.lb.chanLink)
-	go carry(p.lb.chanLink, p.la.chanLink)
-	start := func(l *lossyLink, side string) *fakeNode {
-		f := &fakeNode{k: newFakeKernel(), l: l.chanLink, clk: p.clk}
-		if f.Node, err = New(cfg, Options{Kernel: f.k, Link: l, Clock: p.clk}); err != nil {
-			t.Fatal(err)
-		}
-		runNode(t, f.Node, side)
-		return f
-	}
-	p.a, p.b = start(p.la, "A"), start(p.lb, "B")
-	return p
-}
-
-// keys returns the sorted source ports of entries.
-func keys(entries []cache.Entry) []int {
-	out := make([]int, len(entries))
-	for i, e := range entries {
-		out[i] = e.Flow.Sport
-	}
-	slices.Sort(out)
-	return out
-}
-
-// converge moves the clock a second at a time until B's external cache
-// equals A's internal cache, failing after rounds seconds.
-func (p *fakePair) converge(t *testing.T, rounds int) {
-	t.Helper()
-	ctx := context.Background()
-	var in, ext []cache.Entry
-	for range rounds {
-		p.clk.advance(time.Second)
-		p.a.settle(t)
-		p.b.settle(t)
-		var err error
-		if in, err = p.a.Internal(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if ext, err = p.b.External(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if slices.Equal(keys(in), keys(ext)) {
-			return
-		}
-	}
-	t.Fatalf("after %d s: A's internal cache %v, B's external cache %v", rounds, keys(in), keys(ext))
-}
-
 // pairConf is FTFW with a resend queue of 4.
 const pairConf = `Sync {
 	Mode FTFW { ACKWindowSize 2 ResendQueueSize 4 }
@@ -320,7 +225,7 @@ const pairConf = `Sync {
 func TestResendOverflowRepair(t *testing.T) {
 	p := runFakePair(t, pairConf)
 	p.a.k.event(engine.EventNew, flow(0))
-	p.converge(t, 5)
+	p.converge(t, time.Second, 5*time.Second)
 	p.la.lose.Store(true)
 	for i := 1; i <= 30; i++ {
 		p.a.k.event(engine.EventNew, flow(i))
@@ -330,7 +235,7 @@ func TestResendOverflowRepair(t *testing.T) {
 	}
 	p.a.waitLoop(t, "the burst sent", func() bool { return p.a.stats.EventsReceived == 41 && len(p.a.txq) == 0 })
 	p.la.lose.Store(false)
-	p.converge(t, 60)
+	p.converge(t, time.Second, 60*time.Second)
 	st := p.a.counters(t)
 	if st.ResendDropped == 0 || st.Repaired == 0 {
 		t.Errorf("resend queue dropped %d, repaired %d; want both", st.ResendDropped, st.Repaired)

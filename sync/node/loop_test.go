@@ -157,13 +157,16 @@ func isFlow(m *wire.Message, typ wire.MsgType, f engine.Flow) bool {
 	return cache.KeyOf(&g) == cache.KeyOf(&f) && g.Mark == f.Mark
 }
 
-// TestLoopKernelEvents: the start-up dump fills the internal cache
-// silently; kernel NEW, UPDATE and DESTROY events go to the peer as CT
+// TestLoopKernelEvents: the start-up dump fills the internal cache and is
+// advertised (ctq's start-up advertisement); kernel NEW, UPDATE and DESTROY events go to the peer as CT
 // NEW, UPD and DEL; an overrun re-reads the table after
 // NetlinkOverrunResync, advertising what changed meanwhile.
 func TestLoopKernelEvents(t *testing.T) {
 	f := runFake(t, notrackConf+"\nGeneral { NetlinkOverrunResync 5 }", flow(0))
-	f.quiet(t, "after the start-up dump")
+	if m := f.data(t, 1)[0]; !isFlow(m, wire.MsgCTNew, flow(0)) {
+		t.Errorf("start-up advertisement: %s", msgString(m))
+	}
+	f.quiet(t, "after the start-up advertisement")
 	internal, err := f.Internal(context.Background())
 	if err != nil || len(internal) != 1 || internal[0].Flow.Sport != flow(0).Sport {
 		t.Fatalf("internal cache after the start-up dump: %v, %v", internal, err)
@@ -206,6 +209,7 @@ func TestLoopKernelEvents(t *testing.T) {
 // UPD, DEL), and its RESYNC is answered with the internal cache.
 func TestLoopReceive(t *testing.T) {
 	f := runFake(t, notrackConf, flow(0))
+	f.data(t, 1) // the start-up advertisement
 	g := flow(1)
 	f.receive(t, ctMsg(wire.MsgCTNew, 100, g))
 	external := func(mark int) func() bool {
@@ -432,6 +436,9 @@ func TestLoopNoInternalCache(t *testing.T) {
 	Options { ExpectationSync on }
 	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
 }`, flow(0))
+	if m := f.data(t, 1)[0]; !isFlow(m, wire.MsgCTNew, flow(0)) {
+		t.Errorf("start-up advertisement: %s", msgString(m))
+	}
 	x := testExp("ftp", 5000)
 	f.k.expectEvent(engine.EventNew, x)
 	if m := f.l.take(t, 1, func(m *wire.Message) bool { return m.Exp != nil }, nil)[0]; m.Header.Type != wire.MsgExpNew {

@@ -14,7 +14,8 @@ import (
 )
 
 // TestDisableInternalCache runs a NOTRACK node without internal cache on a
-// namespace's table: nothing is read at start, each kernel event goes out
+// namespace's table: nothing is cached at start (the kernel table is
+// advertised), each kernel event goes out
 // as its message, `dump internal` shows the kernel table, and a RESYNC is
 // answered with the kernel table as CT NEW.
 func TestDisableInternalCache(t *testing.T) {
@@ -29,6 +30,9 @@ func TestDisableInternalCache(t *testing.T) {
 	st, err := n.Stats(ctx)
 	if err != nil || st.Internal.Active != 0 {
 		t.Errorf("internal cache stats %+v, %v: want nothing cached", st.Internal, err)
+	}
+	if m := l.next(t, 1, func() string { return "" })[0]; m.Header.Type != wire.MsgCTNew || m.CT.Orig.Dst.String() != "198.51.100.2" {
+		t.Errorf("start-up advertisement %v %v, want CT_NEW of the kernel's entry", m.Header.Type, m.CT.Orig.Dst)
 	}
 	ns.Run(t, "conntrack", "-I", "-t", "600", "-s", "198.51.100.1", "-d", "198.51.100.3", "-p", "udp", "--sport", "1", "--dport", "2")
 	ns.Run(t, "conntrack", "-U", "-s", "198.51.100.1", "-d", "198.51.100.3", "-m", "4")

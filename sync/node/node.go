@@ -104,6 +104,10 @@ type Node struct {
 	alarm *alarm
 	// guard is the state of the defences and repairs (guard.go).
 	guard guard
+	// probe is the state of FTFW's probes and quick ACKs (tailloss.go).
+	probe probe
+	// renack is the pending repetition of NACKs (renack.go).
+	renack Timer
 	// Expectation sync (expect.go): the caches (empty without
 	// ExpectationSync), the entries in the transmit queue, and the
 	// expectation watch's group membership (set before started is
@@ -210,8 +214,10 @@ type event struct {
 
 // Run runs the node until ctx is cancelled (it then returns nil) or its
 // link or kernel watch fails. It first loads the kernel table into the
-// internal cache without advertising it, as conntrackd does at start, and
-// sends a RESYNC when StartupResync is on. With General { PollSecs } it
+// internal cache, sends a RESYNC when StartupResync is on, and (unlike
+// conntrackd; in FTFW and NOTRACK, not polling) advertises what it loaded
+// (without internal cache: the kernel table), paced (startup.go), so that the peer learns
+// the flows that started while the node was down. With General { PollSecs } it
 // follows no kernel events and reads the tables every PollSecs instead
 // (poll). Run closes the link when it returns and may be called once.
 func (n *Node) Run(ctx context.Context) error {
@@ -272,6 +278,9 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	if n.cfg.Sync.StartupResync {
 		n.requestResync()
+	}
+	if n.alarm == nil && polls == nil {
+		n.advertiseStartup()
 	}
 	n.stats.Started = n.clock.Now()
 	n.logf(slog.LevelInfo, "sync node started: mode %s, %d dedicated link(s), %d entries in the internal cache",

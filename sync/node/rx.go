@@ -73,6 +73,10 @@ func (n *Node) messageFTFW(m *wire.Message) {
 	v, resync, tx := n.ftfw.recv(m, n.txq)
 	n.txq = tx
 	n.afterFTFW(jumps, reanchors)
+	if v == verdictData || v == verdictCtl {
+		n.ackSoon(m.Header)
+	}
+	n.renackSoon()
 	switch v {
 	case verdictData:
 		n.data(m)

@@ -68,6 +68,14 @@ type Stats struct {
 	// many wait for it.
 	Repaired      uint64
 	RepairPending int
+	// Probes counts the ALIVEs sent after data to show the peer a lost
+	// end of a burst, QuickACKs the ACKs sent soon after data or an
+	// ALIVE arrived, ImplicitResends the entries an ACK sent again
+	// because it left them out (their NACK was lost); StartupAdvertised
+	// the entries the node sent at its start (tailloss.go, startup.go).
+	Probes, QuickACKs, ImplicitResends, StartupAdvertised uint64
+	// RepeatedNACKs counts the NACKs sent again (renack.go).
+	RepeatedNACKs uint64
 	// PeerRestarts counts the peer's HELLOs after its handshake (FTFW: the
 	// peer restarted), each answered with a bulk send.
 	PeerRestarts uint64

@@ -108,7 +108,9 @@ func (n *Node) transmit() bool {
 	if len(n.txq) == 0 {
 		return false
 	}
+	data := false
 	for i, it := range n.txq {
+		data = data || !it.isCtl()
 		n.txq[i] = txItem{}
 		if it.exp != nil {
 			delete(n.queuedExp, it.exp)
@@ -138,6 +140,9 @@ func (n *Node) transmit() bool {
 	}
 	n.txq = n.txq[:0]
 	n.sendBuf(len(n.buf))
+	if data {
+		n.dataSent()
+	}
 	return true
 }
 
