@@ -2,9 +2,9 @@ package lang
 
 import (
 	"fmt"
-	"strings"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/expr-lang/expr"
 
