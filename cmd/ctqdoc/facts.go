@@ -9,7 +9,10 @@ import (
 	"ctq/engine/format"
 	"ctq/internal/cli"
 	"ctq/lang"
+	"ctq/lang/ctargs"
 	"ctq/repl"
+	"ctq/repl/conntrack"
+	ctd "ctq/sync/conntrackd"
 	"ctq/sync/daemon"
 	"ctq/sync/verb"
 )
@@ -19,6 +22,10 @@ type facts struct {
 	flags []cli.Flag
 	// subcommands are ctq's other programs (ctq conntrack).
 	subcommands []cli.Subcommand
+	// differences are where the conntrack and conntrackd front ends
+	// deliberately differ from conntrack-tools 1.4.7: each a command
+	// line (or "") and what ctq does.
+	differences []difference
 	statements  []statement
 	fields      []string
 	expect      []string
@@ -100,6 +107,7 @@ func gather() (*facts, error) {
 	d := &facts{
 		flags:       cli.Flags(),
 		subcommands: cli.Subcommands(),
+		differences: differences(),
 		fields:      lang.Fields(),
 		expect:      lang.ExpectFields(),
 		constants:   lang.Constants(),
@@ -160,4 +168,24 @@ func formatText(name string) string {
 		return s
 	}
 	return "conntrack -o " + name + " (a flag of the text and xml formats)"
+}
+
+// difference is one deliberate difference of a front end.
+type difference struct {
+	program, example, text string
+}
+
+// differences gathers the front ends' lists of deliberate differences.
+func differences() []difference {
+	var out []difference
+	for _, d := range ctargs.Differences {
+		out = append(out, difference{"conntrack", "conntrack " + d.Command, "1.4.7 " + d.Conntrack + "; ctq " + d.Ctq})
+	}
+	for _, d := range conntrack.Differences {
+		out = append(out, difference{"conntrack", "", d})
+	}
+	for _, d := range ctd.Differences {
+		out = append(out, difference{"conntrackd", "", d})
+	}
+	return out
 }

@@ -73,6 +73,20 @@ func manPage(d *facts, version, date string) string {
 		m.text(sentence(sc.Help))
 	}
 
+	m.section("DIFFERENCES FROM CONNTRACK-TOOLS")
+	m.text("The conntrack and conntrackd subcommands reproduce conntrack-tools 1.4.7 " +
+		"(options, output, messages, exit codes), except where 1.4.7 does what its options do not say " +
+		"or what ctq does better, listed here (conntrack -h lists the conntrack ones too):")
+	for _, df := range d.differences {
+		m.line(".TP")
+		if df.example != "" {
+			m.line(`\fB` + esc(df.example) + `\fR`)
+		} else {
+			m.line(`\fB` + esc(df.program) + `\fR`)
+		}
+		m.text(sentence(df.text))
+	}
+
 	m.section("STATEMENTS")
 	m.text("A statement ends at a newline or a semicolon; # starts a comment. " +
 		"TABLE is one of " + strings.Join(d.tables, ", ") + " (default " + d.tables[0] + "). " +

@@ -45,6 +45,15 @@ request failed (a commit or flush the kernel refused, printed as an ERROR:
 line); conntrackd's client exits 0 whatever the daemon answers.
 `
 
+// Differences lists where ctq's conntrackd deliberately does not do what
+// conntrackd 1.4.7 does, one a line (the man page lists them with the
+// conntrack front end's).
+var Differences = []string{
+	"the client exits 1 when ctq's node reports a failed request (a commit the kernel refused entries of, a failed flush: the node's ERROR: line is printed); conntrackd's client exits 0 whatever the daemon answers",
+	"errors of the configuration are ctq's messages (file:line: what is wrong), not conntrackd's 'parsing config file in line (N)'",
+	"with -d, a node that fails to start says why on standard error too (conntrackd writes it to its LogFile only)",
+}
+
 // Version is conntrackd's -v text.
 func Version() string {
 	return fmt.Sprintf("Connection tracking userspace daemon v%s. Licensed under GPLv2.\n", version) +
