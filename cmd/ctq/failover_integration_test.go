@@ -191,6 +191,9 @@ type failoverCase struct {
 	// report only reports (a reference measurement): the losses it finds
 	// do not fail the test.
 	report bool
+	// tcp runs the sync link over TCP (a TCP Default block) instead of
+	// UDP.
+	tcp bool
 }
 
 const (
@@ -233,6 +236,11 @@ func TestFailover(t *testing.T) {
 		failoverCase{name: "ctq-conntrackd-snat", impl: [2]string{"ctq", "conntrackd"}, snat: true},
 		failoverCase{name: "conntrackd-ctq-snat", impl: [2]string{"conntrackd", "ctq"}, snat: true},
 		failoverCase{name: "ctq-conntrackd-restart-loss20", impl: [2]string{"ctq", "conntrackd"}, loss: 20, restart: true},
+		// The TCP transport: both pairs and the mixed ones, with SNAT.
+		failoverCase{name: "tcp-snat", impl: [2]string{"ctq", "ctq"}, snat: true, tcp: true},
+		failoverCase{name: "tcp-restart", impl: [2]string{"ctq", "ctq"}, restart: true, tcp: true},
+		failoverCase{name: "tcp-ctq-conntrackd-snat", impl: [2]string{"ctq", "conntrackd"}, snat: true, tcp: true},
+		failoverCase{name: "tcp-conntrackd-ctq-snat", impl: [2]string{"conntrackd", "ctq"}, snat: true, tcp: true},
 	)
 	if os.Getenv("CTQ_FAILOVER_CONNTRACKD") == "1" {
 		// References, measured only: conntrackd on both sides, and a
@@ -240,6 +248,7 @@ func TestFailover(t *testing.T) {
 		// loss a ctq backup only partly makes up for).
 		cases = append(cases,
 			failoverCase{name: "conntrackd-plain", impl: [2]string{"conntrackd", "conntrackd"}, report: true},
+			failoverCase{name: "tcp-conntrackd-snat", impl: [2]string{"conntrackd", "conntrackd"}, snat: true, tcp: true, report: true},
 			failoverCase{name: "conntrackd-loss20", impl: [2]string{"conntrackd", "conntrackd"}, loss: 20, report: true},
 			failoverCase{name: "conntrackd-settled-loss20", impl: [2]string{"conntrackd", "conntrackd"}, loss: 20, settled: true, report: true},
 			failoverCase{name: "conntrackd-settled-loss30", impl: [2]string{"conntrackd", "conntrackd"}, loss: 30, settled: true, report: true},
@@ -278,7 +287,11 @@ func runFailover(t *testing.T, bin string, c failoverCase) {
 	for i, fw := range p.FW {
 		name := fmt.Sprintf("fw%d", fw.Index)
 		conf := filepath.Join(dir, name+".conf")
-		if err := os.WriteFile(conf, fmt.Appendf(nil, failoverConf, dir, name, fw.Sync, fw.PeerSync), 0o600); err != nil {
+		text := fmt.Sprintf(failoverConf, dir, name, fw.Sync, fw.PeerSync)
+		if c.tcp {
+			text = strings.Replace(text, "UDP Default {", "TCP Default {", 1)
+		}
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if c.impl[i] == "ctq" {

@@ -6,7 +6,7 @@
 #
 # writes OUTDIR/ctq_VERSION_ARCH.deb (OUTDIR defaults to the current
 # directory; ARCH is amd64, or arm64 with DEB_ARCH=arm64). It holds
-# /usr/sbin/ctq (static, CGO_ENABLED=0, `ctq -V` prints VERSION), the man
+# /usr/sbin/ctq (static, CGO_ENABLED=0, `ctq -V` prints VERSION), ctq-dropin, the man
 # page, the bash, zsh and fish completions (docs/man and contrib/completion,
 # which cmd/ctqdoc generates), the ctq-sync.service unit (installed, not
 # enabled) and /usr/share/doc/ctq. DEB_MAINTAINER sets the Maintainer field.
@@ -53,6 +53,7 @@ date=$(sed -n 's/^\.TH CTQ 8 "\([^"]*\)".*/\1/p' docs/man/ctq.8)
 GOPROXY=off go run ./cmd/ctqdoc -man "$stage/man" -version "$version" -date "$date"
 gzip -9n <"$stage/man/ctq.8" >"$pkg/usr/share/man/man8/ctq.8.gz"
 
+install -m 0755 contrib/deb/ctq-dropin "$pkg/usr/sbin/ctq-dropin"
 install -m 0644 contrib/completion/ctq.bash "$pkg/usr/share/bash-completion/completions/ctq"
 install -m 0644 contrib/completion/_ctq "$pkg/usr/share/zsh/vendor-completions/_ctq"
 install -m 0644 contrib/completion/ctq.fish "$pkg/usr/share/fish/vendor_completions.d/ctq.fish"
@@ -102,6 +103,17 @@ fi
 SH
 	chmod 0755 "$pkg/DEBIAN/$script"
 done
+
+# Removing ctq gives conntrack and conntrackd back to conntrack-tools
+# (ctq-dropin enable may have put ctq in their place).
+cat >"$pkg/DEBIAN/prerm" <<'SH'
+#!/bin/sh
+set -e
+if [ "$1" = remove ] || [ "$1" = deconfigure ]; then
+	/usr/sbin/ctq-dropin disable >/dev/null || true
+fi
+SH
+chmod 0755 "$pkg/DEBIAN/prerm"
 
 (cd "$pkg" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) >"$pkg/DEBIAN/md5sums"
 size=$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)

@@ -37,6 +37,7 @@ out=$(mktemp -d)
 installed=
 cleanup() {
 	if [ -n "$installed" ]; then
+		/usr/sbin/ctq-dropin disable >/dev/null 2>&1 || true
 		dpkg_locked --purge ctq >/dev/null
 	fi
 	rm -rf "$out"
@@ -87,8 +88,37 @@ if command -v fish >/dev/null; then
 	fish -c 'complete -C "ctq -o js"' | grep -q '^json' || fail "fish does not complete ctq -o js"
 fi
 
+# ctq-dropin puts ctq in the place of conntrack and conntrackd and gives
+# them back; so does removing the package.
+is_ctq() { [ -L "/usr/sbin/$1" ] && [ "$(readlink "/usr/sbin/$1")" = ctq ]; }
+for name in conntrack conntrackd; do
+	[ -e "/usr/sbin/$name" ] || fail "/usr/sbin/$name is missing: install conntrack and conntrackd first"
+	! is_ctq "$name" || fail "/usr/sbin/$name is ctq before ctq-dropin enable"
+done
+/usr/sbin/ctq-dropin enable >/dev/null
+for name in conntrack conntrackd; do
+	is_ctq "$name" || fail "ctq-dropin enable: /usr/sbin/$name is not ctq"
+	[ -x "/usr/sbin/$name.conntrack-tools" ] || fail "ctq-dropin enable: /usr/sbin/$name.conntrack-tools is missing"
+done
+conntrack -h | grep -q "Where ctq differs from conntrack 1.4.7 on purpose" || fail "conntrack -h is not ctq's after ctq-dropin enable"
+conntrackd -h | grep -q "ctq's conntrackd front end" || fail "conntrackd -h is not ctq's after ctq-dropin enable"
+[ "$(conntrack -V)" = "$(/usr/sbin/conntrack.conntrack-tools -V)" ] || fail "conntrack -V differs between ctq and conntrack-tools"
+/usr/sbin/ctq-dropin disable >/dev/null
+for name in conntrack conntrackd; do
+	if is_ctq "$name" || [ ! -x "/usr/sbin/$name" ]; then
+		fail "ctq-dropin disable: /usr/sbin/$name is not conntrack-tools' again"
+	fi
+	[ ! -e "/usr/sbin/$name.conntrack-tools" ] || fail "ctq-dropin disable left /usr/sbin/$name.conntrack-tools"
+done
+! conntrack -h | grep -q "Where ctq differs" || fail "conntrack -h is still ctq's after ctq-dropin disable"
+/usr/sbin/ctq-dropin enable conntrack >/dev/null
+
 dpkg_locked --remove ctq >/dev/null
 [ ! -e /usr/sbin/ctq ] || fail "dpkg -r left /usr/sbin/ctq"
+if is_ctq conntrack || [ ! -x /usr/sbin/conntrack ]; then
+	fail "dpkg -r left conntrack diverted to ctq"
+fi
+[ -z "$(dpkg-divert --list /usr/sbin/conntrack)" ] || fail "dpkg -r left the diversion of conntrack"
 dpkg_locked --purge ctq >/dev/null
 installed=
 echo "contrib/deb/test.sh: ctq_${version}_amd64.deb builds, installs, works and removes cleanly"

@@ -34,6 +34,9 @@ type Stats struct {
 	// small for the peer's bursts) or a datagram failed its checksum; the
 	// drops column of /proc/net/udp. conntrackd does not show them.
 	RecvDropped uint64
+	// PeerConnects counts the connections the peer made to this node
+	// (TCP): before each, what the peer sent may have gone nowhere.
+	PeerConnects uint64
 }
 
 // Open opens the link a configuration block describes, in the calling

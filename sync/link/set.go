@@ -470,6 +470,7 @@ func (s *Set) Stats() Stats {
 		t.RecvDatagrams += st.RecvDatagrams
 		t.RecvErrors += st.RecvErrors
 		t.RecvDropped += st.RecvDropped
+		t.PeerConnects += st.PeerConnects
 	}
 	return t
 }

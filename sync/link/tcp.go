@@ -102,7 +102,7 @@ type TCP struct {
 	peerBack chan struct{}
 
 	// dialFailures and accepted count failed connection attempts and
-	// accepted peer connections (for tests).
+	// accepted peer connections (Stats.PeerConnects).
 	dialFailures, accepted atomic.Uint64
 
 	sentBytes, sentDatagrams, sendErrors atomic.Uint64
@@ -519,6 +519,7 @@ func (t *TCP) Stats() Stats {
 	return Stats{
 		SentBytes: t.sentBytes.Load(), SentDatagrams: t.sentDatagrams.Load(), SendErrors: t.sendErrors.Load(),
 		RecvBytes: t.recvBytes.Load(), RecvDatagrams: t.recvDatagrams.Load(), RecvErrors: t.recvErrors.Load(),
+		PeerConnects: t.accepted.Load(),
 	}
 }
 

@@ -5,9 +5,12 @@ package node
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
+	"ctq/engine"
 	"ctq/internal/nstest"
 	"ctq/sync/cache"
 )
@@ -29,9 +32,20 @@ func TestBurstPair(t *testing.T) {
 	na, liveA := startNodeMode(t, a, dir, "a", "ctqa", addrA, addrB, mode, block("ctqa", addrA, addrB, 1<<20), nil)
 	nb, _ := startNodeMode(t, b, dir, "b", "ctqb", addrB, addrA, mode, block("ctqb", addrB, addrA, 16384), nil)
 
-	const total, ended = 20000, 8000
-	lines := bulkLines(total, 1)
-	a.Load(t, lines)
+	// CTQ_BURST_TOTAL=262144 runs the audit's burst (262144 NEW, half of
+	// them then DESTROYed); CI runs a smaller one.
+	total, ended := 20000, 8000
+	if v := os.Getenv("CTQ_BURST_TOTAL"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 {
+			t.Fatalf("CTQ_BURST_TOTAL=%q: want a number of flows", v)
+		}
+		total, ended = n, n/2
+	}
+	if total > 2*burstAddrs {
+		t.Fatalf("CTQ_BURST_TOTAL=%d: at most %d flows", total, 2*burstAddrs)
+	}
+	a.Load(t, burstLines(total))
 	// The first ended flows end, in one batch (conntrack -D is a dump per
 	// line).
 	batch, err := liveA.NewBatch(context.Background())
@@ -39,7 +53,7 @@ func TestBurstPair(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range scan(t, liveA) {
-		if f.Sport < 10000+ended {
+		if burstIndex(&f) < ended {
 			if err := batch.Delete(&f); err != nil {
 				t.Fatal(err)
 			}
@@ -94,4 +108,28 @@ func TestBurstPair(t *testing.T) {
 	if st.ResendDropped == 0 {
 		t.Errorf("the burst did not overflow the resend queue of %d", 2048)
 	}
+}
+
+// burstAddrs is how many source addresses the burst's flows use: all of
+// 198.18.0.0/15, two source ports each.
+const burstAddrs = 1 << 17
+
+// burstLines are conntrack -R lines of n TCP flows from 198.18.0.0/15 to
+// 203.0.113.1:22: flow i from address i % burstAddrs, source port 10000 +
+// i / burstAddrs.
+func burstLines(n int) []string {
+	lines := make([]string, n)
+	for i := range n {
+		a := i % burstAddrs
+		lines[i] = fmt.Sprintf("-I -t 600 -u ASSURED,SEEN_REPLY -p tcp --state ESTABLISHED -s 198.%d.%d.%d -d 203.0.113.1 --sport %d --dport 22",
+			18+a>>16, a>>8&255, a&255, 10000+i/burstAddrs)
+	}
+	return lines
+}
+
+// burstIndex is the i of a flow of burstLines.
+func burstIndex(f *engine.Flow) int {
+	b := f.Src.As4()
+	a := int(b[1]-18)<<16 | int(b[2])<<8 | int(b[3])
+	return (f.Sport-10000)*burstAddrs + a
 }

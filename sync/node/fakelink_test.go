@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,8 @@ type chanLink struct {
 	recv   chan []byte
 	closed chan struct{}
 	once   sync.Once
+	// peerConnects is what Stats reports as PeerConnects.
+	peerConnects atomic.Uint64
 }
 
 // newChanLink returns a chanLink that keeps what it sends.
@@ -53,7 +56,7 @@ func (l *chanLink) Recv(b []byte) (int, error) {
 	}
 }
 func (l *chanLink) MaxPayload() int   { return 1472 }
-func (l *chanLink) Stats() link.Stats { return link.Stats{} }
+func (l *chanLink) Stats() link.Stats { return link.Stats{PeerConnects: l.peerConnects.Load()} }
 func (l *chanLink) Close() error {
 	l.once.Do(func() { close(l.closed) })
 	return nil

@@ -52,6 +52,9 @@ type Options struct {
 // Node is one sync node. Make it with New and start it with Run.
 type Node struct {
 	cfg    *config.Config
+	// peerConnects is the link's PeerConnects at the last check (the
+	// loop's).
+	peerConnects uint64
 	filter *flowFilter
 	// injector writes received entries into the kernel
 	// (DisableExternalCache); nil otherwise. Set by Run before started.
@@ -298,6 +301,12 @@ func (n *Node) Run(ctx context.Context) error {
 		defer tick.Stop()
 		linkCheck = tick.C()
 	}
+	var peerCheck <-chan time.Time
+	if tcpLinks(n.cfg) {
+		tick := n.clock.NewTicker(peerConnectCheck)
+		defer tick.Stop()
+		peerCheck = tick.C()
+	}
 	alive := n.clock.NewTimer(aliveInterval)
 	defer alive.Stop()
 	var alarms <-chan time.Time
@@ -360,6 +369,8 @@ func (n *Node) Run(ctx context.Context) error {
 			n.alarmTick()
 		case <-linkCheck:
 			n.checkLinks(set)
+		case <-peerCheck:
+			n.checkPeerConnects()
 		case <-alive.C():
 			if n.ftfw != nil {
 				n.txq = append(n.txq, n.ftfw.alive())
