@@ -51,11 +51,11 @@ type Options struct {
 
 // Node is one sync node. Make it with New and start it with Run.
 type Node struct {
-	cfg    *config.Config
+	cfg *config.Config
 	// peerConnects is the link's PeerConnects at the last check (the
 	// loop's).
 	peerConnects uint64
-	filter *flowFilter
+	filter       *flowFilter
 	// injector writes received entries into the kernel
 	// (DisableExternalCache); nil otherwise. Set by Run before started.
 	injector Injector
