@@ -194,6 +194,9 @@ type failoverCase struct {
 	// tcp runs the sync link over TCP (a TCP Default block) instead of
 	// UDP.
 	tcp bool
+	// failback restarts fw1's node after the failover (fw1 comes back),
+	// lets it ask fw2 for a resync and moves the gateway back to it.
+	failback bool
 }
 
 const (
@@ -241,6 +244,11 @@ func TestFailover(t *testing.T) {
 		failoverCase{name: "tcp-restart", impl: [2]string{"ctq", "ctq"}, restart: true, tcp: true},
 		failoverCase{name: "tcp-ctq-conntrackd-snat", impl: [2]string{"ctq", "conntrackd"}, snat: true, tcp: true},
 		failoverCase{name: "tcp-conntrackd-ctq-snat", impl: [2]string{"conntrackd", "ctq"}, snat: true, tcp: true},
+		// Failback: fw1 comes back, asks fw2 for its table, and takes
+		// over again (the resync must be answered at once over TCP too).
+		failoverCase{name: "failback", impl: [2]string{"ctq", "ctq"}, snat: true, failback: true},
+		failoverCase{name: "tcp-failback", impl: [2]string{"ctq", "ctq"}, snat: true, tcp: true, failback: true},
+		failoverCase{name: "tcp-conntrackd-ctq-failback", impl: [2]string{"conntrackd", "ctq"}, snat: true, tcp: true, failback: true},
 	)
 	if os.Getenv("CTQ_FAILOVER_CONNTRACKD") == "1" {
 		// References, measured only: conntrackd on both sides, and a
@@ -387,6 +395,57 @@ func runFailover(t *testing.T, bin string, c failoverCase) {
 	}
 	if kept != len(conns) {
 		t.Errorf("%d of %d connections lost; first: %v", len(errs), len(conns), errs[:min(3, len(errs))])
+	}
+	if c.failback && !t.Failed() {
+		failback(t, c, p, fws, conns, srv.Port)
+	}
+}
+
+// failback brings fw1's node back after a failover (fw1 asks fw2 for a
+// resync, as the backup half of primary-backup.sh does), waits until
+// fw1's external cache holds fw2's flows, and moves the gateway back to
+// fw1 (which commits them): every connection must survive again.
+func failback(t *testing.T, c failoverCase, p *fwtest.Pair, fws [2]fwDaemon, conns []*fwtest.Conn, port int) {
+	fws[0].stop(t)
+	fws[0].start(t)
+	start := time.Now()
+	fws[0].ctl(t, "resync")
+	want := tcpFlows(p.FW[1].Run(t, "conntrack", "-L", "-p", "tcp"), port)
+	var answered time.Duration
+	deadline := start.Add(failoverReplicationBound)
+	for {
+		got := tcpFlows(fws[0].ctl(t, "external"), port)
+		if n := matching(want, got); n == len(want) {
+			answered = time.Since(start)
+			break
+		} else if time.Now().After(deadline) {
+			t.Errorf("failback: fw1's external cache holds %d of %d flows of fw2 after %v", n, len(want), failoverReplicationBound)
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	p.MoveGateway(t)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for _, req := range []string{"commit", "flush", "refresh", "bulk"} {
+			fws[0].ctl(t, req)
+		}
+	})
+	wg.Go(func() {
+		for _, req := range []string{"purge", "resync"} {
+			fws[1].ctl(t, req)
+		}
+	})
+	outage, err := fwtest.Outage(conns[:failoverProbes], 20*time.Second)
+	wg.Wait()
+	if err != nil {
+		t.Errorf("no connection after the gateway moved back: %v", err)
+	}
+	kept, errs := fwtest.CheckAll(conns, 15*time.Second)
+	t.Logf("RESULT %s failback: fw2's table in fw1's cache %v after fw1 restarted; %d/%d connections kept, outage %v",
+		c.name, answered.Round(time.Millisecond), kept, len(conns), outage.Round(time.Millisecond))
+	if kept != len(conns) {
+		t.Errorf("failback: %d of %d connections lost; first: %v", len(errs), len(conns), errs[:min(3, len(errs))])
 	}
 }
 
