@@ -539,6 +539,26 @@ func allowances() []allowance {
 			return slices.Equal(strip(f.na.stdout), strip(f.nb.stdout))
 		},
 	}, {
+		// ctargs.Differences: 1.4.7 sets the NAT port of -n/-g
+		// ADDR:PORT for TCP and UDP only.
+		why: "1.4.7 -I/-A ignore the NAT port of protocols other than TCP and UDP",
+		may: parts{table: true},
+		match: func(c lineCase) bool {
+			return c.any(func(s ctgen.Summary) bool {
+				if s.Command != 'I' && s.Command != 'A' {
+					return false
+				}
+				// (The summary does not see an optional value given as
+				// the next word, so any -n or -g counts.)
+				natPort := s.Has("n") || s.Has("g")
+				other := slices.ContainsFunc(s.Values("p"), func(p string) bool {
+					p = strings.ToLower(p)
+					return p != "tcp" && p != "udp" && p != "6" && p != "17"
+				})
+				return natPort && other
+			})
+		},
+	}, {
 		// conntrack -h prints the usage, then ctq's list of deliberate
 		// differences (the issue asks for them in --help).
 		why:   "conntrack -h ends with the list of ctq's deliberate differences",

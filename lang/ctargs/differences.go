@@ -93,6 +93,11 @@ var Differences = []Difference{
 		Ctq:       "creates the expectation for the -p protocol",
 	},
 	{
+		Command:   "-I -p sctp ... --dst-nat 198.51.100.77:8013",
+		Conntrack: "ignores the port of -n/-g ADDR:PORT for protocols other than TCP and UDP (SCTP, UDP-Lite, DCCP): the entry is created without the port translation",
+		Ctq:       "creates the entry with the port translated, as the option says",
+	},
+	{
 		Command:   "-R FILE with -U/-D lines",
 		Conntrack: "uses the file's last line for parts of every -U and -D line: -U sets the mark (-m) and changes the labels (--label-add, --label-del) the last line gives (-U -s X -m 11 followed by -I ... -m 12 sets mark 12 on X), and -U and -D filter by the -l labels of the last line",
 		Ctq:       "gives each line its own -m, -l, --label-add and --label-del (the -o of all lines is merged, as in 1.4.7)",
