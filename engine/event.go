@@ -98,6 +98,25 @@ type ProgNamer interface {
 	ProgName(portid uint32) string
 }
 
+// ProgNames returns src's ProgName behind a cache (looking a port id up
+// searches procfs; a watch sees the same few port ids over and over), or
+// nil when src names no programs. The function is used by one goroutine.
+func ProgNames(src Source) func(portid uint32) string {
+	pn, ok := src.(ProgNamer)
+	if !ok {
+		return nil
+	}
+	names := map[uint32]string{}
+	return func(portid uint32) string {
+		name, ok := names[portid]
+		if !ok {
+			name = pn.ProgName(portid)
+			names[portid] = name
+		}
+		return name
+	}
+}
+
 // EventSource is implemented by sources with an event stream (the live
 // kernel).
 type EventSource interface {

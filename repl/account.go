@@ -40,7 +40,7 @@ func (s *Session) account(ctx context.Context, st *lang.AccountStep) error {
 		Path:     st.Path,
 		Format:   name,
 		Options:  s.formatOptions(name),
-		ProgName: s.progName(),
+		ProgName: engine.ProgNames(s.src),
 		Resync:   st.Resync,
 		Reopen:   hup,
 		Stderr:   s.cfg.Stderr,

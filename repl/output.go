@@ -51,7 +51,7 @@ func (o *output) Expects() (engine.ExpectWriter, error) {
 
 // Events is the writer of watched events.
 func (o *output) Events() (engine.EventWriter, error) {
-	opts := format.EventOptions{Options: o.s.formatOptions(o.name), ProgName: o.s.progName()}
+	opts := format.EventOptions{Options: o.s.formatOptions(o.name), ProgName: engine.ProgNames(o.s.src)}
 	if o.labels {
 		opts.LabelNames = o.s.labels
 	}
@@ -99,23 +99,4 @@ func (o *output) close() error {
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil
-}
-
-// progName names the program behind a netlink port, once per port for
-// the statement (a lookup walks /proc: far too slow for every event of a
-// burst from one process); nil when the source cannot.
-func (s *Session) progName() func(uint32) string {
-	pn, ok := s.src.(engine.ProgNamer)
-	if !ok {
-		return nil
-	}
-	names := map[uint32]string{}
-	return func(portid uint32) string {
-		name, ok := names[portid]
-		if !ok {
-			name = pn.ProgName(portid)
-			names[portid] = name
-		}
-		return name
-	}
 }

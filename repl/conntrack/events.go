@@ -67,9 +67,7 @@ func (r *runner) events(ctx context.Context, src engine.Source, cmd *ctargs.Comm
 	spec := cmd.Output.Spec
 	spec.Flags &= honoured(cmd.Op)
 	opts := format.EventOptions{Options: *r.formatOptions(cmd), SaveUserspace: true}
-	if pn, ok := src.(engine.ProgNamer); ok {
-		opts.ProgName = pn.ProgName
-	}
+	opts.ProgName = engine.ProgNames(src)
 	stdout := r.cfg.Stdout
 	if stdout == nil {
 		stdout = io.Discard
