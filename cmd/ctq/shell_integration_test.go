@@ -113,14 +113,21 @@ func (s *shell) alive() bool {
 	return exec.Command("tmux", "has-session", "-t", s.session).Run() == nil
 }
 
-func TestShell(t *testing.T) {
+// shellBench skips without tmux, marks the test parallel and returns the
+// ctq binary and the saved table the shell tests query.
+func shellBench(t *testing.T) (bin, table string) {
+	t.Helper()
 	nstest.RequireCommand(t, "tmux")
 	t.Parallel()
-	bin := buildCtq(t)
 	table, err := filepath.Abs("../../repl/testdata/table.save")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return buildCtq(t), table
+}
+
+func TestShell(t *testing.T) {
+	bin, table := shellBench(t)
 	s := startShell(t, bin, "--from", table)
 
 	// Tab completes a field name.
@@ -160,13 +167,7 @@ func TestShell(t *testing.T) {
 // whole with Up, also in the next session, and that a backslash joins
 // lines as in a shell.
 func TestShellHistory(t *testing.T) {
-	nstest.RequireCommand(t, "tmux")
-	t.Parallel()
-	bin := buildCtq(t)
-	table, err := filepath.Abs("../../repl/testdata/table.save")
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, table := shellBench(t)
 	cmd := fmt.Sprintf("HOME=%s %s --from %s", t.TempDir(), bin, table)
 	s := startShellCmd(t, cmd, "ctq>")
 	s.keys("count \\", "Enter")
@@ -193,13 +194,7 @@ func TestShellHistory(t *testing.T) {
 // editing codes to a standard output that is not a terminal (they go to
 // stderr), and colours errors only without NO_COLOR.
 func TestShellTerminalOutput(t *testing.T) {
-	nstest.RequireCommand(t, "tmux")
-	t.Parallel()
-	bin := buildCtq(t)
-	table, err := filepath.Abs("../../repl/testdata/table.save")
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, table := shellBench(t)
 	const red = "\x1b[31m"
 	for _, noColor := range []bool{false, true} {
 		out := filepath.Join(t.TempDir(), "out")

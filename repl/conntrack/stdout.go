@@ -36,7 +36,13 @@ func newBlockWriter(w io.Writer, line bool) *blockWriter {
 }
 
 // Write buffers p, writing the buffer out each time it fills.
-func (b *blockWriter) Write(p []byte) (int, error) {
+func (b *blockWriter) Write(p []byte) (int, error) { return bufferBlocks(b, p) }
+
+// WriteString is Write for a string.
+func (b *blockWriter) WriteString(s string) (int, error) { return bufferBlocks(b, s) }
+
+// bufferBlocks is Write and WriteString.
+func bufferBlocks[T string | []byte](b *blockWriter, p T) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		if b.err != nil {
@@ -45,26 +51,6 @@ func (b *blockWriter) Write(p []byte) (int, error) {
 		k := copy(b.buf[len(b.buf):cap(b.buf)], p)
 		b.buf = b.buf[:len(b.buf)+k]
 		p, n = p[k:], n+k
-		if len(b.buf) == cap(b.buf) {
-			b.write(len(b.buf))
-		}
-	}
-	if b.line {
-		b.write(len(b.buf))
-	}
-	return n, b.err
-}
-
-// WriteString is Write for a string.
-func (b *blockWriter) WriteString(s string) (int, error) {
-	n := 0
-	for len(s) > 0 {
-		if b.err != nil {
-			return n, b.err
-		}
-		k := copy(b.buf[len(b.buf):cap(b.buf)], s)
-		b.buf = b.buf[:len(b.buf)+k]
-		s, n = s[k:], n+k
 		if len(b.buf) == cap(b.buf) {
 			b.write(len(b.buf))
 		}
