@@ -129,6 +129,17 @@ func TestConntrackCLIChangesMatch(t *testing.T) {
 		want := runIn(t, a, c.stdin, "conntrack", c.args...)
 		got := runIn(t, b, c.stdin, link, c.args...)
 		what := "conntrack " + strings.Join(c.args, " ")
+		if len(c.args) > 0 && c.args[0] == "-U" && strings.Contains(want.stderr, "Protocol error") {
+			// 1.4.7's -U can lose track of the netlink ACKs (it depends
+			// on the hash order) and stop half way: let it finish (the
+			// same -U again), and compare the tables only.
+			t.Logf("%s: conntrack 1.4.7 stopped with %q; run again", what, strings.TrimSpace(want.stderr))
+			for i := 0; i < 3 && strings.Contains(want.stderr, "Protocol error"); i++ {
+				want = runIn(t, a, c.stdin, "conntrack", c.args...)
+			}
+			sameTables(t, "after "+what, a, b)
+			continue
+		}
 		if len(c.args) > 0 && c.args[0] == "-U" {
 			// 1.4.7 loses lines of -U when it updates several entries:
 			// compare the lines it printed with ctq's.

@@ -429,7 +429,11 @@ func allowances() []allowance {
 		why: "1.4.7 -m X ... -u Y (mark before status) takes the status bits for the mark",
 		may: allParts(),
 		match: func(c lineCase) bool {
-			return c.any(func(s ctgen.Summary) bool { return s.Has("m") && s.Has("u") && s.Index("m") < s.Index("u") })
+			return c.any(func(s ctgen.Summary) bool {
+				// Any -u after the first -m.
+				m := s.Index("m")
+				return m >= 0 && slices.ContainsFunc(s.Opts[m:], func(o ctgen.Opt) bool { return o.Key == "u" })
+			})
 		},
 	}, {
 		// ctargs.Differences: a status list with set and negated flags.
