@@ -450,6 +450,18 @@ func allowances() []allowance {
 			})
 		},
 	}, {
+		// ctargs.Differences: 1.4.7 drops UNREPLIED beside set flags.
+		why: "1.4.7 -u UNREPLIED,FLAG ignores UNREPLIED",
+		may: parts{stdout: true, stderr: true, rc: true},
+		match: func(c lineCase) bool {
+			return c.sum.Command == 'L' && slices.ContainsFunc(c.sum.Values("u"), func(v string) bool {
+				items := strings.Split(v, ",")
+				return slices.Contains(items, "UNREPLIED") && slices.ContainsFunc(items, func(i string) bool {
+					return i != "UNREPLIED" && !strings.HasPrefix(i, "!")
+				})
+			})
+		},
+	}, {
 		// ctargs.Differences: 1.4.7 crashes (--id without a value,
 		// SCTP states it does not know); ctq reports the problem.
 		why:   "1.4.7 crashes (segmentation fault) where ctq reports a parameter problem",

@@ -98,6 +98,11 @@ var Differences = []Difference{
 		Ctq:       "creates the entry with the port translated, as the option says",
 	},
 	{
+		Command:   "-L -u UNREPLIED,SEEN_REPLY",
+		Conntrack: "ignores UNREPLIED when set flags come with it, and lists the entries with the other flags",
+		Ctq:       "selects the entries that satisfy every flag given (here none: UNREPLIED is the absence of SEEN_REPLY)",
+	},
+	{
 		Command:   "-R FILE with -U/-D lines",
 		Conntrack: "uses the file's last line for parts of every -U and -D line: -U sets the mark (-m) and changes the labels (--label-add, --label-del) the last line gives (-U -s X -m 11 followed by -I ... -m 12 sets mark 12 on X), and -U and -D filter by the -l labels of the last line",
 		Ctq:       "gives each line its own -m, -l, --label-add and --label-del (the -o of all lines is merged, as in 1.4.7)",
