@@ -42,7 +42,7 @@ func benchBurst(cfg config) error {
 	// be counted, so wait plainly.
 	time.Sleep(500 * time.Millisecond)
 	start := time.Now()
-	if err := ns.fill(cfg.conntrack, 0, cfg.burstFlows); err != nil {
+	if err := ns.fill(cfg.conntrack, synth, 0, cfg.burstFlows); err != nil {
 		return err
 	}
 	load := time.Since(start)

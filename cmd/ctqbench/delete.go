@@ -43,7 +43,7 @@ func benchDelete(cfg config) error {
 			if _, err := ns.run(cfg.conntrack, "-F"); err != nil {
 				return err
 			}
-			if err := ns.fill(cfg.conntrack, 0, cfg.deleteFlows); err != nil {
+			if err := ns.fill(cfg.conntrack, synth, 0, cfg.deleteFlows); err != nil {
 				return err
 			}
 		}

@@ -119,14 +119,14 @@ func benchList(cfg config) error {
 	defer ns.remove()
 
 	fmt.Printf("ctqbench: namespace %s, %d runs per command\n\n", ns.name, cfg.runs)
-	if err := ns.fill(cfg.conntrack, 0, cfg.small); err != nil {
+	if err := ns.fill(cfg.conntrack, synth, 0, cfg.small); err != nil {
 		return err
 	}
 	small, err := measure(ns, cfg, cfg.runs, listCase(cfg))
 	if err != nil {
 		return err
 	}
-	if err := ns.fill(cfg.conntrack, cfg.small, cfg.flows); err != nil {
+	if err := ns.fill(cfg.conntrack, synth, cfg.small, cfg.flows); err != nil {
 		return err
 	}
 	results := map[string]result{}

@@ -63,8 +63,9 @@ func (ns *namespace) count(conntrack string) (int, error) {
 	return n, err
 }
 
-// fill loads synthetic flows from..to-1 with conntrack -R.
-func (ns *namespace) fill(conntrack string, from, to int) error {
+// fill loads synthetic flows from..to-1 (as spec describes each) with
+// conntrack -R.
+func (ns *namespace) fill(conntrack string, spec func(int) flowSpec, from, to int) error {
 	dir, err := os.MkdirTemp("", "ctqbench")
 	if err != nil {
 		return err
@@ -77,7 +78,7 @@ func (ns *namespace) fill(conntrack string, from, to int) error {
 	}
 	w := bufio.NewWriter(f)
 	for i := from; i < to; i++ {
-		fmt.Fprintln(w, synth(i).saveLine())
+		fmt.Fprintln(w, spec(i).saveLine())
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()

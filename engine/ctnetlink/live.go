@@ -306,10 +306,13 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 	// on two cores the kernel's work and ours overlap.
 	quit := make(chan struct{})
 	defer close(quit)
-	batches := receiveBatches(c, quit)
+	recv, err := receiveDump(c, quit)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	now, sinceNow := time.Now(), 0
-	for b := range batches {
-		for _, m := range b.msgs {
+	for d := range recv.out {
+		for _, m := range d.msgs {
 			select {
 			case <-done:
 				abort()
@@ -341,9 +344,10 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 				return err
 			}
 		}
-		if b.err != nil {
-			return kernelError(op, b.err)
+		if d.err != nil {
+			return kernelError(op, d.err)
 		}
+		recv.recycle(d)
 	}
 	return nil
 }
@@ -351,54 +355,6 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 // clockEvery is how many entries a dump decodes between two readings of
 // the clock (for Flow.Age).
 const clockEvery = 256
-
-// msgBatch is a run of received messages, or the error that ended the
-// receiving.
-type msgBatch struct {
-	msgs []netlink.Message
-	err  error
-}
-
-// batchSize is the number of messages handed over at a time: about one
-// datagram's worth.
-const batchSize = 128
-
-// receiveBatches receives the rest of a dump on c in a goroutine and hands
-// the messages over in batches; the channel closes at the end of the dump,
-// after an error batch, or once quit is closed (the caller must also make
-// a blocked read return, with a read deadline).
-func receiveBatches(c *netlink.Conn, quit <-chan struct{}) <-chan msgBatch {
-	out := make(chan msgBatch, 4)
-	go func() {
-		defer close(out)
-		send := func(b msgBatch) bool {
-			select {
-			case out <- b:
-				return true
-			case <-quit:
-				return false
-			}
-		}
-		b := msgBatch{msgs: make([]netlink.Message, 0, batchSize)}
-		for m, err := range c.ReceiveIter() {
-			if err != nil {
-				b.err = err
-				break
-			}
-			b.msgs = append(b.msgs, m)
-			if len(b.msgs) == batchSize {
-				if !send(b) {
-					return
-				}
-				b = msgBatch{msgs: make([]netlink.Message, 0, batchSize)}
-			}
-		}
-		if len(b.msgs) > 0 || b.err != nil {
-			send(b)
-		}
-	}()
-	return out
-}
 
 // request runs one request/response exchange on the shared request
 // socket, honouring ctx, and returns the answer.
