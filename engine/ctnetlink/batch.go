@@ -4,8 +4,10 @@ package ctnetlink
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/mdlayher/netlink"
@@ -92,8 +94,8 @@ func (o batchOp) String() string {
 	return "create"
 }
 
-// pendingReq is a request queued in a batch: its payload is
-// arena[start:end].
+// pendingReq is a request queued in a batch: arena[start:end] is the
+// request with room for its netlink header in front, which send fills in.
 type pendingReq struct {
 	op         batchOp
 	msgType    int
@@ -118,10 +120,11 @@ type liveBatch struct {
 	observe  func(req int, err error) // Observe's callback, nil if none
 	queued   int                      // requests queued so far, the next one's ordinal
 
-	arena    []byte
+	// write sends whole requests in one sendmsg (rawWriter).
+	write    func([]byte) error
+	arena    []byte // the queued requests, in wire format once send fills their headers
 	reqs     []pendingReq
-	bytes    int // of the queued requests, with their headers
-	msgs     []netlink.Message
+	seq      uint32 // the sequence number of the next request sent
 	answered []bool
 
 	stats  engine.BatchStats
@@ -180,7 +183,7 @@ func (l *Live) newBatch(ctx context.Context, readBuffer int) (*liveBatch, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	b := &liveBatch{l: l, ctx: ctx, c: c}
+	b := &liveBatch{l: l, ctx: ctx, c: c, seq: 1}
 	if err := b.setup(readBuffer); err != nil {
 		l.release(c)
 		return nil, kernelError(op, err)
@@ -206,6 +209,11 @@ func (b *liveBatch) setup(readBuffer int) error {
 	if err != nil {
 		return fmt.Errorf("read receive buffer size: %w", err)
 	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("raw socket: %w", err)
+	}
+	b.write = rawWriter(rc)
 	wb, err := c.WriteBuffer()
 	if err != nil {
 		return fmt.Errorf("read send buffer size: %w", err)
@@ -260,17 +268,18 @@ func (b *liveBatch) queue(op batchOp, msgType int, flags netlink.HeaderFlags, f 
 		return b.err
 	}
 	start := len(b.arena)
-	e := attrEncoder{b: b.arena}
+	// The header is filled in by send; the payload follows it.
+	e := attrEncoder{b: append(b.arena, make([]byte, nlmsgHdrLen)...)}
 	if err := encode(&e); err != nil {
 		b.arena = e.b[:start]
 		return fmt.Errorf("%s %v: %w", op, keyOf(f), unencodable{err})
 	}
+	e.pad() // the next request's header starts aligned
 	b.arena = e.b
 	b.reqs = append(b.reqs, pendingReq{op: op, msgType: msgType, flags: flags,
 		start: start, end: len(e.b), key: keyOf(f), ordinal: b.queued})
 	b.queued++
-	b.bytes += nlmsgHdrLen + len(e.b) - start
-	if len(b.reqs) >= b.maxRequests || b.bytes > b.maxBytes {
+	if len(b.reqs) >= b.maxRequests || len(b.arena) > b.maxBytes {
 		b.send()
 	}
 	return b.err
@@ -281,7 +290,7 @@ func (b *liveBatch) queue(op batchOp, msgType int, flags netlink.HeaderFlags, f 
 func (b *liveBatch) send() {
 	n := len(b.reqs)
 	defer func() {
-		b.arena, b.reqs, b.bytes = b.arena[:0], b.reqs[:0], 0
+		b.arena, b.reqs = b.arena[:0], b.reqs[:0]
 	}()
 	if n == 0 {
 		return
@@ -294,20 +303,16 @@ func (b *liveBatch) send() {
 		b.err = fmt.Errorf("batch: %w", errClosed)
 		return
 	}
-	msgs := b.msgs[:0]
+	first := b.seq
 	for i, r := range b.reqs {
 		fl := netlink.Request | r.flags
 		if i == n-1 {
 			fl |= netlink.Acknowledge
 		}
-		msgs = append(msgs, netlink.Message{
-			Header: netlink.Header{Type: netlink.HeaderType(nfnlSubsysCTNetlink<<8 | r.msgType), Flags: fl},
-			Data:   b.arena[r.start:r.end:r.end],
-		})
+		putHeader(b.arena[r.start:r.end], uint16(nfnlSubsysCTNetlink<<8|r.msgType), uint16(fl), b.seq)
+		b.seq++
 	}
-	b.msgs = msgs
-	sent, err := b.c.SendMessages(msgs)
-	if err != nil {
+	if err := b.write(b.arena); err != nil {
 		// A failed sendmsg reached no request.
 		b.stats.Failed += n
 		b.err = b.fatal(fmt.Sprintf("send %d requests", n), err)
@@ -319,7 +324,38 @@ func (b *liveBatch) send() {
 	}
 	b.answered = b.answered[:n]
 	clear(b.answered)
-	b.receive(sent[0].Header.Sequence, n)
+	b.receive(first, n)
+}
+
+// rawWriter sends buf, whole requests with their headers, in one sendmsg
+// to the kernel on rc. The library's SendMessages would marshal each
+// request into a buffer of its own and copy them all into another.
+func rawWriter(rc syscall.RawConn) func(buf []byte) error {
+	return func(buf []byte) error {
+		var werr error
+		err := rc.Write(func(fd uintptr) bool {
+			_, werr = unix.Write(int(fd), buf)
+			return werr != unix.EAGAIN
+		})
+		if err == nil {
+			err = werr
+		}
+		if err != nil {
+			return &netlink.OpError{Op: "send", Err: err}
+		}
+		return nil
+	}
+}
+
+// putHeader fills in the netlink header (struct nlmsghdr) at the start of
+// msg, a whole request; the sender's port id is left 0 for the kernel to
+// fill in.
+func putHeader(msg []byte, typ, flags uint16, seq uint32) {
+	binary.NativeEndian.PutUint32(msg[0:], uint32(len(msg)))
+	binary.NativeEndian.PutUint16(msg[4:], typ)
+	binary.NativeEndian.PutUint16(msg[6:], flags)
+	binary.NativeEndian.PutUint32(msg[8:], seq)
+	binary.NativeEndian.PutUint32(msg[12:], 0)
 }
 
 // receive reads the answers to the n requests sent from sequence number

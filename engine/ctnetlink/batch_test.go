@@ -103,8 +103,16 @@ func (k *fakeKernel) ReceiveIter() iter.Seq2[netlink.Message, error] {
 func kernelBatch(ctx context.Context, k *fakeKernel, max int) *liveBatch {
 	c := netlink.NewConn(k, 1)
 	l := &Live{active: map[*netlink.Conn]struct{}{c: {}}}
-	return &liveBatch{l: l, ctx: ctx, c: c, stop: func() bool { return true },
-		maxRequests: max, maxBytes: 1 << 20}
+	write := func(buf []byte) error {
+		msgs, _, err := parseDumpDatagram(buf, nil)
+		if err != nil {
+			return err
+		}
+		_, err = c.SendMessages(msgs)
+		return err
+	}
+	return &liveBatch{l: l, ctx: ctx, c: c, stop: func() bool { return true }, write: write,
+		maxRequests: max, maxBytes: 1 << 20, seq: 1}
 }
 
 // portFlow is a TCP flow whose source port is port.
