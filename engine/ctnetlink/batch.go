@@ -4,10 +4,8 @@ package ctnetlink
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"syscall"
 	"time"
 
 	"github.com/mdlayher/netlink"
@@ -106,7 +104,11 @@ type pendingReq struct {
 	ordinal int
 }
 
-// liveBatch is the Batch of a Live source, on a socket of its own.
+// liveBatch is the Batch of a Live source, on a socket of its own. Its
+// caller fills a group of requests while a goroutine of the batch sends
+// the group before and reads its answers (see group): on two cores the
+// kernel carries out one group while the caller reads and decides the
+// entries of the next.
 type liveBatch struct {
 	l    *Live
 	ctx  context.Context
@@ -121,11 +123,14 @@ type liveBatch struct {
 	queued   int                      // requests queued so far, the next one's ordinal
 
 	// write sends whole requests in one sendmsg (rawWriter).
-	write    func([]byte) error
-	arena    []byte // the queued requests, in wire format once send fills their headers
-	reqs     []pendingReq
-	seq      uint32 // the sequence number of the next request sent
-	answered []bool
+	write func([]byte) error
+	seq   uint32 // the sequence number of the next request sent (sender only)
+
+	cur    *group // being filled
+	spare  *group // settled, for reuse
+	flying bool   // a group is with the sender
+	toSend chan *group
+	sent   chan *group
 
 	stats  engine.BatchStats
 	err    error // set once the batch cannot go on
@@ -183,7 +188,7 @@ func (l *Live) newBatch(ctx context.Context, readBuffer int) (*liveBatch, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	b := &liveBatch{l: l, ctx: ctx, c: c, seq: 1}
+	b := &liveBatch{l: l, ctx: ctx, c: c, seq: 1, cur: new(group), spare: new(group)}
 	if err := b.setup(readBuffer); err != nil {
 		l.release(c)
 		return nil, kernelError(op, err)
@@ -267,196 +272,107 @@ func (b *liveBatch) queue(op batchOp, msgType int, flags netlink.HeaderFlags, f 
 	case b.err != nil:
 		return b.err
 	}
-	start := len(b.arena)
-	// The header is filled in by send; the payload follows it.
-	e := attrEncoder{b: append(b.arena, make([]byte, nlmsgHdrLen)...)}
+	g := b.cur
+	start := len(g.arena)
+	// The header is filled in when the group is sent; the payload
+	// follows it.
+	e := attrEncoder{b: append(g.arena, make([]byte, nlmsgHdrLen)...)}
 	if err := encode(&e); err != nil {
-		b.arena = e.b[:start]
+		g.arena = e.b[:start]
 		return fmt.Errorf("%s %v: %w", op, keyOf(f), unencodable{err})
 	}
 	e.pad() // the next request's header starts aligned
-	b.arena = e.b
-	b.reqs = append(b.reqs, pendingReq{op: op, msgType: msgType, flags: flags,
+	g.arena = e.b
+	g.reqs = append(g.reqs, pendingReq{op: op, msgType: msgType, flags: flags,
 		start: start, end: len(e.b), key: keyOf(f), ordinal: b.queued})
 	b.queued++
-	if len(b.reqs) >= b.maxRequests || len(b.arena) > b.maxBytes {
+	if len(g.reqs) >= b.maxRequests || len(g.arena) > b.maxBytes {
 		b.send()
 	}
 	return b.err
 }
 
-// send sends the queued requests in one sendmsg, reads their answers and
-// counts the outcomes; the queue is empty afterwards.
+// send hands the queued requests to the sender goroutine, once the group
+// sent before is settled; the queue is empty afterwards.
 func (b *liveBatch) send() {
-	n := len(b.reqs)
-	defer func() {
-		b.arena, b.reqs = b.arena[:0], b.reqs[:0]
-	}()
-	if n == 0 {
+	if len(b.cur.reqs) == 0 {
 		return
 	}
-	if err := b.ctx.Err(); err != nil {
+	b.settle()
+	switch {
+	case b.err != nil:
+		b.cur.reset()
+		return
+	case b.ctx.Err() != nil:
 		b.err = fmt.Errorf("batch: %w", context.Cause(b.ctx))
+		b.cur.reset()
 		return
-	}
-	if b.l.closed.Load() {
+	case b.l.closed.Load():
 		b.err = fmt.Errorf("batch: %w", errClosed)
+		b.cur.reset()
 		return
 	}
-	first := b.seq
-	for i, r := range b.reqs {
-		fl := netlink.Request | r.flags
-		if i == n-1 {
-			fl |= netlink.Acknowledge
-		}
-		putHeader(b.arena[r.start:r.end], uint16(nfnlSubsysCTNetlink<<8|r.msgType), uint16(fl), b.seq)
-		b.seq++
+	if b.toSend == nil {
+		b.toSend, b.sent = make(chan *group), make(chan *group)
+		go b.sender()
 	}
-	if err := b.write(b.arena); err != nil {
-		// A failed sendmsg reached no request.
-		b.stats.Failed += n
-		b.err = b.fatal(fmt.Sprintf("send %d requests", n), err)
-		b.addError(b.err)
+	b.toSend <- b.cur
+	b.flying = true
+	b.cur, b.spare = b.spare, nil
+}
+
+// settle waits for the group with the sender, if any, counts the outcomes
+// of its requests and reports them in request order.
+func (b *liveBatch) settle() {
+	if !b.flying {
 		return
 	}
-	if cap(b.answered) < n {
-		b.answered = make([]bool, n)
-	}
-	b.answered = b.answered[:n]
-	clear(b.answered)
-	b.receive(first, n)
-}
-
-// rawWriter sends buf, whole requests with their headers, in one sendmsg
-// to the kernel on rc. The library's SendMessages would marshal each
-// request into a buffer of its own and copy them all into another.
-func rawWriter(rc syscall.RawConn) func(buf []byte) error {
-	return func(buf []byte) error {
-		var werr error
-		err := rc.Write(func(fd uintptr) bool {
-			_, werr = unix.Write(int(fd), buf)
-			return werr != unix.EAGAIN
-		})
-		if err == nil {
-			err = werr
-		}
-		if err != nil {
-			return &netlink.OpError{Op: "send", Err: err}
-		}
-		return nil
-	}
-}
-
-// putHeader fills in the netlink header (struct nlmsghdr) at the start of
-// msg, a whole request; the sender's port id is left 0 for the kernel to
-// fill in.
-func putHeader(msg []byte, typ, flags uint16, seq uint32) {
-	binary.NativeEndian.PutUint32(msg[0:], uint32(len(msg)))
-	binary.NativeEndian.PutUint16(msg[4:], typ)
-	binary.NativeEndian.PutUint16(msg[6:], flags)
-	binary.NativeEndian.PutUint32(msg[8:], seq)
-	binary.NativeEndian.PutUint32(msg[12:], 0)
-}
-
-// receive reads the answers to the n requests sent from sequence number
-// first on, until the last request's.
-func (b *liveBatch) receive(first uint32, n int) {
-	overflow := false
-	for {
-		msgs, err := b.c.Receive()
-		if err != nil {
-			var oe *netlink.OpError
-			if errors.As(err, &oe) && oe.Sequence-first < uint32(n) {
-				if errno, ok := oe.Err.(unix.Errno); ok {
-					// An error answer: the request failed.
-					i := int(oe.Sequence - first)
-					b.failed(i, errno)
-					if i == n-1 {
-						break
-					}
-					continue
-				}
+	g := <-b.sent
+	b.flying = false
+	for i := range g.reqs {
+		switch {
+		case g.sendErr:
+			b.failed(g, i, g.err)
+		case !g.answered[i]:
+			b.stats.Unknown++
+			if b.observe != nil {
+				b.observe(g.reqs[i].ordinal, engine.ErrUnknownOutcome)
 			}
-			if errors.Is(err, unix.ENOBUFS) {
-				// Answers were dropped; what is left was queued before
-				// sendmsg returned, so read it without waiting long.
-				if !overflow {
-					overflow = true
-					if err := b.c.SetReadDeadline(time.Now().Add(drainWait)); err != nil {
-						b.err = b.fatal("receive answers", err)
-						break
-					}
-				}
-				continue
+		case g.errs[i] == nil:
+			b.stats.Done++
+			if b.observe != nil {
+				b.observe(g.reqs[i].ordinal, nil)
 			}
-			if !overflow || !isTimeout(err) {
-				b.err = b.fatal("receive answers", err)
-			}
-			break
-		}
-		last := false
-		for _, m := range msgs {
-			i := int(m.Header.Sequence - first)
-			if m.Header.Type != netlink.Error || m.Header.Sequence-first >= uint32(n) || b.answered[i] {
-				continue // not an answer of this batch
-			}
-			// An acknowledgement (error code 0): the last request was done.
-			b.done(i)
-			last = last || i == n-1
-		}
-		if last {
-			break
+		default:
+			b.failed(g, i, g.errs[i])
 		}
 	}
-	if overflow {
-		if err := b.c.SetReadDeadline(time.Time{}); err != nil && b.err == nil {
-			b.err = b.fatal("receive answers", err)
+	if g.unknown > 0 && g.overflow {
+		b.addError(fmt.Errorf("%d of %d requests have an unknown outcome: their answers overflowed the socket's receive buffer (ENOBUFS)", g.unknown, len(g.reqs)))
+	}
+	if g.err != nil {
+		b.err = g.err
+		if g.sendErr {
+			b.addError(g.err)
 		}
 	}
-	// Requests without an answer succeeded, unless an answer may have been
-	// lost (overflow) or was not read (a fatal error).
-	unknown := 0
-	for i := range n {
-		if b.answered[i] {
-			continue
-		}
-		if overflow || b.err != nil {
-			unknown++
-		} else {
-			b.done(i)
-		}
-	}
-	if unknown > 0 {
-		b.stats.Unknown += unknown
-		if overflow {
-			b.addError(fmt.Errorf("%d of %d requests have an unknown outcome: their answers overflowed the socket's receive buffer (ENOBUFS)", unknown, n))
-		}
-	}
+	g.reset()
+	b.spare = g
 }
 
-// done counts request i as carried out.
-func (b *liveBatch) done(i int) {
-	b.answered[i] = true
-	b.stats.Done++
-	if b.observe != nil {
-		b.observe(b.reqs[i].ordinal, nil)
-	}
-}
-
-// failed counts the failure of request i with the kernel's error.
-func (b *liveBatch) failed(i int, err error) {
-	if b.answered[i] {
-		return
-	}
-	b.answered[i] = true
-	r := &b.reqs[i]
-	if b.onFailed != nil {
+// failed counts the failure of request i of g with the kernel's error.
+func (b *liveBatch) failed(g *group, i int, err error) {
+	r := &g.reqs[i]
+	if b.onFailed != nil && !g.sendErr {
 		b.onFailed(r.ordinal, err)
 	}
 	if b.observe != nil {
 		b.observe(r.ordinal, err)
 	}
 	switch {
+	case g.sendErr:
+		b.stats.Failed++
+		return
 	case errors.Is(err, unix.ENOENT) && !r.op.creates():
 		b.stats.Gone++
 		return
@@ -492,9 +408,10 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// Send sends what is queued now, without waiting for a full message, and
-// reads the answers (engine.Sender). The error is the one that ended the
-// batch, if any.
+// Send sends what is queued now, without waiting for a full message
+// (engine.Sender); the outcomes of the requests sent before are reported
+// now, those of these requests by a later call. The error is the one that
+// ended the batch, if any.
 func (b *liveBatch) Send() error {
 	switch {
 	case b.closed:
@@ -515,6 +432,10 @@ func (b *liveBatch) Close() (engine.BatchStats, error) {
 	}
 	if b.err == nil {
 		b.send()
+	}
+	b.settle()
+	if b.toSend != nil {
+		close(b.toSend)
 	}
 	b.closed = true
 	b.stop()
