@@ -105,10 +105,11 @@ type pendingReq struct {
 }
 
 // liveBatch is the Batch of a Live source, on a socket of its own. Its
-// caller fills a group of requests while a goroutine of the batch sends
-// the group before and reads its answers (see group): on two cores the
-// kernel carries out one group while the caller reads and decides the
-// entries of the next.
+// caller fills groups of requests, which a goroutine of the batch sends
+// and reads the answers of, one group after the other (see group): on two
+// cores the kernel carries out one group while the caller reads and
+// decides the entries of the next. Up to maxGroupsQueued groups wait for
+// the sender, which holds them back while the source starts a dump.
 type liveBatch struct {
 	l    *Live
 	ctx  context.Context
@@ -126,16 +127,21 @@ type liveBatch struct {
 	write func([]byte) error
 	seq   uint32 // the sequence number of the next request sent (sender only)
 
-	cur    *group // being filled
-	spare  *group // settled, for reuse
-	flying bool   // a group is with the sender
-	toSend chan *group
-	sent   chan *group
+	cur     *group   // being filled
+	free    []*group // settled, for reuse
+	pending int      // groups handed to the sender, not settled yet
+	toSend  chan *group
+	sent    chan *group
 
 	stats  engine.BatchStats
 	err    error // set once the batch cannot go on
 	closed bool
 }
+
+// maxGroupsQueued bounds the groups handed to a batch's sender and not yet
+// settled: the memory of the requests held back while the source starts
+// a dump (a few hundred KiB of requests).
+const maxGroupsQueued = 128
 
 var (
 	_ engine.Mutator       = (*Live)(nil)
@@ -188,7 +194,7 @@ func (l *Live) newBatch(ctx context.Context, readBuffer int) (*liveBatch, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	b := &liveBatch{l: l, ctx: ctx, c: c, seq: 1, cur: new(group), spare: new(group)}
+	b := &liveBatch{l: l, ctx: ctx, c: c, seq: 1, cur: new(group)}
 	if err := b.setup(readBuffer); err != nil {
 		l.release(c)
 		return nil, kernelError(op, err)
@@ -292,13 +298,16 @@ func (b *liveBatch) queue(op batchOp, msgType int, flags netlink.HeaderFlags, f 
 	return b.err
 }
 
-// send hands the queued requests to the sender goroutine, once the group
-// sent before is settled; the queue is empty afterwards.
+// send hands the queued requests to the sender goroutine; the queue is
+// empty afterwards. The groups the sender finished are settled first, and
+// the oldest is waited for when maxGroupsQueued are pending.
 func (b *liveBatch) send() {
 	if len(b.cur.reqs) == 0 {
 		return
 	}
-	b.settle()
+	for b.pending > 0 && (b.pending == maxGroupsQueued || len(b.sent) > 0) {
+		b.settle()
+	}
 	switch {
 	case b.err != nil:
 		b.cur.reset()
@@ -313,22 +322,33 @@ func (b *liveBatch) send() {
 		return
 	}
 	if b.toSend == nil {
-		b.toSend, b.sent = make(chan *group), make(chan *group)
+		b.toSend = make(chan *group, maxGroupsQueued)
+		b.sent = make(chan *group, maxGroupsQueued)
 		go b.sender()
 	}
 	b.toSend <- b.cur
-	b.flying = true
-	b.cur, b.spare = b.spare, nil
+	b.pending++
+	if n := len(b.free); n > 0 {
+		b.cur, b.free = b.free[n-1], b.free[:n-1]
+	} else {
+		b.cur = new(group)
+	}
 }
 
-// settle waits for the group with the sender, if any, counts the outcomes
+// settle waits for the oldest group with the sender, counts the outcomes
 // of its requests and reports them in request order.
 func (b *liveBatch) settle() {
-	if !b.flying {
+	g := <-b.sent
+	b.pending--
+	if g.skipped {
+		// The batch ended before these requests were sent.
+		if g.err != nil && b.err == nil {
+			b.err = g.err
+		}
+		g.reset()
+		b.free = append(b.free, g)
 		return
 	}
-	g := <-b.sent
-	b.flying = false
 	for i := range g.reqs {
 		switch {
 		case g.sendErr:
@@ -350,14 +370,14 @@ func (b *liveBatch) settle() {
 	if g.unknown > 0 && g.overflow {
 		b.addError(fmt.Errorf("%d of %d requests have an unknown outcome: their answers overflowed the socket's receive buffer (ENOBUFS)", g.unknown, len(g.reqs)))
 	}
-	if g.err != nil {
+	if g.err != nil && b.err == nil {
 		b.err = g.err
 		if g.sendErr {
 			b.addError(g.err)
 		}
 	}
 	g.reset()
-	b.spare = g
+	b.free = append(b.free, g)
 }
 
 // failed counts the failure of request i of g with the kernel's error.
@@ -433,7 +453,9 @@ func (b *liveBatch) Close() (engine.BatchStats, error) {
 	if b.err == nil {
 		b.send()
 	}
-	b.settle()
+	for b.pending > 0 {
+		b.settle()
+	}
 	if b.toSend != nil {
 		close(b.toSend)
 	}

@@ -3,6 +3,7 @@
 package ctnetlink
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,10 +16,10 @@ import (
 
 // group is the requests of one sendmsg. The batch's caller fills it; the
 // batch's sender goroutine sends it and reads the answers; the caller then
-// settles it (counts and reports the outcomes) and fills it again. One
-// group is with the sender at a time, so the answers of two groups never
-// share the socket's receive buffer, and the kernel sees the requests in
-// the order they were queued.
+// settles it (counts and reports the outcomes) and fills it again. The
+// sender takes one group at a time, in order, so the answers of two groups
+// never share the socket's receive buffer, and the kernel sees the
+// requests in the order they were queued.
 type group struct {
 	arena []byte // the requests, each with room for its header in front
 	reqs  []pendingReq
@@ -29,20 +30,36 @@ type group struct {
 	unknown  int     // requests whose answer may have been lost
 	overflow bool    // answers were dropped (ENOBUFS)
 	sendErr  bool    // sendmsg failed: no request reached the kernel
+	skipped  bool    // not sent: the batch ended before (err says why, if it ended here)
 	err      error   // the error that ends the batch
 }
 
 // reset empties g for reuse.
 func (g *group) reset() {
 	g.arena, g.reqs = g.arena[:0], g.reqs[:0]
-	g.unknown, g.overflow, g.sendErr, g.err = 0, false, false, nil
+	g.unknown, g.overflow, g.sendErr, g.skipped, g.err = 0, false, false, false, nil
 }
 
 // sender sends the groups handed to it and reads their answers, until
-// the batch closes.
+// the batch closes. After a group whose error ends the batch, it sends
+// nothing more. It waits while the source starts a dump (dumpStarts).
 func (b *liveBatch) sender() {
+	ended := false
 	for g := range b.toSend {
-		b.transmit(g)
+		if !ended {
+			b.l.starts.wait(b.ctx)
+		}
+		switch {
+		case ended:
+			g.skipped = true
+		case b.ctx.Err() != nil:
+			g.skipped, g.err = true, fmt.Errorf("batch: %w", context.Cause(b.ctx))
+		case b.l.closed.Load():
+			g.skipped, g.err = true, fmt.Errorf("batch: %w", errClosed)
+		default:
+			b.transmit(g)
+		}
+		ended = ended || g.err != nil
 		b.sent <- g
 	}
 }

@@ -73,6 +73,8 @@ type Live struct {
 
 	supportOnce sync.Once
 	support     engine.FilterSupport
+
+	starts dumpStarts
 }
 
 // Live is every kind of engine source.
@@ -245,13 +247,14 @@ func (l *Live) Scan(ctx context.Context, table engine.Table, filter *engine.Kern
 // conntrack hash for each, and the walks proceed in parallel. Calls of
 // yield are serialized.
 //
-// The requests are sent one after the other, and no entry is yielded
-// before the last was sent. The kernel starts a dump inside the request's
-// sendmsg and fills its first datagram there, holding the mutex of its
-// conntrack subsystem; for a family with few entries (IPv6 in most
-// tables) that first fill walks the whole hash. Every other request to
-// ctnetlink (a delete of the entries yielded, the other family's request)
-// waits on that mutex meanwhile, spinning on a second core.
+// The requests are sent one after the other. The kernel starts a dump
+// inside the request's sendmsg and fills its first datagram there, holding
+// the mutex of its conntrack subsystem; for a family with few entries
+// (IPv6 in most tables) that first fill walks the whole hash. The other
+// family's dump, started first, goes on meanwhile (its datagrams are
+// filled in its recvmsg, without the mutex), and so do the calls of yield;
+// this source's batches hold their requests back until the start is over
+// (see dumpStarts).
 func (l *Live) dump(ctx context.Context, op string, msgType int, plan *dumpPlan, f *engine.Flow, st *engine.ScanStats, yield func(*engine.Flow) error) error {
 	if len(plan.families) == 1 {
 		return l.dumpFamily(ctx, op, msgType, plan, plan.families[0], nil, f, st, yield)
@@ -273,7 +276,7 @@ func (l *Live) dump(ctx context.Context, op string, msgType int, plan *dumpPlan,
 		sent[i] = make(chan struct{})
 	}
 	for i, fam := range plan.families {
-		o := &dumpOrder{sent: sent[i], last: sent[len(sent)-1]}
+		o := &dumpOrder{sent: sent[i]}
 		if i > 0 {
 			o.after = sent[i-1]
 		}
@@ -296,10 +299,10 @@ func (l *Live) dump(ctx context.Context, op string, msgType int, plan *dumpPlan,
 }
 
 // dumpOrder orders the requests of the dumps that run together: a dump
-// sends its request once after is closed, closes sent when it has (or
-// cannot), and yields its first entry once last is closed.
+// sends its request once after is closed, and closes sent when it has (or
+// cannot).
 type dumpOrder struct {
-	after, sent, last chan struct{}
+	after, sent chan struct{}
 }
 
 // dumpFamily runs the dump of plan for one nfgenmsg family on a socket of
@@ -331,7 +334,10 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 		}
 	}
 	req := ctMessage(msgType, netlink.Dump, encodeDump(plan, fam))
-	if _, err := c.Send(req); err != nil {
+	l.starts.begin()
+	_, err = c.Send(req)
+	l.starts.end()
+	if err != nil {
 		return kernelError(op, err)
 	}
 	// The kernel fills the next dump datagrams inside recvmsg, so receiving
@@ -345,11 +351,6 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 	}
 	if o != nil {
 		closeOnce(o.sent)
-		select {
-		case <-o.last:
-		case <-done:
-			return fmt.Errorf("%s: %w", op, context.Cause(ctx))
-		}
 	}
 	now, sinceNow := time.Now(), 0
 	for d := range recv.out {
