@@ -100,6 +100,9 @@ func run(cfg config) error {
 		if err := benchDelete(cfg); err != nil {
 			return err
 		}
+		if err := benchUpdate(cfg); err != nil {
+			return err
+		}
 	}
 	if cfg.burstFlows > 0 {
 		if err := benchBurst(cfg); err != nil {
