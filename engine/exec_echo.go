@@ -21,6 +21,7 @@ type echo struct {
 	// reported[i] is pending[i]'s outcome, once reported: true when the
 	// kernel carried the request out.
 	reported []bool
+	keys     []Flow // the entries an update reads back (reused)
 	written  int
 	err      error // a report out of order
 }
@@ -63,25 +64,49 @@ func (e *echo) drain() error {
 	case n > len(e.pending):
 		return fmt.Errorf("echo: request %d was not recorded", e.base+len(e.pending))
 	}
-	for i, ok := range e.reported {
-		if !ok {
-			continue
-		}
-		f := &e.pending[i]
-		if e.update {
-			got, err := e.src.Get(e.ctx, f)
-			if errors.Is(err, ErrNotFound) {
-				continue // gone since: nothing to show
+	if mg, ok := e.src.(MultiGetter); ok && e.update {
+		// Read the changed entries back in one exchange.
+		keys := e.keys[:0]
+		for i, ok := range e.reported {
+			if ok {
+				keys = append(keys, e.pending[i])
 			}
-			if err != nil {
+		}
+		e.keys = keys
+		err := mg.GetEach(e.ctx, keys, func(_ int, f *Flow, err error) error {
+			switch {
+			case errors.Is(err, ErrNotFound):
+				return nil // gone since: nothing to show
+			case err != nil:
 				return fmt.Errorf("read the updated entry: %w", err)
 			}
-			f = got
-		}
-		if err := e.w.Write(f); err != nil {
+			e.written++
+			return e.w.Write(f)
+		})
+		if err != nil {
 			return err
 		}
-		e.written++
+	} else {
+		for i, ok := range e.reported {
+			if !ok {
+				continue
+			}
+			f := &e.pending[i]
+			if e.update {
+				got, err := e.src.Get(e.ctx, f)
+				if errors.Is(err, ErrNotFound) {
+					continue // gone since: nothing to show
+				}
+				if err != nil {
+					return fmt.Errorf("read the updated entry: %w", err)
+				}
+				f = got
+			}
+			if err := e.w.Write(f); err != nil {
+				return err
+			}
+			e.written++
+		}
 	}
 	e.pending = append(e.pending[:0], e.pending[n:]...)
 	e.reported = e.reported[:0]

@@ -145,6 +145,17 @@ type Source interface {
 	Close() error
 }
 
+// MultiGetter is implemented by sources that look up many entries in one
+// exchange with the kernel (the echo of an update reads each entry it
+// changed back: one exchange per entry costs a round trip each).
+type MultiGetter interface {
+	// GetEach looks up the entries whose original tuples (and zones)
+	// equal those of keys, as Get does, and calls fn with each key's
+	// index and its entry, or ErrNotFound, in the order of keys. fn's
+	// error ends GetEach with it; f is reused after fn returns.
+	GetEach(ctx context.Context, keys []Flow, fn func(i int, f *Flow, err error) error) error
+}
+
 // ErrNotFound is returned by Source.Get for an entry that does not exist.
 var ErrNotFound = errors.New("no such conntrack entry")
 

@@ -4,7 +4,6 @@ package ctnetlink
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"github.com/mdlayher/netlink"
@@ -64,23 +63,12 @@ func receiveDump(c *netlink.Conn, quit <-chan struct{}) (*dumpReceiver, error) {
 			case <-quit:
 				return
 			}
-			var n, flags int
-			var rerr error
-			err := rc.Read(func(fd uintptr) bool {
-				n, _, flags, _, rerr = unix.Recvmsg(int(fd), d.buf, nil, 0)
-				return rerr != unix.EAGAIN
-			})
-			if err == nil {
-				err = rerr
-			}
 			var done bool
-			switch {
-			case err != nil:
-				d.msgs, d.err = d.msgs[:0], &netlink.OpError{Op: "receive", Err: err}
-			case flags&unix.MSG_TRUNC != 0:
-				d.msgs, d.err = d.msgs[:0], &netlink.OpError{Op: "receive", Err: errors.New("dump datagram longer than the receive buffer")}
-			default:
-				d.msgs, done, d.err = parseDumpDatagram(d.buf[:n], d.msgs[:0])
+			b, err := readDatagram(rc, d.buf)
+			if err != nil {
+				d.msgs, d.err = d.msgs[:0], err
+			} else {
+				d.msgs, done, d.err = parseDumpDatagram(b, d.msgs[:0])
 			}
 			select {
 			case r.out <- d:
@@ -111,6 +99,32 @@ const (
 // multi-part done message); an error message, or a done message carrying
 // an error number, ends the dump with that error.
 func parseDumpDatagram(b []byte, msgs []netlink.Message) (_ []netlink.Message, done bool, _ error) {
+	var end error
+	err := eachMessage(b, func(h netlink.Header, data []byte) bool {
+		switch {
+		case h.Type == nlmsgError, h.Type == nlmsgDone && h.Flags&netlink.Multi != 0:
+			if errno := answerErrno(data); errno != 0 {
+				end = &netlink.OpError{Op: "receive", Err: errno}
+				return false
+			}
+			if h.Type == nlmsgDone {
+				done = true
+				return false
+			}
+		default:
+			msgs = append(msgs, netlink.Message{Header: h, Data: data})
+		}
+		return true
+	})
+	if err == nil {
+		err = end
+	}
+	return msgs, done, err
+}
+
+// eachMessage calls fn with each netlink message of datagram b, its
+// header and its data (which point into b), until fn returns false.
+func eachMessage(b []byte, fn func(h netlink.Header, data []byte) bool) error {
 	for len(b) >= nlmsgHdrLen {
 		h := netlink.Header{
 			Length:   binary.NativeEndian.Uint32(b[0:4]),
@@ -120,21 +134,10 @@ func parseDumpDatagram(b []byte, msgs []netlink.Message) (_ []netlink.Message, d
 			PID:      binary.NativeEndian.Uint32(b[12:16]),
 		}
 		if h.Length < nlmsgHdrLen || int(h.Length) > len(b) {
-			return msgs, false, &netlink.OpError{Op: "receive", Err: fmt.Errorf("malformed netlink message: length %d of %d bytes left", h.Length, len(b))}
+			return &netlink.OpError{Op: "receive", Err: fmt.Errorf("malformed netlink message: length %d of %d bytes left", h.Length, len(b))}
 		}
-		data := b[nlmsgHdrLen:h.Length:h.Length]
-		switch {
-		case h.Type == nlmsgError, h.Type == nlmsgDone && h.Flags&netlink.Multi != 0:
-			if len(data) >= 4 {
-				if code := int32(binary.NativeEndian.Uint32(data)); code != 0 {
-					return msgs, false, &netlink.OpError{Op: "receive", Err: unix.Errno(-code)}
-				}
-			}
-			if h.Type == nlmsgDone {
-				return msgs, true, nil
-			}
-		default:
-			msgs = append(msgs, netlink.Message{Header: h, Data: data})
+		if !fn(h, b[nlmsgHdrLen:h.Length:h.Length]) {
+			return nil
 		}
 		al := (int(h.Length) + 3) &^ 3
 		if al > len(b) {
@@ -142,5 +145,14 @@ func parseDumpDatagram(b []byte, msgs []netlink.Message) (_ []netlink.Message, d
 		}
 		b = b[al:]
 	}
-	return msgs, false, nil
+	return nil
+}
+
+// answerErrno is the error number of an error (or done) message's data
+// (struct nlmsgerr starts with the negative errno); 0 for none.
+func answerErrno(data []byte) unix.Errno {
+	if len(data) < 4 {
+		return 0
+	}
+	return unix.Errno(-int32(binary.NativeEndian.Uint32(data)))
 }
