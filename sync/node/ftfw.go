@@ -67,8 +67,10 @@ type ftfw struct {
 	reanchors  uint64
 	wantResync bool
 	// peerSynced is set once the peer sent a message without HELLO (its
-	// handshake is over); a HELLO after that means it restarted and sets
-	// peerRestarted for the node.
+	// handshake is over; until then a HELLO that goes on from its
+	// sequence is part of the handshake); a HELLO out of sequence from a
+	// peer heard before means it restarted and sets peerRestarted for
+	// the node.
 	peerSynced, peerRestarted bool
 
 	// rs is the resend queue in send order; rsEntries finds the element of
@@ -78,6 +80,9 @@ type ftfw struct {
 	rsEntries map[*cache.Entry]*list.Element
 	rsLimit   int
 	rsDropped uint64
+	// flushed counts the flows and expectations a HELLO of the peer took
+	// out of the resend queue (flushRS), sent again at once.
+	flushed uint64
 	// release is called for a cache entry that leaves the resend queue
 	// without being sent again (acknowledged, dropped or flushed).
 	release func(*cache.Entry)
@@ -87,7 +92,7 @@ type ftfw struct {
 	releaseExp func(*cache.ExpectEntry)
 	// onLost, when set, takes the entries (flows and expectations) the
 	// resend queue loses without their being acknowledged (dropped when
-	// full, flushed by a HELLO, NACKed beyond the budget), instead of
+	// full, NACKed beyond the budget), instead of
 	// release: the node repairs them. Control messages lost are not
 	// passed.
 	onLost func(txItem)
@@ -145,7 +150,8 @@ func (s *ftfw) stamp(f *wire.Flags) {
 // sent records a message that went out with sequence number seq: cache
 // entries and ACK, NACK and RESYNC wait in the resend queue for an
 // acknowledgement; ALIVE does not. When the queue is full its oldest entry
-// is dropped.
+// is dropped (the node's window keeps flows and expectations out of a full
+// queue, so only control messages get that far: window.go).
 func (s *ftfw) sent(it txItem, seq uint32) {
 	if it.isCtl() && it.ctl&(wire.FlagACK|wire.FlagNACK|wire.FlagResync) == 0 {
 		return
@@ -216,6 +222,7 @@ func (s *ftfw) flushRS(tx []txItem) []txItem {
 	for el := s.rs.Front(); el != nil; el = s.rs.Front() {
 		if it := s.drop(el, false); !it.isCtl() {
 			tx = append(tx, it)
+			s.flushed++
 		}
 	}
 	return tx
@@ -330,7 +337,10 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 			s.window = s.windowSize - 1
 			s.ackFrom = h.Seq
 		}
-		if s.peerSynced {
+		// A peer heard before that says HELLO out of its sequence
+		// restarted, whether or not its handshake was over: its new
+		// node knows nothing of what the old one acknowledged.
+		if s.rxSet {
 			s.peerRestarted = true
 		}
 		s.peerSynced = false

@@ -69,10 +69,10 @@ func (n *Node) message(m *wire.Message) {
 // check, acknowledgements and resends are FTFW's; data behind the
 // expected sequence number is dropped.
 func (n *Node) messageFTFW(m *wire.Message) {
-	jumps, reanchors := n.ftfw.jumps, n.ftfw.reanchors
+	jumps, reanchors, flushed := n.ftfw.jumps, n.ftfw.reanchors, n.ftfw.flushed
 	v, resync, tx := n.ftfw.recv(m, n.txq)
 	n.txq = tx
-	n.afterFTFW(jumps, reanchors)
+	n.afterFTFW(jumps, reanchors, flushed)
 	if v == verdictData || v == verdictCtl {
 		n.ackSoon(m.Header)
 	}

@@ -1,0 +1,96 @@
+//go:build linux
+
+package node
+
+// FTFW's flow control (ctq's, within conntrackd's wire protocol).
+// conntrackd sends whatever is queued at once and keeps what it sent in a
+// resend queue of ResendQueueSize entries; a burst larger than the queue
+// pushes its oldest entries out before the peer acknowledged them, and a
+// datagram lost among those is lost for good (a burst of 262144 NEW and
+// 131072 DESTROY left a peer 7,000-12,000 flows short). Repairing such
+// losses afterwards goes no faster than the queue allows either: an
+// entry sent again needs room in the queue as much as a new one.
+//
+// The node therefore sends flows and expectations only while the resend
+// queue has room for them: the queue is the window of what may be in
+// flight unacknowledged, and the peer's ACKs open it again. What does not
+// fit waits in the transmit queue (as a pointer to its cache entry, so an
+// entry waiting is sent once, in the state it has when it goes out) and
+// goes out as ACKs make room: a burst, a bulk send or a repair of any
+// size reaches the peer at the pace the peer acknowledges, and nothing is
+// pushed out of the resend queue unacknowledged. Control messages are not
+// held; windowReserve entries of the queue are kept for those that wait
+// there for an acknowledgement (ACK, NACK, RESYNC).
+//
+// NOTRACK and ALARM keep no resend queue and send at once, as conntrackd.
+
+// windowReserve is the part of the resend queue left to control messages:
+// an eighth of it, at most 1024 entries.
+func windowReserve(rsLimit int) int {
+	return min(rsLimit/8, 1024)
+}
+
+// room is how many more flows and expectations may go out now: the
+// resend queue's free places beyond the reserve (at least one place in a
+// queue of any size).
+func (s *ftfw) room() int {
+	window := max(s.rsLimit-windowReserve(s.rsLimit), 1)
+	return max(window-s.rs.Len(), 0)
+}
+
+// flowControlled reports whether flows and expectations wait for room in
+// the resend queue: in FTFW (which needs an internal cache).
+func (n *Node) flowControlled() bool {
+	return n.ftfw != nil
+}
+
+// hold appends a flow or expectation to the entries waiting for the
+// window.
+func (n *Node) hold(it txItem) {
+	n.held = append(n.held, it)
+}
+
+// heldLen is how many entries wait for the window.
+func (n *Node) heldLen() int {
+	return len(n.held) - n.heldHead
+}
+
+// sendHeld sends the waiting entries the window has room for, oldest
+// first, and reports whether it sent any; mark is the length of the
+// waiting list before this transmission added to it: the entries from
+// there on that still wait are counted (Stats.WindowHeld).
+func (n *Node) sendHeld(mark int) bool {
+	sent := false
+	for n.heldHead < len(n.held) && n.ftfw.room() > 0 {
+		it := n.held[n.heldHead]
+		n.held[n.heldHead] = txItem{}
+		n.heldHead++
+		n.sendItem(it)
+		sent = true
+	}
+	if waiting := len(n.held) - max(mark, n.heldHead); waiting > 0 {
+		n.stats.WindowHeld += uint64(waiting)
+	}
+	switch {
+	case n.heldHead == len(n.held):
+		n.held, n.heldHead = n.held[:0], 0
+	case n.heldHead >= len(n.held)/2:
+		rest := copy(n.held, n.held[n.heldHead:])
+		clear(n.held[rest:])
+		n.held, n.heldHead = n.held[:rest], 0
+	}
+	return sent
+}
+
+// filterHeld keeps the waiting entries keep accepts (a flush of a cache
+// takes its entries out of the transmit queue).
+func (n *Node) filterHeld(keep func(txItem) bool) {
+	kept := n.held[:0]
+	for _, it := range n.held[n.heldHead:] {
+		if keep(it) {
+			kept = append(kept, it)
+		}
+	}
+	clear(n.held[len(kept):])
+	n.held, n.heldHead = kept, 0
+}
