@@ -26,8 +26,12 @@ import (
 func TestBurstPair(t *testing.T) {
 	const mode = "Mode FTFW {\n\t\tResendQueueSize 2048\n\t\tACKWindowSize 300\n\t}"
 	na, _ := burstPair(t, mode, 1<<20, 16384, 20000)
-	if st := nodeStats(t, na); st.WindowHeld == 0 {
+	st := nodeStats(t, na)
+	if st.WindowHeld == 0 {
 		t.Errorf("the burst never filled the resend queue of %d", 2048)
+	}
+	if st.ResendDropped != 0 {
+		t.Errorf("the resend queue dropped %d entries unacknowledged, want none (the window holds them back)", st.ResendDropped)
 	}
 }
 

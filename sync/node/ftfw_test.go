@@ -199,3 +199,47 @@ func TestFTFWResendQueue(t *testing.T) {
 		t.Errorf("after HELLO: queue %d released %v sent again %v", s.rs.Len(), released, got)
 	}
 }
+
+// TestFTFWPeerRestart: a HELLO out of sequence from a peer heard before is
+// a restart, also while the peer's handshake is not over (its messages all
+// said HELLO); the first HELLO of a peer and the HELLOs that go on from its
+// sequence during its handshake are not.
+func TestFTFWPeerRestart(t *testing.T) {
+	for _, synced := range []bool{false, true} {
+		s := newFTFW(300, 10, func(*cache.Entry) {})
+		s.recv(ctl(5000, wire.FlagAlive|wire.FlagHello, 0, 0), nil)
+		s.recv(ctl(5002, wire.FlagAlive|wire.FlagHello, 0, 0), nil)
+		if s.peerRestarted {
+			t.Fatalf("synced %v: the peer's handshake taken for a restart", synced)
+		}
+		last := uint32(5002)
+		if synced {
+			last++
+			s.recv(ctl(last, wire.FlagAlive, 0, 0), nil)
+		}
+		// The new node numbers from its start time, behind the old
+		// node's sequence or far from it.
+		s.recv(ctl(last-1, wire.FlagAlive|wire.FlagHello, 0, 0), nil)
+		if !s.peerRestarted || s.rxLast != last-1 {
+			t.Errorf("synced %v: restarted %v, last %d; want a restart, last %d", synced, s.peerRestarted, s.rxLast, last-1)
+		}
+	}
+}
+
+// TestFTFWRoom: flows go out while the resend queue has room beyond its
+// reserve for control messages; a queue too small for a reserve still
+// lets one flow out.
+func TestFTFWRoom(t *testing.T) {
+	for _, c := range []struct{ limit, room int }{{1, 1}, {4, 4}, {16, 14}, {2048, 1792}, {131072, 130048}} {
+		s := newFTFW(300, c.limit, func(*cache.Entry) {})
+		if got := s.room(); got != c.room {
+			t.Errorf("queue of %d: room %d, want %d", c.limit, got, c.room)
+		}
+		for i := range c.room {
+			s.sent(txItem{entry: &cache.Entry{}}, uint32(i))
+		}
+		if got := s.room(); got != 0 || s.rsDropped != 0 {
+			t.Errorf("queue of %d, %d flows sent: room %d, dropped %d; want 0, 0", c.limit, c.room, got, s.rsDropped)
+		}
+	}
+}

@@ -70,8 +70,10 @@ func (n *Node) message(m *wire.Message) {
 // expected sequence number is dropped.
 func (n *Node) messageFTFW(m *wire.Message) {
 	jumps, reanchors, flushed := n.ftfw.jumps, n.ftfw.reanchors, n.ftfw.flushed
+	queued := len(n.txq)
 	v, resync, tx := n.ftfw.recv(m, n.txq)
 	n.txq = tx
+	n.markResends(queued)
 	n.afterFTFW(jumps, reanchors, flushed)
 	if v == verdictData || v == verdictCtl {
 		n.ackSoon(m.Header)

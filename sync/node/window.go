@@ -94,3 +94,29 @@ func (n *Node) filterHeld(keep func(txItem) bool) {
 	clear(n.held[len(kept):])
 	n.held, n.heldHead = kept, 0
 }
+
+// markResends marks the flows and expectations FTFW's receiver queued
+// again from the resend queue (NACKed, left out of an ACK, emptied by a
+// HELLO), from txq[from] on, as queued, dropping those already waiting:
+// an entry waits in the transmit queue once, however it got there, and a
+// change meanwhile does not queue it a second time.
+func (n *Node) markResends(from int) {
+	kept := n.txq[:from]
+	for _, it := range n.txq[from:] {
+		switch {
+		case it.entry != nil:
+			if n.queued[it.entry] {
+				continue
+			}
+			n.queued[it.entry] = true
+		case it.exp != nil:
+			if n.queuedExp[it.exp] {
+				continue
+			}
+			n.queuedExp[it.exp] = true
+		}
+		kept = append(kept, it)
+	}
+	clear(n.txq[len(kept):])
+	n.txq = kept
+}
