@@ -92,9 +92,8 @@ type ftfw struct {
 	releaseExp func(*cache.ExpectEntry)
 	// onLost, when set, takes the entries (flows and expectations) the
 	// resend queue loses without their being acknowledged (dropped when
-	// full, NACKed beyond the budget), instead of
-	// release: the node repairs them. Control messages lost are not
-	// passed.
+	// full, NACKed beyond the budget), instead of release: the node
+	// repairs them. Control messages lost are not passed.
 	onLost func(txItem)
 	// nackBudget, when set, bounds the resends of NACKs (clocked by now);
 	// nackLimited counts the entries NACKed beyond it.

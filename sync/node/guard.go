@@ -259,8 +259,9 @@ func (n *Node) armRepair() {
 // which lets it out as fast as the window allows (window.go). A set the
 // size of the table costs no more than the bulk send a RESYNC asks for,
 // and a peer makes entries lost only out of the resend queue (NACKs
-// beyond the budget), so what it can make the repair send is bounded by
-// that queue's size per repairDelay.
+// beyond the budget), which holds at most ResendQueueSize and is refilled
+// only by new changes and budgeted resends: what a peer can make the
+// repair send stays within a few resend queues a second.
 func (n *Node) runRepair() {
 	g := &n.guard
 	g.repairTimer = nil
@@ -288,8 +289,8 @@ func (n *Node) runRepair() {
 	}
 	n.stats.Repaired += uint64(sent)
 	n.logLimited(&n.guard.lostLog, slog.LevelWarn,
-		"repairing what the resend queue lost unacknowledged (so far %d dropped when full, %d NACKed beyond the budget, %d flushed by the peer's HELLO): %d entries sent again (%d in all)",
-		n.ftfw.rsDropped, n.ftfw.nackLimited, n.ftfw.flushed, sent, n.stats.Repaired)
+		"repairing what the resend queue lost unacknowledged (so far %d dropped when full, %d NACKed beyond the budget): %d entries sent again (%d in all)",
+		n.ftfw.rsDropped, n.ftfw.nackLimited, sent, n.stats.Repaired)
 }
 
 // unrepaired takes an entry out of the repair set: it goes out anyway.
