@@ -75,8 +75,10 @@ type guard struct {
 	refused        bool
 	next           time.Time
 	rebuildPending bool
+	// lastACK is when the peer's last ACK came (FTFW; window.go).
+	lastACK time.Time
 	// Rate-limited log lines.
-	jumpLog, anchorLog, fullLog, lostLog, helloLog logLimiter
+	jumpLog, anchorLog, fullLog, lostLog, helloLog, stallLog logLimiter
 }
 
 // paced runs an action at most once per interval: a request within the

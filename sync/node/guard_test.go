@@ -220,36 +220,6 @@ const pairConf = `Sync {
 	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
 }`
 
-// TestBurstWindow: a burst ten times the resend queue while the peer
-// hears nothing: what the queue has no room for waits for the peer's
-// ACKs instead of pushing unacknowledged entries out of it (conntrackd
-// drops them), and once the link is back the peer's external cache ends
-// equal to the internal cache, ends of flows included.
-func TestBurstWindow(t *testing.T) {
-	p := runFakePair(t, pairConf)
-	p.a.k.event(engine.EventNew, flow(0))
-	p.converge(t, time.Second, 5*time.Second)
-	p.la.lose.Store(true)
-	for i := 1; i <= 30; i++ {
-		p.a.k.event(engine.EventNew, flow(i))
-	}
-	for i := 1; i <= 10; i++ {
-		p.a.k.event(engine.EventDestroy, flow(i))
-	}
-	p.a.waitLoop(t, "the burst handled", func() bool { return p.a.stats.EventsReceived == 41 && len(p.a.txq) == 0 })
-	p.a.settle(t)
-	if st := p.a.counters(t); st.TxQueue == 0 || st.ResendQueue > 4 || st.ResendDropped != 0 {
-		t.Fatalf("transmit queue %d, resend queue %d, dropped %d; want entries waiting, at most 4 in the resend queue, none dropped",
-			st.TxQueue, st.ResendQueue, st.ResendDropped)
-	}
-	p.la.lose.Store(false)
-	p.converge(t, time.Second, 60*time.Second)
-	st := p.a.counters(t)
-	if st.WindowHeld == 0 || st.TxQueue != 0 {
-		t.Errorf("window held %d, transmit queue %d; want some held, none left", st.WindowHeld, st.TxQueue)
-	}
-}
-
 // TestResendOverflowRepair: entries the resend queue drops unacknowledged
 // (a control message needed the place) are sent again once the queue has
 // dropped nothing for a second.

@@ -84,6 +84,9 @@ func (n *Node) messageFTFW(m *wire.Message) {
 		n.data(m)
 	case verdictCtl:
 		n.stats.RecvControl++
+		if m.Header.IsACK() {
+			n.guard.lastACK = n.clock.Now()
+		}
 		if resync {
 			n.answerResync("resync requested by the peer")
 		}

@@ -2,6 +2,11 @@
 
 package node
 
+import (
+	"log/slog"
+	"time"
+)
+
 // FTFW's flow control (ctq's, within conntrackd's wire protocol).
 // conntrackd sends whatever is queued at once and keeps what it sent in a
 // resend queue of ResendQueueSize entries; a burst larger than the queue
@@ -23,6 +28,11 @@ package node
 // there for an acknowledgement (ACK, NACK, RESYNC).
 //
 // NOTRACK and ALARM keep no resend queue and send at once, as conntrackd.
+
+// stallWarn is how long entries may wait for a full window without an ACK
+// of the peer before the node says so (the peer is down, paused, or not
+// in FTFW mode: a NOTRACK or ALARM peer acknowledges nothing).
+const stallWarn = 10 * time.Second
 
 // windowReserve is the part of the resend queue left to control messages:
 // an eighth of it, at most 1024 entries.
@@ -119,4 +129,22 @@ func (n *Node) markResends(from int) {
 	}
 	clear(n.txq[len(kept):])
 	n.txq = kept
+}
+
+// checkStall logs entries waiting for a window the peer has not opened
+// with an ACK for stallWarn (at most every logInterval); it runs with the
+// probes, which go on while the resend queue holds unacknowledged data.
+func (n *Node) checkStall() {
+	if n.heldLen() == 0 || n.ftfw.room() > 0 {
+		return
+	}
+	since := n.guard.lastACK
+	if since.Before(n.stats.Started) {
+		since = n.stats.Started
+	}
+	if d := n.clock.Now().Sub(since); d >= stallWarn {
+		n.logLimited(&n.guard.stallLog, slog.LevelWarn,
+			"the peer has acknowledged nothing for %s: %d entries wait for room in the resend queue (is the peer down, paused, or not in FTFW mode?)",
+			d.Round(time.Second), n.heldLen())
+	}
 }

@@ -1,0 +1,121 @@
+package node
+
+import (
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"ctq/engine"
+	"ctq/sync/cache"
+	"ctq/sync/config"
+	"ctq/sync/wire"
+)
+
+// The tests of FTFW's flow control (window.go).
+
+// TestFTFWRoom: flows go out while the resend queue has room beyond its
+// reserve for control messages; a queue too small for a reserve still
+// lets one flow out.
+func TestFTFWRoom(t *testing.T) {
+	for _, c := range []struct{ limit, room int }{{1, 1}, {4, 4}, {16, 14}, {2048, 1792}, {131072, 130048}} {
+		s := newFTFW(300, c.limit, func(*cache.Entry) {})
+		if got := s.room(); got != c.room {
+			t.Errorf("queue of %d: room %d, want %d", c.limit, got, c.room)
+		}
+		for i := range c.room {
+			s.sent(txItem{entry: &cache.Entry{}}, uint32(i))
+		}
+		if got := s.room(); got != 0 || s.rsDropped != 0 {
+			t.Errorf("queue of %d, %d flows sent: room %d, dropped %d; want 0, 0", c.limit, c.room, got, s.rsDropped)
+		}
+	}
+}
+
+// TestBurstWindow: a burst ten times the resend queue while the peer
+// hears nothing: what the queue has no room for waits for the peer's
+// ACKs instead of pushing unacknowledged entries out of it (conntrackd
+// drops them), and once the link is back the peer's external cache ends
+// equal to the internal cache, ends of flows included.
+func TestBurstWindow(t *testing.T) {
+	p := runFakePair(t, pairConf)
+	p.a.k.event(engine.EventNew, flow(0))
+	p.converge(t, time.Second, 5*time.Second)
+	p.la.lose.Store(true)
+	for i := 1; i <= 30; i++ {
+		p.a.k.event(engine.EventNew, flow(i))
+	}
+	for i := 1; i <= 10; i++ {
+		p.a.k.event(engine.EventDestroy, flow(i))
+	}
+	p.a.waitLoop(t, "the burst handled", func() bool { return p.a.stats.EventsReceived == 41 && len(p.a.txq) == 0 })
+	p.a.settle(t)
+	if st := p.a.counters(t); st.TxQueue == 0 || st.ResendQueue > 4 || st.ResendDropped != 0 {
+		t.Fatalf("transmit queue %d, resend queue %d, dropped %d; want entries waiting, at most 4 in the resend queue, none dropped",
+			st.TxQueue, st.ResendQueue, st.ResendDropped)
+	}
+	p.la.lose.Store(false)
+	p.converge(t, time.Second, 60*time.Second)
+	st := p.a.counters(t)
+	if st.WindowHeld == 0 || st.TxQueue != 0 {
+		t.Errorf("window held %d, transmit queue %d; want some held, none left", st.WindowHeld, st.TxQueue)
+	}
+}
+
+// TestWindowStall: entries waiting for a window the peer opens with no ACK
+// are logged after stallWarn (a peer down, or not in FTFW mode), and go
+// out once it acknowledges.
+func TestWindowStall(t *testing.T) {
+	cfg, err := config.Parse("t.conf", []byte(`Sync {
+	Mode FTFW { ACKWindowSize 5000 ResendQueueSize 4 }
+	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
+}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var logs []string
+	logf := func(_ slog.Level, msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		logs = append(logs, msg)
+	}
+	stalls := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, l := range logs {
+			if strings.Contains(l, "acknowledged nothing") {
+				n++
+			}
+		}
+		return n
+	}
+	f := &fakeNode{k: newFakeKernel(), l: newChanLink(), clk: newFakeClock()}
+	if f.Node, err = New(cfg, Options{Kernel: f.k, Link: f.l, Clock: f.clk, Log: logf}); err != nil {
+		t.Fatal(err)
+	}
+	runNode(t, f.Node, "on fakes")
+	for i := range 6 {
+		f.k.event(engine.EventNew, flow(i))
+	}
+	sent := f.data(t, 4)
+	f.waitLoop(t, "two flows waiting", func() bool { return f.heldLen() == 2 })
+	for range 5 {
+		f.clk.advance(time.Second)
+	}
+	f.settle(t)
+	if n := stalls(); n != 0 {
+		t.Fatalf("a stall logged after 5 s: %v", logs)
+	}
+	for range 6 {
+		f.clk.advance(time.Second)
+	}
+	f.settle(t)
+	if n := stalls(); n != 1 {
+		t.Fatalf("%d stalls logged after 11 s, want 1: %v", n, logs)
+	}
+	f.receive(t, ctl(7000, wire.FlagACK, sent[0].Header.Seq, sent[3].Header.Seq))
+	f.data(t, 2)
+}
