@@ -54,7 +54,8 @@
 //     room (WindowHeld; window.go). conntrackd sends at once and a burst
 //     larger than the queue pushes unacknowledged entries out of it; a
 //     burst, bulk send or repair of any size now goes out at the pace the
-//     peer acknowledges.
+//     peer acknowledges. Entries waiting 10 s for a window the peer opens
+//     with no ACK are logged (a peer down, or not in FTFW mode).
 //   - FTFW entries the resend queue still loses unacknowledged (dropped
 //     when a control message needs the place, NACKed beyond the budget)
 //     are sent again, as they are then, once the queue has dropped
