@@ -17,11 +17,13 @@ import (
 // The tests of FTFW's flow control (window.go).
 
 // TestFTFWRoom: flows go out while the resend queue has room beyond its
-// reserve for control messages; a queue too small for a reserve still
-// lets one flow out.
+// reserve for control messages, up to windowMax or twice the ACK window in
+// flight; a queue too small for a reserve still lets one flow out.
 func TestFTFWRoom(t *testing.T) {
-	for _, c := range []struct{ limit, room int }{{1, 1}, {4, 4}, {16, 14}, {2048, 1792}, {131072, 130048}} {
-		s := newFTFW(300, c.limit, func(*cache.Entry) {})
+	for _, c := range []struct{ ackWindow, limit, room int }{
+		{300, 1, 1}, {300, 4, 4}, {300, 16, 14}, {300, 1024, 896}, {300, 2048, 1024}, {300, 131072, 1024}, {2000, 131072, 4000},
+	} {
+		s := newFTFW(c.ackWindow, c.limit, func(*cache.Entry) {})
 		if got := s.room(); got != c.room {
 			t.Errorf("queue of %d: room %d, want %d", c.limit, got, c.room)
 		}
