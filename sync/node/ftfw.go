@@ -148,16 +148,19 @@ func (s *ftfw) stamp(f *wire.Flags) {
 
 // sent records a message that went out with sequence number seq: cache
 // entries and ACK, NACK and RESYNC wait in the resend queue for an
-// acknowledgement; ALIVE does not. When the queue is full its oldest entry
-// is dropped (the node's window keeps flows and expectations out of a full
-// queue, so only control messages get that far: window.go).
+// acknowledgement; ALIVE does not. When the queue is full (the node's
+// window keeps flows and expectations out of a full queue, so only control
+// messages get it there: window.go) its oldest ACK or NACK is dropped, else
+// its oldest entry: ACKs and NACKs are sent again anyway (the next ACK
+// covers what the last did, NACKs are repeated), a lost flow needs a
+// repair.
 func (s *ftfw) sent(it txItem, seq uint32) {
 	if it.isCtl() && it.ctl&(wire.FlagACK|wire.FlagNACK|wire.FlagResync) == 0 {
 		return
 	}
 	if s.rs.Len() >= s.rsLimit {
 		s.rsDropped++
-		s.lose(s.rs.Front())
+		s.lose(s.evictable())
 	}
 	el := s.rs.PushBack(rsItem{seq: seq, item: it})
 	if it.entry != nil {
@@ -166,6 +169,17 @@ func (s *ftfw) sent(it txItem, seq uint32) {
 	if it.exp != nil {
 		s.rsExp[it.exp] = el
 	}
+}
+
+// evictable is the element a full resend queue drops: its oldest ACK or
+// NACK, else its oldest element.
+func (s *ftfw) evictable() *list.Element {
+	for el := s.rs.Front(); el != nil; el = el.Next() {
+		if r := el.Value.(rsItem); r.item.isCtl() && r.item.ctl&(wire.FlagACK|wire.FlagNACK) != 0 {
+			return el
+		}
+	}
+	return s.rs.Front()
 }
 
 // lose removes an element whose message may not have arrived from the
