@@ -98,9 +98,9 @@ func burstPair(t *testing.T, mode string, rcvbufA, rcvbufB, n int) (na, nb *Node
 	loaded := time.Now()
 	waitEqual(t, na, nb, total-ended, 120*time.Second)
 	stA, stB := nodeStats(t, na), nodeStats(t, nb)
-	t.Logf("%d NEW and %d DESTROY: loaded in %.1f s, caches equal %.1f s later; A: sent %d data messages, %d waited for the window, resend queue dropped %d, NACKs over budget %d, repaired %d; B: sequence lost %d, dropped by the kernel %d",
+	t.Logf("%d NEW and %d DESTROY: loaded in %.1f s, caches equal %.1f s later; A: sent %d data messages, %d waited for the window (%d in flight at most, grown %d times), resend queue dropped %d, NACKs over budget %d, repaired %d; B: sequence lost %d, dropped by the kernel %d",
 		total, ended, loaded.Sub(start).Seconds(), time.Since(loaded).Seconds(),
-		stA.SentData, stA.WindowHeld, stA.ResendDropped, stA.NACKLimited, stA.Repaired, stB.SeqLost, stB.Link.RecvDropped)
+		stA.SentData, stA.WindowHeld, stA.Window, stA.WindowGrown, stA.ResendDropped, stA.NACKLimited, stA.Repaired, stB.SeqLost, stB.Link.RecvDropped)
 	return na, nb
 }
 

@@ -133,6 +133,7 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 			s.RepairPending = len(n.guard.repair) + len(n.guard.repairExp)
 			s.ImplicitResends = n.ftfw.implicit
 			s.HelloResent = n.ftfw.flushed
+			s.Window, s.WindowGrown = n.ftfw.windowLen(), n.ftfw.grown
 		}
 		s.Internal = n.internal.Stats()
 		s.External = n.external.Stats()

@@ -49,8 +49,9 @@
 //     NACKed beyond it is repaired once (NACKLimited).
 //   - FTFW's resend queue is the window of what may be in flight: flows
 //     and expectations go out only while it has room for them (beyond a
-//     reserve for control messages, and at most 1024 or twice
-//     ACKWindowSize in flight), and the rest waits in the transmit
+//     reserve for control messages, and at most 1024, twice
+//     ACKWindowSize or twice the largest range an ACK of the peer
+//     covered in flight), and the rest waits in the transmit
 //     queue, sent once in its state then, until the peer's ACKs make
 //     room (WindowHeld; window.go). conntrackd sends at once and a burst
 //     larger than the queue pushes unacknowledged entries out of it; a

@@ -80,6 +80,11 @@ type ftfw struct {
 	rsEntries map[*cache.Entry]*list.Element
 	rsLimit   int
 	rsDropped uint64
+	// flight is how many flows and expectations may be in flight
+	// unacknowledged (window.go), grown counts the times an ACK of the
+	// peer widened it (learnACK).
+	flight int
+	grown  uint64
 	// flushed counts the flows and expectations a HELLO of the peer took
 	// out of the resend queue (flushRS), sent again at once.
 	flushed uint64
@@ -127,6 +132,7 @@ func newFTFW(windowSize, rsLimit int, release func(*cache.Entry)) *ftfw {
 		rsExp:      make(map[*cache.ExpectEntry]*list.Element),
 		rsLimit:    rsLimit,
 		release:    release,
+		flight:     flightStart(windowSize),
 	}
 }
 
@@ -247,6 +253,7 @@ func (s *ftfw) flushRS(tx []txItem) []txItem {
 // (or their ACK was, and the resend is harmless). conntrackd leaves them
 // in its resend queue until the queue overflows.
 func (s *ftfw) ack(from, to uint32, tx []txItem) []txItem {
+	s.learnACK(from, to)
 	if front := s.rs.Front(); front != nil {
 		if first := front.Value.(rsItem).seq; wire.SeqBefore(first, from) {
 			n := len(tx)

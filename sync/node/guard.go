@@ -228,6 +228,7 @@ func (n *Node) afterFTFW(jumps, reanchors, flushed uint64) {
 	}
 	if s.peerRestarted {
 		s.peerRestarted = false
+		s.resetWindow()
 		n.stats.PeerRestarts++
 		n.answerResync("the peer restarted (HELLO)")
 	}

@@ -80,6 +80,12 @@ type Stats struct {
 	// transmit queue for room in FTFW's resend queue (window.go: what
 	// would have pushed unacknowledged entries out of it), each once.
 	WindowHeld uint64
+	// Window is how many flows and expectations may be in flight
+	// unacknowledged (FTFW; 1024, or twice ACKWindowSize or the largest
+	// range an ACK of the peer covered, within the resend queue),
+	// WindowGrown how often an ACK of the peer widened it.
+	Window      int
+	WindowGrown uint64
 	// PeerRestarts counts the peer's HELLOs after its handshake (FTFW: the
 	// peer restarted), each answered with a bulk send.
 	PeerRestarts uint64

@@ -52,16 +52,46 @@ func windowReserve(rsLimit int) int {
 // dedicated network: at a round trip of a millisecond 1024 flows in
 // flight carry a million a second. The peer acknowledges every
 // ACKWindowSize messages (a ctq peer also 20 ms after data), so the window
-// is at least twice ACKWindowSize.
+// is at least twice ACKWindowSize, and twice the largest range an ACK of
+// the peer covered (its ACKWindowSize may be larger: learnACK).
 const windowMax = 1024
 
+// flightStart is the window a node starts with: windowMax, or twice the
+// ACK window.
+func flightStart(ackWindow int) int {
+	return max(windowMax, 2*ackWindow)
+}
+
+// windowLen is how many flows and expectations may be in flight: the resend
+// queue beyond its reserve for control messages (at least one place in a
+// queue of any size), at most flight.
+func (s *ftfw) windowLen() int {
+	return max(min(s.rsLimit-windowReserve(s.rsLimit), s.flight), 1)
+}
+
 // room is how many more flows and expectations may go out now: the
-// window's free places. The window is the resend queue beyond its reserve
-// for control messages (at least one place in a queue of any size), at
-// most windowMax or twice the ACK window.
+// window's free places.
 func (s *ftfw) room() int {
-	window := min(s.rsLimit-windowReserve(s.rsLimit), max(windowMax, 2*int(s.windowSize)))
-	return max(max(window, 1)-s.rs.Len(), 0)
+	return max(s.windowLen()-s.rs.Len(), 0)
+}
+
+// learnACK widens the window to twice the range an ACK of the peer
+// covers (up to the resend queue's size): a peer acknowledges every
+// ACKWindowSize messages, or after a second (conntrackd's alive timer),
+// so an ACK of more than half the window says its ACKWindowSize is larger
+// than ours, and a window under twice it would wait for that second each
+// time. A ctq peer's ACKs cover at most its ACKWindowSize.
+func (s *ftfw) learnACK(from, to uint32) {
+	r := int(min(to-from, uint32(s.rsLimit))) + 1
+	if 2*r > s.flight {
+		s.flight = 2 * r
+		s.grown++
+	}
+}
+
+// resetWindow brings the window back to its start size.
+func (s *ftfw) resetWindow() {
+	s.flight = flightStart(int(s.windowSize))
 }
 
 // flowControlled reports whether flows and expectations wait for room in

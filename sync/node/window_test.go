@@ -157,3 +157,28 @@ func TestBurstLoss(t *testing.T) {
 		t.Errorf("B's cache equal after %v of the fake clock, want well within 20 s", took)
 	}
 }
+
+// TestWindowGrows: a peer that acknowledges only every 2000 messages, or
+// after a second (a conntrackd with a larger ACKWindowSize), leaves the
+// window of 1024 full; its ACK of all 1024 widens the window to twice
+// that, and the rest goes out.
+func TestWindowGrows(t *testing.T) {
+	f := runFake(t, `Sync {
+	Mode FTFW { ACKWindowSize 300 ResendQueueSize 131072 }
+	UDP { IPv4_address 192.0.2.1 IPv4_Destination_Address 192.0.2.2 Port 3780 }
+}`)
+	for i := range 4000 {
+		f.k.event(engine.EventNew, flow(i))
+	}
+	sent := f.data(t, windowMax)
+	f.waitLoop(t, "the rest waiting", func() bool { return f.heldLen() == 4000-windowMax })
+	if st := f.counters(t); st.Window != windowMax || st.WindowGrown != 0 {
+		t.Fatalf("window %d, grown %d; want %d, 0", st.Window, st.WindowGrown, windowMax)
+	}
+	f.receive(t, ctl(7000, wire.FlagACK, sent[0].Header.Seq, sent[windowMax-1].Header.Seq))
+	f.data(t, 2*windowMax)
+	f.waitLoop(t, "the rest waiting", func() bool { return f.heldLen() == 4000-3*windowMax })
+	if st := f.counters(t); st.Window != 2*windowMax || st.WindowGrown != 1 {
+		t.Errorf("window %d, grown %d; want %d, 1", st.Window, st.WindowGrown, 2*windowMax)
+	}
+}
