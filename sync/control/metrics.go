@@ -60,6 +60,8 @@ var metricInfo = map[string]metricKind{
 	"ctq_sync_peer_restarts_total":           {"Restarts of the peer (HELLO out of its sequence), each answered with a bulk send.", true},
 	"ctq_sync_hello_resent_total":            {"Entries a HELLO of the peer emptied out of the resend queue unacknowledged, each sent again at once (FTFW).", true},
 	"ctq_sync_window_held_total":             {"Entries that waited for room in the resend queue before going out (FTFW flow control), each counted once.", true},
+	"ctq_sync_window":                        {"Flows and expectations that may be in flight unacknowledged (FTFW flow control).", false},
+	"ctq_sync_window_widened_total":          {"Times an ACK of the peer covering more than half the window widened it (the peer's ACKWindowSize is larger; FTFW).", true},
 	"ctq_sync_transmit_queue_length":         {"Entries and control messages waiting to be sent (in FTFW, for room in the resend queue).", false},
 	"ctq_sync_probes_total":                  {"ALIVEs sent after data to show the peer a lost end of a burst (FTFW).", true},
 	"ctq_sync_quick_acks_total":              {"ACKs sent soon after the peer's data or ALIVE arrived (FTFW).", true},

@@ -83,6 +83,8 @@ func Metrics(st *node.Stats, refused uint64, now time.Time) []Metric {
 	add("ctq_sync_hello_resent_total", float64(st.HelloResent))
 	add("ctq_sync_window_held_total", float64(st.WindowHeld))
 	add("ctq_sync_transmit_queue_length", float64(st.TxQueue))
+	add("ctq_sync_window", float64(st.Window))
+	add("ctq_sync_window_widened_total", float64(st.WindowGrown))
 	add("ctq_sync_probes_total", float64(st.Probes))
 	add("ctq_sync_quick_acks_total", float64(st.QuickACKs))
 	add("ctq_sync_implicit_resends_total", float64(st.ImplicitResends))
