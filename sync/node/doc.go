@@ -49,15 +49,15 @@
 //     NACKed beyond it is repaired once (NACKLimited).
 //   - FTFW's resend queue is the window of what may be in flight: flows
 //     and expectations go out only while it has room for them (beyond a
-//     reserve for control messages, and at most 1024, twice
-//     ACKWindowSize or twice the largest range an ACK of the peer
-//     covered in flight), and the rest waits in the transmit
-//     queue, sent once in its state then, until the peer's ACKs make
-//     room (WindowHeld; window.go). conntrackd sends at once and a burst
-//     larger than the queue pushes unacknowledged entries out of it; a
-//     burst, bulk send or repair of any size now goes out at the pace the
-//     peer acknowledges. Entries waiting 10 s for a window the peer opens
-//     with no ACK are logged (a peer down, or not in FTFW mode).
+//     reserve for control messages; at most 1024 in flight, or twice
+//     ACKWindowSize, or twice the largest range an ACK of the peer
+//     covered), and the rest waits in the transmit queue, sent once in
+//     its state then, until the peer's ACKs make room (WindowHeld;
+//     window.go). conntrackd sends at once, and a burst larger than the
+//     queue pushes unacknowledged entries out of it; a burst, bulk send
+//     or repair of any size now goes out at the pace the peer
+//     acknowledges. Entries waiting 10 s for a window the peer opens with
+//     no ACK are logged (a peer down, or not in FTFW mode).
 //   - FTFW entries the resend queue still loses unacknowledged (dropped
 //     when a control message needs the place, NACKed beyond the budget)
 //     are sent again, as they are then, once the queue has dropped
