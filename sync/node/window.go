@@ -100,6 +100,9 @@ func (n *Node) flowControlled() bool {
 	return n.ftfw != nil
 }
 
+// heldKeep is the largest array of waiting entries kept once empty.
+const heldKeep = 1 << 14
+
 // hold appends a flow or expectation to the entries waiting for the
 // window.
 func (n *Node) hold(it txItem) {
@@ -128,6 +131,8 @@ func (n *Node) sendHeld(mark int) bool {
 		n.stats.WindowHeld += uint64(waiting)
 	}
 	switch {
+	case n.heldHead == len(n.held) && cap(n.held) > heldKeep:
+		n.held, n.heldHead = nil, 0 // a burst's array goes back to the heap
 	case n.heldHead == len(n.held):
 		n.held, n.heldHead = n.held[:0], 0
 	case n.heldHead >= len(n.held)/2:
