@@ -23,7 +23,7 @@ import (
 // (window.go): before it, the burst overflowed the queue and the repair
 // of what it dropped went at half a queue a second (a 262144-flow burst
 // was 76,448 flows short after 90 s; on the 2-vCPU development VM it now
-// converges 4-6 s after the load, 2 s with the default sizes).
+// converges 4-8 s after the load, 2 s with the default sizes).
 func TestBurstPair(t *testing.T) {
 	const mode = "Mode FTFW {\n\t\tResendQueueSize 2048\n\t\tACKWindowSize 300\n\t}"
 	na, _ := burstPair(t, mode, 1<<20, 16384, 20000)
