@@ -61,7 +61,8 @@ func StatusLines(s *node.Stats) []string {
 	add("  resend queue:        %12d   flows: %12d   dropped: %d", s.ResendQueue, s.ResendObjects, s.ResendDropped)
 	add("  repaired:            %12d   pending: %12d   NACKs over budget: %d", s.Repaired, s.RepairPending, s.NACKLimited)
 	add("  resyncs answered:    %12d   coalesced: %12d   requested: %d", s.ResyncsAnswered, s.ResyncsCoalesced, s.ResyncsRequested)
-	add("  peer restarts:       %12d   advertised at start: %d", s.PeerRestarts, s.StartupAdvertised)
+	add("  peer restarts:       %12d   sent again after its HELLO: %d   advertised at start: %d", s.PeerRestarts, s.HelloResent, s.StartupAdvertised)
+	add("  waiting to be sent:  %12d   waited for the window: %d   window: %d (widened %d times)", s.TxQueue, s.WindowHeld, s.Window, s.WindowGrown)
 	add("  loss recovery:       probes %d, quick ACKs %d, resent as left out of an ACK %d, NACKs repeated %d",
 		s.Probes, s.QuickACKs, s.ImplicitResends, s.RepeatedNACKs)
 	add("  external cache full: %12d   rebuilds: %12d   evicted: %d", s.ExternalFull, s.Rebuilds, s.ExternalEvicted)

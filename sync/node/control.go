@@ -118,6 +118,7 @@ func (n *Node) dropQueuedEntries() {
 	}
 	clear(n.txq[len(kept):])
 	n.txq = kept
+	n.filterHeld(func(it txItem) bool { return it.entry == nil })
 }
 
 // Stats returns the node's counters.
@@ -131,13 +132,15 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 			s.SeqJumps, s.SeqReanchors, s.NACKLimited = n.ftfw.jumps, n.ftfw.reanchors, n.ftfw.nackLimited
 			s.RepairPending = len(n.guard.repair) + len(n.guard.repairExp)
 			s.ImplicitResends = n.ftfw.implicit
+			s.HelloResent = n.ftfw.flushed
+			s.Window, s.WindowGrown = n.ftfw.windowLen(), n.ftfw.grown
 		}
 		s.Internal = n.internal.Stats()
 		s.External = n.external.Stats()
 		s.InternalExpect = n.internalExp.Stats()
 		s.ExternalExpect = n.externalExp.Stats()
 		s.Link = n.link.Stats()
-		s.TxQueue = len(n.txq)
+		s.TxQueue = len(n.txq) + n.heldLen()
 		s.ResendQueueLimit, s.ErrorQueueLimit = n.cfg.Sync.ResendQueueSize, n.cfg.Sync.ErrorQueueLength
 		if n.sub != nil {
 			s.WatchBuffer = n.sub.ReadBuffer()

@@ -47,14 +47,26 @@
 //     second for the requests meanwhile (ResyncsCoalesced). NACK resends
 //     draw on a token bucket of a resend queue's worth a second; what is
 //     NACKed beyond it is repaired once (NACKLimited).
-//   - FTFW entries the resend queue loses unacknowledged (dropped when
-//     ResendQueueSize is reached, flushed by the peer's HELLO, NACKed
-//     beyond the budget) are sent again, as they are then, once the queue
-//     has dropped nothing for a second, half a queue a second (Repaired);
-//     DEAD entries wait in the internal cache for it. A HELLO from a peer
-//     past its handshake (it restarted) is answered with a bulk send
-//     (PeerRestarts). After a burst the peer's external cache converges
-//     on the internal cache.
+//   - FTFW's resend queue is the window of what may be in flight: flows
+//     and expectations go out only while it has room for them (beyond a
+//     reserve for control messages; at most 1024 in flight, or twice
+//     ACKWindowSize, or twice the largest range an ACK of the peer
+//     covered), and the rest waits in the transmit queue, sent once in
+//     its state then, until the peer's ACKs make room (WindowHeld;
+//     window.go). conntrackd sends at once, and a burst larger than the
+//     queue pushes unacknowledged entries out of it; a burst, bulk send
+//     or repair of any size now goes out at the pace the peer
+//     acknowledges. Entries waiting 10 s for a window the peer opens with
+//     no ACK are logged (a peer down, or not in FTFW mode).
+//   - FTFW entries the resend queue still loses unacknowledged (dropped
+//     when a control message needs the place, NACKed beyond the budget)
+//     are sent again, as they are then, once the queue has dropped
+//     nothing for a second, all at once into the window (Repaired); DEAD
+//     entries wait in the internal cache for it. Those a peer's HELLO
+//     empties out of the queue go out again at once (HelloResent), and a
+//     HELLO out of sequence from a peer heard before (it restarted) is
+//     answered with a bulk send (PeerRestarts). After a burst the peer's
+//     external cache converges on the internal cache.
 //   - A full external cache (HashLimit) refuses the peer's new entries,
 //     counts them (ExternalFull), logs it and rebuilds the cache (FTFW,
 //     NOTRACK): a RESYNC, and five seconds later the eviction of every

@@ -52,6 +52,7 @@ func (n *Node) flushExpect(internal, external bool) {
 		}
 		clear(n.txq[len(kept):])
 		n.txq = kept
+		n.filterHeld(func(it txItem) bool { return it.exp == nil })
 		clear(n.queuedExp)
 		n.internalExp.Flush()
 	}

@@ -67,8 +67,10 @@ type ftfw struct {
 	reanchors  uint64
 	wantResync bool
 	// peerSynced is set once the peer sent a message without HELLO (its
-	// handshake is over); a HELLO after that means it restarted and sets
-	// peerRestarted for the node.
+	// handshake is over; until then a HELLO that goes on from its
+	// sequence is part of the handshake); a HELLO out of sequence from a
+	// peer heard before means it restarted and sets peerRestarted for
+	// the node.
 	peerSynced, peerRestarted bool
 
 	// rs is the resend queue in send order; rsEntries finds the element of
@@ -78,6 +80,14 @@ type ftfw struct {
 	rsEntries map[*cache.Entry]*list.Element
 	rsLimit   int
 	rsDropped uint64
+	// flight is how many flows and expectations may be in flight
+	// unacknowledged (window.go), grown counts the times an ACK of the
+	// peer widened it (learnACK).
+	flight int
+	grown  uint64
+	// flushed counts the flows and expectations a HELLO of the peer took
+	// out of the resend queue (flushRS), sent again at once.
+	flushed uint64
 	// release is called for a cache entry that leaves the resend queue
 	// without being sent again (acknowledged, dropped or flushed).
 	release func(*cache.Entry)
@@ -87,9 +97,8 @@ type ftfw struct {
 	releaseExp func(*cache.ExpectEntry)
 	// onLost, when set, takes the entries (flows and expectations) the
 	// resend queue loses without their being acknowledged (dropped when
-	// full, flushed by a HELLO, NACKed beyond the budget), instead of
-	// release: the node repairs them. Control messages lost are not
-	// passed.
+	// full, NACKed beyond the budget), instead of release: the node
+	// repairs them. Control messages lost are not passed.
 	onLost func(txItem)
 	// nackBudget, when set, bounds the resends of NACKs (clocked by now);
 	// nackLimited counts the entries NACKed beyond it.
@@ -123,6 +132,7 @@ func newFTFW(windowSize, rsLimit int, release func(*cache.Entry)) *ftfw {
 		rsExp:      make(map[*cache.ExpectEntry]*list.Element),
 		rsLimit:    rsLimit,
 		release:    release,
+		flight:     flightStart(windowSize),
 	}
 }
 
@@ -144,15 +154,19 @@ func (s *ftfw) stamp(f *wire.Flags) {
 
 // sent records a message that went out with sequence number seq: cache
 // entries and ACK, NACK and RESYNC wait in the resend queue for an
-// acknowledgement; ALIVE does not. When the queue is full its oldest entry
-// is dropped.
+// acknowledgement; ALIVE does not. When the queue is full (the node's
+// window keeps flows and expectations out of a full queue, so only control
+// messages get it there: window.go) its oldest ACK or NACK is dropped, else
+// its oldest entry: ACKs and NACKs are sent again anyway (the next ACK
+// covers what the last did, NACKs are repeated), a lost flow needs a
+// repair.
 func (s *ftfw) sent(it txItem, seq uint32) {
 	if it.isCtl() && it.ctl&(wire.FlagACK|wire.FlagNACK|wire.FlagResync) == 0 {
 		return
 	}
 	if s.rs.Len() >= s.rsLimit {
 		s.rsDropped++
-		s.lose(s.rs.Front())
+		s.lose(s.evictable())
 	}
 	el := s.rs.PushBack(rsItem{seq: seq, item: it})
 	if it.entry != nil {
@@ -161,6 +175,17 @@ func (s *ftfw) sent(it txItem, seq uint32) {
 	if it.exp != nil {
 		s.rsExp[it.exp] = el
 	}
+}
+
+// evictable is the element a full resend queue drops: its oldest ACK or
+// NACK, else its oldest element.
+func (s *ftfw) evictable() *list.Element {
+	for el := s.rs.Front(); el != nil; el = el.Next() {
+		if r := el.Value.(rsItem); r.item.isCtl() && r.item.ctl&(wire.FlagACK|wire.FlagNACK) != 0 {
+			return el
+		}
+	}
+	return s.rs.Front()
 }
 
 // lose removes an element whose message may not have arrived from the
@@ -216,6 +241,7 @@ func (s *ftfw) flushRS(tx []txItem) []txItem {
 	for el := s.rs.Front(); el != nil; el = s.rs.Front() {
 		if it := s.drop(el, false); !it.isCtl() {
 			tx = append(tx, it)
+			s.flushed++
 		}
 	}
 	return tx
@@ -227,6 +253,7 @@ func (s *ftfw) flushRS(tx []txItem) []txItem {
 // (or their ACK was, and the resend is harmless). conntrackd leaves them
 // in its resend queue until the queue overflows.
 func (s *ftfw) ack(from, to uint32, tx []txItem) []txItem {
+	s.learnACK(from, to)
 	if front := s.rs.Front(); front != nil {
 		if first := front.Value.(rsItem).seq; wire.SeqBefore(first, from) {
 			n := len(tx)
@@ -330,7 +357,10 @@ func (s *ftfw) recv(m *wire.Message, tx []txItem) (verdict, bool, []txItem) {
 			s.window = s.windowSize - 1
 			s.ackFrom = h.Seq
 		}
-		if s.peerSynced {
+		// A peer heard before that says HELLO out of its sequence
+		// restarted, whether or not its handshake was over: its new
+		// node knows nothing of what the old one acknowledged.
+		if s.rxSet {
 			s.peerRestarted = true
 		}
 		s.peerSynced = false

@@ -199,3 +199,29 @@ func TestFTFWResendQueue(t *testing.T) {
 		t.Errorf("after HELLO: queue %d released %v sent again %v", s.rs.Len(), released, got)
 	}
 }
+
+// TestFTFWPeerRestart: a HELLO out of sequence from a peer heard before is
+// a restart, also while the peer's handshake is not over (its messages all
+// said HELLO); the first HELLO of a peer and the HELLOs that go on from its
+// sequence during its handshake are not.
+func TestFTFWPeerRestart(t *testing.T) {
+	for _, synced := range []bool{false, true} {
+		s := newFTFW(300, 10, func(*cache.Entry) {})
+		s.recv(ctl(5000, wire.FlagAlive|wire.FlagHello, 0, 0), nil)
+		s.recv(ctl(5002, wire.FlagAlive|wire.FlagHello, 0, 0), nil)
+		if s.peerRestarted {
+			t.Fatalf("synced %v: the peer's handshake taken for a restart", synced)
+		}
+		last := uint32(5002)
+		if synced {
+			last++
+			s.recv(ctl(last, wire.FlagAlive, 0, 0), nil)
+		}
+		// The new node numbers from its start time, behind the old
+		// node's sequence or far from it.
+		s.recv(ctl(last-1, wire.FlagAlive|wire.FlagHello, 0, 0), nil)
+		if !s.peerRestarted || s.rxLast != last-1 {
+			t.Errorf("synced %v: restarted %v, last %d; want a restart, last %d", synced, s.peerRestarted, s.rxLast, last-1)
+		}
+	}
+}

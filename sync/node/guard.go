@@ -23,10 +23,11 @@ import (
 //   - NACK resends draw on a token bucket (a resend queue's worth a
 //     second); the entries NACKed beyond it are repaired later, once;
 //   - FTFW entries the resend queue loses unacknowledged (dropped when
-//     full, flushed by a HELLO, NACKed beyond the budget) wait in a repair
-//     set and are sent again, as they are then, once the resend queue has
-//     dropped nothing for repairDelay; a HELLO from a peer past its
-//     handshake (it restarted) is answered with a bulk send;
+//     full, NACKed beyond the budget) wait in a repair set and are sent
+//     again, as they are then, once the resend queue has dropped nothing
+//     for repairDelay, through the window (window.go); a HELLO out of
+//     sequence from a peer heard before (it restarted) is answered with
+//     a bulk send;
 //   - a full external cache starts a rebuild: a RESYNC, and after
 //     rebuildSettle the eviction of the entries the peer did not send
 //     again (forgeries, and entries whose end was lost), then a second
@@ -74,8 +75,10 @@ type guard struct {
 	refused        bool
 	next           time.Time
 	rebuildPending bool
+	// lastACK is when the peer's last ACK came (FTFW; window.go).
+	lastACK time.Time
 	// Rate-limited log lines.
-	jumpLog, anchorLog, fullLog, lostLog logLimiter
+	jumpLog, anchorLog, fullLog, lostLog, helloLog, stallLog logLimiter
 }
 
 // paced runs an action at most once per interval: a request within the
@@ -202,9 +205,15 @@ func (n *Node) askResync(why string) {
 
 // afterFTFW acts on what FTFW's receiver found: a sequence followed anew
 // (logged, and a RESYNC when more was lost than a NACK asks for), a
-// message out of the window (logged), a restarted peer (a bulk send).
-func (n *Node) afterFTFW(jumps, reanchors uint64) {
+// message out of the window (logged), a resend queue a HELLO emptied
+// (logged), a restarted peer (a bulk send).
+func (n *Node) afterFTFW(jumps, reanchors, flushed uint64) {
 	s := n.ftfw
+	if s.flushed != flushed {
+		n.logLimited(&n.guard.helloLog, slog.LevelInfo,
+			"the peer's HELLO emptied the resend queue: %d entries it had not acknowledged sent again (%d in all)",
+			s.flushed-flushed, s.flushed)
+	}
 	if s.jumps != jumps {
 		n.logLimited(&n.guard.jumpLog, slog.LevelWarn,
 			"dropped a message of the peer whose sequence number %d is out of the window of %d after %d (a forgery? use AuthKey)",
@@ -219,6 +228,7 @@ func (n *Node) afterFTFW(jumps, reanchors uint64) {
 	}
 	if s.peerRestarted {
 		s.peerRestarted = false
+		s.resetWindow()
 		n.stats.PeerRestarts++
 		n.answerResync("the peer restarted (HELLO)")
 	}
@@ -247,9 +257,14 @@ func (n *Node) armRepair() {
 	g.repairTimer = n.later(repairDelay, n.runRepair)
 }
 
-// runRepair sends the repair set again, at most half a resend queue at a
-// time (the rest a repairDelay later), once the resend queue has dropped
-// nothing for repairDelay.
+// runRepair sends the repair set again once the resend queue has dropped
+// nothing for repairDelay: all of it at once into the transmit queue,
+// which lets it out as fast as the window allows (window.go). A set the
+// size of the table costs no more than the bulk send a RESYNC asks for,
+// and a peer makes entries lost only out of the resend queue (NACKs
+// beyond the budget), which holds at most ResendQueueSize and is refilled
+// only by new changes and budgeted resends: what a peer can make the
+// repair send stays within a few resend queues a second.
 func (n *Node) runRepair() {
 	g := &n.guard
 	g.repairTimer = nil
@@ -260,12 +275,8 @@ func (n *Node) runRepair() {
 		n.armRepair() // the burst goes on
 		return
 	}
-	budget := max(n.ftfw.rsLimit/2, 1)
 	sent := 0
 	for e := range g.repair {
-		if sent == budget {
-			break
-		}
 		delete(g.repair, e)
 		if e.InCache() {
 			n.enqueue(e)
@@ -273,9 +284,6 @@ func (n *Node) runRepair() {
 		}
 	}
 	for e := range g.repairExp {
-		if sent == budget {
-			break
-		}
 		delete(g.repairExp, e)
 		if e.InCache() {
 			n.enqueueExp(e)
@@ -283,13 +291,9 @@ func (n *Node) runRepair() {
 		}
 	}
 	n.stats.Repaired += uint64(sent)
-	left := len(g.repair) + len(g.repairExp)
 	n.logLimited(&n.guard.lostLog, slog.LevelWarn,
-		"repairing what the resend queue lost unacknowledged (so far %d dropped when full, %d NACKed beyond the budget): %d entries sent again now, %d later",
-		n.ftfw.rsDropped, n.ftfw.nackLimited, sent, left)
-	if left > 0 {
-		n.armRepair()
-	}
+		"repairing what the resend queue lost unacknowledged (so far %d dropped when full, %d NACKed beyond the budget): %d entries sent again (%d in all)",
+		n.ftfw.rsDropped, n.ftfw.nackLimited, sent, n.stats.Repaired)
 }
 
 // unrepaired takes an entry out of the repair set: it goes out anyway.

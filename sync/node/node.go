@@ -92,8 +92,12 @@ type Node struct {
 	lastRecv           uint32
 	recvSet            bool
 	txq                []txItem
-	queued             map[*cache.Entry]bool
-	buf                []byte
+	// held are the flows and expectations of the transmit queue that
+	// wait for room in FTFW's resend queue (window.go), from heldHead on.
+	held     []txItem
+	heldHead int
+	queued   map[*cache.Entry]bool
+	buf      []byte
 	// txMsg, txCT and txExp hold each data message transmit encodes
 	// (dataMessage); reused, since nothing keeps a message past its
 	// encoding.

@@ -69,10 +69,12 @@ func (n *Node) message(m *wire.Message) {
 // check, acknowledgements and resends are FTFW's; data behind the
 // expected sequence number is dropped.
 func (n *Node) messageFTFW(m *wire.Message) {
-	jumps, reanchors := n.ftfw.jumps, n.ftfw.reanchors
+	jumps, reanchors, flushed := n.ftfw.jumps, n.ftfw.reanchors, n.ftfw.flushed
+	queued := len(n.txq)
 	v, resync, tx := n.ftfw.recv(m, n.txq)
 	n.txq = tx
-	n.afterFTFW(jumps, reanchors)
+	n.markResends(queued)
+	n.afterFTFW(jumps, reanchors, flushed)
 	if v == verdictData || v == verdictCtl {
 		n.ackSoon(m.Header)
 	}
@@ -82,6 +84,9 @@ func (n *Node) messageFTFW(m *wire.Message) {
 		n.data(m)
 	case verdictCtl:
 		n.stats.RecvControl++
+		if m.Header.IsACK() {
+			n.guard.lastACK = n.clock.Now()
+		}
 		if resync {
 			n.answerResync("resync requested by the peer")
 		}

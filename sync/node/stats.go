@@ -76,9 +76,23 @@ type Stats struct {
 	Probes, QuickACKs, ImplicitResends, StartupAdvertised uint64
 	// RepeatedNACKs counts the NACKs sent again (renack.go).
 	RepeatedNACKs uint64
+	// WindowHeld counts the flows and expectations that waited in the
+	// transmit queue for room in FTFW's resend queue (window.go: what
+	// would have pushed unacknowledged entries out of it), each once.
+	WindowHeld uint64
+	// Window is how many flows and expectations may be in flight
+	// unacknowledged (FTFW; 1024, or twice ACKWindowSize or the largest
+	// range an ACK of the peer covered, within the resend queue),
+	// WindowGrown how often an ACK of the peer widened it.
+	Window      int
+	WindowGrown uint64
 	// PeerRestarts counts the peer's HELLOs after its handshake (FTFW: the
 	// peer restarted), each answered with a bulk send.
 	PeerRestarts uint64
+	// HelloResent counts the flows and expectations a HELLO of the peer
+	// emptied out of the resend queue unacknowledged (conntrackd forgets
+	// them), each sent again at once.
+	HelloResent uint64
 	// ExternalFull counts the peer's entries (flows and expectations) the
 	// full external cache (HashLimit) refused; Rebuilds counts the
 	// rebuilds they started (a RESYNC, then the eviction of what the peer

@@ -85,6 +85,7 @@ func (n *Node) runProbe() {
 	}
 	n.stats.Probes++
 	n.txq = append(n.txq, txItem{ctl: wire.FlagAlive})
+	n.checkStall()
 	p.delay = min(2*p.delay, aliveInterval)
 	n.armProbe()
 }

@@ -103,47 +103,65 @@ func (n *Node) nextSeq() uint32 {
 // the link's payload size, and reports whether it sent anything. In
 // NOTRACK, DEAD entries leave the internal cache once their DEL is sent;
 // in FTFW what was sent waits in the resend queue, and DEAD entries leave
-// when the peer acknowledges them.
+// when the peer acknowledges them. In FTFW flows and expectations go out
+// only while the resend queue has room for them (window.go): the others
+// wait, in order, for the peer's ACKs.
 func (n *Node) transmit() bool {
-	if len(n.txq) == 0 {
+	if len(n.txq) == 0 && n.heldLen() == 0 {
 		return false
 	}
-	data := false
+	flowControl := n.flowControlled()
+	mark := len(n.held)
+	sent, data := false, false
 	for i, it := range n.txq {
-		data = data || !it.isCtl()
 		n.txq[i] = txItem{}
-		if it.exp != nil {
-			delete(n.queuedExp, it.exp)
-			n.send(n.dataMessage(it), it)
-			n.stats.SentData++
-			if n.ftfw == nil && it.exp.Dead() {
-				n.internalExp.Release(it.exp)
-			}
+		if flowControl && !it.isCtl() {
+			n.hold(it)
 			continue
 		}
-		if it.entry == nil {
-			m := &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: it.ctl}}
-			if it.ctl&(wire.FlagACK|wire.FlagNACK|wire.FlagResync) != 0 {
-				m.Control = &wire.Control{From: it.from, To: it.to}
-			}
-			n.send(m, it)
-			n.stats.SentControl++
-			continue
-		}
-		e := it.entry
-		delete(n.queued, e)
-		n.send(n.dataMessage(it), it)
-		n.stats.SentData++
-		if n.ftfw == nil && e.Dead() {
-			n.internal.Release(e)
-		}
+		n.sendItem(it)
+		sent = true
+		data = data || !it.isCtl()
 	}
 	n.txq = n.txq[:0]
+	if flowControl && n.sendHeld(mark) {
+		sent, data = true, true
+	}
 	n.sendBuf(len(n.buf))
 	if data {
 		n.dataSent()
 	}
-	return true
+	return sent
+}
+
+// sendItem buffers one queued item: a flow or expectation in its state
+// now, or a control message.
+func (n *Node) sendItem(it txItem) {
+	if it.exp != nil {
+		delete(n.queuedExp, it.exp)
+		n.send(n.dataMessage(it), it)
+		n.stats.SentData++
+		if n.ftfw == nil && it.exp.Dead() {
+			n.internalExp.Release(it.exp)
+		}
+		return
+	}
+	if it.entry == nil {
+		m := &wire.Message{Header: wire.Header{Type: wire.MsgControl, Flags: it.ctl}}
+		if it.ctl&(wire.FlagACK|wire.FlagNACK|wire.FlagResync) != 0 {
+			m.Control = &wire.Control{From: it.from, To: it.to}
+		}
+		n.send(m, it)
+		n.stats.SentControl++
+		return
+	}
+	e := it.entry
+	delete(n.queued, e)
+	n.send(n.dataMessage(it), it)
+	n.stats.SentData++
+	if n.ftfw == nil && e.Dead() {
+		n.internal.Release(e)
+	}
 }
 
 // send stamps m with FTFW's HELLO flags, buffers it and lets FTFW keep it
