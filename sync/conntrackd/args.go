@@ -167,6 +167,26 @@ var xmlCodes = map[int32]int32{
 	control.CodeExpDumpExternal: control.CodeExpDumpExtXML,
 }
 
+// requestOpts are the client's options (each puts conntrackd in request
+// mode), with the request code of those that take no argument (-1 for
+// the others).
+var requestOpts = map[byte]int32{
+	'c': -1, 'i': -1, 'e': -1, 'F': -1, 'R': -1, 'f': -1, 's': -1,
+	'B': control.CodeSendBulk, 't': control.CodeResetTimers,
+	'k': control.CodeKill, 'n': control.CodeRequestDump,
+}
+
+// tableCodes are the request codes of the client options that take an
+// optional table (conntrack, expect, or neither: both) as byTable reads
+// it: {conntrack, expect, neither}.
+var tableCodes = map[byte][3]int32{
+	'c': {control.CodeCommit, control.CodeExpCommit, control.CodeAllCommit},
+	'i': {control.CodeDumpInternal, control.CodeExpDumpInternal, control.CodeDumpInternal},
+	'e': {control.CodeDumpExternal, control.CodeExpDumpExternal, control.CodeDumpExternal},
+	'F': {control.CodeFlushMaster, control.CodeExpFlushMaster, control.CodeAllFlushMaster},
+	'R': {control.CodeResyncMaster, control.CodeExpResyncMaster, control.CodeAllResyncMaster},
+}
+
 // Parse reads conntrackd's command line args (without the program name)
 // as conntrackd 1.4.7's main() does: each argument is taken for the
 // option named by its second character, whatever the rest ("-c", "xc"
@@ -183,27 +203,19 @@ func Parse(args []string) *Command {
 		if len(arg) > 1 {
 			opt = arg[1]
 		}
+		if _, ok := requestOpts[opt]; ok && !p.setMode(requestMode) {
+			return p.exit(1)
+		}
+		if codes, ok := tableCodes[opt]; ok {
+			i = p.byTable(i, codes[0], codes[1], codes[2])
+			continue
+		}
 		switch opt {
 		case 'd':
 			if !p.setMode(daemonMode) {
 				return p.exit(1)
 			}
 			p.cmd.Background = true
-		case 'c':
-			if !p.setMode(requestMode) {
-				return p.exit(1)
-			}
-			i = p.byTable(i, control.CodeCommit, control.CodeExpCommit, control.CodeAllCommit)
-		case 'i':
-			if !p.setMode(requestMode) {
-				return p.exit(1)
-			}
-			i = p.byTable(i, control.CodeDumpInternal, control.CodeExpDumpInternal, control.CodeDumpInternal)
-		case 'e':
-			if !p.setMode(requestMode) {
-				return p.exit(1)
-			}
-			i = p.byTable(i, control.CodeDumpExternal, control.CodeExpDumpExternal, control.CodeDumpExternal)
 		case 'C':
 			if i+1 < len(args) {
 				i++
@@ -219,15 +231,7 @@ func Parse(args []string) *Command {
 				break
 			}
 			p.usage("Missing config filename")
-		case 'F':
-			if !p.setMode(requestMode) {
-				return p.exit(1)
-			}
-			i = p.byTable(i, control.CodeFlushMaster, control.CodeExpFlushMaster, control.CodeAllFlushMaster)
 		case 'f':
-			if !p.setMode(requestMode) {
-				return p.exit(1)
-			}
 			if !p.takesArg(i) {
 				p.cmd.Code = control.CodeAllFlushCache
 				break
@@ -242,21 +246,9 @@ func Parse(args []string) *Command {
 				return p.exit(1)
 			}
 			i++
-		case 'R':
-			if !p.setMode(requestMode) {
-				return p.exit(1)
-			}
-			i = p.byTable(i, control.CodeResyncMaster, control.CodeExpResyncMaster, control.CodeAllResyncMaster)
 		case 'B', 't', 'k', 'n':
-			if !p.setMode(requestMode) {
-				return p.exit(1)
-			}
-			p.cmd.Code = map[byte]int32{'B': control.CodeSendBulk, 't': control.CodeResetTimers,
-				'k': control.CodeKill, 'n': control.CodeRequestDump}[opt]
+			p.cmd.Code = requestOpts[opt]
 		case 's':
-			if !p.setMode(requestMode) {
-				return p.exit(1)
-			}
 			if !p.takesArg(i) {
 				p.cmd.Code = control.CodeStats
 				break
