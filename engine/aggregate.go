@@ -3,8 +3,8 @@ package engine
 import (
 	"cmp"
 	"container/heap"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
