@@ -96,9 +96,11 @@ func aggregate(ctx context.Context, src Source, p *Plan) ([]Group, Result, error
 }
 
 // aggregator keeps one accumulator per group of a Grouping. The maps hold
-// the group's index in accs: the accumulators sit in one slice, without a
-// pointer (nothing for the garbage collector to follow) and without an
-// allocation a group. A grouping by one key maps the key itself, not an
+// the group's index in accs and keys: the accumulators sit in one slice,
+// without a pointer (nothing for the garbage collector to follow) and
+// without an allocation a group, and the keys of group i are
+// keys[i*len(g.By):], so the groups are listed in one sequential walk,
+// without the maps. A grouping by one key maps the key itself, not an
 // array of four, and an address or an int in a map of its type (the key
 // inline, not behind an interface).
 type aggregator struct {
@@ -108,7 +110,20 @@ type aggregator struct {
 	ints  map[int]int32
 	one   map[any]int32
 	many  map[groupKey]int32 // len(g.By) != 1
-	accs  []accumulator
+	n     int                // groups
+	// The accumulators and keys in chunks of groupChunk groups: growing
+	// never copies them.
+	accs [][]accumulator
+	keys [][]any
+}
+
+// groupChunk is how many groups' accumulators and keys are allocated at
+// once.
+const groupChunk = 4096
+
+// acc is the accumulator of group i.
+func (a *aggregator) acc(i int32) *accumulator {
+	return &a.accs[i/groupChunk][i%groupChunk]
 }
 
 func newAggregator(g *Grouping) *aggregator {
@@ -175,14 +190,21 @@ func (a *aggregator) add(f *Flow) error {
 	}
 	i, ok := a.lookup(&k)
 	if !ok {
-		if len(a.accs) == math.MaxInt32 {
+		if a.n == math.MaxInt32 {
 			return errors.New("aggregate: too many groups")
 		}
-		i = int32(len(a.accs))
-		a.accs = append(a.accs, accumulator{val: v})
+		if a.n%groupChunk == 0 {
+			a.accs = append(a.accs, make([]accumulator, 0, groupChunk))
+			a.keys = append(a.keys, make([]any, 0, groupChunk*len(g.By)))
+		}
+		c := len(a.accs) - 1
+		a.accs[c] = append(a.accs[c], accumulator{val: v})
+		a.keys[c] = append(a.keys[c], k[:len(g.By)]...)
+		i = int32(a.n)
+		a.n++
 		a.insert(&k, i)
 	} else {
-		acc := &a.accs[i]
+		acc := a.acc(i)
 		switch g.Agg {
 		case AggSum, AggAvg:
 			acc.val += v
@@ -192,7 +214,7 @@ func (a *aggregator) add(f *Flow) error {
 			acc.val = max(acc.val, v)
 		}
 	}
-	a.accs[i].n++
+	a.acc(i).n++
 	return nil
 }
 
@@ -207,28 +229,15 @@ func (a *aggregator) value(acc accumulator) float64 {
 	return acc.val
 }
 
-// each calls fn with the keys and accumulator of every group (the keys
-// only for the call).
+// each calls fn with the keys and accumulator of every group, in the
+// order the groups were made.
 func (a *aggregator) each(fn func(keys []any, acc accumulator)) {
 	nk := len(a.g.By)
-	if a.many == nil {
-		var k [1]any
-		for key, i := range a.addrs {
-			k[0] = key
-			fn(k[:], a.accs[i])
+	for c, chunk := range a.accs {
+		keys := a.keys[c]
+		for j, acc := range chunk {
+			fn(keys[j*nk:(j+1)*nk:(j+1)*nk], acc)
 		}
-		for key, i := range a.ints {
-			k[0] = key
-			fn(k[:], a.accs[i])
-		}
-		for key, i := range a.one {
-			k[0] = key
-			fn(k[:], a.accs[i])
-		}
-		return
-	}
-	for key, i := range a.many {
-		fn(key[:nk], a.accs[i])
 	}
 }
 
@@ -237,8 +246,7 @@ func (a *aggregator) each(fn func(keys []any, acc accumulator)) {
 // below the number of groups keeps the best ones in a heap while the
 // groups are walked, instead of sorting them all.
 func (a *aggregator) result(limit int) ([]Group, error) {
-	n := len(a.accs)
-	nk := len(a.g.By)
+	n := a.n
 	var cmpErr error
 	order := func(x, y *Group) int {
 		c, err := compareGroups(x, y)
@@ -256,12 +264,10 @@ func (a *aggregator) result(limit int) ([]Group, error) {
 				if limit == 0 || order(&grp, &h.g[0]) >= 0 {
 					return
 				}
-				grp.Keys = slices.Clone(keys)
 				h.g[0] = grp
 				heap.Fix(h, 0)
 				return
 			}
-			grp.Keys = slices.Clone(keys)
 			heap.Push(h, grp)
 		})
 		if cmpErr != nil {
@@ -269,12 +275,10 @@ func (a *aggregator) result(limit int) ([]Group, error) {
 		}
 		out = h.g
 	} else {
-		// One array holds the keys of every group.
-		backing := make([]any, 0, n*nk)
+		// The groups share the aggregator's array of keys.
 		out = make([]Group, 0, n)
 		a.each(func(keys []any, acc accumulator) {
-			backing = append(backing, keys...)
-			out = append(out, Group{Keys: backing[len(backing)-nk : len(backing) : len(backing)], Count: acc.n, Value: a.value(acc)})
+			out = append(out, Group{Keys: keys, Count: acc.n, Value: a.value(acc)})
 		})
 	}
 	if err := sortGroups(out); err != nil {
@@ -459,5 +463,6 @@ func (a *aggregator) reset() {
 	clear(a.ints)
 	clear(a.one)
 	clear(a.many)
-	a.accs = a.accs[:0]
+	// Not reused: the groups listed last share the keys.
+	a.n, a.accs, a.keys = 0, nil, nil
 }

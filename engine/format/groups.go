@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -57,9 +59,14 @@ func groupRow(g *engine.Group, esc func(string) string) []string {
 func writeGroupsText(w io.Writer, groups []engine.Group) error {
 	var (
 		text   []byte
-		ends   []int // where each cell ends in text, row after row
+		ends   []int32 // where each cell ends in text, row after row
 		widths []int
 	)
+	if len(groups) > 0 {
+		cells := len(groups) * (len(groups[0].Keys) + 1)
+		ends = make([]int32, 0, cells)
+		text = make([]byte, 0, cells*8)
+	}
 	for i := range groups {
 		g := &groups[i]
 		for j := 0; j <= len(g.Keys); j++ {
@@ -69,7 +76,10 @@ func writeGroupsText(w io.Writer, groups []engine.Group) error {
 			} else {
 				text = strconv.AppendFloat(text, g.Value, 'f', -1, 64)
 			}
-			ends = append(ends, len(text))
+			if len(text) > math.MaxInt32 {
+				return errors.New("groups too large to align")
+			}
+			ends = append(ends, int32(len(text)))
 			if j == len(widths) {
 				widths = append(widths, 0)
 			}
@@ -82,7 +92,7 @@ func writeGroupsText(w io.Writer, groups []engine.Group) error {
 		last := len(groups[i].Keys)
 		for j := 0; j <= last; j++ {
 			c := text[start:ends[cell]]
-			start = ends[cell]
+			start = int(ends[cell])
 			cell++
 			pad := widths[j] - utf8.RuneCount(c)
 			if j == last {
