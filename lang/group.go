@@ -91,6 +91,9 @@ func (c *compiler) aggValue(e *Expr, what string) (func(*engine.Flow) (float64, 
 		}
 		return nil, e.errAt(0, "`%s` needs a number or a duration, not a value of %s", what, name)
 	}
+	if get := fieldValue(bareField(prog)); get != nil {
+		return func(f *engine.Flow) (float64, error) { return get(f), nil }, nil
+	}
 	var machine vm.VM
 	return func(f *engine.Flow) (float64, error) {
 		out, err := machine.Run(prog, f)

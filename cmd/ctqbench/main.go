@@ -91,7 +91,7 @@ func runMain(cfg config) int {
 	close(done)
 	var sig signalError
 	if errors.As(context.Cause(ctx), &sig) {
-		fmt.Fprintf(os.Stderr, "ctqbench: interrupted (%v); namespaces removed, nf_conntrack_max restored\n", sig.sig)
+		fmt.Fprintf(os.Stderr, "ctqbench: interrupted (%v)\n", sig.sig)
 		return exitCode(sig.sig)
 	}
 	if err != nil {
