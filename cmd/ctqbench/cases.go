@@ -42,7 +42,7 @@ const (
 )
 
 // comparison is one ratio the report gives: a case's time over its
-// anchor's, round by round, and the goal for it.
+// anchor's, round by round, and the goal for it (0: none).
 type comparison struct {
 	label  string
 	of, to string
@@ -58,7 +58,7 @@ func comparisons() []comparison {
 		{label: "ctq conntrack -L vs conntrack -L", of: caseCtqCT, to: caseConntrack, goal: 0.70},
 		{label: "count by src vs raw dump floor", of: caseBySrc, to: caseRaw, goal: 1.30},
 		{label: "top 10 src by bytes vs raw dump floor", of: caseTopSrc, to: caseRaw, goal: 1.30},
-		{label: "count by dst vs raw dump floor", of: caseByDst, to: caseRaw, goal: 1.30},
+		{label: "count by dst vs raw dump floor", of: caseByDst, to: caseRaw},
 	}
 }
 
@@ -197,6 +197,10 @@ func report(w io.Writer, cfg config, small, large map[string]*result) {
 	fmt.Fprintf(w, "\nratio to the anchor of the same round, median (min-max) of %d rounds:\n", cfg.runs)
 	for _, cmp := range comparisons() {
 		s := ratios(large[cmp.of].walls, large[cmp.to].walls)
+		if cmp.goal == 0 {
+			fmt.Fprintf(w, "%-40s %s\n", cmp.label+":", s)
+			continue
+		}
 		fmt.Fprintf(w, "%-40s %-20s goal <= %.2fx  %s\n", cmp.label+":", s, cmp.goal, verdict(s.median <= cmp.goal))
 	}
 	fmt.Fprintf(w, "\npeak RSS at %d and %d flows (largest of the runs):\n", cfg.small, cfg.flows)
