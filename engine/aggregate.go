@@ -87,6 +87,7 @@ func aggregate(ctx context.Context, src Source, p *Plan) ([]Group, Result, error
 	if err != nil {
 		return nil, res, err
 	}
+	agg.dropIndex()
 	out, err := agg.result(p.Limit)
 	if err != nil {
 		return nil, res, err
@@ -455,6 +456,14 @@ func (h *groupHeap) Pop() any {
 	x := h.g[len(h.g)-1]
 	h.g = h.g[:len(h.g)-1]
 	return x
+}
+
+// dropIndex lets the maps go once no entry will be added: listing the
+// groups needs only the accumulators and keys, and the garbage collector
+// can hand the maps' memory to the listing instead of the system handing
+// out fresh pages.
+func (a *aggregator) dropIndex() {
+	a.addrs, a.ints, a.one, a.many = nil, nil, nil, nil
 }
 
 // reset empties every group.

@@ -170,9 +170,10 @@ func benchBurst(ctx context.Context, cfg config) error {
 	fmt.Printf("\nevent burst: %d flows loaded with conntrack -R in %.2fs (%.0f a second) while three listeners ran:\n",
 		cfg.burstFlows, load.Seconds(), float64(cfg.burstFlows)/load.Seconds())
 	for i, l := range done {
-		fmt.Printf("%-44s %9d of %d events (%.3f)", l.name, l.events.Load(), cfg.burstFlows, float64(l.events.Load())/float64(cfg.burstFlows))
+		got := l.events.Load()
+		fmt.Printf("%-44s %9d of %d events (%.3f), %d lost", l.name, got, cfg.burstFlows, float64(got)/float64(cfg.burstFlows), int64(cfg.burstFlows)-got)
 		if l.lost.Load() > 0 {
-			fmt.Printf(", %d loss markers", l.lost.Load())
+			fmt.Printf("; %d loss markers", l.lost.Load())
 			if l.overflows.Load() > 0 {
 				fmt.Printf(" (%d kernel overflows)", l.overflows.Load())
 			}

@@ -1,6 +1,7 @@
 package format
 
 import (
+	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -122,5 +123,13 @@ func TestWriteGroupsTextAligned(t *testing.T) {
 	}
 	if got.String() != want.String() {
 		t.Errorf("got\n%s\nwant\n%s", got.String(), want.String())
+	}
+}
+
+func TestAppendNumber(t *testing.T) {
+	for _, v := range []float64{0, math.Copysign(0, -1), 1, -1, 7, 1520, 2.5, -2.5, 1 << 52, 1<<53 - 1, 1 << 53, 1e21, -1e21, 1234567.5, math.Inf(1), math.NaN(), 0.1} {
+		if got, want := string(appendNumber(nil, v)), number(v); got != want {
+			t.Errorf("appendNumber(%v) = %q, want %q", v, got, want)
+		}
 	}
 }
