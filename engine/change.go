@@ -1,6 +1,9 @@
 package engine
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Change is what an update does to one entry. Only the parts whose Set*
 // flag is on (or whose label sets are non-empty) are sent to the kernel.
@@ -70,7 +73,8 @@ type Batch interface {
 // replaced meanwhile by a new one the request then reaches (see
 // Batch.Delete).
 type Sender interface {
-	// Send sends the queued requests now and reads their answers.
+	// Send sends the queued requests now. Their answers may be read
+	// later, while the caller queues more (Close reads them all).
 	Send() error
 }
 
@@ -78,14 +82,21 @@ type Sender interface {
 // request (Plan.Echo needs it). Observing costs the batch nothing when
 // nobody observes.
 type Observer interface {
-	// Observe makes the batch call fn with each request's number (0 for
-	// the first request Delete, Update or Create queued) and its outcome:
-	// nil when the kernel carried it out, else the kernel's error.
-	// Requests whose outcome is unknown (BatchStats.Unknown) are not
-	// reported. fn runs in the call that sent the request: Delete,
-	// Update, Create, CreateIfAbsent, Send or Close.
+	// Observe makes the batch call fn once for each request, in the
+	// order they were queued, with the request's number (0 for the first
+	// request Delete, Update or Create queued) and its outcome: nil when
+	// the kernel carried it out, else the kernel's error, or an error
+	// matching ErrUnknownOutcome when its answer was lost
+	// (BatchStats.Unknown). fn runs in a call of the batch's user
+	// (Delete, Update, Create, CreateIfAbsent, Send or Close), some calls
+	// after the one that queued the request; by the end of Close every
+	// request sent has been reported.
 	Observe(fn func(req int, err error))
 }
+
+// ErrUnknownOutcome is reported (Observer) for a request whose answer was
+// lost: the kernel may or may not have carried it out.
+var ErrUnknownOutcome = errors.New("the outcome of the request is unknown: its answer was lost")
 
 // AbsentCreator is implemented by Batches whose creates can leave an
 // entry that exists already alone (Plan.IfAbsent needs it).

@@ -7,19 +7,22 @@ import (
 )
 
 // echo writes the entries a delete or update with Plan.Echo carried out:
-// the batch reports each request's outcome (Observer), and drain writes the
-// entries whose requests succeeded, in the order they were queued.
+// the batch reports each request's outcome, in request order (Observer),
+// and drain writes the entries whose requests succeeded, in that order.
 type echo struct {
 	ctx    context.Context
 	src    Source
 	w      Writer
 	update bool // write the entry as the kernel holds it now (a get)
-	// pending are the entries queued since the last reset: request base+i
-	// is pending[i].
+	// pending are the entries of the requests not yet written or
+	// dropped: request base+i is pending[i].
 	pending []Flow
 	base    int
-	done    []int // requests reported carried out, not yet written
-	written int
+	// reported[i] is pending[i]'s outcome, once reported: true when the
+	// kernel carried the request out.
+	reported []bool
+	written  int
+	err      error // a report out of order
 }
 
 // newEcho wires an echo to b; it fails when b cannot report outcomes.
@@ -34,9 +37,10 @@ func newEcho(ctx context.Context, src Source, p *Plan, out Output, b Batch) (*ec
 	}
 	e := &echo{ctx: ctx, src: src, w: w, update: p.Action == ActUpdate}
 	o.Observe(func(req int, err error) {
-		if err == nil {
-			e.done = append(e.done, req)
+		if want := e.base + len(e.reported); req != want && e.err == nil {
+			e.err = fmt.Errorf("echo: request %d reported where %d was due", req, want)
 		}
+		e.reported = append(e.reported, err == nil)
 	})
 	return e, nil
 }
@@ -47,14 +51,21 @@ func (e *echo) queued(f *Flow) { e.pending = append(e.pending, *f) }
 // unqueued forgets the last entry recorded: its request was not queued.
 func (e *echo) unqueued() { e.pending = e.pending[:len(e.pending)-1] }
 
-// drain writes the entries whose requests were carried out. With reset
-// every queued request has been sent, so the entries recorded are
-// forgotten.
-func (e *echo) drain(reset bool) error {
-	for _, req := range e.done {
-		i := req - e.base
-		if i < 0 || i >= len(e.pending) {
-			return fmt.Errorf("echo: request %d was not recorded", req)
+// drain writes the entries whose requests were carried out and forgets
+// every entry whose outcome was reported.
+func (e *echo) drain() error {
+	n := len(e.reported)
+	switch {
+	case e.err != nil:
+		return e.err
+	case n == 0:
+		return nil
+	case n > len(e.pending):
+		return fmt.Errorf("echo: request %d was not recorded", e.base+len(e.pending))
+	}
+	for i, ok := range e.reported {
+		if !ok {
+			continue
 		}
 		f := &e.pending[i]
 		if e.update {
@@ -72,10 +83,8 @@ func (e *echo) drain(reset bool) error {
 		}
 		e.written++
 	}
-	e.done = e.done[:0]
-	if reset {
-		e.base += len(e.pending)
-		e.pending = e.pending[:0]
-	}
+	e.pending = append(e.pending[:0], e.pending[n:]...)
+	e.reported = e.reported[:0]
+	e.base += n
 	return nil
 }

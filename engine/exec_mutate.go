@@ -196,14 +196,12 @@ func execMutation(ctx context.Context, src Source, p *Plan, out Output, progress
 			progress(queued)
 		}
 		if sender != nil && queued%GuardGroup == 0 {
-			err = sender.Send()
-			if ec != nil && err == nil {
-				err = ec.drain(true)
+			if err = sender.Send(); err != nil {
+				return err
 			}
-			return err
 		}
 		if ec != nil {
-			return ec.drain(false)
+			return ec.drain()
 		}
 		return nil
 	}
@@ -218,7 +216,7 @@ func execMutation(ctx context.Context, src Source, p *Plan, out Output, progress
 	}
 	stats, cerr := b.Close()
 	if ec != nil {
-		if eerr := ec.drain(true); err == nil {
+		if eerr := ec.drain(); err == nil {
 			err = eerr
 		}
 	}

@@ -187,21 +187,19 @@ func checkCase(ctx context.Context, ns *namespace, c benchCase) (int, error) {
 // report prints the results side by side with the ratios the project
 // tracks, each against its anchor of the same round.
 func report(w io.Writer, cfg config, small, large map[string]*result) {
-	fmt.Fprintf(w, "%-52s %8s %15s %10s\n", fmt.Sprintf("command (%d flows, %d rounds)", cfg.flows, cfg.runs), "median", "(min-max)", "peak RSS")
+	fmt.Fprintf(w, "%-52s %24s %10s\n", fmt.Sprintf("command (%d flows, %d rounds)", cfg.flows, cfg.runs), "median (min-max)", "peak RSS")
 	for _, c := range cases(cfg, cfg.flows) {
 		x := large[c.name]
-		lo, hi := minMax(x.walls)
-		fmt.Fprintf(w, "%-52s %7.3fs %15s %6.1f MiB\n", c.name, median(x.walls).Seconds(),
-			fmt.Sprintf("(%.3f-%.3f)", lo.Seconds(), hi.Seconds()), kib(x.maxRSS))
+		fmt.Fprintf(w, "%-52s %24s %6.1f MiB\n", c.name, durationSpread(x.walls), kib(x.maxRSS))
 	}
 	fmt.Fprintf(w, "\nratio to the anchor of the same round, median (min-max) of %d rounds:\n", cfg.runs)
 	for _, cmp := range comparisons() {
-		s := ratios(large[cmp.of].walls, large[cmp.to].walls)
+		q := roundRatios(large[cmp.of].walls, large[cmp.to].walls)
 		if cmp.goal == 0 {
-			fmt.Fprintf(w, "%-40s %s\n", cmp.label+":", s)
+			fmt.Fprintf(w, "%-40s %s\n", cmp.label+":", ratioSpread(q))
 			continue
 		}
-		fmt.Fprintf(w, "%-40s %-20s goal <= %.2fx  %s\n", cmp.label+":", s, cmp.goal, verdict(s.median <= cmp.goal))
+		fmt.Fprintf(w, "%-40s %-20s goal <= %.2fx  %s\n", cmp.label+":", ratioSpread(q), cmp.goal, verdict(medianRatio(q) <= cmp.goal))
 	}
 	fmt.Fprintf(w, "\npeak RSS at %d and %d flows (largest of the runs):\n", cfg.small, cfg.flows)
 	for _, name := range memoryCases() {

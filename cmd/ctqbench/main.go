@@ -38,13 +38,21 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == rawDeleteCommand {
+		// Internal: the kernel's cost of the delete benchmark's deletes.
+		if err := rawDelete(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "ctqbench rawdelete:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg := config{}
 	flag.IntVar(&cfg.flows, "n", 200000, "flows in the benchmark table")
 	flag.IntVar(&cfg.small, "small", 20000, "flows in the small table (peak RSS must stay flat from small to n)")
 	flag.IntVar(&cfg.runs, "runs", 3, "runs per command (the median time is reported)")
 	flag.StringVar(&cfg.ctq, "ctq", "./ctq", "the ctq binary to measure")
 	flag.StringVar(&cfg.conntrack, "conntrack", "conntrack", "the conntrack binary to compare with")
-	flag.IntVar(&cfg.deleteFlows, "delete-n", 100000, "flows in each of the three tables of the delete benchmark (0: skip it)")
+	flag.IntVar(&cfg.deleteFlows, "delete-n", 100000, "flows in the delete benchmark's table, of which 30% are deleted (0: skip it)")
 	flag.IntVar(&cfg.burstFlows, "burst-n", 200000, "flows in the event burst (0: skip it)")
 	flag.IntVar(&cfg.syncFlows, "sync-n", 100000, "flows replicated and committed by a conntrackd pair and a ctq pair (0: skip it)")
 	flag.IntVar(&cfg.accountFlows, "account-n", 262144, "entries in each round of the flow accounting burst (0: skip it)")
@@ -157,7 +165,12 @@ func run(ctx context.Context, cfg config, lim *connLimit) error {
 		run          func() error
 	}{
 		{cfg.flows, cfg.flows, func() error { return benchList(ctx, cfg) }},
-		{cfg.deleteFlows, cfg.deleteFlows, func() error { return benchDelete(cfg) }},
+		{cfg.deleteFlows, cfg.deleteFlows, func() error {
+			if err := benchDelete(cfg); err != nil {
+				return err
+			}
+			return benchUpdate(cfg)
+		}},
 		{cfg.burstFlows, cfg.burstFlows, func() error { return benchBurst(ctx, cfg) }},
 		{cfg.syncFlows, cfg.syncFlows, func() error { return benchSync(ctx, cfg) }},
 		{cfg.accountFlows, 0, func() error { return benchAccount(ctx, cfg) }},

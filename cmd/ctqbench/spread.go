@@ -2,39 +2,46 @@ package main
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 )
 
-// spread is a ratio over several rounds: the median and the extremes.
-type spread struct{ median, lo, hi float64 }
-
-// String is the ratio as the report prints it: "1.04x (0.98-1.10)".
-func (s spread) String() string {
-	return fmt.Sprintf("%.2fx (%.2f-%.2f)", s.median, s.lo, s.hi)
+// median of a non-empty list of durations.
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
-// ratios divides each of a's times by b's of the same round (the shorter
-// list decides how many rounds there are) and summarizes the quotients.
-func ratios(a, b []time.Duration) spread {
+// durationSpread formats the median of d with its min-max.
+func durationSpread(d []time.Duration) string {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return fmt.Sprintf("%.3fs (%.3f-%.3f)", s[len(s)/2].Seconds(), s[0].Seconds(), s[len(s)-1].Seconds())
+}
+
+// ratioSpread formats the median of r with its min-max.
+func ratioSpread(r []float64) string {
+	s := slices.Clone(r)
+	slices.Sort(s)
+	return fmt.Sprintf("%.2fx (%.2f-%.2f)", s[len(s)/2], s[0], s[len(s)-1])
+}
+
+// roundRatios divides each of a's times by b's of the same round (the
+// shorter list decides how many rounds there are).
+func roundRatios(a, b []time.Duration) []float64 {
 	var q []float64
 	for i := range min(len(a), len(b)) {
 		if b[i] > 0 {
 			q = append(q, a[i].Seconds()/b[i].Seconds())
 		}
 	}
-	if len(q) == 0 {
-		return spread{}
-	}
-	sort.Float64s(q)
-	return spread{median: q[len(q)/2], lo: q[0], hi: q[len(q)-1]}
+	return q
 }
 
-// minMax is the shortest and the longest of a non-empty list of times.
-func minMax(d []time.Duration) (lo, hi time.Duration) {
-	lo, hi = d[0], d[0]
-	for _, x := range d[1:] {
-		lo, hi = min(lo, x), max(hi, x)
-	}
-	return lo, hi
+// medianRatio is the median of a non-empty list of ratios.
+func medianRatio(r []float64) float64 {
+	s := slices.Clone(r)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

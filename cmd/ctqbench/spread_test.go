@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-func TestRatios(t *testing.T) {
+func TestRoundRatios(t *testing.T) {
 	ms := func(v ...int) []time.Duration {
 		var d []time.Duration
 		for _, x := range v {
@@ -25,14 +25,16 @@ func TestRatios(t *testing.T) {
 		{ms(50), ms(100), "0.50x (0.50-0.50)"},
 		// Rounds without their anchor are left out.
 		{ms(100, 100, 100), ms(200, 100), "1.00x (0.50-1.00)"},
-		{nil, nil, "0.00x (0.00-0.00)"},
 	} {
-		if got := ratios(tt.a, tt.b).String(); got != tt.want {
-			t.Errorf("ratios(%v, %v) = %s, want %s", tt.a, tt.b, got, tt.want)
+		q := roundRatios(tt.a, tt.b)
+		if got := ratioSpread(q); got != tt.want {
+			t.Errorf("roundRatios(%v, %v) = %s, want %s", tt.a, tt.b, got, tt.want)
 		}
 	}
-	lo, hi := minMax(ms(3, 1, 2))
-	if lo != time.Millisecond || hi != 3*time.Millisecond {
-		t.Errorf("minMax = %v, %v", lo, hi)
+	if got := medianRatio([]float64{3, 1, 2}); got != 2 {
+		t.Errorf("medianRatio = %v, want 2", got)
+	}
+	if got := durationSpread(ms(3, 1, 2)); got != "0.002s (0.001-0.003)" {
+		t.Errorf("durationSpread = %s", got)
 	}
 }

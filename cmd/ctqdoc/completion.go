@@ -60,6 +60,36 @@ _ctq()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+`)
+	b.WriteString(`    # After a subcommand (ctq conntrack ...), that program's arguments.
+    if ((COMP_CWORD > 1)); then
+        case ${COMP_WORDS[1]} in
+`)
+	var subs []string
+	for _, sc := range d.subcommands {
+		subs = append(subs, sc.Name)
+		if opts := d.subcommandOptions[sc.Name]; len(opts) > 0 {
+			fmt.Fprintf(&b, `        %s)
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W %s -- "$cur")
+            else
+                compopt -o filenames 2>/dev/null
+                mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+            fi
+            return
+            ;;
+`, sc.Name, shWord(strings.Join(opts, " ")))
+			continue
+		}
+		fmt.Fprintf(&b, `        %s)
+            compopt -o filenames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+            return
+            ;;
+`, sc.Name)
+	}
+	b.WriteString(`        esac
+    fi
     case $prev in
 `)
 	var all []string
@@ -104,12 +134,14 @@ _ctq()
         mapfile -t COMPREPLY < <(compgen -W %s -- "$cur")
         return
     fi
-    # A script file.
+    # A script file, or first a subcommand.
+    COMPREPLY=()
+    ((COMP_CWORD == 1)) && mapfile -t COMPREPLY < <(compgen -W %s -- "$cur")
     compopt -o filenames 2>/dev/null
-    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+    mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur")
 }
 complete -F _ctq ctq
-`, shWord(strings.Join(all, " ")))
+`, shWord(strings.Join(all, " ")), shWord(strings.Join(subs, " ")))
 	return b.String()
 }
 
@@ -140,7 +172,9 @@ _ctq_netns() {
 }
 
 _ctq() {
-    _arguments -s -S \
+    local curcontext=$curcontext state state_descr line
+    typeset -A opt_args
+    _arguments -C -s -S -A '-*' \
 `)
 	for _, f := range d.flags {
 		names := flagNames(f)
@@ -180,7 +214,29 @@ _ctq() {
 		}
 		fmt.Fprintf(&b, "        %s \\\n", spec)
 	}
-	b.WriteString(`        '1:script:_files'
+	var subs []string
+	for _, sc := range d.subcommands {
+		subs = append(subs, sc.Name)
+	}
+	b.WriteString(`        '1:script or subcommand:->first' \
+        '*::argument:->rest'
+    case $state in
+    first)
+        _alternative ` + shWord("subcommands:subcommand:("+strings.Join(subs, " ")+")") + ` 'files:script:_files'
+        ;;
+    rest)
+        case $words[1] in
+`)
+	for _, sc := range d.subcommands {
+		if opts := d.subcommandOptions[sc.Name]; len(opts) > 0 {
+			fmt.Fprintf(&b, "        %s) _alternative %s 'files:file:_files' ;;\n", sc.Name,
+				shWord("options:"+sc.Name+" option:("+strings.Join(opts, " ")+")"))
+		}
+	}
+	b.WriteString(`        *) _files ;;
+        esac
+        ;;
+    esac
 }
 
 _ctq "$@"
@@ -211,6 +267,13 @@ function __fish_ctq_netns
 end
 
 `)
+	for _, sc := range d.subcommands {
+		fmt.Fprintf(&b, "complete -c ctq -n __fish_use_subcommand -a %s -d %s\n", sc.Name,
+			fishWord(strings.TrimSuffix(sentence(shortHelp(cli.Flag{Help: sc.Help})), ".")))
+		for _, o := range d.subcommandOptions[sc.Name] {
+			fmt.Fprintf(&b, "complete -c ctq -n %s -l %s\n", fishWord("__fish_seen_subcommand_from "+sc.Name), strings.TrimPrefix(o, "--"))
+		}
+	}
 	for _, f := range d.flags {
 		line := "complete -c ctq"
 		if f.Short != "" {

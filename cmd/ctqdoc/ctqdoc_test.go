@@ -373,6 +373,10 @@ func TestBashCompletes(t *testing.T) {
 		{[]string{"ctq", "-e", "'list wh"}, ""},
 		{[]string{"ctq", "--ver"}, "--version"},
 		{[]string{"ctq", "-o", "json", "--n"}, "--netns"},
+		{[]string{"ctq", "conntr"}, "conntrack conntrackd"},
+		{[]string{"ctq", "conntrack", "--orig-"}, "--orig-src --orig-dst --orig-zone"},
+		{[]string{"ctq", "conntrack", "-D", "-p", "udp", "--dst-n"}, "--dst-nat"},
+		{[]string{"ctq", "conntrackd", "--ver"}, ""},
 	} {
 		if got := strings.Join(complete(tt.words...), " "); got != tt.want {
 			t.Errorf("%q: got %q, want %q", tt.words, got, tt.want)

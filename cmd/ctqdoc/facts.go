@@ -22,6 +22,9 @@ type facts struct {
 	flags []cli.Flag
 	// subcommands are ctq's other programs (ctq conntrack).
 	subcommands []cli.Subcommand
+	// subcommandOptions are the long options a subcommand's completion
+	// offers, by subcommand name.
+	subcommandOptions map[string][]string
 	// differences are where the conntrack and conntrackd front ends
 	// deliberately differ from conntrack-tools 1.4.7: each a command
 	// line (or "") and what ctq does.
@@ -105,15 +108,16 @@ var conntrackd = map[string]string{
 // gather reads the facts from ctq's tables.
 func gather() (*facts, error) {
 	d := &facts{
-		flags:       cli.Flags(),
-		subcommands: cli.Subcommands(),
-		differences: differences(),
-		fields:      lang.Fields(),
-		expect:      lang.ExpectFields(),
-		constants:   lang.Constants(),
-		tables:      lang.Tables(),
-		topics:      map[string]string{},
-		syncConfigs: daemon.DefaultConfigPaths(),
+		flags:             cli.Flags(),
+		subcommands:       cli.Subcommands(),
+		subcommandOptions: map[string][]string{"conntrack": ctargs.LongOptions()},
+		differences:       differences(),
+		fields:            lang.Fields(),
+		expect:            lang.ExpectFields(),
+		constants:         lang.Constants(),
+		tables:            lang.Tables(),
+		topics:            map[string]string{},
+		syncConfigs:       daemon.DefaultConfigPaths(),
 	}
 	for _, s := range lang.Statements() {
 		h, err := help(s.Keyword)

@@ -6,6 +6,25 @@ _ctq()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+    # After a subcommand (ctq conntrack ...), that program's arguments.
+    if ((COMP_CWORD > 1)); then
+        case ${COMP_WORDS[1]} in
+        conntrack)
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W '--dump --create --add --delete --update --get --flush --event --counter --stats --version --help --orig-src --src --orig-dst --dst --reply-src --reply-dst --protonum --timeout --status --zero --event-mask --tuple-src --tuple-dst --mask-src --mask-dst --nat-range --mark --secmark --id --family --src-nat --dst-nat --output --buffer-size --any-nat --zone --label --label-add --label-del --orig-zone --reply-zone' -- "$cur")
+            else
+                compopt -o filenames 2>/dev/null
+                mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+            fi
+            return
+            ;;
+        conntrackd)
+            compopt -o filenames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+            return
+            ;;
+        esac
+    fi
     case $prev in
     -e|--exec)
         # A statement's first word, its keyword, after an opening quote or
@@ -33,8 +52,10 @@ _ctq()
         mapfile -t COMPREPLY < <(compgen -W '-e --exec -o --output --from --netns --fail-empty -V --version -h --help' -- "$cur")
         return
     fi
-    # A script file.
+    # A script file, or first a subcommand.
+    COMPREPLY=()
+    ((COMP_CWORD == 1)) && mapfile -t COMPREPLY < <(compgen -W 'conntrack conntrackd' -- "$cur")
     compopt -o filenames 2>/dev/null
-    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+    mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur")
 }
 complete -F _ctq ctq

@@ -49,6 +49,51 @@ function __fish_ctq_netns
     ip netns list 2>/dev/null | string replace -r '\s.*' ''
 end
 
+complete -c ctq -n __fish_use_subcommand -a conntrack -d 'Behave as conntrack(8) of conntrack-tools 1.4.7'
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l dump
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l create
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l add
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l delete
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l update
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l get
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l flush
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l event
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l counter
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l stats
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l version
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l help
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l orig-src
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l src
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l orig-dst
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l dst
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l reply-src
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l reply-dst
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l protonum
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l timeout
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l status
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l zero
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l event-mask
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l tuple-src
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l tuple-dst
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l mask-src
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l mask-dst
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l nat-range
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l mark
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l secmark
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l id
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l family
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l src-nat
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l dst-nat
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l output
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l buffer-size
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l any-nat
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l zone
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l label
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l label-add
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l label-del
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l orig-zone
+complete -c ctq -n '__fish_seen_subcommand_from conntrack' -l reply-zone
+complete -c ctq -n __fish_use_subcommand -a conntrackd -d 'Behave as conntrackd(8) of conntrack-tools 1.4.7'
 complete -c ctq -s e -l exec -x -a '(__fish_ctq_statements)' -d 'Run STMT'
 complete -c ctq -s o -l output -x -a '(__fish_ctq_formats)' -d 'Default output format'
 complete -c ctq -l from -r -F -d 'Query a saved table'

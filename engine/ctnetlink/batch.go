@@ -92,8 +92,8 @@ func (o batchOp) String() string {
 	return "create"
 }
 
-// pendingReq is a request queued in a batch: its payload is
-// arena[start:end].
+// pendingReq is a request queued in a batch: arena[start:end] is the
+// request with room for its netlink header in front, which send fills in.
 type pendingReq struct {
 	op         batchOp
 	msgType    int
@@ -104,7 +104,12 @@ type pendingReq struct {
 	ordinal int
 }
 
-// liveBatch is the Batch of a Live source, on a socket of its own.
+// liveBatch is the Batch of a Live source, on a socket of its own. Its
+// caller fills groups of requests, which a goroutine of the batch sends
+// and reads the answers of, one group after the other (see group): on two
+// cores the kernel carries out one group while the caller reads and
+// decides the entries of the next. Up to maxGroupsQueued groups wait for
+// the sender, which holds them back while the source starts a dump.
 type liveBatch struct {
 	l    *Live
 	ctx  context.Context
@@ -118,16 +123,25 @@ type liveBatch struct {
 	observe  func(req int, err error) // Observe's callback, nil if none
 	queued   int                      // requests queued so far, the next one's ordinal
 
-	arena    []byte
-	reqs     []pendingReq
-	bytes    int // of the queued requests, with their headers
-	msgs     []netlink.Message
-	answered []bool
+	// write sends whole requests in one sendmsg (rawWriter).
+	write func([]byte) error
+	seq   uint32 // the sequence number of the next request sent (sender only)
+
+	cur     *group   // being filled
+	free    []*group // settled, for reuse
+	pending int      // groups handed to the sender, not settled yet
+	toSend  chan *group
+	sent    chan *group
 
 	stats  engine.BatchStats
 	err    error // set once the batch cannot go on
 	closed bool
 }
+
+// maxGroupsQueued bounds the groups handed to a batch's sender and not yet
+// settled: the memory of the requests held back while the source starts
+// a dump (a few hundred KiB of requests).
+const maxGroupsQueued = 128
 
 var (
 	_ engine.Mutator       = (*Live)(nil)
@@ -180,7 +194,7 @@ func (l *Live) newBatch(ctx context.Context, readBuffer int) (*liveBatch, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	b := &liveBatch{l: l, ctx: ctx, c: c}
+	b := &liveBatch{l: l, ctx: ctx, c: c, seq: 1, cur: new(group)}
 	if err := b.setup(readBuffer); err != nil {
 		l.release(c)
 		return nil, kernelError(op, err)
@@ -206,6 +220,11 @@ func (b *liveBatch) setup(readBuffer int) error {
 	if err != nil {
 		return fmt.Errorf("read receive buffer size: %w", err)
 	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("raw socket: %w", err)
+	}
+	b.write = rawWriter(rc)
 	wb, err := c.WriteBuffer()
 	if err != nil {
 		return fmt.Errorf("read send buffer size: %w", err)
@@ -259,168 +278,121 @@ func (b *liveBatch) queue(op batchOp, msgType int, flags netlink.HeaderFlags, f 
 	case b.err != nil:
 		return b.err
 	}
-	start := len(b.arena)
-	e := attrEncoder{b: b.arena}
+	g := b.cur
+	start := len(g.arena)
+	// The header is filled in when the group is sent; the payload
+	// follows it.
+	e := attrEncoder{b: append(g.arena, make([]byte, nlmsgHdrLen)...)}
 	if err := encode(&e); err != nil {
-		b.arena = e.b[:start]
+		g.arena = e.b[:start]
 		return fmt.Errorf("%s %v: %w", op, keyOf(f), unencodable{err})
 	}
-	b.arena = e.b
-	b.reqs = append(b.reqs, pendingReq{op: op, msgType: msgType, flags: flags,
+	e.pad() // the next request's header starts aligned
+	g.arena = e.b
+	g.reqs = append(g.reqs, pendingReq{op: op, msgType: msgType, flags: flags,
 		start: start, end: len(e.b), key: keyOf(f), ordinal: b.queued})
 	b.queued++
-	b.bytes += nlmsgHdrLen + len(e.b) - start
-	if len(b.reqs) >= b.maxRequests || b.bytes > b.maxBytes {
+	if len(g.reqs) >= b.maxRequests || len(g.arena) > b.maxBytes {
 		b.send()
 	}
 	return b.err
 }
 
-// send sends the queued requests in one sendmsg, reads their answers and
-// counts the outcomes; the queue is empty afterwards.
+// send hands the queued requests to the sender goroutine; the queue is
+// empty afterwards. The groups the sender finished are settled first, and
+// the oldest is waited for when maxGroupsQueued are pending.
 func (b *liveBatch) send() {
-	n := len(b.reqs)
-	defer func() {
-		b.arena, b.reqs, b.bytes = b.arena[:0], b.reqs[:0], 0
-	}()
-	if n == 0 {
+	if len(b.cur.reqs) == 0 {
 		return
 	}
-	if err := b.ctx.Err(); err != nil {
+	for b.pending > 0 && (b.pending == maxGroupsQueued || len(b.sent) > 0) {
+		b.settle()
+	}
+	switch {
+	case b.err != nil:
+		b.cur.reset()
+		return
+	case b.ctx.Err() != nil:
 		b.err = fmt.Errorf("batch: %w", context.Cause(b.ctx))
+		b.cur.reset()
 		return
-	}
-	if b.l.closed.Load() {
+	case b.l.closed.Load():
 		b.err = fmt.Errorf("batch: %w", errClosed)
+		b.cur.reset()
 		return
 	}
-	msgs := b.msgs[:0]
-	for i, r := range b.reqs {
-		fl := netlink.Request | r.flags
-		if i == n-1 {
-			fl |= netlink.Acknowledge
-		}
-		msgs = append(msgs, netlink.Message{
-			Header: netlink.Header{Type: netlink.HeaderType(nfnlSubsysCTNetlink<<8 | r.msgType), Flags: fl},
-			Data:   b.arena[r.start:r.end:r.end],
-		})
+	if b.toSend == nil {
+		b.toSend = make(chan *group, maxGroupsQueued)
+		b.sent = make(chan *group, maxGroupsQueued)
+		go b.sender()
 	}
-	b.msgs = msgs
-	sent, err := b.c.SendMessages(msgs)
-	if err != nil {
-		// A failed sendmsg reached no request.
-		b.stats.Failed += n
-		b.err = b.fatal(fmt.Sprintf("send %d requests", n), err)
-		b.addError(b.err)
-		return
-	}
-	if cap(b.answered) < n {
-		b.answered = make([]bool, n)
-	}
-	b.answered = b.answered[:n]
-	clear(b.answered)
-	b.receive(sent[0].Header.Sequence, n)
-}
-
-// receive reads the answers to the n requests sent from sequence number
-// first on, until the last request's.
-func (b *liveBatch) receive(first uint32, n int) {
-	overflow := false
-	for {
-		msgs, err := b.c.Receive()
-		if err != nil {
-			var oe *netlink.OpError
-			if errors.As(err, &oe) && oe.Sequence-first < uint32(n) {
-				if errno, ok := oe.Err.(unix.Errno); ok {
-					// An error answer: the request failed.
-					i := int(oe.Sequence - first)
-					b.failed(i, errno)
-					if i == n-1 {
-						break
-					}
-					continue
-				}
-			}
-			if errors.Is(err, unix.ENOBUFS) {
-				// Answers were dropped; what is left was queued before
-				// sendmsg returned, so read it without waiting long.
-				if !overflow {
-					overflow = true
-					if err := b.c.SetReadDeadline(time.Now().Add(drainWait)); err != nil {
-						b.err = b.fatal("receive answers", err)
-						break
-					}
-				}
-				continue
-			}
-			if !overflow || !isTimeout(err) {
-				b.err = b.fatal("receive answers", err)
-			}
-			break
-		}
-		last := false
-		for _, m := range msgs {
-			i := int(m.Header.Sequence - first)
-			if m.Header.Type != netlink.Error || m.Header.Sequence-first >= uint32(n) || b.answered[i] {
-				continue // not an answer of this batch
-			}
-			// An acknowledgement (error code 0): the last request was done.
-			b.done(i)
-			last = last || i == n-1
-		}
-		if last {
-			break
-		}
-	}
-	if overflow {
-		if err := b.c.SetReadDeadline(time.Time{}); err != nil && b.err == nil {
-			b.err = b.fatal("receive answers", err)
-		}
-	}
-	// Requests without an answer succeeded, unless an answer may have been
-	// lost (overflow) or was not read (a fatal error).
-	unknown := 0
-	for i := range n {
-		if b.answered[i] {
-			continue
-		}
-		if overflow || b.err != nil {
-			unknown++
-		} else {
-			b.done(i)
-		}
-	}
-	if unknown > 0 {
-		b.stats.Unknown += unknown
-		if overflow {
-			b.addError(fmt.Errorf("%d of %d requests have an unknown outcome: their answers overflowed the socket's receive buffer (ENOBUFS)", unknown, n))
-		}
+	b.toSend <- b.cur
+	b.pending++
+	if n := len(b.free); n > 0 {
+		b.cur, b.free = b.free[n-1], b.free[:n-1]
+	} else {
+		b.cur = new(group)
 	}
 }
 
-// done counts request i as carried out.
-func (b *liveBatch) done(i int) {
-	b.answered[i] = true
-	b.stats.Done++
-	if b.observe != nil {
-		b.observe(b.reqs[i].ordinal, nil)
-	}
-}
-
-// failed counts the failure of request i with the kernel's error.
-func (b *liveBatch) failed(i int, err error) {
-	if b.answered[i] {
+// settle waits for the oldest group with the sender, counts the outcomes
+// of its requests and reports them in request order.
+func (b *liveBatch) settle() {
+	g := <-b.sent
+	b.pending--
+	if g.skipped {
+		// The batch ended before these requests were sent.
+		if g.err != nil && b.err == nil {
+			b.err = g.err
+		}
+		g.reset()
+		b.free = append(b.free, g)
 		return
 	}
-	b.answered[i] = true
-	r := &b.reqs[i]
-	if b.onFailed != nil {
+	for i := range g.reqs {
+		switch {
+		case g.sendErr:
+			b.failed(g, i, g.err)
+		case !g.answered[i]:
+			b.stats.Unknown++
+			if b.observe != nil {
+				b.observe(g.reqs[i].ordinal, engine.ErrUnknownOutcome)
+			}
+		case g.errs[i] == nil:
+			b.stats.Done++
+			if b.observe != nil {
+				b.observe(g.reqs[i].ordinal, nil)
+			}
+		default:
+			b.failed(g, i, g.errs[i])
+		}
+	}
+	if g.unknown > 0 && g.overflow {
+		b.addError(fmt.Errorf("%d of %d requests have an unknown outcome: their answers overflowed the socket's receive buffer (ENOBUFS)", g.unknown, len(g.reqs)))
+	}
+	if g.err != nil && b.err == nil {
+		b.err = g.err
+		if g.sendErr {
+			b.addError(g.err)
+		}
+	}
+	g.reset()
+	b.free = append(b.free, g)
+}
+
+// failed counts the failure of request i of g with the kernel's error.
+func (b *liveBatch) failed(g *group, i int, err error) {
+	r := &g.reqs[i]
+	if b.onFailed != nil && !g.sendErr {
 		b.onFailed(r.ordinal, err)
 	}
 	if b.observe != nil {
 		b.observe(r.ordinal, err)
 	}
 	switch {
+	case g.sendErr:
+		b.stats.Failed++
+		return
 	case errors.Is(err, unix.ENOENT) && !r.op.creates():
 		b.stats.Gone++
 		return
@@ -456,9 +428,10 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// Send sends what is queued now, without waiting for a full message, and
-// reads the answers (engine.Sender). The error is the one that ended the
-// batch, if any.
+// Send sends what is queued now, without waiting for a full message
+// (engine.Sender); the outcomes of the requests sent before are reported
+// now, those of these requests by a later call. The error is the one that
+// ended the batch, if any.
 func (b *liveBatch) Send() error {
 	switch {
 	case b.closed:
@@ -479,6 +452,12 @@ func (b *liveBatch) Close() (engine.BatchStats, error) {
 	}
 	if b.err == nil {
 		b.send()
+	}
+	for b.pending > 0 {
+		b.settle()
+	}
+	if b.toSend != nil {
+		close(b.toSend)
 	}
 	b.closed = true
 	b.stop()

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,8 +104,16 @@ func (k *fakeKernel) ReceiveIter() iter.Seq2[netlink.Message, error] {
 func kernelBatch(ctx context.Context, k *fakeKernel, max int) *liveBatch {
 	c := netlink.NewConn(k, 1)
 	l := &Live{active: map[*netlink.Conn]struct{}{c: {}}}
-	return &liveBatch{l: l, ctx: ctx, c: c, stop: func() bool { return true },
-		maxRequests: max, maxBytes: 1 << 20}
+	write := func(buf []byte) error {
+		msgs, _, err := parseDumpDatagram(buf, nil)
+		if err != nil {
+			return err
+		}
+		_, err = c.SendMessages(msgs)
+		return err
+	}
+	return &liveBatch{l: l, ctx: ctx, c: c, stop: func() bool { return true }, write: write,
+		maxRequests: max, maxBytes: 1 << 20, seq: 1, cur: new(group)}
 }
 
 // portFlow is a TCP flow whose source port is port.
@@ -265,11 +274,20 @@ func TestBatchSendFailure(t *testing.T) {
 	if err := b.Delete(&f); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Delete(&f); !errors.Is(err, unix.EMSGSIZE) {
-		t.Errorf("Delete filling the batch = %v, want EMSGSIZE", err)
+	// The second request fills the group, which goes to the sender; the
+	// failure shows in a later call that hands a group over, once the
+	// sender is done with the group, and in Close.
+	if err := b.Delete(&f); err != nil {
+		t.Fatalf("Delete filling the batch = %v", err)
 	}
-	if err := b.Delete(&f); !errors.Is(err, unix.EMSGSIZE) {
-		t.Errorf("Delete after a failed send = %v", err)
+	var err error
+	for range 1000 {
+		if err = b.Delete(&f); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, unix.EMSGSIZE) {
+		t.Errorf("Delete after a failed send = %v, want EMSGSIZE", err)
 	}
 	st, err := b.Close()
 	if !errors.Is(err, unix.EMSGSIZE) || st.Failed != 2 || len(st.Errors) != 1 {
@@ -337,4 +355,70 @@ func TestErrnoText(t *testing.T) {
 			t.Errorf("errnoText(%v, %v) = %q, want %q", tt.op, tt.err, got, tt.want)
 		}
 	}
+}
+
+// TestBatchWaitsForDumpStart checks that a batch sends nothing while its
+// source starts a dump (dumpStarts), and everything after.
+func TestBatchWaitsForDumpStart(t *testing.T) {
+	k := &fakeKernel{errno: func(netlink.Message) unix.Errno { return 0 }}
+	b := kernelBatch(context.Background(), k, 2)
+	starts := &b.l.starts
+	var during atomic.Int32
+	write := b.write
+	b.write = func(buf []byte) error {
+		starts.mu.Lock()
+		if starts.n > 0 {
+			during.Add(1)
+		}
+		starts.mu.Unlock()
+		return write(buf)
+	}
+	starts.begin()
+	ended := make(chan struct{})
+	go func() {
+		// Long enough for a sender that does not wait to send.
+		time.Sleep(20 * time.Millisecond)
+		starts.end()
+		close(ended)
+	}()
+	for p := range 10 {
+		f := portFlow(p)
+		if err := b.Delete(&f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := b.Close()
+	<-ended
+	if err != nil || st.Done != 10 || len(k.sends) != 5 {
+		t.Errorf("Close = %+v, %v after %d sends, want 10 done in 5", st, err, len(k.sends))
+	}
+	if n := during.Load(); n > 0 {
+		t.Errorf("%d groups sent while a dump was starting", n)
+	}
+}
+
+func TestDumpStarts(t *testing.T) {
+	var s dumpStarts
+	s.wait(context.Background()) // idle: returns at once
+	s.begin()
+	s.begin()
+	s.end()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.wait(ctx) // busy, but the context is done
+	done := make(chan struct{})
+	go func() {
+		s.wait(context.Background())
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("wait returned while a start was in progress")
+	case <-time.After(10 * time.Millisecond):
+	}
+	s.end()
+	<-done
+	s.begin() // a new round after idle
+	s.end()
+	s.wait(context.Background())
 }

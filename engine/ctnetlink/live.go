@@ -73,6 +73,8 @@ type Live struct {
 
 	supportOnce sync.Once
 	support     engine.FilterSupport
+
+	starts dumpStarts
 }
 
 // Live is every kind of engine source.
@@ -244,9 +246,18 @@ func (l *Live) Scan(ctx context.Context, table engine.Table, filter *engine.Kern
 // at the same time, each on a socket of its own: the kernel walks the whole
 // conntrack hash for each, and the walks proceed in parallel. Calls of
 // yield are serialized.
+//
+// The requests are sent one after the other. The kernel starts a dump
+// inside the request's sendmsg and fills its first datagram there, holding
+// the mutex of its conntrack subsystem; for a family with few entries
+// (IPv6 in most tables) that first fill walks the whole hash. The other
+// family's dump, started first, goes on meanwhile (its datagrams are
+// filled in its recvmsg, without the mutex), and so do the calls of yield;
+// this source's batches hold their requests back until the start is over
+// (see dumpStarts).
 func (l *Live) dump(ctx context.Context, op string, msgType int, plan *dumpPlan, f *engine.Flow, st *engine.ScanStats, yield func(*engine.Flow) error) error {
 	if len(plan.families) == 1 {
-		return l.dumpFamily(ctx, op, msgType, plan, plan.families[0], f, st, yield)
+		return l.dumpFamily(ctx, op, msgType, plan, plan.families[0], nil, f, st, yield)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -260,10 +271,18 @@ func (l *Live) dump(ctx context.Context, op string, msgType int, plan *dumpPlan,
 		defer mu.Unlock()
 		return yield(f)
 	}
-	for _, fam := range plan.families {
+	sent := make([]chan struct{}, len(plan.families))
+	for i := range sent {
+		sent[i] = make(chan struct{})
+	}
+	for i, fam := range plan.families {
+		o := &dumpOrder{sent: sent[i]}
+		if i > 0 {
+			o.after = sent[i-1]
+		}
 		wg.Go(func() {
 			var own engine.ScanStats
-			err := l.dumpFamily(ctx, op, msgType, plan, fam, new(engine.Flow), &own, locked)
+			err := l.dumpFamily(ctx, op, msgType, plan, fam, o, new(engine.Flow), &own, locked)
 			mu.Lock()
 			defer mu.Unlock()
 			st.Received += own.Received
@@ -279,9 +298,19 @@ func (l *Live) dump(ctx context.Context, op string, msgType int, plan *dumpPlan,
 	return firstErr
 }
 
+// dumpOrder orders the requests of the dumps that run together: a dump
+// sends its request once after is closed, and closes sent when it has (or
+// cannot).
+type dumpOrder struct {
+	after, sent chan struct{}
+}
+
 // dumpFamily runs the dump of plan for one nfgenmsg family on a socket of
-// its own, decoding into f.
-func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dumpPlan, fam int, f *engine.Flow, st *engine.ScanStats, yield func(*engine.Flow) error) error {
+// its own, decoding into f; o, when not nil, orders it among others.
+func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dumpPlan, fam int, o *dumpOrder, f *engine.Flow, st *engine.ScanStats, yield func(*engine.Flow) error) error {
+	if o != nil {
+		defer closeOnce(o.sent)
+	}
 	c, err := l.dial()
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
@@ -297,8 +326,18 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 	defer stop()
 	done := ctx.Done()
 
+	if o != nil && o.after != nil {
+		select {
+		case <-o.after:
+		case <-done:
+			return fmt.Errorf("%s: %w", op, context.Cause(ctx))
+		}
+	}
 	req := ctMessage(msgType, netlink.Dump, encodeDump(plan, fam))
-	if _, err := c.Send(req); err != nil {
+	l.starts.begin()
+	_, err = c.Send(req)
+	l.starts.end()
+	if err != nil {
 		return kernelError(op, err)
 	}
 	// The kernel fills the next dump datagrams inside recvmsg, so receiving
@@ -309,6 +348,9 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 	recv, err := receiveDump(c, quit)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
+	}
+	if o != nil {
+		closeOnce(o.sent)
 	}
 	now, sinceNow := time.Now(), 0
 	for d := range recv.out {
@@ -350,6 +392,16 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 		recv.recycle(d)
 	}
 	return nil
+}
+
+// closeOnce closes c unless it is closed already (only its owner closes
+// it, so the check does not race).
+func closeOnce(c chan struct{}) {
+	select {
+	case <-c:
+	default:
+		close(c)
+	}
 }
 
 // clockEvery is how many entries a dump decodes between two readings of

@@ -214,3 +214,13 @@ var cmdTypes = map[int][2]int{
 	'U': {cmdUpdate, -1},
 	'A': {cmdAdd, -1},
 }
+
+// LongOptions are conntrack's own long options (those valid before any
+// -p), with their dashes, in its order: for shell completion.
+func LongOptions() []string {
+	out := make([]string, len(genericOpts))
+	for i, o := range genericOpts {
+		out[i] = "--" + o.name
+	}
+	return out
+}
