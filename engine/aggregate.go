@@ -174,6 +174,12 @@ func (a *aggregator) insert(k *groupKey, i int32) {
 // add counts f into its group.
 func (a *aggregator) add(f *Flow) error {
 	g := a.g
+	if g.AddrKey != nil && a.addrs != nil {
+		// The common case, an existing group, without boxing the key.
+		if i, ok := a.addrs[g.AddrKey(f)]; ok {
+			return a.update(i, f)
+		}
+	}
 	var k groupKey
 	for i, by := range g.By {
 		v, err := by(f)
@@ -182,41 +188,57 @@ func (a *aggregator) add(f *Flow) error {
 		}
 		k[i] = v
 	}
-	var v float64
-	if g.Value != nil {
-		var err error
-		if v, err = g.Value(f); err != nil {
-			return fmt.Errorf("%s: %w", g.Agg, err)
-		}
+	if i, ok := a.lookup(&k); ok {
+		return a.update(i, f)
 	}
-	i, ok := a.lookup(&k)
-	if !ok {
-		if a.n == math.MaxInt32 {
-			return errors.New("aggregate: too many groups")
-		}
-		if a.n%groupChunk == 0 {
-			a.accs = append(a.accs, make([]accumulator, 0, groupChunk))
-			a.keys = append(a.keys, make([]any, 0, groupChunk*len(g.By)))
-		}
-		c := len(a.accs) - 1
-		a.accs[c] = append(a.accs[c], accumulator{val: v})
-		a.keys[c] = append(a.keys[c], k[:len(g.By)]...)
-		i = int32(a.n)
-		a.n++
-		a.insert(&k, i)
-	} else {
-		acc := a.acc(i)
-		switch g.Agg {
-		case AggSum, AggAvg:
-			acc.val += v
-		case AggMin:
-			acc.val = min(acc.val, v)
-		case AggMax:
-			acc.val = max(acc.val, v)
-		}
+	v, err := a.flowValue(f)
+	if err != nil {
+		return err
 	}
-	a.acc(i).n++
+	if a.n == math.MaxInt32 {
+		return errors.New("aggregate: too many groups")
+	}
+	if a.n%groupChunk == 0 {
+		a.accs = append(a.accs, make([]accumulator, 0, groupChunk))
+		a.keys = append(a.keys, make([]any, 0, groupChunk*len(g.By)))
+	}
+	c := len(a.accs) - 1
+	a.accs[c] = append(a.accs[c], accumulator{n: 1, val: v})
+	a.keys[c] = append(a.keys[c], k[:len(g.By)]...)
+	a.insert(&k, int32(a.n))
+	a.n++
 	return nil
+}
+
+// update counts f into group i.
+func (a *aggregator) update(i int32, f *Flow) error {
+	v, err := a.flowValue(f)
+	if err != nil {
+		return err
+	}
+	acc := a.acc(i)
+	switch a.g.Agg {
+	case AggSum, AggAvg:
+		acc.val += v
+	case AggMin:
+		acc.val = min(acc.val, v)
+	case AggMax:
+		acc.val = max(acc.val, v)
+	}
+	acc.n++
+	return nil
+}
+
+// flowValue is the number f contributes to its group (0 for a count).
+func (a *aggregator) flowValue(f *Flow) (float64, error) {
+	if a.g.Value == nil {
+		return 0, nil
+	}
+	v, err := a.g.Value(f)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", a.g.Agg, err)
+	}
+	return v, nil
 }
 
 // value is what a group's accumulator amounts to.

@@ -96,9 +96,12 @@ func TestAggregateLimit(t *testing.T) {
 	sport := func(f *Flow) (any, error) { return f.Sport, nil }
 	dport := func(f *Flow) (any, error) { return f.Dport, nil }
 	bytes := func(f *Flow) (float64, error) { return float64(f.Bytes), nil }
+	srcAddr := func(f *Flow) netip.Addr { return f.Src }
 	for _, g := range []Grouping{
 		{By: []func(*Flow) (any, error){src}},
+		{By: []func(*Flow) (any, error){src}, AddrKey: srcAddr},
 		{By: []func(*Flow) (any, error){src}, Agg: AggSum, Value: bytes},
+		{By: []func(*Flow) (any, error){src}, AddrKey: srcAddr, Agg: AggSum, Value: bytes},
 		{By: []func(*Flow) (any, error){dport, sport}},
 		{By: []func(*Flow) (any, error){sport}, Agg: AggMax, Value: bytes},
 	} {
@@ -118,7 +121,7 @@ func TestAggregateLimit(t *testing.T) {
 			}
 			want := all[:min(limit, len(all))]
 			if !reflect.DeepEqual(got, want) {
-				t.Errorf("%d keys, %s, limit %d: got %v, want %v", len(g.By), g.Agg, limit, got, want)
+				t.Errorf("%d keys (AddrKey %v), %s, limit %d: got %v, want %v", len(g.By), g.AddrKey != nil, g.Agg, limit, got, want)
 			}
 		}
 	}
@@ -163,6 +166,35 @@ func TestSortGroupsFlat(t *testing.T) {
 			if c, err := compareGroups(&groups[i-1], &groups[i]); err != nil || c >= 0 {
 				t.Errorf("%v before %v (%v)", groups[i-1], groups[i], err)
 			}
+		}
+	}
+}
+
+// TestAggregateAddrKey checks that reading the key as an address gives
+// the groups reading it as a value does.
+func TestAggregateAddrKey(t *testing.T) {
+	flows := append(testFlows(), testFlows()...)
+	flows[3].Src = netip.MustParseAddr("fe80::1%eth0")
+	flows[9].Src = netip.MustParseAddr("fe80::1%eth0")
+	flows[4].Src = netip.MustParseAddr("fe80::1")
+	src := func(f *Flow) (any, error) { return f.Src, nil }
+	sport := func(f *Flow) (float64, error) { return float64(f.Sport), nil }
+	for _, agg := range []AggFunc{AggCount, AggSum, AggMin, AggMax, AggAvg} {
+		g := Grouping{By: []func(*Flow) (any, error){src}, Agg: agg}
+		if agg != AggCount {
+			g.Value = sport
+		}
+		want, _, err := aggregate(context.Background(), &sliceSource{flows: flows}, &Plan{Action: ActGroup, Limit: -1, Group: &g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.AddrKey = func(f *Flow) netip.Addr { return f.Src }
+		got, _, err := aggregate(context.Background(), &sliceSource{flows: flows}, &Plan{Action: ActGroup, Limit: -1, Group: &g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %v, want %v", agg, got, want)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"net/netip"
+
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 
@@ -49,6 +51,22 @@ func fieldKey(name string) func(*engine.Flow) any {
 		return func(f *engine.Flow) any { return f.Mark }
 	case "zone":
 		return func(f *engine.Flow) any { return f.Zone }
+	}
+	return nil
+}
+
+// fieldAddr reads the address field name directly; nil for a field that
+// is not an address.
+func fieldAddr(name string) func(*engine.Flow) netip.Addr {
+	switch name {
+	case "src":
+		return func(f *engine.Flow) netip.Addr { return f.Src }
+	case "dst":
+		return func(f *engine.Flow) netip.Addr { return f.Dst }
+	case "reply_src":
+		return func(f *engine.Flow) netip.Addr { return f.ReplySrc }
+	case "reply_dst":
+		return func(f *engine.Flow) netip.Addr { return f.ReplyDst }
 	}
 	return nil
 }

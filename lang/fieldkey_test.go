@@ -44,8 +44,17 @@ func TestFieldReaders(t *testing.T) {
 			}
 		}
 	}
-	if keys != 11 || values != 7 {
-		t.Errorf("%d key readers and %d value readers found among the fields, want 11 and 7", keys, values)
+	addrs := 0
+	for _, name := range flowFields {
+		if get := fieldAddr(name); get != nil {
+			addrs++
+			if got, want := get(f), field(name).Interface(); got != want {
+				t.Errorf("address %s: %v, want %v", name, got, want)
+			}
+		}
+	}
+	if keys != 11 || values != 7 || addrs != 4 {
+		t.Errorf("%d key, %d value and %d address readers found among the fields, want 11, 7 and 4", keys, values, addrs)
 	}
 }
 
@@ -62,6 +71,14 @@ func TestBareFieldKeys(t *testing.T) {
 		got, err := plans[i].Group.By[0](f)
 		if err != nil || got != want {
 			t.Errorf("key of plan %d: %v (%v), want %v", i, got, err, want)
+		}
+	}
+	if get := plans[0].Group.AddrKey; get == nil || get(f) != f.Src {
+		t.Error("count by src reads no address")
+	}
+	for _, i := range []int{1, 2, 3} {
+		if plans[i].Group.AddrKey != nil {
+			t.Errorf("plan %d reads an address", i)
 		}
 	}
 	for _, i := range []int{3, 4} {

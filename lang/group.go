@@ -72,6 +72,13 @@ func (c *compiler) groupKeys(plan *engine.Plan, keys []*Expr) error {
 		}
 		plan.Group.By = append(plan.Group.By, f)
 	}
+	if len(keys) == 1 {
+		prog, err := c.compileExpr(keys[0], engine.Flow{})
+		if err != nil {
+			return err
+		}
+		plan.Group.AddrKey = fieldAddr(bareField(prog))
+	}
 	return nil
 }
 
