@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Action is what a Plan does with the entries it selects.
 type Action uint8
@@ -108,6 +111,11 @@ type Grouping struct {
 	// float64, string, bool, netip.Addr, time.Time or time.Duration (any
 	// comparable value). No keys: one group of every selected entry.
 	By []func(*Flow) (any, error)
+	// AddrKey, when not nil, reads the one key of By (which must return
+	// the same address) without putting it in an interface: a grouping
+	// by an address field then allocates nothing for an entry whose group
+	// exists.
+	AddrKey func(*Flow) netip.Addr
 	// Agg is what is computed over each group.
 	Agg AggFunc
 	// Value is the number Agg sums, averages or bounds; nil for AggCount.

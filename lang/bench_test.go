@@ -74,3 +74,28 @@ func BenchmarkCompile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGroupKey measures a group key and an aggregate value per flow.
+func BenchmarkGroupKey(b *testing.B) {
+	plans, err := CompileScript("top 10 src by bytes", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, f := plans[0].Group, benchFlow()
+	b.Run("key", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := g.By[0](f); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("value", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := g.Value(f); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

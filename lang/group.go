@@ -72,6 +72,13 @@ func (c *compiler) groupKeys(plan *engine.Plan, keys []*Expr) error {
 		}
 		plan.Group.By = append(plan.Group.By, f)
 	}
+	if len(keys) == 1 {
+		prog, err := c.compileExpr(keys[0], engine.Flow{})
+		if err != nil {
+			return err
+		}
+		plan.Group.AddrKey = fieldAddr(bareField(prog))
+	}
 	return nil
 }
 
@@ -90,6 +97,9 @@ func (c *compiler) aggValue(e *Expr, what string) (func(*engine.Flow) (float64, 
 			name = t.String()
 		}
 		return nil, e.errAt(0, "`%s` needs a number or a duration, not a value of %s", what, name)
+	}
+	if get := fieldValue(bareField(prog)); get != nil {
+		return func(f *engine.Flow) (float64, error) { return get(f), nil }, nil
 	}
 	var machine vm.VM
 	return func(f *engine.Flow) (float64, error) {

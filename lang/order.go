@@ -33,6 +33,9 @@ func (c *compiler) flowKey(e *Expr, verb string) (func(*engine.Flow) (any, error
 		}
 		return nil, e.errAt(0, "cannot %s a value of %s (keys are numbers, strings, booleans, addresses, times or durations)", verb, name)
 	}
+	if get := fieldKey(bareField(prog)); get != nil {
+		return func(f *engine.Flow) (any, error) { return get(f), nil }, nil
+	}
 	var machine vm.VM
 	return func(f *engine.Flow) (any, error) {
 		out, err := machine.Run(prog, f)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -140,9 +139,7 @@ type accountResult struct {
 // benchAccount loads and flushes the burst accountRounds times while each
 // flow logger runs in a fresh namespace of its own, and reports how many
 // of the destroyed entries each logged.
-func benchAccount(cfg config) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func benchAccount(ctx context.Context, cfg config) error {
 	dir, err := os.MkdirTemp("", "ctqbench-account")
 	if err != nil {
 		return fmt.Errorf("account scratch directory: %w", err)

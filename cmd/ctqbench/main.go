@@ -17,10 +17,16 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
 )
 
 func main() {
@@ -52,11 +58,64 @@ func main() {
 	flag.IntVar(&cfg.accountFlows, "account-n", 262144, "entries in each round of the flow accounting burst (0: skip it)")
 	flag.IntVar(&cfg.syncRuns, "sync-runs", 5, "runs of each sync pair (alternating which goes first; the median is reported)")
 	flag.Parse()
-	if err := run(cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "ctqbench:", err)
-		os.Exit(1)
-	}
+	os.Exit(runMain(cfg))
 }
+
+// runMain runs the benchmark with nf_conntrack_max raised as the sizes
+// need, and on every way out (done, failed, interrupted) removes the
+// namespaces and restores the limit; it returns the exit status.
+func runMain(cfg config) int {
+	lim, err := openLimit(conntrackMaxPath, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ctqbench:", err)
+		return 1
+	}
+	prefix := namespacePrefix(os.Getpid())
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	cleanup := sync.OnceFunc(func() {
+		removeNamespaces(prefix)
+		if err := lim.restore(); err != nil {
+			fmt.Fprintln(os.Stderr, "ctqbench:", err)
+		}
+	})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	it := &interrupter{
+		cancel:  func(sig os.Signal) { cancel(signalError{sig}) },
+		stop:    func() { killNamespaces(prefix) },
+		cleanup: cleanup,
+		exit:    os.Exit,
+		w:       os.Stderr,
+		grace:   interruptGrace,
+		poll:    interruptPoll,
+	}
+	go it.watch(sigs, done)
+
+	err = run(ctx, cfg, lim)
+	cleanup()
+	close(done)
+	var sig signalError
+	if errors.As(context.Cause(ctx), &sig) {
+		fmt.Fprintf(os.Stderr, "ctqbench: interrupted (%v)\n", sig.sig)
+		return exitCode(sig.sig)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ctqbench:", err)
+		return 1
+	}
+	return 0
+}
+
+// interruptGrace is how long a run may take to unwind after a signal
+// before ctqbench cleans up and exits without it; interruptPoll is how
+// often the processes in its namespaces are killed meanwhile.
+const (
+	interruptGrace = time.Minute
+	interruptPoll  = 200 * time.Millisecond
+)
 
 // config is ctqbench's command line.
 type config struct {
@@ -73,9 +132,12 @@ type config struct {
 	baseline int
 }
 
-func run(cfg config) error {
+func run(ctx context.Context, cfg config, lim *connLimit) error {
 	if cfg.syncRuns < 1 {
 		return fmt.Errorf("-sync-runs must be at least 1")
+	}
+	if cfg.runs < 1 {
+		return fmt.Errorf("-runs must be at least 1")
 	}
 	if cfg.small >= cfg.flows {
 		return fmt.Errorf("-small (%d) must be below -n (%d)", cfg.small, cfg.flows)
@@ -93,61 +155,47 @@ func run(cfg config) error {
 	if cfg.baseline, err = liveConntracks(); err != nil {
 		return err
 	}
-	if err := benchList(cfg); err != nil {
-		return err
+	// Each section runs with the limit it needs (entries in one
+	// namespace: the kernel counts each namespace's entries against the
+	// global limit on their own), on a kernel done with the namespaces of
+	// the section before. The accounting burst runs at the limit found:
+	// it fills the table to it on purpose.
+	sections := []struct {
+		flows, limit int
+		run          func() error
+	}{
+		{cfg.flows, cfg.flows, func() error { return benchList(ctx, cfg) }},
+		{cfg.deleteFlows, cfg.deleteFlows, func() error {
+			if err := benchDelete(cfg); err != nil {
+				return err
+			}
+			return benchUpdate(cfg)
+		}},
+		{cfg.burstFlows, cfg.burstFlows, func() error { return benchBurst(ctx, cfg) }},
+		{cfg.syncFlows, cfg.syncFlows, func() error { return benchSync(ctx, cfg) }},
+		{cfg.accountFlows, 0, func() error { return benchAccount(ctx, cfg) }},
 	}
-	if cfg.deleteFlows > 0 {
-		if err := benchDelete(cfg); err != nil {
+	for i, s := range sections {
+		if s.flows <= 0 {
+			continue
+		}
+		if i > 0 {
+			if err := settle(ctx, cfg.baseline); err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+				}
+				fmt.Fprintf(os.Stderr, "ctqbench: the kernel has not settled (%v); measuring anyway\n", err)
+			}
+		}
+		if err := lim.need(s.limit); err != nil {
 			return err
 		}
-		if err := benchUpdate(cfg); err != nil {
+		if err := s.run(); err != nil {
 			return err
 		}
-	}
-	if cfg.burstFlows > 0 {
-		if err := benchBurst(cfg); err != nil {
-			return err
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %w", context.Cause(ctx))
 		}
 	}
-	if cfg.syncFlows > 0 {
-		if err := benchSync(cfg); err != nil {
-			return err
-		}
-	}
-	if cfg.accountFlows > 0 {
-		return benchAccount(cfg)
-	}
-	return nil
-}
-
-// benchList times list and a selective count against conntrack -L and the
-// raw dump, and checks that peak memory stays flat as the table grows.
-func benchList(cfg config) error {
-	ns, err := newNamespace("list")
-	if err != nil {
-		return err
-	}
-	defer ns.remove()
-
-	fmt.Printf("ctqbench: namespace %s, %d runs per command\n\n", ns.name, cfg.runs)
-	if err := ns.fill(cfg.conntrack, synth, 0, cfg.small); err != nil {
-		return err
-	}
-	small, err := measure(ns, cfg, cfg.runs, listCase(cfg))
-	if err != nil {
-		return err
-	}
-	if err := ns.fill(cfg.conntrack, synth, cfg.small, cfg.flows); err != nil {
-		return err
-	}
-	results := map[string]result{}
-	for _, c := range cases(cfg) {
-		r, err := measure(ns, cfg, cfg.runs, c)
-		if err != nil {
-			return err
-		}
-		results[c.name] = r
-	}
-	report(os.Stdout, cfg, small, results)
 	return nil
 }

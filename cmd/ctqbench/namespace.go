@@ -7,16 +7,24 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"ctq/internal/netns"
 )
 
 // namespace is the benchmark's own network namespace.
 type namespace struct{ name string }
 
+// namespacePrefix is how the names of the namespaces process pid creates
+// begin.
+func namespacePrefix(pid int) string { return fmt.Sprintf("ctqbench-%d-", pid) }
+
 // newNamespace creates the namespace ctqbench-PID-TAG.
 func newNamespace(tag string) (*namespace, error) {
-	ns := &namespace{name: fmt.Sprintf("ctqbench-%d-%s", os.Getpid(), tag)}
+	ns := &namespace{name: namespacePrefix(os.Getpid()) + tag}
 	if out, err := exec.Command("ip", "netns", "add", ns.name).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("create namespace (needs root and ip(8)): %v: %s", err, out)
 	}
@@ -36,6 +44,62 @@ func newNamespace(tag string) (*namespace, error) {
 func (ns *namespace) remove() {
 	if out, err := exec.Command("ip", "netns", "del", ns.name).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "ctqbench: remove namespace %s: %v: %s\n", ns.name, err, out)
+	}
+}
+
+// ownNamespaces lists the namespaces in dir (netns.Dir outside tests)
+// whose names begin with prefix: the ones this run created and has not
+// removed yet.
+func ownNamespaces(dir, prefix string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list network namespaces: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// killNamespaces kills every process inside the run's namespaces (ip netns
+// pids): commands, listeners and daemons alike.
+func killNamespaces(prefix string) {
+	names, err := ownNamespaces(netns.Dir, prefix)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ctqbench:", err)
+		return
+	}
+	for _, name := range names {
+		out, err := exec.Command("ip", "netns", "pids", name).Output()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		for _, f := range strings.Fields(string(out)) {
+			if pid, err := strconv.Atoi(f); err == nil && pid != os.Getpid() {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+}
+
+// removeNamespaces kills what runs in the run's namespaces and removes
+// those that are left; it reports what it removed.
+func removeNamespaces(prefix string) {
+	killNamespaces(prefix)
+	names, err := ownNamespaces(netns.Dir, prefix)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ctqbench:", err)
+		return
+	}
+	for _, name := range names {
+		(&namespace{name: name}).remove()
+		fmt.Fprintf(os.Stderr, "ctqbench: removed namespace %s\n", name)
 	}
 }
 
@@ -103,13 +167,17 @@ type flowSpec struct {
 	status       string
 }
 
+// synthSources is how many IPv4 source addresses synth draws from
+// (198.18.0.0/15).
+const synthSources = 131072
+
 // synth describes synthetic flow i: three in four IPv4 (198.18.0.0/15 to
 // 203.0.113.0/24), one in four IPv6 (2001:db8::/32); mostly tcp, some udp
 // and icmp; one tcp flow in ten to port 22.
 func synth(i int) flowSpec {
 	var s flowSpec
-	n := i % 131072
-	hi := i / 131072
+	n := i % synthSources
+	hi := i / synthSources
 	if i%4 == 3 {
 		s.src = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 12: byte(i >> 24), 13: byte(i >> 16), 14: byte(i >> 8), 15: byte(i)})
 		s.dst = netip.MustParseAddr("2001:db8:ffff::1")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -100,9 +99,7 @@ type syncResult struct {
 // benchSync measures, for a conntrackd pair and a ctq pair in turn, how
 // long the backup's external cache takes to hold a table loaded into the
 // primary, and how long committing it into the backup's kernel takes.
-func benchSync(cfg config) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func benchSync(ctx context.Context, cfg config) error {
 	dir, err := os.MkdirTemp("", "ctqbench-sync")
 	if err != nil {
 		return fmt.Errorf("sync scratch directory: %w", err)

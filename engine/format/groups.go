@@ -1,10 +1,15 @@
 package format
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -47,34 +52,96 @@ func groupRow(g *engine.Group, esc func(string) string) []string {
 }
 
 // writeGroupsText writes the keys left-aligned and the value right-aligned,
-// two spaces apart.
+// two spaces apart. The cells are formatted once into one buffer (the
+// widths need every row before the first is written), then written out
+// padded through a buffered writer: no string a cell, no copy of the
+// whole output.
 func writeGroupsText(w io.Writer, groups []engine.Group) error {
-	rows := make([][]string, len(groups))
-	var widths []int
+	var (
+		text   []byte
+		ends   []int32 // where each cell ends in text, row after row
+		widths []int
+	)
+	if len(groups) > 0 {
+		cells := len(groups) * (len(groups[0].Keys) + 1)
+		ends = make([]int32, 0, cells)
+		text = make([]byte, 0, cells*8)
+	}
 	for i := range groups {
-		row := groupRow(&groups[i], quote.Escape)
-		for j, cell := range row {
+		g := &groups[i]
+		for j := 0; j <= len(g.Keys); j++ {
+			start := len(text)
+			if j < len(g.Keys) {
+				text = appendKeyText(text, g.Keys[j])
+			} else {
+				text = appendNumber(text, g.Value)
+			}
+			if len(text) > math.MaxInt32 {
+				return errors.New("groups too large to align")
+			}
+			ends = append(ends, int32(len(text)))
 			if j == len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[j] = max(widths[j], utf8.RuneCountInString(cell))
+			widths[j] = max(widths[j], utf8.RuneCount(text[start:]))
 		}
-		rows[i] = row
 	}
-	var b strings.Builder
-	for _, row := range rows {
-		for j, cell := range row {
-			pad := strings.Repeat(" ", widths[j]-utf8.RuneCountInString(cell))
-			switch {
-			case j == len(row)-1:
-				b.WriteString(pad + cell + "\n")
-			default:
-				b.WriteString(cell + pad + "  ")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	start, cell := 0, 0
+	for i := range groups {
+		last := len(groups[i].Keys)
+		for j := 0; j <= last; j++ {
+			c := text[start:ends[cell]]
+			start = int(ends[cell])
+			cell++
+			pad := widths[j] - utf8.RuneCount(c)
+			if j == last {
+				writeSpaces(bw, pad)
+				bw.Write(c)
+				bw.WriteByte('\n')
+				continue
 			}
+			bw.Write(c)
+			writeSpaces(bw, pad+2)
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return bw.Flush()
+}
+
+// appendNumber appends v as number renders it; a whole number (a count,
+// a sum of counters) as an integer, which is the same text, sooner.
+func appendNumber(b []byte, v float64) []byte {
+	if v == math.Trunc(v) && math.Abs(v) < 1<<53 && (v != 0 || !math.Signbit(v)) {
+		return strconv.AppendInt(b, int64(v), 10)
+	}
+	return strconv.AppendFloat(b, v, 'f', -1, 64)
+}
+
+// appendKeyText appends a group key as Display shows it, escaped as
+// quote.Escape does; addresses and integers without a string between.
+func appendKeyText(b []byte, k any) []byte {
+	switch x := k.(type) {
+	case netip.Addr:
+		if x.IsValid() {
+			return x.AppendTo(b)
+		}
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	}
+	return quote.Append(b, Display(k))
+}
+
+// spaces pads the columns of writeGroupsText.
+const spaces = "                                                                "
+
+// writeSpaces writes n spaces to w (none when n is not positive); errors
+// are the buffered writer's, returned by its Flush.
+func writeSpaces(w *bufio.Writer, n int) {
+	for n > 0 {
+		k := min(n, len(spaces))
+		w.WriteString(spaces[:k])
+		n -= k
+	}
 }
 
 // writeGroupsJSON writes one object a group, keys named by cols.

@@ -1,11 +1,15 @@
 package format
 
 import (
+	"math"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"ctq/engine"
+	"ctq/internal/quote"
 )
 
 func TestWriteGroups(t *testing.T) {
@@ -76,6 +80,56 @@ func TestDisplay(t *testing.T) {
 	} {
 		if got := Display(tt.v); got != tt.want {
 			t.Errorf("Display(%#v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
+
+// TestWriteGroupsTextAligned checks the text writer against the plain
+// rendering it replaces: every cell through Display and quote.Escape,
+// padded to its column's width in runes.
+func TestWriteGroupsTextAligned(t *testing.T) {
+	groups := []engine.Group{
+		{Keys: []any{netip.MustParseAddr("2001:db8::1"), "tcp"}, Value: 3},
+		{Keys: []any{netip.MustParseAddr("192.0.2.10"), "ü\x1b"}, Value: 1234567.5},
+		{Keys: []any{netip.Addr{}, 22}, Value: 0},
+		{Keys: []any{netip.MustParseAddr("fe80::1%eth0"), -7}, Value: 1e21},
+	}
+	var want strings.Builder
+	var rows [][]string
+	var widths []int
+	for i := range groups {
+		row := groupRow(&groups[i], quote.Escape)
+		for j, cell := range row {
+			if j == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[j] = max(widths[j], utf8.RuneCountInString(cell))
+		}
+		rows = append(rows, row)
+	}
+	for _, row := range rows {
+		for j, cell := range row {
+			pad := strings.Repeat(" ", widths[j]-utf8.RuneCountInString(cell))
+			if j == len(row)-1 {
+				want.WriteString(pad + cell + "\n")
+			} else {
+				want.WriteString(cell + pad + "  ")
+			}
+		}
+	}
+	var got strings.Builder
+	if err := writeGroupsText(&got, groups); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("got\n%s\nwant\n%s", got.String(), want.String())
+	}
+}
+
+func TestAppendNumber(t *testing.T) {
+	for _, v := range []float64{0, math.Copysign(0, -1), 1, -1, 7, 1520, 2.5, -2.5, 1 << 52, 1<<53 - 1, 1 << 53, 1e21, -1e21, 1234567.5, math.Inf(1), math.NaN(), 0.1} {
+		if got, want := string(appendNumber(nil, v)), number(v); got != want {
+			t.Errorf("appendNumber(%v) = %q, want %q", v, got, want)
 		}
 	}
 }
