@@ -116,18 +116,18 @@ func benchDelete(cfg config) error {
 	return nil
 }
 
-// refill empties the namespace's table and fills it with the delete
-// benchmark's table.
-func refill(ns *namespace, cfg config) error {
+// refill empties the namespace's table and fills it with the first n
+// entries of the delete benchmark's table.
+func refill(ns *namespace, cfg config, n int) error {
 	if _, err := ns.run(cfg.conntrack, "-F"); err != nil {
 		return err
 	}
-	return ns.fill(cfg.conntrack, deleteSpec, 0, cfg.deleteFlows)
+	return ns.fill(cfg.conntrack, deleteSpec, 0, n)
 }
 
 // deleteRun refills the namespace's table and times one tool's delete.
 func deleteRun(ns *namespace, cfg config, t deleteTool) (time.Duration, error) {
-	if err := refill(ns, cfg); err != nil {
+	if err := refill(ns, cfg, cfg.deleteFlows); err != nil {
 		return 0, err
 	}
 	argv := t.argv(cfg)
@@ -167,7 +167,7 @@ func benchUpdate(cfg config) error {
 	}
 	defer ns.remove()
 	matches := 0
-	for i := range cfg.deleteFlows {
+	for i := range cfg.updateFlows {
 		if s := deleteSpec(i); s.src.Is4() && s.proto == "tcp" && s.dport == 22 {
 			matches++
 		}
@@ -188,7 +188,7 @@ func benchUpdate(cfg config) error {
 			if k == 0 && anchorErr != nil {
 				continue
 			}
-			if err := refill(ns, cfg); err != nil {
+			if err := refill(ns, cfg, cfg.updateFlows); err != nil {
 				return err
 			}
 			d, err := ns.run(tools[k].argv...)
@@ -205,7 +205,7 @@ func benchUpdate(cfg config) error {
 			times[k] = append(times[k], d)
 		}
 	}
-	fmt.Printf("\nupdate %d of %d entries (as the delete):\n", matches, cfg.deleteFlows)
+	fmt.Printf("\nupdate %d of %d entries (as the delete):\n", matches, cfg.updateFlows)
 	for k, t := range tools {
 		line := fmt.Sprintf("%-72s ", t.name)
 		switch {

@@ -53,6 +53,7 @@ func main() {
 	flag.StringVar(&cfg.ctq, "ctq", "./ctq", "the ctq binary to measure")
 	flag.StringVar(&cfg.conntrack, "conntrack", "conntrack", "the conntrack binary to compare with")
 	flag.IntVar(&cfg.deleteFlows, "delete-n", 100000, "flows in the delete benchmark's table, of which 30% are deleted (0: skip it)")
+	flag.IntVar(&cfg.updateFlows, "update-n", 100000, "flows in the update benchmark's table (the delete's), of which 35% are updated (0: skip it)")
 	flag.IntVar(&cfg.burstFlows, "burst-n", 200000, "flows in the event burst (0: skip it)")
 	flag.IntVar(&cfg.syncFlows, "sync-n", 100000, "flows replicated and committed by a conntrackd pair and a ctq pair (0: skip it)")
 	flag.IntVar(&cfg.accountFlows, "account-n", 262144, "entries in each round of the flow accounting burst (0: skip it)")
@@ -121,6 +122,7 @@ const (
 type config struct {
 	flows, small, runs int
 	deleteFlows        int
+	updateFlows        int
 	burstFlows         int
 	syncFlows          int
 	accountFlows       int
@@ -165,12 +167,8 @@ func run(ctx context.Context, cfg config, lim *connLimit) error {
 		run          func() error
 	}{
 		{cfg.flows, cfg.flows, func() error { return benchList(ctx, cfg) }},
-		{cfg.deleteFlows, cfg.deleteFlows, func() error {
-			if err := benchDelete(cfg); err != nil {
-				return err
-			}
-			return benchUpdate(cfg)
-		}},
+		{cfg.deleteFlows, cfg.deleteFlows, func() error { return benchDelete(cfg) }},
+		{cfg.updateFlows, cfg.updateFlows, func() error { return benchUpdate(cfg) }},
 		{cfg.burstFlows, cfg.burstFlows, func() error { return benchBurst(ctx, cfg) }},
 		{cfg.syncFlows, cfg.syncFlows, func() error { return benchSync(ctx, cfg) }},
 		{cfg.accountFlows, 0, func() error { return benchAccount(ctx, cfg) }},
