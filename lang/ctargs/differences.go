@@ -43,6 +43,11 @@ var Differences = []Difference{
 		Ctq:       "shows only the entries with secmark 5",
 	},
 	{
+		Command:   "-D -p gre --srckey 10046 --dstkey 7",
+		Conntrack: "ignores the GRE key filters (--srckey, --dstkey, --orig-key-src, --orig-key-dst, --reply-key-src, --reply-key-dst): -L, -D, -U and -E select every GRE entry the other options select",
+		Ctq:       "selects only the entries with those keys",
+	},
+	{
 		Command:   "-D -g 2001:db8::99",
 		Conntrack: "ignores an IPv6 address given to -n, -g or -j (only an IPv4 address is compared): every IPv6 NAT entry matches",
 		Ctq:       "compares the IPv6 address",
