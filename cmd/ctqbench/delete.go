@@ -37,117 +37,139 @@ func deleteMatches(i int) bool {
 	return s.proto == "tcp" && s.dport == 22 && s.state == "ESTABLISHED"
 }
 
-// deleteTool is one way of deleting the matches, timed in its own run.
-type deleteTool struct {
+// changeTool is one way of making a benchmark's change.
+type changeTool struct {
 	name string
-	argv func(cfg config) []string
-	// floor: the tool prints the seconds its deletes took, which are
+	argv []string
+	// floor: the tool prints the seconds its work took, which are
 	// reported instead of the process's wall time.
 	floor bool
+	// goal: its ratio to the anchor has the goal of 0.33x.
+	goal bool
 }
 
-func deleteTools() []deleteTool {
-	return []deleteTool{
-		{name: "conntrack " + strings.Join(deleteArgs(), " "), argv: func(cfg config) []string {
-			return append([]string{cfg.conntrack}, deleteArgs()...)
-		}},
-		{name: "ctq -e '" + deleteStmt + "'", argv: func(cfg config) []string {
-			return []string{cfg.ctq, "-e", deleteStmt}
-		}},
-		{name: "ctq conntrack " + strings.Join(deleteArgs(), " "), argv: func(cfg config) []string {
-			return append([]string{cfg.ctq, "conntrack"}, deleteArgs()...)
-		}},
-		{name: "kernel floor: the same deletes, batched, no dump", floor: true, argv: func(cfg config) []string {
-			return []string{cfg.self, rawDeleteCommand, strconv.Itoa(cfg.deleteFlows)}
-		}},
-	}
+// changeBench is a delete or an update of the delete benchmark's table:
+// for each run and tool, the namespace is flushed and filled again, the
+// tool runs alone on it, and check must find the table changed as it
+// should be. The tools take turns going first; tools[0] is the anchor
+// of the ratios. The anchor may fail (conntrack 1.4.7's -U does on any
+// table of size): its line then says how, and there are no ratios.
+type changeBench struct {
+	what       string // "delete", "update"
+	n, matches int
+	tools      []changeTool
+	check      func(ns *namespace) error
 }
 
-// benchDelete times the delete of the matches of a deleteFlows-entry table
-// by each deleteTool: for each run and tool, the namespace is flushed and
-// filled again, the tool runs alone on it, and the table must be left with
-// the entries that do not match. The tools take turns going first.
+// benchDelete times the delete of the matches of a deleteFlows-entry
+// table against conntrack -D, beside the kernel's cost of the deletes
+// alone.
 func benchDelete(cfg config) error {
-	ns, err := newNamespace("delete")
-	if err != nil {
-		return err
-	}
-	defer ns.remove()
 	matches := 0
 	for i := range cfg.deleteFlows {
 		if deleteMatches(i) {
 			matches++
 		}
 	}
-	tools := deleteTools()
-	times := make([][]time.Duration, len(tools))
+	b := changeBench{what: "delete", n: cfg.deleteFlows, matches: matches, tools: []changeTool{
+		{name: "conntrack " + strings.Join(deleteArgs(), " "), argv: append([]string{cfg.conntrack}, deleteArgs()...)},
+		{name: "ctq -e '" + deleteStmt + "'", argv: []string{cfg.ctq, "-e", deleteStmt}, goal: true},
+		{name: "ctq conntrack " + strings.Join(deleteArgs(), " "), argv: append([]string{cfg.ctq, "conntrack"}, deleteArgs()...), goal: true},
+		{name: "kernel floor: the same deletes, batched, no dump", floor: true,
+			argv: []string{cfg.self, rawDeleteCommand, strconv.Itoa(cfg.deleteFlows)}},
+	}}
+	b.check = func(ns *namespace) error {
+		left, err := ns.count(cfg.conntrack)
+		if err == nil && left != cfg.deleteFlows-matches {
+			err = fmt.Errorf("%d of %d entries left, want %d", left, cfg.deleteFlows, cfg.deleteFlows-matches)
+		}
+		return err
+	}
+	return b.run(cfg)
+}
+
+// run runs the benchmark and prints its figures.
+func (b *changeBench) run(cfg config) error {
+	ns, err := newNamespace(b.what)
+	if err != nil {
+		return err
+	}
+	defer ns.remove()
+	times := make([][]time.Duration, len(b.tools))
+	var anchorErr error
 	for run := range cfg.runs {
-		for j := range tools {
-			k := (run + j) % len(tools)
-			d, err := deleteRun(ns, cfg, tools[k])
-			if err != nil {
-				return err
+		for j := range b.tools {
+			k := (run + j) % len(b.tools)
+			if k == 0 && anchorErr != nil {
+				continue
 			}
-			left, err := ns.count(cfg.conntrack)
-			if err != nil {
-				return err
-			}
-			if left != cfg.deleteFlows-matches {
-				return fmt.Errorf("%s left %d of %d entries, want %d", tools[k].name, left, cfg.deleteFlows, cfg.deleteFlows-matches)
+			d, err := b.once(ns, cfg, b.tools[k])
+			switch {
+			case err != nil && k == 0:
+				anchorErr = err
+				continue
+			case err != nil:
+				return fmt.Errorf("%s: %w", b.tools[k].name, err)
 			}
 			times[k] = append(times[k], d)
 		}
 	}
-	fmt.Printf("\ndelete %d of %d entries (each tool alone on a fresh table; median of %d runs, min-max; ratio to conntrack -D in the same run):\n", matches, cfg.deleteFlows, cfg.runs)
-	for k, t := range tools {
-		ratios := make([]float64, len(times[k]))
-		for i, d := range times[k] {
-			ratios[i] = d.Seconds() / times[0][i].Seconds()
-		}
-		line := fmt.Sprintf("%-72s %s", t.name, durationSpread(times[k]))
-		if k > 0 {
-			line += "  " + ratioSpread(ratios)
-		}
-		if k == 1 || k == 2 {
-			line += "  (goal <= 0.33x)"
+	fmt.Printf("\n%s %d of %d entries (each tool alone on a fresh table; median of %d runs, min-max; ratio to the first line in the same run):\n",
+		b.what, b.matches, b.n, cfg.runs)
+	for k, t := range b.tools {
+		line := fmt.Sprintf("%-72s ", t.name)
+		switch {
+		case k == 0 && anchorErr != nil:
+			line += "fails: " + failure(anchorErr.Error())
+		case k == 0 || anchorErr != nil:
+			line += durationSpread(times[k])
+		default:
+			ratios := make([]float64, len(times[k]))
+			for i, d := range times[k] {
+				ratios[i] = d.Seconds() / times[0][i].Seconds()
+			}
+			line += durationSpread(times[k]) + "  " + ratioSpread(ratios)
+			if t.goal {
+				line += "  (goal <= 0.33x)"
+			}
 		}
 		fmt.Println(line)
 	}
 	return nil
 }
 
-// refill empties the namespace's table and fills it with the first n
-// entries of the delete benchmark's table.
-func refill(ns *namespace, cfg config, n int) error {
+// once refills the namespace's table, times one tool's change and checks
+// the table.
+func (b *changeBench) once(ns *namespace, cfg config, t changeTool) (time.Duration, error) {
 	if _, err := ns.run(cfg.conntrack, "-F"); err != nil {
-		return err
-	}
-	return ns.fill(cfg.conntrack, deleteSpec, 0, n)
-}
-
-// deleteRun refills the namespace's table and times one tool's delete.
-func deleteRun(ns *namespace, cfg config, t deleteTool) (time.Duration, error) {
-	if err := refill(ns, cfg, cfg.deleteFlows); err != nil {
 		return 0, err
 	}
-	argv := t.argv(cfg)
+	if err := ns.fill(cfg.conntrack, deleteSpec, 0, b.n); err != nil {
+		return 0, err
+	}
+	var d time.Duration
 	if !t.floor {
-		return ns.run(argv...)
+		var err error
+		if d, err = ns.run(t.argv...); err != nil {
+			return 0, err
+		}
+	} else {
+		out, err := exec.Command("ip", append([]string{"netns", "exec", ns.name}, t.argv...)...).Output()
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", strings.Join(t.argv, " "), err)
+		}
+		sec, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s printed %q, not seconds", strings.Join(t.argv, " "), out)
+		}
+		d = time.Duration(sec * float64(time.Second))
 	}
-	out, err := exec.Command("ip", append([]string{"netns", "exec", ns.name}, argv...)...).Output()
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
-	}
-	sec, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if err != nil {
-		return 0, fmt.Errorf("%s printed %q, not seconds", strings.Join(argv, " "), out)
-	}
-	return time.Duration(sec * float64(time.Second)), nil
+	return d, b.check(ns)
 }
 
 // updateStmt and updateArgs are the same update, in ctq's words and in
 // conntrack's: the mark of the IPv4 TCP flows to port 22 of the delete
-// benchmark's table (30% of it). conntrack 1.4.7 needs -f for an update
+// benchmark's table (35% of it). conntrack 1.4.7 needs -f for an update
 // (see ctargs.Differences).
 const updateStmt = `update set mark = 1 where family == ipv4 && proto == tcp && dport == 22`
 
@@ -155,74 +177,24 @@ func updateArgs() []string {
 	return []string{"-U", "-f", "ipv4", "-p", "tcp", "--dport", "22", "-m", "1"}
 }
 
-// benchUpdate times updateStmt against conntrack -U as benchDelete times
-// the delete, on the same table. conntrack 1.4.7's -U updates each entry
-// inside its dump's callback, and the dump overflows its socket (ENOBUFS)
-// on any table of size: then the update has no anchor, and its line says
-// how conntrack failed.
+// benchUpdate times updateStmt against conntrack -U on the delete
+// benchmark's table. conntrack 1.4.7's -U updates each entry inside its
+// dump's callback, and the dump overflows its socket (ENOBUFS) on any
+// table of size: then the update has no anchor.
 func benchUpdate(cfg config) error {
-	ns, err := newNamespace("update")
-	if err != nil {
-		return err
-	}
-	defer ns.remove()
 	matches := 0
 	for i := range cfg.updateFlows {
 		if s := deleteSpec(i); s.src.Is4() && s.proto == "tcp" && s.dport == 22 {
 			matches++
 		}
 	}
-	tools := []struct {
-		name string
-		argv []string
-	}{
-		{"conntrack " + strings.Join(updateArgs(), " "), append([]string{cfg.conntrack}, updateArgs()...)},
-		{"ctq -e '" + updateStmt + "'", []string{cfg.ctq, "-e", updateStmt}},
-		{"ctq conntrack " + strings.Join(updateArgs(), " "), append([]string{cfg.ctq, "conntrack"}, updateArgs()...)},
-	}
-	times := make([][]time.Duration, len(tools))
-	var anchorErr error
-	for run := range cfg.runs {
-		for j := range tools {
-			k := (run + j) % len(tools)
-			if k == 0 && anchorErr != nil {
-				continue
-			}
-			if err := refill(ns, cfg, cfg.updateFlows); err != nil {
-				return err
-			}
-			d, err := ns.run(tools[k].argv...)
-			if err == nil {
-				err = checkMarked(ns, cfg, matches)
-			}
-			if err != nil {
-				if k == 0 {
-					anchorErr = err
-					continue
-				}
-				return err
-			}
-			times[k] = append(times[k], d)
-		}
-	}
-	fmt.Printf("\nupdate %d of %d entries (as the delete):\n", matches, cfg.updateFlows)
-	for k, t := range tools {
-		line := fmt.Sprintf("%-72s ", t.name)
-		switch {
-		case k == 0 && anchorErr != nil:
-			line += "fails: " + failure(anchorErr.Error())
-		case anchorErr == nil && k > 0:
-			ratios := make([]float64, len(times[k]))
-			for i, d := range times[k] {
-				ratios[i] = d.Seconds() / times[0][i].Seconds()
-			}
-			line += durationSpread(times[k]) + "  " + ratioSpread(ratios) + "  (goal <= 0.33x)"
-		default:
-			line += durationSpread(times[k])
-		}
-		fmt.Println(line)
-	}
-	return nil
+	b := changeBench{what: "update", n: cfg.updateFlows, matches: matches, tools: []changeTool{
+		{name: "conntrack " + strings.Join(updateArgs(), " "), argv: append([]string{cfg.conntrack}, updateArgs()...)},
+		{name: "ctq -e '" + updateStmt + "'", argv: []string{cfg.ctq, "-e", updateStmt}, goal: true},
+		{name: "ctq conntrack " + strings.Join(updateArgs(), " "), argv: append([]string{cfg.ctq, "conntrack"}, updateArgs()...)},
+	}}
+	b.check = func(ns *namespace) error { return checkMarked(ns, cfg, matches) }
+	return b.run(cfg)
 }
 
 // checkMarked checks that want entries of the namespace's table have mark

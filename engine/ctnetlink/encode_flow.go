@@ -270,15 +270,22 @@ func (e *attrEncoder) protoState(f *engine.Flow, state int) error {
 	n := e.begin(nest)
 	e.u8(attr, uint8(state))
 	if f.ProtoNum == engine.ProtoSCTP {
-		var b [4]byte
-		binary.NativeEndian.PutUint32(b[:], uint32(f.OrigVtag))
-		e.bytes(ctaProtoinfoSCTPVtagOriginal, b[:])
-		binary.NativeEndian.PutUint32(b[:], uint32(f.ReplyVtag))
-		e.bytes(ctaProtoinfoSCTPVtagReply, b[:])
+		e.sctpVtags(f)
 	}
 	e.end(n)
 	e.end(pi)
 	return nil
+}
+
+// sctpVtags appends f's SCTP verification tags. They are kept as
+// conntrack(8) shows them, the wire bytes read in host order (see
+// decode.go): they are written back alike.
+func (e *attrEncoder) sctpVtags(f *engine.Flow) {
+	var b [4]byte
+	binary.NativeEndian.PutUint32(b[:], uint32(f.OrigVtag))
+	e.bytes(ctaProtoinfoSCTPVtagOriginal, b[:])
+	binary.NativeEndian.PutUint32(b[:], uint32(f.ReplyVtag))
+	e.bytes(ctaProtoinfoSCTPVtagReply, b[:])
 }
 
 // labels appends a label bit map in the kernel's layout: host-order
@@ -497,13 +504,7 @@ func (e *attrEncoder) protoinfo(f *engine.Flow) error {
 		pi := e.begin(ctaProtoinfo)
 		n := e.begin(ctaProtoinfoSCTP)
 		e.u8(ctaProtoinfoSCTPState, state)
-		// The tags are kept as conntrack(8) shows them, the wire bytes
-		// read in host order (see decode.go): write them back alike.
-		var b [4]byte
-		binary.NativeEndian.PutUint32(b[:], uint32(f.OrigVtag))
-		e.bytes(ctaProtoinfoSCTPVtagOriginal, b[:])
-		binary.NativeEndian.PutUint32(b[:], uint32(f.ReplyVtag))
-		e.bytes(ctaProtoinfoSCTPVtagReply, b[:])
+		e.sctpVtags(f)
 		e.end(n)
 		e.end(pi)
 	case engine.ProtoDCCP:
