@@ -64,8 +64,23 @@ func (e *echo) drain() error {
 	case n > len(e.pending):
 		return fmt.Errorf("echo: request %d was not recorded", e.base+len(e.pending))
 	}
-	if mg, ok := e.src.(MultiGetter); ok && e.update {
-		// Read the changed entries back in one exchange.
+	write := func(f *Flow) error {
+		if err := e.w.Write(f); err != nil {
+			return err
+		}
+		e.written++
+		return nil
+	}
+	if !e.update {
+		for i, ok := range e.reported {
+			if ok {
+				if err := write(&e.pending[i]); err != nil {
+					return err
+				}
+			}
+		}
+	} else {
+		// Read the changed entries back, as the kernel holds them now.
 		keys := e.keys[:0]
 		for i, ok := range e.reported {
 			if ok {
@@ -73,43 +88,36 @@ func (e *echo) drain() error {
 			}
 		}
 		e.keys = keys
-		err := mg.GetEach(e.ctx, keys, func(_ int, f *Flow, err error) error {
+		err := getEach(e.ctx, e.src, keys, func(_ int, f *Flow, err error) error {
 			switch {
 			case errors.Is(err, ErrNotFound):
 				return nil // gone since: nothing to show
 			case err != nil:
 				return fmt.Errorf("read the updated entry: %w", err)
 			}
-			e.written++
-			return e.w.Write(f)
+			return write(f)
 		})
 		if err != nil {
 			return err
-		}
-	} else {
-		for i, ok := range e.reported {
-			if !ok {
-				continue
-			}
-			f := &e.pending[i]
-			if e.update {
-				got, err := e.src.Get(e.ctx, f)
-				if errors.Is(err, ErrNotFound) {
-					continue // gone since: nothing to show
-				}
-				if err != nil {
-					return fmt.Errorf("read the updated entry: %w", err)
-				}
-				f = got
-			}
-			if err := e.w.Write(f); err != nil {
-				return err
-			}
-			e.written++
 		}
 	}
 	e.pending = append(e.pending[:0], e.pending[n:]...)
 	e.reported = e.reported[:0]
 	e.base += n
+	return nil
+}
+
+// getEach looks keys up with src's GetEach (MultiGetter), or with one Get
+// each, and calls fn as GetEach does.
+func getEach(ctx context.Context, src Source, keys []Flow, fn func(i int, f *Flow, err error) error) error {
+	if mg, ok := src.(MultiGetter); ok {
+		return mg.GetEach(ctx, keys, fn)
+	}
+	for i := range keys {
+		f, err := src.Get(ctx, &keys[i])
+		if err := fn(i, f, err); err != nil {
+			return err
+		}
+	}
 	return nil
 }

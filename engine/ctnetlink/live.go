@@ -308,8 +308,10 @@ type dumpOrder struct {
 // dumpFamily runs the dump of plan for one nfgenmsg family on a socket of
 // its own, decoding into f; o, when not nil, orders it among others.
 func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dumpPlan, fam int, o *dumpOrder, f *engine.Flow, st *engine.ScanStats, yield func(*engine.Flow) error) error {
+	sent := func() {}
 	if o != nil {
-		defer closeOnce(o.sent)
+		sent = sync.OnceFunc(func() { close(o.sent) })
+		defer sent()
 	}
 	c, err := l.dial()
 	if err != nil {
@@ -317,10 +319,9 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 	}
 	defer l.release(c)
 
-	// Leaving the receive loop early must make the library's next read
-	// fail, or it would drain the rest of the dump; the socket is dropped
-	// afterwards, so an unread dump does not matter. Cancellation does the
-	// same for a read that is blocked.
+	// Leaving the receive loop early must make the receiver's blocked read
+	// return; the socket is dropped afterwards, so an unread dump does not
+	// matter. Cancellation does the same.
 	abort := func() { _ = c.SetReadDeadline(time.Unix(1, 0)) }
 	stop := context.AfterFunc(ctx, abort)
 	defer stop()
@@ -337,6 +338,7 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 	l.starts.begin()
 	_, err = c.Send(req)
 	l.starts.end()
+	sent()
 	if err != nil {
 		return kernelError(op, err)
 	}
@@ -348,9 +350,6 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 	recv, err := receiveDump(c, quit)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
-	}
-	if o != nil {
-		closeOnce(o.sent)
 	}
 	now, sinceNow := time.Now(), 0
 	for d := range recv.out {
@@ -392,16 +391,6 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 		recv.recycle(d)
 	}
 	return nil
-}
-
-// closeOnce closes c unless it is closed already (only its owner closes
-// it, so the check does not race).
-func closeOnce(c chan struct{}) {
-	select {
-	case <-c:
-	default:
-		close(c)
-	}
 }
 
 // clockEvery is how many entries a dump decodes between two readings of

@@ -328,47 +328,19 @@ func parsePortProto(vals string, proto int) func(p *parser, c int, arg string) *
 			}
 		}
 		t := &p.t
-		port := func() uint16 { return uint16(atoi(arg)) }
+		port := uint16(atoi(arg))
 		switch i {
-		case 0:
-			t.sport, t.has = port(), t.has|hasSport
-			p.l4flags |= pfSport
-		case 1:
-			t.dport, t.has = port(), t.has|hasDport
-			p.l4flags |= pfDport
-		case 2:
-			t.replySport, t.has = port(), t.has|hasReplySport
-			p.l4flags |= pfReplySport
-		case 3:
-			t.replyDport, t.has = port(), t.has|hasReplyDport
-			p.l4flags |= pfReplyDport
-		case 4:
-			t.maskSport, t.has = port(), t.has|hasMaskSport
-			p.l4flags |= pfMaskSport
-		case 5:
-			t.maskDport, t.has = port(), t.has|hasMaskDport
-			p.l4flags |= pfMaskDport
+		case 0, 1, 2, 3, 4, 5:
+			p.setPort(i, port, pfSport<<i)
 		case 6:
 			return p.parseState(proto, arg)
 		case 7, 8:
+			// udp has no --state: its tuple ports take flags 6 and 7.
+			flag := uint32(pfTupleSport) << (i - 7)
 			if proto == engine.ProtoUDP || proto == engine.ProtoUDPLite {
-				// udp has no --state: its tuple ports are flags 6 and 7.
-				if i == 7 {
-					t.tupleSport, t.has = port(), t.has|hasTupleSport
-					p.l4flags |= pfState
-				} else {
-					t.tupleDport, t.has = port(), t.has|hasTupleDport
-					p.l4flags |= pfTupleSport
-				}
-				return nil
+				flag >>= 1
 			}
-			if i == 7 {
-				t.tupleSport, t.has = port(), t.has|hasTupleSport
-				p.l4flags |= pfTupleSport
-			} else {
-				t.tupleDport, t.has = port(), t.has|hasTupleDport
-				p.l4flags |= pfTupleDport
-			}
+			p.setPort(i-1, port, flag)
 		case 9:
 			if proto == engine.ProtoDCCP {
 				return p.parseRole(arg)
@@ -441,33 +413,29 @@ func parseICMP(proto int) func(p *parser, c int, arg string) *Error {
 
 // parseGRE parses the GRE key options (strtoul base 0, 16 bits).
 func parseGRE(p *parser, c int, arg string) *Error {
-	t := &p.t
-	key := uint16(strtoul0(arg))
-	switch c {
-	case '1':
-		t.sport, t.has = key, t.has|hasSport
-		p.l4flags |= pfSport
-	case '2':
-		t.dport, t.has = key, t.has|hasDport
-		p.l4flags |= pfDport
-	case '3':
-		t.replySport, t.has = key, t.has|hasReplySport
-		p.l4flags |= pfReplySport
-	case '4':
-		t.replyDport, t.has = key, t.has|hasReplyDport
-		p.l4flags |= pfReplyDport
-	case '5':
-		t.maskSport, t.has = key, t.has|hasMaskSport
-		p.l4flags |= pfMaskSport
-	case '6':
-		t.maskDport, t.has = key, t.has|hasMaskDport
-		p.l4flags |= pfMaskDport
-	case '7':
-		t.tupleSport, t.has = key, t.has|hasTupleSport
-		p.l4flags |= 1 << 6
-	case '8':
-		t.tupleDport, t.has = key, t.has|hasTupleDport
-		p.l4flags |= 1 << 7
+	// --srckey ... --tuple-key-dst: the port slots in order, the flags
+	// of the first eight bits.
+	if c >= '1' && c <= '8' {
+		p.setPort(c-'1', uint16(strtoul0(arg)), 1<<(c-'1'))
 	}
 	return nil
+}
+
+// setPort sets one of the template's 16-bit port (or GRE key) fields,
+// slot in the order sport, dport, reply sport, reply dport, mask sport,
+// mask dport, tuple sport, tuple dport, and the extension's option flag.
+func (p *parser) setPort(slot int, v uint16, flag uint32) {
+	t := &p.t
+	fields := [...]struct {
+		port *uint16
+		has  uint64
+	}{
+		{&t.sport, hasSport}, {&t.dport, hasDport},
+		{&t.replySport, hasReplySport}, {&t.replyDport, hasReplyDport},
+		{&t.maskSport, hasMaskSport}, {&t.maskDport, hasMaskDport},
+		{&t.tupleSport, hasTupleSport}, {&t.tupleDport, hasTupleDport},
+	}
+	*fields[slot].port = v
+	t.has |= fields[slot].has
+	p.l4flags |= flag
 }
