@@ -1,15 +1,12 @@
 package engine
 
 import (
-	"cmp"
 	"container/heap"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"net/netip"
-	"slices"
 )
 
 // AggFunc is what an ActGroup plan computes over each group.
@@ -96,26 +93,28 @@ func aggregate(ctx context.Context, src Source, p *Plan) ([]Group, Result, error
 	return out, res, nil
 }
 
-// aggregator keeps one accumulator per group of a Grouping. The maps hold
-// the group's index in accs and keys: the accumulators sit in one slice,
-// without a pointer (nothing for the garbage collector to follow) and
-// without an allocation a group, and the keys of group i are
-// keys[i*len(g.By):], so the groups are listed in one sequential walk,
-// without the maps. A grouping by one key maps the key itself, not an
-// array of four, and an address or an int in a map of its type (the key
-// inline, not behind an interface).
+// aggregator keeps one accumulator per group of a Grouping.
+//
+// A grouping by one address read by Grouping.AddrKey keeps its
+// accumulators in maps keyed by the address's bytes (see
+// aggregate_addr.go). Any other grouping maps its keys to the group's
+// index: the key itself for one key (an int in a map of ints), an array
+// for several. Its accumulators sit in chunks without a pointer (nothing
+// for the garbage collector to follow, no allocation a group), and so do
+// its keys, so the groups are listed in one sequential walk, without the
+// maps.
 type aggregator struct {
-	g *Grouping
-	// One key: addrs, ints, or one for keys of other types.
-	addrs map[netip.Addr]int32
-	ints  map[int]int32
-	one   map[any]int32
-	many  map[groupKey]int32 // len(g.By) != 1
-	n     int                // groups
-	// The accumulators and keys in chunks of groupChunk groups: growing
-	// never copies them.
+	g     *Grouping
+	addrs *addrMaps // one key, read by Grouping.AddrKey
+	// One other key: ints, or one for keys of other types.
+	ints map[int]int32
+	one  map[any]int32
+	many map[groupKey]int32 // len(g.By) != 1
+	keys [][]any            // the keys of the groups of all three
+	n    int                // groups
+	// The accumulators in chunks of groupChunk groups: growing never
+	// copies them.
 	accs [][]accumulator
-	keys [][]any
 }
 
 // groupChunk is how many groups' accumulators and keys are allocated at
@@ -129,9 +128,12 @@ func (a *aggregator) acc(i int32) *accumulator {
 
 func newAggregator(g *Grouping) *aggregator {
 	a := &aggregator{g: g}
-	if len(g.By) == 1 {
-		a.addrs, a.ints, a.one = map[netip.Addr]int32{}, map[int]int32{}, map[any]int32{}
-	} else {
+	switch {
+	case len(g.By) == 1 && g.AddrKey != nil:
+		a.addrs = newAddrMaps()
+	case len(g.By) == 1:
+		a.ints, a.one = map[int]int32{}, map[any]int32{}
+	default:
 		a.many = map[groupKey]int32{}
 	}
 	return a
@@ -143,11 +145,7 @@ func (a *aggregator) lookup(k *groupKey) (int32, bool) {
 		i, ok := a.many[*k]
 		return i, ok
 	}
-	switch x := k[0].(type) {
-	case netip.Addr:
-		i, ok := a.addrs[x]
-		return i, ok
-	case int:
+	if x, ok := k[0].(int); ok {
 		i, ok := a.ints[x]
 		return i, ok
 	}
@@ -161,25 +159,19 @@ func (a *aggregator) insert(k *groupKey, i int32) {
 		a.many[*k] = i
 		return
 	}
-	switch x := k[0].(type) {
-	case netip.Addr:
-		a.addrs[x] = i
-	case int:
+	if x, ok := k[0].(int); ok {
 		a.ints[x] = i
-	default:
-		a.one[k[0]] = i
+		return
 	}
+	a.one[k[0]] = i
 }
 
 // add counts f into its group.
 func (a *aggregator) add(f *Flow) error {
-	g := a.g
-	if g.AddrKey != nil && a.addrs != nil {
-		// The common case, an existing group, without boxing the key.
-		if i, ok := a.addrs[g.AddrKey(f)]; ok {
-			return a.update(i, f)
-		}
+	if a.addrs != nil {
+		return a.addAddr(f)
 	}
+	g := a.g
 	var k groupKey
 	for i, by := range g.By {
 		v, err := by(f)
@@ -191,23 +183,36 @@ func (a *aggregator) add(f *Flow) error {
 	if i, ok := a.lookup(&k); ok {
 		return a.update(i, f)
 	}
-	v, err := a.flowValue(f)
+	i, err := a.newGroup(f)
 	if err != nil {
 		return err
 	}
+	if i%groupChunk == 0 {
+		a.keys = append(a.keys, make([]any, 0, groupChunk*len(g.By)))
+	}
+	c := len(a.keys) - 1
+	a.keys[c] = append(a.keys[c], k[:len(g.By)]...)
+	a.insert(&k, i)
+	return nil
+}
+
+// newGroup makes a group of f alone and returns its index; the caller
+// files its keys.
+func (a *aggregator) newGroup(f *Flow) (int32, error) {
+	v, err := a.flowValue(f)
+	if err != nil {
+		return 0, err
+	}
 	if a.n == math.MaxInt32 {
-		return errors.New("aggregate: too many groups")
+		return 0, errors.New("aggregate: too many groups")
 	}
 	if a.n%groupChunk == 0 {
 		a.accs = append(a.accs, make([]accumulator, 0, groupChunk))
-		a.keys = append(a.keys, make([]any, 0, groupChunk*len(g.By)))
 	}
 	c := len(a.accs) - 1
 	a.accs[c] = append(a.accs[c], accumulator{n: 1, val: v})
-	a.keys[c] = append(a.keys[c], k[:len(g.By)]...)
-	a.insert(&k, int32(a.n))
 	a.n++
-	return nil
+	return int32(a.n - 1), nil
 }
 
 // update counts f into group i.
@@ -217,6 +222,16 @@ func (a *aggregator) update(i int32, f *Flow) error {
 		return err
 	}
 	acc := a.acc(i)
+	*acc = a.accumulate(*acc, v)
+	return nil
+}
+
+// accumulate is acc with one more entry, of value v (the zero
+// accumulator: a new group).
+func (a *aggregator) accumulate(acc accumulator, v float64) accumulator {
+	if acc.n == 0 {
+		return accumulator{n: 1, val: v}
+	}
 	switch a.g.Agg {
 	case AggSum, AggAvg:
 		acc.val += v
@@ -226,7 +241,7 @@ func (a *aggregator) update(i int32, f *Flow) error {
 		acc.val = max(acc.val, v)
 	}
 	acc.n++
-	return nil
+	return acc
 }
 
 // flowValue is the number f contributes to its group (0 for a count).
@@ -252,9 +267,14 @@ func (a *aggregator) value(acc accumulator) float64 {
 	return acc.val
 }
 
-// each calls fn with the keys and accumulator of every group, in the
-// order the groups were made.
+// each calls fn with the keys and accumulator of every group: in the
+// order the groups were made, or for a grouping by one address in no
+// particular order, each key in an interface of its own.
 func (a *aggregator) each(fn func(keys []any, acc accumulator)) {
+	if a.addrs != nil {
+		a.addrs.each(func(x netip.Addr, acc accumulator) { fn([]any{x}, acc) })
+		return
+	}
 	nk := len(a.g.By)
 	for c, chunk := range a.accs {
 		keys := a.keys[c]
@@ -270,6 +290,12 @@ func (a *aggregator) each(fn func(keys []any, acc accumulator)) {
 // groups are walked, instead of sorting them all.
 func (a *aggregator) result(limit int) ([]Group, error) {
 	n := a.n
+	if a.addrs != nil {
+		if out, ok := a.addrResult(limit); ok {
+			return out, nil
+		}
+		n = a.addrs.len()
+	}
 	var cmpErr error
 	order := func(x, y *Group) int {
 		c, err := compareGroups(x, y)
@@ -313,184 +339,22 @@ func (a *aggregator) result(limit int) ([]Group, error) {
 	return out, nil
 }
 
-// sortGroups sorts groups as compareGroups orders them. It sorts their
-// indices (a swap moves 4 bytes, not a Group), then puts the groups in
-// that order in place, cycle by cycle.
-func sortGroups(groups []Group) error {
-	if len(groups) > math.MaxInt32 {
-		return errors.New("aggregate: too many groups")
-	}
-	idx, ok := sortByFlatKey(groups)
-	if !ok {
-		idx = make([]int32, len(groups))
-		for i := range idx {
-			idx[i] = int32(i)
-		}
-		var cmpErr error
-		slices.SortFunc(idx, func(i, j int32) int {
-			c, err := compareGroups(&groups[i], &groups[j])
-			if err != nil && cmpErr == nil {
-				cmpErr = err
-			}
-			return c
-		})
-		if cmpErr != nil {
-			return cmpErr
-		}
-	}
-	// Position i takes the group at idx[i]; a placed position is marked -1.
-	for i := range idx {
-		if idx[i] < 0 || int(idx[i]) == i {
-			continue
-		}
-		first := groups[i]
-		j := i
-		for {
-			k := int(idx[j])
-			idx[j] = -1
-			if k == i {
-				groups[j] = first
-				break
-			}
-			groups[j] = groups[k]
-			j = k
-		}
-	}
-	return nil
-}
-
-// flatKey is a group of one key as plain numbers, in the order
-// compareGroups gives: the value (largest first), then the key (an address
-// by its length in bits, then its bits; an int by itself).
-type flatKey struct {
-	value  float64
-	bits   int32
-	idx    int32
-	hi, lo uint64
-}
-
-// sortByFlatKey sorts groups of one key that is, in every group, an int
-// or in every group an address without a zone, as compareGroups would,
-// without an interface in sight; it returns the groups' indices in order.
-// ok is false, and nothing is sorted, for any other keys.
-func sortByFlatKey(groups []Group) (idx []int32, ok bool) {
-	if len(groups) == 0 || len(groups[0].Keys) != 1 {
-		return nil, false
-	}
-	_, isInt := groups[0].Keys[0].(int)
-	keys := make([]flatKey, len(groups))
-	for i := range groups {
-		k := &keys[i]
-		k.value, k.idx = groups[i].Value, int32(i)
-		if math.IsNaN(k.value) {
-			return nil, false
-		}
-		switch x := groups[i].Keys[0].(type) {
-		case int:
-			if !isInt {
-				return nil, false
-			}
-			k.hi = uint64(x) ^ 1<<63 // signed order
-		case netip.Addr:
-			if isInt || x.Zone() != "" {
-				return nil, false
-			}
-			b := x.As16()
-			k.bits = int32(x.BitLen())
-			k.hi, k.lo = binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
-		default:
-			return nil, false
-		}
-	}
-	slices.SortFunc(keys, func(x, y flatKey) int {
-		switch {
-		case x.value > y.value:
-			return -1
-		case x.value < y.value:
-			return 1
-		}
-		if c := cmp.Compare(x.bits, y.bits); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.hi, y.hi); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.lo, y.lo)
-	})
-	idx = make([]int32, len(keys))
-	for i := range keys {
-		idx[i] = keys[i].idx
-	}
-	return idx, true
-}
-
-// compareGroups orders groups largest value first, ties by their keys in
-// ascending order.
-func compareGroups(x, y *Group) (int, error) {
-	if x.Value != y.Value {
-		if x.Value > y.Value {
-			return -1, nil
-		}
-		return 1, nil
-	}
-	for i := range x.Keys {
-		c, err := compareKeys(x.Keys[i], y.Keys[i])
-		if err != nil {
-			return 0, fmt.Errorf("group key: %w", err)
-		}
-		if c != 0 {
-			return c, nil
-		}
-	}
-	return 0, nil
-}
-
-// compareKeys is compareValues with the common key types first.
-func compareKeys(x, y any) (int, error) {
-	switch a := x.(type) {
-	case netip.Addr:
-		if b, ok := y.(netip.Addr); ok {
-			return a.Compare(b), nil
-		}
-	case int:
-		if b, ok := y.(int); ok {
-			return cmp.Compare(a, b), nil
-		}
-	case string:
-		if b, ok := y.(string); ok {
-			return cmp.Compare(a, b), nil
-		}
-	}
-	return compareValues(x, y)
-}
-
-// groupHeap holds the best groups seen so far with the worst on top.
-type groupHeap struct {
-	g   []Group
-	cmp func(x, y *Group) int
-}
-
-func (h *groupHeap) Len() int           { return len(h.g) }
-func (h *groupHeap) Less(i, j int) bool { return h.cmp(&h.g[i], &h.g[j]) > 0 }
-func (h *groupHeap) Swap(i, j int)      { h.g[i], h.g[j] = h.g[j], h.g[i] }
-func (h *groupHeap) Push(x any)         { h.g = append(h.g, x.(Group)) }
-func (h *groupHeap) Pop() any {
-	x := h.g[len(h.g)-1]
-	h.g = h.g[:len(h.g)-1]
-	return x
-}
-
-// dropIndex lets the maps go once no entry will be added: listing the
-// groups needs only the accumulators and keys, and the garbage collector
-// can hand the maps' memory to the listing instead of the system handing
-// out fresh pages.
+// dropIndex lets the maps of indices go once no entry will be added:
+// listing the groups needs only the accumulators and keys, and the
+// garbage collector can hand the maps' memory to the listing instead of
+// the system handing out fresh pages. (The maps of a grouping by one
+// address hold the accumulators.)
 func (a *aggregator) dropIndex() {
-	a.addrs, a.ints, a.one, a.many = nil, nil, nil, nil
+	a.ints, a.one, a.many = nil, nil, nil
 }
 
 // reset empties every group.
 func (a *aggregator) reset() {
-	clear(a.addrs)
+	if a.addrs != nil {
+		clear(a.addrs.v4)
+		clear(a.addrs.v6)
+		clear(a.addrs.rest)
+	}
 	clear(a.ints)
 	clear(a.one)
 	clear(a.many)

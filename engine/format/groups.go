@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -52,60 +51,53 @@ func groupRow(g *engine.Group, esc func(string) string) []string {
 }
 
 // writeGroupsText writes the keys left-aligned and the value right-aligned,
-// two spaces apart. The cells are formatted once into one buffer (the
-// widths need every row before the first is written), then written out
-// padded through a buffered writer: no string a cell, no copy of the
-// whole output.
+// two spaces apart. The widths need every row before the first is
+// written: a first pass formats each cell into one scratch buffer to
+// measure it, the second formats it again and writes it out padded
+// through a buffered writer. Formatting a cell twice costs less than
+// keeping the text of a few hundred thousand rows.
 func writeGroupsText(w io.Writer, groups []engine.Group) error {
 	var (
-		text   []byte
-		ends   []int32 // where each cell ends in text, row after row
+		cell   []byte
 		widths []int
 	)
-	if len(groups) > 0 {
-		cells := len(groups) * (len(groups[0].Keys) + 1)
-		ends = make([]int32, 0, cells)
-		text = make([]byte, 0, cells*8)
-	}
 	for i := range groups {
 		g := &groups[i]
 		for j := 0; j <= len(g.Keys); j++ {
-			start := len(text)
-			if j < len(g.Keys) {
-				text = appendKeyText(text, g.Keys[j])
-			} else {
-				text = appendNumber(text, g.Value)
-			}
-			if len(text) > math.MaxInt32 {
-				return errors.New("groups too large to align")
-			}
-			ends = append(ends, int32(len(text)))
+			cell = appendGroupCell(cell[:0], g, j)
 			if j == len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[j] = max(widths[j], utf8.RuneCount(text[start:]))
+			widths[j] = max(widths[j], utf8.RuneCount(cell))
 		}
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	start, cell := 0, 0
 	for i := range groups {
-		last := len(groups[i].Keys)
+		g := &groups[i]
+		last := len(g.Keys)
 		for j := 0; j <= last; j++ {
-			c := text[start:ends[cell]]
-			start = int(ends[cell])
-			cell++
-			pad := widths[j] - utf8.RuneCount(c)
+			cell = appendGroupCell(cell[:0], g, j)
+			pad := widths[j] - utf8.RuneCount(cell)
 			if j == last {
 				writeSpaces(bw, pad)
-				bw.Write(c)
+				bw.Write(cell)
 				bw.WriteByte('\n')
 				continue
 			}
-			bw.Write(c)
+			bw.Write(cell)
 			writeSpaces(bw, pad+2)
 		}
 	}
 	return bw.Flush()
+}
+
+// appendGroupCell appends cell j of g's row: key j, or after the keys the
+// value.
+func appendGroupCell(b []byte, g *engine.Group, j int) []byte {
+	if j < len(g.Keys) {
+		return appendKeyText(b, g.Keys[j])
+	}
+	return appendNumber(b, g.Value)
 }
 
 // appendNumber appends v as number renders it; a whole number (a count,
