@@ -32,7 +32,7 @@ func makeAddrKey(x netip.Addr) addrKey {
 func (k addrKey) addr() netip.Addr {
 	switch k.bits {
 	case 32:
-		return netip.AddrFrom4([4]byte{byte(k.lo >> 24), byte(k.lo >> 16), byte(k.lo >> 8), byte(k.lo)})
+		return ipv4(uint32(k.lo))
 	case 128:
 		var b [16]byte
 		binary.BigEndian.PutUint64(b[:8], k.hi)
@@ -40,6 +40,13 @@ func (k addrKey) addr() netip.Addr {
 		return netip.AddrFrom16(b)
 	}
 	return netip.Addr{}
+}
+
+// ipv4 is the IPv4 address of number k.
+func ipv4(k uint32) netip.Addr {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], k)
+	return netip.AddrFrom4(b)
 }
 
 // addrMaps are the groups of a grouping by one address.
@@ -70,7 +77,7 @@ func (m *addrMaps) zones() bool {
 // particular order.
 func (m *addrMaps) each(fn func(x netip.Addr, acc accumulator)) {
 	for k, acc := range m.v4 {
-		fn(netip.AddrFrom4([4]byte{byte(k >> 24), byte(k >> 16), byte(k >> 8), byte(k)}), acc)
+		fn(ipv4(k), acc)
 	}
 	for k, acc := range m.v6 {
 		fn(netip.AddrFrom16(k), acc)
@@ -78,6 +85,42 @@ func (m *addrMaps) each(fn func(x netip.Addr, acc accumulator)) {
 	for x, acc := range m.rest {
 		fn(x, acc)
 	}
+}
+
+// flatKeys lists the groups as flat keys, value computing each one's
+// value: the IPv4 map and the others at once, on two cores where there
+// are (into two parts of the one array).
+func (m *addrMaps) flatKeys(value func(accumulator) float64) []flatKey {
+	keys := make([]flatKey, m.len())
+	v4, rest := keys[:len(m.v4)], keys[len(m.v4):]
+	fill4 := func() {
+		i := 0
+		for k, acc := range m.v4 {
+			v4[i] = flatKey{value: value(acc), tag: acc.n, addrKey: makeAddrKey(ipv4(k))}
+			i++
+		}
+	}
+	fill6 := func() {
+		i := 0
+		for k, acc := range m.v6 {
+			rest[i] = flatKey{value: value(acc), tag: acc.n, addrKey: makeAddrKey(netip.AddrFrom16(k))}
+			i++
+		}
+		for x, acc := range m.rest {
+			rest[i] = flatKey{value: value(acc), tag: acc.n, addrKey: makeAddrKey(x)}
+			i++
+		}
+	}
+	if len(keys) < parallelMin {
+		fill4()
+		fill6()
+		return keys
+	}
+	var wg sync.WaitGroup
+	wg.Go(fill4)
+	fill6()
+	wg.Wait()
+	return keys
 }
 
 // addAddr counts f into its group of a grouping by one address.
@@ -111,27 +154,24 @@ func (a *aggregator) addrResult(limit int) (out []Group, ok bool) {
 	if m.zones() {
 		return nil, false
 	}
-	keys := make([]flatKey, 0, m.len())
-	m.each(func(x netip.Addr, acc accumulator) {
-		keys = append(keys, flatKey{value: a.value(acc), tag: acc.n, addrKey: makeAddrKey(x)})
-	})
-	if limit >= 0 && limit < len(keys)/2 {
-		keys = bestFlatKeys(keys, limit)
-	} else {
-		sortFlatKeys(keys)
-		if limit >= 0 && len(keys) > limit {
-			keys = keys[:limit]
-		}
+	keys := m.flatKeys(a.value)
+	n := len(keys)
+	if limit >= 0 {
+		n = min(n, limit)
 	}
-	out = make([]Group, len(keys))
-	boxed := make([]any, len(keys))
-	inHalves(len(keys), func(from, to int) {
-		for i := from; i < to; i++ {
-			k := &keys[i]
-			boxed[i] = k.addr()
-			out[i] = Group{Keys: boxed[i : i+1 : i+1], Count: k.tag, Value: k.value}
+	out = make([]Group, n)
+	boxed := make([]any, n)
+	put := func(i int, k *flatKey) {
+		boxed[i] = k.addr()
+		out[i] = Group{Keys: boxed[i : i+1 : i+1], Count: k.tag, Value: k.value}
+	}
+	if n < len(keys)/2 {
+		for i, k := range bestFlatKeys(keys, n) {
+			put(i, &k)
 		}
-	})
+		return out, true
+	}
+	eachSorted(keys, n, put)
 	return out, true
 }
 
@@ -152,27 +192,58 @@ func inHalves(n int, fn func(from, to int)) {
 	wg.Wait()
 }
 
-// sortFlatKeys sorts keys in compareFlatKeys' order. A big slice is
-// sorted in two halves at once, on two cores where there are, and the
-// halves merged.
-func sortFlatKeys(keys []flatKey) {
+// eachSorted calls put(i, k) with the first n of keys in
+// compareFlatKeys' order, k the i-th. A big slice is sorted in two halves
+// at once, on two cores where there are, and the halves merged as put
+// is called; all of them from both ends at once, the first half of the
+// order from the fronts of the halves and the second from their backs.
+// keys is reordered.
+func eachSorted(keys []flatKey, n int, put func(i int, k *flatKey)) {
 	if len(keys) < parallelMin {
 		slices.SortFunc(keys, compareFlatKeys)
+		for i := range n {
+			put(i, &keys[i])
+		}
 		return
 	}
-	mid := len(keys) / 2
 	inHalves(len(keys), func(from, to int) { slices.SortFunc(keys[from:to], compareFlatKeys) })
-	left := slices.Clone(keys[:mid])
-	i, j, k := 0, mid, 0
-	for i < len(left) && j < len(keys) {
-		if compareFlatKeys(keys[j], left[i]) < 0 {
-			keys[k] = keys[j]
-			j++
-		} else {
-			keys[k] = left[i]
-			i++
-		}
-		k++
+	x, y := keys[:len(keys)/2], keys[len(keys)/2:]
+	if n < len(keys) {
+		mergeFront(x, y, n, put)
+		return
 	}
-	copy(keys[k:], left[i:])
+	var wg sync.WaitGroup
+	wg.Go(func() { mergeFront(x, y, n/2, put) })
+	mergeBack(x, y, n/2, put)
+	wg.Wait()
+}
+
+// mergeFront calls put with the first n keys of the merge of the sorted x
+// and y, a stable merge (x first among equal keys).
+func mergeFront(x, y []flatKey, n int, put func(i int, k *flatKey)) {
+	i, j := 0, 0
+	for at := range n {
+		if j == len(y) || (i < len(x) && compareFlatKeys(y[j], x[i]) >= 0) {
+			put(at, &x[i])
+			i++
+		} else {
+			put(at, &y[j])
+			j++
+		}
+	}
+}
+
+// mergeBack calls put with the keys of the same merge from the last down
+// to the one at from.
+func mergeBack(x, y []flatKey, from int, put func(i int, k *flatKey)) {
+	i, j := len(x)-1, len(y)-1
+	for at := len(x) + len(y) - 1; at >= from; at-- {
+		if i < 0 || (j >= 0 && compareFlatKeys(y[j], x[i]) >= 0) {
+			put(at, &y[j])
+			j--
+		} else {
+			put(at, &x[i])
+			i--
+		}
+	}
 }

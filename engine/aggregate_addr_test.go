@@ -53,18 +53,27 @@ func randomKeys(r *rand.Rand, n int) []flatKey {
 	return keys
 }
 
-// TestSortFlatKeys checks the sort in two halves and a merge, and the
-// heap of the best few, against one plain sort.
+// TestSortFlatKeys checks the sort in two halves merged from both ends,
+// and the heap of the best few, against one plain sort.
 func TestSortFlatKeys(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{0, 1, 2, 100, parallelMin - 1, parallelMin, 3*parallelMin + 7} {
 		keys := randomKeys(r, n)
 		want := slices.Clone(keys)
 		slices.SortStableFunc(want, compareFlatKeys)
-		got := slices.Clone(keys)
-		sortFlatKeys(got)
-		if !equalOrder(got, want) {
-			t.Errorf("%d keys: the sort in halves differs from a plain sort", n)
+		for _, first := range []int{n, n - 1, n / 2, n / 3} {
+			if first < 0 {
+				continue
+			}
+			got := make([]flatKey, first)
+			puts := make([]int, first)
+			eachSorted(slices.Clone(keys), first, func(i int, k *flatKey) {
+				got[i] = *k
+				puts[i]++
+			})
+			if !equalOrder(got, want[:first]) || slices.ContainsFunc(puts, func(c int) bool { return c != 1 }) {
+				t.Errorf("%d keys, first %d: the sort in halves differs from a plain sort", n, first)
+			}
 		}
 		for _, best := range []int{0, 1, 10, n / 3} {
 			got := bestFlatKeys(slices.Clone(keys), best)

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -52,25 +53,27 @@ func groupRow(g *engine.Group, esc func(string) string) []string {
 
 // writeGroupsText writes the keys left-aligned and the value right-aligned,
 // two spaces apart. The widths need every row before the first is
-// written: a first pass formats each cell into one scratch buffer to
-// measure it, the second formats it again and writes it out padded
-// through a buffered writer. Formatting a cell twice costs less than
-// keeping the text of a few hundred thousand rows.
+// written: a first pass formats each cell into a scratch buffer to
+// measure it (two halves of the rows at once when there are many), the
+// second formats it again and writes it out padded through a buffered
+// writer. Formatting a cell twice costs less than keeping the text of a
+// few hundred thousand rows.
 func writeGroupsText(w io.Writer, groups []engine.Group) error {
-	var (
-		cell   []byte
-		widths []int
-	)
-	for i := range groups {
-		g := &groups[i]
-		for j := 0; j <= len(g.Keys); j++ {
-			cell = appendGroupCell(cell[:0], g, j)
-			if j == len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[j] = max(widths[j], utf8.RuneCount(cell))
+	var widths []int
+	if len(groups) >= parallelRows {
+		var wg sync.WaitGroup
+		var first []int
+		half := len(groups) / 2
+		wg.Go(func() { first = groupWidths(groups[:half]) })
+		widths = groupWidths(groups[half:])
+		wg.Wait()
+		for j := range widths {
+			widths[j] = max(widths[j], first[j])
 		}
+	} else {
+		widths = groupWidths(groups)
 	}
+	var cell []byte
 	bw := bufio.NewWriterSize(w, 64<<10)
 	for i := range groups {
 		g := &groups[i]
@@ -89,6 +92,28 @@ func writeGroupsText(w io.Writer, groups []engine.Group) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// parallelRows is the fewest rows whose widths writeGroupsText measures
+// in two halves at once.
+const parallelRows = 1 << 14
+
+// groupWidths is the width of each column of groups' rows in runes: the
+// keys', then the value's. Every group has as many keys as the first.
+func groupWidths(groups []engine.Group) []int {
+	if len(groups) == 0 {
+		return nil
+	}
+	widths := make([]int, len(groups[0].Keys)+1)
+	var cell []byte
+	for i := range groups {
+		g := &groups[i]
+		for j := range widths {
+			cell = appendGroupCell(cell[:0], g, j)
+			widths[j] = max(widths[j], utf8.RuneCount(cell))
+		}
+	}
+	return widths
 }
 
 // appendGroupCell appends cell j of g's row: key j, or after the keys the

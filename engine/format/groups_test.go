@@ -86,14 +86,30 @@ func TestDisplay(t *testing.T) {
 
 // TestWriteGroupsTextAligned checks the text writer against the plain
 // rendering it replaces: every cell through Display and quote.Escape,
-// padded to its column's width in runes.
+// padded to its column's width in runes. The second table is measured
+// in two halves, its widest key in the first and its widest value in
+// the second.
 func TestWriteGroupsTextAligned(t *testing.T) {
-	groups := []engine.Group{
+	many := make([]engine.Group, 2*parallelRows+3)
+	for i := range many {
+		many[i] = engine.Group{Keys: []any{netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), i % 100}, Value: float64(i % 7)}
+	}
+	many[5].Keys[0] = netip.MustParseAddr("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")
+	many[len(many)-1].Value = 1234567
+	for _, groups := range [][]engine.Group{{
 		{Keys: []any{netip.MustParseAddr("2001:db8::1"), "tcp"}, Value: 3},
 		{Keys: []any{netip.MustParseAddr("192.0.2.10"), "ü\x1b"}, Value: 1234567.5},
 		{Keys: []any{netip.Addr{}, 22}, Value: 0},
 		{Keys: []any{netip.MustParseAddr("fe80::1%eth0"), -7}, Value: 1e21},
+	}, many} {
+		checkGroupsText(t, groups)
 	}
+}
+
+// checkGroupsText checks writeGroupsText on groups against the plain
+// rendering.
+func checkGroupsText(t *testing.T, groups []engine.Group) {
+	t.Helper()
 	var want strings.Builder
 	var rows [][]string
 	var widths []int
@@ -122,7 +138,7 @@ func TestWriteGroupsTextAligned(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.String() != want.String() {
-		t.Errorf("got\n%s\nwant\n%s", got.String(), want.String())
+		t.Errorf("%d groups: got\n%.2000s\nwant\n%.2000s", len(groups), got.String(), want.String())
 	}
 }
 
