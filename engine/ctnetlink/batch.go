@@ -200,6 +200,7 @@ func (l *Live) newBatch(ctx context.Context, readBuffer int) (*liveBatch, error)
 		return nil, kernelError(op, err)
 	}
 	b.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	l.batches.Add(1)
 	return b, nil
 }
 
@@ -460,6 +461,7 @@ func (b *liveBatch) Close() (engine.BatchStats, error) {
 		close(b.toSend)
 	}
 	b.closed = true
+	b.l.batches.Add(-1)
 	b.stop()
 	b.l.release(b.c)
 	return b.stats, b.err

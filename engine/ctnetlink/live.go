@@ -75,6 +75,8 @@ type Live struct {
 	support     engine.FilterSupport
 
 	starts dumpStarts
+	// batches counts the open batches, whose dumps read ahead less.
+	batches atomic.Int32
 }
 
 // Live is every kind of engine source.
@@ -347,7 +349,11 @@ func (l *Live) dumpFamily(ctx context.Context, op string, msgType int, plan *dum
 	// on two cores the kernel's work and ours overlap.
 	quit := make(chan struct{})
 	defer close(quit)
-	recv, err := receiveDump(c, quit)
+	buffers := dumpBuffers
+	if l.batches.Load() > 0 {
+		buffers = batchDumpBuffers
+	}
+	recv, err := receiveDump(c, buffers, quit)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
