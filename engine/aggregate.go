@@ -98,20 +98,22 @@ func aggregate(ctx context.Context, src Source, p *Plan) ([]Group, Result, error
 // A grouping by one address read by Grouping.AddrKey keeps its
 // accumulators in maps keyed by the address's bytes (see
 // aggregate_addr.go). Any other grouping maps its keys to the group's
-// index: the key itself for one key (an int in a map of ints), an array
-// for several. Its accumulators sit in chunks without a pointer (nothing
-// for the garbage collector to follow, no allocation a group), and so do
-// its keys, so the groups are listed in one sequential walk, without the
-// maps.
+// index: the key itself for one key (an address or an int in a map of its
+// type), an array for several. Its accumulators sit in chunks without a
+// pointer (nothing for the garbage collector to follow, no allocation a
+// group), and so do its keys, so the groups are listed in one sequential
+// walk, without the maps.
 type aggregator struct {
 	g     *Grouping
 	addrs *addrMaps // one key, read by Grouping.AddrKey
-	// One other key: ints, or one for keys of other types.
-	ints map[int]int32
-	one  map[any]int32
-	many map[groupKey]int32 // len(g.By) != 1
-	keys [][]any            // the keys of the groups of all three
-	n    int                // groups
+	// One other key: addresses (computed, not read by AddrKey), ints, or
+	// one for keys of other types.
+	addrIdx map[netip.Addr]int32
+	ints    map[int]int32
+	one     map[any]int32
+	many    map[groupKey]int32 // len(g.By) != 1
+	keys    [][]any            // the keys of the groups of all three
+	n       int                // groups
 	// The accumulators in chunks of groupChunk groups: growing never
 	// copies them.
 	accs [][]accumulator
@@ -132,7 +134,7 @@ func newAggregator(g *Grouping) *aggregator {
 	case len(g.By) == 1 && g.AddrKey != nil:
 		a.addrs = newAddrMaps()
 	case len(g.By) == 1:
-		a.ints, a.one = map[int]int32{}, map[any]int32{}
+		a.addrIdx, a.ints, a.one = map[netip.Addr]int32{}, map[int]int32{}, map[any]int32{}
 	default:
 		a.many = map[groupKey]int32{}
 	}
@@ -145,7 +147,11 @@ func (a *aggregator) lookup(k *groupKey) (int32, bool) {
 		i, ok := a.many[*k]
 		return i, ok
 	}
-	if x, ok := k[0].(int); ok {
+	switch x := k[0].(type) {
+	case netip.Addr:
+		i, ok := a.addrIdx[x]
+		return i, ok
+	case int:
 		i, ok := a.ints[x]
 		return i, ok
 	}
@@ -159,11 +165,14 @@ func (a *aggregator) insert(k *groupKey, i int32) {
 		a.many[*k] = i
 		return
 	}
-	if x, ok := k[0].(int); ok {
+	switch x := k[0].(type) {
+	case netip.Addr:
+		a.addrIdx[x] = i
+	case int:
 		a.ints[x] = i
-		return
+	default:
+		a.one[k[0]] = i
 	}
-	a.one[k[0]] = i
 }
 
 // add counts f into its group.
@@ -345,7 +354,7 @@ func (a *aggregator) result(limit int) ([]Group, error) {
 // the system handing out fresh pages. (The maps of a grouping by one
 // address hold the accumulators.)
 func (a *aggregator) dropIndex() {
-	a.ints, a.one, a.many = nil, nil, nil
+	a.addrIdx, a.ints, a.one, a.many = nil, nil, nil, nil
 }
 
 // reset empties every group.
@@ -355,6 +364,7 @@ func (a *aggregator) reset() {
 		clear(a.addrs.v6)
 		clear(a.addrs.rest)
 	}
+	clear(a.addrIdx)
 	clear(a.ints)
 	clear(a.one)
 	clear(a.many)
