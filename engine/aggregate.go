@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -315,23 +314,14 @@ func (a *aggregator) result(limit int) ([]Group, error) {
 	}
 	var out []Group
 	if limit >= 0 && limit < n/2 {
-		h := &groupHeap{g: make([]Group, 0, limit), cmp: order}
+		b := newBest(limit, order, make([]Group, 0, limit))
 		a.each(func(keys []any, acc accumulator) {
-			grp := Group{Keys: keys, Count: acc.n, Value: a.value(acc)}
-			if len(h.g) == limit {
-				if limit == 0 || order(&grp, &h.g[0]) >= 0 {
-					return
-				}
-				h.g[0] = grp
-				heap.Fix(h, 0)
-				return
-			}
-			heap.Push(h, grp)
+			b.offer(Group{Keys: keys, Count: acc.n, Value: a.value(acc)})
 		})
 		if cmpErr != nil {
 			return nil, cmpErr
 		}
-		out = h.g
+		out = b.kept
 	} else {
 		// The groups share the aggregator's array of keys.
 		out = make([]Group, 0, n)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"cmp"
-	"container/heap"
 	"errors"
 	"fmt"
 	"math"
@@ -68,7 +67,10 @@ type flatKey struct {
 }
 
 // compareFlatKeys orders flat keys as compareGroups orders their groups.
-func compareFlatKeys(x, y flatKey) int {
+func compareFlatKeys(x, y flatKey) int { return compareFlatKeyPtrs(&x, &y) }
+
+// compareFlatKeyPtrs is compareFlatKeys for keys where they lie.
+func compareFlatKeyPtrs(x, y *flatKey) int {
 	if c := cmp.Compare(y.value, x.value); c != 0 {
 		return c
 	}
@@ -118,36 +120,14 @@ func sortByFlatKey(groups []Group) (idx []int32, ok bool) {
 }
 
 // bestFlatKeys returns the first n of keys in compareFlatKeys' order,
-// sorted, reusing keys' array: the best so far are kept in a heap with
-// the worst on top, the rest compared with that one only.
+// sorted, reusing keys' array: the kept ones are written only where keys
+// were already read.
 func bestFlatKeys(keys []flatKey, n int) []flatKey {
-	n = min(n, len(keys))
-	h := flatHeap(keys[:0:n])
+	b := newBest(min(n, len(keys)), compareFlatKeyPtrs, keys)
 	for _, k := range keys {
-		if len(h) < n {
-			heap.Push(&h, k)
-			continue
-		}
-		if n > 0 && compareFlatKeys(k, h[0]) < 0 {
-			h[0] = k
-			heap.Fix(&h, 0)
-		}
+		b.offer(k)
 	}
-	slices.SortFunc(h, compareFlatKeys)
-	return h
-}
-
-// flatHeap is a heap of flat keys with the worst on top.
-type flatHeap []flatKey
-
-func (h flatHeap) Len() int           { return len(h) }
-func (h flatHeap) Less(i, j int) bool { return compareFlatKeys(h[i], h[j]) > 0 }
-func (h flatHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *flatHeap) Push(x any)        { *h = append(*h, x.(flatKey)) }
-func (h *flatHeap) Pop() any {
-	x := (*h)[len(*h)-1]
-	*h = (*h)[:len(*h)-1]
-	return x
+	return b.sorted()
 }
 
 // compareGroups orders groups largest value first (NaN after every
@@ -185,20 +165,4 @@ func compareKeys(x, y any) (int, error) {
 		}
 	}
 	return compareValues(x, y)
-}
-
-// groupHeap holds the best groups seen so far with the worst on top.
-type groupHeap struct {
-	g   []Group
-	cmp func(x, y *Group) int
-}
-
-func (h *groupHeap) Len() int           { return len(h.g) }
-func (h *groupHeap) Less(i, j int) bool { return h.cmp(&h.g[i], &h.g[j]) > 0 }
-func (h *groupHeap) Swap(i, j int)      { h.g[i], h.g[j] = h.g[j], h.g[i] }
-func (h *groupHeap) Push(x any)         { h.g = append(h.g, x.(Group)) }
-func (h *groupHeap) Pop() any {
-	x := h.g[len(h.g)-1]
-	h.g = h.g[:len(h.g)-1]
-	return x
 }

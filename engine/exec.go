@@ -1,11 +1,10 @@
 package engine
 
 import (
-	"container/heap"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 )
 
 // Result reports what Exec did.
@@ -206,7 +205,15 @@ type sortedRow struct {
 // Limit rows in a heap, so memory grows with the limit, not the table;
 // without one it must hold every selected entry.
 func execSorted(ctx context.Context, src Source, p *Plan, w Writer) (Result, error) {
-	rows := &rowHeap{order: p.Order}
+	var orderErr error // the first comparison error (mixed key types)
+	rows := newBest(p.Limit, func(a, b *sortedRow) int {
+		c, err := compareRows(p.Order, a, b)
+		if err != nil && orderErr == nil {
+			orderErr = fmt.Errorf("order by: %w", err)
+		}
+		return c
+	}, nil)
+	seen := 0
 	res, err := execScan(ctx, src, &Plan{Table: p.Table, Filter: p.Filter, Match: p.Match, Limit: -1},
 		func(f *Flow) error {
 			keys := make([]any, len(p.Order))
@@ -217,23 +224,16 @@ func execSorted(ctx context.Context, src Source, p *Plan, w Writer) (Result, err
 				}
 				keys[i] = v
 			}
-			r := sortedRow{flow: *f, keys: keys, seq: rows.seen}
-			rows.seen++
-			if p.Limit < 0 || len(rows.rows) < p.Limit {
-				heap.Push(rows, r)
-			} else if rows.less(r, rows.rows[0]) {
-				rows.rows[0] = r
-				heap.Fix(rows, 0)
-			}
-			return rows.err
+			rows.offer(sortedRow{flow: *f, keys: keys, seq: seen})
+			seen++
+			return orderErr
 		})
 	if err != nil {
 		return res, err
 	}
-	out := rows.rows
-	sort.Slice(out, func(i, j int) bool { return rows.less(out[i], out[j]) })
-	if rows.err != nil {
-		return res, rows.err
+	out := rows.sorted()
+	if orderErr != nil {
+		return res, orderErr
 	}
 	res.Count = 0
 	for i := range out {
@@ -245,37 +245,20 @@ func execSorted(ctx context.Context, src Source, p *Plan, w Writer) (Result, err
 	return res, nil
 }
 
-// rowHeap is a max-heap under the plan's order (the worst kept row on top),
-// so a better row can replace it.
-type rowHeap struct {
-	rows  []sortedRow
-	order []OrderKey
-	seen  int
-	err   error // first comparison error (mixed key types)
-}
-
-func (h *rowHeap) less(a, b sortedRow) bool {
-	for i, k := range h.order {
+// compareRows orders rows as the plan's order keys say, ties in scan
+// order.
+func compareRows(order []OrderKey, a, b *sortedRow) (int, error) {
+	for i, k := range order {
 		c, err := compareValues(a.keys[i], b.keys[i])
-		if err != nil && h.err == nil {
-			h.err = fmt.Errorf("order by: %w", err)
+		if err != nil {
+			return 0, err
 		}
 		if c != 0 {
 			if k.Desc {
-				return c > 0
+				return -c, nil
 			}
-			return c < 0
+			return c, nil
 		}
 	}
-	return a.seq < b.seq
-}
-
-func (h *rowHeap) Len() int           { return len(h.rows) }
-func (h *rowHeap) Less(i, j int) bool { return h.less(h.rows[j], h.rows[i]) }
-func (h *rowHeap) Swap(i, j int)      { h.rows[i], h.rows[j] = h.rows[j], h.rows[i] }
-func (h *rowHeap) Push(x any)         { h.rows = append(h.rows, x.(sortedRow)) }
-func (h *rowHeap) Pop() any {
-	r := h.rows[len(h.rows)-1]
-	h.rows = h.rows[:len(h.rows)-1]
-	return r
+	return cmp.Compare(a.seq, b.seq), nil
 }
