@@ -40,6 +40,15 @@ func startNode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, block
 // it returns the node's table too.
 func startNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, mode, blocks string, log func(slog.Level, string)) (*Node, *ctnetlink.Live) {
 	t.Helper()
+	n, live := newNodeMode(t, ns, dir, side, iface, local, peer, mode, blocks, log)
+	runNode(t, n, side)
+	return n, live
+}
+
+// newNodeMode makes the node startNodeMode runs, and returns its table
+// too.
+func newNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, mode, blocks string, log func(slog.Level, string)) (*Node, *ctnetlink.Live) {
+	t.Helper()
 	cfg, err := config.Parse(side+".conf", fmt.Appendf(nil, confText, dir, side, iface, local, peer, mode, blocks))
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +67,6 @@ func startNodeMode(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer, m
 		l.Close()
 		t.Fatal(err)
 	}
-	runNode(t, n, side)
 	return n, live
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,20 +28,23 @@ type fakeNode struct {
 	clk *fakeClock
 }
 
-// runNode runs n until the test ends (an error of Run fails the test) and
+// runNode runs n until the test ends or the returned function stops it
+// (and waits until Run returned; an error of Run fails the test), and
 // waits until it runs.
-func runNode(tb testing.TB, n *Node, side string) {
+func runNode(tb testing.TB, n *Node, side string) (stop func()) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
 	go func() { runErr <- n.Run(ctx) }()
-	tb.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-runErr; err != nil {
 			tb.Errorf("node %s Run: %v", side, err)
 		}
 	})
+	tb.Cleanup(stop)
 	waitStarted(tb, n)
+	return stop
 }
 
 // waitStarted waits until the node runs: subscribed to the kernel's

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"ctq/internal/nstest"
-	"ctq/sync/config"
-	"ctq/sync/link"
 )
 
 // pauseMode is FTFW with a resend queue a burst of pauseFlows overflows
@@ -33,41 +31,9 @@ func pauseBlock(iface, local, peer string) string {
 // stops it too.
 func startStoppable(t *testing.T, ns *nstest.NS, dir, side, iface, local, peer string) (*Node, func()) {
 	t.Helper()
-	cfg, err := config.Parse(side+".conf", fmt.Appendf(nil, confText, dir, side, iface, local, peer, pauseMode, pauseBlock(iface, local, peer)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var l link.Link
-	if err := ns.Do(func() error {
-		var err error
-		l, err = link.OpenSet(cfg.Sync.Links, cfg.Sync.ErrorQueueLength)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
 	logf := func(level slog.Level, msg string) { t.Logf("%s %s: %s", side, level, msg) }
-	n, err := New(cfg, Options{Kernel: openLive(t, ns), Link: l, Log: logf})
-	if err != nil {
-		l.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- n.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-runErr; err != nil {
-			t.Errorf("node %s Run: %v", side, err)
-		}
-	}
-	t.Cleanup(stop)
-	waitStarted(t, n)
-	return n, stop
+	n, _ := newNodeMode(t, ns, dir, side, iface, local, peer, pauseMode, pauseBlock(iface, local, peer), logf)
+	return n, runNode(t, n, side)
 }
 
 // TestPausedPeer: the backup misses a burst of pauseFlows flows, ten
