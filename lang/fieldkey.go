@@ -28,15 +28,10 @@ func bareField(prog *vm.Program) string {
 // normalize it (addresses, ints and strings are their own keys); nil for
 // a field without a direct reader.
 func fieldKey(name string) func(*engine.Flow) any {
+	if addr := fieldAddr(name); addr != nil {
+		return func(f *engine.Flow) any { return addr(f) }
+	}
 	switch name {
-	case "src":
-		return func(f *engine.Flow) any { return f.Src }
-	case "dst":
-		return func(f *engine.Flow) any { return f.Dst }
-	case "reply_src":
-		return func(f *engine.Flow) any { return f.ReplySrc }
-	case "reply_dst":
-		return func(f *engine.Flow) any { return f.ReplyDst }
 	case "sport":
 		return func(f *engine.Flow) any { return f.Sport }
 	case "dport":
